@@ -1,0 +1,95 @@
+/**
+ * Typed errors thrown by handlers and domain code.
+ *
+ * Step Functions matches `Retry`/`Catch` on the Lambda `errorType`, which the Node.js runtime takes from
+ * `error.name`. Every class therefore pins `name` to a string literal (bundlers may rename classes), and the
+ * ASL refers to the same strings through {@link ErrorNames}.
+ */
+
+/** The `name` of each typed error, for use in ASL `ErrorEquals` lists. */
+export const ErrorNames = {
+  Validation: 'ValidationError',
+  Configuration: 'ConfigurationError',
+  Conflict: 'ConflictError',
+  NotFound: 'NotFoundError',
+  Transient: 'TransientError',
+  SafetyViolation: 'SafetyViolationError',
+} as const;
+
+export type ErrorName = (typeof ErrorNames)[keyof typeof ErrorNames];
+
+/** One problem found while validating input: a dotted field path and a message without the input value. */
+export interface ValidationIssue {
+  path: string;
+  message: string;
+}
+
+/** Input (an event or a task payload) does not match its schema. Never retried: the input will not change. */
+export class ValidationError extends Error {
+  override readonly name = ErrorNames.Validation;
+  readonly issues: readonly ValidationIssue[];
+
+  constructor(message: string, issues: readonly ValidationIssue[], options?: ErrorOptions) {
+    super(message, options);
+    this.issues = issues;
+  }
+}
+
+/** Required configuration (usually an environment variable) is missing or empty. */
+export class ConfigurationError extends Error {
+  override readonly name = ErrorNames.Configuration;
+}
+
+/** A conditional write lost: someone else changed the item first (e.g. a lease or fencing token moved on). */
+export class ConflictError extends Error {
+  override readonly name = ErrorNames.Conflict;
+}
+
+/** A resource the operation needs does not exist (instance gone, record missing). */
+export class NotFoundError extends Error {
+  override readonly name = ErrorNames.NotFound;
+}
+
+/** A failure expected to clear by itself (throttling, a node still starting); safe to retry with backoff. */
+export class TransientError extends Error {
+  override readonly name = ErrorNames.Transient;
+}
+
+export interface SafetyViolationOptions extends ErrorOptions {
+  /** Identifier of the safety rule that refused the action, for logs and alarms. */
+  rule?: string;
+}
+
+/** A safety rule refused an action (e.g. it would drop the cluster below quorum). Never retried blindly. */
+export class SafetyViolationError extends Error {
+  override readonly name = ErrorNames.SafetyViolation;
+  readonly rule: string | undefined;
+
+  constructor(message: string, options?: SafetyViolationOptions) {
+    super(message, options);
+    this.rule = options?.rule;
+  }
+}
+
+/**
+ * Whether retrying the failed operation may succeed: a {@link TransientError}, or an AWS SDK error the SDK
+ * itself marks retryable (`$retryable`) or blames on the service (`$fault: 'server'`).
+ */
+export function isRetryable(err: unknown): boolean {
+  if (err instanceof TransientError) return true;
+  if (typeof err !== 'object' || err === null) return false;
+  const sdk = err as { $retryable?: unknown; $fault?: unknown };
+  return sdk.$retryable !== undefined || sdk.$fault === 'server';
+}
+
+/**
+ * Read a required environment variable, failing fast with a {@link ConfigurationError} when it is unset or
+ * blank, so a misconfigured function fails on its first invocation instead of deep inside a workflow.
+ */
+export function requireEnv(name: string, env: NodeJS.ProcessEnv = process.env): string {
+  const value = env[name];
+  if (value === undefined || value.trim() === '') {
+    throw new ConfigurationError(`Missing required environment variable ${name}`);
+  }
+  return value;
+}

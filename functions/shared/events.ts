@@ -1,0 +1,214 @@
+/**
+ * Schemas for the EventBridge events the control plane consumes, each the full envelope.
+ *
+ * Objects are loose: AWS adds fields over time (Origin/Destination arrived with warm pools) and an unknown
+ * field must not turn a real event into an outage. Fields the control plane acts on are strict.
+ */
+import { z } from 'zod';
+
+const nonEmpty = z.string().min(1);
+
+/** EC2 instance id, e.g. `i-1234567890abcdef0` (8 hex digits for old ids, 17 for current ones). */
+export const InstanceIdSchema = z.string().regex(/^i-[0-9a-f]{8,17}$/, 'Invalid EC2 instance id');
+
+/** ISO-8601 timestamp with `Z` or a numeric offset, as EventBridge writes `time`. */
+export const IsoTimeSchema = z.iso.datetime({ offset: true });
+
+function eventBridgeEnvelope<
+  const DetailType extends string,
+  const Source extends string,
+  Detail extends z.ZodType,
+>(detailType: DetailType, source: Source, detail: Detail) {
+  return z.looseObject({
+    version: nonEmpty,
+    id: nonEmpty,
+    'detail-type': z.literal(detailType),
+    source: z.literal(source),
+    account: z.string().regex(/^\d{12}$/, 'Invalid AWS account id'),
+    time: IsoTimeSchema,
+    region: nonEmpty,
+    resources: z.array(nonEmpty),
+    detail,
+  });
+}
+
+export const DetailTypes = {
+  launchLifecycleAction: 'EC2 Instance-launch Lifecycle Action',
+  terminateLifecycleAction: 'EC2 Instance-terminate Lifecycle Action',
+  alarmStateChange: 'CloudWatch Alarm State Change',
+  scheduled: 'Scheduled Event',
+} as const;
+
+export const Sources = {
+  autoScaling: 'aws.autoscaling',
+  cloudWatch: 'aws.cloudwatch',
+  events: 'aws.events',
+} as const;
+
+// --- Auto Scaling lifecycle actions ---------------------------------------------------------------------
+
+/** Where an instance comes from / goes to; present only for groups with a warm pool. */
+export const LifecycleLocationSchema = z.enum(['EC2', 'AutoScalingGroup', 'WarmPool']);
+
+function lifecycleActionDetail<const Transition extends string>(transition: Transition) {
+  return z.looseObject({
+    LifecycleActionToken: nonEmpty,
+    AutoScalingGroupName: nonEmpty,
+    LifecycleHookName: nonEmpty,
+    EC2InstanceId: InstanceIdSchema,
+    LifecycleTransition: z.literal(transition),
+    NotificationMetadata: z.string().optional(),
+    Origin: LifecycleLocationSchema.optional(),
+    Destination: LifecycleLocationSchema.optional(),
+  });
+}
+
+export const LaunchLifecycleActionDetailSchema = lifecycleActionDetail('autoscaling:EC2_INSTANCE_LAUNCHING');
+export const TerminateLifecycleActionDetailSchema = lifecycleActionDetail(
+  'autoscaling:EC2_INSTANCE_TERMINATING',
+);
+
+export const LaunchLifecycleActionEventSchema = eventBridgeEnvelope(
+  DetailTypes.launchLifecycleAction,
+  Sources.autoScaling,
+  LaunchLifecycleActionDetailSchema,
+);
+
+export const TerminateLifecycleActionEventSchema = eventBridgeEnvelope(
+  DetailTypes.terminateLifecycleAction,
+  Sources.autoScaling,
+  TerminateLifecycleActionDetailSchema,
+);
+
+// --- CloudWatch alarm state changes ---------------------------------------------------------------------
+
+export const AlarmStateValueSchema = z.enum(['ALARM', 'OK', 'INSUFFICIENT_DATA']);
+
+/**
+ * `timestamp` is kept as text: CloudWatch writes `+0000` offsets, which are not ISO-8601 extended format.
+ * Suppression fields are free text so a new suppression reason cannot make the event unparseable.
+ */
+export const AlarmStateSchema = z.looseObject({
+  value: AlarmStateValueSchema,
+  reason: z.string().optional(),
+  reasonData: z.string().optional(),
+  timestamp: nonEmpty,
+  actionsSuppressedBy: z.string().optional(),
+  actionsSuppressedReason: z.string().optional(),
+});
+
+const MetricStatSchema = z.looseObject({
+  metric: z.looseObject({
+    namespace: nonEmpty,
+    name: nonEmpty,
+    dimensions: z.record(z.string(), z.string()).optional(),
+  }),
+  period: z.number().int().positive(),
+  stat: nonEmpty,
+});
+
+/** One entry of a metric alarm's `configuration.metrics`: a metric (`metricStat`) or a math `expression`. */
+export const AlarmMetricSchema = z.looseObject({
+  id: nonEmpty,
+  metricStat: MetricStatSchema.optional(),
+  expression: z.string().optional(),
+  label: z.string().optional(),
+  returnData: z.boolean().optional(),
+});
+
+export const MetricAlarmDetailSchema = z.looseObject({
+  alarmName: nonEmpty,
+  state: AlarmStateSchema,
+  previousState: AlarmStateSchema,
+  configuration: z.looseObject({
+    description: z.string().optional(),
+    metrics: z.array(AlarmMetricSchema).min(1),
+  }),
+});
+
+export const CompositeAlarmDetailSchema = z.looseObject({
+  alarmName: nonEmpty,
+  state: AlarmStateSchema,
+  previousState: AlarmStateSchema,
+  configuration: z.looseObject({
+    description: z.string().optional(),
+    alarmRule: nonEmpty,
+    actionsSuppressor: z.string().optional(),
+    actionsSuppressorWaitPeriod: z.number().int().nonnegative().optional(),
+    actionsSuppressorExtensionPeriod: z.number().int().nonnegative().optional(),
+  }),
+});
+
+export const MetricAlarmStateChangeEventSchema = eventBridgeEnvelope(
+  DetailTypes.alarmStateChange,
+  Sources.cloudWatch,
+  MetricAlarmDetailSchema,
+);
+
+export const CompositeAlarmStateChangeEventSchema = eventBridgeEnvelope(
+  DetailTypes.alarmStateChange,
+  Sources.cloudWatch,
+  CompositeAlarmDetailSchema,
+);
+
+/** Either kind of alarm; the shape of `detail.configuration` tells them apart (see {@link isCompositeAlarm}). */
+export const AlarmStateChangeEventSchema = eventBridgeEnvelope(
+  DetailTypes.alarmStateChange,
+  Sources.cloudWatch,
+  z.union([MetricAlarmDetailSchema, CompositeAlarmDetailSchema]),
+);
+
+// --- Scheduled events -----------------------------------------------------------------------------------
+
+export const ScheduledEventSchema = eventBridgeEnvelope(
+  DetailTypes.scheduled,
+  Sources.events,
+  z.looseObject({}),
+);
+
+// --- All of them ----------------------------------------------------------------------------------------
+
+/** Any event the control plane consumes, discriminated on `detail-type`. */
+export const ControlPlaneEventSchema = z.discriminatedUnion('detail-type', [
+  LaunchLifecycleActionEventSchema,
+  TerminateLifecycleActionEventSchema,
+  AlarmStateChangeEventSchema,
+  ScheduledEventSchema,
+]);
+
+export type LifecycleLocation = z.infer<typeof LifecycleLocationSchema>;
+export type LaunchLifecycleActionDetail = z.infer<typeof LaunchLifecycleActionDetailSchema>;
+export type TerminateLifecycleActionDetail = z.infer<typeof TerminateLifecycleActionDetailSchema>;
+export type LifecycleActionDetail = LaunchLifecycleActionDetail | TerminateLifecycleActionDetail;
+export type LifecycleTransition = LifecycleActionDetail['LifecycleTransition'];
+export type LaunchLifecycleActionEvent = z.infer<typeof LaunchLifecycleActionEventSchema>;
+export type TerminateLifecycleActionEvent = z.infer<typeof TerminateLifecycleActionEventSchema>;
+export type LifecycleActionEvent = LaunchLifecycleActionEvent | TerminateLifecycleActionEvent;
+
+export type AlarmStateValue = z.infer<typeof AlarmStateValueSchema>;
+export type AlarmState = z.infer<typeof AlarmStateSchema>;
+export type MetricAlarmDetail = z.infer<typeof MetricAlarmDetailSchema>;
+export type CompositeAlarmDetail = z.infer<typeof CompositeAlarmDetailSchema>;
+export type MetricAlarmStateChangeEvent = z.infer<typeof MetricAlarmStateChangeEventSchema>;
+export type CompositeAlarmStateChangeEvent = z.infer<typeof CompositeAlarmStateChangeEventSchema>;
+export type AlarmStateChangeEvent = z.infer<typeof AlarmStateChangeEventSchema>;
+
+export type ScheduledEvent = z.infer<typeof ScheduledEventSchema>;
+
+export type ControlPlaneEvent = z.infer<typeof ControlPlaneEventSchema>;
+export type ControlPlaneDetailType = ControlPlaneEvent['detail-type'];
+
+/** Narrow an alarm event's detail to the composite shape (it carries `alarmRule`, not `metrics`). */
+export function isCompositeAlarm(
+  detail: MetricAlarmDetail | CompositeAlarmDetail,
+): detail is CompositeAlarmDetail {
+  return 'alarmRule' in detail.configuration && typeof detail.configuration.alarmRule === 'string';
+}
+
+/**
+ * Whether the instance is headed for the warm pool rather than into service: such an instance must not join
+ * the cluster, and a terminate action of this kind returns it to the pool instead of destroying it.
+ */
+export function goesToWarmPool(detail: LifecycleActionDetail): boolean {
+  return detail.Destination === 'WarmPool';
+}

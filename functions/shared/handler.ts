@@ -1,0 +1,96 @@
+/**
+ * The wrapper every Lambda handler goes through: Powertools logging context, metrics (with cold starts) and
+ * tracing, then validation of the raw event against a zod schema before any domain code runs.
+ *
+ * Errors are rethrown untouched so Step Functions can match `Retry`/`Catch` on their `name`.
+ */
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
+import type { Context } from 'aws-lambda';
+import type { ZodType } from 'zod';
+import { clients } from './clients';
+import { ValidationError } from './errors';
+import {
+  logger as defaultLogger,
+  metrics as defaultMetrics,
+  tracer as defaultTracer,
+  MetricUnit,
+  type Powertools,
+} from './powertools';
+import { parseOrThrow } from './validation';
+
+/** Metric emitted (count 1) for every event that fails validation. */
+export const INVALID_EVENT_METRIC = 'InvalidEvent';
+
+/** What a domain function receives besides its validated event. */
+export interface HandlerContext extends Powertools {
+  /** The Lambda invocation context. */
+  lambda: Context;
+  /** Aborted shortly before the Lambda times out, so long polls can stop cleanly. */
+  signal: AbortSignal;
+  clients: typeof clients;
+}
+
+export interface HandlerOptions {
+  /** What the schema validates, for log lines and error messages. Default `event`. */
+  inputName?: string;
+  /** Record the result as trace metadata. Off by default: results can carry tokens or secret references. */
+  captureResponse?: boolean;
+  /** Replace the shared Powertools instances (tests). */
+  powertools?: Partial<Powertools>;
+}
+
+/** The Lambda entry point {@link makeHandler} returns. */
+export type LambdaHandler<TResult> = (event: unknown, context: Context) => Promise<TResult>;
+
+// @middy/core is ESM-only. A dynamic import is resolved with the `import` condition by TypeScript, esbuild
+// (which bundles it) and Node alike, where a static import in this CommonJS module would not type-check.
+const loadMiddy = () => import('@middy/core');
+
+/**
+ * Build a Lambda handler that validates its event with `schema` and then calls `fn` with the typed event.
+ *
+ * A malformed event never reaches `fn`: the handler logs the failing field paths (not their values),
+ * emits the {@link INVALID_EVENT_METRIC} metric and throws a {@link ValidationError} naming those paths.
+ */
+export function makeHandler<TEvent, TResult>(
+  schema: ZodType<TEvent>,
+  fn: (event: TEvent, ctx: HandlerContext) => Promise<TResult>,
+  opts: HandlerOptions = {},
+): LambdaHandler<TResult> {
+  const logger = opts.powertools?.logger ?? defaultLogger;
+  const metrics = opts.powertools?.metrics ?? defaultMetrics;
+  const tracer = opts.powertools?.tracer ?? defaultTracer;
+  const inputName = opts.inputName ?? 'event';
+
+  const build = async (): Promise<LambdaHandler<TResult>> => {
+    const { default: middy } = await loadMiddy();
+    return middy(async (event: unknown, context: Context, { signal }: { signal: AbortSignal }) =>
+      // The validation middleware has already replaced the raw event with the schema's output.
+      fn(event as TEvent, { lambda: context, signal, logger, metrics, tracer, clients }),
+    )
+      .use(injectLambdaContext(logger, { logEvent: false, resetKeys: true }))
+      .use(logMetrics(metrics, { captureColdStartMetric: true }))
+      .use(captureLambdaHandler(tracer, { captureResponse: opts.captureResponse ?? false }))
+      .use({
+        before: (request: { event: unknown }) => {
+          try {
+            request.event = parseOrThrow(schema, request.event, inputName);
+          } catch (err) {
+            if (err instanceof ValidationError) {
+              logger.error(`Invalid ${inputName}`, { errorName: err.name, issues: err.issues });
+              metrics.addMetric(INVALID_EVENT_METRIC, MetricUnit.Count, 1);
+            }
+            throw err;
+          }
+        },
+      });
+  };
+
+  let handler: Promise<LambdaHandler<TResult>> | undefined;
+  return async (event, context) => {
+    handler ??= build();
+    return (await handler)(event, context);
+  };
+}

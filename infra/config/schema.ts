@@ -1,0 +1,220 @@
+import { z } from 'zod';
+
+/**
+ * AWS commercial regions the control plane can be deployed to. A typo in a region name would otherwise
+ * surface only at deploy time, in the wrong place; failing synth names the field instead.
+ */
+export const AWS_REGIONS = [
+  'af-south-1',
+  'ap-east-1',
+  'ap-east-2',
+  'ap-northeast-1',
+  'ap-northeast-2',
+  'ap-northeast-3',
+  'ap-south-1',
+  'ap-south-2',
+  'ap-southeast-1',
+  'ap-southeast-2',
+  'ap-southeast-3',
+  'ap-southeast-4',
+  'ap-southeast-5',
+  'ap-southeast-7',
+  'ca-central-1',
+  'ca-west-1',
+  'eu-central-1',
+  'eu-central-2',
+  'eu-north-1',
+  'eu-south-1',
+  'eu-south-2',
+  'eu-west-1',
+  'eu-west-2',
+  'eu-west-3',
+  'il-central-1',
+  'me-central-1',
+  'me-south-1',
+  'mx-central-1',
+  'sa-east-1',
+  'us-east-1',
+  'us-east-2',
+  'us-west-1',
+  'us-west-2',
+] as const;
+
+const regionName = z.string().refine((r) => (AWS_REGIONS as readonly string[]).includes(r), {
+  error: (issue) => `unknown AWS region ${JSON.stringify(issue.input)}`,
+});
+
+const nonEmpty = (what: string) =>
+  z
+    .string({ error: `${what} is required` })
+    .trim()
+    .min(1, `${what} is required`);
+
+/** Names an EC2 Auto Scaling group: 1–255 characters, no colon (AWS Auto Scaling API reference). */
+const asgName = (what: string) =>
+  nonEmpty(what)
+    .max(255, `${what} is longer than 255 characters`)
+    .refine((s) => !s.includes(':'), `${what} must be a name, not an ARN`);
+
+const targetGroupArn = z
+  .string()
+  .regex(
+    /^arn:aws[a-z-]*:elasticloadbalancing:[a-z0-9-]+:\d{12}:targetgroup\/[A-Za-z0-9-]{1,32}\/[0-9a-f]{16}$/,
+    'not a target group ARN (arn:aws:elasticloadbalancing:<region>:<account>:targetgroup/<name>/<id>)',
+  );
+
+export const RegionConfigSchema = z
+  .object({
+    name: regionName,
+    /** The one-instance Auto Scaling group that holds the primary node. */
+    primaryAsgName: asgName('primaryAsgName'),
+    /** The Auto Scaling group of member nodes. */
+    memberAsgName: asgName('memberAsgName'),
+    targetGroupArns: z.array(targetGroupArn).min(1, 'at least one target group ARN is required'),
+    alb: z.strictObject({
+      dnsName: nonEmpty('alb.dnsName').regex(/^[A-Za-z0-9.-]+$/, 'alb.dnsName must be a DNS name'),
+      healthPath: z
+        .string()
+        .startsWith('/', 'alb.healthPath must start with /')
+        .default('/router/api/v1/system/health'),
+    }),
+  })
+  .strict()
+  .superRefine((r, ctx) => {
+    if (r.primaryAsgName === r.memberAsgName) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['memberAsgName'],
+        message: 'memberAsgName must differ from primaryAsgName',
+      });
+    }
+    // An unknown region is already reported; comparing ARNs against it would only add noise.
+    if (!(AWS_REGIONS as readonly string[]).includes(r.name)) return;
+    r.targetGroupArns.forEach((arn, i) => {
+      const arnRegion = arn.split(':')[3];
+      if (arnRegion !== r.name) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['targetGroupArns', i],
+          message: `target group is in ${arnRegion}, not in ${r.name}`,
+        });
+      }
+    });
+  });
+
+const minutes = (what: string) =>
+  z
+    .number({ error: `${what} must be a number of minutes` })
+    .int(`${what} must be a whole number of minutes`)
+    .min(0, `${what} must be >= 0`);
+
+export const ConfigSchema = z
+  .strictObject({
+    /** The AWS account to deploy to; defaults to the CLI's current account. */
+    account: z
+      .string()
+      .regex(/^\d{12}$/, 'account must be a 12-digit AWS account id')
+      .optional(),
+    cluster: z.strictObject({
+      name: nonEmpty('cluster.name').regex(
+        /^[a-z][a-z0-9-]{1,30}[a-z0-9]$/,
+        'cluster.name must be 3-32 characters of lowercase letters, digits and hyphens',
+      ),
+      /** Artifactory < 7.17.4 has one primary node; from 7.17.4 every node can run tasks (JFrog HA docs). */
+      mode: z.enum(['legacy-primary', 'cloud-native']),
+      /** Rollouts and drains never take the healthy node count below this. */
+      minHealthyNodes: z.number().int().min(1, 'cluster.minHealthyNodes must be >= 1').default(2),
+      /** Cloud-native mode: nodes that must keep taskAffinity "any". */
+      minTaskNodes: z.number().int().min(1, 'cluster.minTaskNodes must be >= 1').default(2),
+    }),
+    regions: z.array(RegionConfigSchema).min(1, 'at least one region is required'),
+    routing: z.strictObject({
+      /** Region of the global routing stack (Route 53 is global; its control plane lives in us-east-1). */
+      stackRegion: regionName.default('us-east-1'),
+      hostedZoneId: z
+        .string()
+        .regex(/^Z[A-Z0-9]{1,31}$/, 'routing.hostedZoneId must be a Route 53 hosted zone id'),
+      /** A name below the zone apex: each region answers with a latency-routed CNAME to its ALB. */
+      recordName: nonEmpty('routing.recordName').regex(
+        /^[A-Za-z0-9.-]+$/,
+        'routing.recordName must be a DNS name',
+      ),
+      /** Route 53 recommends 60 s or less for health-checked records. */
+      ttlSeconds: z.number().int().min(1).max(300, 'routing.ttlSeconds above 300 slows failover').default(60),
+      /** Fixed when the health check is created: 10 or 30 seconds. */
+      healthCheckIntervalSeconds: z.union([z.literal(10), z.literal(30)]).default(30),
+      /** 1-10 consecutive checks (Route 53 default 3). */
+      healthCheckFailureThreshold: z.number().int().min(1).max(10).default(3),
+    }),
+    failover: z
+      .strictObject({
+        driver: z.enum(['cloudwatch-switch', 'route53-api']).default('cloudwatch-switch'),
+        minServingRegions: z.number().int().min(1, 'failover.minServingRegions must be >= 1').default(1),
+        approvalRequired: z.boolean().default(false),
+      })
+      .prefault({}),
+    automation: z
+      .strictObject({
+        /** Master switch for alarm-driven actions; manual and scheduled runs are unaffected. */
+        enabled: z.boolean().default(true),
+        cooldownMinutes: z
+          .strictObject({
+            primaryFailover: minutes('automation.cooldownMinutes.primaryFailover').default(15),
+            regionalFailover: minutes('automation.cooldownMinutes.regionalFailover').default(60),
+            certRotation: minutes('automation.cooldownMinutes.certRotation').default(60),
+          })
+          .prefault({}),
+        /** Automatic actions allowed per cluster per UTC day before the gate turns to notify-only. */
+        dailyBudget: z.number().int().min(0, 'automation.dailyBudget must be >= 0').default(10),
+      })
+      .prefault({}),
+    certificates: z
+      .strictObject({
+        leafLifetimeDays: z
+          .number()
+          .int()
+          .min(1)
+          .max(397, 'certificates.leafLifetimeDays must be <= 397')
+          .default(90),
+        /** Renew at this fraction of the lifetime; cert-manager renews at 2/3. */
+        renewalFraction: z
+          .number()
+          .gt(0, 'certificates.renewalFraction must be > 0')
+          .lt(1, 'certificates.renewalFraction must be < 1')
+          .default(2 / 3),
+        keySize: z.union([z.literal(2048), z.literal(3072), z.literal(4096)]).default(2048),
+        caLifetimeDays: z.number().int().min(30).max(7300).default(3650),
+      })
+      .prefault({}),
+    notifications: z
+      .strictObject({
+        emails: z.array(z.email('notifications.emails must hold e-mail addresses')).default([]),
+      })
+      .prefault({}),
+  })
+  .superRefine((c, ctx) => {
+    const seen = new Map<string, number>();
+    c.regions.forEach((r, i) => {
+      const first = seen.get(r.name);
+      if (first !== undefined) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['regions', i, 'name'],
+          message: `region ${r.name} is listed twice (also regions[${first}])`,
+        });
+      } else {
+        seen.set(r.name, i);
+      }
+    });
+    if (c.failover.minServingRegions > c.regions.length) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['failover', 'minServingRegions'],
+        message: `failover.minServingRegions (${c.failover.minServingRegions}) exceeds the number of regions (${c.regions.length})`,
+      });
+    }
+  });
+
+/** The validated deployment configuration (defaults applied). */
+export type Config = z.infer<typeof ConfigSchema>;
+export type RegionConfig = Config['regions'][number];

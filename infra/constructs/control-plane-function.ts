@@ -1,0 +1,112 @@
+import * as path from 'node:path';
+import { Duration } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import { acknowledge } from './acknowledge';
+
+export const REPO_ROOT = path.resolve(__dirname, '..', '..');
+
+/** The runtime every control-plane Lambda uses (DESIGN: nodejs22.x or newer). */
+export const LAMBDA_RUNTIME = lambda.Runtime.NODEJS_24_X;
+
+export interface ControlPlaneFunctionProps {
+  /** Directory under functions/ holding handler.ts (e.g. `dispatch`). */
+  readonly handlerDir: string;
+  readonly description: string;
+  /** Powertools service name; defaults to the handler directory. */
+  readonly serviceName?: string;
+  readonly environment?: Record<string, string>;
+  readonly timeout?: Duration;
+  readonly memorySize?: number;
+  /** Key that encrypts the function's log group. */
+  readonly logKey: kms.IKey;
+  readonly logRetention?: logs.RetentionDays;
+  /** Entry override, for tests that bundle a fixture handler. */
+  readonly entry?: string;
+}
+
+/**
+ * The Lambda defaults in one place (DESIGN §5): newest Node runtime, arm64, esbuild bundle (minified, source
+ * maps), Powertools environment, active tracing, an encrypted log group with a retention, and a role of its
+ * own that starts with nothing but writing its logs and traces. Grants are added by the caller.
+ */
+export class ControlPlaneFunction extends Construct {
+  readonly fn: NodejsFunction;
+  readonly role: iam.Role;
+  readonly logGroup: logs.LogGroup;
+
+  constructor(scope: Construct, id: string, props: ControlPlaneFunctionProps) {
+    super(scope, id);
+    const serviceName = props.serviceName ?? props.handlerDir;
+
+    this.logGroup = new logs.LogGroup(this, 'Logs', {
+      retention: props.logRetention ?? logs.RetentionDays.ONE_YEAR,
+      encryptionKey: props.logKey,
+    });
+
+    // A role of our own instead of AWSLambdaBasicExecutionRole: that managed policy allows writing to every
+    // log group in the account.
+    this.role = new iam.Role(this, 'Role', {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: `${serviceName}: ${props.description}`.slice(0, 1000),
+    });
+    this.role.addToPolicy(
+      new iam.PolicyStatement({
+        actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+        resources: [this.logGroup.logGroupArn],
+      }),
+    );
+
+    this.fn = new NodejsFunction(this, 'Function', {
+      entry: props.entry ?? path.join(REPO_ROOT, 'functions', props.handlerDir, 'handler.ts'),
+      handler: 'handler',
+      description: props.description,
+      runtime: LAMBDA_RUNTIME,
+      architecture: lambda.Architecture.ARM_64,
+      memorySize: props.memorySize ?? 512,
+      timeout: props.timeout ?? Duration.seconds(30),
+      role: this.role,
+      logGroup: this.logGroup,
+      loggingFormat: lambda.LoggingFormat.JSON,
+      tracing: lambda.Tracing.ACTIVE,
+      projectRoot: REPO_ROOT,
+      depsLockFilePath: path.join(REPO_ROOT, 'package-lock.json'),
+      bundling: {
+        minify: true,
+        sourceMap: true,
+        sourcesContent: false,
+        target: 'node24',
+        format: OutputFormat.CJS,
+        // The runtime ships AWS SDK v3, but pinning our own keeps behaviour identical to the tests.
+        externalModules: [],
+        forceDockerBundling: false,
+      },
+      environment: {
+        NODE_OPTIONS: '--enable-source-maps',
+        POWERTOOLS_SERVICE_NAME: serviceName,
+        POWERTOOLS_METRICS_NAMESPACE: 'ArtifactoryHA',
+        POWERTOOLS_LOG_LEVEL: 'INFO',
+        ...props.environment,
+      },
+    });
+
+    acknowledge(this.role, {
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason: 'X-Ray PutTraceSegments/PutTelemetryRecords support no resource-level permissions.',
+    });
+    acknowledge(this.fn, {
+      id: 'cdk-validator-cfnguard::lambda_inside_vpc_check',
+      reason:
+        'Control-plane Lambdas stay outside any VPC by design (DESIGN principle 2): they call only AWS APIs and act on nodes through SSM.',
+    });
+  }
+
+  /** The ARN of this function, for substitution into an ASL definition. */
+  get functionArn(): string {
+    return this.fn.functionArn;
+  }
+}

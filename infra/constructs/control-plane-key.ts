@@ -1,0 +1,62 @@
+import { RemovalPolicy, Stack } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import { Construct } from 'constructs';
+
+/**
+ * The region's customer-managed key: encrypts the state tables, the notification topic and every log group.
+ * Rotation on; grants only for AWS services acting for our resources.
+ */
+export class ControlPlaneKey extends Construct {
+  readonly key: kms.Key;
+
+  constructor(
+    scope: Construct,
+    id: string,
+    props: { readonly description: string; readonly alias?: string },
+  ) {
+    super(scope, id);
+    const stack = Stack.of(this);
+    this.key = new kms.Key(this, 'Key', {
+      description: props.description,
+      enableKeyRotation: true,
+      ...(props.alias ? { alias: props.alias } : {}),
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    // CloudWatch Logs uses the key only when the key policy lets the regional Logs service principal use it
+    // (CloudWatch Logs user guide, "Encrypt log data in CloudWatch Logs using AWS KMS").
+    this.key.addToResourcePolicy(
+      new iam.PolicyStatement({
+        principals: [new iam.ServicePrincipal(`logs.${stack.region}.amazonaws.com`)],
+        actions: ['kms:Encrypt*', 'kms:Decrypt*', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:Describe*'],
+        resources: ['*'],
+        conditions: {
+          ArnLike: {
+            'kms:EncryptionContext:aws:logs:arn': `arn:${stack.partition}:logs:${stack.region}:${stack.account}:*`,
+          },
+        },
+      }),
+    );
+    // CloudWatch alarm actions publish to the encrypted topic; SNS needs the publishing service to use the key.
+    this.key.addToResourcePolicy(
+      new iam.PolicyStatement({
+        principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
+        actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+        resources: ['*'],
+        conditions: { StringEquals: { 'aws:SourceAccount': stack.account } },
+      }),
+    );
+    // DynamoDB, SNS and Logs create grants for themselves; nobody else may.
+    this.key.addToResourcePolicy(
+      new iam.PolicyStatement({
+        effect: iam.Effect.DENY,
+        principals: [new iam.AnyPrincipal()],
+        actions: ['kms:CreateGrant'],
+        resources: ['*'],
+        conditions: {
+          BoolIfExists: { 'kms:GrantIsForAWSResource': 'false', 'aws:PrincipalIsAWSService': 'false' },
+        },
+      }),
+    );
+  }
+}

@@ -1,0 +1,167 @@
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { Arn, ArnFormat, Stack } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import { Construct } from 'constructs';
+import { acknowledge } from './acknowledge';
+import { ACTIONS_WITHOUT_RESOURCE_SCOPE, actionsForDefinition } from './asl-actions';
+import { REPO_ROOT } from './control-plane-function';
+
+export interface WorkflowProps {
+  /** The workflow's name: its definition is statemachines/<name>.asl.json. */
+  readonly name: string;
+  /** Overrides the definition file (tests). */
+  readonly definitionPath?: string;
+  /** Values for the definition's ${Placeholders}. Every placeholder must be given, and no extra one. */
+  readonly substitutions: Record<string, string>;
+  /**
+   * Resources each IAM action the definition uses may touch, keyed by action (`autoscaling:CompleteLifecycleAction`)
+   * or by service prefix (`autoscaling`). `*` is accepted only for actions that support no resource-level
+   * permissions. An action the definition uses with no entry here fails synth.
+   */
+  readonly resources: Record<string, readonly string[]>;
+  /** Key that encrypts the execution log group. */
+  readonly logKey: kms.IKey;
+  /** Execution logging level; execution data (inputs/outputs) is never logged unless asked for. */
+  readonly logLevel?: sfn.LogLevel;
+  readonly includeExecutionData?: boolean;
+}
+
+/**
+ * A Standard workflow whose definition is the ASL file itself (loaded inline, placeholders filled by
+ * `definitionSubstitutions`), with logging and tracing on, and a role granted exactly the IAM actions its
+ * Task states use, each scoped to the resources the caller names.
+ */
+export class Workflow extends Construct {
+  readonly stateMachine: sfn.StateMachine;
+  readonly role: iam.Role;
+  /** The IAM actions derived from the definition (sorted). */
+  readonly actions: readonly string[];
+
+  constructor(scope: Construct, id: string, props: WorkflowProps) {
+    super(scope, id);
+    const file = props.definitionPath ?? path.join(REPO_ROOT, 'statemachines', `${props.name}.asl.json`);
+    const text = readFileSync(file, 'utf8');
+    checkPlaceholders(text, props.substitutions, file);
+
+    this.actions = actionsForDefinition(JSON.parse(text));
+    this.role = new iam.Role(this, 'Role', {
+      assumedBy: new iam.ServicePrincipal('states.amazonaws.com'),
+      description: `Step Functions workflow ${props.name}`,
+    });
+    const wildcardActions: string[] = [];
+    for (const action of this.actions) {
+      const resources = props.resources[action] ?? props.resources[action.split(':')[0] ?? ''];
+      if (!resources || resources.length === 0) {
+        throw new Error(
+          `workflow ${props.name}: ${action} is used by the definition but no resources are given for it`,
+        );
+      }
+      if (resources.includes('*')) {
+        if (!ACTIONS_WITHOUT_RESOURCE_SCOPE.has(action)) {
+          throw new Error(
+            `workflow ${props.name}: ${action} supports resource-level permissions; scope it instead of "*"`,
+          );
+        }
+        wildcardActions.push(action);
+      }
+      this.role.addToPolicy(new iam.PolicyStatement({ actions: [action], resources: [...resources] }));
+      for (const arn of resources) {
+        if (arn !== '*' && arn.includes('*')) {
+          acknowledge(this.role, {
+            id: `AwsSolutions-IAM5[Resource::${arn}]`,
+            reason: wildcardReason(arn, action),
+          });
+        }
+      }
+    }
+
+    const logGroup = new logs.LogGroup(this, 'Logs', {
+      logGroupName: `/aws/vendedlogs/states/${Stack.of(this).stackName}-${props.name}`,
+      retention: logs.RetentionDays.ONE_YEAR,
+      encryptionKey: props.logKey,
+    });
+
+    this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
+      stateMachineType: sfn.StateMachineType.STANDARD,
+      definitionBody: sfn.DefinitionBody.fromString(text),
+      definitionSubstitutions: props.substitutions,
+      role: this.role,
+      tracingEnabled: true,
+      logs: {
+        destination: logGroup,
+        level: props.logLevel ?? sfn.LogLevel.ALL,
+        includeExecutionData: props.includeExecutionData ?? false,
+      },
+    });
+
+    acknowledge(this.role, {
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason: [
+        'Resource "*" only where the API has no resource-level permissions:',
+        'CloudWatch Logs vended delivery (logs:*LogDelivery*, logs:Describe*), X-Ray,',
+        ...wildcardActions,
+      ].join(' '),
+    });
+  }
+
+  /** Lets `grantee` start executions of this workflow (and read their status, for idempotent re-runs). */
+  grantStart(grantee: iam.IGrantable): void {
+    this.stateMachine.grantStartExecution(grantee);
+    this.stateMachine.grantRead(grantee);
+  }
+
+  /** The ARN executions of this workflow get, for `states:DescribeExecution` and `.sync` scoping. */
+  get executionArnPattern(): string {
+    const stack = Stack.of(this);
+    return Arn.format(
+      {
+        service: 'states',
+        resource: 'execution',
+        resourceName: `${this.stateMachine.stateMachineName}:*`,
+        arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+      },
+      stack,
+    );
+  }
+}
+
+/**
+ * Why a partly wildcarded ARN is as narrow as IAM allows; unknown patterns fail synth rather than being
+ * waved through.
+ */
+export function wildcardReason(arn: string, action: string): string {
+  if (/:autoScalingGroup:\*:autoScalingGroupName\/[^*]+$/.test(arn)) {
+    return `${action}: the group is pinned by name; the * is the group's UUID, which changes when it is re-created.`;
+  }
+  if (/:execution:[^:*]+:\*$/.test(arn)) {
+    return `${action}: executions of one named state machine; the * is the execution name, unknown until it starts.`;
+  }
+  if (/:function:[^:*]+:\*$/.test(arn)) {
+    return `${action}: one named function; the * covers its versions and aliases.`;
+  }
+  if (/:ec2:[a-z0-9-]+:\d{12}:instance\/\*$/.test(arn)) {
+    return `${action}: SSM commands target instances the workflow learns at run time; documents are pinned separately.`;
+  }
+  throw new Error(
+    `${action}: no reason known for the wildcard in ${arn}; scope it or add the pattern to wildcardReason`,
+  );
+}
+
+/** Fails when the definition and the substitutions disagree: a missing value deploys a broken ARN. */
+export function checkPlaceholders(text: string, substitutions: Record<string, string>, file: string): void {
+  const used = new Set([...text.matchAll(/\$\{([A-Za-z0-9_]+)\}/g)].map((m) => m[1] ?? ''));
+  const given = new Set(Object.keys(substitutions));
+  const missing = [...used].filter((p) => !given.has(p));
+  const extra = [...given].filter((p) => !used.has(p));
+  if (missing.length > 0 || extra.length > 0) {
+    const parts = [
+      missing.length > 0 ? `missing substitutions ${missing.join(', ')}` : '',
+      extra.length > 0 ? `unused substitutions ${extra.join(', ')}` : '',
+    ].filter(Boolean);
+    throw new Error(`${path.relative(REPO_ROOT, file)}: ${parts.join('; ')}`);
+  }
+}

@@ -1,0 +1,93 @@
+import { Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
+import type { Construct } from 'constructs';
+import type { Config, RegionConfig } from '../config/schema';
+import { ControlPlaneKey } from '../constructs/control-plane-key';
+import { METRIC_NAMESPACE, REGION_SERVING_METRIC, switchAlarmName } from './names';
+
+export interface ControlPlaneStackProps extends StackProps {
+  readonly config: Config;
+  readonly regionConfig: RegionConfig;
+}
+
+/**
+ * Everything the control plane needs in one region; each region's stack can act alone (DESIGN §3).
+ */
+export class ControlPlaneStack extends Stack {
+  readonly key: kms.Key;
+  readonly stateTable: dynamodb.TableV2;
+  readonly idempotencyTable: dynamodb.TableV2;
+  readonly topic: sns.Topic;
+  readonly switchAlarm: cloudwatch.Alarm;
+
+  constructor(scope: Construct, id: string, props: ControlPlaneStackProps) {
+    super(scope, id, props);
+    const { config, regionConfig } = props;
+
+    this.key = new ControlPlaneKey(this, 'Key', {
+      description: `${config.cluster.name} control plane: state, notifications and logs`,
+      alias: `alias/${config.cluster.name}-control-plane`,
+    }).key;
+
+    this.stateTable = new dynamodb.TableV2(this, 'StateTable', {
+      partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING },
+      sortKey: { name: 'sk', type: dynamodb.AttributeType.STRING },
+      billing: dynamodb.Billing.onDemand(),
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      encryption: dynamodb.TableEncryptionV2.customerManagedKey(this.key),
+      // Audit entries expire; cluster state, locks and node records do not set it.
+      timeToLiveAttribute: 'ttl',
+      deletionProtection: true,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+
+    // Powertools idempotency's own table: key `id`, expiry `expiration` (Powertools defaults).
+    this.idempotencyTable = new dynamodb.TableV2(this, 'IdempotencyTable', {
+      partitionKey: { name: 'id', type: dynamodb.AttributeType.STRING },
+      billing: dynamodb.Billing.onDemand(),
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      encryption: dynamodb.TableEncryptionV2.customerManagedKey(this.key),
+      timeToLiveAttribute: 'expiration',
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+
+    this.topic = new sns.Topic(this, 'Notifications', {
+      displayName: `${config.cluster.name} control plane (${regionConfig.name})`,
+      masterKey: this.key,
+      enforceSSL: true,
+    });
+    for (const email of config.notifications.emails) {
+      this.topic.addSubscription(new subscriptions.EmailSubscription(email));
+    }
+
+    // The switch a Route 53 CLOUDWATCH_METRIC health check watches (DESIGN principle 1): evacuating the
+    // region publishes 0 through CloudWatch's regional data plane. Missing data keeps the last state so a
+    // silent publisher neither evacuates nor restores a region; period 60 s because alarm-based health
+    // checks support only standard-resolution metrics (Route 53 developer guide, "Monitoring a CloudWatch alarm").
+    this.switchAlarm = new cloudwatch.Alarm(this, 'SwitchAlarm', {
+      alarmName: switchAlarmName(config, regionConfig.name),
+      alarmDescription: `ALARM = ${regionConfig.name} is evacuated: Route 53 stops answering with it.`,
+      metric: new cloudwatch.Metric({
+        namespace: METRIC_NAMESPACE,
+        metricName: REGION_SERVING_METRIC,
+        dimensionsMap: { Cluster: config.cluster.name, Region: regionConfig.name },
+        period: Duration.minutes(1),
+        statistic: cloudwatch.Stats.MINIMUM,
+      }),
+      threshold: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+      evaluationPeriods: 1,
+      datapointsToAlarm: 1,
+      treatMissingData: cloudwatch.TreatMissingData.IGNORE,
+    });
+    // Operators hear about every evacuation and restore, whoever flipped the switch.
+    const notify = new cloudwatchActions.SnsAction(this.topic);
+    this.switchAlarm.addAlarmAction(notify);
+    this.switchAlarm.addOkAction(notify);
+  }
+}

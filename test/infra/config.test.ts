@@ -1,0 +1,147 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { stringify } from 'yaml';
+import { ConfigError, formatPath, loadConfig, parseConfig } from '../../infra/config/load';
+import { EXAMPLE_CONFIG_PATH, exampleRaw } from './helpers';
+
+// biome-ignore lint/suspicious/noExplicitAny: tests reach into raw YAML to break one field at a time
+type Raw = Record<string, any>;
+
+function issuesOf(mutate: (raw: Raw) => void): string[] {
+  const raw = exampleRaw() as Raw;
+  mutate(raw);
+  try {
+    parseConfig(raw);
+  } catch (err) {
+    expect(err).toBeInstanceOf(ConfigError);
+    return [...(err as ConfigError).issues];
+  }
+  throw new Error('config was accepted');
+}
+
+describe('deployment configuration', () => {
+  it('accepts the example and applies defaults', () => {
+    const config = loadConfig(EXAMPLE_CONFIG_PATH);
+    expect(config.cluster.name).toBe('artifactory-prod');
+    expect(config.regions.map((r) => r.name)).toEqual(['eu-west-1', 'us-east-1']);
+    expect(config.failover.driver).toBe('cloudwatch-switch');
+
+    const raw = exampleRaw() as Raw;
+    delete raw.certificates;
+    delete raw.automation;
+    const defaults = parseConfig(raw);
+    expect(defaults.certificates).toEqual({
+      leafLifetimeDays: 90,
+      renewalFraction: 2 / 3,
+      keySize: 2048,
+      caLifetimeDays: 3650,
+    });
+    expect(defaults.automation.cooldownMinutes.primaryFailover).toBe(15);
+  });
+
+  it.each<[string, (raw: Raw) => void, RegExp]>([
+    [
+      'an unknown region',
+      (r) => (r.regions[1].name = 'eu-west-9'),
+      /^regions\[1\]\.name: unknown AWS region "eu-west-9"/,
+    ],
+    [
+      'a duplicated region',
+      (r) => (r.regions[1].name = 'eu-west-1'),
+      /^regions\[1\]\.name: region eu-west-1 is listed twice/,
+    ],
+    [
+      'a missing primary ASG name',
+      (r) => delete r.regions[0].primaryAsgName,
+      /^regions\[0\]\.primaryAsgName: primaryAsgName is required/,
+    ],
+    [
+      'an empty member ASG name',
+      (r) => (r.regions[1].memberAsgName = ' '),
+      /^regions\[1\]\.memberAsgName: memberAsgName is required/,
+    ],
+    [
+      'the same ASG for both roles',
+      (r) => (r.regions[0].memberAsgName = r.regions[0].primaryAsgName),
+      /^regions\[0\]\.memberAsgName: memberAsgName must differ/,
+    ],
+    [
+      'a negative cooldown',
+      (r) => (r.automation.cooldownMinutes.primaryFailover = -5),
+      /^automation\.cooldownMinutes\.primaryFailover: .*>= 0/,
+    ],
+    [
+      'a renewal fraction of 1',
+      (r) => (r.certificates.renewalFraction = 1),
+      /^certificates\.renewalFraction: .*< 1/,
+    ],
+    [
+      'a renewal fraction above 1',
+      (r) => (r.certificates.renewalFraction = 1.5),
+      /^certificates\.renewalFraction: .*< 1/,
+    ],
+    ['a 1024-bit key', (r) => (r.certificates.keySize = 1024), /^certificates\.keySize/],
+    ['an unknown mode', (r) => (r.cluster.mode = 'active-active'), /^cluster\.mode/],
+    [
+      'a target group in another region',
+      (r) => (r.regions[0].targetGroupArns = r.regions[1].targetGroupArns),
+      /^regions\[0\]\.targetGroupArns\[0\]: target group is in us-east-1/,
+    ],
+    [
+      'more serving regions than regions',
+      (r) => (r.failover.minServingRegions = 3),
+      /^failover\.minServingRegions: .*exceeds the number of regions \(2\)/,
+    ],
+    ['an unknown field', (r) => (r.cluster.primaryCount = 2), /^cluster: unknown field\(s\) primaryCount/],
+    ['no regions', (r) => (r.regions = []), /^regions: at least one region/],
+    [
+      'a health check interval Route 53 does not offer',
+      (r) => (r.routing.healthCheckIntervalSeconds = 15),
+      /^routing\.healthCheckIntervalSeconds/,
+    ],
+  ])('rejects %s, naming the field', (_what, mutate, expected) => {
+    const issues = issuesOf(mutate);
+    expect(issues.some((i) => expected.test(i))).toBe(true);
+  });
+
+  it('reports every bad field at once', () => {
+    const issues = issuesOf((r) => {
+      r.regions[0].name = 'mars-1';
+      r.certificates.renewalFraction = 2;
+    });
+    expect(issues).toHaveLength(2);
+  });
+
+  it('names the file it could not read or parse', () => {
+    expect(() => loadConfig('/nonexistent/config.yaml')).toThrow(
+      /\/nonexistent\/config\.yaml:\n {2}- cannot read the file/,
+    );
+    const dir = mkdtempSync(path.join(tmpdir(), 'cfg-'));
+    const bad = path.join(dir, 'bad.yaml');
+    writeFileSync(bad, 'cluster: [unclosed');
+    expect(() => loadConfig(bad)).toThrow(/not valid YAML\/JSON/);
+  });
+
+  it('formats paths as an operator reads them', () => {
+    expect(formatPath(['regions', 1, 'alb', 'dnsName'])).toBe('regions[1].alb.dnsName');
+    expect(formatPath([])).toBe('');
+  });
+
+  it('makes synth fail with a message naming the field', () => {
+    const raw = exampleRaw() as Raw;
+    raw.regions[1].name = 'us-east-7';
+    const dir = mkdtempSync(path.join(tmpdir(), 'cfg-'));
+    const file = path.join(dir, 'bad.yaml');
+    writeFileSync(file, stringify(raw));
+    const tsx = path.resolve(__dirname, '../../node_modules/.bin/tsx');
+    const run = spawnSync(tsx, [path.resolve(__dirname, '../../infra/app.ts')], {
+      env: { ...process.env, HA_CONFIG: file, CDK_OUTDIR: dir },
+      encoding: 'utf8',
+    });
+    expect(run.status).toBe(1);
+    expect(run.stderr).toContain('regions[1].name: unknown AWS region "us-east-7"');
+    expect(run.stderr).toContain(file);
+  });
+});

@@ -1,0 +1,155 @@
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { buildApp } from '../../infra/build';
+import { exampleConfig, testApp } from './helpers';
+
+const config = exampleConfig();
+const built = buildApp(config, { app: testApp(), policyChecks: false });
+const euWest1 = built.controlPlanes.get('eu-west-1');
+if (!euWest1) throw new Error('no eu-west-1 stack');
+const regional = Template.fromStack(euWest1);
+const routing = Template.fromStack(built.globalRouting);
+
+describe('deployment layout', () => {
+  it('has one control-plane stack per configured region, in that region, and one routing stack', () => {
+    expect([...built.controlPlanes.keys()]).toEqual(['eu-west-1', 'us-east-1']);
+    for (const [region, stack] of built.controlPlanes) {
+      expect(stack.region).toBe(region);
+      expect(stack.stackName).toBe(`artifactory-prod-control-plane-${region}`);
+      expect(stack.terminationProtection).toBe(true);
+    }
+    expect(built.globalRouting.region).toBe('us-east-1');
+    expect(built.globalRouting.dependencies).toEqual(
+      expect.arrayContaining([...built.controlPlanes.values()]),
+    );
+  });
+});
+
+describe('control-plane stack', () => {
+  it('keeps cluster state in an encrypted table with pk/sk, PITR, TTL and deletion protection', () => {
+    regional.hasResourceProperties('AWS::DynamoDB::GlobalTable', {
+      KeySchema: [
+        { AttributeName: 'pk', KeyType: 'HASH' },
+        { AttributeName: 'sk', KeyType: 'RANGE' },
+      ],
+      TimeToLiveSpecification: { AttributeName: 'ttl', Enabled: true },
+      SSESpecification: { SSEEnabled: true, SSEType: 'KMS' },
+      Replicas: [
+        Match.objectLike({
+          Region: 'eu-west-1',
+          PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+          DeletionProtectionEnabled: true,
+          SSESpecification: { KMSMasterKeyId: Match.anyValue() },
+        }),
+      ],
+    });
+  });
+
+  it('gives Powertools idempotency its own table with its default key and expiry attribute', () => {
+    regional.hasResourceProperties('AWS::DynamoDB::GlobalTable', {
+      KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
+      TimeToLiveSpecification: { AttributeName: 'expiration', Enabled: true },
+    });
+  });
+
+  it('encrypts notifications with the rotating key, requires TLS, and subscribes the configured e-mails', () => {
+    regional.hasResourceProperties('AWS::KMS::Key', { EnableKeyRotation: true });
+    regional.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: Match.anyValue() });
+    regional.hasResourceProperties('AWS::SNS::TopicPolicy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+        ]),
+      },
+    });
+    regional.resourcePropertiesCountIs(
+      'AWS::SNS::Subscription',
+      { Protocol: 'email' },
+      config.notifications.emails.length,
+    );
+    regional.hasResourceProperties('AWS::SNS::Subscription', {
+      Protocol: 'email',
+      Endpoint: 'sre-oncall@example.com',
+    });
+  });
+
+  it('lets only AWS services create grants on the key', () => {
+    regional.hasResourceProperties('AWS::KMS::Key', {
+      KeyPolicy: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Effect: 'Deny',
+            Action: 'kms:CreateGrant',
+            Condition: {
+              BoolIfExists: { 'kms:GrantIsForAWSResource': 'false', 'aws:PrincipalIsAWSService': 'false' },
+            },
+          }),
+        ]),
+      },
+    });
+  });
+
+  it('creates the region switch alarm Route 53 watches, standard resolution, keeping its state without data', () => {
+    regional.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmName: 'artifactory-prod-eu-west-1-region-serving',
+      Namespace: 'ArtifactoryHA',
+      MetricName: 'RegionServing',
+      Dimensions: Match.arrayWith([{ Name: 'Region', Value: 'eu-west-1' }]),
+      Period: 60,
+      ComparisonOperator: 'LessThanThreshold',
+      Threshold: 1,
+      TreatMissingData: 'ignore',
+      AlarmActions: [Match.anyValue()],
+      OKActions: [Match.anyValue()],
+    });
+  });
+});
+
+describe('global routing stack', () => {
+  it('builds, per region, a calculated check that needs both the endpoint and the switch', () => {
+    routing.resourcePropertiesCountIs(
+      'AWS::Route53::HealthCheck',
+      { HealthCheckConfig: { Type: 'CALCULATED' } },
+      2,
+    );
+    routing.hasResourceProperties('AWS::Route53::HealthCheck', {
+      HealthCheckConfig: {
+        Type: 'HTTPS',
+        FullyQualifiedDomainName: 'artifactory-prod-1234567890.eu-west-1.elb.amazonaws.com',
+        ResourcePath: '/router/api/v1/system/health',
+        Port: 443,
+        RequestInterval: 30,
+        FailureThreshold: 3,
+      },
+    });
+    routing.hasResourceProperties('AWS::Route53::HealthCheck', {
+      HealthCheckConfig: {
+        Type: 'CLOUDWATCH_METRIC',
+        AlarmIdentifier: { Name: 'artifactory-prod-us-east-1-region-serving', Region: 'us-east-1' },
+        InsufficientDataHealthStatus: 'Healthy',
+      },
+    });
+    const calculated = routing.findResources('AWS::Route53::HealthCheck', {
+      Properties: { HealthCheckConfig: { Type: 'CALCULATED' } },
+    });
+    for (const check of Object.values(calculated)) {
+      expect(check.Properties.HealthCheckConfig.HealthThreshold).toBe(2);
+      expect(check.Properties.HealthCheckConfig.ChildHealthChecks).toHaveLength(2);
+    }
+  });
+
+  it('answers with one latency record per region, health-checked, TTL 60', () => {
+    for (const region of ['eu-west-1', 'us-east-1']) {
+      routing.hasResourceProperties('AWS::Route53::RecordSet', {
+        HostedZoneId: 'Z0123456789ABCDEFGHIJ',
+        Name: 'artifactory.example.com',
+        Type: 'CNAME',
+        TTL: '60',
+        Region: region,
+        SetIdentifier: region,
+        HealthCheckId: {
+          'Fn::GetAtt': [Match.stringLikeRegexp(`^Calculated${region.replace(/-/g, '')}`), 'HealthCheckId'],
+        },
+      });
+    }
+  });
+});

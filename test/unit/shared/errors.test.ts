@@ -1,0 +1,91 @@
+import {
+  ConfigurationError,
+  ConflictError,
+  ErrorNames,
+  isRetryable,
+  NotFoundError,
+  requireEnv,
+  SafetyViolationError,
+  TransientError,
+  ValidationError,
+} from '../../../functions/shared/errors';
+
+describe('typed errors', () => {
+  const cause = new Error('ConditionalCheckFailedException');
+
+  it.each([
+    ['ConfigurationError', new ConfigurationError('m', { cause }), ConfigurationError],
+    ['ConflictError', new ConflictError('m', { cause }), ConflictError],
+    ['NotFoundError', new NotFoundError('m', { cause }), NotFoundError],
+    ['TransientError', new TransientError('m', { cause }), TransientError],
+    ['SafetyViolationError', new SafetyViolationError('m', { cause, rule: 'quorum' }), SafetyViolationError],
+    ['ValidationError', new ValidationError('m', [], { cause }), ValidationError],
+  ] as const)('%s keeps its name, message and cause', (name, err, cls) => {
+    expect(err).toBeInstanceOf(Error);
+    expect(err).toBeInstanceOf(cls);
+    expect(err.name).toBe(name);
+    expect(Object.values(ErrorNames)).toContain(name);
+    expect(err.message).toBe('m');
+    expect(err.cause).toBe(cause);
+    // The Lambda runtime reports `errorType` from the name; the stack and toString start with it too.
+    expect(String(err)).toBe(`${name}: m`);
+    expect(err.stack?.startsWith(`${name}: m`)).toBe(true);
+  });
+
+  it('has no cause unless given one', () => {
+    expect(new ConflictError('lost').cause).toBeUndefined();
+    expect('cause' in new ConflictError('lost')).toBe(false);
+  });
+
+  it('carries validation issues and the refusing safety rule', () => {
+    const issues = [{ path: 'detail.EC2InstanceId', message: 'Invalid EC2 instance id' }];
+    expect(new ValidationError('bad', issues).issues).toEqual(issues);
+    expect(new SafetyViolationError('no', { rule: 'keep-quorum' }).rule).toBe('keep-quorum');
+    expect(new SafetyViolationError('no').rule).toBeUndefined();
+  });
+});
+
+describe('isRetryable', () => {
+  it.each([
+    ['a TransientError', new TransientError('slow down'), true],
+    [
+      'an SDK throttling error',
+      Object.assign(new Error('Rate exceeded'), { $retryable: { throttling: true } }),
+      true,
+    ],
+    ['an SDK server fault', Object.assign(new Error('InternalFailure'), { $fault: 'server' }), true],
+    ['an SDK client fault', Object.assign(new Error('AccessDenied'), { $fault: 'client' }), false],
+    ['a ConflictError', new ConflictError('lost'), false],
+    ['a SafetyViolationError', new SafetyViolationError('no'), false],
+    ['a ValidationError', new ValidationError('bad', []), false],
+    ['a string', 'boom', false],
+    ['null', null, false],
+  ])('%s -> %s', (_label, err, expected) => {
+    expect(isRetryable(err)).toBe(expected);
+  });
+});
+
+describe('requireEnv', () => {
+  it('returns the value when set', () => {
+    expect(requireEnv('TABLE_NAME', { TABLE_NAME: 'leases' })).toBe('leases');
+  });
+
+  it.each([
+    ['unset', {}],
+    ['empty', { TABLE_NAME: '' }],
+    ['blank', { TABLE_NAME: '   ' }],
+  ])('fails fast with a ConfigurationError naming the variable when %s', (_label, env) => {
+    expect(() => requireEnv('TABLE_NAME', env)).toThrow(ConfigurationError);
+    expect(() => requireEnv('TABLE_NAME', env)).toThrow('Missing required environment variable TABLE_NAME');
+  });
+
+  it('reads process.env by default', () => {
+    process.env.SHARED_ERRORS_TEST_VAR = 'x';
+    try {
+      expect(requireEnv('SHARED_ERRORS_TEST_VAR')).toBe('x');
+      expect(() => requireEnv('SHARED_ERRORS_TEST_UNSET_VAR')).toThrow(ConfigurationError);
+    } finally {
+      delete process.env.SHARED_ERRORS_TEST_VAR;
+    }
+  });
+});
