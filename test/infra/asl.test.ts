@@ -1,11 +1,11 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import aslValidator from 'asl-validator';
 
 const ROOT = path.resolve(__dirname, '../..');
 const dirs = ['statemachines', 'test/fixtures/asl'];
 const files = dirs.flatMap((d) =>
-  readdirSync(path.join(ROOT, d))
+  (existsSync(path.join(ROOT, d)) ? readdirSync(path.join(ROOT, d)) : [])
     .filter((f) => f.endsWith('.asl.json'))
     .map((f) => path.join(d, f)),
 );
