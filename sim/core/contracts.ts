@@ -1,0 +1,430 @@
+/**
+ * What each simulated service offers the others (beyond its AWS API). Services are built in parallel against
+ * these interfaces; the world wires them together. AWS API actions are separate: each service's `api` map,
+ * keyed by the action name of the AWS API reference (PascalCase), is what SDK clients and workflow tasks call.
+ */
+
+import type { VirtualClock } from './clock';
+import type { Rng } from './rng';
+import type { Timeline } from './timeline';
+
+export type ServiceName =
+  | 'autoscaling'
+  | 'ec2'
+  | 'ssm'
+  | 'secretsmanager'
+  | 'elbv2'
+  | 'cloudwatch'
+  | 'route53'
+  | 'events'
+  | 'sns'
+  | 'sfn'
+  | 'dynamodb'
+  | 'lambda';
+
+/** An AWS API action handler: takes the request input as the SDK sends it, returns the SDK's output shape. */
+export type ApiHandler = (input: any) => unknown | Promise<unknown>;
+
+/** A simulated AWS service in one region. */
+export interface SimService {
+  readonly service: ServiceName;
+  /** AWS API actions this service models; anything else is a loud NotModelledError. */
+  readonly api: Readonly<Record<string, ApiHandler>>;
+}
+
+/** What every simulated service is built with. */
+export interface SimContext {
+  readonly region: string;
+  readonly clock: VirtualClock;
+  /** This service's own random stream. */
+  readonly rng: Rng;
+  readonly timeline: Timeline;
+  readonly world: WorldView;
+}
+
+/** The part of the world services may reach. */
+export interface WorldView {
+  readonly accountId: string;
+  readonly clusterName: string;
+  region(name: string): RegionServices;
+  readonly regionNames: readonly string[];
+  readonly route53: Route53Contract;
+  readonly faults: FaultsView;
+}
+
+export interface RegionServices {
+  readonly name: string;
+  readonly azs: readonly string[];
+  readonly ec2: Ec2Contract;
+  readonly autoscaling: AutoScalingContract;
+  readonly ssm: SsmContract;
+  readonly secretsmanager: SecretsContract;
+  readonly elbv2: Elbv2Contract;
+  readonly cloudwatch: CloudWatchContract;
+  readonly events: EventBridgeContract;
+  readonly sns: SnsContract;
+}
+
+// ---------------------------------------------------------------- EC2 and the Artifactory node
+
+export type InstanceState = 'pending' | 'running' | 'stopping' | 'stopped' | 'shutting-down' | 'terminated';
+
+export interface SimInstance {
+  readonly id: string;
+  readonly az: string;
+  readonly privateIp: string;
+  readonly launchTime: number;
+  state: InstanceState;
+  /** False when the instance's host, AZ or region is lost: no API on it answers, no probe reaches it. */
+  readonly reachable: boolean;
+  readonly node: ArtifactoryNodeContract;
+}
+
+export type NodeStatus = 'unconfigured' | 'stopped' | 'starting' | 'running' | 'stopping' | 'failed';
+
+/** The Artifactory service on one instance. */
+export interface ArtifactoryNodeContract {
+  readonly instanceId: string;
+  readonly status: NodeStatus;
+  /** `primary` / `member` in legacy mode; cloud-native nodes have a taskAffinity instead. */
+  readonly role: 'primary' | 'member' | undefined;
+  readonly taskAffinity: 'any' | 'none' | undefined;
+  /** `node.id` from system.yaml, once configured. */
+  readonly nodeId: string | undefined;
+  /** GET /router/api/v1/system/health returns 200 (every local service healthy). */
+  routerHealthy(): boolean;
+  /** GET /artifactory/api/v1/system/readiness returns {"code":"OK"}. */
+  ready(): boolean;
+  /** What the node serves on 443, if it has a certificate installed. */
+  readonly servedCertificate:
+    | { readonly fingerprint: string; readonly subject: string; readonly notAfter: number }
+    | undefined;
+  /** Why the node failed, when status is `failed` (e.g. started in parallel with another node). */
+  readonly failureReason: string | undefined;
+  /** Legacy mode: the running process was started with `primary: true` (cloud-native nodes never are). */
+  isPrimary(): boolean;
+  /** `system.yaml` as written on the node, once configured (the running process may predate it). */
+  readonly systemYaml: Readonly<NodeSystemYaml> | undefined;
+  /** Writes `system.yaml` and, when given, `master.key` and `join.key` (all take effect at the next start). */
+  configure(yaml: NodeSystemYaml, keys?: { masterKey: string; joinKey: string }): void;
+  /** `systemctl start artifactory`: returns once the service is launched; readiness comes later (or a failure). */
+  start(): { started: boolean; reason?: string };
+  /** Graceful `systemctl stop artifactory`; resolves when stopped. */
+  stop(): Promise<void>;
+  /** Stop, then start: ready after as long as a start takes. */
+  restart(): Promise<{ started: boolean; reason?: string }>;
+}
+
+/** The part of `system.yaml` the project writes (`shared.node.*`). */
+export interface NodeSystemYaml {
+  readonly nodeId: string;
+  readonly nodeIp: string;
+  readonly haEnabled: boolean;
+  /** Legacy mode (`primary: true|false`). */
+  readonly role?: 'primary' | 'member';
+  /** Cloud-native mode. */
+  readonly taskAffinity?: 'any' | 'none';
+}
+
+export interface Ec2Contract {
+  /**
+   * Launches an instance (used by Auto Scaling). `bootstrap` says what configures Artifactory on it:
+   * `none` (waits for the control plane's SSM documents), `user-data` (the seed deployment's launch script
+   * configures and starts it after boot, as without a control plane), or `running` (part of the world's
+   * initial cluster: configured and serving from t=0).
+   */
+  launch(opts: {
+    az: string;
+    launchedBy: string;
+    role: 'primary' | 'member';
+    bootstrap: 'none' | 'user-data' | 'running';
+    tags?: Record<string, string>;
+  }): SimInstance;
+  instance(id: string): SimInstance | undefined;
+  instances(): SimInstance[];
+  /** Terminates (Auto Scaling or an operator). */
+  terminate(id: string, reason: string): void;
+  /** Fault: the instance's host dies (state stays `running` in EC2 until status checks fail; unreachable). */
+  crash(id: string): void;
+  /** Fault: the instance's boot stalls: Artifactory never becomes ready until restarted. */
+  stallBoot(id: string): void;
+  /** Stops a running instance (an operator, or a fault); Artifactory stops with it. */
+  stop(id: string, reason: string): void;
+  /** Starts a stopped instance (boots again; Artifactory stays stopped until started). */
+  start(id: string): void;
+  /** EC2 instance status check (DescribeInstanceStatus): `impaired` once checks fail on an unreachable host. */
+  instanceStatus(id: string): 'initializing' | 'ok' | 'impaired' | undefined;
+  /** Called on every instance state change (Auto Scaling and SSM follow instances through it). */
+  onStateChange(listener: (instance: SimInstance, previous: InstanceState) => void): void;
+  /** Artifactory licenses available to the region's cluster (JFrog: one per node; default 6). */
+  licenseCount: number;
+}
+
+// ---------------------------------------------------------------- Auto Scaling
+
+export type LifecycleState =
+  | 'Pending'
+  | 'Pending:Wait'
+  | 'Pending:Proceed'
+  | 'InService'
+  | 'Terminating'
+  | 'Terminating:Wait'
+  | 'Terminating:Proceed'
+  | 'Terminated'
+  | 'Detaching'
+  | 'Detached'
+  | 'Standby';
+
+export interface GroupSpec {
+  readonly name: string;
+  readonly min: number;
+  readonly max: number;
+  readonly desired: number;
+  readonly azs: readonly string[];
+  readonly targetGroupArns: readonly string[];
+  /** Role the cluster gives instances of this group. */
+  readonly role: 'primary' | 'member';
+  readonly healthCheckType: 'EC2' | 'ELB';
+  readonly healthCheckGracePeriodSeconds: number;
+  /** How new instances get configured (see Ec2Contract.launch); the initial `desired` instances start `running`. */
+  readonly bootstrap: 'none' | 'user-data';
+}
+
+export interface HookSpec {
+  readonly groupName: string;
+  readonly name: string;
+  readonly transition: 'autoscaling:EC2_INSTANCE_LAUNCHING' | 'autoscaling:EC2_INSTANCE_TERMINATING';
+  readonly heartbeatTimeoutSeconds: number;
+  readonly defaultResult: 'CONTINUE' | 'ABANDON';
+}
+
+export interface AutoScalingContract {
+  createGroup(spec: GroupSpec): void;
+  putLifecycleHook(spec: HookSpec): void;
+  /** Which group holds the instance, and its lifecycle state. */
+  membership(instanceId: string): { group: string; state: LifecycleState } | undefined;
+  groupInstances(group: string): { id: string; state: LifecycleState; health: 'Healthy' | 'Unhealthy' }[];
+  /** Lifecycle actions not yet completed (for the invariant and the sweep's tests). */
+  pendingLifecycleActions(): {
+    group: string;
+    instanceId: string;
+    token: string;
+    hook: string;
+    deadline: number;
+  }[];
+  /** Current capacity settings and suspended processes of a group. */
+  describeGroup(
+    name: string,
+  ): { name: string; min: number; max: number; desired: number; suspendedProcesses: string[] } | undefined;
+}
+
+// ---------------------------------------------------------------- SSM and Secrets Manager
+
+/** What running one of the project's SSM documents does on a node. */
+export type DocumentEffect = (args: {
+  instance: SimInstance;
+  parameters: Record<string, string[]>;
+  region: RegionServices;
+  /** Virtual time: effects take as long as the real commands would. */
+  clock: VirtualClock;
+  /** This invocation's own random stream. */
+  rng: Rng;
+}) => Promise<{ status: 'Success' | 'Failed'; stdout: string; stderr?: string; responseCode?: number }>;
+
+/** What SendCommand checks before running a document, and how long it may run. */
+export interface DocumentOptions {
+  /** The document's parameters; SendCommand rejects unknown, missing or disallowed values (InvalidParameters). */
+  readonly parameters?: Readonly<
+    Record<string, { readonly required?: boolean; readonly allowedValues?: readonly string[] }>
+  >;
+  /** The document's execution timeout (`timeoutSeconds` of its step); default 3600 s as AWS-RunShellScript. */
+  readonly executionTimeoutSeconds?: number;
+}
+
+export interface SsmContract {
+  /** Declares one of the project's documents and its modelled effect. */
+  registerDocument(name: string, effect: DocumentEffect, options?: DocumentOptions): void;
+  /** Whether the instance is an SSM managed instance yet (registration takes a while after boot). */
+  isManaged(instanceId: string): boolean;
+  /** Called by EC2 when an instance has booted and its SSM Agent starts (`alreadyRegistered`: the initial cluster). */
+  agentStarted(instanceId: string, alreadyRegistered?: boolean): void;
+}
+
+export interface SecretsContract {
+  putSecret(name: string, value: string): string;
+  /** Every secret value, for the secret scan. */
+  secretValues(): string[];
+  /** Read by the modelled SSM documents, on the node (never through a workflow). */
+  valueOf(name: string): string | undefined;
+}
+
+// ---------------------------------------------------------------- ELBv2, CloudWatch, Route 53
+
+export type TargetHealthState = 'initial' | 'healthy' | 'unhealthy' | 'unused' | 'draining' | 'unavailable';
+
+export interface TargetGroupSpec {
+  readonly arn: string;
+  readonly healthCheckIntervalSeconds: number;
+  readonly healthyThresholdCount: number;
+  readonly unhealthyThresholdCount: number;
+  readonly deregistrationDelaySeconds: number;
+}
+
+export interface Elbv2Contract {
+  createTargetGroup(spec: TargetGroupSpec): void;
+  /** Auto Scaling registers and deregisters its instances through these. */
+  registerTargets(targetGroupArn: string, instanceIds: readonly string[]): void;
+  deregisterTargets(targetGroupArn: string, instanceIds: readonly string[]): void;
+  targetState(targetGroupArn: string, instanceId: string): TargetHealthState | undefined;
+  /** Whether the region's ALB answers its health path through at least one healthy target. */
+  albHealthy(): boolean;
+}
+
+export type AlarmState = 'OK' | 'ALARM' | 'INSUFFICIENT_DATA';
+
+export interface AlarmSpec {
+  readonly name: string;
+  readonly namespace: string;
+  readonly metricName: string;
+  readonly dimensions: Readonly<Record<string, string>>;
+  readonly statistic: 'Minimum' | 'Maximum' | 'Average' | 'Sum' | 'SampleCount';
+  readonly periodSeconds: number;
+  readonly evaluationPeriods: number;
+  readonly datapointsToAlarm: number;
+  readonly threshold: number;
+  readonly comparison:
+    | 'GreaterThanThreshold'
+    | 'GreaterThanOrEqualToThreshold'
+    | 'LessThanThreshold'
+    | 'LessThanOrEqualToThreshold';
+  readonly treatMissingData: 'missing' | 'ignore' | 'breaching' | 'notBreaching';
+}
+
+export interface CloudWatchContract {
+  putAlarm(spec: AlarmSpec): void;
+  putMetric(
+    namespace: string,
+    metricName: string,
+    dimensions: Readonly<Record<string, string>>,
+    value: number,
+  ): void;
+  alarmState(name: string): AlarmState | undefined;
+  /** The alarm's configuration (Route 53 checks an alarm-based health check's alarm is standard resolution). */
+  alarmSpec(name: string): AlarmSpec | undefined;
+}
+
+export interface Route53Contract {
+  /** Health status as Route 53 sees it (after inversion/disabling), by health check id. */
+  healthy(healthCheckId: string): boolean;
+  /** The answer a resolver in `fromRegion` gets for a latency-routed name. */
+  resolve(
+    recordName: string,
+    fromRegion: string,
+  ): { answer: string; region: string; failOpen: boolean } | undefined;
+  /** Regions whose latency record for `recordName` Route 53 currently considers healthy. */
+  servingRegions(recordName: string): string[];
+}
+
+// ---------------------------------------------------------------- EventBridge and SNS
+
+export interface BusEvent {
+  readonly id: string;
+  readonly source: string;
+  readonly 'detail-type': string;
+  readonly account: string;
+  readonly region: string;
+  readonly time: string;
+  readonly resources: readonly string[];
+  readonly detail: Record<string, unknown>;
+  readonly version: '0';
+}
+
+/**
+ * A target's retry policy (EventBridge RetryPolicy: MaximumRetryAttempts 0-185, MaximumEventAgeInSeconds
+ * 60-86400; the default is 185 retries over 24 hours).
+ */
+export interface EventBridgeRetryPolicy {
+  readonly maximumRetryAttempts: number;
+  readonly maximumEventAgeSeconds: number;
+}
+
+/** One attempt to deliver an event to a rule's target, or the fate of the event for that rule. */
+export interface EventDelivery {
+  readonly at: number;
+  readonly eventId: string;
+  readonly detailType: string;
+  readonly rule: string;
+  /** 1 for the first attempt; 0 for an event lost before any attempt. */
+  readonly attempt: number;
+  /** Which copy of the event (2 for the second delivery of a duplicated event). */
+  readonly copy: number;
+  /** `dropped`: retries exhausted (EventBridge drops the event); `lost`: an injected fault lost it. */
+  readonly outcome: 'succeeded' | 'failed' | 'dropped' | 'lost';
+  readonly error?: string;
+}
+
+export type EventTarget = (event: BusEvent) => Promise<void> | void;
+
+export interface EventBridgeContract {
+  /** An AWS service emits an event on the default bus (delivery is best-effort and subject to faults). */
+  emit(event: {
+    source: string;
+    detailType: string;
+    detail: Record<string, unknown>;
+    resources?: readonly string[];
+  }): void;
+  /** A rule with an EventBridge event pattern and one target (created or replaced, ENABLED). */
+  putRule(rule: {
+    name: string;
+    pattern: Record<string, unknown>;
+    target: EventTarget;
+    retryPolicy?: EventBridgeRetryPolicy;
+    description?: string;
+  }): void;
+  /**
+   * A schedule rule: `everyMs` (a `rate(...)` in milliseconds, whole minutes) or a `rate(...)`/`cron(...)`
+   * schedule expression; delivers `Scheduled Event`s.
+   */
+  putSchedule(
+    rule: ({ everyMs: number } | { scheduleExpression: string }) & {
+      name: string;
+      target: EventTarget;
+      retryPolicy?: EventBridgeRetryPolicy;
+      description?: string;
+    },
+  ): void;
+  /** Every event emitted, delivered or not, for assertions. */
+  readonly emitted: readonly BusEvent[];
+  /** Every delivery attempt and outcome, in virtual-time order. */
+  readonly deliveries: readonly EventDelivery[];
+}
+
+export interface SnsMessage {
+  readonly at: number;
+  readonly messageId: string;
+  readonly topicArn: string;
+  readonly subject: string | undefined;
+  readonly message: string;
+  readonly attributes: Readonly<Record<string, { readonly DataType: string; readonly StringValue?: string }>>;
+}
+
+export interface SnsContract {
+  createTopic(name: string): string;
+  readonly messages: readonly SnsMessage[];
+}
+
+// ---------------------------------------------------------------- Faults, as services see them
+
+export interface FaultsView {
+  isRegionDown(region: string): boolean;
+  isAzDown(region: string, az: string): boolean;
+  /** Consumes one injected SSM command fault matching the document/instance, if any. */
+  takeSsmFault(region: string, document: string, instanceId: string): 'Failed' | 'TimedOut' | undefined;
+  /** Consumes one injected event fault matching the detail-type, if any. */
+  takeEventFault(
+    region: string,
+    detailType: string,
+  ): { mode: 'lose' | 'duplicate' | 'delay'; delayMs: number } | undefined;
+  /** Consumes one injected boot stall for a new instance in the region, if any. */
+  takeBootStall(region: string): boolean;
+}

@@ -1,0 +1,617 @@
+/**
+ * The safety properties the control plane promises (DESIGN §2, §7), checked continuously against the
+ * twin: every 5 s of virtual time, on every timeline entry (after the change that wrote it has finished),
+ * and whenever `check()` is called.
+ *
+ * - single-primary: never two primaries at once in a region's cluster (legacy mode).
+ * - primary gaps: how long each region has no primary that is ready (a measurement; a violation only past
+ *   `maxPrimaryGapMs`). Cloud-native clusters have no primary: there, a gap is time without any ready node
+ *   with `taskAffinity: any`.
+ * - min-serving-regions: at least `failover.minServingRegions` regions serving in Route 53.
+ * - rollout-capacity: never below `cluster.minHealthyNodes` healthy targets while a rollout (cert-rotation,
+ *   node-drain) runs in the region.
+ * - lifecycle-timeout: every lifecycle action is completed before its timeout.
+ * - no-secrets: no secret value, private key or access token in any execution's input, output or history,
+ *   any captured log line or output, or any SNS message. Findings name where, never what.
+ *
+ * A condition that holds over time is one violation per episode (with `clearedAt` once it ends), not one per
+ * check.
+ */
+
+import type {
+  ArtifactoryNodeContract,
+  Elbv2Contract,
+  Route53Contract,
+  SecretsContract,
+  SimInstance,
+  SnsMessage,
+} from './contracts';
+import type { Timeline, TimelineEntry } from './timeline';
+import type { CapturedOutput as WorldCapturedOutput, ExecutionRecord as WorldExecutionRecord } from './world';
+
+export type InvariantName =
+  | 'single-primary'
+  | 'primary-gap'
+  | 'min-serving-regions'
+  | 'rollout-capacity'
+  | 'lifecycle-timeout'
+  | 'no-secrets';
+
+export interface Violation {
+  readonly at: number;
+  readonly invariant: InvariantName;
+  readonly region?: string;
+  readonly message: string;
+  /** When the condition stopped holding (episodic invariants only). */
+  clearedAt?: number;
+}
+
+export interface PrimaryGap {
+  readonly region: string;
+  readonly start: number;
+  /** Undefined while the gap is still open. */
+  end: number | undefined;
+}
+
+/** The parts of an instance and its Artifactory node the invariants read (a SimInstance satisfies it). */
+export interface InvariantInstance {
+  readonly id: string;
+  readonly az: string;
+  readonly state: SimInstance['state'];
+  readonly reachable: boolean;
+  readonly node: Pick<ArtifactoryNodeContract, 'role' | 'status' | 'taskAffinity' | 'ready'>;
+}
+
+/** The parts of a region the invariants read. */
+export interface InvariantRegion {
+  readonly ec2: { instances(): readonly InvariantInstance[] };
+  readonly elbv2: Pick<Elbv2Contract, 'targetState'>;
+  readonly secretsmanager: Pick<SecretsContract, 'secretValues'>;
+  readonly sns: {
+    readonly messages: readonly Pick<SnsMessage, 'at' | 'topicArn' | 'subject' | 'message' | 'attributes'>[];
+  };
+}
+
+/**
+ * The parts of the World the invariants read (a World satisfies it), so tests can hand-build a world in a
+ * given state.
+ */
+export interface InvariantWorld {
+  readonly clock: { now(): number; every(ms: number, fn: () => void, firstAfterMs?: number): () => void };
+  readonly timeline: Pick<Timeline, 'add' | 'onEntry'>;
+  readonly config: {
+    readonly cluster: { readonly mode: 'legacy-primary' | 'cloud-native'; readonly minHealthyNodes: number };
+    readonly failover: { readonly minServingRegions: number };
+    readonly routing: { readonly recordName: string };
+    readonly regions: readonly { readonly name: string; readonly targetGroupArns: readonly string[] }[];
+  };
+  readonly regionNames: readonly string[];
+  readonly route53: Pick<Route53Contract, 'servingRegions'>;
+  readonly executions: readonly WorldExecutionRecord[];
+  readonly outputs: readonly WorldCapturedOutput[];
+  region(name: string): InvariantRegion;
+}
+
+export interface InvariantOptions {
+  /** Period of the background check (default 5 s of virtual time). */
+  readonly intervalMs?: number;
+  /** A primary gap longer than this is a violation; by default gaps are only measured. */
+  readonly maxPrimaryGapMs?: number;
+  /** State machines whose RUNNING executions are rollouts (default cert-rotation, node-drain). */
+  readonly rolloutStateMachines?: readonly string[];
+  /** Literal secrets to look for besides Secrets Manager's values (e.g. an admin token a test planted). */
+  readonly extraSecrets?: readonly string[];
+  /** Secret values shorter than this are ignored: too short to tell from ordinary text (default 8). */
+  readonly minSecretLength?: number;
+  /** Also check on every timeline entry (default true): catches conditions shorter than the interval. */
+  readonly checkOnTimeline?: boolean;
+}
+
+/** PEM private keys: PKCS#1 RSA, SEC1 EC, PKCS#8 and encrypted PKCS#8. */
+const PEM_PRIVATE_KEY = /-----BEGIN (RSA |EC |ENCRYPTED )?PRIVATE KEY-----/;
+/** JFrog access tokens are JWTs: base64url header `{"...` (eyJ), a payload and a signature. */
+const JWT = /eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}\./;
+const PEM_BLOCK =
+  /-----BEGIN (RSA |EC |ENCRYPTED )?PRIVATE KEY-----[\s\S]*?(-----END (RSA |EC |ENCRYPTED )?PRIVATE KEY-----|$)/g;
+const JWT_TOKEN = /eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]*/g;
+const LIFECYCLE_TIMEOUT = /lifecycle action timed out/i;
+
+interface ExecutionCursor {
+  input: boolean;
+  history: number;
+  output: boolean;
+  failure: boolean;
+}
+
+interface Secret {
+  readonly value: string;
+  readonly kind: string;
+}
+
+/** Continuous invariant checks over a world; see the module comment. */
+export class Invariants {
+  private readonly found: Violation[] = [];
+  private readonly gaps: PrimaryGap[] = [];
+  private readonly openGap = new Map<string, PrimaryGap>();
+  private readonly ongoing = new Map<string, Violation>();
+  private readonly reportedFindings = new Set<string>();
+  private readonly intervalMs: number;
+  private readonly rollouts: readonly string[];
+  private readonly minSecretLength: number;
+  private cancelInterval: (() => void) | undefined;
+  private subscribed = false;
+  private running = false;
+  private checking = false;
+  private checkQueued = false;
+  private checks = 0;
+
+  // Incremental secret scan: what has been scanned, and against which secret values.
+  private readonly knownSecrets = new Set<string>();
+  private readonly executionCursors = new WeakMap<WorldExecutionRecord, ExecutionCursor>();
+  private outputsScanned = 0;
+  private readonly snsScanned = new Map<string, number>();
+  private scanned = { executions: 0, historyEvents: 0, outputs: 0, snsMessages: 0 };
+
+  constructor(
+    private readonly world: InvariantWorld,
+    private readonly opts: InvariantOptions = {},
+  ) {
+    this.intervalMs = opts.intervalMs ?? 5_000;
+    this.rollouts = opts.rolloutStateMachines ?? ['cert-rotation', 'node-drain'];
+    this.minSecretLength = opts.minSecretLength ?? 8;
+  }
+
+  get violations(): readonly Violation[] {
+    return this.found;
+  }
+
+  /** Every gap without a ready primary, per region, in order (the last may still be open). */
+  get primaryGaps(): readonly PrimaryGap[] {
+    return this.gaps;
+  }
+
+  /** Starts the periodic check (and the timeline watch) and checks once now. Idempotent. */
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    if (!this.subscribed) {
+      this.subscribed = true;
+      this.world.timeline.onEntry((entry) => this.onEntry(entry));
+    }
+    this.cancelInterval = this.world.clock.every(this.intervalMs, () => this.check());
+    this.check();
+  }
+
+  /** Stops checking; open gaps stay open (and are counted up to `now` in `report()`). */
+  stop(): void {
+    this.running = false;
+    this.cancelInterval?.();
+    this.cancelInterval = undefined;
+  }
+
+  /** Checks every invariant now. */
+  check(): void {
+    if (this.checking) return;
+    this.checking = true;
+    try {
+      this.checks++;
+      const now = this.world.clock.now();
+      for (const region of this.world.regionNames) {
+        this.checkPrimaries(region, now);
+        this.checkRolloutCapacity(region, now);
+      }
+      this.checkServingRegions(now);
+      this.scanForSecrets(now);
+    } finally {
+      this.checking = false;
+    }
+  }
+
+  /** Total time without a ready primary per region, open gaps counted up to now. */
+  primaryGapTotals(): Record<string, number> {
+    const now = this.world.clock.now();
+    const totals: Record<string, number> = Object.fromEntries(this.world.regionNames.map((r) => [r, 0]));
+    for (const g of this.gaps) totals[g.region] = (totals[g.region] ?? 0) + ((g.end ?? now) - g.start);
+    return totals;
+  }
+
+  report(): InvariantReport {
+    const now = this.world.clock.now();
+    const byInvariant: Record<InvariantName, number> = {
+      'single-primary': 0,
+      'primary-gap': 0,
+      'min-serving-regions': 0,
+      'rollout-capacity': 0,
+      'lifecycle-timeout': 0,
+      'no-secrets': 0,
+    };
+    for (const v of this.found) byInvariant[v.invariant]++;
+    const primaryGaps: InvariantReport['primaryGaps'] = {};
+    for (const region of this.world.regionNames) {
+      const gaps = this.gaps
+        .filter((g) => g.region === region)
+        .map((g) => ({ start: g.start, end: g.end, durationMs: (g.end ?? now) - g.start }));
+      primaryGaps[region] = {
+        count: gaps.length,
+        totalMs: gaps.reduce((n, g) => n + g.durationMs, 0),
+        longestMs: gaps.reduce((n, g) => Math.max(n, g.durationMs), 0),
+        open: this.openGap.has(region),
+        gaps,
+      };
+    }
+    return {
+      ok: this.found.length === 0,
+      checks: this.checks,
+      at: now,
+      violations: this.found.map((v) => ({ ...v })),
+      byInvariant,
+      primaryGaps,
+      scanned: { ...this.scanned },
+    };
+  }
+
+  // ---------------------------------------------------------------- timeline
+
+  private onEntry(entry: TimelineEntry): void {
+    if (!this.running || entry.source === 'invariant') return;
+    // e. Auto Scaling reports a lifecycle action that reached its timeout (the default result applied).
+    if ((entry.source === 'autoscaling' || entry.source === 'asg') && LIFECYCLE_TIMEOUT.test(entry.message)) {
+      this.record({
+        at: entry.at,
+        invariant: 'lifecycle-timeout',
+        region: entry.region,
+        message: `lifecycle action not completed in time: ${entry.message}`,
+      });
+    }
+    if (this.opts.checkOnTimeline === false || this.checkQueued) return;
+    // Check once the change that wrote this entry has finished: a service may log between two updates of
+    // one logical step (e.g. demote, log, promote), which is not a state the world is ever observed in.
+    this.checkQueued = true;
+    queueMicrotask(() => {
+      this.checkQueued = false;
+      if (this.running) this.check();
+    });
+  }
+
+  // ---------------------------------------------------------------- a, b: primaries
+
+  private checkPrimaries(region: string, now: number): void {
+    const instances = this.world.region(region).ec2.instances();
+    // A primary is an instance EC2 runs, that answers, whose Artifactory runs as primary. An unreachable
+    // (crashed, AZ- or region-lost) node can act on nothing, so it is not counted.
+    const live = instances.filter((i) => i.state === 'running' && i.reachable);
+    if (this.world.config.cluster.mode === 'legacy-primary') {
+      const primaries = live.filter((i) => i.node.role === 'primary' && i.node.status === 'running');
+      this.episode(
+        'single-primary',
+        region,
+        primaries.length > 1,
+        now,
+        () =>
+          `${primaries.length} primaries at once: ${primaries.map((i) => `${i.id} (${i.az})`).join(', ')}`,
+      );
+    }
+    const serving =
+      this.world.config.cluster.mode === 'legacy-primary'
+        ? live.some((i) => i.node.role === 'primary' && i.node.ready())
+        : live.some((i) => i.node.taskAffinity === 'any' && i.node.ready());
+    const open = this.openGap.get(region);
+    if (!serving && !open) {
+      const gap: PrimaryGap = { region, start: now, end: undefined };
+      this.gaps.push(gap);
+      this.openGap.set(region, gap);
+    } else if (serving && open) {
+      open.end = now;
+      this.openGap.delete(region);
+    }
+    const current = this.openGap.get(region);
+    const limit = this.opts.maxPrimaryGapMs;
+    if (limit !== undefined) {
+      const over = current !== undefined && now - current.start > limit;
+      this.episode(
+        'primary-gap',
+        region,
+        over,
+        now,
+        () => `no ready primary for more than ${limit} ms (since ${iso(current?.start ?? now)})`,
+      );
+    }
+  }
+
+  // ---------------------------------------------------------------- c: serving regions
+
+  private checkServingRegions(now: number): void {
+    const { recordName } = this.world.config.routing;
+    const min = this.world.config.failover.minServingRegions;
+    const serving = this.world.route53.servingRegions(recordName);
+    this.episode(
+      'min-serving-regions',
+      undefined,
+      serving.length < min,
+      now,
+      () =>
+        `${serving.length} region(s) serving ${recordName} (${serving.join(', ') || 'none'}); at least ${min} required`,
+    );
+  }
+
+  // ---------------------------------------------------------------- d: capacity during rollouts
+
+  private checkRolloutCapacity(region: string, now: number): void {
+    const rollouts = this.world.executions.filter(
+      (e) => e.status === 'RUNNING' && e.region === region && this.isRollout(e.stateMachine),
+    );
+    const tg = this.world.config.regions.find((r) => r.name === region)?.targetGroupArns[0];
+    let healthy = 0;
+    if (rollouts.length > 0 && tg !== undefined) {
+      const r = this.world.region(region);
+      healthy = r.ec2.instances().filter((i) => r.elbv2.targetState(tg, i.id) === 'healthy').length;
+    }
+    const min = this.world.config.cluster.minHealthyNodes;
+    this.episode(
+      'rollout-capacity',
+      region,
+      rollouts.length > 0 && tg !== undefined && healthy < min,
+      now,
+      () =>
+        `${healthy} healthy target(s) in ${tg} during ${rollouts.map((e) => `${e.stateMachine} ${e.name}`).join(', ')}; at least ${min} required`,
+    );
+  }
+
+  private isRollout(stateMachine: string): boolean {
+    return this.rollouts.some((name) => stateMachine === name || stateMachine.endsWith(`:${name}`));
+  }
+
+  // ---------------------------------------------------------------- f: secrets
+
+  private secrets(): { all: Secret[]; added: Secret[] } {
+    const all: Secret[] = [];
+    const seen = new Set<string>();
+    const add = (value: string, kind: string) => {
+      if (value.length < this.minSecretLength || seen.has(value)) return;
+      seen.add(value);
+      all.push({ value, kind });
+    };
+    for (const region of this.world.regionNames) {
+      for (const value of this.world.region(region).secretsmanager.secretValues())
+        add(value, 'a Secrets Manager secret value');
+    }
+    for (const [i, value] of (this.opts.extraSecrets ?? []).entries())
+      add(value, `configured secret #${i + 1}`);
+    const added = all.filter((s) => !this.knownSecrets.has(s.value));
+    for (const s of added) this.knownSecrets.add(s.value);
+    return { all, added };
+  }
+
+  private scanForSecrets(now: number): void {
+    const { all, added } = this.secrets();
+    // A secret that appears later (created or rotated) may already sit in text scanned before: look for the
+    // new values alone in everything seen so far, then scan only what is new against everything.
+    if (added.length > 0) this.scanSeen(added, now);
+    this.scanNew(all, now);
+  }
+
+  private scanSeen(secrets: readonly Secret[], now: number): void {
+    for (const e of this.world.executions) {
+      const cursor = this.executionCursors.get(e);
+      if (!cursor) continue;
+      if (cursor.input)
+        this.scan(e.input, secrets, false, `execution ${e.name} (${e.stateMachine}) input`, e.region, now);
+      e.history.slice(0, cursor.history).forEach((h, i) => {
+        this.scan(h, secrets, false, historyWhere(e, h, i), e.region, now);
+      });
+      if (cursor.output)
+        this.scan(e.output, secrets, false, `execution ${e.name} (${e.stateMachine}) output`, e.region, now);
+      if (cursor.failure)
+        this.scan(
+          [e.error, e.cause],
+          secrets,
+          false,
+          `execution ${e.name} (${e.stateMachine}) error/cause`,
+          e.region,
+          now,
+        );
+    }
+    this.world.outputs.slice(0, this.outputsScanned).forEach((o) => {
+      this.scan(o.text, secrets, false, outputWhere(o), o.region, now);
+    });
+    for (const region of this.world.regionNames) {
+      const messages = this.world.region(region).sns.messages.slice(0, this.snsScanned.get(region) ?? 0);
+      for (const m of messages)
+        this.scan([m.subject, m.message, m.attributes], secrets, false, snsWhere(m), region, now);
+    }
+  }
+
+  private scanNew(secrets: readonly Secret[], now: number): void {
+    for (const e of this.world.executions) {
+      let cursor = this.executionCursors.get(e);
+      if (!cursor) {
+        cursor = { input: false, history: 0, output: false, failure: false };
+        this.executionCursors.set(e, cursor);
+        this.scanned.executions++;
+      }
+      const what = `execution ${e.name} (${e.stateMachine})`;
+      if (!cursor.input) {
+        cursor.input = true;
+        this.scan(e.input, secrets, true, `${what} input`, e.region, now);
+      }
+      for (; cursor.history < e.history.length; cursor.history++) {
+        const h = e.history[cursor.history];
+        if (h) this.scan(h, secrets, true, historyWhere(e, h, cursor.history), e.region, now);
+        this.scanned.historyEvents++;
+      }
+      // Output and error are written once, when the execution stops.
+      if (!cursor.output && e.output !== undefined) {
+        cursor.output = true;
+        this.scan(e.output, secrets, true, `${what} output`, e.region, now);
+      }
+      if (!cursor.failure && (e.error !== undefined || e.cause !== undefined)) {
+        cursor.failure = true;
+        this.scan([e.error, e.cause], secrets, true, `${what} error/cause`, e.region, now);
+      }
+    }
+    for (; this.outputsScanned < this.world.outputs.length; this.outputsScanned++) {
+      const o = this.world.outputs[this.outputsScanned];
+      if (o) this.scan(o.text, secrets, true, outputWhere(o), o.region, now);
+      this.scanned.outputs++;
+    }
+    for (const region of this.world.regionNames) {
+      const messages = this.world.region(region).sns.messages;
+      let i = this.snsScanned.get(region) ?? 0;
+      for (; i < messages.length; i++) {
+        const m = messages[i];
+        if (m) this.scan([m.subject, m.message, m.attributes], secrets, true, snsWhere(m), region, now);
+        this.scanned.snsMessages++;
+      }
+      this.snsScanned.set(region, i);
+    }
+  }
+
+  /**
+   * Looks through every string in `value` (keys included) for the secrets and, when `patterns` is set, for
+   * private keys and access tokens. Records where and what kind, never the match itself.
+   */
+  private scan(
+    value: unknown,
+    secrets: readonly Secret[],
+    patterns: boolean,
+    where: string,
+    region: string,
+    now: number,
+  ): void {
+    for (const text of strings(value)) {
+      const kinds: string[] = [];
+      for (const s of secrets) {
+        // JSON-escaped too: a secret with quotes or newlines inside a serialized payload.
+        if (text.includes(s.value) || text.includes(JSON.stringify(s.value).slice(1, -1))) kinds.push(s.kind);
+      }
+      if (patterns) {
+        const pem = PEM_PRIVATE_KEY.exec(text);
+        if (pem) kinds.push(`a PEM private key block (${pem[1] ?? ''}PRIVATE KEY)`);
+        if (JWT.test(text)) kinds.push('a JWT-shaped access token (eyJ...)');
+      }
+      for (const kind of kinds) {
+        const key = `${where}\u0000${kind}`;
+        if (this.reportedFindings.has(key)) continue;
+        this.reportedFindings.add(key);
+        this.record({
+          at: now,
+          invariant: 'no-secrets',
+          region,
+          message: `${kind} found in ${where} [redacted]`,
+        });
+      }
+    }
+  }
+
+  // ---------------------------------------------------------------- recording
+
+  /** Replaces every known secret value, private key block and JWT in `text`. */
+  private redact(text: string): string {
+    let out = text.replace(PEM_BLOCK, '[redacted private key]').replace(JWT_TOKEN, '[redacted token]');
+    for (const value of this.knownSecrets) out = out.split(value).join('[redacted]');
+    for (const value of this.opts.extraSecrets ?? [])
+      if (value.length > 0) out = out.split(value).join('[redacted]');
+    return out;
+  }
+
+  /** Opens a violation when `violated` becomes true, closes it when it becomes false. */
+  private episode(
+    invariant: InvariantName,
+    region: string | undefined,
+    violated: boolean,
+    now: number,
+    message: () => string,
+  ): void {
+    const key = `${invariant}\u0000${region ?? ''}`;
+    const open = this.ongoing.get(key);
+    if (violated && !open) {
+      const v = this.record({
+        at: now,
+        invariant,
+        ...(region === undefined ? {} : { region }),
+        message: message(),
+      });
+      this.ongoing.set(key, v);
+    } else if (!violated && open) {
+      open.clearedAt = now;
+      this.ongoing.delete(key);
+      this.world.timeline.add(
+        region ?? '*',
+        'invariant',
+        `${invariant} holds again (violated since ${iso(open.at)})`,
+      );
+    }
+  }
+
+  private record(violation: Violation): Violation {
+    // Names that go into a message (an SNS subject, a state name, a log line) may hold a secret themselves.
+    const v: Violation = { ...violation, message: this.redact(violation.message) };
+    this.found.push(v);
+    this.world.timeline.add(v.region ?? '*', 'invariant', `VIOLATION ${v.invariant}: ${v.message}`, {
+      invariant: v.invariant,
+    });
+    return v;
+  }
+}
+
+export interface InvariantReport {
+  readonly ok: boolean;
+  readonly checks: number;
+  readonly at: number;
+  readonly violations: readonly Violation[];
+  readonly byInvariant: Readonly<Record<InvariantName, number>>;
+  readonly primaryGaps: Record<
+    string,
+    {
+      readonly count: number;
+      readonly totalMs: number;
+      readonly longestMs: number;
+      readonly open: boolean;
+      readonly gaps: readonly {
+        readonly start: number;
+        readonly end: number | undefined;
+        readonly durationMs: number;
+      }[];
+    }
+  >;
+  readonly scanned: {
+    readonly executions: number;
+    readonly historyEvents: number;
+    readonly outputs: number;
+    readonly snsMessages: number;
+  };
+}
+
+function historyWhere(
+  e: WorldExecutionRecord,
+  h: WorldExecutionRecord['history'][number],
+  index: number,
+): string {
+  return `execution ${e.name} (${e.stateMachine}) history event #${index + 1} ${h.type}${h.state === undefined ? '' : ` in state "${h.state}"`}`;
+}
+
+function outputWhere(o: WorldCapturedOutput): string {
+  return `log/output of ${o.source} at ${iso(o.at)}`;
+}
+
+function snsWhere(m: { topicArn: string; subject: string | undefined; at: number }): string {
+  return `SNS message to ${m.topicArn} (subject ${m.subject === undefined ? 'none' : JSON.stringify(m.subject)}) at ${iso(m.at)}`;
+}
+
+/** Every string in a JSON-like value, object keys included. */
+function strings(value: unknown, out: string[] = [], depth = 0): string[] {
+  if (depth > 64) return out;
+  if (typeof value === 'string') out.push(value);
+  else if (Array.isArray(value)) for (const v of value) strings(v, out, depth + 1);
+  else if (typeof value === 'object' && value !== null) {
+    for (const [k, v] of Object.entries(value)) {
+      out.push(k);
+      strings(v, out, depth + 1);
+    }
+  }
+  return out;
+}
+
+function iso(at: number): string {
+  return new Date(at).toISOString();
+}

@@ -1,0 +1,131 @@
+import { type ChildProcess, fork } from 'node:child_process';
+import * as path from 'node:path';
+import { Readable } from 'node:stream';
+import { CreateTableCommand, DynamoDBClient, UpdateTimeToLiveCommand } from '@aws-sdk/client-dynamodb';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
+import type { VirtualClock } from '../core/clock';
+
+/**
+ * The HTTP exchange with dynalite, and only it, is real I/O the virtual clock must wait for: the SDK's own
+ * waits around it (retry back-off, adaptive rate limiting) are timers that run on virtual time like any
+ * other. The response body is read inside the tracked region so no real I/O is left once it ends.
+ */
+type Handle = NodeHttpHandler['handle'];
+
+class TrackedHttpHandler {
+  readonly metadata = { handlerProtocol: 'http/1.1' };
+  private readonly inner = new NodeHttpHandler();
+
+  constructor(private readonly clock: VirtualClock) {}
+
+  handle(...[request, options]: Parameters<Handle>): ReturnType<Handle> {
+    return this.clock.track(async () => {
+      const { response } = await this.inner.handle(request, options);
+      const chunks: Buffer[] = [];
+      for await (const chunk of response.body as AsyncIterable<Buffer | string>) {
+        chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
+      }
+      return { response: { ...response, body: Readable.from([Buffer.concat(chunks)]) } };
+    });
+  }
+
+  updateHttpClientConfig(): void {}
+
+  httpHandlerConfigs(): Record<string, never> {
+    return {};
+  }
+
+  destroy(): void {
+    this.inner.destroy();
+  }
+}
+
+const SERVER = path.join(__dirname, 'dynalite-server.cjs');
+
+/**
+ * DynamoDB for the twin: a real dynalite server on 127.0.0.1 in a child process (started and stopped by the
+ * twin), reached by real SDK clients whose requests are tracked by the virtual clock.
+ */
+export class DynamoSim {
+  private child: ChildProcess | undefined;
+  private port: number | undefined;
+  private readonly clients: DynamoDBClient[] = [];
+
+  constructor(private readonly clock: VirtualClock) {}
+
+  /** Starts the server; call before the virtual clock is installed or while it is, either works. */
+  async start(): Promise<void> {
+    if (this.child) return;
+    const child = fork(SERVER, [], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+    this.child = child;
+    this.port = await new Promise<number>((resolve, reject) => {
+      child.once('message', (m: { port: number }) => resolve(m.port));
+      child.once('error', reject);
+      child.once('exit', (code) => reject(new Error(`dynalite exited with ${code}`)));
+    });
+  }
+
+  async stop(): Promise<void> {
+    for (const c of this.clients.splice(0)) c.destroy();
+    const child = this.child;
+    this.child = undefined;
+    if (!child || child.exitCode !== null) return;
+    await new Promise<void>((resolve) => {
+      child.once('exit', () => resolve());
+      child.disconnect();
+    });
+  }
+
+  get endpoint(): string {
+    if (this.port === undefined) throw new Error('dynalite is not started');
+    return `http://127.0.0.1:${this.port}`;
+  }
+
+  /** A real DynamoDB client for `region` pointed at dynalite; its requests hold virtual time still. */
+  client(region: string): DynamoDBClient {
+    const client = new DynamoDBClient({
+      region,
+      endpoint: this.endpoint,
+      credentials: { accessKeyId: 'twin', secretAccessKey: 'twin' },
+      maxAttempts: 3,
+      requestHandler: new TrackedHttpHandler(this.clock) as unknown as NodeHttpHandler,
+    });
+    this.clients.push(client);
+    return client;
+  }
+
+  /** Creates a table with the control plane's key schema (string pk, optional string sk) and TTL. */
+  async createTable(
+    region: string,
+    name: string,
+    opts: { sortKey?: string; partitionKey?: string; ttlAttribute?: string },
+  ): Promise<void> {
+    const client = this.client(region);
+    const pk = opts.partitionKey ?? 'pk';
+    await client.send(
+      new CreateTableCommand({
+        TableName: name,
+        BillingMode: 'PAY_PER_REQUEST',
+        AttributeDefinitions: [
+          { AttributeName: pk, AttributeType: 'S' },
+          ...(opts.sortKey ? [{ AttributeName: opts.sortKey, AttributeType: 'S' as const }] : []),
+        ],
+        KeySchema: [
+          { AttributeName: pk, KeyType: 'HASH' },
+          ...(opts.sortKey ? [{ AttributeName: opts.sortKey, KeyType: 'RANGE' as const }] : []),
+        ],
+      }),
+    );
+    if (opts.ttlAttribute) {
+      // dynalite accepts the call; expiry itself is not enforced (audit entries simply stay).
+      await client
+        .send(
+          new UpdateTimeToLiveCommand({
+            TableName: name,
+            TimeToLiveSpecification: { AttributeName: opts.ttlAttribute, Enabled: true },
+          }),
+        )
+        .catch(() => undefined);
+    }
+  }
+}

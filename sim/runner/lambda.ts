@@ -1,0 +1,159 @@
+import type { Context } from 'aws-lambda';
+import type { World } from '../core/world';
+import { type Invocation, invocationStore, patchOutput, patchProcessEnv } from './invocation';
+
+export type Handler = (event: unknown, context: Context) => Promise<unknown>;
+
+export interface FunctionSpec {
+  readonly name: string;
+  readonly region: string;
+  /** Loads the real handler module's `handler` export (the same code Lambda runs). */
+  readonly load: () => Handler;
+  readonly environment: Readonly<Record<string, string>>;
+  readonly timeoutSeconds: number;
+}
+
+/** A Lambda function error as Step Functions and the SDK see it: the handler's error type as the name. */
+export class FunctionError extends Error {
+  constructor(
+    name: string,
+    message: string,
+    readonly functionName: string,
+  ) {
+    super(message);
+    this.name = name;
+  }
+}
+
+/**
+ * Lambda in the twin: runs the real handler modules with a Lambda context on the virtual clock, their own
+ * environment and region (see invocation.ts), captures what they log, and turns Powertools' EMF metric lines
+ * into CloudWatch datapoints as Lambda's log pipeline does.
+ */
+export class LambdaSim {
+  private readonly functions = new Map<
+    string,
+    FunctionSpec & { arn: string; handler?: Handler; coldStart: boolean }
+  >();
+  private requests = 0;
+
+  constructor(private readonly world: World) {
+    patchProcessEnv();
+    patchOutput();
+  }
+
+  register(spec: FunctionSpec): string {
+    const arn = `arn:aws:lambda:${spec.region}:${this.world.accountId}:function:${spec.name}`;
+    this.functions.set(arn, { ...spec, arn, coldStart: true });
+    return arn;
+  }
+
+  arnOf(region: string, name: string): string {
+    return `arn:aws:lambda:${region}:${this.world.accountId}:function:${name}`;
+  }
+
+  /** Invokes synchronously (RequestResponse); throws FunctionError when the handler throws or times out. */
+  async invoke(functionArnOrName: string, payload: unknown): Promise<unknown> {
+    const fn = this.functions.get(functionArnOrName.replace(/:(\$LATEST|\d+)$/, ''));
+    if (!fn)
+      throw new FunctionError(
+        'Lambda.ResourceNotFoundException',
+        `Function not found: ${functionArnOrName}`,
+        functionArnOrName,
+      );
+    fn.handler ??= fn.load();
+    const handler = fn.handler;
+    const clock = this.world.clock;
+    const deadline = clock.now() + fn.timeoutSeconds * 1000;
+    const requestId = `${this.world.rng.fork(`req${this.requests++}`).hex(8)}-twin`;
+    const invocation: Invocation = {
+      region: fn.region,
+      functionName: fn.name,
+      env: {
+        AWS_REGION: fn.region,
+        AWS_LAMBDA_FUNCTION_NAME: fn.name,
+        AWS_LAMBDA_INITIALIZATION_TYPE: 'on-demand',
+        ...fn.environment,
+      },
+      lines: [],
+    };
+    const context = {
+      functionName: fn.name,
+      functionVersion: '$LATEST',
+      invokedFunctionArn: fn.arn,
+      memoryLimitInMB: '512',
+      awsRequestId: requestId,
+      logGroupName: `/aws/lambda/${fn.name}`,
+      logStreamName: `twin/${requestId}`,
+      callbackWaitsForEmptyEventLoop: true,
+      getRemainingTimeInMillis: () => Math.max(0, deadline - clock.now()),
+      done: () => undefined,
+      fail: () => undefined,
+      succeed: () => undefined,
+    } as Context;
+    fn.coldStart = false;
+
+    const timeout = new Promise<never>((_, reject) =>
+      clock.after(fn.timeoutSeconds * 1000, () =>
+        reject(
+          new FunctionError(
+            'Sandbox.Timedout',
+            `Task timed out after ${fn.timeoutSeconds}.00 seconds`,
+            fn.name,
+          ),
+        ),
+      ),
+    );
+    try {
+      const result = await Promise.race([
+        invocationStore.run(invocation, () => handler(structuredClone(payload), context)),
+        timeout,
+      ]);
+      this.capture(fn.region, fn.name, invocation.lines, result);
+      return result;
+    } catch (err) {
+      this.capture(fn.region, fn.name, invocation.lines, undefined);
+      const e = err as Error;
+      if (e instanceof FunctionError) throw e;
+      // Step Functions reports a function error by the error's type (its name) and message.
+      throw new FunctionError(e.name || 'Error', e.message, fn.name);
+    } finally {
+      timeout.catch(() => undefined);
+    }
+  }
+
+  private capture(region: string, name: string, lines: string[], result: unknown): void {
+    const at = this.world.clock.now();
+    for (const line of lines) {
+      this.world.outputs.push({ at, region, source: `lambda:${name}`, text: line });
+      this.publishEmf(region, line);
+    }
+    if (result !== undefined) {
+      this.world.outputs.push({ at, region, source: `lambda:${name}:output`, text: JSON.stringify(result) });
+    }
+  }
+
+  /** CloudWatch embedded metric format: Lambda's log pipeline turns these lines into metrics. */
+  private publishEmf(region: string, line: string): void {
+    if (!line.includes('"_aws"')) return;
+    let doc: Record<string, unknown>;
+    try {
+      doc = JSON.parse(line) as Record<string, unknown>;
+    } catch {
+      return;
+    }
+    const aws = doc._aws as
+      | { CloudWatchMetrics?: { Namespace: string; Dimensions: string[][]; Metrics: { Name: string }[] }[] }
+      | undefined;
+    for (const directive of aws?.CloudWatchMetrics ?? []) {
+      const dims = Object.fromEntries((directive.Dimensions[0] ?? []).map((d) => [d, String(doc[d])]));
+      for (const m of directive.Metrics) {
+        const value = doc[m.Name];
+        for (const v of Array.isArray(value) ? value : [value]) {
+          if (typeof v === 'number')
+            this.world.region(region).cloudwatch.putMetric(directive.Namespace, m.Name, dims, v);
+        }
+      }
+    }
+  }
+}

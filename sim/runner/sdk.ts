@@ -1,0 +1,81 @@
+import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import { EC2Client } from '@aws-sdk/client-ec2';
+import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { Route53Client } from '@aws-sdk/client-route-53';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { SFNClient } from '@aws-sdk/client-sfn';
+import { SNSClient } from '@aws-sdk/client-sns';
+import { SSMClient } from '@aws-sdk/client-ssm';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { ClientSet } from '../../functions/shared/clients';
+import type { ServiceName } from '../core/contracts';
+import type { World } from '../core/world';
+import type { DynamoSim } from './dynamo';
+import { invocationStore } from './invocation';
+
+interface StackClient {
+  middlewareStack: { add(mw: unknown, opts: Record<string, unknown>): void };
+}
+
+/**
+ * Points a real SDK v3 client at the twin. The middleware sits in the deserialize step, after the SDK's
+ * retry middleware, so the SDK retries throttling and server errors from the twin (with back-off on the
+ * virtual clock) exactly as it would from AWS; the request never leaves the process. The region is the
+ * current Lambda invocation's, so one client serves every simulated region.
+ */
+export function routeToTwin<C extends StackClient>(
+  client: C,
+  world: World,
+  service: ServiceName,
+  defaultRegion: string,
+): C {
+  client.middlewareStack.add(
+    () =>
+      async (args: { input: unknown }, ...rest: unknown[]) => {
+        const context = rest[0] as { commandName?: string } | undefined;
+        const commandName = (context?.commandName ?? '').replace(/Command$/, '');
+        const region = invocationStore.getStore()?.region ?? defaultRegion;
+        const output = (await world.call(region, service, commandName, args.input)) as Record<
+          string,
+          unknown
+        >;
+        return {
+          output: { ...output, $metadata: { httpStatusCode: 200, attempts: 1, totalRetryDelay: 0 } },
+          response: { statusCode: 200, headers: {} },
+        };
+      },
+    { step: 'deserialize', priority: 'high', name: 'twinRoute' },
+  );
+  return client;
+}
+
+const base = (region: string) => ({
+  region,
+  credentials: { accessKeyId: 'twin', secretAccessKey: 'twin' },
+  maxAttempts: 3,
+  retryMode: 'adaptive' as const,
+});
+
+/** A full client set for handlers running in the twin (what functions/shared/clients would build in Lambda). */
+export function twinClients(world: World, dynamo: DynamoSim, defaultRegion: string): ClientSet {
+  const dynamoDB = dynamo.client(defaultRegion);
+  return {
+    autoScaling: routeToTwin(new AutoScalingClient(base(defaultRegion)), world, 'autoscaling', defaultRegion),
+    ec2: routeToTwin(new EC2Client(base(defaultRegion)), world, 'ec2', defaultRegion),
+    ssm: routeToTwin(new SSMClient(base(defaultRegion)), world, 'ssm', defaultRegion),
+    elbv2: routeToTwin(new ElasticLoadBalancingV2Client(base(defaultRegion)), world, 'elbv2', defaultRegion),
+    cloudWatch: routeToTwin(new CloudWatchClient(base(defaultRegion)), world, 'cloudwatch', defaultRegion),
+    route53: routeToTwin(new Route53Client(base(defaultRegion)), world, 'route53', defaultRegion),
+    sfn: routeToTwin(new SFNClient(base(defaultRegion)), world, 'sfn', defaultRegion),
+    sns: routeToTwin(new SNSClient(base(defaultRegion)), world, 'sns', defaultRegion),
+    secretsManager: routeToTwin(
+      new SecretsManagerClient(base(defaultRegion)),
+      world,
+      'secretsmanager',
+      defaultRegion,
+    ),
+    dynamoDB,
+    dynamoDoc: DynamoDBDocumentClient.from(dynamoDB, { marshallOptions: { removeUndefinedValues: true } }),
+  };
+}

@@ -1,0 +1,416 @@
+import {
+  DeleteItemCommand,
+  type DynamoDBClient,
+  GetItemCommand,
+  PutItemCommand,
+  UpdateItemCommand,
+} from '@aws-sdk/client-dynamodb';
+import { StateMachine } from 'aws-local-stepfunctions';
+import type { ServiceName, SimService } from '../core/contracts';
+import { AwsError, NotModelledError } from '../core/errors';
+import type { ExecutionRecord, World } from '../core/world';
+import type { DynamoSim } from './dynamo';
+import type { LambdaSim } from './lambda';
+
+/** Service names of `arn:aws:states:::aws-sdk:<service>:<action>` as the twin's services know them. */
+const SDK_SERVICES: Record<string, ServiceName> = {
+  autoscaling: 'autoscaling',
+  ec2: 'ec2',
+  ssm: 'ssm',
+  secretsmanager: 'secretsmanager',
+  elasticloadbalancingv2: 'elbv2',
+  cloudwatch: 'cloudwatch',
+  route53: 'route53',
+  sns: 'sns',
+  sfn: 'sfn',
+  eventbridge: 'events',
+};
+
+/** PascalCase service names Step Functions puts in front of SDK-integration errors. */
+const ERROR_PREFIX: Record<string, string> = {
+  autoscaling: 'AutoScaling',
+  ec2: 'Ec2',
+  ssm: 'Ssm',
+  secretsmanager: 'SecretsManager',
+  elasticloadbalancingv2: 'ElasticLoadBalancingV2',
+  cloudwatch: 'CloudWatch',
+  route53: 'Route53',
+  sns: 'Sns',
+  sfn: 'Sfn',
+  eventbridge: 'EventBridge',
+};
+
+/**
+ * "If an AWS SDK integration encounters an error, the resulting Error field is composed of the service name
+ * and the error name, separated by a period ... both in PascalCase ... always add the Exception suffix"
+ * (Step Functions developer guide, "Learning to use AWS service SDK integrations").
+ */
+export function sdkIntegrationErrorName(service: string, errorName: string): string {
+  const prefix = ERROR_PREFIX[service] ?? service.charAt(0).toUpperCase() + service.slice(1);
+  const name = errorName.endsWith('Exception') ? errorName : `${errorName}Exception`;
+  return `${prefix}.${name}`;
+}
+
+class TaskError extends Error {
+  constructor(name: string, message: string) {
+    super(message);
+    this.name = name;
+  }
+}
+
+interface Machine {
+  readonly arn: string;
+  readonly name: string;
+  readonly definition: Record<string, unknown>;
+  readonly machine: StateMachine;
+  readonly taskResources: ReadonlyMap<string, string>;
+}
+
+interface Running {
+  readonly record: ExecutionRecord;
+  readonly abort: () => void;
+  readonly done: Promise<void>;
+}
+
+/**
+ * Step Functions (Standard) in one region of the twin: state machines are the ASL files, unmodified, with
+ * their definition substitutions applied as CloudFormation applies them, run by aws-local-stepfunctions.
+ * Every Task state is routed to the twin: Lambda tasks run the real handlers, AWS SDK and optimized
+ * integrations reach the simulated services and the real DynamoDB (dynalite). Wait states and retry pauses
+ * run on the virtual clock.
+ */
+export class StepFunctionsSim implements SimService {
+  readonly service = 'sfn' as const;
+  readonly api;
+  private readonly machines = new Map<string, Machine>();
+  private readonly running = new Map<string, Running>();
+  private readonly ddb: DynamoDBClient;
+
+  constructor(
+    private readonly world: World,
+    readonly region: string,
+    private readonly lambda: LambdaSim,
+    dynamo: DynamoSim,
+  ) {
+    this.ddb = dynamo.client(region);
+    this.api = {
+      StartExecution: (input: { stateMachineArn: string; name?: string; input?: string }) =>
+        this.startExecution(input),
+      DescribeExecution: (input: { executionArn: string }) => this.describe(this.record(input.executionArn)),
+      ListExecutions: (input: { stateMachineArn: string; statusFilter?: string }) => ({
+        executions: this.world.executions
+          .filter((e) => this.machineArnOf(e) === input.stateMachineArn)
+          .filter((e) => !input.statusFilter || e.status === input.statusFilter)
+          .map((e) => ({
+            executionArn: e.executionArn,
+            stateMachineArn: input.stateMachineArn,
+            name: e.name,
+            status: e.status,
+            startDate: new Date(e.startedAt),
+            ...(e.stoppedAt !== undefined ? { stopDate: new Date(e.stoppedAt) } : {}),
+          })),
+      }),
+      StopExecution: (input: { executionArn: string; error?: string; cause?: string }) => this.stop(input),
+    };
+  }
+
+  /** Deploys a state machine: applies `${Placeholder}` substitutions, parses and validates the ASL. */
+  createStateMachine(
+    name: string,
+    definitionText: string,
+    substitutions: Readonly<Record<string, string>>,
+  ): string {
+    const text = definitionText.replace(/\$\{([A-Za-z0-9_]+)\}/g, (_, key: string) => {
+      const value = substitutions[key];
+      if (value === undefined) throw new Error(`state machine ${name}: no substitution for \${${key}}`);
+      return value;
+    });
+    const definition = JSON.parse(text) as Record<string, unknown>;
+    const machine = new StateMachine(definition as never, {
+      validationOptions: { checkPaths: true, checkArn: true },
+    });
+    const arn = `arn:aws:states:${this.region}:${this.world.accountId}:stateMachine:${name}`;
+    this.machines.set(arn, { arn, name, definition, machine, taskResources: collectTasks(definition) });
+    return arn;
+  }
+
+  arnOf(name: string): string {
+    return `arn:aws:states:${this.region}:${this.world.accountId}:stateMachine:${name}`;
+  }
+
+  /** Resolves when the execution has stopped (for scenarios and tests). */
+  async waitFor(executionArn: string): Promise<ExecutionRecord> {
+    await this.running.get(executionArn)?.done;
+    return this.record(executionArn);
+  }
+
+  /**
+   * StartExecution semantics (Step Functions API reference): same name and same input as a running
+   * execution returns that execution; a closed execution or a different input with the same name is
+   * ExecutionAlreadyExists.
+   */
+  startExecution(input: { stateMachineArn: string; name?: string; input?: string }): {
+    executionArn: string;
+    startDate: Date;
+  } {
+    const machine = this.machines.get(input.stateMachineArn);
+    if (!machine)
+      throw new AwsError(
+        'StateMachineDoesNotExist',
+        `State Machine Does Not Exist: '${input.stateMachineArn}'`,
+      );
+    const name = input.name ?? this.world.rng.fork(`exec${this.world.executions.length}`).hex(32);
+    if (!/^[A-Za-z0-9_-]{1,80}$/.test(name)) throw new AwsError('InvalidName', `Invalid Name: '${name}'`);
+    const rawInput = input.input ?? '{}';
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(rawInput);
+    } catch {
+      throw new AwsError('InvalidExecutionInput', 'Invalid State Machine Execution Input: not JSON');
+    }
+    const executionArn = `arn:aws:states:${this.region}:${this.world.accountId}:execution:${machine.name}:${name}`;
+    const existing = this.world.executions.find((e) => e.executionArn === executionArn);
+    if (existing) {
+      if (existing.status === 'RUNNING' && JSON.stringify(existing.input) === JSON.stringify(parsed)) {
+        return { executionArn, startDate: new Date(existing.startedAt) };
+      }
+      throw new AwsError('ExecutionAlreadyExists', `Execution Already Exists: '${executionArn}'`);
+    }
+    const record: ExecutionRecord = {
+      executionArn,
+      name,
+      stateMachine: machine.name,
+      region: this.region,
+      status: 'RUNNING',
+      startedAt: this.world.clock.now(),
+      input: parsed,
+      history: [],
+      transitions: 0,
+    };
+    this.world.executions.push(record);
+    this.world.timeline.add(this.region, 'sfn', `${machine.name} started (${name})`, { executionArn });
+    this.run(machine, record);
+    return { executionArn, startDate: new Date(record.startedAt) };
+  }
+
+  private run(machine: Machine, record: ExecutionRecord): void {
+    const handlers: Record<string, (input: unknown) => Promise<unknown>> = {};
+    for (const [stateName, resource] of machine.taskResources) {
+      handlers[stateName] = (input) => this.task(stateName, resource, input);
+    }
+    const execution = machine.machine.run(record.input as never, {
+      overrides: { taskResourceLocalHandlers: handlers as never },
+      noThrowOnAbort: true,
+      context: {
+        Execution: {
+          Id: record.executionArn,
+          Name: record.name,
+          StartTime: new Date(record.startedAt).toISOString(),
+          Input: record.input as never,
+          RoleArn: `arn:aws:iam::${this.world.accountId}:role/${machine.name}-role`,
+        },
+        StateMachine: { Id: machine.arn, Name: machine.name },
+      },
+    });
+    const history = (async () => {
+      for await (const event of execution.eventLogs) {
+        const e = event as { type: string; state?: { name?: string; type?: string } };
+        record.history.push({
+          at: this.world.clock.now(),
+          type: e.type,
+          ...(e.state?.name ? { state: e.state.name } : {}),
+          data: event,
+        });
+        if (e.type === 'StateEntered') {
+          record.transitions++;
+          if (e.state?.type === 'Task') {
+            this.world.timeline.add(
+              this.region,
+              'sfn-step',
+              `${machine.name}/${record.name}: ${e.state.name}`,
+            );
+          }
+        }
+      }
+    })();
+    const done = (async () => {
+      try {
+        const output = await execution.result;
+        if (record.status === 'RUNNING') {
+          record.status = 'SUCCEEDED';
+          record.output = output;
+        }
+      } catch (err) {
+        const e = err as { name?: string; message?: string; cause?: unknown };
+        record.status = e.name === 'ExecutionTimeoutError' ? 'TIMED_OUT' : 'FAILED';
+        // aws-local-stepfunctions wraps the final error; the state's own error name is what AWS reports.
+        const inner = (e.cause ?? err) as { name?: string; message?: string };
+        record.error = inner.name ?? 'States.Runtime';
+        record.cause = inner.message ?? String(err);
+      }
+      await history;
+      record.stoppedAt = this.world.clock.now();
+      this.running.delete(record.executionArn);
+      this.world.timeline.add(
+        this.region,
+        'sfn',
+        `${machine.name} ${record.status.toLowerCase()} (${record.name})${record.error ? `: ${record.error}` : ''}`,
+        { executionArn: record.executionArn, transitions: record.transitions },
+      );
+    })();
+    this.running.set(record.executionArn, { record, abort: execution.abort, done });
+  }
+
+  private async task(stateName: string, resource: string, input: unknown): Promise<unknown> {
+    const params = (input ?? {}) as Record<string, unknown>;
+    if (resource === 'arn:aws:states:::lambda:invoke') {
+      const payload = await this.lambda.invoke(String(params.FunctionName), params.Payload ?? {});
+      // The optimized Lambda integration returns the Invoke API response, the function's result in Payload.
+      return { ExecutedVersion: '$LATEST', Payload: payload ?? null, StatusCode: 200 };
+    }
+    const sdk = /^arn:aws:states:::aws-sdk:([a-z0-9]+):([A-Za-z0-9]+)$/.exec(resource);
+    if (sdk) {
+      const [, service = '', action = ''] = sdk;
+      const twinService = SDK_SERVICES[service];
+      if (!twinService)
+        throw new NotModelledError(
+          `the twin does not model the aws-sdk:${service} integration (${stateName})`,
+        );
+      const api = action.charAt(0).toUpperCase() + action.slice(1);
+      if (twinService === 'sfn' && api === 'StartExecution') return this.routeStart(params);
+      try {
+        return await this.world.call(this.region, twinService, api, params);
+      } catch (err) {
+        if (err instanceof NotModelledError) throw err;
+        const e = err as Error;
+        throw new TaskError(sdkIntegrationErrorName(service, e.name), e.message);
+      }
+    }
+    const ddb = /^arn:aws:states:::dynamodb:(getItem|putItem|updateItem|deleteItem)$/.exec(resource);
+    if (ddb) return this.dynamodb(ddb[1] ?? '', params);
+    if (resource === 'arn:aws:states:::sns:publish') {
+      try {
+        return await this.world.call(this.region, 'sns', 'Publish', params);
+      } catch (err) {
+        throw new TaskError(`SNS.${(err as Error).name}`, (err as Error).message);
+      }
+    }
+    if (resource === 'arn:aws:states:::states:startExecution') return this.routeStart(params);
+    if (resource === 'arn:aws:states:::states:startExecution.sync:2') return this.startSync(params);
+    throw new NotModelledError(`the twin does not model the Task resource ${resource} (${stateName})`);
+  }
+
+  /** A child execution may belong to another region's Step Functions (by its ARN). */
+  private routeStart(params: Record<string, unknown>): unknown {
+    const arn = String(params.StateMachineArn ?? params.stateMachineArn ?? '');
+    const region = arn.split(':')[3] ?? this.region;
+    const target =
+      region === this.region
+        ? this
+        : (this.world.region(region).services.sfn as StepFunctionsSim | undefined);
+    if (!target)
+      throw new TaskError('Sfn.StateMachineDoesNotExistException', `no Step Functions in ${region}`);
+    try {
+      const out = target.startExecution({
+        stateMachineArn: arn,
+        ...(params.Name !== undefined ? { name: String(params.Name) } : {}),
+        input: typeof params.Input === 'string' ? params.Input : JSON.stringify(params.Input ?? {}),
+      });
+      return { ExecutionArn: out.executionArn, StartDate: out.startDate.toISOString() };
+    } catch (err) {
+      throw new TaskError(sdkIntegrationErrorName('sfn', (err as Error).name), (err as Error).message);
+    }
+  }
+
+  /** `.sync:2`: start, wait for the child to stop, return its description with Output as JSON. */
+  private async startSync(params: Record<string, unknown>): Promise<unknown> {
+    const started = this.routeStart(params) as { ExecutionArn: string };
+    const region = started.ExecutionArn.split(':')[3] ?? this.region;
+    const target =
+      region === this.region ? this : (this.world.region(region).services.sfn as StepFunctionsSim);
+    const child = await target.waitFor(started.ExecutionArn);
+    const description = target.describe(child);
+    if (child.status !== 'SUCCEEDED') {
+      // Step Functions fails the parent task with States.TaskFailed and the child's description as cause.
+      throw new TaskError(
+        'States.TaskFailed',
+        JSON.stringify({ ...description, Error: child.error, Cause: child.cause }),
+      );
+    }
+    return { ...description, Output: child.output };
+  }
+
+  private async dynamodb(action: string, params: Record<string, unknown>): Promise<unknown> {
+    const Command = {
+      getItem: GetItemCommand,
+      putItem: PutItemCommand,
+      updateItem: UpdateItemCommand,
+      deleteItem: DeleteItemCommand,
+    }[action];
+    if (!Command) throw new NotModelledError(`dynamodb:${action}`);
+    try {
+      const command = new (Command as new (input: unknown) => Parameters<DynamoDBClient['send']>[0])(params);
+      const { $metadata: _m, ...out } = (await this.ddb.send(command)) as unknown as Record<string, unknown>;
+      return out;
+    } catch (err) {
+      const e = err as Error;
+      throw new TaskError(`DynamoDB.${e.name}`, e.message);
+    }
+  }
+
+  describe(e: ExecutionRecord): Record<string, unknown> {
+    return {
+      executionArn: e.executionArn,
+      stateMachineArn: this.machineArnOf(e),
+      name: e.name,
+      status: e.status,
+      startDate: new Date(e.startedAt),
+      ...(e.stoppedAt !== undefined ? { stopDate: new Date(e.stoppedAt) } : {}),
+      input: JSON.stringify(e.input),
+      ...(e.output !== undefined ? { output: JSON.stringify(e.output) } : {}),
+      ...(e.error !== undefined ? { error: e.error, cause: e.cause } : {}),
+    };
+  }
+
+  private record(executionArn: string): ExecutionRecord {
+    const e = this.world.executions.find((x) => x.executionArn === executionArn);
+    if (!e) throw new AwsError('ExecutionDoesNotExist', `Execution Does Not Exist: '${executionArn}'`);
+    return e;
+  }
+
+  private machineArnOf(e: ExecutionRecord): string {
+    return this.arnOf(e.stateMachine);
+  }
+
+  private stop(input: { executionArn: string; error?: string; cause?: string }): { stopDate: Date } {
+    const e = this.record(input.executionArn);
+    const run = this.running.get(input.executionArn);
+    if (run && e.status === 'RUNNING') {
+      e.status = 'ABORTED';
+      if (input.error !== undefined) e.error = input.error;
+      if (input.cause !== undefined) e.cause = input.cause;
+      run.abort();
+    }
+    return { stopDate: new Date(this.world.clock.now()) };
+  }
+}
+
+/** Task state name → Resource, across Parallel branches and Map processors (names are unique by convention). */
+function collectTasks(definition: Record<string, unknown>): Map<string, string> {
+  const out = new Map<string, string>();
+  const visit = (machine: unknown) => {
+    const states =
+      (machine as { States?: Record<string, Record<string, unknown>> } | undefined)?.States ?? {};
+    for (const [name, state] of Object.entries(states)) {
+      if (state.Type === 'Task') {
+        if (out.has(name)) throw new Error(`state name ${name} is not unique across the definition`);
+        out.set(name, String(state.Resource));
+      }
+      for (const branch of (state.Branches as unknown[] | undefined) ?? []) visit(branch);
+      visit(state.Iterator);
+      visit(state.ItemProcessor);
+    }
+  };
+  visit(definition);
+  return out;
+}

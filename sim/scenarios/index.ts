@@ -1,0 +1,9 @@
+import type { Scenario } from './types';
+import { memberCrash, switchByHand } from './world-baseline';
+
+/** Every scenario `npm start` knows, in the order the tour runs them. */
+export const SCENARIOS: readonly Scenario[] = [memberCrash, switchByHand];
+
+export function scenarioByName(name: string): Scenario | undefined {
+  return SCENARIOS.find((s) => s.name === name);
+}

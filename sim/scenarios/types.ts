@@ -1,0 +1,21 @@
+import type { Twin } from '../twin';
+
+/** A scripted scene run on the twin; `npm start -- --scenario <name>` runs one. */
+export interface Scenario {
+  readonly name: string;
+  readonly title: string;
+  /** One paragraph: what happens and what it shows. */
+  readonly description: string;
+  /** Drives the twin; `say` adds a narrated step to the timeline. Throws when an expectation fails. */
+  run(twin: Twin, say: (message: string) => void): Promise<ScenarioResult | undefined>;
+}
+
+/** Measurements a scenario reports in the summary (name → human-readable value). */
+export type ScenarioResult = Record<string, string | number>;
+
+/** Fails a scenario with a clear message. */
+export function expectThat(condition: boolean, message: string): void {
+  if (!condition) throw new Error(`expectation failed: ${message}`);
+}
+
+export const MINUTE = 60_000;

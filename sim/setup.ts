@@ -1,0 +1,204 @@
+import type { CloudWatchRegion } from '@aws-sdk/client-route-53';
+import type { Config, RegionConfig } from '../infra/config/schema';
+import { METRIC_NAMESPACE, REGION_SERVING_METRIC, switchAlarmName } from '../infra/stacks/names';
+import { registerProjectDocuments } from './services/documents';
+import type { Elbv2Sim } from './services/elbv2';
+import type { Twin } from './twin';
+
+/** Names of what the default world holds in one region, for scenarios and tests. */
+export interface RegionLayout {
+  readonly region: string;
+  readonly primaryGroup: string;
+  readonly memberGroup: string;
+  readonly targetGroupArn: string;
+  readonly albDnsName: string;
+  readonly stateTable: string;
+  readonly idempotencyTable: string;
+  readonly topicArn: string;
+  readonly masterKeySecret: string;
+  readonly joinKeySecret: string;
+  readonly switchAlarm: string;
+  /** The seed deployment's own monitoring: unhealthy targets behind the ALB. */
+  readonly unhealthyTargetsAlarm: string;
+  readonly healthChecks: { readonly endpoint: string; readonly switch: string; readonly calculated: string };
+}
+
+export interface WorldLayout {
+  readonly regions: ReadonlyMap<string, RegionLayout>;
+}
+
+/**
+ * Application Load Balancer target group defaults (ELB user guide, "Health checks for Application Load
+ * Balancer target groups": interval 30 s, healthy threshold 5, unhealthy threshold 2; "Deregistration
+ * delay": 300 s).
+ */
+const ALB_TARGET_GROUP_DEFAULTS = {
+  healthCheckIntervalSeconds: 30,
+  healthyThresholdCount: 5,
+  unhealthyThresholdCount: 2,
+  deregistrationDelaySeconds: 300,
+};
+
+/** The twin's DynamoDB table names in a region (CDK lets CloudFormation name the real ones). */
+export function tableNames(config: Config, region: string) {
+  return {
+    stateTable: `${config.cluster.name}-state-${region}`,
+    idempotencyTable: `${config.cluster.name}-idempotency-${region}`,
+  };
+}
+
+/**
+ * Creates the state and idempotency tables in dynalite, as the control-plane stack defines them. Runs on
+ * real time, before the virtual clock is installed: only the twin's driver may await I/O on virtual time.
+ */
+export async function createTables(twin: Twin): Promise<void> {
+  for (const region of twin.world.regionNames) {
+    const { stateTable, idempotencyTable } = tableNames(twin.world.config, region);
+    await twin.dynamo.createTable(region, stateTable, { sortKey: 'sk', ttlAttribute: 'ttl' });
+    await twin.dynamo.createTable(region, idempotencyTable, {
+      partitionKey: 'id',
+      ttlAttribute: 'expiration',
+    });
+  }
+}
+
+/**
+ * Builds the seed architecture the config describes, in every region: the cluster's two Auto Scaling groups
+ * (1 primary + `members` members, already serving at t=0), the ALB target group, the master and join keys in
+ * Secrets Manager, the project's SSM documents, the notification topic, and
+ * the same switch alarm, health checks and latency records the CDK stacks create (names from
+ * infra/stacks/names.ts, settings from the config, so the twin and the deployment cannot drift apart).
+ */
+export async function buildWorld(twin: Twin, opts: { members?: number } = {}): Promise<WorldLayout> {
+  const { world } = twin;
+  const config = world.config;
+  const regions = new Map<string, RegionLayout>();
+  for (const rc of config.regions) {
+    regions.set(rc.name, await buildRegion(twin, config, rc, opts.members ?? 2));
+  }
+  return { regions };
+}
+
+async function buildRegion(
+  twin: Twin,
+  config: Config,
+  rc: RegionConfig,
+  members: number,
+): Promise<RegionLayout> {
+  const { world } = twin;
+  const r = world.region(rc.name);
+  const cluster = config.cluster.name;
+  const rng = world.rng.fork(`setup/${rc.name}`);
+
+  const masterKeySecret = `${cluster}/master-key`;
+  const joinKeySecret = `${cluster}/join-key`;
+  r.secretsmanager.putSecret(masterKeySecret, rng.hex(64));
+  r.secretsmanager.putSecret(joinKeySecret, rng.hex(32));
+  registerProjectDocuments(r.ssm);
+
+  const targetGroupArn = rc.targetGroupArns[0] as string;
+  r.elbv2.createTargetGroup({ arn: targetGroupArn, ...ALB_TARGET_GROUP_DEFAULTS });
+
+  const { stateTable, idempotencyTable } = tableNames(config, rc.name);
+  const topicArn = r.sns.createTopic(`${cluster}-control-plane`);
+
+  // The switch alarm exactly as ControlPlaneStack defines it.
+  const switchAlarm = switchAlarmName(config, rc.name);
+  r.cloudwatch.putAlarm({
+    name: switchAlarm,
+    namespace: METRIC_NAMESPACE,
+    metricName: REGION_SERVING_METRIC,
+    dimensions: { Cluster: cluster, Region: rc.name },
+    statistic: 'Minimum',
+    periodSeconds: 60,
+    evaluationPeriods: 1,
+    datapointsToAlarm: 1,
+    threshold: 1,
+    comparison: 'LessThanThreshold',
+    treatMissingData: 'ignore',
+  });
+  const unhealthyTargetsAlarm = `${cluster}-${rc.name}-unhealthy-targets`;
+  r.cloudwatch.putAlarm({
+    name: unhealthyTargetsAlarm,
+    namespace: 'AWS/ApplicationELB',
+    metricName: 'UnHealthyHostCount',
+    dimensions: (r.services.elbv2 as Elbv2Sim).metricDimensions(targetGroupArn),
+    statistic: 'Maximum',
+    periodSeconds: 60,
+    evaluationPeriods: 2,
+    datapointsToAlarm: 2,
+    threshold: 0,
+    comparison: 'GreaterThanThreshold',
+    treatMissingData: 'notBreaching',
+  });
+
+  // Health checks and the latency record exactly as GlobalRoutingStack defines them.
+  world.route53.registerAlb(rc.alb.dnsName, rc.name);
+  const endpoint = world.route53.createHealthCheck({
+    Type: 'HTTPS',
+    FullyQualifiedDomainName: rc.alb.dnsName,
+    Port: 443,
+    ResourcePath: rc.alb.healthPath,
+    EnableSNI: true,
+    RequestInterval: config.routing.healthCheckIntervalSeconds,
+    FailureThreshold: config.routing.healthCheckFailureThreshold,
+  });
+  const switchCheck = world.route53.createHealthCheck({
+    Type: 'CLOUDWATCH_METRIC',
+    AlarmIdentifier: { Region: rc.name as CloudWatchRegion, Name: switchAlarm },
+    InsufficientDataHealthStatus: 'Healthy',
+  });
+  const calculated = world.route53.createHealthCheck({
+    Type: 'CALCULATED',
+    ChildHealthChecks: [endpoint, switchCheck],
+    HealthThreshold: 2,
+  });
+  world.route53.createLatencyRecord({
+    name: config.routing.recordName,
+    setIdentifier: rc.name,
+    region: rc.name,
+    value: rc.alb.dnsName,
+    healthCheckId: calculated,
+  });
+
+  // The seed deployment's groups: a one-instance primary group and the members, ELB health checks.
+  const common = {
+    azs: r.azs,
+    targetGroupArns: rc.targetGroupArns,
+    healthCheckType: 'ELB' as const,
+    healthCheckGracePeriodSeconds: 900,
+    bootstrap: 'user-data' as const,
+  };
+  r.autoscaling.createGroup({
+    ...common,
+    name: rc.primaryAsgName,
+    min: 1,
+    max: 1,
+    desired: 1,
+    role: 'primary',
+  });
+  r.autoscaling.createGroup({
+    ...common,
+    name: rc.memberAsgName,
+    min: members,
+    max: members + 4,
+    desired: members,
+    role: 'member',
+  });
+
+  return {
+    region: rc.name,
+    primaryGroup: rc.primaryAsgName,
+    memberGroup: rc.memberAsgName,
+    targetGroupArn,
+    albDnsName: rc.alb.dnsName,
+    stateTable,
+    idempotencyTable,
+    topicArn,
+    masterKeySecret,
+    joinKeySecret,
+    switchAlarm,
+    unhealthyTargetsAlarm,
+    healthChecks: { endpoint, switch: switchCheck, calculated },
+  };
+}

@@ -1,0 +1,103 @@
+import * as path from 'node:path';
+import { resetClients, setClientsForTest } from '../functions/shared/clients';
+import { loadConfig } from '../infra/config/load';
+import type { Config } from '../infra/config/schema';
+import { Invariants } from './core/invariants';
+import { World } from './core/world';
+import { DynamoSim } from './runner/dynamo';
+import { LambdaSim } from './runner/lambda';
+import { twinClients } from './runner/sdk';
+import { StepFunctionsSim } from './runner/sfn';
+import { buildWorld, createTables, type WorldLayout } from './setup';
+
+export const EXAMPLE_CONFIG = path.resolve(__dirname, '../infra/config/example.yaml');
+
+export interface TwinOptions {
+  readonly seed: number;
+  /** Deployment config; the example config by default. */
+  readonly config?: Config;
+  /** Member nodes per region in the initial cluster (default 2). */
+  readonly members?: number;
+  readonly startAt?: number;
+}
+
+/**
+ * The twin, running: a World on an installed virtual clock, with dynalite, Lambda and Step Functions, the
+ * default infrastructure from the config, and the invariant monitors. One at a time per process (the clock
+ * and Math.random are process-wide).
+ */
+export class Twin {
+  readonly world: World;
+  readonly dynamo: DynamoSim;
+  readonly lambda: LambdaSim;
+  readonly sfn = new Map<string, StepFunctionsSim>();
+  readonly invariants: Invariants;
+  layout!: WorldLayout;
+  private readonly realRandom = Math.random;
+  private static active: Twin | undefined;
+
+  private constructor(readonly options: TwinOptions & { config: Config }) {
+    this.world = new World({
+      seed: options.seed,
+      config: options.config,
+      ...(options.startAt !== undefined ? { startAt: options.startAt } : {}),
+    });
+    this.dynamo = new DynamoSim(this.world.clock);
+    this.lambda = new LambdaSim(this.world);
+    this.invariants = new Invariants(this.world);
+  }
+
+  static async start(options: TwinOptions): Promise<Twin> {
+    if (Twin.active) throw new Error('a twin is already running in this process; stop it first');
+    const twin = new Twin({ ...options, config: options.config ?? loadConfig(EXAMPLE_CONFIG) });
+    Twin.active = twin;
+    try {
+      await twin.dynamo.start();
+      await createTables(twin);
+      twin.world.clock.install();
+      // aws-local-stepfunctions' retry jitter and the SDK's back-off draw from Math.random: seed it.
+      const random = twin.world.rng.fork('Math.random');
+      Math.random = () => random.next();
+      for (const region of twin.world.regionNames) {
+        const sfn = new StepFunctionsSim(twin.world, region, twin.lambda, twin.dynamo);
+        twin.sfn.set(region, sfn);
+        twin.world.region(region).services.sfn = sfn;
+      }
+      setClientsForTest(twinClients(twin.world, twin.dynamo, twin.world.regionNames[0] ?? 'us-east-1'));
+      twin.layout = await buildWorld(twin, options.members !== undefined ? { members: options.members } : {});
+      twin.invariants.start();
+      await twin.world.clock.settle();
+      return twin;
+    } catch (err) {
+      await twin.stop();
+      throw err;
+    }
+  }
+
+  /** Advances virtual time by `ms` (or until `stop()` holds); returns whether it stopped early. */
+  run(ms: number, stop?: () => boolean): Promise<boolean> {
+    return this.world.clock.runFor(ms, stop);
+  }
+
+  /** Runs until `predicate` holds, at most `maxMs` of virtual time; throws naming `what` if it never does. */
+  async runUntil(predicate: () => boolean, maxMs: number, what: string): Promise<void> {
+    const met = await this.run(maxMs, predicate);
+    if (!met)
+      throw new Error(`twin: ${what} did not happen within ${Math.round(maxMs / 1000)} s of virtual time`);
+  }
+
+  sfnIn(region: string): StepFunctionsSim {
+    const sfn = this.sfn.get(region);
+    if (!sfn) throw new Error(`no Step Functions in ${region}`);
+    return sfn;
+  }
+
+  async stop(): Promise<void> {
+    this.invariants.stop();
+    this.world.clock.uninstall();
+    Math.random = this.realRandom;
+    resetClients();
+    await this.dynamo.stop();
+    if (Twin.active === this) Twin.active = undefined;
+  }
+}

@@ -1,0 +1,331 @@
+import type { SimInstance } from '../../../sim/core/contracts';
+import { NODE_TIMING } from '../../../sim/services/artifactory';
+import { DocumentNames } from '../../../sim/services/documents';
+import { EC2_TIMING } from '../../../sim/services/ec2';
+import { clusterKeySecretNames } from '../../../sim/services/secrets';
+import { SSM_TIMING } from '../../../sim/services/ssm';
+import { apiError, type ComputeWorld, makeWorld } from './compute-harness';
+
+let w: ComputeWorld;
+
+beforeEach(() => {
+  w = makeWorld();
+  w.clock.install();
+});
+
+afterEach(() => {
+  w.clock.uninstall();
+});
+
+const ssm = () => w.region().ssm;
+const call = async <T = Record<string, unknown>>(
+  action: string,
+  input: Record<string, unknown>,
+): Promise<T> => {
+  const handler = ssm().api[action];
+  if (!handler) throw new Error(`${action} is not modelled`);
+  return (await handler(input)) as T;
+};
+
+interface Invocation {
+  Status: string;
+  StatusDetails: string;
+  ResponseCode: number;
+  StandardOutputContent: string;
+  StandardErrorContent: string;
+}
+
+const secretNames = clusterKeySecretNames('artifactory-test');
+const configureParams = (role = 'member') => ({
+  Role: [role],
+  MasterKeySecretId: [secretNames.masterKey],
+  JoinKeySecretId: [secretNames.joinKey],
+  ClusterMode: ['legacy-primary'],
+});
+
+/** Launches an instance and waits until it is a managed node. */
+async function managedInstance(az = 'eu-west-1a'): Promise<SimInstance> {
+  const inst = w.region().ec2.launch({ az, launchedBy: 'test', role: 'member', bootstrap: 'none' });
+  await w.clock.runFor(EC2_TIMING.boot[1] + SSM_TIMING.registration[1]);
+  expect(ssm().isManaged(inst.id)).toBe(true);
+  return inst;
+}
+
+async function send(
+  doc: string,
+  inst: SimInstance,
+  Parameters: Record<string, string[]> = {},
+  TimeoutSeconds?: number,
+) {
+  const out = await call<{ Command: { CommandId: string; Status: string } }>('SendCommand', {
+    DocumentName: doc,
+    InstanceIds: [inst.id],
+    Parameters,
+    ...(TimeoutSeconds !== undefined ? { TimeoutSeconds } : {}),
+  });
+  return out.Command.CommandId;
+}
+
+const invocation = (commandId: string, inst: SimInstance) =>
+  call<Invocation>('GetCommandInvocation', { CommandId: commandId, InstanceId: inst.id });
+
+/** Polls GetCommandInvocation every 5 s until a terminal status (as a workflow would). */
+async function finished(commandId: string, inst: SimInstance, maxMs = 2 * 3_600_000): Promise<Invocation> {
+  const until = w.clock.now() + maxMs;
+  while (w.clock.now() < until) {
+    await w.clock.runFor(5_000);
+    const inv = await invocation(commandId, inst);
+    if (!['Pending', 'InProgress', 'Delayed'].includes(inv.Status)) return inv;
+  }
+  throw new Error('command did not finish');
+}
+
+describe('managed nodes', () => {
+  it('registers an instance 20–60 s after it runs, and never while unreachable', async () => {
+    const ec2 = w.region().ec2;
+    const a = ec2.launch({ az: 'eu-west-1a', launchedBy: 'test', role: 'member', bootstrap: 'none' });
+    const b = ec2.launch({ az: 'eu-west-1b', launchedBy: 'test', role: 'member', bootstrap: 'none' });
+    await w.clock.runFor(EC2_TIMING.boot[1]);
+    w.faults.azDown('eu-west-1', 'eu-west-1b');
+    expect(ssm().isManaged(a.id)).toBe(false);
+    await w.clock.runFor(SSM_TIMING.registration[1]);
+    expect(ssm().isManaged(a.id)).toBe(true);
+    expect(ssm().isManaged(b.id)).toBe(false);
+    const info = await call<{ InstanceInformationList: { InstanceId: string; PingStatus: string }[] }>(
+      'DescribeInstanceInformation',
+      { Filters: [{ Key: 'InstanceIds', Values: [a.id, b.id] }] },
+    );
+    expect(info.InstanceInformationList).toEqual([
+      expect.objectContaining({ InstanceId: a.id, PingStatus: 'Online' }),
+    ]);
+    w.faults.azUp('eu-west-1', 'eu-west-1b');
+    await w.clock.runFor(SSM_TIMING.retry);
+    expect(ssm().isManaged(b.id)).toBe(true);
+  });
+
+  it('an unreachable managed node turns ConnectionLost after missing its pings', async () => {
+    const a = await managedInstance();
+    w.region().ec2.crash(a.id);
+    await w.clock.runFor(SSM_TIMING.ping + SSM_TIMING.pingCheck);
+    const info = await call<{ InstanceInformationList: { PingStatus: string }[] }>(
+      'DescribeInstanceInformation',
+      {
+        InstanceInformationFilterList: [{ key: 'PingStatus', valueSet: ['ConnectionLost'] }],
+      },
+    );
+    expect(info.InstanceInformationList).toHaveLength(1);
+  });
+
+  it('rejects commands to instances that are not managed, and unknown documents or parameters', async () => {
+    const inst = w
+      .region()
+      .ec2.launch({ az: 'eu-west-1a', launchedBy: 'test', role: 'member', bootstrap: 'none' });
+    const err = await apiError(() => send(DocumentNames.probeReadiness, inst));
+    expect(err).toMatchObject({
+      name: 'InvalidInstanceId',
+      message: `Instances [[${inst.id}]] not in a valid state for account 111122223333`,
+    });
+    await w.clock.runFor(EC2_TIMING.boot[1] + SSM_TIMING.registration[1]);
+    expect((await apiError(() => send('AWS-RunShellScript', inst))).name).toBe('InvalidDocument');
+    expect((await apiError(() => send(DocumentNames.configureNode, inst, { Role: ['primary'] }))).name).toBe(
+      'InvalidParameters',
+    );
+    expect(
+      (
+        await apiError(() =>
+          send(DocumentNames.configureNode, inst, { ...configureParams(), Role: ['leader'] }),
+        )
+      ).name,
+    ).toBe('InvalidParameters');
+    w.region().ec2.terminate(inst.id, 'User initiated');
+    expect((await apiError(() => send(DocumentNames.probeReadiness, inst))).name).toBe('InvalidInstanceId');
+  });
+});
+
+describe('Run Command', () => {
+  it('invocations go Pending → InProgress → Success; they exist only shortly after SendCommand', async () => {
+    const inst = await managedInstance();
+    const id = await send(DocumentNames.configureNode, inst, configureParams('primary'));
+    expect((await apiError(() => invocation(id, inst))).name).toBe('InvocationDoesNotExist');
+    await w.clock.runFor(SSM_TIMING.invocationVisible[1]);
+    expect((await invocation(id, inst)).Status).toMatch(/^(Pending|InProgress)$/);
+    await w.clock.runFor(SSM_TIMING.delivery[1]);
+    expect((await invocation(id, inst)).Status).toBe('InProgress');
+    const done = await finished(id, inst);
+    expect(done).toMatchObject({ Status: 'Success', StatusDetails: 'Success', ResponseCode: 0 });
+    expect(done.StandardOutputContent).toContain(`shared.node.id=${inst.id}`);
+    expect(inst.node.systemYaml).toEqual({
+      nodeId: inst.id,
+      nodeIp: inst.privateIp,
+      haEnabled: true,
+      role: 'primary',
+    });
+    const listed = await call<{
+      CommandInvocations: { Status: string; CommandPlugins: { Name: string }[] }[];
+    }>('ListCommandInvocations', { CommandId: id, Details: true });
+    expect(listed.CommandInvocations).toEqual([
+      expect.objectContaining({
+        Status: 'Success',
+        CommandPlugins: [expect.objectContaining({ Name: 'aws:runShellScript' })],
+      }),
+    ]);
+    expect(
+      (
+        await apiError(() =>
+          call('GetCommandInvocation', { CommandId: id, InstanceId: 'i-0123456789abcdef0' }),
+        )
+      ).name,
+    ).toBe('InvocationDoesNotExist');
+  });
+
+  it('configure, start, probe, promote: the documents drive the node in realistic time', async () => {
+    const inst = await managedInstance();
+    expect(
+      (await finished(await send(DocumentNames.configureNode, inst, configureParams()), inst)).Status,
+    ).toBe('Success');
+    const start = await finished(await send(DocumentNames.startArtifactory, inst), inst);
+    expect(start).toMatchObject({ Status: 'Success', StandardOutputContent: 'artifactory.service started' });
+    const probe = async () =>
+      JSON.parse(
+        (await finished(await send(DocumentNames.probeReadiness, inst), inst)).StandardOutputContent,
+      ) as Record<string, unknown>;
+    expect(await probe()).toMatchObject({
+      ready: false,
+      routerHealth: 503,
+      role: 'member',
+      status: 'starting',
+    });
+    await w.clock.runFor(NODE_TIMING.start[1]);
+    expect(await probe()).toEqual({
+      ready: true,
+      routerHealth: 200,
+      role: 'member',
+      taskAffinity: null,
+      nodeId: inst.id,
+      status: 'running',
+    });
+    const promoted = await finished(await send(DocumentNames.promotePrimary, inst), inst);
+    expect(promoted.StandardOutputContent).toContain('shared.node.primary=true');
+    // A restart takes as long as a start.
+    expect(inst.node.status).toBe('starting');
+    expect(inst.node.isPrimary()).toBe(false);
+    await w.clock.runFor(NODE_TIMING.start[1]);
+    expect(inst.node.isPrimary()).toBe(true);
+    expect((await finished(await send(DocumentNames.stopArtifactory, inst), inst)).Status).toBe('Success');
+    expect(inst.node.status).toBe('stopped');
+  });
+
+  it('reports a failed start and the node failure reason through the probe', async () => {
+    const a = await managedInstance('eu-west-1a');
+    const b = await managedInstance('eu-west-1b');
+    for (const n of [a, b]) await finished(await send(DocumentNames.configureNode, n, configureParams()), n);
+    const startA = await send(DocumentNames.startArtifactory, a);
+    const startB = await send(DocumentNames.startArtifactory, b);
+    expect((await finished(startA, a)).Status).toBe('Success');
+    expect((await finished(startB, b)).Status).toBe('Success');
+    await w.clock.runFor(NODE_TIMING.joinFailure[1]);
+    // Whichever started second failed.
+    const [first, second] = a.node.status === 'failed' ? [b, a] : [a, b];
+    const probe = JSON.parse(
+      (await finished(await send(DocumentNames.probeReadiness, second), second)).StandardOutputContent,
+    );
+    expect(probe).toMatchObject({
+      ready: false,
+      status: 'failed',
+      failureReason: `started in parallel with ${first.id}`,
+    });
+    const unconfigured = await managedInstance('eu-west-1c');
+    const failed = await finished(await send(DocumentNames.startArtifactory, unconfigured), unconfigured);
+    expect(failed).toMatchObject({ Status: 'Failed', ResponseCode: 1 });
+    expect(failed.StandardErrorContent).toMatch(/system\.yaml is not configured/);
+  });
+
+  it('a missing secret fails the configure document without writing anything', async () => {
+    const inst = await managedInstance();
+    const out = await finished(
+      await send(DocumentNames.configureNode, inst, {
+        ...configureParams(),
+        JoinKeySecretId: ['artifactory/nope'],
+      }),
+      inst,
+    );
+    expect(out.Status).toBe('Failed');
+    expect(out.StandardErrorContent).toMatch(/ResourceNotFoundException/);
+    expect(inst.node.status).toBe('unconfigured');
+  });
+
+  it('injected faults: Failed, and TimedOut at the execution timeout', async () => {
+    const inst = await managedInstance();
+    w.faults.ssmCommand({ region: 'eu-west-1', document: DocumentNames.configureNode, outcome: 'Failed' });
+    const failed = await finished(await send(DocumentNames.configureNode, inst, configureParams()), inst);
+    expect(failed).toMatchObject({ Status: 'Failed', StatusDetails: 'Failed', ResponseCode: 1 });
+    expect(inst.node.status).toBe('unconfigured');
+
+    w.faults.ssmCommand({ region: 'eu-west-1', document: DocumentNames.probeReadiness, outcome: 'TimedOut' });
+    const sentAt = w.clock.now();
+    const timedOut = await finished(await send(DocumentNames.probeReadiness, inst), inst);
+    expect(timedOut).toMatchObject({
+      Status: 'TimedOut',
+      StatusDetails: 'ExecutionTimedOut',
+      ResponseCode: -1,
+    });
+    // ProbeReadiness runs for at most 60 s.
+    expect(w.clock.now() - sentAt).toBeLessThan(60_000 + SSM_TIMING.delivery[1] + 5_000 + 1);
+  });
+
+  it('a command to a node that becomes unreachable times out; one never delivered times out at the delivery deadline', async () => {
+    const inst = await managedInstance();
+    await finished(await send(DocumentNames.configureNode, inst, configureParams()), inst);
+    await finished(await send(DocumentNames.startArtifactory, inst), inst);
+    await w.clock.runFor(NODE_TIMING.start[1]);
+    const stop = await send(DocumentNames.stopArtifactory, inst);
+    await w.clock.runFor(SSM_TIMING.delivery[1]);
+    w.faults.azDown('eu-west-1', inst.az);
+    expect(await finished(stop, inst)).toMatchObject({
+      Status: 'TimedOut',
+      StatusDetails: 'DeliveryTimedOut',
+    });
+    const probe = await send(DocumentNames.probeReadiness, inst, {}, 30);
+    const sentAt = w.clock.now();
+    expect(await finished(probe, inst)).toMatchObject({
+      Status: 'TimedOut',
+      StatusDetails: 'DeliveryTimedOut',
+    });
+    // Delivery timeout = TimeoutSeconds + the document's execution timeout (30 s + 60 s).
+    expect(w.clock.now() - sentAt).toBeLessThanOrEqual(90_000 + 5_000);
+  });
+
+  it('never puts a secret value in any command output', async () => {
+    const nodes = [await managedInstance('eu-west-1a'), await managedInstance('eu-west-1b')];
+    const commands: [string, SimInstance][] = [];
+    for (const n of nodes) {
+      const runs: [string, Record<string, string[]>][] = [
+        [DocumentNames.configureNode, configureParams()],
+        [DocumentNames.configureNode, { ...configureParams(), MasterKeySecretId: ['missing'] }],
+        [DocumentNames.startArtifactory, {}],
+        [DocumentNames.probeReadiness, {}],
+        [DocumentNames.promotePrimary, {}],
+        [DocumentNames.demotePrimary, {}],
+        [DocumentNames.stopArtifactory, {}],
+      ];
+      for (const [doc, params] of runs) {
+        const id = await send(doc, n, params);
+        await finished(id, n);
+        commands.push([id, n]);
+      }
+    }
+    const secrets = w.region().secrets.secretValues();
+    expect(secrets.length).toBeGreaterThan(0);
+    for (const [id, n] of commands) {
+      const inv = await invocation(id, n);
+      const listed = JSON.stringify(await call('ListCommandInvocations', { CommandId: id, Details: true }));
+      for (const secret of secrets) {
+        expect(inv.StandardOutputContent).not.toContain(secret);
+        expect(inv.StandardErrorContent).not.toContain(secret);
+        expect(listed).not.toContain(secret);
+      }
+    }
+    const timeline = JSON.stringify(w.timeline.entries);
+    for (const secret of secrets) expect(timeline).not.toContain(secret);
+  });
+});
