@@ -33,7 +33,7 @@ const COLORS: Record<string, Parameters<typeof styleText>[0]> = {
 async function runScenario(scenario: Scenario, seed: number, verbose: boolean): Promise<boolean> {
   out(styleText('bold', `\n=== ${scenario.name}: ${scenario.title} (seed ${seed})`));
   out(styleText('dim', scenario.description));
-  const twin = await Twin.start({ seed });
+  const twin = await Twin.start({ seed, controlPlane: scenario.controlPlane ?? true });
   const start = twin.world.clock.startAt;
   const print = (e: TimelineEntry) => {
     if (

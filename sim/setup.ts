@@ -69,12 +69,15 @@ export async function createTables(twin: Twin): Promise<void> {
  * the same switch alarm, health checks and latency records the CDK stacks create (names from
  * infra/stacks/names.ts, settings from the config, so the twin and the deployment cannot drift apart).
  */
-export async function buildWorld(twin: Twin, opts: { members?: number } = {}): Promise<WorldLayout> {
+export async function buildWorld(
+  twin: Twin,
+  opts: { members?: number; controlPlane?: boolean } = {},
+): Promise<WorldLayout> {
   const { world } = twin;
   const config = world.config;
   const regions = new Map<string, RegionLayout>();
   for (const rc of config.regions) {
-    regions.set(rc.name, await buildRegion(twin, config, rc, opts.members ?? 2));
+    regions.set(rc.name, await buildRegion(twin, config, rc, opts.members ?? 2, opts.controlPlane ?? true));
   }
   return { regions };
 }
@@ -84,6 +87,7 @@ async function buildRegion(
   config: Config,
   rc: RegionConfig,
   members: number,
+  controlPlane: boolean,
 ): Promise<RegionLayout> {
   const { world } = twin;
   const r = world.region(rc.name);
@@ -94,7 +98,7 @@ async function buildRegion(
   const joinKeySecret = `${cluster}/join-key`;
   r.secretsmanager.putSecret(masterKeySecret, rng.hex(64));
   r.secretsmanager.putSecret(joinKeySecret, rng.hex(32));
-  registerProjectDocuments(r.ssm);
+  registerProjectDocuments(r.ssm, cluster);
 
   const targetGroupArn = rc.targetGroupArns[0] as string;
   r.elbv2.createTargetGroup({ arn: targetGroupArn, ...ALB_TARGET_GROUP_DEFAULTS });
@@ -167,7 +171,8 @@ async function buildRegion(
     targetGroupArns: rc.targetGroupArns,
     healthCheckType: 'ELB' as const,
     healthCheckGracePeriodSeconds: 900,
-    bootstrap: 'user-data' as const,
+    // With the control plane, new nodes wait for node-bootstrap; without it, the seed's user data configures them.
+    bootstrap: controlPlane ? ('none' as const) : ('user-data' as const),
   };
   r.autoscaling.createGroup({
     ...common,

@@ -1,9 +1,11 @@
+import './polyfills';
 import * as path from 'node:path';
 import { resetClients, setClientsForTest } from '../functions/shared/clients';
 import { loadConfig } from '../infra/config/load';
 import type { Config } from '../infra/config/schema';
 import { Invariants } from './core/invariants';
 import { World } from './core/world';
+import { type ControlPlaneLayout, deployControlPlane } from './deploy';
 import { DynamoSim } from './runner/dynamo';
 import { LambdaSim } from './runner/lambda';
 import { twinClients } from './runner/sdk';
@@ -18,6 +20,8 @@ export interface TwinOptions {
   readonly config?: Config;
   /** Member nodes per region in the initial cluster (default 2). */
   readonly members?: number;
+  /** Deploy the control plane (hooks, rules, Lambdas, workflows). Default true; false shows AWS alone. */
+  readonly controlPlane?: boolean;
   readonly startAt?: number;
 }
 
@@ -33,6 +37,7 @@ export class Twin {
   readonly sfn = new Map<string, StepFunctionsSim>();
   readonly invariants: Invariants;
   layout!: WorldLayout;
+  readonly controlPlane = new Map<string, ControlPlaneLayout>();
   private readonly realRandom = Math.random;
   private static active: Twin | undefined;
 
@@ -64,7 +69,15 @@ export class Twin {
         twin.world.region(region).services.sfn = sfn;
       }
       setClientsForTest(twinClients(twin.world, twin.dynamo, twin.world.regionNames[0] ?? 'us-east-1'));
-      twin.layout = await buildWorld(twin, options.members !== undefined ? { members: options.members } : {});
+      const controlPlane = options.controlPlane ?? true;
+      twin.layout = await buildWorld(twin, {
+        controlPlane,
+        ...(options.members !== undefined ? { members: options.members } : {}),
+      });
+      if (controlPlane) {
+        for (const layout of twin.layout.regions.values())
+          twin.controlPlane.set(layout.region, deployControlPlane(twin, layout));
+      }
       twin.invariants.start();
       await twin.world.clock.settle();
       return twin;

@@ -37,6 +37,7 @@ export interface WorkflowProps {
  */
 export class Workflow extends Construct {
   readonly stateMachine: sfn.StateMachine;
+  readonly stateMachineName: string;
   readonly role: iam.Role;
   /** The IAM actions derived from the definition (sorted). */
   readonly actions: readonly string[];
@@ -72,7 +73,7 @@ export class Workflow extends Construct {
       for (const arn of resources) {
         if (arn !== '*' && arn.includes('*')) {
           acknowledge(this.role, {
-            id: `AwsSolutions-IAM5[Resource::${arn}]`,
+            id: `AwsSolutions-IAM5[Resource::${nagForm(arn)}]`,
             reason: wildcardReason(arn, action),
           });
         }
@@ -85,7 +86,10 @@ export class Workflow extends Construct {
       encryptionKey: props.logKey,
     });
 
+    // A name of our own (not generated), so execution ARNs can be scoped and read without tokens.
+    this.stateMachineName = `${Stack.of(this).stackName}-${props.name}`.slice(0, 80);
     this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
+      stateMachineName: this.stateMachineName,
       stateMachineType: sfn.StateMachineType.STANDARD,
       definitionBody: sfn.DefinitionBody.fromString(text),
       definitionSubstitutions: props.substitutions,
@@ -121,7 +125,7 @@ export class Workflow extends Construct {
       {
         service: 'states',
         resource: 'execution',
-        resourceName: `${this.stateMachine.stateMachineName}:*`,
+        resourceName: `${this.stateMachineName}:*`,
         arnFormat: ArnFormat.COLON_RESOURCE_NAME,
       },
       stack,
@@ -143,12 +147,17 @@ export function wildcardReason(arn: string, action: string): string {
   if (/:function:[^:*]+:\*$/.test(arn)) {
     return `${action}: one named function; the * covers its versions and aliases.`;
   }
-  if (/:ec2:[a-z0-9-]+:\d{12}:instance\/\*$/.test(arn)) {
+  if (/:ec2:[^:]*:[^:]*:instance\/\*$/.test(arn)) {
     return `${action}: SSM commands target instances the workflow learns at run time; documents are pinned separately.`;
   }
   throw new Error(
     `${action}: no reason known for the wildcard in ${arn}; scope it or add the pattern to wildcardReason`,
   );
+}
+
+/** An ARN as cdk-nag names it in a finding: pseudo-parameter tokens as `<AWS::Partition>` and the like. */
+export function nagForm(arn: string): string {
+  return arn.replace(/\$\{Token\[AWS\.(Partition|AccountId|Region|URLSuffix)\.\d+\]\}/g, '<AWS::$1>');
 }
 
 /** Fails when the definition and the substitutions disagree: a missing value deploys a broken ARN. */

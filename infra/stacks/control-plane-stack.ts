@@ -8,6 +8,7 @@ import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { Construct } from 'constructs';
 import type { Config, RegionConfig } from '../config/schema';
 import { ControlPlaneKey } from '../constructs/control-plane-key';
+import { NodeLifecycle } from '../constructs/node-lifecycle';
 import { METRIC_NAMESPACE, REGION_SERVING_METRIC, switchAlarmName } from './names';
 
 export interface ControlPlaneStackProps extends StackProps {
@@ -24,6 +25,7 @@ export class ControlPlaneStack extends Stack {
   readonly idempotencyTable: dynamodb.TableV2;
   readonly topic: sns.Topic;
   readonly switchAlarm: cloudwatch.Alarm;
+  readonly nodeLifecycle: NodeLifecycle;
 
   constructor(scope: Construct, id: string, props: ControlPlaneStackProps) {
     super(scope, id, props);
@@ -89,5 +91,13 @@ export class ControlPlaneStack extends Stack {
     const notify = new cloudwatchActions.SnsAction(this.topic);
     this.switchAlarm.addAlarmAction(notify);
     this.switchAlarm.addOkAction(notify);
+
+    this.nodeLifecycle = new NodeLifecycle(this, 'NodeLifecycle', {
+      config,
+      region: regionConfig,
+      key: this.key,
+      stateTable: this.stateTable,
+      topic: this.topic,
+    });
   }
 }

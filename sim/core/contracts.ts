@@ -23,6 +23,7 @@ export type ServiceName =
   | 'lambda';
 
 /** An AWS API action handler: takes the request input as the SDK sends it, returns the SDK's output shape. */
+// biome-ignore lint/suspicious/noExplicitAny: each service types its own inputs; this map holds them all
 export type ApiHandler = (input: any) => unknown | Promise<unknown>;
 
 /** A simulated AWS service in one region. */

@@ -61,9 +61,14 @@ export class LambdaSim {
         `Function not found: ${functionArnOrName}`,
         functionArnOrName,
       );
+    const clock = this.world.clock;
+    if (fn.coldStart) {
+      // A cold start's module loading is real I/O: the handler kit imports the ESM-only middy on its first
+      // call, which virtual time must wait for (as Lambda's init phase does not count toward the timeout).
+      await clock.track(() => import('@middy/core'));
+    }
     fn.handler ??= fn.load();
     const handler = fn.handler;
-    const clock = this.world.clock;
     const deadline = clock.now() + fn.timeoutSeconds * 1000;
     const requestId = `${this.world.rng.fork(`req${this.requests++}`).hex(8)}-twin`;
     const invocation: Invocation = {

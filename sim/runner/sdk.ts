@@ -31,20 +31,16 @@ export function routeToTwin<C extends StackClient>(
   defaultRegion: string,
 ): C {
   client.middlewareStack.add(
-    () =>
-      async (args: { input: unknown }, ...rest: unknown[]) => {
-        const context = rest[0] as { commandName?: string } | undefined;
-        const commandName = (context?.commandName ?? '').replace(/Command$/, '');
-        const region = invocationStore.getStore()?.region ?? defaultRegion;
-        const output = (await world.call(region, service, commandName, args.input)) as Record<
-          string,
-          unknown
-        >;
-        return {
-          output: { ...output, $metadata: { httpStatusCode: 200, attempts: 1, totalRetryDelay: 0 } },
-          response: { statusCode: 200, headers: {} },
-        };
-      },
+    // The handler context (with the command's name) is given to the middleware factory, not to the handler.
+    (_next: unknown, context: { commandName?: string }) => async (args: { input: unknown }) => {
+      const commandName = (context.commandName ?? '').replace(/Command$/, '');
+      const region = invocationStore.getStore()?.region ?? defaultRegion;
+      const output = (await world.call(region, service, commandName, args.input)) as Record<string, unknown>;
+      return {
+        output: { ...output, $metadata: { httpStatusCode: 200, attempts: 1, totalRetryDelay: 0 } },
+        response: { statusCode: 200, headers: {} },
+      };
+    },
     { step: 'deserialize', priority: 'high', name: 'twinRoute' },
   );
   return client;
@@ -54,7 +50,8 @@ const base = (region: string) => ({
   region,
   credentials: { accessKeyId: 'twin', secretAccessKey: 'twin' },
   maxAttempts: 3,
-  retryMode: 'adaptive' as const,
+  // Standard, not adaptive: the adaptive mode's client-side token bucket spins at a frozen virtual instant.
+  retryMode: 'standard' as const,
 });
 
 /** A full client set for handlers running in the twin (what functions/shared/clients would build in Lambda). */

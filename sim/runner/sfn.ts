@@ -10,6 +10,7 @@ import type { ServiceName, SimService } from '../core/contracts';
 import { AwsError, NotModelledError } from '../core/errors';
 import type { ExecutionRecord, World } from '../core/world';
 import type { DynamoSim } from './dynamo';
+import { invocationStore } from './invocation';
 import type { LambdaSim } from './lambda';
 
 /** Service names of `arn:aws:states:::aws-sdk:<service>:<action>` as the twin's services know them. */
@@ -189,7 +190,9 @@ export class StepFunctionsSim implements SimService {
     };
     this.world.executions.push(record);
     this.world.timeline.add(this.region, 'sfn', `${machine.name} started (${name})`, { executionArn });
-    this.run(machine, record);
+    // An execution is not part of the Lambda invocation that started it: run it outside that context (its
+    // environment, log capture and region must not leak into the workflow).
+    invocationStore.exit(() => this.run(machine, record));
     return { executionArn, startDate: new Date(record.startedAt) };
   }
 

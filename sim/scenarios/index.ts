@@ -1,8 +1,9 @@
+import { NODE_LIFECYCLE_SCENARIOS } from './node-lifecycle';
 import type { Scenario } from './types';
 import { memberCrash, switchByHand } from './world-baseline';
 
 /** Every scenario `npm start` knows, in the order the tour runs them. */
-export const SCENARIOS: readonly Scenario[] = [memberCrash, switchByHand];
+export const SCENARIOS: readonly Scenario[] = [memberCrash, switchByHand, ...NODE_LIFECYCLE_SCENARIOS];
 
 export function scenarioByName(name: string): Scenario | undefined {
   return SCENARIOS.find((s) => s.name === name);

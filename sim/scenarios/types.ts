@@ -6,6 +6,8 @@ export interface Scenario {
   readonly title: string;
   /** One paragraph: what happens and what it shows. */
   readonly description: string;
+  /** Deploy the control plane into the world (false shows what AWS does on its own). Default true. */
+  readonly controlPlane?: boolean;
   /** Drives the twin; `say` adds a narrated step to the timeline. Throws when an expectation fails. */
   run(twin: Twin, say: (message: string) => void): Promise<ScenarioResult | undefined>;
 }

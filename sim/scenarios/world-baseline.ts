@@ -7,6 +7,7 @@ export const memberCrash: Scenario = {
   title: 'A member node dies; AWS replaces it on its own',
   description:
     'The default world (2 regions, 1 primary + 2 members each) settles; then the host of a member node in the first region dies. The ALB marks the target unhealthy, the unhealthy-targets alarm fires, Auto Scaling replaces the instance, the new node bootstraps from user data and the alarm clears. No control-plane workflow is involved.',
+  controlPlane: false,
   async run(twin, say) {
     const region = twin.world.regionNames[0] ?? '';
     const r = twin.world.region(region);
@@ -44,6 +45,7 @@ export const switchByHand: Scenario = {
   title: 'Take a region out of DNS through the switch metric, and put it back',
   description:
     "Publishing RegionServing=0 (CloudWatch's regional data plane) puts the region's switch alarm in ALARM; Route 53's CLOUDWATCH_METRIC check turns unhealthy, the calculated check with it, and resolvers near that region are answered with the other region. Publishing 1 brings it back. This is the mechanism regional-failover drives.",
+  controlPlane: false,
   async run(twin, say) {
     const [first, second] = twin.world.regionNames;
     if (!first || !second) throw new Error('region-switch needs two regions');

@@ -1,22 +1,21 @@
 /**
- * The project's SSM Run Command documents (DESIGN §2.2: every action on a node is one of them) and what
- * running each does on a node in the twin. Each runs one `aws:runShellScript` step on the instance; times
- * are those of the commands the step runs. No output ever contains a key value: the keys are fetched on the
- * node, written to `var/etc/security/`, and only their file names are reported.
+ * What running each of the project's SSM Run Command documents does on a node in the twin (DESIGN §2
+ * principle 2: every action on a node is one of them). The documents themselves (names, parameters, timeouts,
+ * scripts) are infra/ssm-documents, which the CDK stack deploys: the twin registers them under the same names
+ * and with the same parameters, and models what their scripts do. Each runs one `aws:runShellScript` step on
+ * the instance; times are those of the commands the step runs. No output ever contains a key value: the keys
+ * are fetched on the node, written to `var/etc/security/`, and only their file names are reported.
  */
+import {
+  DOCUMENT_KINDS,
+  DOCUMENTS,
+  type DocumentKind,
+  documentName,
+  documentParameters,
+  type ParameterName,
+} from '../../infra/ssm-documents';
 import type { DocumentEffect, DocumentOptions, NodeSystemYaml, SsmContract } from '../core/contracts';
 import type { Rng } from '../core/rng';
-
-export const DocumentNames = {
-  configureNode: 'ArtifactoryHA-ConfigureNode',
-  startArtifactory: 'ArtifactoryHA-StartArtifactory',
-  stopArtifactory: 'ArtifactoryHA-StopArtifactory',
-  probeReadiness: 'ArtifactoryHA-ProbeReadiness',
-  promotePrimary: 'ArtifactoryHA-PromotePrimary',
-  demotePrimary: 'ArtifactoryHA-DemotePrimary',
-} as const;
-
-export type DocumentName = (typeof DocumentNames)[keyof typeof DocumentNames];
 
 /** How long the documents' own steps take (ms), apart from Artifactory's start and stop (NODE_TIMING). */
 export const DOCUMENT_TIMING = {
@@ -30,8 +29,7 @@ export const DOCUMENT_TIMING = {
   edit: [1_000, 2_000],
 } as const satisfies Record<string, readonly [number, number]>;
 
-const CLUSTER_MODES = ['legacy-primary', 'cloud-native'] as const;
-type Mode = (typeof CLUSTER_MODES)[number];
+type Mode = 'legacy-primary' | 'cloud-native';
 
 type Result = Awaited<ReturnType<DocumentEffect>>;
 const ok = (stdout: string): Result => ({ status: 'Success', stdout });
@@ -42,10 +40,18 @@ const failed = (stderr: string, stdout = ''): Result => ({
   responseCode: 1,
 });
 
-const one = (parameters: Record<string, string[]>, name: string): string | undefined => {
-  const v = parameters[name]?.[0];
+/**
+ * A parameter's value as the script sees it: the value sent, else the document's default (SSM substitutes
+ * it); undefined when empty.
+ */
+function param<K extends DocumentKind>(
+  kind: K,
+  parameters: Record<string, string[]>,
+  name: ParameterName<K>,
+): string | undefined {
+  const v = parameters[name]?.[0] ?? documentParameters(kind)[name]?.default;
   return v === undefined || v === '' ? undefined : v;
-};
+}
 
 const pause = (clock: { sleep(ms: number): Promise<void> }, rng: Rng, range: readonly [number, number]) =>
   clock.sleep(rng.between(range[0], range[1]));
@@ -54,31 +60,35 @@ const SYSTEM_YAML = '/opt/jfrog/artifactory/var/etc/system.yaml';
 const SECURITY_DIR = '/opt/jfrog/artifactory/var/etc/security';
 
 /**
- * `ArtifactoryHA-ConfigureNode`: fetches the master and join keys from Secrets Manager on the node (the
+ * ConfigureNode (configure-node.sh): fetches the master and join keys from Secrets Manager on the node (the
  * instance profile's GetSecretValue), installs them as `master.key` and `join.key`, and writes system.yaml
- * with `node.id` = the instance id (avoids JFrog's node-id conflict when an IP is reused), `node.ip` = the
- * instance's private IP, `haEnabled: true`, and `primary: true|false` (legacy) or `taskAffinity` (cloud-native).
+ * with `node.id` = NodeId (the workflow sends the instance id: avoids JFrog's node-id conflict when an IP is
+ * reused), `node.ip` = the instance's private IP, `haEnabled: true`, and `primary: true|false` (legacy) or
+ * `taskAffinity` (cloud-native).
  */
 const configureNode: DocumentEffect = async ({ instance, parameters, region, clock, rng }) => {
   await pause(clock, rng, DOCUMENT_TIMING.configure);
-  const mode = one(parameters, 'ClusterMode') as Mode;
-  const role = one(parameters, 'Role') as 'primary' | 'member' | undefined;
-  const affinity = (one(parameters, 'TaskAffinity') ?? 'any') as 'any' | 'none';
+  const get = (name: ParameterName<'configureNode'>) => param('configureNode', parameters, name);
+  const mode = get('ClusterMode') as Mode;
+  const role = get('Role') as 'primary' | 'member' | undefined;
+  const affinity = (get('TaskAffinity') ?? 'any') as 'any' | 'none';
+  const nodeId = get('NodeId');
+  if (nodeId === undefined) return failed('NodeId is required');
   const keys: Record<'MasterKeySecretId' | 'JoinKeySecretId', string> = {
     MasterKeySecretId: '',
     JoinKeySecretId: '',
   };
-  for (const param of ['MasterKeySecretId', 'JoinKeySecretId'] as const) {
-    const id = one(parameters, param) ?? '';
+  for (const name of ['MasterKeySecretId', 'JoinKeySecretId'] as const) {
+    const id = get(name) ?? '';
     const value = region.secretsmanager.valueOf(id);
     if (value === undefined) {
       return failed(
-        `An error occurred (ResourceNotFoundException) when calling the GetSecretValue operation: Secrets Manager can't find the specified secret. (${param}=${id})`,
+        `An error occurred (ResourceNotFoundException) when calling the GetSecretValue operation: Secrets Manager can't find the specified secret. (${name}=${id})`,
       );
     }
-    keys[param] = value;
+    keys[name] = value;
   }
-  const base = { nodeId: instance.id, nodeIp: instance.privateIp, haEnabled: true };
+  const base = { nodeId, nodeIp: instance.privateIp, haEnabled: true };
   let yaml: NodeSystemYaml;
   if (mode === 'cloud-native') yaml = { ...base, taskAffinity: affinity };
   else if (role !== undefined) yaml = { ...base, role };
@@ -97,7 +107,7 @@ const configureNode: DocumentEffect = async ({ instance, parameters, region, clo
   );
 };
 
-/** `ArtifactoryHA-StartArtifactory`: `systemctl start artifactory`; readiness is probed separately. */
+/** StartArtifactory (start-artifactory.sh): `systemctl start artifactory`; readiness is probed separately. */
 const startArtifactory: DocumentEffect = async ({ instance, clock, rng }) => {
   const wasUp = instance.node.status === 'starting' || instance.node.status === 'running';
   await pause(clock, rng, DOCUMENT_TIMING.systemctlStart);
@@ -106,14 +116,14 @@ const startArtifactory: DocumentEffect = async ({ instance, clock, rng }) => {
   return ok(wasUp ? 'artifactory.service is already active' : 'artifactory.service started');
 };
 
-/** `ArtifactoryHA-StopArtifactory`: graceful `systemctl stop artifactory` (waits until stopped). */
+/** StopArtifactory (stop-artifactory.sh): graceful `systemctl stop artifactory` (waits until stopped). */
 const stopArtifactory: DocumentEffect = async ({ instance }) => {
   await instance.node.stop();
   return ok('artifactory.service stopped');
 };
 
 /**
- * `ArtifactoryHA-ProbeReadiness`: on the node, `GET /artifactory/api/v1/system/readiness` and
+ * ProbeReadiness (probe-readiness.sh): on the node, `GET /artifactory/api/v1/system/readiness` and
  * `GET /router/api/v1/system/health`; prints one JSON line.
  */
 const probeReadiness: DocumentEffect = async ({ instance, clock, rng }) => {
@@ -132,18 +142,21 @@ const probeReadiness: DocumentEffect = async ({ instance, clock, rng }) => {
   );
 };
 
-/** Promote (`primary: true` / `taskAffinity: any`) or demote, then restart: as slow as a start. */
-function setRoleAndRestart(target: {
-  legacy: 'primary' | 'member';
-  cloudNative: 'any' | 'none';
-}): DocumentEffect {
+/**
+ * PromotePrimary / DemotePrimary (promote-primary.sh, demote-primary.sh): `primary: true` / `taskAffinity:
+ * any` or the reverse, then restart: as slow as a start.
+ */
+function setRoleAndRestart(
+  kind: 'promotePrimary' | 'demotePrimary',
+  target: { legacy: 'primary' | 'member'; cloudNative: 'any' | 'none' },
+): DocumentEffect {
   return async ({ instance, parameters, clock, rng }) => {
     const node = instance.node;
     const yaml = node.systemYaml;
     if (!yaml) return failed(`${SYSTEM_YAML} is not configured`);
     await pause(clock, rng, DOCUMENT_TIMING.edit);
     const mode: Mode =
-      (one(parameters, 'ClusterMode') as Mode | undefined) ??
+      (param(kind, parameters, 'ClusterMode') as Mode | undefined) ??
       (yaml.taskAffinity !== undefined ? 'cloud-native' : 'legacy-primary');
     const base = { nodeId: yaml.nodeId, nodeIp: yaml.nodeIp, haEnabled: yaml.haEnabled };
     const next: NodeSystemYaml =
@@ -165,48 +178,38 @@ function setRoleAndRestart(target: {
   };
 }
 
-const modeParameter = { allowedValues: CLUSTER_MODES } as const;
-
-export const PROJECT_DOCUMENTS: Readonly<
-  Record<DocumentName, { effect: DocumentEffect; options: DocumentOptions }>
-> = {
-  [DocumentNames.configureNode]: {
-    effect: configureNode,
-    options: {
-      parameters: {
-        Role: { allowedValues: ['primary', 'member'] },
-        TaskAffinity: { allowedValues: ['any', 'none'] },
-        MasterKeySecretId: { required: true },
-        JoinKeySecretId: { required: true },
-        ClusterMode: { required: true, ...modeParameter },
-      },
-      executionTimeoutSeconds: 300,
-    },
-  },
-  [DocumentNames.startArtifactory]: {
-    effect: startArtifactory,
-    options: { parameters: {}, executionTimeoutSeconds: 300 },
-  },
-  [DocumentNames.stopArtifactory]: {
-    effect: stopArtifactory,
-    options: { parameters: {}, executionTimeoutSeconds: 600 },
-  },
-  [DocumentNames.probeReadiness]: {
-    effect: probeReadiness,
-    options: { parameters: {}, executionTimeoutSeconds: 60 },
-  },
-  [DocumentNames.promotePrimary]: {
-    effect: setRoleAndRestart({ legacy: 'primary', cloudNative: 'any' }),
-    options: { parameters: { ClusterMode: modeParameter }, executionTimeoutSeconds: 600 },
-  },
-  [DocumentNames.demotePrimary]: {
-    effect: setRoleAndRestart({ legacy: 'member', cloudNative: 'none' }),
-    options: { parameters: { ClusterMode: modeParameter }, executionTimeoutSeconds: 600 },
-  },
+const EFFECTS: Readonly<Record<DocumentKind, DocumentEffect>> = {
+  configureNode,
+  startArtifactory,
+  stopArtifactory,
+  probeReadiness,
+  promotePrimary: setRoleAndRestart('promotePrimary', { legacy: 'primary', cloudNative: 'any' }),
+  demotePrimary: setRoleAndRestart('demotePrimary', { legacy: 'member', cloudNative: 'none' }),
 };
 
-/** Registers every project document on a region's SSM (SsmSim does this itself when created). */
-export function registerProjectDocuments(ssm: SsmContract): void {
-  for (const [name, doc] of Object.entries(PROJECT_DOCUMENTS))
-    ssm.registerDocument(name, doc.effect, doc.options);
+/**
+ * What SendCommand checks for a document, from its definition: a parameter without a default is required;
+ * one with a closed set of values accepts only those (and empty, when its default is empty). The twin does
+ * not check the other parameters' `allowedPattern`s.
+ */
+export function documentOptions(kind: DocumentKind): DocumentOptions {
+  const parameters: Record<string, { required?: boolean; allowedValues?: readonly string[] }> = {};
+  for (const [name, p] of Object.entries(documentParameters(kind))) {
+    parameters[name] = {
+      required: p.default === undefined,
+      ...(p.allowedValues !== undefined
+        ? { allowedValues: p.default === '' ? ['', ...p.allowedValues] : p.allowedValues }
+        : {}),
+    };
+  }
+  return { parameters, executionTimeoutSeconds: DOCUMENTS[kind].timeoutSeconds };
+}
+
+/**
+ * Registers every project document on a region's SSM under the names the control-plane stack gives them
+ * (`${cluster}-ConfigureNode`, ...). The world's setup calls it once per region (sim/setup.ts).
+ */
+export function registerProjectDocuments(ssm: SsmContract, cluster: string): void {
+  for (const kind of DOCUMENT_KINDS)
+    ssm.registerDocument(documentName(cluster, kind), EFFECTS[kind], documentOptions(kind));
 }

@@ -20,7 +20,6 @@ import type {
 } from '../core/contracts';
 import { AwsError, NotModelledError } from '../core/errors';
 import type { Rng } from '../core/rng';
-import { registerProjectDocuments } from './documents';
 
 /** How long Systems Manager takes (ms, seeded within the range). */
 export const SSM_TIMING = {
@@ -92,10 +91,11 @@ function uuid(rng: Rng): string {
 
 /**
  * Systems Manager in one region: managed-node registration by SSM Agent, and Run Command with the
- * project's documents (their effects modelled in documents.ts). Invocation statuses follow the SSM User
- * Guide, *Understanding command statuses*: Pending until SSM Agent receives the command, InProgress while it
- * runs, then Success, Failed or TimedOut (StatusDetails `DeliveryTimedOut` when the command never reached the
- * agent or no terminal response came back, `ExecutionTimedOut` when it ran past the execution timeout).
+ * project's documents (registered by the world's setup through registerProjectDocuments; their effects are
+ * modelled in documents.ts). Invocation statuses follow the SSM User Guide, *Understanding command
+ * statuses*: Pending until SSM Agent receives the command, InProgress while it runs, then Success, Failed or
+ * TimedOut (StatusDetails `DeliveryTimedOut` when the command never reached the agent or no terminal response
+ * came back, `ExecutionTimedOut` when it ran past the execution timeout).
  */
 export class SsmSim implements SimService, SsmContract {
   readonly service = 'ssm' as const;
@@ -106,7 +106,6 @@ export class SsmSim implements SimService, SsmContract {
   private pingLoop: (() => void) | undefined;
 
   constructor(private readonly ctx: SimContext) {
-    registerProjectDocuments(this);
     this.api = {
       SendCommand: (input: SendCommandInput) => this.sendCommand(input),
       GetCommandInvocation: (input: { CommandId?: string; InstanceId?: string; PluginName?: string }) =>

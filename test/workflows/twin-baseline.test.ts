@@ -1,11 +1,14 @@
-import { SCENARIOS } from '../../sim/scenarios';
+import { memberCrash, switchByHand } from '../../sim/scenarios/world-baseline';
+
+const SCENARIOS = [memberCrash, switchByHand];
+
 import { Twin } from '../../sim/twin';
 
 /** Runs a scenario on a fresh twin and returns its timeline (as text) and invariant violations. */
 async function play(name: string, seed: number) {
   const scenario = SCENARIOS.find((s) => s.name === name);
   if (!scenario) throw new Error(`no scenario ${name}`);
-  const twin = await Twin.start({ seed });
+  const twin = await Twin.start({ seed, controlPlane: scenario.controlPlane ?? true });
   try {
     const result = await scenario.run(twin, (m) => twin.world.timeline.add('-', 'scenario', m));
     twin.invariants.check();

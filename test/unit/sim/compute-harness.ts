@@ -20,6 +20,7 @@ import { Faults } from '../../../sim/core/faults';
 import { Rng } from '../../../sim/core/rng';
 import { Timeline } from '../../../sim/core/timeline';
 import { AutoScalingSim } from '../../../sim/services/autoscaling';
+import { registerProjectDocuments } from '../../../sim/services/documents';
 import { Ec2Sim } from '../../../sim/services/ec2';
 import { clusterKeySecretNames, SecretsManagerSim } from '../../../sim/services/secrets';
 import { SsmSim } from '../../../sim/services/ssm';
@@ -155,6 +156,8 @@ export function makeWorld(
     const ec2 = new Ec2Sim(ctx(name, 'ec2'), azs);
     const autoscaling = new AutoScalingSim(ctx(name, 'autoscaling'));
     const ssm = new SsmSim(ctx(name, 'ssm'));
+    // As the world's setup does (sim/setup.ts).
+    registerProjectDocuments(ssm, world.clusterName);
     const secrets = new SecretsManagerSim(ctx(name, 'secretsmanager'));
     // The seed deployment's keys, as the world's setup puts them (`openssl rand -hex 32`).
     const keyNames = clusterKeySecretNames(world.clusterName);

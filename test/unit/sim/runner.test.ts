@@ -19,7 +19,7 @@ describe('the twin runs ASL unmodified on the virtual clock', () => {
   let machineArn: string;
 
   beforeEach(async () => {
-    twin = await Twin.start({ seed: 7 });
+    twin = await Twin.start({ seed: 7, controlPlane: false });
     calls = [];
     failNext = 0;
     const decide = twin.lambda.register({

@@ -1,6 +1,6 @@
+import { documentNames } from '../../../infra/ssm-documents';
 import type { SimInstance } from '../../../sim/core/contracts';
 import { NODE_TIMING } from '../../../sim/services/artifactory';
-import { DocumentNames } from '../../../sim/services/documents';
 import { EC2_TIMING } from '../../../sim/services/ec2';
 import { clusterKeySecretNames } from '../../../sim/services/secrets';
 import { SSM_TIMING } from '../../../sim/services/ssm';
@@ -36,8 +36,11 @@ interface Invocation {
 }
 
 const secretNames = clusterKeySecretNames('artifactory-test');
-const configureParams = (role = 'member') => ({
+/** The documents as the harness's world registers them (cluster `artifactory-test`). */
+const docs = documentNames('artifactory-test');
+const configureParams = (inst: SimInstance, role = 'member') => ({
   Role: [role],
+  NodeId: [inst.id],
   MasterKeySecretId: [secretNames.masterKey],
   JoinKeySecretId: [secretNames.joinKey],
   ClusterMode: ['legacy-primary'],
@@ -120,32 +123,29 @@ describe('managed nodes', () => {
     const inst = w
       .region()
       .ec2.launch({ az: 'eu-west-1a', launchedBy: 'test', role: 'member', bootstrap: 'none' });
-    const err = await apiError(() => send(DocumentNames.probeReadiness, inst));
+    const err = await apiError(() => send(docs.probeReadiness, inst));
     expect(err).toMatchObject({
       name: 'InvalidInstanceId',
       message: `Instances [[${inst.id}]] not in a valid state for account 111122223333`,
     });
     await w.clock.runFor(EC2_TIMING.boot[1] + SSM_TIMING.registration[1]);
     expect((await apiError(() => send('AWS-RunShellScript', inst))).name).toBe('InvalidDocument');
-    expect((await apiError(() => send(DocumentNames.configureNode, inst, { Role: ['primary'] }))).name).toBe(
+    expect((await apiError(() => send(docs.configureNode, inst, { Role: ['primary'] }))).name).toBe(
       'InvalidParameters',
     );
     expect(
-      (
-        await apiError(() =>
-          send(DocumentNames.configureNode, inst, { ...configureParams(), Role: ['leader'] }),
-        )
-      ).name,
+      (await apiError(() => send(docs.configureNode, inst, { ...configureParams(inst), Role: ['leader'] })))
+        .name,
     ).toBe('InvalidParameters');
     w.region().ec2.terminate(inst.id, 'User initiated');
-    expect((await apiError(() => send(DocumentNames.probeReadiness, inst))).name).toBe('InvalidInstanceId');
+    expect((await apiError(() => send(docs.probeReadiness, inst))).name).toBe('InvalidInstanceId');
   });
 });
 
 describe('Run Command', () => {
   it('invocations go Pending → InProgress → Success; they exist only shortly after SendCommand', async () => {
     const inst = await managedInstance();
-    const id = await send(DocumentNames.configureNode, inst, configureParams('primary'));
+    const id = await send(docs.configureNode, inst, configureParams(inst, 'primary'));
     expect((await apiError(() => invocation(id, inst))).name).toBe('InvocationDoesNotExist');
     await w.clock.runFor(SSM_TIMING.invocationVisible[1]);
     expect((await invocation(id, inst)).Status).toMatch(/^(Pending|InProgress)$/);
@@ -180,14 +180,14 @@ describe('Run Command', () => {
 
   it('configure, start, probe, promote: the documents drive the node in realistic time', async () => {
     const inst = await managedInstance();
-    expect(
-      (await finished(await send(DocumentNames.configureNode, inst, configureParams()), inst)).Status,
-    ).toBe('Success');
-    const start = await finished(await send(DocumentNames.startArtifactory, inst), inst);
+    expect((await finished(await send(docs.configureNode, inst, configureParams(inst)), inst)).Status).toBe(
+      'Success',
+    );
+    const start = await finished(await send(docs.startArtifactory, inst), inst);
     expect(start).toMatchObject({ Status: 'Success', StandardOutputContent: 'artifactory.service started' });
     const probe = async () =>
       JSON.parse(
-        (await finished(await send(DocumentNames.probeReadiness, inst), inst)).StandardOutputContent,
+        (await finished(await send(docs.probeReadiness, inst), inst)).StandardOutputContent,
       ) as Record<string, unknown>;
     expect(await probe()).toMatchObject({
       ready: false,
@@ -204,30 +204,30 @@ describe('Run Command', () => {
       nodeId: inst.id,
       status: 'running',
     });
-    const promoted = await finished(await send(DocumentNames.promotePrimary, inst), inst);
+    const promoted = await finished(await send(docs.promotePrimary, inst), inst);
     expect(promoted.StandardOutputContent).toContain('shared.node.primary=true');
     // A restart takes as long as a start.
     expect(inst.node.status).toBe('starting');
     expect(inst.node.isPrimary()).toBe(false);
     await w.clock.runFor(NODE_TIMING.start[1]);
     expect(inst.node.isPrimary()).toBe(true);
-    expect((await finished(await send(DocumentNames.stopArtifactory, inst), inst)).Status).toBe('Success');
+    expect((await finished(await send(docs.stopArtifactory, inst), inst)).Status).toBe('Success');
     expect(inst.node.status).toBe('stopped');
   });
 
   it('reports a failed start and the node failure reason through the probe', async () => {
     const a = await managedInstance('eu-west-1a');
     const b = await managedInstance('eu-west-1b');
-    for (const n of [a, b]) await finished(await send(DocumentNames.configureNode, n, configureParams()), n);
-    const startA = await send(DocumentNames.startArtifactory, a);
-    const startB = await send(DocumentNames.startArtifactory, b);
+    for (const n of [a, b]) await finished(await send(docs.configureNode, n, configureParams(n)), n);
+    const startA = await send(docs.startArtifactory, a);
+    const startB = await send(docs.startArtifactory, b);
     expect((await finished(startA, a)).Status).toBe('Success');
     expect((await finished(startB, b)).Status).toBe('Success');
     await w.clock.runFor(NODE_TIMING.joinFailure[1]);
     // Whichever started second failed.
     const [first, second] = a.node.status === 'failed' ? [b, a] : [a, b];
     const probe = JSON.parse(
-      (await finished(await send(DocumentNames.probeReadiness, second), second)).StandardOutputContent,
+      (await finished(await send(docs.probeReadiness, second), second)).StandardOutputContent,
     );
     expect(probe).toMatchObject({
       ready: false,
@@ -235,7 +235,7 @@ describe('Run Command', () => {
       failureReason: `started in parallel with ${first.id}`,
     });
     const unconfigured = await managedInstance('eu-west-1c');
-    const failed = await finished(await send(DocumentNames.startArtifactory, unconfigured), unconfigured);
+    const failed = await finished(await send(docs.startArtifactory, unconfigured), unconfigured);
     expect(failed).toMatchObject({ Status: 'Failed', ResponseCode: 1 });
     expect(failed.StandardErrorContent).toMatch(/system\.yaml is not configured/);
   });
@@ -243,8 +243,8 @@ describe('Run Command', () => {
   it('a missing secret fails the configure document without writing anything', async () => {
     const inst = await managedInstance();
     const out = await finished(
-      await send(DocumentNames.configureNode, inst, {
-        ...configureParams(),
+      await send(docs.configureNode, inst, {
+        ...configureParams(inst),
         JoinKeySecretId: ['artifactory/nope'],
       }),
       inst,
@@ -256,14 +256,14 @@ describe('Run Command', () => {
 
   it('injected faults: Failed, and TimedOut at the execution timeout', async () => {
     const inst = await managedInstance();
-    w.faults.ssmCommand({ region: 'eu-west-1', document: DocumentNames.configureNode, outcome: 'Failed' });
-    const failed = await finished(await send(DocumentNames.configureNode, inst, configureParams()), inst);
+    w.faults.ssmCommand({ region: 'eu-west-1', document: docs.configureNode, outcome: 'Failed' });
+    const failed = await finished(await send(docs.configureNode, inst, configureParams(inst)), inst);
     expect(failed).toMatchObject({ Status: 'Failed', StatusDetails: 'Failed', ResponseCode: 1 });
     expect(inst.node.status).toBe('unconfigured');
 
-    w.faults.ssmCommand({ region: 'eu-west-1', document: DocumentNames.probeReadiness, outcome: 'TimedOut' });
+    w.faults.ssmCommand({ region: 'eu-west-1', document: docs.probeReadiness, outcome: 'TimedOut' });
     const sentAt = w.clock.now();
-    const timedOut = await finished(await send(DocumentNames.probeReadiness, inst), inst);
+    const timedOut = await finished(await send(docs.probeReadiness, inst), inst);
     expect(timedOut).toMatchObject({
       Status: 'TimedOut',
       StatusDetails: 'ExecutionTimedOut',
@@ -275,17 +275,17 @@ describe('Run Command', () => {
 
   it('a command to a node that becomes unreachable times out; one never delivered times out at the delivery deadline', async () => {
     const inst = await managedInstance();
-    await finished(await send(DocumentNames.configureNode, inst, configureParams()), inst);
-    await finished(await send(DocumentNames.startArtifactory, inst), inst);
+    await finished(await send(docs.configureNode, inst, configureParams(inst)), inst);
+    await finished(await send(docs.startArtifactory, inst), inst);
     await w.clock.runFor(NODE_TIMING.start[1]);
-    const stop = await send(DocumentNames.stopArtifactory, inst);
+    const stop = await send(docs.stopArtifactory, inst);
     await w.clock.runFor(SSM_TIMING.delivery[1]);
     w.faults.azDown('eu-west-1', inst.az);
     expect(await finished(stop, inst)).toMatchObject({
       Status: 'TimedOut',
       StatusDetails: 'DeliveryTimedOut',
     });
-    const probe = await send(DocumentNames.probeReadiness, inst, {}, 30);
+    const probe = await send(docs.probeReadiness, inst, {}, 30);
     const sentAt = w.clock.now();
     expect(await finished(probe, inst)).toMatchObject({
       Status: 'TimedOut',
@@ -300,13 +300,13 @@ describe('Run Command', () => {
     const commands: [string, SimInstance][] = [];
     for (const n of nodes) {
       const runs: [string, Record<string, string[]>][] = [
-        [DocumentNames.configureNode, configureParams()],
-        [DocumentNames.configureNode, { ...configureParams(), MasterKeySecretId: ['missing'] }],
-        [DocumentNames.startArtifactory, {}],
-        [DocumentNames.probeReadiness, {}],
-        [DocumentNames.promotePrimary, {}],
-        [DocumentNames.demotePrimary, {}],
-        [DocumentNames.stopArtifactory, {}],
+        [docs.configureNode, configureParams(n)],
+        [docs.configureNode, { ...configureParams(n), MasterKeySecretId: ['missing'] }],
+        [docs.startArtifactory, {}],
+        [docs.probeReadiness, {}],
+        [docs.promotePrimary, {}],
+        [docs.demotePrimary, {}],
+        [docs.stopArtifactory, {}],
       ];
       for (const [doc, params] of runs) {
         const id = await send(doc, n, params);

@@ -1,0 +1,70 @@
+/**
+ * What workflows tell the operator and the audit log when they finish (DESIGN §3.1 AUDIT, principle 6): one
+ * pure function turns a workflow outcome into the audit item, the notification and the metric, so wording,
+ * redaction and retention live in one place.
+ */
+
+export type Outcome = 'succeeded' | 'failed' | 'compensated' | 'skipped' | 'no-handover';
+
+export interface WorkflowOutcome {
+  readonly cluster: string;
+  readonly region: string;
+  readonly workflow: string;
+  /** The execution ARN (who acted). */
+  readonly execution: string;
+  readonly outcome: Outcome;
+  /** What the workflow acted on, e.g. the instance id. */
+  readonly subject: string;
+  /** One line: what happened and what the operator should do, if anything. */
+  readonly summary: string;
+  /** The error Step Functions caught, if any (`{ Error, Cause }`). */
+  readonly error?: { readonly Error?: string | undefined; readonly Cause?: string | undefined } | undefined;
+}
+
+/** Audit entries are kept 90 days (DynamoDB TTL on `ttl`, epoch seconds). */
+export const AUDIT_RETENTION_DAYS = 90;
+
+/** PEM blocks, JWT-shaped tokens and long hex/base64 runs never leave in a notification or audit entry. */
+export function redact(text: string): string {
+  return text
+    .replace(
+      /-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?-----END [A-Z ]*PRIVATE KEY-----/g,
+      '[redacted private key]',
+    )
+    .replace(/eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]*/g, '[redacted token]')
+    .replace(/\b[0-9a-fA-F]{32,}\b/g, '[redacted]')
+    .replace(/[A-Za-z0-9+/]{40,}={0,2}/g, '[redacted]');
+}
+
+const clip = (s: string, n: number) => (s.length > n ? `${s.slice(0, n - 1)}…` : s);
+
+/** The audit item, the SNS subject and body, and the metric name for one outcome at `now` (epoch ms). */
+export function renderOutcome(o: WorkflowOutcome, now: number) {
+  const at = new Date(now).toISOString();
+  const executionName = o.execution.split(':').pop() ?? o.execution;
+  const error = o.error?.Error
+    ? `${o.error.Error}${o.error.Cause ? `: ${redact(clip(o.error.Cause, 500))}` : ''}`
+    : undefined;
+  const audit = {
+    pk: `CLUSTER#${o.cluster}`,
+    sk: `AUDIT#${at}#${executionName}`,
+    workflow: o.workflow,
+    execution: o.execution,
+    region: o.region,
+    subject: o.subject,
+    outcome: o.outcome,
+    summary: redact(o.summary),
+    ...(error ? { error } : {}),
+    ttl: Math.floor(now / 1000) + AUDIT_RETENTION_DAYS * 86_400,
+  };
+  const notify = o.outcome !== 'succeeded' && o.outcome !== 'skipped';
+  const subject = clip(`[${o.cluster}/${o.region}] ${o.workflow} ${o.outcome}: ${o.subject}`, 100);
+  const message = [
+    `${o.workflow} ${o.outcome} for ${o.subject} in ${o.region} (cluster ${o.cluster}) at ${at}.`,
+    redact(o.summary),
+    ...(error ? [`Error: ${error}`] : []),
+    `Execution: ${o.execution}`,
+  ].join('\n');
+  const metric = `${o.workflow.replace(/(^|-)([a-z])/g, (_, __, c: string) => c.toUpperCase())}${o.outcome.replace(/(^|-)([a-z])/g, (_, __, c: string) => c.toUpperCase())}`;
+  return { audit, notify, subject, message, metric };
+}

@@ -1,0 +1,134 @@
+/**
+ * reconciler (DESIGN §3.2): the scheduled sweep for lifecycle events EventBridge lost. Every instance of the
+ * cluster's groups waiting on a lifecycle hook gets the execution dispatch would have started, under the
+ * same deterministic name and input, so an execution that exists already is left alone by Step Functions.
+ */
+import { DescribeAutoScalingGroupsCommand } from '@aws-sdk/client-auto-scaling';
+import { decideLifecycle, sweptAction, WAITING_STATES } from '../core/lifecycle';
+import {
+  clusterGroups,
+  type Deps,
+  loadLifecycleConfig,
+  startNodeWorkflow,
+  writeAudit,
+} from '../dispatch/handler';
+import type { ScheduledEvent } from '../shared/events';
+import { ScheduledEventSchema } from '../shared/events';
+import { makeHandler } from '../shared/handler';
+import { MetricUnit } from '../shared/powertools';
+
+export const SweepMetrics = {
+  recovered: 'SweepRecovered',
+  errors: 'SweepErrors',
+} as const;
+
+type WaitingState = (typeof WAITING_STATES)[number];
+const isWaiting = (state: string | undefined): state is WaitingState =>
+  (WAITING_STATES as readonly (string | undefined)[]).includes(state);
+
+/**
+ * The sweep could not handle every waiting instance (or could not see a group). Thrown after the others were
+ * handled, so the schedule's retry and the function's error alarm see it.
+ */
+export class SweepIncompleteError extends Error {
+  override readonly name = 'SweepIncomplete';
+  /** The instances (and, as `group:<name>`, the missing groups) that were not handled. */
+  readonly failed: readonly string[];
+
+  constructor(failed: readonly string[], options?: ErrorOptions) {
+    super(`Sweep incomplete: ${failed.length} not handled: ${failed.join(', ')}`, options);
+    this.failed = failed;
+  }
+}
+
+export interface SweepResult {
+  /** Instances found waiting on a lifecycle hook. */
+  checked: number;
+  /** Of those, the ones whose execution the sweep started (their event was lost). */
+  recovered: number;
+  /** Of those, the ones that already had their execution. */
+  alreadyHandled: number;
+}
+
+/** One sweep over both groups. Failures are collected; the rest still run; then {@link SweepIncompleteError}. */
+export async function sweep(event: ScheduledEvent, deps: Deps): Promise<SweepResult> {
+  const config = loadLifecycleConfig(deps.env);
+  const groups = clusterGroups(config, event.region);
+  const names = [config.primaryAsgName, config.memberAsgName];
+  const described = await deps.clients
+    .autoScaling()
+    .send(new DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: names }));
+
+  const result: SweepResult = { checked: 0, recovered: 0, alreadyHandled: 0 };
+  const failed: string[] = [];
+  const errors: unknown[] = [];
+
+  for (const name of names) {
+    const group = described.AutoScalingGroups?.find((g) => g.AutoScalingGroupName === name);
+    if (group === undefined) {
+      // A group the config names but Auto Scaling does not know: the sweep is blind there, say so.
+      deps.logger.error('cluster group not found', { group: name });
+      failed.push(`group:${name}`);
+      continue;
+    }
+    for (const instance of group.Instances ?? []) {
+      const state = instance.LifecycleState;
+      if (instance.InstanceId === undefined || !isWaiting(state)) continue;
+      const instanceId = instance.InstanceId;
+      result.checked++;
+      const decision = decideLifecycle(sweptAction(name, instanceId, state), groups);
+      if (decision.kind !== 'start') continue;
+      try {
+        const outcome = await startNodeWorkflow(decision, config, deps);
+        if (outcome === 'duplicate') {
+          result.alreadyHandled++;
+          continue;
+        }
+        result.recovered++;
+        deps.logger.warn('lost lifecycle event recovered', {
+          instanceId,
+          group: name,
+          lifecycleState: state,
+          workflow: decision.workflow,
+          executionName: decision.executionName,
+        });
+        await writeAudit(
+          {
+            trigger: 'sweep',
+            cluster: config.cluster,
+            eventTime: event.time,
+            eventKey: `${event.id}#${instanceId}`,
+            detailType: event['detail-type'],
+            instanceId,
+            group: name,
+            decision,
+            outcome: 'started',
+          },
+          config,
+          deps,
+        );
+      } catch (err) {
+        deps.logger.error('sweep could not handle instance', {
+          instanceId,
+          group: name,
+          errorName: (err as Error | undefined)?.name,
+          error: (err as Error | undefined)?.message,
+        });
+        failed.push(instanceId);
+        errors.push(err);
+      }
+    }
+  }
+
+  deps.metrics.addMetric(SweepMetrics.recovered, MetricUnit.Count, result.recovered);
+  deps.metrics.addMetric(SweepMetrics.errors, MetricUnit.Count, failed.length);
+  deps.logger.info('sweep done', { ...result, failed: failed.length });
+  if (failed.length > 0) {
+    throw new SweepIncompleteError(failed, { cause: new AggregateError(errors, 'sweep errors') });
+  }
+  return result;
+}
+
+export const handler = makeHandler(ScheduledEventSchema, (event, ctx) => sweep(event, ctx), {
+  inputName: 'scheduled event',
+});

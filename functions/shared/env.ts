@@ -1,0 +1,14 @@
+/**
+ * Environment variable names the control-plane Lambdas read, in one place: the CDK stack sets them and the
+ * twin's deployment sets them, so neither can drift from the handlers.
+ */
+export const ENV = {
+  clusterName: 'CLUSTER_NAME',
+  clusterMode: 'CLUSTER_MODE',
+  primaryAsgName: 'PRIMARY_ASG_NAME',
+  memberAsgName: 'MEMBER_ASG_NAME',
+  bootstrapStateMachineArn: 'BOOTSTRAP_STATE_MACHINE_ARN',
+  drainStateMachineArn: 'DRAIN_STATE_MACHINE_ARN',
+  stateTable: 'STATE_TABLE',
+  topicArn: 'TOPIC_ARN',
+} as const;

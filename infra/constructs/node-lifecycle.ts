@@ -1,0 +1,250 @@
+import { Arn, ArnFormat, Duration, Stack } from 'aws-cdk-lib';
+import * as autoscaling from 'aws-cdk-lib/aws-autoscaling';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import type * as sns from 'aws-cdk-lib/aws-sns';
+import { Construct } from 'constructs';
+import { ENV } from '../../functions/shared/env';
+import type { Config, RegionConfig } from '../config/schema';
+import {
+  bootstrapSubstitutions,
+  drainSubstitutions,
+  HOOKS,
+  keySecretNames,
+  lifecycleEventPattern,
+  type NodeLifecycleRefs,
+  SWEEP_MINUTES,
+} from '../node-lifecycle';
+import { ProjectDocuments } from '../ssm-documents/construct';
+import { acknowledge } from './acknowledge';
+import { ControlPlaneFunction } from './control-plane-function';
+import { nagForm, Workflow, wildcardReason } from './workflow';
+
+export interface NodeLifecycleProps {
+  readonly config: Config;
+  readonly region: RegionConfig;
+  readonly key: kms.IKey;
+  readonly stateTable: dynamodb.TableV2;
+  readonly topic: sns.ITopic;
+}
+
+/**
+ * Node bootstrap on launch and drain on terminate (DESIGN §3.2): lifecycle hooks on both groups, the dispatch
+ * Lambda behind an EventBridge rule, the reconciler's sweep on a schedule, the lease and report Lambdas, the
+ * project's SSM documents and the three workflows, each role limited to what it calls.
+ */
+export class NodeLifecycle extends Construct {
+  readonly dispatch: ControlPlaneFunction;
+  readonly reconciler: ControlPlaneFunction;
+  readonly lease: ControlPlaneFunction;
+  readonly report: ControlPlaneFunction;
+  readonly nodeCommand: Workflow;
+  readonly bootstrap: Workflow;
+  readonly drain: Workflow;
+  readonly documents: ProjectDocuments;
+
+  constructor(scope: Construct, id: string, props: NodeLifecycleProps) {
+    super(scope, id);
+    const { config, region, key, stateTable, topic } = props;
+    const stack = Stack.of(this);
+    const groups = [region.primaryAsgName, region.memberAsgName];
+    const groupArns = groups.map((name) =>
+      Arn.format(
+        {
+          service: 'autoscaling',
+          resource: 'autoScalingGroup',
+          resourceName: `*:autoScalingGroupName/${name}`,
+          arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+        },
+        stack,
+      ),
+    );
+    const targetGroupArn = region.targetGroupArns[0] as string;
+    const useKey = (grantee: iam.IGrantable) =>
+      key.grant(grantee, 'kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey');
+    const clusterEnv = {
+      [ENV.clusterName]: config.cluster.name,
+      [ENV.clusterMode]: config.cluster.mode,
+      [ENV.primaryAsgName]: region.primaryAsgName,
+      [ENV.memberAsgName]: region.memberAsgName,
+      [ENV.stateTable]: stateTable.tableName,
+    };
+
+    for (const group of groups) {
+      for (const hook of HOOKS) {
+        new autoscaling.CfnLifecycleHook(
+          this,
+          `${group === region.primaryAsgName ? 'Primary' : 'Member'}${hook.defaultResult === 'ABANDON' ? 'Launch' : 'Terminate'}Hook`,
+          {
+            autoScalingGroupName: group,
+            lifecycleHookName: hook.name,
+            lifecycleTransition: hook.transition,
+            heartbeatTimeout: hook.heartbeatTimeoutSeconds,
+            defaultResult: hook.defaultResult,
+          },
+        );
+      }
+    }
+
+    this.documents = new ProjectDocuments(this, 'Documents', { cluster: config.cluster.name });
+
+    this.lease = new ControlPlaneFunction(this, 'Lease', {
+      handlerDir: 'lease',
+      description: 'Takes, renews and releases the cluster join and cluster leases (conditional writes)',
+      logKey: key,
+      environment: { [ENV.stateTable]: stateTable.tableName },
+    });
+    stateTable.grant(this.lease.fn, 'dynamodb:UpdateItem', 'dynamodb:GetItem', 'dynamodb:DeleteItem');
+    useKey(this.lease.fn);
+
+    this.report = new ControlPlaneFunction(this, 'Report', {
+      handlerDir: 'report',
+      description: 'Audits workflow outcomes, notifies the operator, emits outcome metrics',
+      logKey: key,
+      environment: { [ENV.stateTable]: stateTable.tableName, [ENV.topicArn]: topic.topicArn },
+    });
+    stateTable.grant(this.report.fn, 'dynamodb:PutItem');
+    // Not grantPublish: it adds kms:GenerateDataKey*; the exact KMS actions come from useKey.
+    this.report.role.addToPolicy(
+      new iam.PolicyStatement({ actions: ['sns:Publish'], resources: [topic.topicArn] }),
+    );
+    useKey(this.report.fn);
+
+    const documentArns = Object.values(this.documents.arns);
+    const instanceArn = Arn.format({ service: 'ec2', resource: 'instance', resourceName: '*' }, stack);
+    this.nodeCommand = new Workflow(this, 'NodeCommand', {
+      name: 'node-command',
+      logKey: key,
+      substitutions: {},
+      resources: {
+        'ssm:SendCommand': [...documentArns, instanceArn],
+        'ssm:GetCommandInvocation': ['*'],
+      },
+    });
+
+    const syncChild = {
+      'states:StartExecution': [this.nodeCommand.stateMachine.stateMachineArn],
+      'states:DescribeExecution': [this.nodeCommand.executionArnPattern],
+      'states:StopExecution': [this.nodeCommand.executionArnPattern],
+      // .sync:2 watches the child through this Step Functions-managed rule.
+      events: [
+        Arn.format(
+          {
+            service: 'events',
+            resource: 'rule',
+            resourceName: 'StepFunctionsGetEventsForStepFunctionsExecutionRule',
+          },
+          stack,
+        ),
+      ],
+    };
+    const refs: NodeLifecycleRefs = {
+      leaseFunctionArn: this.lease.functionArn,
+      reportFunctionArn: this.report.functionArn,
+      nodeCommandStateMachineArn: this.nodeCommand.stateMachine.stateMachineArn,
+      targetGroupArn,
+      stateTableName: stateTable.tableName,
+      documents: {
+        configure: this.documents.names.configureNode,
+        start: this.documents.names.startArtifactory,
+        stop: this.documents.names.stopArtifactory,
+        probe: this.documents.names.probeReadiness,
+      },
+      masterKeySecretId: keySecretNames(config).masterKey,
+      joinKeySecretId: keySecretNames(config).joinKey,
+    };
+
+    this.bootstrap = new Workflow(this, 'NodeBootstrap', {
+      name: 'node-bootstrap',
+      logKey: key,
+      substitutions: bootstrapSubstitutions(refs),
+      resources: {
+        'lambda:InvokeFunction': [this.lease.functionArn, this.report.functionArn],
+        autoscaling: groupArns,
+        'ssm:DescribeInstanceInformation': ['*'],
+        'elasticloadbalancing:RegisterTargets': region.targetGroupArns,
+        'elasticloadbalancing:DeregisterTargets': region.targetGroupArns,
+        'elasticloadbalancing:DescribeTargetHealth': ['*'],
+        dynamodb: [stateTable.tableArn],
+        ...syncChild,
+      },
+    });
+    useKey(this.bootstrap.role);
+
+    this.drain = new Workflow(this, 'NodeDrain', {
+      name: 'node-drain',
+      logKey: key,
+      substitutions: drainSubstitutions(refs),
+      resources: {
+        'lambda:InvokeFunction': [this.report.functionArn],
+        autoscaling: groupArns,
+        'elasticloadbalancing:DeregisterTargets': region.targetGroupArns,
+        'elasticloadbalancing:DescribeTargetHealth': ['*'],
+        dynamodb: [stateTable.tableArn],
+        ...syncChild,
+      },
+    });
+    useKey(this.drain.role);
+
+    const workflowEnv = {
+      ...clusterEnv,
+      [ENV.bootstrapStateMachineArn]: this.bootstrap.stateMachine.stateMachineArn,
+      [ENV.drainStateMachineArn]: this.drain.stateMachine.stateMachineArn,
+    };
+    const canStart = (grantee: iam.IGrantable) => {
+      this.bootstrap.stateMachine.grantStartExecution(grantee);
+      this.drain.stateMachine.grantStartExecution(grantee);
+      stateTable.grant(grantee, 'dynamodb:PutItem');
+      useKey(grantee);
+    };
+
+    this.dispatch = new ControlPlaneFunction(this, 'Dispatch', {
+      handlerDir: 'dispatch',
+      description: 'Validates lifecycle events and starts node-bootstrap / node-drain (deterministic names)',
+      logKey: key,
+      environment: workflowEnv,
+    });
+    canStart(this.dispatch.fn);
+    this.dispatch.role.addToPolicy(
+      new iam.PolicyStatement({ actions: ['autoscaling:CompleteLifecycleAction'], resources: groupArns }),
+    );
+    for (const arn of groupArns) {
+      acknowledge(this.dispatch.role, {
+        id: `AwsSolutions-IAM5[Resource::${nagForm(arn)}]`,
+        reason: wildcardReason(arn, 'autoscaling:CompleteLifecycleAction'),
+      });
+    }
+    new events.Rule(this, 'LifecycleEvents', {
+      description: `Lifecycle actions of ${groups.join(' and ')} to the control plane`,
+      eventPattern: lifecycleEventPattern(region) as events.EventPattern,
+      targets: [
+        new targets.LambdaFunction(this.dispatch.fn, { retryAttempts: 2, maxEventAge: Duration.hours(1) }),
+      ],
+    });
+
+    this.reconciler = new ControlPlaneFunction(this, 'Reconciler', {
+      handlerDir: 'reconciler',
+      description: 'Sweeps lifecycle actions whose event was lost and starts their workflow',
+      logKey: key,
+      environment: workflowEnv,
+      timeout: Duration.minutes(2),
+    });
+    canStart(this.reconciler.fn);
+    this.reconciler.role.addToPolicy(
+      new iam.PolicyStatement({ actions: ['autoscaling:DescribeAutoScalingGroups'], resources: ['*'] }),
+    );
+    acknowledge(this.reconciler.role, {
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason:
+        'autoscaling:DescribeAutoScalingGroups and the X-Ray trace actions support no resource-level permissions.',
+    });
+    new events.Rule(this, 'Sweep', {
+      description: 'Reconciler sweep for lost lifecycle events',
+      schedule: events.Schedule.rate(Duration.minutes(SWEEP_MINUTES)),
+      targets: [new targets.LambdaFunction(this.reconciler.fn, { retryAttempts: 2 })],
+    });
+  }
+}

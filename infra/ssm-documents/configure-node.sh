@@ -1,0 +1,180 @@
+#!/usr/bin/env bash
+# ConfigureNode: joins this instance to the cluster's configuration before Artifactory first starts. Fetches
+# the master and join keys from Secrets Manager ON THE NODE (the instance profile's GetSecretValue) straight
+# into var/etc/security/, and writes this node's section of system.yaml: shared.node.id, shared.node.ip,
+# shared.node.haEnabled and the role (legacy-primary: primary; cloud-native: taskAffinity). Every other line
+# of system.yaml (database, security, comments) is kept. The key values never pass through a variable, an
+# argument, stdout or stderr.
+#
+# Parameters: shell variables assigned by the header the SSM document prepends (infra/ssm-documents/index.ts).
+#   ROLE                  primary | member (legacy-primary: shared.node.primary)
+#   TASK_AFFINITY         any | none (cloud-native: shared.node.taskAffinity)
+#   CLUSTER_MODE          legacy-primary | cloud-native
+#   NODE_ID               shared.node.id: the instance id (a reused id with another IP is rejected by JFrog)
+#   MASTER_KEY_SECRET_ID  Secrets Manager name or ARN of the master key
+#   JOIN_KEY_SECRET_ID    Secrets Manager name or ARN of the join key
+set -euo pipefail
+export LC_ALL=C AWS_PAGER=''
+
+readonly JFROG_HOME=/opt/jfrog
+readonly ETC_DIR="${JFROG_HOME}/artifactory/var/etc"
+readonly SYSTEM_YAML="${ETC_DIR}/system.yaml"
+readonly SECURITY_DIR="${ETC_DIR}/security"
+readonly SERVICE_USER=artifactory
+readonly IMDS=http://169.254.169.254/latest
+
+die() {
+  printf '%s\n' "$1" >&2
+  exit "${2:-1}"
+}
+
+# Fails (exit 2) unless the variable NAME matches PATTERN; the value itself is never printed.
+require() {
+  local name=$1 pattern=$2
+  [[ ${!name-} =~ $pattern ]] || die "invalid parameter ${name}: must match ${pattern}" 2
+}
+
+# Sets keys of shared.node in a system.yaml (FILE OWNER KEY=VALUE... -KEY...: set KEY, remove KEY), keeping
+# every other line as it was and the file's indentation; creates the file, shared: or node: when missing.
+# Writes a temporary file owned by OWNER and moves it into place, so Artifactory never reads half a file.
+set_node_keys() {
+  local file=$1 owner=$2 sets='' dels='' arg tmp src
+  shift 2
+  for arg in "$@"; do
+    case $arg in
+      -*) dels+="${arg#-} " ;;
+      *=*) sets+="${arg};" ;;
+      *) die "set_node_keys: bad argument ${arg}" ;;
+    esac
+  done
+  src=$file
+  [[ -e $file ]] || src=/dev/null
+  tmp=$(mktemp "${file}.XXXXXX")
+  awk -v sets="$sets" -v dels="$dels" '
+    function indent(s) { match(s, /^ */); return RLENGTH }
+    function content(s) { return s !~ /^[ \t]*(#.*)?$/ }
+    function pad(n,  s) { s = ""; while (n-- > 0) s = s " "; return s }
+    function emit_missing(ind,  i, k) {
+      for (i = 1; i <= nk; i++) { k = order[i]; if (!(k in done)) { print pad(ind) k ": " want[k]; done[k] = 1 } }
+    }
+    BEGIN {
+      n = split(sets, pairs, ";")
+      for (i = 1; i <= n; i++) {
+        if (pairs[i] == "") continue
+        eq = index(pairs[i], "=")
+        k = substr(pairs[i], 1, eq - 1)
+        want[k] = substr(pairs[i], eq + 1)
+        order[++nk] = k
+      }
+      m = split(dels, d, " ")
+      for (i = 1; i <= m; i++) drop[d[i]] = 1
+    }
+    FNR == 1 { pass++ }
+    pass == 1 {
+      if (!content($0)) next
+      ind = indent($0)
+      if (ind == 0) {
+        in_shared = ($0 ~ /^shared:[ \t]*(#.*)?$/)
+        if (in_shared) shared_line = FNR
+        in_node = 0
+        next
+      }
+      if (!in_shared) next
+      if (shared_ind == 0) shared_ind = ind
+      if (ind == shared_ind) {
+        in_node = (substr($0, ind + 1) ~ /^node:[ \t]*(#.*)?$/)
+        if (in_node) { node_line = FNR; node_last = FNR }
+        next
+      }
+      if (in_node && ind > shared_ind) {
+        if (node_ind == 0) node_ind = ind
+        node_last = FNR
+      }
+      next
+    }
+    {
+      line = $0
+      keep = 1
+      if (node_line && FNR > node_line && FNR <= node_last && content(line) && indent(line) == node_ind) {
+        k = substr(line, node_ind + 1)
+        sub(/[ \t]*:.*$/, "", k)
+        if (k in want) {
+          keep = 0
+          if (!(k in done)) { print pad(node_ind) k ": " want[k]; done[k] = 1 }
+        } else if (k in drop) {
+          keep = 0
+        }
+      }
+      if (keep) print line
+      if (node_line && FNR == node_last) {
+        emit_missing(node_ind ? node_ind : 2 * (shared_ind ? shared_ind : 2))
+      } else if (!node_line && shared_line && FNR == shared_line) {
+        print pad(shared_ind ? shared_ind : 2) "node:"
+        emit_missing(2 * (shared_ind ? shared_ind : 2))
+      }
+    }
+    END {
+      if (pass == 0) print "configVersion: 1"
+      if (!shared_line) { print "shared:"; print "  node:"; emit_missing(4) }
+    }
+  ' "$src" "$src" >"$tmp"
+  chown "${owner}:" "$tmp"
+  chmod 0640 "$tmp"
+  mv -f "$tmp" "$file"
+}
+
+require ROLE '^(primary|member)$'
+require TASK_AFFINITY '^(any|none)$'
+require CLUSTER_MODE '^(legacy-primary|cloud-native)$'
+require NODE_ID '^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$'
+require MASTER_KEY_SECRET_ID '^[A-Za-z0-9/_+=.@:-]{1,2048}$'
+require JOIN_KEY_SECRET_ID '^[A-Za-z0-9/_+=.@:-]{1,2048}$'
+
+[[ -d ${JFROG_HOME}/artifactory ]] || die "${JFROG_HOME}/artifactory does not exist: Artifactory is not installed"
+id -u "$SERVICE_USER" >/dev/null 2>&1 || die "user ${SERVICE_USER} does not exist: Artifactory is not installed"
+
+# IMDSv2: a session token first, then the region and the private IP.
+imds_token=$(curl -fsS --retry 3 --max-time 5 -X PUT -H 'X-aws-ec2-metadata-token-ttl-seconds: 300' "${IMDS}/api/token")
+metadata() {
+  curl -fsS --retry 3 --max-time 5 -H "X-aws-ec2-metadata-token: ${imds_token}" "${IMDS}/meta-data/$1"
+}
+region=$(metadata placement/region)
+node_ip=$(metadata local-ipv4)
+[[ $region =~ ^[a-z]{2}(-[a-z]+)+-[0-9]+$ ]] || die "unexpected region from instance metadata"
+[[ $node_ip =~ ^[0-9]{1,3}(\.[0-9]{1,3}){3}$ ]] || die "unexpected private IP from instance metadata"
+
+umask 077
+install -d -m 0700 -o "$SERVICE_USER" -g "$SERVICE_USER" "$ETC_DIR" "$SECURITY_DIR"
+work=$(mktemp -d "${SECURITY_DIR}/.configure.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+
+# Writes one secret's value to FILE (mode 0600, owned by the service user) without it ever leaving the pipe.
+install_key() {
+  local secret_id=$1 target=$2 tmp
+  tmp="${work}/${target##*/}"
+  aws secretsmanager get-secret-value --region "$region" --secret-id "$secret_id" \
+    --query SecretString --output text | tr -d '\r\n' >"$tmp"
+  # JFrog keys are hex (openssl rand -hex 16 or 32); grep -q prints nothing.
+  grep -Eq '^[0-9A-Fa-f]{32,}$' "$tmp" || die "secret ${secret_id} does not hold a hex key of 32 characters or more"
+  chown "${SERVICE_USER}:" "$tmp"
+  chmod 0600 "$tmp"
+  mv -f "$tmp" "$target"
+  printf 'installed %s from Secrets Manager\n' "$target"
+}
+
+install_key "$MASTER_KEY_SECRET_ID" "${SECURITY_DIR}/master.key"
+install_key "$JOIN_KEY_SECRET_ID" "${SECURITY_DIR}/join.key"
+
+if [[ $CLUSTER_MODE == legacy-primary ]]; then
+  primary=false
+  if [[ $ROLE == primary ]]; then primary=true; fi
+  set_node_keys "$SYSTEM_YAML" "$SERVICE_USER" "id=\"${NODE_ID}\"" "ip=\"${node_ip}\"" haEnabled=true \
+    "primary=${primary}" -taskAffinity
+  role_setting="shared.node.primary=${primary}"
+else
+  set_node_keys "$SYSTEM_YAML" "$SERVICE_USER" "id=\"${NODE_ID}\"" "ip=\"${node_ip}\"" haEnabled=true \
+    "taskAffinity=\"${TASK_AFFINITY}\"" -primary
+  role_setting="shared.node.taskAffinity=${TASK_AFFINITY}"
+fi
+printf 'wrote %s: shared.node.id=%s shared.node.ip=%s shared.node.haEnabled=true %s\n' \
+  "$SYSTEM_YAML" "$NODE_ID" "$node_ip" "$role_setting"

@@ -1,0 +1,247 @@
+/**
+ * The project's SSM Run Command documents (DESIGN §2 principle 2: every action on a node is one of them).
+ * Each is a schema 2.2 Command document with one `aws:runShellScript` step whose commands are a header that
+ * assigns each parameter to a shell variable, then the step's script from this directory. SSM substitutes
+ * `{{ Param }}` only in the header, inside single quotes, and every parameter's `allowedPattern` excludes
+ * quotes and shell metacharacters, so a value can never become shell code; the scripts validate them again.
+ *
+ * The twin registers the same documents, under the same names and parameters (sim/services/documents.ts).
+ * No CDK here: the twin imports this module (the construct is in ./construct.ts).
+ */
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
+
+export const DOCUMENT_KINDS = [
+  'configureNode',
+  'startArtifactory',
+  'stopArtifactory',
+  'probeReadiness',
+  'promotePrimary',
+  'demotePrimary',
+] as const;
+
+export type DocumentKind = (typeof DOCUMENT_KINDS)[number];
+
+/** One document parameter: always a String that must match `allowedPattern`. */
+export interface ParameterSpec {
+  /** The shell variable the document's header assigns the value to. */
+  readonly variable: string;
+  readonly description: string;
+  readonly allowedPattern: string;
+  /** The closed set `allowedPattern` describes, when there is one (the twin checks values against it). */
+  readonly allowedValues?: readonly string[];
+  /** What SSM substitutes when the parameter is not sent; no default = required. */
+  readonly default?: string;
+}
+
+export interface DocumentSpec {
+  /** The name is `${cluster}-${suffix}`. */
+  readonly suffix: string;
+  /** The script in this directory that is the step's body. */
+  readonly script: string;
+  readonly description: string;
+  /** The step's execution timeout; each script bounds its own waits below it. */
+  readonly timeoutSeconds: number;
+  readonly parameters: Readonly<Record<string, ParameterSpec>>;
+}
+
+/** `^(a|b)$`, or `^(a|b)?$` when empty is allowed: a pattern SSM, JavaScript and bash read alike. */
+function oneOf(
+  values: readonly string[],
+  optional = false,
+): Pick<ParameterSpec, 'allowedPattern' | 'allowedValues'> {
+  return { allowedPattern: `^(${values.join('|')})${optional ? '?' : ''}$`, allowedValues: values };
+}
+
+const ROLES = ['primary', 'member'] as const;
+const TASK_AFFINITIES = ['any', 'none'] as const;
+const CLUSTER_MODES = ['legacy-primary', 'cloud-native'] as const;
+
+/** A Secrets Manager secret name or ARN (letters, digits, `/_+=.@-`, and `:` in an ARN). */
+const SECRET_ID_PATTERN = '^[A-Za-z0-9/_+=.@:-]{1,2048}$';
+
+/** The mode for promote and demote: optional, the script reads it from system.yaml when empty. */
+const detectableMode: ParameterSpec = {
+  variable: 'CLUSTER_MODE',
+  description: 'legacy-primary or cloud-native; empty: the mode system.yaml on the node already shows.',
+  ...oneOf(CLUSTER_MODES, true),
+  default: '',
+};
+
+export const DOCUMENTS = {
+  configureNode: {
+    suffix: 'ConfigureNode',
+    script: 'configure-node.sh',
+    description:
+      'Installs the cluster master and join keys from Secrets Manager on the node and writes the node section of system.yaml (id, ip, haEnabled, primary or taskAffinity).',
+    timeoutSeconds: 300,
+    parameters: {
+      Role: {
+        variable: 'ROLE',
+        description:
+          'The role of the node, from its Auto Scaling group (legacy-primary: shared.node.primary).',
+        ...oneOf(ROLES),
+      },
+      TaskAffinity: {
+        variable: 'TASK_AFFINITY',
+        description: 'cloud-native: shared.node.taskAffinity (any: the node runs cluster tasks).',
+        ...oneOf(TASK_AFFINITIES),
+        default: 'any',
+      },
+      ClusterMode: {
+        variable: 'CLUSTER_MODE',
+        description: 'legacy-primary (Artifactory before 7.17.4, one primary) or cloud-native.',
+        ...oneOf(CLUSTER_MODES),
+      },
+      NodeId: {
+        variable: 'NODE_ID',
+        description:
+          'shared.node.id: the instance id (never reused, so JFrog never sees a known id with a new IP).',
+        allowedPattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$',
+      },
+      MasterKeySecretId: {
+        variable: 'MASTER_KEY_SECRET_ID',
+        description: 'Name or ARN of the secret holding the master key (read on the node only).',
+        allowedPattern: SECRET_ID_PATTERN,
+      },
+      JoinKeySecretId: {
+        variable: 'JOIN_KEY_SECRET_ID',
+        description: 'Name or ARN of the secret holding the join key (read on the node only).',
+        allowedPattern: SECRET_ID_PATTERN,
+      },
+    },
+  },
+  startArtifactory: {
+    suffix: 'StartArtifactory',
+    script: 'start-artifactory.sh',
+    description: 'Starts the artifactory service on a configured node; readiness is probed separately.',
+    timeoutSeconds: 300,
+    parameters: {},
+  },
+  stopArtifactory: {
+    suffix: 'StopArtifactory',
+    script: 'stop-artifactory.sh',
+    description:
+      'Stops the artifactory service gracefully and waits, for a bounded time, until it has stopped.',
+    timeoutSeconds: 600,
+    parameters: {},
+  },
+  probeReadiness: {
+    suffix: 'ProbeReadiness',
+    script: 'probe-readiness.sh',
+    description:
+      'Probes readiness and router health on the node and prints one JSON line (ready, routerHealth, role).',
+    timeoutSeconds: 60,
+    parameters: {},
+  },
+  promotePrimary: {
+    suffix: 'PromotePrimary',
+    script: 'promote-primary.sh',
+    description:
+      'Makes the node the primary (primary: true, or taskAffinity: any in cloud-native mode) and restarts Artifactory.',
+    timeoutSeconds: 600,
+    parameters: { ClusterMode: detectableMode },
+  },
+  demotePrimary: {
+    suffix: 'DemotePrimary',
+    script: 'demote-primary.sh',
+    description:
+      'Makes the node a member (primary: false, or taskAffinity: none in cloud-native mode) and restarts Artifactory.',
+    timeoutSeconds: 600,
+    parameters: { ClusterMode: detectableMode },
+  },
+} as const satisfies Readonly<Record<DocumentKind, DocumentSpec>>;
+
+/** The parameter names of one kind of document, as the workflows send them. */
+export type ParameterName<K extends DocumentKind> = keyof (typeof DOCUMENTS)[K]['parameters'] & string;
+
+/** The document's name in a cluster's account and region, e.g. `prod-ConfigureNode`. */
+export function documentName(cluster: string, kind: DocumentKind): string {
+  return `${cluster}-${DOCUMENTS[kind].suffix}`;
+}
+
+/** Every document's name in a cluster. */
+export function documentNames(cluster: string): Readonly<Record<DocumentKind, string>> {
+  return Object.fromEntries(DOCUMENT_KINDS.map((k) => [k, documentName(cluster, k)])) as Record<
+    DocumentKind,
+    string
+  >;
+}
+
+/** The parameters of a document, as its `parameters` section declares them. */
+export function documentParameters(kind: DocumentKind): Readonly<Record<string, ParameterSpec>> {
+  return DOCUMENTS[kind].parameters;
+}
+
+/** The absolute path of a document's script. */
+export function scriptPath(kind: DocumentKind): string {
+  return path.join(__dirname, DOCUMENTS[kind].script);
+}
+
+/** `ROLE='{{ Role }}'`: the only lines of a document where SSM substitutes parameters. */
+export function headerLines(kind: DocumentKind): string[] {
+  return Object.entries(documentParameters(kind)).map(([name, p]) => `${p.variable}='{{ ${name} }}'`);
+}
+
+/** An SSM schema 2.2 Command document's content (as `AWS::SSM::Document` `Content` takes it). */
+export interface CommandDocumentContent {
+  readonly schemaVersion: '2.2';
+  readonly description: string;
+  readonly parameters: Record<
+    string,
+    { type: 'String'; description: string; allowedPattern: string; default?: string }
+  >;
+  readonly mainSteps: [
+    {
+      action: 'aws:runShellScript';
+      name: string;
+      precondition: { StringEquals: ['platformType', 'Linux'] };
+      inputs: { timeoutSeconds: string; runCommand: string[] };
+    },
+  ];
+}
+
+/**
+ * Builds a document: its parameters, and one `aws:runShellScript` step whose commands are the script's shebang
+ * (SSM Agent runs the commands as an executable file, so the kernel picks bash), the header, and the rest of
+ * the script. Throws when the script is not a bash script or contains `{{` (SSM would substitute it).
+ */
+export function documentContent(kind: DocumentKind): CommandDocumentContent {
+  const spec: DocumentSpec = DOCUMENTS[kind];
+  const lines = readFileSync(scriptPath(kind), 'utf8').replace(/\n+$/, '').split('\n');
+  const [shebang, ...body] = lines;
+  if (shebang !== '#!/usr/bin/env bash') {
+    throw new Error(`${spec.script} must start with #!/usr/bin/env bash (found ${JSON.stringify(shebang)})`);
+  }
+  const substituted = body.findIndex((l) => l.includes('{{'));
+  if (substituted >= 0) {
+    throw new Error(
+      `${spec.script}:${substituted + 2} contains "{{": SSM would substitute it; parameters come from the header`,
+    );
+  }
+  const parameters: CommandDocumentContent['parameters'] = {};
+  for (const [name, p] of Object.entries(spec.parameters)) {
+    parameters[name] = {
+      type: 'String',
+      description: p.description,
+      allowedPattern: p.allowedPattern,
+      ...(p.default !== undefined ? { default: p.default } : {}),
+    };
+  }
+  return {
+    schemaVersion: '2.2',
+    description: spec.description,
+    parameters,
+    mainSteps: [
+      {
+        action: 'aws:runShellScript',
+        name: spec.suffix,
+        precondition: { StringEquals: ['platformType', 'Linux'] },
+        inputs: {
+          timeoutSeconds: String(spec.timeoutSeconds),
+          runCommand: [shebang, ...headerLines(kind), ...body],
+        },
+      },
+    ],
+  };
+}

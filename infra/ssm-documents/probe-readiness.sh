@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# ProbeReadiness: asks the node's own Artifactory whether it is ready, and prints ONE JSON line (the workflow
+# parses stdout with States.StringToJson), for example
+#   {"ready":true,"routerHealth":200,"readiness":200,"role":"member","taskAffinity":null,"nodeId":"i-0abc","service":"active"}
+# ready: GET /artifactory/api/v1/system/readiness answered 200 {"code":"OK"}. routerHealth: the status code of
+# GET /router/api/v1/system/health (503 when any local service is unhealthy; 0 when nothing answered).
+# role: from system.yaml's shared.node.primary (null in cloud-native mode). A node that is not ready is not
+# an error: the script fails only when it cannot probe at all.
+set -euo pipefail
+export LC_ALL=C
+
+readonly JFROG_HOME=/opt/jfrog
+readonly SYSTEM_YAML="${JFROG_HOME}/artifactory/var/etc/system.yaml"
+readonly SERVICE=artifactory
+readonly BASE_URL=http://localhost:8082
+
+# Prints the value of shared.node.KEY in a system.yaml (FILE KEY), without quotes; nothing when absent.
+get_node_key() {
+  local file=$1 key=$2
+  [[ -r $file ]] || return 0
+  awk -v key="$key" -v q="'" '
+    function indent(s) { match(s, /^ */); return RLENGTH }
+    /^[ \t]*(#.*)?$/ { next }
+    {
+      ind = indent($0)
+      if (ind == 0) { in_shared = ($0 ~ /^shared:[ \t]*(#.*)?$/); in_node = 0; next }
+      if (!in_shared) next
+      if (shared_ind == 0) shared_ind = ind
+      if (ind == shared_ind) { in_node = (substr($0, ind + 1) ~ /^node:[ \t]*(#.*)?$/); next }
+      if (!in_node) next
+      if (node_ind == 0) node_ind = ind
+      if (ind != node_ind) next
+      rest = substr($0, ind + 1)
+      if (index(rest, key ":") != 1) next
+      v = substr(rest, length(key) + 2)
+      sub(/[ \t]+#.*$/, "", v)
+      gsub(/^[ \t]+|[ \t]+$/, "", v)
+      first = substr(v, 1, 1)
+      if (length(v) >= 2 && (first == "\"" || first == q) && substr(v, length(v), 1) == first) v = substr(v, 2, length(v) - 2)
+      print v
+      exit
+    }
+  ' "$file"
+}
+
+# The HTTP status code of a GET (0 when nothing answered); the body goes to FILE.
+http_status() {
+  local url=$1 body=$2 code
+  code=$(curl -s -o "$body" -w '%{http_code}' --max-time 5 "$url") || true
+  [[ $code =~ ^[0-9]{3}$ ]] || code=0
+  echo "$((10#$code))"
+}
+
+# A JSON string for VALUE if it matches PATTERN, else null (nothing read from disk reaches the JSON unchecked).
+json_string() {
+  local value=$1 pattern=$2
+  if [[ $value =~ $pattern ]]; then printf '"%s"' "$value"; else printf 'null'; fi
+}
+
+body=$(mktemp)
+trap 'rm -f "$body"' EXIT
+
+router=$(http_status "${BASE_URL}/router/api/v1/system/health" /dev/null)
+readiness=$(http_status "${BASE_URL}/artifactory/api/v1/system/readiness" "$body")
+ready=false
+if ((readiness == 200)) && grep -Eq '"code"[[:space:]]*:[[:space:]]*"OK"' "$body"; then ready=true; fi
+
+case $(get_node_key "$SYSTEM_YAML" primary) in
+  true) role=primary ;;
+  false) role=member ;;
+  *) role='' ;;
+esac
+affinity=$(get_node_key "$SYSTEM_YAML" taskAffinity)
+node_id=$(get_node_key "$SYSTEM_YAML" id)
+service=$(systemctl is-active "$SERVICE" 2>/dev/null) || true
+
+printf '{"ready":%s,"routerHealth":%d,"readiness":%d,"role":%s,"taskAffinity":%s,"nodeId":%s,"service":%s}\n' \
+  "$ready" "$router" "$readiness" \
+  "$(json_string "$role" '^(primary|member)$')" \
+  "$(json_string "$affinity" '^(any|none)$')" \
+  "$(json_string "$node_id" '^[A-Za-z0-9._-]{1,64}$')" \
+  "$(json_string "$service" '^[a-z-]{1,32}$')"

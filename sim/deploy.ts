@@ -1,0 +1,123 @@
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { ENV } from '../functions/shared/env';
+import {
+  bootstrapSubstitutions,
+  drainSubstitutions,
+  HOOKS,
+  keySecretNames,
+  lifecycleEventPattern,
+  type NodeLifecycleRefs,
+  SWEEP_MINUTES,
+} from '../infra/node-lifecycle';
+import { documentName } from '../infra/ssm-documents';
+import type { Handler } from './runner/lambda';
+import type { RegionLayout } from './setup';
+import type { Twin } from './twin';
+
+const ROOT = path.resolve(__dirname, '..');
+const asl = (name: string) => readFileSync(path.join(ROOT, 'statemachines', `${name}.asl.json`), 'utf8');
+const handlerOf = (dir: string) => (): Handler =>
+  (require(path.join(ROOT, 'functions', dir, 'handler')) as { handler: Handler }).handler;
+
+/** What the twin's deployment of the control plane holds in one region. */
+export interface ControlPlaneLayout {
+  readonly dispatchArn: string;
+  readonly reconcilerArn: string;
+  readonly bootstrapArn: string;
+  readonly drainArn: string;
+  readonly nodeCommandArn: string;
+}
+
+/**
+ * Deploys the control plane into the twin as the control-plane stack deploys it into AWS (same hooks, event
+ * pattern, schedule, environment names and workflow substitutions from infra/node-lifecycle.ts): the real
+ * handlers as Lambdas, the ASL files as state machines.
+ */
+export function deployControlPlane(twin: Twin, layout: RegionLayout): ControlPlaneLayout {
+  const { world } = twin;
+  const config = world.config;
+  const region = config.regions.find((r) => r.name === layout.region);
+  if (!region) throw new Error(`no region ${layout.region} in the config`);
+  const r = world.region(region.name);
+  const sfn = twin.sfnIn(region.name);
+  const fn = (name: string, dir: string, environment: Record<string, string>, timeoutSeconds = 30) =>
+    twin.lambda.register({
+      name: `${config.cluster.name}-${name}`,
+      region: region.name,
+      load: handlerOf(dir),
+      environment,
+      timeoutSeconds,
+    });
+
+  const lease = fn('lease', 'lease', { [ENV.stateTable]: layout.stateTable });
+  const report = fn('report', 'report', {
+    [ENV.stateTable]: layout.stateTable,
+    [ENV.topicArn]: layout.topicArn,
+  });
+  const nodeCommandArn = sfn.createStateMachine('node-command', asl('node-command'), {});
+  const refs: NodeLifecycleRefs = {
+    leaseFunctionArn: lease,
+    reportFunctionArn: report,
+    nodeCommandStateMachineArn: nodeCommandArn,
+    targetGroupArn: layout.targetGroupArn,
+    stateTableName: layout.stateTable,
+    documents: {
+      configure: documentName(config.cluster.name, 'configureNode'),
+      start: documentName(config.cluster.name, 'startArtifactory'),
+      stop: documentName(config.cluster.name, 'stopArtifactory'),
+      probe: documentName(config.cluster.name, 'probeReadiness'),
+    },
+    masterKeySecretId: keySecretNames(config).masterKey,
+    joinKeySecretId: keySecretNames(config).joinKey,
+  };
+  const bootstrapArn = sfn.createStateMachine(
+    'node-bootstrap',
+    asl('node-bootstrap'),
+    bootstrapSubstitutions(refs),
+  );
+  const drainArn = sfn.createStateMachine('node-drain', asl('node-drain'), drainSubstitutions(refs));
+
+  const env = {
+    [ENV.clusterName]: config.cluster.name,
+    [ENV.clusterMode]: config.cluster.mode,
+    [ENV.primaryAsgName]: region.primaryAsgName,
+    [ENV.memberAsgName]: region.memberAsgName,
+    [ENV.stateTable]: layout.stateTable,
+    [ENV.bootstrapStateMachineArn]: bootstrapArn,
+    [ENV.drainStateMachineArn]: drainArn,
+  };
+  const dispatchArn = fn('dispatch', 'dispatch', env);
+  const reconcilerArn = fn('reconciler', 'reconciler', env, 120);
+
+  for (const groupName of [region.primaryAsgName, region.memberAsgName]) {
+    for (const hook of HOOKS) {
+      r.autoscaling.putLifecycleHook({
+        groupName,
+        name: hook.name,
+        transition: hook.transition,
+        heartbeatTimeoutSeconds: hook.heartbeatTimeoutSeconds,
+        defaultResult: hook.defaultResult,
+      });
+    }
+  }
+  // EventBridge invokes Lambda asynchronously; Lambda retries a failed async invocation twice.
+  const lambdaRetry = { maximumRetryAttempts: 2, maximumEventAgeSeconds: 3600 };
+  r.events.putRule({
+    name: `${config.cluster.name}-lifecycle-events`,
+    pattern: lifecycleEventPattern(region),
+    target: async (event) => {
+      await twin.lambda.invoke(dispatchArn, event);
+    },
+    retryPolicy: lambdaRetry,
+  });
+  r.events.putSchedule({
+    name: `${config.cluster.name}-sweep`,
+    everyMs: SWEEP_MINUTES * 60_000,
+    target: async (event) => {
+      await twin.lambda.invoke(reconcilerArn, event);
+    },
+    retryPolicy: lambdaRetry,
+  });
+  return { dispatchArn, reconcilerArn, bootstrapArn, drainArn, nodeCommandArn };
+}

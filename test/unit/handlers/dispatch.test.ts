@@ -1,0 +1,402 @@
+import { AutoScalingClient, CompleteLifecycleActionCommand } from '@aws-sdk/client-auto-scaling';
+import { ConditionalCheckFailedException, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { ExecutionAlreadyExists, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
+import type { Context } from 'aws-lambda';
+import { mockClient } from 'aws-sdk-client-mock';
+import 'aws-sdk-client-mock-jest';
+import { AUDIT_RETENTION_DAYS } from '../../../functions/core/report';
+import { handler } from '../../../functions/dispatch/handler';
+import { resetClients, setClientsForTest } from '../../../functions/shared/clients';
+import { ENV } from '../../../functions/shared/env';
+import { ConfigurationError, ValidationError } from '../../../functions/shared/errors';
+import { INVALID_EVENT_METRIC } from '../../../functions/shared/handler';
+import { DELETE, loadEventFixture, mutate } from '../shared/fixtures';
+
+const PRIMARY = 'prod-primary';
+const MEMBERS = 'prod-members';
+const BOOTSTRAP_ARN = 'arn:aws:states:us-west-2:123456789012:stateMachine:node-bootstrap';
+const DRAIN_ARN = 'arn:aws:states:us-west-2:123456789012:stateMachine:node-drain';
+const TABLE = 'artifactory-ha-state';
+const INSTANCE = 'i-1234567890abcdef0';
+
+const ENVIRONMENT: Record<string, string> = {
+  [ENV.clusterName]: 'artifactory-prod',
+  [ENV.clusterMode]: 'legacy-primary',
+  [ENV.primaryAsgName]: PRIMARY,
+  [ENV.memberAsgName]: MEMBERS,
+  [ENV.bootstrapStateMachineArn]: BOOTSTRAP_ARN,
+  [ENV.drainStateMachineArn]: DRAIN_ARN,
+  [ENV.stateTable]: TABLE,
+};
+
+const context: Context = {
+  callbackWaitsForEmptyEventLoop: true,
+  functionName: 'lifecycle-dispatch',
+  functionVersion: '$LATEST',
+  invokedFunctionArn: 'arn:aws:lambda:us-west-2:123456789012:function:lifecycle-dispatch',
+  memoryLimitInMB: '512',
+  awsRequestId: 'c6af9ac6-7b61-11e6-9a41-93e812345678',
+  logGroupName: '/aws/lambda/lifecycle-dispatch',
+  logStreamName: '2026/01/01/[$LATEST]abcdef',
+  getRemainingTimeInMillis: () => 30_000,
+  done: () => undefined,
+  fail: () => undefined,
+  succeed: () => undefined,
+};
+
+/** A fixture (AWS sample event) aimed at one of the cluster's groups. */
+function lifecycleEvent(file: string, group = MEMBERS): Record<string, unknown> {
+  return mutate(loadEventFixture(file), ['detail', 'AutoScalingGroupName'], group);
+}
+const LAUNCH = 'autoscaling-launch-lifecycle-action.json';
+const TERMINATE = 'autoscaling-terminate-lifecycle-action.json';
+const WARM_POOL_LAUNCH = 'autoscaling-warm-pool-launch-lifecycle-action.json';
+/** An instance launched into the warm pool (user guide example 1: Origin EC2, Destination WarmPool). */
+const warmPoolEntry = () =>
+  mutate(
+    mutate(lifecycleEvent(WARM_POOL_LAUNCH), ['detail', 'Origin'], 'EC2'),
+    ['detail', 'Destination'],
+    'WarmPool',
+  );
+const tokenOf = (event: Record<string, unknown>) =>
+  (event.detail as { LifecycleActionToken: string }).LifecycleActionToken;
+
+/** Powertools write JSON lines straight to stdout/stderr; collect them. */
+function captureOutput() {
+  const lines: string[] = [];
+  const record = (chunk: string | Uint8Array): boolean => {
+    lines.push(
+      ...String(chunk)
+        .split('\n')
+        .filter((l) => l.trim() !== ''),
+    );
+    return true;
+  };
+  const spies = [
+    jest.spyOn(process.stdout, 'write').mockImplementation(record as typeof process.stdout.write),
+    jest.spyOn(process.stderr, 'write').mockImplementation(record as typeof process.stderr.write),
+  ];
+  const json = (): Record<string, unknown>[] =>
+    lines.flatMap((l) => {
+      try {
+        return [JSON.parse(l) as Record<string, unknown>];
+      } catch {
+        return [];
+      }
+    });
+  return {
+    lines,
+    json,
+    /** Every metric name with its value, over all EMF lines. */
+    metrics: (): Record<string, unknown>[] =>
+      json()
+        .filter((r) => '_aws' in r)
+        .flatMap((r) => {
+          const emf = r as { _aws: { CloudWatchMetrics: { Metrics: { Name: string }[] }[] } };
+          return emf._aws.CloudWatchMetrics.flatMap((m) => m.Metrics.map((x) => ({ [x.Name]: r[x.Name] })));
+        }),
+    restore: () => {
+      for (const spy of spies) spy.mockRestore();
+    },
+  };
+}
+
+const sfn = mockClient(SFNClient);
+const asg = mockClient(AutoScalingClient);
+const ddb = mockClient(DynamoDBClient);
+const doc = mockClient(DynamoDBDocumentClient);
+/** What the tests need from each mock; the clients' stub types do not unify into one callable union. */
+interface StrictMock {
+  reset(): unknown;
+  restore(): void;
+  calls(): unknown[];
+  onAnyCommand(): { rejects(error: Error): unknown };
+}
+const allMocks: StrictMock[] = [sfn, asg, ddb, doc];
+const sdkCalls = () => allMocks.reduce((n, m) => n + m.calls().length, 0);
+
+let output: ReturnType<typeof captureOutput>;
+const savedEnv = { ...process.env };
+
+beforeEach(() => {
+  for (const m of allMocks) {
+    m.reset();
+    m.onAnyCommand().rejects(new Error('unexpected command'));
+  }
+  doc.on(PutCommand).resolves({});
+  resetClients();
+  setClientsForTest({
+    sfn: new SFNClient({ region: 'us-west-2' }),
+    autoScaling: new AutoScalingClient({ region: 'us-west-2' }),
+    dynamoDB: new DynamoDBClient({ region: 'us-west-2' }),
+    dynamoDoc: DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'us-west-2' })),
+  });
+  Object.assign(process.env, ENVIRONMENT);
+  output = captureOutput();
+});
+
+afterEach(() => {
+  output.restore();
+  process.env = { ...savedEnv };
+});
+
+afterAll(() => {
+  for (const m of allMocks) m.restore();
+  resetClients();
+});
+
+const putItems = () =>
+  doc.commandCalls(PutCommand).map((c) => c.args[0].input.Item as Record<string, unknown>);
+
+describe('dispatch: lifecycle events to executions', () => {
+  it('starts node-bootstrap for a launch, with the role from the group, and audits it', async () => {
+    sfn.on(StartExecutionCommand).resolves({ executionArn: `${BOOTSTRAP_ARN}:x`, startDate: new Date() });
+    const event = lifecycleEvent(LAUNCH, PRIMARY);
+    const before = Date.now();
+
+    await expect(handler(event, context)).resolves.toEqual({
+      outcome: 'started',
+      executionName: `node-bootstrap-${INSTANCE}`,
+    });
+
+    expect(sfn).toHaveReceivedCommandTimes(StartExecutionCommand, 1);
+    const start = sfn.commandCalls(StartExecutionCommand)[0]?.args[0].input;
+    expect(start?.stateMachineArn).toBe(BOOTSTRAP_ARN);
+    expect(start?.name).toBe(`node-bootstrap-${INSTANCE}`);
+    expect(JSON.parse(start?.input ?? 'null')).toEqual({
+      cluster: 'artifactory-prod',
+      region: 'us-west-2',
+      mode: 'legacy-primary',
+      instanceId: INSTANCE,
+      groupName: PRIMARY,
+      hookName: 'my-lifecycle-hook',
+      role: 'primary',
+      taskAffinity: 'any',
+    });
+    expect(start?.input).not.toContain(tokenOf(event));
+
+    expect(doc).toHaveReceivedCommandTimes(PutCommand, 1);
+    const put = doc.commandCalls(PutCommand)[0]?.args[0].input;
+    expect(put?.TableName).toBe(TABLE);
+    expect(put?.ConditionExpression).toBeUndefined();
+    expect(put?.Item).toEqual({
+      pk: 'CLUSTER#artifactory-prod',
+      sk: 'AUDIT#2021-01-01T00:00:00.000Z#12345678-1234-1234-1234-123456789012',
+      trigger: 'event',
+      detailType: 'EC2 Instance-launch Lifecycle Action',
+      instanceId: INSTANCE,
+      group: PRIMARY,
+      decision: 'start',
+      workflow: 'node-bootstrap',
+      executionName: `node-bootstrap-${INSTANCE}`,
+      outcome: 'started',
+      ttl: expect.any(Number),
+    });
+    const ttl = put?.Item?.ttl as number;
+    const retention = AUDIT_RETENTION_DAYS * 86_400;
+    expect(ttl).toBeGreaterThanOrEqual(Math.floor(before / 1000) + retention);
+    expect(ttl).toBeLessThanOrEqual(Math.ceil(Date.now() / 1000) + retention);
+
+    expect(asg).toHaveReceivedCommandTimes(CompleteLifecycleActionCommand, 0);
+    expect(output.metrics()).toContainEqual({ DispatchStarted: 1 });
+  });
+
+  it('starts node-drain for a terminate of a member', async () => {
+    sfn.on(StartExecutionCommand).resolves({ executionArn: `${DRAIN_ARN}:x`, startDate: new Date() });
+
+    await expect(handler(lifecycleEvent(TERMINATE), context)).resolves.toEqual({
+      outcome: 'started',
+      executionName: `node-drain-${INSTANCE}`,
+    });
+
+    expect(sfn).toHaveReceivedCommandTimes(StartExecutionCommand, 1);
+    const start = sfn.commandCalls(StartExecutionCommand)[0]?.args[0].input;
+    expect(start?.stateMachineArn).toBe(DRAIN_ARN);
+    expect(start?.name).toBe(`node-drain-${INSTANCE}`);
+    expect(JSON.parse(start?.input ?? 'null')).toMatchObject({ role: 'member', groupName: MEMBERS });
+    expect(putItems()).toEqual([expect.objectContaining({ workflow: 'node-drain', outcome: 'started' })]);
+  });
+
+  it('treats a duplicated event as handled: ExecutionAlreadyExists is outcome duplicate, not an error', async () => {
+    sfn
+      .on(StartExecutionCommand)
+      .resolvesOnce({ executionArn: `${BOOTSTRAP_ARN}:x`, startDate: new Date() })
+      .rejectsOnce(new ExecutionAlreadyExists({ message: 'Execution Already Exists', $metadata: {} }));
+    // The first delivery's audit entry (same event id, same sk) is kept.
+    doc
+      .on(PutCommand)
+      .resolvesOnce({})
+      .rejectsOnce(
+        new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} }),
+      );
+    const event = lifecycleEvent(LAUNCH);
+
+    await expect(handler(event, context)).resolves.toMatchObject({ outcome: 'started' });
+    await expect(handler(structuredClone(event), context)).resolves.toEqual({
+      outcome: 'duplicate',
+      executionName: `node-bootstrap-${INSTANCE}`,
+    });
+
+    expect(sfn).toHaveReceivedCommandTimes(StartExecutionCommand, 2);
+    const names = sfn.commandCalls(StartExecutionCommand).map((c) => c.args[0].input.name);
+    expect(names).toEqual([`node-bootstrap-${INSTANCE}`, `node-bootstrap-${INSTANCE}`]);
+    const puts = doc.commandCalls(PutCommand).map((c) => c.args[0].input);
+    expect(puts.map((p) => p.Item?.outcome)).toEqual(['started', 'duplicate']);
+    expect(puts[1]?.ConditionExpression).toBe('attribute_not_exists(sk) OR outcome = :error');
+    expect(output.metrics()).toContainEqual({ DispatchDuplicate: 1 });
+  });
+
+  it('counts a still-running execution (same name and input: Step Functions answers success) as duplicate', async () => {
+    sfn
+      .on(StartExecutionCommand)
+      .resolves({ executionArn: `${BOOTSTRAP_ARN}:x`, startDate: new Date(Date.now() - 10 * 60_000) });
+
+    await expect(handler(lifecycleEvent(LAUNCH), context)).resolves.toMatchObject({ outcome: 'duplicate' });
+    expect(sfn).toHaveReceivedCommandTimes(StartExecutionCommand, 1);
+  });
+
+  it('completes a launch into the warm pool with CONTINUE and the token, without a workflow', async () => {
+    asg.on(CompleteLifecycleActionCommand).resolves({});
+    const event = warmPoolEntry();
+
+    await expect(handler(event, context)).resolves.toEqual({ outcome: 'completed' });
+
+    expect(sfn).toHaveReceivedCommandTimes(StartExecutionCommand, 0);
+    expect(asg).toHaveReceivedCommandTimes(CompleteLifecycleActionCommand, 1);
+    expect(asg).toHaveReceivedCommandWith(CompleteLifecycleActionCommand, {
+      AutoScalingGroupName: MEMBERS,
+      LifecycleHookName: 'my-launch-lifecycle-hook',
+      LifecycleActionToken: tokenOf(event),
+      InstanceId: INSTANCE,
+      LifecycleActionResult: 'CONTINUE',
+    });
+    expect(putItems()).toEqual([
+      expect.objectContaining({ decision: 'complete', outcome: 'completed', instanceId: INSTANCE }),
+    ]);
+    expect(putItems()[0]).not.toHaveProperty('workflow');
+    expect(output.metrics()).toContainEqual({ DispatchWarmPoolCompleted: 1 });
+  });
+
+  it('bootstraps an instance leaving the warm pool for the group like any launch', async () => {
+    sfn.on(StartExecutionCommand).resolves({ executionArn: `${BOOTSTRAP_ARN}:x`, startDate: new Date() });
+
+    await expect(handler(lifecycleEvent(WARM_POOL_LAUNCH), context)).resolves.toMatchObject({
+      outcome: 'started',
+    });
+    expect(asg).toHaveReceivedCommandTimes(CompleteLifecycleActionCommand, 0);
+  });
+
+  it('treats a warm-pool action that is no longer active (completed by an earlier delivery) as duplicate', async () => {
+    const event = warmPoolEntry();
+    const gone = Object.assign(new Error(`No active Lifecycle Action found with token ${tokenOf(event)}`), {
+      name: 'ValidationError',
+    });
+    asg.on(CompleteLifecycleActionCommand).rejects(gone);
+
+    await expect(handler(event, context)).resolves.toEqual({ outcome: 'duplicate' });
+    expect(output.lines.join('\n')).not.toContain(tokenOf(event));
+  });
+
+  it('never logs or stores the lifecycle action token', async () => {
+    sfn.on(StartExecutionCommand).resolves({ executionArn: `${BOOTSTRAP_ARN}:x`, startDate: new Date() });
+    asg.on(CompleteLifecycleActionCommand).resolves({});
+    const launch = lifecycleEvent(LAUNCH);
+    const warm = warmPoolEntry();
+
+    await handler(launch, context);
+    await handler(warm, context);
+
+    const stored = JSON.stringify(putItems());
+    const logged = output.lines.join('\n');
+    for (const token of [tokenOf(launch), tokenOf(warm)]) {
+      expect(stored).not.toContain(token);
+      expect(logged).not.toContain(token);
+    }
+    expect(putItems()).toHaveLength(2);
+  });
+
+  it('lets a throttled StartExecution fail the invocation so Lambda and EventBridge retry', async () => {
+    const throttled = Object.assign(new Error('Rate exceeded'), {
+      name: 'ThrottlingException',
+      $retryable: { throttling: true },
+    });
+    sfn.on(StartExecutionCommand).rejects(throttled);
+
+    await expect(handler(lifecycleEvent(LAUNCH), context)).rejects.toMatchObject({
+      name: 'ThrottlingException',
+    });
+    expect(sfn).toHaveReceivedCommandTimes(StartExecutionCommand, 1);
+    // The failure is audited too; the retry's own entry replaces it.
+    expect(putItems()).toEqual([
+      expect.objectContaining({ outcome: 'error', error: 'ThrottlingException', decision: 'start' }),
+    ]);
+    expect(output.metrics()).not.toContainEqual({ DispatchStarted: 1 });
+  });
+});
+
+describe('dispatch: refusals', () => {
+  it.each([
+    [
+      'missing LifecycleActionToken',
+      ['detail', 'LifecycleActionToken'],
+      DELETE,
+      'detail.LifecycleActionToken',
+    ],
+    ['bad instance id', ['detail', 'EC2InstanceId'], 'i-NOTANID', 'detail.EC2InstanceId'],
+    ['wrong detail-type', ['detail-type'], 'EC2 Instance Launch Successful', 'detail-type'],
+  ] as const)(
+    'rejects a malformed event (%s) with a ValidationError naming the field, touching nothing',
+    async (_what, field, value, path) => {
+      const event = mutate(lifecycleEvent(LAUNCH), field, value);
+
+      const err: unknown = await handler(event, context).catch((e: unknown) => e);
+
+      expect(err).toBeInstanceOf(ValidationError);
+      expect((err as ValidationError).issues.map((i) => i.path)).toEqual([path]);
+      expect(sdkCalls()).toBe(0);
+      expect(output.metrics()).toContainEqual({ [INVALID_EVENT_METRIC]: 1 });
+    },
+  );
+
+  it('refuses an event of a group that is not the cluster’s, on detail.AutoScalingGroupName, touching nothing', async () => {
+    const err: unknown = await handler(lifecycleEvent(LAUNCH, 'someone-elses-asg'), context).catch(
+      (e: unknown) => e,
+    );
+
+    expect(err).toBeInstanceOf(ValidationError);
+    expect((err as ValidationError).issues).toEqual([
+      { path: 'detail.AutoScalingGroupName', message: expect.any(String) },
+    ]);
+    expect(sdkCalls()).toBe(0);
+    expect(output.metrics()).toContainEqual({ ForeignEvent: 1 });
+  });
+
+  it.each([
+    ENV.clusterName,
+    ENV.clusterMode,
+    ENV.primaryAsgName,
+    ENV.memberAsgName,
+    ENV.bootstrapStateMachineArn,
+    ENV.drainStateMachineArn,
+    ENV.stateTable,
+  ])('fails with a ConfigurationError when %s is missing, touching nothing', async (name) => {
+    delete process.env[name];
+
+    const err: unknown = await handler(lifecycleEvent(LAUNCH), context).catch((e: unknown) => e);
+
+    expect(err).toBeInstanceOf(ConfigurationError);
+    expect((err as Error).message).toContain(name);
+    expect(sdkCalls()).toBe(0);
+  });
+
+  it('fails with a ConfigurationError on an unknown cluster mode', async () => {
+    process.env[ENV.clusterMode] = 'active-active';
+
+    const err: unknown = await handler(lifecycleEvent(LAUNCH), context).catch((e: unknown) => e);
+
+    expect(err).toBeInstanceOf(ConfigurationError);
+    expect((err as Error).message).toContain(ENV.clusterMode);
+    expect(sdkCalls()).toBe(0);
+  });
+});

@@ -1,0 +1,344 @@
+import {
+  AutoScalingClient,
+  type AutoScalingGroup,
+  DescribeAutoScalingGroupsCommand,
+  type Instance,
+} from '@aws-sdk/client-auto-scaling';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { ExecutionAlreadyExists, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
+import type { Context } from 'aws-lambda';
+import { mockClient } from 'aws-sdk-client-mock';
+import 'aws-sdk-client-mock-jest';
+import { HOOK_NAMES } from '../../../functions/core/lifecycle';
+import { handler, SweepIncompleteError } from '../../../functions/reconciler/handler';
+import { resetClients, setClientsForTest } from '../../../functions/shared/clients';
+import { ENV } from '../../../functions/shared/env';
+import { ConfigurationError, ValidationError } from '../../../functions/shared/errors';
+import { INVALID_EVENT_METRIC } from '../../../functions/shared/handler';
+import { loadEventFixture, mutate } from '../shared/fixtures';
+
+const PRIMARY = 'prod-primary';
+const MEMBERS = 'prod-members';
+const BOOTSTRAP_ARN = 'arn:aws:states:us-east-1:123456789012:stateMachine:node-bootstrap';
+const DRAIN_ARN = 'arn:aws:states:us-east-1:123456789012:stateMachine:node-drain';
+const TABLE = 'artifactory-ha-state';
+
+const ENVIRONMENT: Record<string, string> = {
+  [ENV.clusterName]: 'artifactory-prod',
+  [ENV.clusterMode]: 'cloud-native',
+  [ENV.primaryAsgName]: PRIMARY,
+  [ENV.memberAsgName]: MEMBERS,
+  [ENV.bootstrapStateMachineArn]: BOOTSTRAP_ARN,
+  [ENV.drainStateMachineArn]: DRAIN_ARN,
+  [ENV.stateTable]: TABLE,
+};
+
+const context: Context = {
+  callbackWaitsForEmptyEventLoop: true,
+  functionName: 'reconciler',
+  functionVersion: '$LATEST',
+  invokedFunctionArn: 'arn:aws:lambda:us-east-1:123456789012:function:reconciler',
+  memoryLimitInMB: '512',
+  awsRequestId: 'c6af9ac6-7b61-11e6-9a41-93e812345678',
+  logGroupName: '/aws/lambda/reconciler',
+  logStreamName: '2026/01/01/[$LATEST]abcdef',
+  getRemainingTimeInMillis: () => 60_000,
+  done: () => undefined,
+  fail: () => undefined,
+  succeed: () => undefined,
+};
+
+const SCHEDULED = 'eventbridge-scheduled-event.json';
+
+/** Powertools write JSON lines straight to stdout/stderr; collect them. */
+function captureOutput() {
+  const lines: string[] = [];
+  const record = (chunk: string | Uint8Array): boolean => {
+    lines.push(
+      ...String(chunk)
+        .split('\n')
+        .filter((l) => l.trim() !== ''),
+    );
+    return true;
+  };
+  const spies = [
+    jest.spyOn(process.stdout, 'write').mockImplementation(record as typeof process.stdout.write),
+    jest.spyOn(process.stderr, 'write').mockImplementation(record as typeof process.stderr.write),
+  ];
+  const json = (): Record<string, unknown>[] =>
+    lines.flatMap((l) => {
+      try {
+        return [JSON.parse(l) as Record<string, unknown>];
+      } catch {
+        return [];
+      }
+    });
+  return {
+    lines,
+    json,
+    /** Every metric name with its value, over all EMF lines. */
+    metrics: (): Record<string, unknown>[] =>
+      json()
+        .filter((r) => '_aws' in r)
+        .flatMap((r) => {
+          const emf = r as { _aws: { CloudWatchMetrics: { Metrics: { Name: string }[] }[] } };
+          return emf._aws.CloudWatchMetrics.flatMap((m) => m.Metrics.map((x) => ({ [x.Name]: r[x.Name] })));
+        }),
+    restore: () => {
+      for (const spy of spies) spy.mockRestore();
+    },
+  };
+}
+
+const instance = (InstanceId: string, LifecycleState: Instance['LifecycleState']): Instance => ({
+  InstanceId,
+  LifecycleState,
+  AvailabilityZone: 'us-east-1a',
+  HealthStatus: 'Healthy',
+  ProtectedFromScaleIn: false,
+});
+
+const group = (AutoScalingGroupName: string, Instances: Instance[]): AutoScalingGroup => ({
+  AutoScalingGroupName,
+  Instances,
+  MinSize: 0,
+  MaxSize: 10,
+  DesiredCapacity: Instances.length,
+  DefaultCooldown: 300,
+  AvailabilityZones: ['us-east-1a'],
+  HealthCheckType: 'ELB',
+  CreatedTime: new Date('2026-01-01T00:00:00Z'),
+});
+
+const P_WAITING = 'i-0aaaaaaaaaaaaaaa1';
+const M_WAITING = 'i-0bbbbbbbbbbbbbbb2';
+const M_TERMINATING = 'i-0ccccccccccccccc3';
+const M_IN_SERVICE = 'i-0ddddddddddddddd4';
+
+const sfn = mockClient(SFNClient);
+const asg = mockClient(AutoScalingClient);
+const ddb = mockClient(DynamoDBClient);
+const doc = mockClient(DynamoDBDocumentClient);
+/** What the tests need from each mock; the clients' stub types do not unify into one callable union. */
+interface StrictMock {
+  reset(): unknown;
+  restore(): void;
+  calls(): unknown[];
+  onAnyCommand(): { rejects(error: Error): unknown };
+}
+const allMocks: StrictMock[] = [sfn, asg, ddb, doc];
+const sdkCalls = () => allMocks.reduce((n, m) => n + m.calls().length, 0);
+
+const describes = (...groups: AutoScalingGroup[]) =>
+  asg.on(DescribeAutoScalingGroupsCommand).resolves({ AutoScalingGroups: groups });
+const started = () => ({
+  executionArn: 'arn:aws:states:us-east-1:123456789012:execution:x:y',
+  startDate: new Date(),
+});
+const alreadyExists = () =>
+  new ExecutionAlreadyExists({ message: 'Execution Already Exists', $metadata: {} });
+const startedNames = () => sfn.commandCalls(StartExecutionCommand).map((c) => c.args[0].input.name);
+
+let output: ReturnType<typeof captureOutput>;
+const savedEnv = { ...process.env };
+
+beforeEach(() => {
+  for (const m of allMocks) {
+    m.reset();
+    m.onAnyCommand().rejects(new Error('unexpected command'));
+  }
+  doc.on(PutCommand).resolves({});
+  resetClients();
+  setClientsForTest({
+    sfn: new SFNClient({ region: 'us-east-1' }),
+    autoScaling: new AutoScalingClient({ region: 'us-east-1' }),
+    dynamoDB: new DynamoDBClient({ region: 'us-east-1' }),
+    dynamoDoc: DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'us-east-1' })),
+  });
+  Object.assign(process.env, ENVIRONMENT);
+  output = captureOutput();
+});
+
+afterEach(() => {
+  output.restore();
+  process.env = { ...savedEnv };
+});
+
+afterAll(() => {
+  for (const m of allMocks) m.restore();
+  resetClients();
+});
+
+describe('reconciler sweep', () => {
+  it('starts the execution a lost event would have started, and leaves handled ones alone', async () => {
+    describes(
+      group(PRIMARY, [instance(P_WAITING, 'Pending:Wait')]),
+      group(MEMBERS, [instance(M_WAITING, 'Pending:Wait'), instance(M_IN_SERVICE, 'InService')]),
+    );
+    sfn
+      .on(StartExecutionCommand, { name: `node-bootstrap-${P_WAITING}` })
+      .rejects(alreadyExists())
+      .on(StartExecutionCommand, { name: `node-bootstrap-${M_WAITING}` })
+      .resolves(started());
+
+    await expect(handler(loadEventFixture(SCHEDULED), context)).resolves.toEqual({
+      checked: 2,
+      recovered: 1,
+      alreadyHandled: 1,
+    });
+
+    expect(asg).toHaveReceivedCommandTimes(DescribeAutoScalingGroupsCommand, 1);
+    expect(asg).toHaveReceivedCommandWith(DescribeAutoScalingGroupsCommand, {
+      AutoScalingGroupNames: [PRIMARY, MEMBERS],
+    });
+    expect(startedNames()).toEqual([`node-bootstrap-${P_WAITING}`, `node-bootstrap-${M_WAITING}`]);
+    const recovered = sfn.commandCalls(StartExecutionCommand)[1]?.args[0].input;
+    expect(recovered?.stateMachineArn).toBe(BOOTSTRAP_ARN);
+    // The same input dispatch computes for the event (the hook name is the stack's).
+    expect(JSON.parse(recovered?.input ?? 'null')).toEqual({
+      cluster: 'artifactory-prod',
+      region: 'us-east-1',
+      mode: 'cloud-native',
+      instanceId: M_WAITING,
+      groupName: MEMBERS,
+      hookName: HOOK_NAMES.launch,
+      role: 'member',
+      taskAffinity: 'any',
+    });
+
+    expect(doc).toHaveReceivedCommandTimes(PutCommand, 1);
+    expect(doc).toHaveReceivedCommandWith(PutCommand, {
+      TableName: TABLE,
+      Item: {
+        pk: 'CLUSTER#artifactory-prod',
+        sk: `AUDIT#2015-10-08T16:53:06.000Z#53dc4d37-cffa-4f76-80c9-8b7d4a4d2eaa#${M_WAITING}`,
+        trigger: 'sweep',
+        detailType: 'Scheduled Event',
+        instanceId: M_WAITING,
+        group: MEMBERS,
+        decision: 'start',
+        workflow: 'node-bootstrap',
+        executionName: `node-bootstrap-${M_WAITING}`,
+        outcome: 'started',
+        ttl: expect.any(Number),
+      },
+    });
+    expect(output.metrics()).toContainEqual({ SweepRecovered: 1 });
+    expect(output.metrics()).toContainEqual({ SweepErrors: 0 });
+  });
+
+  it('drains an instance found in Terminating:Wait', async () => {
+    describes(group(PRIMARY, []), group(MEMBERS, [instance(M_TERMINATING, 'Terminating:Wait')]));
+    sfn.on(StartExecutionCommand).resolves(started());
+
+    await expect(handler(loadEventFixture(SCHEDULED), context)).resolves.toEqual({
+      checked: 1,
+      recovered: 1,
+      alreadyHandled: 0,
+    });
+    expect(sfn).toHaveReceivedCommandWith(StartExecutionCommand, {
+      stateMachineArn: DRAIN_ARN,
+      name: `node-drain-${M_TERMINATING}`,
+    });
+  });
+
+  it('counts an execution still running (Step Functions answers success with its old startDate) as handled', async () => {
+    describes(group(PRIMARY, [instance(P_WAITING, 'Pending:Wait')]), group(MEMBERS, []));
+    sfn.on(StartExecutionCommand).resolves({ ...started(), startDate: new Date(Date.now() - 5 * 60_000) });
+
+    await expect(handler(loadEventFixture(SCHEDULED), context)).resolves.toEqual({
+      checked: 1,
+      recovered: 0,
+      alreadyHandled: 1,
+    });
+    expect(doc).toHaveReceivedCommandTimes(PutCommand, 0);
+  });
+
+  it('starts nothing when no instance waits on a lifecycle hook', async () => {
+    describes(
+      group(PRIMARY, [instance(P_WAITING, 'InService')]),
+      group(MEMBERS, [instance(M_IN_SERVICE, 'InService'), instance(M_WAITING, 'Pending')]),
+    );
+
+    await expect(handler(loadEventFixture(SCHEDULED), context)).resolves.toEqual({
+      checked: 0,
+      recovered: 0,
+      alreadyHandled: 0,
+    });
+    expect(sfn).toHaveReceivedCommandTimes(StartExecutionCommand, 0);
+    expect(doc).toHaveReceivedCommandTimes(PutCommand, 0);
+    expect(output.metrics()).toContainEqual({ SweepRecovered: 0 });
+  });
+
+  it('keeps sweeping past an instance it cannot start, then throws SweepIncomplete naming it', async () => {
+    describes(
+      group(PRIMARY, [instance(P_WAITING, 'Pending:Wait')]),
+      group(MEMBERS, [instance(M_WAITING, 'Pending:Wait'), instance(M_TERMINATING, 'Terminating:Wait')]),
+    );
+    const throttled = Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' });
+    sfn
+      .on(StartExecutionCommand)
+      .resolves(started())
+      .on(StartExecutionCommand, { name: `node-bootstrap-${M_WAITING}` })
+      .rejects(throttled);
+
+    const err: unknown = await handler(loadEventFixture(SCHEDULED), context).catch((e: unknown) => e);
+
+    expect(err).toBeInstanceOf(SweepIncompleteError);
+    expect((err as Error).name).toBe('SweepIncomplete');
+    expect((err as Error).message).toContain(M_WAITING);
+    expect((err as SweepIncompleteError).failed).toEqual([M_WAITING]);
+    expect(((err as Error).cause as AggregateError).errors).toEqual([throttled]);
+    expect(startedNames()).toEqual([
+      `node-bootstrap-${P_WAITING}`,
+      `node-bootstrap-${M_WAITING}`,
+      `node-drain-${M_TERMINATING}`,
+    ]);
+    expect(doc.commandCalls(PutCommand).map((c) => c.args[0].input.Item?.instanceId)).toEqual([
+      P_WAITING,
+      M_TERMINATING,
+    ]);
+    expect(output.metrics()).toContainEqual({ SweepRecovered: 2 });
+    expect(output.metrics()).toContainEqual({ SweepErrors: 1 });
+    const errorLog = output.json().find((r) => r.message === 'sweep could not handle instance');
+    expect(errorLog).toMatchObject({ instanceId: M_WAITING, errorName: 'ThrottlingException' });
+  });
+
+  it('reports a configured group Auto Scaling does not know, after sweeping the other', async () => {
+    describes(group(MEMBERS, [instance(M_WAITING, 'Pending:Wait')]));
+    sfn.on(StartExecutionCommand).resolves(started());
+
+    const err: unknown = await handler(loadEventFixture(SCHEDULED), context).catch((e: unknown) => e);
+
+    expect(err).toBeInstanceOf(SweepIncompleteError);
+    expect((err as SweepIncompleteError).failed).toEqual([`group:${PRIMARY}`]);
+    expect(startedNames()).toEqual([`node-bootstrap-${M_WAITING}`]);
+  });
+
+  it('lets a failing DescribeAutoScalingGroups fail the sweep', async () => {
+    const throttled = Object.assign(new Error('Rate exceeded'), { name: 'Throttling' });
+    asg.on(DescribeAutoScalingGroupsCommand).rejects(throttled);
+
+    await expect(handler(loadEventFixture(SCHEDULED), context)).rejects.toBe(throttled);
+    expect(sfn).toHaveReceivedCommandTimes(StartExecutionCommand, 0);
+  });
+
+  it('rejects an event that is not a scheduled event, touching nothing', async () => {
+    const event = mutate(loadEventFixture(SCHEDULED), ['source'], 'aws.autoscaling');
+
+    const err: unknown = await handler(event, context).catch((e: unknown) => e);
+
+    expect(err).toBeInstanceOf(ValidationError);
+    expect((err as ValidationError).issues.map((i) => i.path)).toEqual(['source']);
+    expect(sdkCalls()).toBe(0);
+    expect(output.metrics()).toContainEqual({ [INVALID_EVENT_METRIC]: 1 });
+  });
+
+  it('fails with a ConfigurationError when the configuration is incomplete, touching nothing', async () => {
+    delete process.env[ENV.drainStateMachineArn];
+
+    await expect(handler(loadEventFixture(SCHEDULED), context)).rejects.toBeInstanceOf(ConfigurationError);
+    expect(sdkCalls()).toBe(0);
+  });
+});

@@ -1,0 +1,21 @@
+import { NODE_LIFECYCLE_SCENARIOS } from '../../sim/scenarios/node-lifecycle';
+import { Twin } from '../../sim/twin';
+
+jest.setTimeout(180_000);
+
+const SEEDS = Array.from({ length: 10 }, (_, i) => i + 1);
+
+describe.each(NODE_LIFECYCLE_SCENARIOS.map((s) => [s.name, s] as const))('%s', (_name, scenario) => {
+  it.each(SEEDS)('meets its expectations with every invariant holding (seed %i)', async (seed) => {
+    const twin = await Twin.start({ seed });
+    try {
+      await scenario.run(twin, (m) => twin.world.timeline.add('-', 'scenario', m));
+      twin.invariants.check();
+      expect(twin.invariants.violations).toEqual([]);
+      // No execution is left running, and none was started that the scenario did not account for.
+      expect(twin.world.executions.filter((e) => e.status === 'RUNNING')).toEqual([]);
+    } finally {
+      await twin.stop();
+    }
+  });
+});
