@@ -15,7 +15,10 @@ const ROOT = path.resolve(__dirname, '..');
 
 async function lambdaBundles() {
   const dir = path.join(ROOT, 'functions');
-  const handlers = readdirSync(dir).filter((d) => existsSync(path.join(dir, d, 'handler.ts')));
+  // shared/handler.ts is the wrapper every Lambda uses, not a Lambda.
+  const handlers = readdirSync(dir).filter(
+    (d) => d !== 'shared' && existsSync(path.join(dir, d, 'handler.ts')),
+  );
   const out = mkdtempSync(path.join(tmpdir(), 'bench-'));
   const rows = [];
   for (const name of handlers) {
