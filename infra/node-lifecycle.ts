@@ -59,6 +59,9 @@ export interface NodeLifecycleRefs {
   };
   readonly masterKeySecretId: string;
   readonly joinKeySecretId: string;
+  /** node-bootstrap claims the primary role through it; node-drain starts the planned handover. */
+  readonly failoverFunctionArn: string;
+  readonly failoverStateMachineArn: string;
 }
 
 export function bootstrapSubstitutions(r: NodeLifecycleRefs): Record<string, string> {
@@ -74,6 +77,7 @@ export function bootstrapSubstitutions(r: NodeLifecycleRefs): Record<string, str
     StateTableName: r.stateTableName,
     MasterKeySecretId: r.masterKeySecretId,
     JoinKeySecretId: r.joinKeySecretId,
+    FailoverFunctionArn: r.failoverFunctionArn,
   };
 }
 
@@ -84,5 +88,6 @@ export function drainSubstitutions(r: NodeLifecycleRefs): Record<string, string>
     StopDocument: r.documents.stop,
     TargetGroupArn: r.targetGroupArn,
     StateTableName: r.stateTableName,
+    FailoverStateMachineArn: r.failoverStateMachineArn,
   };
 }

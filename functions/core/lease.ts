@@ -45,6 +45,22 @@ export function acquireUpdate(req: LeaseRequest, now: number) {
   };
 }
 
+/** Take over a lease still held by `staleOwner` (whose execution has ended), only if it still holds it. */
+export function takeoverUpdate(req: LeaseRequest, staleOwner: string, now: number) {
+  return {
+    Key: leaseKey(req.cluster, req.name),
+    UpdateExpression: 'SET #owner = :owner, acquiredAt = :now, expiresAt = :expiresAt',
+    ConditionExpression: '#owner = :stale',
+    ExpressionAttributeNames: { '#owner': 'owner' },
+    ExpressionAttributeValues: {
+      ':owner': req.owner,
+      ':stale': staleOwner,
+      ':now': now,
+      ':expiresAt': now + req.ttlSeconds * 1000,
+    },
+  };
+}
+
 /** Renewal only by the holder, and only while it still holds the lease. */
 export function renewUpdate(req: LeaseRequest, now: number) {
   return {

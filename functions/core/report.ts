@@ -4,7 +4,21 @@
  * redaction and retention live in one place.
  */
 
-export type Outcome = 'succeeded' | 'failed' | 'compensated' | 'skipped' | 'no-handover';
+export type Outcome =
+  | 'succeeded'
+  | 'failed'
+  | 'compensated'
+  | 'skipped'
+  | 'no-handover'
+  | 'false-alarm'
+  | 'refused'
+  | 'dry-run'
+  | 'superseded'
+  | 'escalated'
+  | 'handover-started';
+
+/** Outcomes the operator does not need to hear about (audited only). */
+const QUIET: readonly Outcome[] = ['succeeded', 'skipped', 'false-alarm', 'dry-run', 'superseded', 'handover-started'];
 
 export interface WorkflowOutcome {
   readonly cluster: string;
@@ -19,6 +33,8 @@ export interface WorkflowOutcome {
   readonly summary: string;
   /** The error Step Functions caught, if any (`{ Error, Cause }`). */
   readonly error?: { readonly Error?: string | undefined; readonly Cause?: string | undefined } | undefined;
+  /** Override whether the operator is notified (default: every outcome but the quiet ones). */
+  readonly notify?: boolean | undefined;
 }
 
 /** Audit entries are kept 90 days (DynamoDB TTL on `ttl`, epoch seconds). */
@@ -57,7 +73,7 @@ export function renderOutcome(o: WorkflowOutcome, now: number) {
     ...(error ? { error } : {}),
     ttl: Math.floor(now / 1000) + AUDIT_RETENTION_DAYS * 86_400,
   };
-  const notify = o.outcome !== 'succeeded' && o.outcome !== 'skipped';
+  const notify = o.notify ?? !QUIET.includes(o.outcome);
   const subject = clip(`[${o.cluster}/${o.region}] ${o.workflow} ${o.outcome}: ${o.subject}`, 100);
   const message = [
     `${o.workflow} ${o.outcome} for ${o.subject} in ${o.region} (cluster ${o.cluster}) at ${at}.`,

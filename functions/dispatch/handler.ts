@@ -19,7 +19,10 @@ import {
 import { AUDIT_RETENTION_DAYS } from '../core/report';
 import { ENV } from '../shared/env';
 import { ConfigurationError, requireEnv, ValidationError } from '../shared/errors';
+import { failoverExecutionName } from '../core/failover';
 import {
+  type AlarmStateChangeEvent,
+  AlarmStateChangeEventSchema,
   LaunchLifecycleActionEventSchema,
   type LifecycleActionEvent,
   TerminateLifecycleActionEventSchema,
@@ -318,6 +321,72 @@ async function completeWarmPoolAction(
   }
 }
 
-export const handler = makeHandler(LifecycleActionEventSchema, (event, ctx) => dispatch(event, ctx), {
-  inputName: 'lifecycle event',
-});
+/**
+ * The primary-unhealthy alarm went into ALARM: start primary-failover (trigger `alarm`), named after the
+ * alarm's state-change time so a redelivered event finds its execution. Any other alarm is refused. The
+ * workflow itself confirms, gates and locks: dispatch only starts it and audits.
+ */
+export async function dispatchAlarm(event: AlarmStateChangeEvent, deps: Deps): Promise<DispatchResult> {
+  const config = loadLifecycleConfig(deps.env);
+  const failoverArn = requireEnv(ENV.failoverStateMachineArn, deps.env);
+  const expected = `${config.cluster}-${event.region}-primary-unhealthy`;
+  const { detail } = event;
+  if (detail.alarmName !== expected || detail.state.value !== 'ALARM') {
+    deps.metrics.addMetric(DispatchMetrics.foreign, MetricUnit.Count, 1);
+    throw new ValidationError('Invalid alarm event: detail.alarmName: not the primary-unhealthy alarm in ALARM', [
+      { path: 'detail.alarmName', message: `expected ${expected} going into ALARM` },
+    ]);
+  }
+  const executionName = failoverExecutionName('alarm', `${event.region}-${Date.parse(event.time) / 1000}`);
+  const input = {
+    cluster: config.cluster,
+    region: event.region,
+    trigger: 'alarm',
+    reason: `${detail.alarmName} is in ALARM: ${detail.state.reason ?? 'no healthy primary behind the ALB'}`.slice(0, 500),
+  };
+  const now = deps.now ?? Date.now;
+  const calledAt = now();
+  let outcome: 'started' | 'duplicate';
+  try {
+    const out = await deps.clients
+      .sfn()
+      .send(
+        new StartExecutionCommand({ stateMachineArn: failoverArn, name: executionName, input: JSON.stringify(input) }),
+      );
+    const startedAt = out.startDate?.getTime();
+    outcome = startedAt !== undefined && startedAt < calledAt - EXISTING_EXECUTION_MARGIN_MS ? 'duplicate' : 'started';
+  } catch (err) {
+    if ((err as Error | undefined)?.name !== 'ExecutionAlreadyExists') throw err;
+    outcome = 'duplicate';
+  }
+  await deps.clients.dynamoDoc().send(
+    new PutCommand({
+      TableName: config.stateTable,
+      Item: {
+        pk: `CLUSTER#${config.cluster}`,
+        sk: `AUDIT#${new Date(event.time).toISOString()}#${event.id}`,
+        trigger: 'alarm',
+        detailType: event['detail-type'],
+        alarmName: detail.alarmName,
+        workflow: 'primary-failover',
+        executionName,
+        outcome,
+        ttl: Math.floor(now() / 1000) + AUDIT_RETENTION_DAYS * 86_400,
+      },
+    }),
+  );
+  deps.metrics.addMetric(outcome === 'started' ? DispatchMetrics.started : DispatchMetrics.duplicate, MetricUnit.Count, 1);
+  deps.logger.info('alarm dispatched', { alarmName: detail.alarmName, executionName, outcome });
+  return { outcome, executionName };
+}
+
+export const DispatchEventSchema = z.union([LifecycleActionEventSchema, AlarmStateChangeEventSchema]);
+
+export const handler = makeHandler(
+  DispatchEventSchema,
+  (event, ctx) =>
+    event['detail-type'] === 'CloudWatch Alarm State Change'
+      ? dispatchAlarm(event as AlarmStateChangeEvent, ctx)
+      : dispatch(event as LifecycleActionEvent, ctx),
+  { inputName: 'event' },
+);

@@ -1,3 +1,4 @@
+import { DescribeExecutionCommand } from '@aws-sdk/client-sfn';
 import { DeleteCommand, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
 import {
@@ -7,6 +8,7 @@ import {
   leaseKey,
   releaseDelete,
   renewUpdate,
+  takeoverUpdate,
 } from '../core/lease';
 import { requireEnv } from '../shared/errors';
 import { type HandlerContext, makeHandler } from '../shared/handler';
@@ -19,6 +21,11 @@ export const LeaseInputSchema = z.strictObject({
   /** The execution ARN that holds the lease. */
   owner: z.string().startsWith('arn:aws:states:', 'owner must be a Step Functions execution ARN'),
   ttlSeconds: z.number().int().min(30).max(7200).default(900),
+  /**
+   * Take the lease over when its holder's execution has ended (failed, stopped, timed out) without releasing
+   * it, instead of waiting for it to expire: a crashed election must not block the next one for the TTL.
+   */
+  takeOverIfEnded: z.boolean().default(false),
 });
 export type LeaseInput = z.infer<typeof LeaseInputSchema>;
 
@@ -26,7 +33,7 @@ const isConditionFailure = (err: unknown) => (err as Error).name === 'Conditiona
 
 /** Performs one lease operation against the state table. */
 export async function lease(
-  input: LeaseInput,
+  input: Omit<LeaseInput, 'takeOverIfEnded'> & { takeOverIfEnded?: boolean },
   ctx: Pick<HandlerContext, 'clients' | 'logger'>,
   now = Date.now(),
 ) {
@@ -48,6 +55,34 @@ export async function lease(
         new GetCommand({ TableName, Key: leaseKey(input.cluster, input.name), ConsistentRead: true }),
       );
       const item = held.Item as LeaseItem | undefined;
+      if (input.takeOverIfEnded && item?.owner?.startsWith('arn:aws:states:')) {
+        const holder = await ctx.clients
+          .sfn()
+          .send(new DescribeExecutionCommand({ executionArn: item.owner }))
+          .catch((e: Error) => {
+            if (e.name === 'ExecutionDoesNotExist') return { status: 'GONE' };
+            throw e;
+          });
+        if (holder.status !== 'RUNNING') {
+          try {
+            const update = takeoverUpdate(input, item.owner, now);
+            await doc.send(new UpdateCommand({ TableName, ...update }));
+            ctx.logger.warn('lease taken over from an ended execution', {
+              lease: input.name,
+              previous: item.owner,
+              previousStatus: holder.status,
+            });
+            return {
+              acquired: true,
+              owner: input.owner,
+              expiresAt: update.ExpressionAttributeValues[':expiresAt'],
+              tookOverFrom: item.owner,
+            };
+          } catch (e) {
+            if (!isConditionFailure(e)) throw e;
+          }
+        }
+      }
       ctx.logger.info('lease busy', { lease: input.name, holder: item?.owner, expiresAt: item?.expiresAt });
       return { acquired: false, holder: item?.owner, expiresAt: item?.expiresAt } satisfies AcquireResult;
     }

@@ -3,7 +3,10 @@
  * cluster's groups waiting on a lifecycle hook gets the execution dispatch would have started, under the
  * same deterministic name and input, so an execution that exists already is left alone by Step Functions.
  */
-import { DescribeAutoScalingGroupsCommand } from '@aws-sdk/client-auto-scaling';
+import { type AutoScalingGroup, DescribeAutoScalingGroupsCommand } from '@aws-sdk/client-auto-scaling';
+import { StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { type ClusterState, failoverExecutionName, primaryCensus } from '../core/failover';
 import { decideLifecycle, sweptAction, WAITING_STATES } from '../core/lifecycle';
 import {
   clusterGroups,
@@ -14,10 +17,13 @@ import {
 } from '../dispatch/handler';
 import type { ScheduledEvent } from '../shared/events';
 import { ScheduledEventSchema } from '../shared/events';
+import { ENV } from '../shared/env';
+import { requireEnv } from '../shared/errors';
 import { makeHandler } from '../shared/handler';
 import { MetricUnit } from '../shared/powertools';
 
 export const SweepMetrics = {
+  primaryCensus: 'PrimaryCensusFailover',
   recovered: 'SweepRecovered',
   errors: 'SweepErrors',
 } as const;
@@ -48,6 +54,8 @@ export interface SweepResult {
   recovered: number;
   /** Of those, the ones that already had their execution. */
   alreadyHandled: number;
+  /** Legacy mode: what the census of primaries found, and the failover it started, if any. */
+  primaries?: { census: 'ok' | 'zero' | 'two'; execution?: string };
 }
 
 /** One sweep over both groups. Failures are collected; the rest still run; then {@link SweepIncompleteError}. */
@@ -120,6 +128,16 @@ export async function sweep(event: ScheduledEvent, deps: Deps): Promise<SweepRes
     }
   }
 
+  if (config.mode === 'legacy-primary') {
+    try {
+      result.primaries = await censusOfPrimaries(event, config, described.AutoScalingGroups ?? [], deps);
+    } catch (err) {
+      deps.logger.error('primary census failed', { errorName: (err as Error).name });
+      failed.push('census');
+      errors.push(err);
+    }
+  }
+
   deps.metrics.addMetric(SweepMetrics.recovered, MetricUnit.Count, result.recovered);
   deps.metrics.addMetric(SweepMetrics.errors, MetricUnit.Count, failed.length);
   deps.logger.info('sweep done', { ...result, failed: failed.length });
@@ -127,6 +145,55 @@ export async function sweep(event: ScheduledEvent, deps: Deps): Promise<SweepRes
     throw new SweepIncompleteError(failed, { cause: new AggregateError(errors, 'sweep errors') });
   }
   return result;
+}
+
+/**
+ * Zero or two primaries (DESIGN §3.2 reconciler): from the groups and the state item, start primary-failover
+ * (trigger `reconciler`, one execution per sweep); the workflow confirms on the nodes, gates and locks.
+ */
+async function censusOfPrimaries(
+  event: ScheduledEvent,
+  config: ReturnType<typeof loadLifecycleConfig>,
+  groups: readonly AutoScalingGroup[],
+  deps: Deps,
+): Promise<{ census: 'ok' | 'zero' | 'two'; execution?: string }> {
+  const list = (name: string) =>
+    (groups.find((g) => g.AutoScalingGroupName === name)?.Instances ?? []).map((i) => ({
+      id: i.InstanceId ?? '',
+      state: i.LifecycleState ?? '',
+    }));
+  const got = await deps.clients.dynamoDoc().send(
+    new GetCommand({
+      TableName: config.stateTable,
+      Key: { pk: `CLUSTER#${config.cluster}`, sk: 'STATE' },
+      ConsistentRead: true,
+    }),
+  );
+  const census = primaryCensus(
+    { primary: list(config.primaryAsgName), member: list(config.memberAsgName) },
+    got.Item as ClusterState | undefined,
+  );
+  if (census.kind === 'ok') return { census: 'ok' };
+  const name = failoverExecutionName('reconciler', `${event.region}-${Date.parse(event.time) / 1000}`);
+  try {
+    await deps.clients.sfn().send(
+      new StartExecutionCommand({
+        stateMachineArn: requireEnv(ENV.failoverStateMachineArn, deps.env),
+        name,
+        input: JSON.stringify({
+          cluster: config.cluster,
+          region: event.region,
+          trigger: 'reconciler',
+          reason: `reconciler: ${census.kind} primaries (${census.why})`.slice(0, 500),
+        }),
+      }),
+    );
+  } catch (err) {
+    if ((err as Error).name !== 'ExecutionAlreadyExists') throw err;
+  }
+  deps.metrics.addMetric(SweepMetrics.primaryCensus, MetricUnit.Count, 1);
+  deps.logger.warn('primary census: starting primary-failover', { census: census.kind, why: census.why, execution: name });
+  return { census: census.kind, execution: name };
 }
 
 export const handler = makeHandler(ScheduledEventSchema, (event, ctx) => sweep(event, ctx), {

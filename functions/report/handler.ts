@@ -11,10 +11,12 @@ export const ReportInputSchema = z.strictObject({
   region: z.string().min(1),
   workflow: z.string().min(1),
   execution: z.string().startsWith('arn:aws:states:', 'execution must be a Step Functions execution ARN'),
-  outcome: z.enum(['succeeded', 'failed', 'compensated', 'skipped', 'no-handover']),
+  outcome: z.enum(['succeeded', 'failed', 'compensated', 'skipped', 'no-handover', 'false-alarm', 'refused', 'dry-run', 'superseded', 'escalated', 'handover-started']),
   subject: z.string().min(1),
   summary: z.string().min(1).max(2000),
   error: z.looseObject({ Error: z.string().optional(), Cause: z.string().optional() }).optional(),
+  /** Override whether the operator is notified (default: by outcome). */
+  notify: z.boolean().optional(),
 });
 
 /** Records a workflow's outcome: audit entry, notification (when the operator must know), metric. */

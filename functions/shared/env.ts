@@ -11,4 +11,11 @@ export const ENV = {
   drainStateMachineArn: 'DRAIN_STATE_MACHINE_ARN',
   stateTable: 'STATE_TABLE',
   topicArn: 'TOPIC_ARN',
+  targetGroupArn: 'TARGET_GROUP_ARN',
+  failoverStateMachineArn: 'FAILOVER_STATE_MACHINE_ARN',
+  minTaskNodes: 'MIN_TASK_NODES',
+  cooldownMinutes: 'COOLDOWN_MINUTES',
+  dailyBudget: 'DAILY_BUDGET',
+  automationEnabled: 'AUTOMATION_ENABLED',
+  metricNamespace: 'METRIC_NAMESPACE',
 } as const;

@@ -1,44 +1,8 @@
 import { z } from 'zod';
 
-/**
- * AWS commercial regions the control plane can be deployed to. A typo in a region name would otherwise
- * surface only at deploy time, in the wrong place; failing synth names the field instead.
- */
-export const AWS_REGIONS = [
-  'af-south-1',
-  'ap-east-1',
-  'ap-east-2',
-  'ap-northeast-1',
-  'ap-northeast-2',
-  'ap-northeast-3',
-  'ap-south-1',
-  'ap-south-2',
-  'ap-southeast-1',
-  'ap-southeast-2',
-  'ap-southeast-3',
-  'ap-southeast-4',
-  'ap-southeast-5',
-  'ap-southeast-7',
-  'ca-central-1',
-  'ca-west-1',
-  'eu-central-1',
-  'eu-central-2',
-  'eu-north-1',
-  'eu-south-1',
-  'eu-south-2',
-  'eu-west-1',
-  'eu-west-2',
-  'eu-west-3',
-  'il-central-1',
-  'me-central-1',
-  'me-south-1',
-  'mx-central-1',
-  'sa-east-1',
-  'us-east-1',
-  'us-east-2',
-  'us-west-1',
-  'us-west-2',
-] as const;
+import { AWS_REGIONS } from '../../functions/shared/aws-regions';
+
+export { AWS_REGIONS };
 
 const regionName = z.string().refine((r) => (AWS_REGIONS as readonly string[]).includes(r), {
   error: (issue) => `unknown AWS region ${JSON.stringify(issue.input)}`,

@@ -1,0 +1,108 @@
+/**
+ * The primary-failover deployment in one description, used by the CDK stack and the twin's deployment alike
+ * (as infra/node-lifecycle.ts is for the node lifecycle): the primary-unhealthy alarm and its metric, the
+ * watch's schedule, the event pattern that routes the alarm to dispatch, the failover Lambda's environment
+ * and the workflow's definition substitutions.
+ */
+import { ENV } from '../functions/shared/env';
+import type { Config, RegionConfig } from './config/schema';
+import { METRIC_NAMESPACE } from './stacks/names';
+
+/** Published every minute by the primary watch: 1 when the primary group's instance is healthy behind the ALB. */
+export const PRIMARY_HEALTHY_METRIC = 'PrimaryHealthy';
+export const WATCH_MINUTES = 1;
+
+export function primaryAlarmName(config: Config, region: string): string {
+  return `${config.cluster.name}-${region}-primary-unhealthy`;
+}
+
+/** Escalations (an election that could not complete) alarm too: the report Lambda publishes this metric. */
+export const ESCALATION_METRIC = 'PrimaryFailoverEscalated';
+export function escalationAlarmName(config: Config, region: string): string {
+  return `${config.cluster.name}-${region}-primary-failover-escalated`;
+}
+
+/**
+ * The primary-unhealthy alarm: two consecutive minutes without a healthy primary behind the ALB. Missing data
+ * is ignored (a silent watch does not start elections; its own errors alarm instead). Two periods keep one
+ * failed ALB health check from starting a run; the workflow confirms on the node itself before acting.
+ */
+export function primaryAlarmSpec(config: Config, region: string) {
+  return {
+    name: primaryAlarmName(config, region),
+    namespace: METRIC_NAMESPACE,
+    metricName: PRIMARY_HEALTHY_METRIC,
+    dimensions: { Cluster: config.cluster.name, Region: region },
+    statistic: 'Minimum' as const,
+    periodSeconds: 60,
+    evaluationPeriods: 2,
+    datapointsToAlarm: 2,
+    threshold: 1,
+    comparison: 'LessThanThreshold' as const,
+    treatMissingData: 'ignore' as const,
+  };
+}
+
+/** EventBridge pattern: the region's primary-unhealthy alarm going into ALARM. */
+export function primaryAlarmEventPattern(config: Config, region: string) {
+  return {
+    source: ['aws.cloudwatch'],
+    'detail-type': ['CloudWatch Alarm State Change'],
+    detail: { alarmName: [primaryAlarmName(config, region)], state: { value: ['ALARM'] } },
+  };
+}
+
+/** The failover Lambda's environment (AWS_REGION comes from Lambda itself). */
+export function failoverEnvironment(
+  config: Config,
+  region: RegionConfig,
+  stateTable: string,
+): Record<string, string> {
+  return {
+    [ENV.clusterName]: config.cluster.name,
+    [ENV.clusterMode]: config.cluster.mode,
+    [ENV.primaryAsgName]: region.primaryAsgName,
+    [ENV.memberAsgName]: region.memberAsgName,
+    [ENV.targetGroupArn]: region.targetGroupArns[0] as string,
+    [ENV.stateTable]: stateTable,
+    [ENV.minTaskNodes]: String(config.cluster.minTaskNodes),
+    [ENV.cooldownMinutes]: String(config.automation.cooldownMinutes.primaryFailover),
+    [ENV.dailyBudget]: String(config.automation.dailyBudget),
+    [ENV.automationEnabled]: String(config.automation.enabled),
+  };
+}
+
+/** The watch Lambda's environment. */
+export function watchEnvironment(config: Config, region: RegionConfig): Record<string, string> {
+  return {
+    [ENV.clusterName]: config.cluster.name,
+    [ENV.primaryAsgName]: region.primaryAsgName,
+    [ENV.targetGroupArn]: region.targetGroupArns[0] as string,
+    [ENV.metricNamespace]: METRIC_NAMESPACE,
+  };
+}
+
+export interface FailoverRefs {
+  readonly failoverFunctionArn: string;
+  readonly leaseFunctionArn: string;
+  readonly reportFunctionArn: string;
+  readonly nodeCommandStateMachineArn: string;
+  readonly primaryAsgName: string;
+  readonly memberAsgName: string;
+  readonly documents: { readonly probe: string; readonly stop: string; readonly promote: string; readonly demote: string };
+}
+
+export function failoverSubstitutions(r: FailoverRefs): Record<string, string> {
+  return {
+    FailoverFunctionArn: r.failoverFunctionArn,
+    LeaseFunctionArn: r.leaseFunctionArn,
+    ReportFunctionArn: r.reportFunctionArn,
+    NodeCommandStateMachineArn: r.nodeCommandStateMachineArn,
+    PrimaryAsgName: r.primaryAsgName,
+    MemberAsgName: r.memberAsgName,
+    ProbeDocument: r.documents.probe,
+    StopDocument: r.documents.stop,
+    PromoteDocument: r.documents.promote,
+    DemoteDocument: r.documents.demote,
+  };
+}
