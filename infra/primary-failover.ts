@@ -89,7 +89,12 @@ export interface FailoverRefs {
   readonly nodeCommandStateMachineArn: string;
   readonly primaryAsgName: string;
   readonly memberAsgName: string;
-  readonly documents: { readonly probe: string; readonly stop: string; readonly promote: string; readonly demote: string };
+  readonly documents: {
+    readonly probe: string;
+    readonly stop: string;
+    readonly promote: string;
+    readonly demote: string;
+  };
 }
 
 export function failoverSubstitutions(r: FailoverRefs): Record<string, string> {

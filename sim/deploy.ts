@@ -10,6 +10,14 @@ import {
   type NodeLifecycleRefs,
   SWEEP_MINUTES,
 } from '../infra/node-lifecycle';
+import {
+  failoverEnvironment,
+  failoverSubstitutions,
+  primaryAlarmEventPattern,
+  primaryAlarmSpec,
+  WATCH_MINUTES,
+  watchEnvironment,
+} from '../infra/primary-failover';
 import { documentName } from '../infra/ssm-documents';
 import type { Handler } from './runner/lambda';
 import type { RegionLayout } from './setup';
@@ -27,6 +35,9 @@ export interface ControlPlaneLayout {
   readonly bootstrapArn: string;
   readonly drainArn: string;
   readonly nodeCommandArn: string;
+  readonly failoverArn: string;
+  readonly failoverFunctionArn: string;
+  readonly watchArn: string;
 }
 
 /**
@@ -56,6 +67,30 @@ export function deployControlPlane(twin: Twin, layout: RegionLayout): ControlPla
     [ENV.topicArn]: layout.topicArn,
   });
   const nodeCommandArn = sfn.createStateMachine('node-command', asl('node-command'), {});
+  const failoverFunctionArn = fn(
+    'failover',
+    'failover',
+    failoverEnvironment(config, region, layout.stateTable),
+    60,
+  );
+  const failoverArn = sfn.createStateMachine(
+    'primary-failover',
+    asl('primary-failover'),
+    failoverSubstitutions({
+      failoverFunctionArn,
+      leaseFunctionArn: lease,
+      reportFunctionArn: report,
+      nodeCommandStateMachineArn: nodeCommandArn,
+      primaryAsgName: region.primaryAsgName,
+      memberAsgName: region.memberAsgName,
+      documents: {
+        probe: documentName(config.cluster.name, 'probeReadiness'),
+        stop: documentName(config.cluster.name, 'stopArtifactory'),
+        promote: documentName(config.cluster.name, 'promotePrimary'),
+        demote: documentName(config.cluster.name, 'demotePrimary'),
+      },
+    }),
+  );
   const refs: NodeLifecycleRefs = {
     leaseFunctionArn: lease,
     reportFunctionArn: report,
@@ -70,6 +105,8 @@ export function deployControlPlane(twin: Twin, layout: RegionLayout): ControlPla
     },
     masterKeySecretId: keySecretNames(config).masterKey,
     joinKeySecretId: keySecretNames(config).joinKey,
+    failoverFunctionArn,
+    failoverStateMachineArn: failoverArn,
   };
   const bootstrapArn = sfn.createStateMachine(
     'node-bootstrap',
@@ -86,6 +123,7 @@ export function deployControlPlane(twin: Twin, layout: RegionLayout): ControlPla
     [ENV.stateTable]: layout.stateTable,
     [ENV.bootstrapStateMachineArn]: bootstrapArn,
     [ENV.drainStateMachineArn]: drainArn,
+    [ENV.failoverStateMachineArn]: failoverArn,
   };
   const dispatchArn = fn('dispatch', 'dispatch', env);
   const reconcilerArn = fn('reconciler', 'reconciler', env, 120);
@@ -119,5 +157,33 @@ export function deployControlPlane(twin: Twin, layout: RegionLayout): ControlPla
     },
     retryPolicy: lambdaRetry,
   });
-  return { dispatchArn, reconcilerArn, bootstrapArn, drainArn, nodeCommandArn };
+  // The primary watch, its alarm, and the alarm's route to dispatch, as PrimaryFailover defines them.
+  const watchArn = fn('watch', 'watch', watchEnvironment(config, region));
+  r.events.putSchedule({
+    name: `${config.cluster.name}-primary-watch`,
+    everyMs: WATCH_MINUTES * 60_000,
+    target: async (event) => {
+      await twin.lambda.invoke(watchArn, event);
+    },
+    retryPolicy: lambdaRetry,
+  });
+  r.cloudwatch.putAlarm(primaryAlarmSpec(config, region.name));
+  r.events.putRule({
+    name: `${config.cluster.name}-primary-alarm`,
+    pattern: primaryAlarmEventPattern(config, region.name),
+    target: async (event) => {
+      await twin.lambda.invoke(dispatchArn, event);
+    },
+    retryPolicy: lambdaRetry,
+  });
+  return {
+    dispatchArn,
+    reconcilerArn,
+    bootstrapArn,
+    drainArn,
+    nodeCommandArn,
+    failoverArn,
+    failoverFunctionArn,
+    watchArn,
+  };
 }

@@ -6,7 +6,11 @@
  */
 import type { ClusterMode } from './lifecycle';
 
-export type FailoverTrigger = 'alarm' | 'drain' | 'reconciler' | 'manual';
+/**
+ * What started the run. `replacement`: the primary group launched an instance (Auto Scaling replacing a
+ * primary it found unhealthy): the earliest sign that the primary is gone.
+ */
+export type FailoverTrigger = 'alarm' | 'drain' | 'reconciler' | 'manual' | 'replacement';
 
 /** At most this many candidates are tried after fencing before the run escalates. */
 export const MAX_CANDIDATES = 3;
@@ -100,7 +104,8 @@ export function gateDecision(
     const minutes = Math.ceil((settings.cooldownMs - sinceLast) / 60_000);
     const reason = `the previous election was ${Math.floor(sinceLast / 1000)} s ago, within the ${settings.cooldownMs / 60_000}-minute cooldown (${minutes} min left)`;
     if (!manual) return { allow: false, rule: 'cooldown', reason };
-    if (!run.force) return { allow: false, rule: 'cooldown', reason: `${reason}; pass force: true to override` };
+    if (!run.force)
+      return { allow: false, rule: 'cooldown', reason: `${reason}; pass force: true to override` };
     return { allow: true, note: `forced inside the cooldown: ${reason}` };
   }
   if (!manual) {
@@ -138,11 +143,18 @@ export function presumedPrimary(
     const recorded = nodes.find((n) => n.instanceId === state.primary);
     if (recorded && recorded.ec2State !== 'terminated') return recorded;
   }
+  // An instance still launching into the group is Auto Scaling's replacement, not the incumbent.
   const inGroup = nodes
-    .filter((n) => n.group === 'primary' && n.ec2State !== 'terminated')
+    .filter(
+      (n) => n.group === 'primary' && n.ec2State !== 'terminated' && !n.lifecycleState.startsWith('Pending'),
+    )
     .sort((a, b) => rank(a) - rank(b) || a.instanceId.localeCompare(b.instanceId));
   return inGroup[0];
 }
+
+/** Auto Scaling has given up on the instance (marked it unhealthy or is terminating it): it will not come back. */
+export const condemned = (n: NodeObservation) =>
+  n.health === 'Unhealthy' || n.lifecycleState.startsWith('Terminating') || n.ec2State !== 'running';
 
 // InService first, then anything else in the group.
 const rank = (n: NodeObservation) => (n.lifecycleState === 'InService' ? 0 : 1);
@@ -188,8 +200,15 @@ export function observe(
   if (!presumed) return { kind: 'down', why: 'the cluster has no primary instance' };
   const albDown = presumed.target !== 'healthy';
   const probe = presumed.probe;
-  const nodeDown = presumed.ec2State !== 'running' || !probe?.reachable || !probe.ready;
   const id = presumed.instanceId;
+  if (condemned(presumed)) {
+    return {
+      kind: 'down',
+      primary: id,
+      why: `the instance is ${presumed.ec2State !== 'running' ? presumed.ec2State : `condemned by Auto Scaling (${presumed.lifecycleState}, ${presumed.health})`}`,
+    };
+  }
+  const nodeDown = !probe?.reachable || !probe.ready;
   if (albDown && nodeDown) {
     const nodeWhy =
       presumed.ec2State !== 'running'
@@ -225,7 +244,12 @@ export function confirm(obs: Observation, round: number, confirmationsSoFar: num
     return { verdict: 'false-alarm', primary: obs.primary, why: 'the primary is ready and healthy' };
   }
   if (obs.kind === 'down') {
-    const gone = obs.primary === undefined || /the instance is (terminated|shutting-down|stopped)/.test(obs.why);
+    // Not `obs.primary === undefined`: cloud-native `down` (too few task nodes) has no primary either, and a
+    // task node restarting must not confirm from one look.
+    const gone =
+      /the cluster has no primary instance|the instance is (terminated|shutting-down|stopped|condemned)/.test(
+        obs.why,
+      );
     const confirmations = confirmationsSoFar + 1;
     if (gone || confirmations >= CONFIRMATIONS_REQUIRED) {
       return { verdict: 'confirmed', primary: obs.primary, why: obs.why };
@@ -292,6 +316,8 @@ export type Plan =
       /** Legacy: the primary being replaced (stopped and marked unhealthy when fencing), if any. */
       readonly failedPrimary?: string | undefined;
       readonly failedAz?: string | undefined;
+      /** Whether the failed primary answered its probe (then it is stopped before anything else). */
+      readonly failedPrimaryReachable: boolean;
       readonly steps: readonly string[];
     }
   | {
@@ -357,7 +383,12 @@ export function plan(
     const taskNodes = nodes.filter((n) => serving(n) && n.probe?.taskAffinity === 'any').length;
     needed = Math.max(0, input.minTaskNodes - taskNodes);
     if (needed === 0) {
-      return { action: 'none', mode, reason: `${taskNodes} task node(s) already, minTaskNodes ${input.minTaskNodes}`, steps: [] };
+      return {
+        action: 'none',
+        mode,
+        reason: `${taskNodes} task node(s) already, minTaskNodes ${input.minTaskNodes}`,
+        steps: [],
+      };
     }
   }
   let candidates: string[];
@@ -387,7 +418,10 @@ export function plan(
           'bump the epoch (fence)',
           'suspend Launch on the primary group',
           ...(input.failedPrimary
-            ? [`stop Artifactory on ${input.failedPrimary} if reachable`, `mark ${input.failedPrimary} unhealthy`]
+            ? [
+                `stop Artifactory on ${input.failedPrimary} if reachable`,
+                `mark ${input.failedPrimary} unhealthy`,
+              ]
             : []),
           `promote ${candidates[0]} (primary: true, restart, readiness)`,
           `move ${candidates[0]} from the member group to the primary group (detach, attach)`,
@@ -399,7 +433,16 @@ export function plan(
           `set taskAffinity any on ${needed} of ${candidates.join(', ')} (restart, readiness)`,
           'record the task nodes',
         ];
-  return { action: 'promote', mode, candidates, needed, failedPrimary: input.failedPrimary, failedAz, steps };
+  return {
+    action: 'promote',
+    mode,
+    candidates,
+    needed,
+    failedPrimary: input.failedPrimary,
+    failedAz,
+    failedPrimaryReachable: failed?.probe?.reachable === true,
+    steps,
+  };
 }
 
 function rejectReason(
@@ -469,15 +512,18 @@ export function primaryCensus(
     readonly member: readonly { readonly id: string; readonly state: string }[];
   },
   state: ClusterState | undefined,
+  /** Epoch ms; with it, a fence older than {@link STALE_FENCE_MS} (its execution died) no longer hides the census. */
+  now?: number,
 ): Census {
   const inService = (xs: readonly { id: string; state: string }[]) =>
     xs.filter((x) => x.state === 'InService');
   const arriving = groups.primary.filter((x) => x.state.startsWith('Pending'));
   const primaryInService = inService(groups.primary);
   const recorded = state?.phase === 'escalated' ? undefined : state?.primary;
-  const recordedInMembers =
-    recorded !== undefined && inService(groups.member).some((x) => x.id === recorded);
-  if (state?.phase === 'fenced') return { kind: 'ok' };
+  const recordedInMembers = recorded !== undefined && inService(groups.member).some((x) => x.id === recorded);
+  if (state?.phase === 'fenced' && (now === undefined || now - (state.fencedAt ?? 0) < STALE_FENCE_MS)) {
+    return { kind: 'ok' };
+  }
   if (primaryInService.length > 1) {
     return { kind: 'two', why: `${primaryInService.length} instances InService in the primary group` };
   }

@@ -18,7 +18,14 @@ export type Outcome =
   | 'handover-started';
 
 /** Outcomes the operator does not need to hear about (audited only). */
-const QUIET: readonly Outcome[] = ['succeeded', 'skipped', 'false-alarm', 'dry-run', 'superseded', 'handover-started'];
+const QUIET: readonly Outcome[] = [
+  'succeeded',
+  'skipped',
+  'false-alarm',
+  'dry-run',
+  'superseded',
+  'handover-started',
+];
 
 export interface WorkflowOutcome {
   readonly cluster: string;

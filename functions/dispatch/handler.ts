@@ -8,6 +8,7 @@ import { CompleteLifecycleActionCommand } from '@aws-sdk/client-auto-scaling';
 import { StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
+import { failoverExecutionName } from '../core/failover';
 import {
   type ClusterGroups,
   type ClusterMode,
@@ -19,7 +20,6 @@ import {
 import { AUDIT_RETENTION_DAYS } from '../core/report';
 import { ENV } from '../shared/env';
 import { ConfigurationError, requireEnv, ValidationError } from '../shared/errors';
-import { failoverExecutionName } from '../core/failover';
 import {
   type AlarmStateChangeEvent,
   AlarmStateChangeEventSchema,
@@ -259,6 +259,13 @@ export async function dispatch(event: LifecycleActionEvent, deps: Deps): Promise
     if (decision.kind === 'start') {
       const outcome = await startNodeWorkflow(decision, config, deps);
       result = { outcome, executionName: decision.executionName };
+      if (
+        config.mode === 'legacy-primary' &&
+        decision.workflow === 'node-bootstrap' &&
+        decision.input.role === 'primary'
+      ) {
+        await startReplacementFailover(decision.input.instanceId, event.region, config, deps);
+      }
     } else {
       result = { outcome: await completeWarmPoolAction(event, decision.result, deps) };
     }
@@ -333,16 +340,21 @@ export async function dispatchAlarm(event: AlarmStateChangeEvent, deps: Deps): P
   const { detail } = event;
   if (detail.alarmName !== expected || detail.state.value !== 'ALARM') {
     deps.metrics.addMetric(DispatchMetrics.foreign, MetricUnit.Count, 1);
-    throw new ValidationError('Invalid alarm event: detail.alarmName: not the primary-unhealthy alarm in ALARM', [
-      { path: 'detail.alarmName', message: `expected ${expected} going into ALARM` },
-    ]);
+    throw new ValidationError(
+      'Invalid alarm event: detail.alarmName: not the primary-unhealthy alarm in ALARM',
+      [{ path: 'detail.alarmName', message: `expected ${expected} going into ALARM` }],
+    );
   }
   const executionName = failoverExecutionName('alarm', `${event.region}-${Date.parse(event.time) / 1000}`);
   const input = {
     cluster: config.cluster,
     region: event.region,
     trigger: 'alarm',
-    reason: `${detail.alarmName} is in ALARM: ${detail.state.reason ?? 'no healthy primary behind the ALB'}`.slice(0, 500),
+    reason:
+      `${detail.alarmName} is in ALARM: ${detail.state.reason ?? 'no healthy primary behind the ALB'}`.slice(
+        0,
+        500,
+      ),
   };
   const now = deps.now ?? Date.now;
   const calledAt = now();
@@ -351,33 +363,84 @@ export async function dispatchAlarm(event: AlarmStateChangeEvent, deps: Deps): P
     const out = await deps.clients
       .sfn()
       .send(
-        new StartExecutionCommand({ stateMachineArn: failoverArn, name: executionName, input: JSON.stringify(input) }),
+        new StartExecutionCommand({
+          stateMachineArn: failoverArn,
+          name: executionName,
+          input: JSON.stringify(input),
+        }),
       );
     const startedAt = out.startDate?.getTime();
-    outcome = startedAt !== undefined && startedAt < calledAt - EXISTING_EXECUTION_MARGIN_MS ? 'duplicate' : 'started';
+    outcome =
+      startedAt !== undefined && startedAt < calledAt - EXISTING_EXECUTION_MARGIN_MS
+        ? 'duplicate'
+        : 'started';
   } catch (err) {
     if ((err as Error | undefined)?.name !== 'ExecutionAlreadyExists') throw err;
     outcome = 'duplicate';
   }
-  await deps.clients.dynamoDoc().send(
-    new PutCommand({
-      TableName: config.stateTable,
-      Item: {
-        pk: `CLUSTER#${config.cluster}`,
-        sk: `AUDIT#${new Date(event.time).toISOString()}#${event.id}`,
-        trigger: 'alarm',
-        detailType: event['detail-type'],
-        alarmName: detail.alarmName,
-        workflow: 'primary-failover',
-        executionName,
-        outcome,
-        ttl: Math.floor(now() / 1000) + AUDIT_RETENTION_DAYS * 86_400,
-      },
-    }),
+  await deps.clients
+    .dynamoDoc()
+    .send(
+      new PutCommand({
+        TableName: config.stateTable,
+        Item: {
+          pk: `CLUSTER#${config.cluster}`,
+          sk: `AUDIT#${new Date(event.time).toISOString()}#${event.id}`,
+          trigger: 'alarm',
+          detailType: event['detail-type'],
+          alarmName: detail.alarmName,
+          workflow: 'primary-failover',
+          executionName,
+          outcome,
+          ttl: Math.floor(now() / 1000) + AUDIT_RETENTION_DAYS * 86_400,
+        },
+        // As for lifecycle events: a redelivered event (same sk) keeps the first delivery's `started`.
+        ...(outcome === 'duplicate' ? { ConditionExpression: 'attribute_not_exists(sk)' } : {}),
+      }),
+    )
+    .catch((err: Error) => {
+      if (outcome !== 'duplicate' || err.name !== 'ConditionalCheckFailedException') throw err;
+    });
+  deps.metrics.addMetric(
+    outcome === 'started' ? DispatchMetrics.started : DispatchMetrics.duplicate,
+    MetricUnit.Count,
+    1,
   );
-  deps.metrics.addMetric(outcome === 'started' ? DispatchMetrics.started : DispatchMetrics.duplicate, MetricUnit.Count, 1);
   deps.logger.info('alarm dispatched', { alarmName: detail.alarmName, executionName, outcome });
   return { outcome, executionName };
+}
+
+/**
+ * The primary group launching an instance means Auto Scaling is replacing a primary it found unhealthy (the
+ * group holds one instance): the earliest sign the primary is gone, minutes before the terminate hook (after
+ * the ALB's deregistration delay) or the alarm. Start primary-failover (trigger `replacement`): it confirms on
+ * the nodes and fences before the new instance's bootstrap can claim the role, so a member that is already
+ * running is promoted instead of waiting for a fresh boot; the new instance then joins as a member.
+ */
+async function startReplacementFailover(
+  instanceId: string,
+  region: string,
+  config: LifecycleConfig,
+  deps: Pick<Deps, 'clients' | 'env' | 'logger'>,
+): Promise<void> {
+  const name = failoverExecutionName('replacement', instanceId);
+  try {
+    await deps.clients.sfn().send(
+      new StartExecutionCommand({
+        stateMachineArn: requireEnv(ENV.failoverStateMachineArn, deps.env),
+        name,
+        input: JSON.stringify({
+          cluster: config.cluster,
+          region,
+          trigger: 'replacement',
+          reason: `Auto Scaling launched ${instanceId} into the primary group ${config.primaryAsgName}`,
+        }),
+      }),
+    );
+  } catch (err) {
+    if ((err as Error | undefined)?.name !== 'ExecutionAlreadyExists') throw err;
+  }
+  deps.logger.info('primary replacement: primary-failover started', { instanceId, executionName: name });
 }
 
 export const DispatchEventSchema = z.union([LifecycleActionEventSchema, AlarmStateChangeEventSchema]);

@@ -12,8 +12,9 @@ import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
 import {
   bootstrapRole,
-  type ClusterState,
   CandidateError,
+  type ClusterState,
+  condemned,
   confirm,
   type GateRecord,
   gateDecision,
@@ -38,7 +39,7 @@ export const FailoverInputSchema = z.strictObject({
   cluster: z.string().min(1, 'cluster is required'),
   region: z.string().min(1, 'region is required'),
   reason: z.string().trim().min(1, 'reason is required').max(500, 'reason is longer than 500 characters'),
-  trigger: z.enum(['alarm', 'drain', 'reconciler', 'manual']).default('manual'),
+  trigger: z.enum(['alarm', 'drain', 'reconciler', 'manual', 'replacement']).default('manual'),
   candidate: InstanceIdSchema.optional(),
   /** node-drain: the instance being drained. */
   instanceId: InstanceIdSchema.optional(),
@@ -135,8 +136,8 @@ export function validate(raw: unknown, config: FailoverConfig): FailoverInput {
 /** The snapshot `observe` returns: the cluster's instances (no probes yet), the state item and the gate. */
 export interface Snapshot {
   readonly nodes: NodeObservation[];
-  readonly state: ClusterState | undefined;
-  readonly gate: GateRecord | undefined;
+  readonly state: ClusterState;
+  readonly gate: GateRecord;
   /** The instances worth probing (running). */
   readonly probeTargets: string[];
 }
@@ -151,11 +152,18 @@ export async function snapshot(config: FailoverConfig, deps: Deps): Promise<Snap
       }),
     ),
     deps.clients.elbv2().send(new DescribeTargetHealthCommand({ TargetGroupArn: config.targetGroupArn })),
-    doc.send(new GetCommand({ TableName: config.stateTable, Key: stateKey(config.cluster), ConsistentRead: true })),
-    doc.send(new GetCommand({ TableName: config.stateTable, Key: gateKey(config.cluster), ConsistentRead: true })),
+    doc.send(
+      new GetCommand({ TableName: config.stateTable, Key: stateKey(config.cluster), ConsistentRead: true }),
+    ),
+    doc.send(
+      new GetCommand({ TableName: config.stateTable, Key: gateKey(config.cluster), ConsistentRead: true }),
+    ),
   ]);
   const state = stateItem.Item as ClusterState | undefined;
-  const members = new Map<string, { group: 'primary' | 'member'; az: string; state: string; health: string }>();
+  const members = new Map<
+    string,
+    { group: 'primary' | 'member'; az: string; state: string; health: string }
+  >();
   for (const g of groups.AutoScalingGroups ?? []) {
     const group = g.AutoScalingGroupName === config.primaryAsgName ? 'primary' : 'member';
     for (const i of g.Instances ?? []) {
@@ -173,7 +181,14 @@ export async function snapshot(config: FailoverConfig, deps: Deps): Promise<Snap
   if (state?.primary !== undefined && !members.has(state.primary)) ids.push(state.primary);
   const ec2 = new Map<string, { state: string; az: string }>();
   if (ids.length > 0) {
-    const out = await deps.clients.ec2().send(new DescribeInstancesCommand({ InstanceIds: ids }));
+    const describe = (InstanceIds: string[]) =>
+      deps.clients.ec2().send(new DescribeInstancesCommand({ InstanceIds }));
+    const out = await describe(ids).catch((err: Error) => {
+      // EC2 forgets a terminated instance about an hour later: a long-gone recorded primary must not fail every
+      // observation. The groups' instances exist; the missing one counts as terminated.
+      if (err.name !== 'InvalidInstanceID.NotFound' || ids.length === members.size) throw err;
+      return members.size > 0 ? describe([...members.keys()]) : { Reservations: [] };
+    });
     for (const r of out.Reservations ?? []) {
       for (const i of r.Instances ?? []) {
         if (i.InstanceId) {
@@ -203,11 +218,13 @@ export async function snapshot(config: FailoverConfig, deps: Deps): Promise<Snap
     };
   });
   nodes.sort((a, b) => a.instanceId.localeCompare(b.instanceId));
+  // Every field present: Step Functions' JSONPath fails on a missing one.
   return {
     nodes,
-    state: state && { epoch: Number(state.epoch ?? 0), ...pick(state) },
-    gate: gateItem.Item as GateRecord | undefined,
-    probeTargets: nodes.filter((n) => n.ec2State === 'running').map((n) => n.instanceId),
+    state: state ? { epoch: Number(state.epoch ?? 0), ...pick(state) } : { epoch: 0 },
+    gate: (gateItem.Item as GateRecord | undefined) ?? {},
+    // Probing an instance Auto Scaling has condemned would only wait out SSM's delivery timeout.
+    probeTargets: nodes.filter((n) => !condemned(n)).map((n) => n.instanceId),
   };
 }
 
@@ -225,11 +242,17 @@ const ProbeResultSchema = z.looseObject({
 });
 
 /** Nodes with their probe results merged in (a node the Map did not probe counts as unreachable). */
-export function withProbes(nodes: readonly NodeObservation[], probes: readonly z.infer<typeof ProbeResultSchema>[]) {
+export function withProbes(
+  nodes: readonly NodeObservation[],
+  probes: readonly z.infer<typeof ProbeResultSchema>[],
+) {
   const byId = new Map(probes.map((p) => [p.instanceId, p]));
   return nodes.map((n) => {
     const p = byId.get(n.instanceId);
-    return { ...n, probe: !p || p.unreachable || p.stdout === undefined ? UNREACHABLE : parseProbe(p.stdout) };
+    return {
+      ...n,
+      probe: !p || p.unreachable || p.stdout === undefined ? UNREACHABLE : parseProbe(p.stdout),
+    };
   });
 }
 
@@ -258,7 +281,9 @@ const SnapshotSchema = z.looseObject({
   probeTargets: z.array(z.string()),
 });
 
-const execution = z.string().startsWith('arn:aws:states:', 'execution must be a Step Functions execution ARN');
+const execution = z
+  .string()
+  .startsWith('arn:aws:states:', 'execution must be a Step Functions execution ARN');
 
 export const FailoverRequestSchema = z.discriminatedUnion('op', [
   z.strictObject({ op: z.literal('validate'), input: z.unknown() }),
@@ -392,7 +417,8 @@ export async function failover(request: FailoverRequest, deps: Deps): Promise<un
       deps.logger.info('failover decided', { gate: gate.allow, action: decided.action });
       return {
         gate,
-        plan: decided,
+        // The workflow indexes these for every action.
+        plan: { candidates: [], needed: 0, failedPrimaryReachable: false, ...decided },
         expectedEpoch: state?.epoch ?? 0,
         summary: describePlan(decided, gate),
       };
@@ -433,23 +459,26 @@ export async function failover(request: FailoverRequest, deps: Deps): Promise<un
       const gateNow = await doc.send(
         new GetCommand({ TableName, Key: gateKey(request.cluster), ConsistentRead: true }),
       );
-      await doc.send(
-        new UpdateCommand({
-          TableName,
-          Key: gateKey(request.cluster),
-          UpdateExpression: 'SET lastElectionAt = :at, #day = :day, #count = :count, execution = :me',
-          ExpressionAttributeNames: { '#day': 'day', '#count': 'count' },
-          ExpressionAttributeValues: {
-            ...Object.fromEntries(
-              Object.entries(recordElection(gateNow.Item as GateRecord | undefined, now)).map(([k, v]) => [
-                k === 'lastElectionAt' ? ':at' : `:${k}`,
-                v,
-              ]),
-            ),
-            ':me': request.execution,
-          },
-        }),
-      );
+      // A retried fence of the same execution (its first answer lost) must not count the election twice.
+      if ((gateNow.Item as { execution?: string } | undefined)?.execution !== request.execution) {
+        await doc.send(
+          new UpdateCommand({
+            TableName,
+            Key: gateKey(request.cluster),
+            UpdateExpression: 'SET lastElectionAt = :at, #day = :day, #count = :count, execution = :me',
+            ExpressionAttributeNames: { '#day': 'day', '#count': 'count' },
+            ExpressionAttributeValues: {
+              ...Object.fromEntries(
+                Object.entries(recordElection(gateNow.Item as GateRecord | undefined, now)).map(([k, v]) => [
+                  k === 'lastElectionAt' ? ':at' : `:${k}`,
+                  v,
+                ]),
+              ),
+              ':me': request.execution,
+            },
+          }),
+        );
+      }
       deps.metrics.addMetric('PrimaryFenced', MetricUnit.Count, 1);
       deps.logger.info('fenced', { epoch: next });
       return { epoch: next };
@@ -471,7 +500,12 @@ export async function failover(request: FailoverRequest, deps: Deps): Promise<un
             new GetCommand({ TableName, Key: stateKey(request.cluster), ConsistentRead: true }),
           );
           const s = got.Item as ClusterState | undefined;
-          if (!s || Number(s.epoch) !== request.epoch || s.owner !== request.execution || (s.phase !== 'fenced' && s.phase !== 'committed')) {
+          if (
+            !s ||
+            Number(s.epoch) !== request.epoch ||
+            s.owner !== request.execution ||
+            (s.phase !== 'fenced' && s.phase !== 'committed')
+          ) {
             throw new StaleEpochError(
               `epoch ${request.epoch} no longer belongs to this execution (now ${s?.epoch ?? 0}, ${s?.phase ?? 'none'})`,
             );
@@ -563,7 +597,8 @@ async function claim(
         new UpdateCommand({
           TableName,
           Key: stateKey(request.cluster),
-          UpdateExpression: 'SET epoch = :next, phase = :claimed, #primary = :me, #owner = :exec, claimedAt = :now',
+          UpdateExpression:
+            'SET epoch = :next, phase = :claimed, #primary = :me, #owner = :exec, claimedAt = :now',
           ConditionExpression:
             '(attribute_not_exists(epoch) AND :expected = :zero) OR epoch = :expected OR (#primary = :me AND #owner = :exec)',
           ExpressionAttributeNames: { '#primary': 'primary', '#owner': 'owner' },
@@ -590,7 +625,11 @@ async function claim(
 
 /** One line for the audit and the operator: what the run decided and why. */
 export function describePlan(p: ReturnType<typeof plan>, gate: ReturnType<typeof gateDecision>): string {
-  const gateText = gate.allow ? (gate.note ? ` (${gate.note})` : '') : ` Refused by the gate (${gate.rule}): ${gate.reason}.`;
+  const gateText = gate.allow
+    ? gate.note
+      ? ` (${gate.note})`
+      : ''
+    : ` Refused by the gate (${gate.rule}): ${gate.reason}.`;
   switch (p.action) {
     case 'promote':
       return `Promote ${p.candidates[0]}${p.candidates.length > 1 ? ` (then ${p.candidates.slice(1).join(', ')} if it fails)` : ''}: ${p.steps.join('; ')}.${gateText}`;

@@ -15,10 +15,10 @@ import {
   startNodeWorkflow,
   writeAudit,
 } from '../dispatch/handler';
-import type { ScheduledEvent } from '../shared/events';
-import { ScheduledEventSchema } from '../shared/events';
 import { ENV } from '../shared/env';
 import { requireEnv } from '../shared/errors';
+import type { ScheduledEvent } from '../shared/events';
+import { ScheduledEventSchema } from '../shared/events';
 import { makeHandler } from '../shared/handler';
 import { MetricUnit } from '../shared/powertools';
 
@@ -61,6 +61,8 @@ export interface SweepResult {
 /** One sweep over both groups. Failures are collected; the rest still run; then {@link SweepIncompleteError}. */
 export async function sweep(event: ScheduledEvent, deps: Deps): Promise<SweepResult> {
   const config = loadLifecycleConfig(deps.env);
+  // Fail fast: the census needs it only when it finds a problem, the worst moment to learn it is missing.
+  if (config.mode === 'legacy-primary') requireEnv(ENV.failoverStateMachineArn, deps.env);
   const groups = clusterGroups(config, event.region);
   const names = [config.primaryAsgName, config.memberAsgName];
   const described = await deps.clients
@@ -172,6 +174,7 @@ async function censusOfPrimaries(
   const census = primaryCensus(
     { primary: list(config.primaryAsgName), member: list(config.memberAsgName) },
     got.Item as ClusterState | undefined,
+    (deps.now ?? Date.now)(),
   );
   if (census.kind === 'ok') return { census: 'ok' };
   const name = failoverExecutionName('reconciler', `${event.region}-${Date.parse(event.time) / 1000}`);
@@ -192,7 +195,11 @@ async function censusOfPrimaries(
     if ((err as Error).name !== 'ExecutionAlreadyExists') throw err;
   }
   deps.metrics.addMetric(SweepMetrics.primaryCensus, MetricUnit.Count, 1);
-  deps.logger.warn('primary census: starting primary-failover', { census: census.kind, why: census.why, execution: name });
+  deps.logger.warn('primary census: starting primary-failover', {
+    census: census.kind,
+    why: census.why,
+    execution: name,
+  });
   return { census: census.kind, execution: name };
 }
 

@@ -60,7 +60,8 @@ export async function watch(
       ],
     }),
   );
-  if (value === 0) ctx.logger.warn('no healthy primary behind the ALB', { group, instances: instances.length });
+  if (value === 0)
+    ctx.logger.warn('no healthy primary behind the ALB', { group, instances: instances.length });
   return { primaryHealthy: value };
 }
 

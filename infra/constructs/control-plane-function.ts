@@ -6,6 +6,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { METRIC_NAMESPACE } from '../stacks/names';
 import { acknowledge } from './acknowledge';
 
 export const REPO_ROOT = path.resolve(__dirname, '..', '..');
@@ -38,10 +39,13 @@ export class ControlPlaneFunction extends Construct {
   readonly fn: NodejsFunction;
   readonly role: iam.Role;
   readonly logGroup: logs.LogGroup;
+  /** Powertools service name: the `service` dimension of every metric the function emits. */
+  readonly serviceName: string;
 
   constructor(scope: Construct, id: string, props: ControlPlaneFunctionProps) {
     super(scope, id);
     const serviceName = props.serviceName ?? props.handlerDir;
+    this.serviceName = serviceName;
 
     this.logGroup = new logs.LogGroup(this, 'Logs', {
       retention: props.logRetention ?? logs.RetentionDays.ONE_YEAR,
@@ -88,7 +92,7 @@ export class ControlPlaneFunction extends Construct {
       environment: {
         NODE_OPTIONS: '--enable-source-maps',
         POWERTOOLS_SERVICE_NAME: serviceName,
-        POWERTOOLS_METRICS_NAMESPACE: 'ArtifactoryHA',
+        POWERTOOLS_METRICS_NAMESPACE: METRIC_NAMESPACE,
         POWERTOOLS_LOG_LEVEL: 'INFO',
         ...props.environment,
       },

@@ -18,6 +18,7 @@ import {
   type NodeLifecycleRefs,
   SWEEP_MINUTES,
 } from '../node-lifecycle';
+import { failoverEnvironment } from '../primary-failover';
 import { ProjectDocuments } from '../ssm-documents/construct';
 import { acknowledge } from './acknowledge';
 import { ControlPlaneFunction } from './control-plane-function';
@@ -33,25 +34,37 @@ export interface NodeLifecycleProps {
 
 /**
  * Node bootstrap on launch and drain on terminate (DESIGN §3.2): lifecycle hooks on both groups, the dispatch
- * Lambda behind an EventBridge rule, the reconciler's sweep on a schedule, the lease and report Lambdas, the
- * project's SSM documents and the three workflows, each role limited to what it calls.
+ * Lambda behind an EventBridge rule, the reconciler's sweep on a schedule, the lease, report and failover
+ * Lambdas, the project's SSM documents and the three workflows, each role limited to what it calls.
+ *
+ * primary-failover (its own construct) is created after this one and uses its Lambdas and node-command; the
+ * references back to it (node-drain's handover, dispatch's and the reconciler's starts) go through its ARN,
+ * derived from its fixed name ({@link Workflow.stateMachineArnFor}), so neither construct waits on the other.
  */
 export class NodeLifecycle extends Construct {
   readonly dispatch: ControlPlaneFunction;
   readonly reconciler: ControlPlaneFunction;
   readonly lease: ControlPlaneFunction;
   readonly report: ControlPlaneFunction;
+  /** primary-failover's decision steps and node-bootstrap's primary claim (fenced by the epoch). */
+  readonly failover: ControlPlaneFunction;
   readonly nodeCommand: Workflow;
   readonly bootstrap: Workflow;
   readonly drain: Workflow;
   readonly documents: ProjectDocuments;
+  /** Both Auto Scaling groups' ARNs (primary first), pinned by name. */
+  readonly groupArns: readonly [string, string];
+  /** What a workflow's role needs to run node-command as a `.sync:2` child, keyed as Workflow `resources`. */
+  readonly nodeCommandChild: Readonly<Record<string, readonly string[]>>;
+  /** The ARN primary-failover gets (by name; the construct is created after this one). */
+  readonly failoverStateMachineArn: string;
 
   constructor(scope: Construct, id: string, props: NodeLifecycleProps) {
     super(scope, id);
     const { config, region, key, stateTable, topic } = props;
     const stack = Stack.of(this);
     const groups = [region.primaryAsgName, region.memberAsgName];
-    const groupArns = groups.map((name) =>
+    const groupArn = (name: string) =>
       Arn.format(
         {
           service: 'autoscaling',
@@ -60,8 +73,9 @@ export class NodeLifecycle extends Construct {
           arnFormat: ArnFormat.COLON_RESOURCE_NAME,
         },
         stack,
-      ),
-    );
+      );
+    this.groupArns = [groupArn(region.primaryAsgName), groupArn(region.memberAsgName)];
+    const groupArns = [...this.groupArns];
     const targetGroupArn = region.targetGroupArns[0] as string;
     const useKey = (grantee: iam.IGrantable) =>
       key.grant(grantee, 'kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey');
@@ -113,6 +127,33 @@ export class NodeLifecycle extends Construct {
     );
     useKey(this.report.fn);
 
+    this.failover = new ControlPlaneFunction(this, 'Failover', {
+      handlerDir: 'failover',
+      description:
+        'primary-failover decisions (observe, assess, plan, epoch fence, commit) and the primary claim',
+      logKey: key,
+      environment: failoverEnvironment(config, region, stateTable.tableName),
+      timeout: Duration.seconds(60),
+    });
+    stateTable.grant(this.failover.fn, 'dynamodb:GetItem', 'dynamodb:UpdateItem');
+    useKey(this.failover.fn);
+    this.failover.role.addToPolicy(
+      new iam.PolicyStatement({
+        actions: [
+          'autoscaling:DescribeAutoScalingGroups',
+          'elasticloadbalancing:DescribeTargetHealth',
+          'ec2:DescribeInstances',
+        ],
+        resources: ['*'],
+      }),
+    );
+    acknowledge(this.failover.role, {
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason:
+        'autoscaling:DescribeAutoScalingGroups, elasticloadbalancing:DescribeTargetHealth, ec2:DescribeInstances and the X-Ray trace actions support no resource-level permissions.',
+    });
+    this.failoverStateMachineArn = Workflow.stateMachineArnFor(this, 'primary-failover');
+
     const documentArns = Object.values(this.documents.arns);
     const instanceArn = Arn.format({ service: 'ec2', resource: 'instance', resourceName: '*' }, stack);
     this.nodeCommand = new Workflow(this, 'NodeCommand', {
@@ -125,7 +166,7 @@ export class NodeLifecycle extends Construct {
       },
     });
 
-    const syncChild = {
+    const syncChild: Record<string, readonly string[]> = {
       'states:StartExecution': [this.nodeCommand.stateMachine.stateMachineArn],
       'states:DescribeExecution': [this.nodeCommand.executionArnPattern],
       'states:StopExecution': [this.nodeCommand.executionArnPattern],
@@ -141,6 +182,7 @@ export class NodeLifecycle extends Construct {
         ),
       ],
     };
+    this.nodeCommandChild = syncChild;
     const refs: NodeLifecycleRefs = {
       leaseFunctionArn: this.lease.functionArn,
       reportFunctionArn: this.report.functionArn,
@@ -155,6 +197,8 @@ export class NodeLifecycle extends Construct {
       },
       masterKeySecretId: keySecretNames(config).masterKey,
       joinKeySecretId: keySecretNames(config).joinKey,
+      failoverFunctionArn: this.failover.functionArn,
+      failoverStateMachineArn: this.failoverStateMachineArn,
     };
 
     this.bootstrap = new Workflow(this, 'NodeBootstrap', {
@@ -162,7 +206,7 @@ export class NodeLifecycle extends Construct {
       logKey: key,
       substitutions: bootstrapSubstitutions(refs),
       resources: {
-        'lambda:InvokeFunction': [this.lease.functionArn, this.report.functionArn],
+        'lambda:InvokeFunction': [this.lease.functionArn, this.report.functionArn, this.failover.functionArn],
         autoscaling: groupArns,
         'ssm:DescribeInstanceInformation': ['*'],
         'elasticloadbalancing:RegisterTargets': region.targetGroupArns,
@@ -185,6 +229,11 @@ export class NodeLifecycle extends Construct {
         'elasticloadbalancing:DescribeTargetHealth': ['*'],
         dynamodb: [stateTable.tableArn],
         ...syncChild,
+        // The planned handover: node-drain starts primary-failover (fire and forget) beside the drain.
+        'states:StartExecution': [
+          ...(syncChild['states:StartExecution'] ?? []),
+          this.failoverStateMachineArn,
+        ],
       },
     });
     useKey(this.drain.role);
@@ -193,17 +242,25 @@ export class NodeLifecycle extends Construct {
       ...clusterEnv,
       [ENV.bootstrapStateMachineArn]: this.bootstrap.stateMachine.stateMachineArn,
       [ENV.drainStateMachineArn]: this.drain.stateMachine.stateMachineArn,
+      [ENV.failoverStateMachineArn]: this.failoverStateMachineArn,
     };
     const canStart = (grantee: iam.IGrantable) => {
       this.bootstrap.stateMachine.grantStartExecution(grantee);
       this.drain.stateMachine.grantStartExecution(grantee);
+      grantee.grantPrincipal.addToPrincipalPolicy(
+        new iam.PolicyStatement({
+          actions: ['states:StartExecution'],
+          resources: [this.failoverStateMachineArn],
+        }),
+      );
       stateTable.grant(grantee, 'dynamodb:PutItem');
       useKey(grantee);
     };
 
     this.dispatch = new ControlPlaneFunction(this, 'Dispatch', {
       handlerDir: 'dispatch',
-      description: 'Validates lifecycle events and starts node-bootstrap / node-drain (deterministic names)',
+      description:
+        'Validates lifecycle and primary-alarm events and starts node-bootstrap, node-drain or primary-failover (deterministic names)',
       logKey: key,
       environment: workflowEnv,
     });
@@ -227,12 +284,15 @@ export class NodeLifecycle extends Construct {
 
     this.reconciler = new ControlPlaneFunction(this, 'Reconciler', {
       handlerDir: 'reconciler',
-      description: 'Sweeps lifecycle actions whose event was lost and starts their workflow',
+      description:
+        'Sweeps lifecycle actions whose event was lost and primary counts other than one, and starts their workflow',
       logKey: key,
       environment: workflowEnv,
       timeout: Duration.minutes(2),
     });
     canStart(this.reconciler.fn);
+    // The primary census reads the cluster's STATE item.
+    stateTable.grant(this.reconciler.fn, 'dynamodb:GetItem');
     this.reconciler.role.addToPolicy(
       new iam.PolicyStatement({ actions: ['autoscaling:DescribeAutoScalingGroups'], resources: ['*'] }),
     );

@@ -87,7 +87,7 @@ export class Workflow extends Construct {
     });
 
     // A name of our own (not generated), so execution ARNs can be scoped and read without tokens.
-    this.stateMachineName = `${Stack.of(this).stackName}-${props.name}`.slice(0, 80);
+    this.stateMachineName = Workflow.stateMachineNameFor(this, props.name);
     this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
       stateMachineName: this.stateMachineName,
       stateMachineType: sfn.StateMachineType.STANDARD,
@@ -120,17 +120,47 @@ export class Workflow extends Construct {
 
   /** The ARN executions of this workflow get, for `states:DescribeExecution` and `.sync` scoping. */
   get executionArnPattern(): string {
-    const stack = Stack.of(this);
+    return executionArnPattern(this, this.stateMachineName);
+  }
+
+  /** The name the workflow `name` gets in `scope`'s stack: `${stackName}-${name}`, at most 80 characters. */
+  static stateMachineNameFor(scope: Construct, name: string): string {
+    return `${Stack.of(scope).stackName}-${name}`.slice(0, 80);
+  }
+
+  /**
+   * The ARN the workflow `name` will have in `scope`'s stack, known before it is created: workflows that
+   * start each other (node-drain starts primary-failover, whose definition refers back to constructs node-drain
+   * also uses) reference it without a construct-order cycle.
+   */
+  static stateMachineArnFor(scope: Construct, name: string): string {
     return Arn.format(
       {
         service: 'states',
-        resource: 'execution',
-        resourceName: `${this.stateMachineName}:*`,
+        resource: 'stateMachine',
+        resourceName: Workflow.stateMachineNameFor(scope, name),
         arnFormat: ArnFormat.COLON_RESOURCE_NAME,
       },
-      stack,
+      Stack.of(scope),
     );
   }
+
+  /** {@link executionArnPattern} of the workflow `name` in `scope`'s stack, known before it is created. */
+  static executionArnPatternFor(scope: Construct, name: string): string {
+    return executionArnPattern(scope, Workflow.stateMachineNameFor(scope, name));
+  }
+}
+
+function executionArnPattern(scope: Construct, stateMachineName: string): string {
+  return Arn.format(
+    {
+      service: 'states',
+      resource: 'execution',
+      resourceName: `${stateMachineName}:*`,
+      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+    },
+    Stack.of(scope),
+  );
 }
 
 /**

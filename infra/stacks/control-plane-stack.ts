@@ -9,6 +9,7 @@ import type { Construct } from 'constructs';
 import type { Config, RegionConfig } from '../config/schema';
 import { ControlPlaneKey } from '../constructs/control-plane-key';
 import { NodeLifecycle } from '../constructs/node-lifecycle';
+import { PrimaryFailover } from '../constructs/primary-failover';
 import { METRIC_NAMESPACE, REGION_SERVING_METRIC, switchAlarmName } from './names';
 
 export interface ControlPlaneStackProps extends StackProps {
@@ -26,6 +27,7 @@ export class ControlPlaneStack extends Stack {
   readonly topic: sns.Topic;
   readonly switchAlarm: cloudwatch.Alarm;
   readonly nodeLifecycle: NodeLifecycle;
+  readonly primaryFailover: PrimaryFailover;
 
   constructor(scope: Construct, id: string, props: ControlPlaneStackProps) {
     super(scope, id, props);
@@ -98,6 +100,14 @@ export class ControlPlaneStack extends Stack {
       key: this.key,
       stateTable: this.stateTable,
       topic: this.topic,
+    });
+
+    this.primaryFailover = new PrimaryFailover(this, 'PrimaryFailover', {
+      config,
+      region: regionConfig,
+      key: this.key,
+      topic: this.topic,
+      lifecycle: this.nodeLifecycle,
     });
   }
 }

@@ -205,6 +205,8 @@ export interface AutoScalingContract {
   /** Which group holds the instance, and its lifecycle state. */
   membership(instanceId: string): { group: string; state: LifecycleState } | undefined;
   groupInstances(group: string): { id: string; state: LifecycleState; health: 'Healthy' | 'Unhealthy' }[];
+  /** Whether a scaling process (`Launch`, `Terminate`, ...) is suspended on the group. */
+  isSuspended(group: string, process: string): boolean;
   /** Lifecycle actions not yet completed (for the invariant and the sweep's tests). */
   pendingLifecycleActions(): {
     group: string;

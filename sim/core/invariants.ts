@@ -337,10 +337,14 @@ export class Invariants {
   // ---------------------------------------------------------------- d: capacity during rollouts
 
   private checkRolloutCapacity(region: string, now: number): void {
-    const rollouts = this.world.executions.filter(
-      (e) => e.status === 'RUNNING' && e.region === region && this.isRollout(e.stateMachine),
-    );
     const tg = this.world.config.regions.find((r) => r.name === region)?.targetGroupArns[0];
+    const rollouts = this.world.executions.filter(
+      (e) =>
+        e.status === 'RUNNING' &&
+        e.region === region &&
+        this.isRollout(e.stateMachine) &&
+        this.tookCapacity(e, tg),
+    );
     let healthy = 0;
     if (rollouts.length > 0 && tg !== undefined) {
       const r = this.world.region(region);
@@ -356,6 +360,26 @@ export class Invariants {
         `${healthy} healthy target(s) in ${tg} during ${rollouts.map((e) => `${e.stateMachine} ${e.name}`).join(', ')}; at least ${min} required`,
     );
   }
+
+  /**
+   * Whether the rollout takes serving capacity away: its node (input `instanceId`) was a healthy or draining
+   * target when the rollout was first seen. Draining a node that never served (a crashed primary, a
+   * replacement still booting) removes nothing, so it does not count. Decided once per execution.
+   */
+  private tookCapacity(e: WorldExecutionRecord, tg: string | undefined): boolean {
+    const known = this.servedAtStart.get(e.executionArn);
+    if (known !== undefined) return known;
+    const id = (e.input as { instanceId?: unknown } | undefined)?.instanceId;
+    let served = true;
+    if (typeof id === 'string' && tg !== undefined) {
+      const state = this.world.region(e.region).elbv2.targetState(tg, id);
+      served = state === 'healthy' || state === 'draining';
+    }
+    this.servedAtStart.set(e.executionArn, served);
+    return served;
+  }
+
+  private readonly servedAtStart = new Map<string, boolean>();
 
   private isRollout(stateMachine: string): boolean {
     return this.rollouts.some((name) => stateMachine === name || stateMachine.endsWith(`:${name}`));

@@ -294,6 +294,11 @@ export class AutoScalingSim implements SimService, AutoScalingContract {
     return g ? [...g.members.values()].map((m) => ({ id: m.id, state: m.state, health: m.health })) : [];
   }
 
+  /** Whether a scaling process is suspended on the group. */
+  isSuspended(group: string, process: string): boolean {
+    return this.groups.get(group)?.suspended.has(process) ?? false;
+  }
+
   pendingLifecycleActions(): {
     group: string;
     instanceId: string;

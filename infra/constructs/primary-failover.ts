@@ -1,0 +1,217 @@
+import { Duration } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import type * as sns from 'aws-cdk-lib/aws-sns';
+import { Construct } from 'constructs';
+import type { Config, RegionConfig } from '../config/schema';
+import {
+  ESCALATION_METRIC,
+  escalationAlarmName,
+  failoverSubstitutions,
+  primaryAlarmEventPattern,
+  primaryAlarmSpec,
+  WATCH_MINUTES,
+  watchEnvironment,
+} from '../primary-failover';
+import { METRIC_NAMESPACE } from '../stacks/names';
+import { acknowledge } from './acknowledge';
+import { ControlPlaneFunction } from './control-plane-function';
+import type { NodeLifecycle } from './node-lifecycle';
+import { nagForm, Workflow, wildcardReason } from './workflow';
+
+/** The workflow's name: statemachines/primary-failover.asl.json. */
+export const PRIMARY_FAILOVER = 'primary-failover';
+
+/**
+ * The metric the report Lambda emits for a primary-failover run that ended `failed` (functions/core/report.ts
+ * names it from workflow and outcome, as it names {@link ESCALATION_METRIC} from `escalated`).
+ */
+export const FAILOVER_FAILED_METRIC = 'PrimaryFailoverFailed';
+
+export interface PrimaryFailoverProps {
+  readonly config: Config;
+  readonly region: RegionConfig;
+  readonly key: kms.IKey;
+  readonly topic: sns.ITopic;
+  /** Supplies the failover, lease, report and dispatch Lambdas, node-command and the SSM documents. */
+  readonly lifecycle: NodeLifecycle;
+}
+
+/**
+ * Primary re-election and recovery (DESIGN §3.2): the primary-failover workflow, the watch that publishes
+ * `PrimaryHealthy` every minute, the primary-unhealthy alarm on it and the rule that routes the alarm to
+ * dispatch, and an alarm for runs that need an operator (escalated or failed). The other triggers (node-drain's
+ * handover, the reconciler's census) and the failover Lambda live in {@link NodeLifecycle}, which refers to the
+ * workflow by its fixed name.
+ */
+export class PrimaryFailover extends Construct {
+  readonly workflow: Workflow;
+  readonly watch: ControlPlaneFunction;
+  readonly primaryAlarm: cloudwatch.Alarm;
+  readonly escalationAlarm: cloudwatch.Alarm;
+
+  constructor(scope: Construct, id: string, props: PrimaryFailoverProps) {
+    super(scope, id);
+    const { config, region, key, topic, lifecycle } = props;
+    const [primaryGroupArn, memberGroupArn] = lifecycle.groupArns;
+    const notify = new cloudwatchActions.SnsAction(topic);
+
+    this.workflow = new Workflow(this, 'Workflow', {
+      name: PRIMARY_FAILOVER,
+      logKey: key,
+      substitutions: failoverSubstitutions({
+        failoverFunctionArn: lifecycle.failover.functionArn,
+        leaseFunctionArn: lifecycle.lease.functionArn,
+        reportFunctionArn: lifecycle.report.functionArn,
+        nodeCommandStateMachineArn: lifecycle.nodeCommand.stateMachine.stateMachineArn,
+        primaryAsgName: region.primaryAsgName,
+        memberAsgName: region.memberAsgName,
+        documents: {
+          probe: lifecycle.documents.names.probeReadiness,
+          stop: lifecycle.documents.names.stopArtifactory,
+          promote: lifecycle.documents.names.promotePrimary,
+          demote: lifecycle.documents.names.demotePrimary,
+        },
+      }),
+      resources: {
+        'lambda:InvokeFunction': [
+          lifecycle.failover.functionArn,
+          lifecycle.lease.functionArn,
+          lifecycle.report.functionArn,
+        ],
+        // Each group action where the definition uses it: Launch is suspended and resumed, the minimum
+        // lowered and restored and the candidate attached on the primary group; the candidate is detached
+        // from the member group; the old primary is marked unhealthy in whichever group holds it.
+        'autoscaling:SuspendProcesses': [primaryGroupArn],
+        'autoscaling:ResumeProcesses': [primaryGroupArn],
+        'autoscaling:UpdateAutoScalingGroup': [primaryGroupArn],
+        'autoscaling:AttachInstances': [primaryGroupArn],
+        'autoscaling:DetachInstances': [memberGroupArn],
+        'autoscaling:SetInstanceHealth': [primaryGroupArn, memberGroupArn],
+        'autoscaling:DescribeAutoScalingInstances': ['*'],
+        ...lifecycle.nodeCommandChild,
+      },
+    });
+
+    // The workflow must be the one NodeLifecycle refers to by name (node-drain, dispatch, the reconciler).
+    if (this.workflow.stateMachineName !== Workflow.stateMachineNameFor(this, PRIMARY_FAILOVER)) {
+      throw new Error(
+        `primary-failover is named ${this.workflow.stateMachineName}, not as NodeLifecycle expects`,
+      );
+    }
+
+    // The cluster lock is taken over from an ended primary-failover execution (takeOverIfEnded), so the lease
+    // Lambda reads the holder's status.
+    const executions = this.workflow.executionArnPattern;
+    lifecycle.lease.role.addToPolicy(
+      new iam.PolicyStatement({ actions: ['states:DescribeExecution'], resources: [executions] }),
+    );
+    acknowledge(lifecycle.lease.role, {
+      id: `AwsSolutions-IAM5[Resource::${nagForm(executions)}]`,
+      reason: wildcardReason(executions, 'states:DescribeExecution'),
+    });
+
+    this.watch = new ControlPlaneFunction(this, 'Watch', {
+      handlerDir: 'watch',
+      description:
+        'Publishes PrimaryHealthy every minute: the primary group instance is InService and healthy behind the ALB',
+      logKey: key,
+      environment: watchEnvironment(config, region),
+    });
+    this.watch.role.addToPolicy(
+      new iam.PolicyStatement({
+        actions: ['autoscaling:DescribeAutoScalingGroups', 'elasticloadbalancing:DescribeTargetHealth'],
+        resources: ['*'],
+      }),
+    );
+    this.watch.role.addToPolicy(
+      new iam.PolicyStatement({
+        actions: ['cloudwatch:PutMetricData'],
+        resources: ['*'],
+        conditions: { StringEquals: { 'cloudwatch:namespace': METRIC_NAMESPACE } },
+      }),
+    );
+    acknowledge(this.watch.role, {
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason:
+        'autoscaling:DescribeAutoScalingGroups, elasticloadbalancing:DescribeTargetHealth, cloudwatch:PutMetricData (limited to the project namespace by condition) and X-Ray support no resource-level permissions.',
+    });
+    // A reading older than its own period is superseded by the next one: retry briefly, then drop it.
+    new events.Rule(this, 'WatchSchedule', {
+      description: `Primary watch for ${region.primaryAsgName}: PrimaryHealthy every ${WATCH_MINUTES} minute(s)`,
+      schedule: events.Schedule.rate(Duration.minutes(WATCH_MINUTES)),
+      targets: [
+        new targets.LambdaFunction(this.watch.fn, {
+          retryAttempts: 2,
+          maxEventAge: Duration.minutes(WATCH_MINUTES),
+        }),
+      ],
+    });
+
+    const spec = primaryAlarmSpec(config, region.name);
+    this.primaryAlarm = new cloudwatch.Alarm(this, 'PrimaryUnhealthy', {
+      alarmName: spec.name,
+      alarmDescription: `ALARM = no healthy primary behind the ALB in ${region.name} for ${spec.evaluationPeriods} minutes: dispatch starts primary-failover.`,
+      metric: new cloudwatch.Metric({
+        namespace: spec.namespace,
+        metricName: spec.metricName,
+        dimensionsMap: spec.dimensions,
+        period: Duration.seconds(spec.periodSeconds),
+        statistic: spec.statistic,
+      }),
+      threshold: spec.threshold,
+      comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+      evaluationPeriods: spec.evaluationPeriods,
+      datapointsToAlarm: spec.datapointsToAlarm,
+      treatMissingData: cloudwatch.TreatMissingData.IGNORE,
+    });
+    // EventBridge starts the recovery; the topic tells the operator it is needed even if that path is broken.
+    this.primaryAlarm.addAlarmAction(notify);
+
+    // A late delivery is harmless: the workflow confirms on the nodes before acting, and the execution name
+    // (from the alarm's state-change time) makes a redelivery a duplicate.
+    new events.Rule(this, 'PrimaryAlarmEvents', {
+      description: `${spec.name} going into ALARM to the control plane`,
+      eventPattern: primaryAlarmEventPattern(config, region.name) as events.EventPattern,
+      targets: [
+        new targets.LambdaFunction(lifecycle.dispatch.fn, {
+          retryAttempts: 2,
+          maxEventAge: Duration.hours(1),
+        }),
+      ],
+    });
+
+    // The report Lambda's outcome metrics, exactly as Powertools emits them: its namespace, and the
+    // `service` default dimension plus the `Workflow` dimension it adds.
+    const outcome = (metricName: string) =>
+      new cloudwatch.Metric({
+        namespace: METRIC_NAMESPACE,
+        metricName,
+        dimensionsMap: { service: lifecycle.report.serviceName, Workflow: PRIMARY_FAILOVER },
+        period: Duration.minutes(5),
+        statistic: cloudwatch.Stats.SUM,
+      });
+    // A run that escalated (no candidate could be promoted) or failed (e.g. the promoted primary could not be
+    // moved into the primary group) needs an operator; runs that change nothing do not.
+    this.escalationAlarm = new cloudwatch.Alarm(this, 'Escalated', {
+      alarmName: escalationAlarmName(config, region.name),
+      alarmDescription: `ALARM = a primary-failover run in ${region.name} escalated or failed and needs an operator; see the notification and the run's audit entry.`,
+      metric: new cloudwatch.MathExpression({
+        expression: 'FILL(escalated, 0) + FILL(failed, 0)',
+        usingMetrics: { escalated: outcome(ESCALATION_METRIC), failed: outcome(FAILOVER_FAILED_METRIC) },
+        label: 'primary-failover runs needing an operator',
+        period: Duration.minutes(5),
+      }),
+      threshold: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      evaluationPeriods: 1,
+      datapointsToAlarm: 1,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    this.escalationAlarm.addAlarmAction(notify);
+  }
+}

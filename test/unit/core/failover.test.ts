@@ -1,0 +1,955 @@
+import fc from 'fast-check';
+import {
+  bootstrapRole,
+  CandidateError,
+  type ClusterState,
+  CONFIRMATIONS_REQUIRED,
+  chooseCandidates,
+  condemned,
+  confirm,
+  eligible,
+  type FailoverTrigger,
+  failoverExecutionName,
+  type GateRecord,
+  type GateSettings,
+  gateDecision,
+  MAX_CANDIDATES,
+  MAX_CONFIRM_ROUNDS,
+  type NodeObservation,
+  type Observation,
+  observe,
+  type Probe,
+  parseProbe,
+  plan,
+  presumedPrimary,
+  primaryCensus,
+  recordElection,
+  STALE_FENCE_MS,
+  UNREACHABLE,
+  type Verdict,
+} from '../../../functions/core/failover';
+import type { ClusterMode } from '../../../functions/core/lifecycle';
+
+const RUNS = { numRuns: 200 };
+const MIN = 60_000;
+const DAY = 86_400_000;
+/** 2026-03-10T12:00:00Z: midday, so small offsets stay on the same UTC day. */
+const NOON = Date.UTC(2026, 2, 10, 12);
+
+// --- arbitraries ------------------------------------------------------------------------------------------
+
+/** A small pool of ids so that generated clusters reuse, exclude and collide on them. */
+const IDS = [
+  'i-0000000000000000a',
+  'i-0000000000000000b',
+  'i-0000000000000000c',
+  'i-0000000000000000d',
+  'i-0000000000000000e',
+  'i-0000000000000000f',
+  'i-00000000000000010',
+  'i-00000000000000011',
+] as const;
+const AZS = ['eu-west-1a', 'eu-west-1b', 'eu-west-1c'] as const;
+const id = fc.constantFrom(...IDS);
+const az = fc.constantFrom(...AZS);
+const mode = fc.constantFrom<ClusterMode>('legacy-primary', 'cloud-native');
+
+const probe: fc.Arbitrary<Probe | undefined> = fc.option(
+  fc.record<Probe>({
+    reachable: fc.boolean(),
+    ready: fc.boolean(),
+    role: fc.constantFrom('primary', 'member', null),
+    taskAffinity: fc.constantFrom('any', 'none', null),
+  }),
+  { nil: undefined },
+);
+
+/** Any node, in any state. */
+const anyNode = (instanceId: fc.Arbitrary<string>) =>
+  fc.record<NodeObservation>({
+    instanceId,
+    group: fc.constantFrom('primary', 'member', 'none'),
+    az,
+    lifecycleState: fc.constantFrom(
+      'InService',
+      'Pending',
+      'Pending:Wait',
+      'Terminating:Wait',
+      'Standby',
+      'none',
+    ),
+    health: fc.constantFrom('Healthy', 'Unhealthy'),
+    target: fc.constantFrom('healthy', 'unhealthy', 'initial', 'draining', 'absent'),
+    ec2State: fc.constantFrom('running', 'pending', 'stopping', 'stopped', 'shutting-down', 'terminated'),
+    probe,
+  });
+
+/** A node that is eligible unless one field was flipped; most generated clusters then have candidates. */
+const nearlyEligibleNode = (instanceId: fc.Arbitrary<string>) =>
+  fc
+    .record({
+      instanceId,
+      az,
+      taskAffinity: fc.constantFrom<'any' | 'none' | null>('any', 'none', null),
+      flip: fc.constantFrom(
+        'none',
+        'none',
+        'none',
+        'group',
+        'state',
+        'health',
+        'target',
+        'ec2',
+        'probe',
+        'role',
+      ),
+    })
+    .map(({ instanceId, az, taskAffinity, flip }): NodeObservation => {
+      const n: NodeObservation = {
+        instanceId,
+        group: flip === 'group' ? 'primary' : 'member',
+        az,
+        lifecycleState: flip === 'state' ? 'Pending:Wait' : 'InService',
+        health: flip === 'health' ? 'Unhealthy' : 'Healthy',
+        target: flip === 'target' ? 'unhealthy' : 'healthy',
+        ec2State: flip === 'ec2' ? 'stopping' : 'running',
+        probe: {
+          reachable: flip !== 'probe',
+          ready: flip !== 'probe',
+          role: flip === 'role' ? 'primary' : 'member',
+          taskAffinity,
+        },
+      };
+      return n;
+    });
+
+/** A cluster: distinct instance ids, any mix of states. */
+const cluster = fc.uniqueArray(fc.oneof(anyNode(id), nearlyEligibleNode(id), nearlyEligibleNode(id)), {
+  selector: (n) => n.instanceId,
+  maxLength: IDS.length,
+});
+
+const clusterState: fc.Arbitrary<ClusterState | undefined> = fc.option(
+  fc.record<ClusterState>(
+    {
+      epoch: fc.nat({ max: 20 }),
+      primary: fc.option(id, { nil: undefined }),
+      phase: fc.constantFrom('fenced', 'committed', 'claimed', 'escalated', undefined),
+      owner: fc.option(fc.constantFrom('arn:aws:states:eu-west-1:111122223333:execution:f:a'), {
+        nil: undefined,
+      }),
+      fencedAt: fc.option(fc.integer({ min: NOON - 2 * STALE_FENCE_MS, max: NOON + MIN }), {
+        nil: undefined,
+      }),
+    },
+    { requiredKeys: ['epoch'] },
+  ),
+  { nil: undefined },
+);
+
+const automaticTrigger = fc.constantFrom<FailoverTrigger>('alarm', 'reconciler', 'drain', 'replacement');
+const settings = fc.record<GateSettings>({
+  cooldownMs: fc.integer({ min: 1, max: 120 }).map((m) => m * MIN),
+  dailyBudget: fc.integer({ min: 0, max: 5 }),
+  automationEnabled: fc.boolean(),
+});
+
+const sameAzFirst = (
+  ids: readonly string[],
+  nodes: readonly NodeObservation[],
+  failedAz: string | undefined,
+) => ids.map((i) => nodes.find((n) => n.instanceId === i)?.az === failedAz);
+
+// --- chooseCandidates -------------------------------------------------------------------------------------
+
+describe('chooseCandidates', () => {
+  const input = fc.record({
+    nodes: cluster,
+    failedPrimary: fc.option(id, { nil: undefined }),
+    failedAz: fc.option(az, { nil: undefined }),
+    mode,
+  });
+
+  it('returns only eligible nodes, never the failed primary nor a duplicate, at most MAX_CANDIDATES', () => {
+    fc.assert(
+      fc.property(input, ({ nodes, failedPrimary, failedAz, mode }) => {
+        const exclude = failedPrimary ? [failedPrimary] : [];
+        const chosen = chooseCandidates(nodes, { failedAz, exclude, mode });
+        expect(chosen.length).toBeLessThanOrEqual(MAX_CANDIDATES);
+        expect(new Set(chosen).size).toBe(chosen.length);
+        if (failedPrimary) expect(chosen).not.toContain(failedPrimary);
+        for (const c of chosen) {
+          const n = nodes.find((x) => x.instanceId === c);
+          expect(n).toBeDefined();
+          expect(eligible(n as NodeObservation, new Set(exclude))).toBe(true);
+          // Eligible means: a ready, healthy, InService member that is not a primary already.
+          expect(n).toMatchObject({
+            group: 'member',
+            lifecycleState: 'InService',
+            health: 'Healthy',
+            ec2State: 'running',
+            target: 'healthy',
+            probe: { reachable: true, ready: true },
+          });
+          expect(n?.probe?.role).not.toBe('primary');
+          // Cloud-native: a node that already runs cluster tasks adds nothing.
+          if (mode === 'cloud-native') expect(n?.probe?.taskAffinity).not.toBe('any');
+        }
+      }),
+      RUNS,
+    );
+  });
+
+  it('puts every node of another AZ than the failed primary before those of its AZ, then orders by id', () => {
+    fc.assert(
+      fc.property(input, ({ nodes, failedPrimary, failedAz, mode }) => {
+        const chosen = chooseCandidates(nodes, {
+          failedAz,
+          exclude: failedPrimary ? [failedPrimary] : [],
+          mode,
+        });
+        const sameAz = sameAzFirst(chosen, nodes, failedAz);
+        // Once a same-AZ candidate appears, no other-AZ candidate follows it...
+        const firstSame = sameAz.indexOf(true);
+        if (firstSame >= 0) expect(sameAz.slice(firstSame).every(Boolean)).toBe(true);
+        // ...and a same-AZ node is chosen only when the other AZs had too few candidates.
+        const pool = nodes.filter(
+          (n) =>
+            eligible(n, new Set(failedPrimary ? [failedPrimary] : [])) &&
+            (mode === 'legacy-primary' || n.probe?.taskAffinity !== 'any'),
+        );
+        const otherAz = pool.filter((n) => n.az !== failedAz).length;
+        if (firstSame >= 0) expect(firstSame).toBe(Math.min(otherAz, MAX_CANDIDATES));
+        // Within each class, the tie-break is the instance id.
+        for (const cls of [false, true]) {
+          const ids = chosen.filter((_, i) => sameAz[i] === cls);
+          expect(ids).toEqual([...ids].sort());
+        }
+      }),
+      RUNS,
+    );
+  });
+
+  it('is deterministic: any order of the same observations gives the same candidates', () => {
+    fc.assert(
+      fc.property(
+        input.chain((i) =>
+          fc.tuple(
+            fc.constant(i),
+            fc.shuffledSubarray(i.nodes, { minLength: i.nodes.length, maxLength: i.nodes.length }),
+          ),
+        ),
+        ([{ nodes, failedPrimary, failedAz, mode }, shuffled]) => {
+          const opts = { failedAz, exclude: failedPrimary ? [failedPrimary] : [], mode };
+          expect(chooseCandidates(shuffled, opts)).toEqual(chooseCandidates(nodes, opts));
+        },
+      ),
+      RUNS,
+    );
+  });
+
+  it('finds a candidate if and only if some node is eligible', () => {
+    fc.assert(
+      fc.property(input, ({ nodes, failedPrimary, failedAz, mode }) => {
+        const exclude = failedPrimary ? [failedPrimary] : [];
+        const some = nodes.some(
+          (n) =>
+            eligible(n, new Set(exclude)) && (mode === 'legacy-primary' || n.probe?.taskAffinity !== 'any'),
+        );
+        expect(chooseCandidates(nodes, { failedAz, exclude, mode }).length > 0).toBe(some);
+      }),
+      RUNS,
+    );
+  });
+});
+
+// --- the gate ---------------------------------------------------------------------------------------------
+
+describe('gateDecision (anti-flapping)', () => {
+  const withinCooldown = (s: GateSettings) => fc.integer({ min: 0, max: s.cooldownMs - 1 });
+
+  it('refuses an automatic election within the cooldown of the previous one', () => {
+    fc.assert(
+      fc.property(
+        automaticTrigger,
+        settings.chain((s) => fc.tuple(fc.constant({ ...s, automationEnabled: true }), withinCooldown(s))),
+        fc.boolean(),
+        (trigger, [s, since], force) => {
+          const d = gateDecision(
+            { trigger, planned: false, force },
+            { lastElectionAt: NOON - since },
+            s,
+            NOON,
+          );
+          expect(d).toMatchObject({ allow: false, rule: 'cooldown' });
+        },
+      ),
+      RUNS,
+    );
+  });
+
+  it('refuses a manual election within the cooldown unless forced, and never pauses or budgets it', () => {
+    fc.assert(
+      fc.property(
+        settings.chain((s) => fc.tuple(fc.constant(s), withinCooldown(s))),
+        fc.boolean(),
+        fc.nat({ max: 10 }),
+        ([s, since], force, count) => {
+          const record: GateRecord = { lastElectionAt: NOON - since, day: '2026-03-10', count };
+          const d = gateDecision({ trigger: 'manual', planned: false, force }, record, s, NOON);
+          if (force) expect(d.allow).toBe(true);
+          else expect(d).toMatchObject({ allow: false, rule: 'cooldown' });
+          // Out of the cooldown a manual run is allowed whatever the pause and the budget say.
+          const later = gateDecision(
+            { trigger: 'manual', planned: false, force },
+            record,
+            s,
+            NOON - since + s.cooldownMs,
+          );
+          expect(later.allow).toBe(true);
+        },
+      ),
+      RUNS,
+    );
+  });
+
+  it('lets a planned handover through the cooldown and the budget, but not through the pause', () => {
+    fc.assert(
+      fc.property(
+        settings,
+        fc.nat({ max: 10 }),
+        fc.integer({ min: 0, max: 120 * MIN }),
+        fc.boolean(),
+        (s, count, since, force) => {
+          const record: GateRecord = { lastElectionAt: NOON - since, day: '2026-03-10', count };
+          const d = gateDecision({ trigger: 'drain', planned: true, force }, record, s, NOON);
+          if (s.automationEnabled) expect(d.allow).toBe(true);
+          else expect(d).toMatchObject({ allow: false, rule: 'paused' });
+        },
+      ),
+      RUNS,
+    );
+  });
+
+  it('refuses every automatic election while automation is paused', () => {
+    fc.assert(
+      fc.property(automaticTrigger, settings, fc.boolean(), (trigger, s, planned) => {
+        const d = gateDecision(
+          { trigger, planned, force: true },
+          undefined,
+          { ...s, automationEnabled: false },
+          NOON,
+        );
+        expect(d).toMatchObject({ allow: false, rule: 'paused' });
+      }),
+      RUNS,
+    );
+  });
+
+  it('counts the budget per UTC day: the day’s elections exhaust it, the next UTC day starts afresh', () => {
+    fc.assert(
+      fc.property(
+        // Elections at increasing times over about three days.
+        fc.array(fc.integer({ min: 1, max: 20 * 3_600_000 }), { minLength: 1, maxLength: 12 }),
+        fc.integer({ min: 1, max: 5 }),
+        (gaps, dailyBudget) => {
+          let at = Date.UTC(2026, 2, 10, 0, 30);
+          let record: GateRecord | undefined;
+          const times: number[] = [];
+          for (const gap of gaps) {
+            at += gap;
+            times.push(at);
+            record = recordElection(record, at);
+          }
+          const last = times.at(-1) as number;
+          const dayOf = (t: number) => new Date(t).toISOString().slice(0, 10);
+          const sameDay = times.filter((t) => dayOf(t) === dayOf(last)).length;
+          expect(record).toEqual({ lastElectionAt: last, day: dayOf(last), count: sameDay });
+
+          const s: GateSettings = { cooldownMs: 1, dailyBudget, automationEnabled: true };
+          const endOfDay = Date.parse(`${dayOf(last)}T23:59:59.999Z`);
+          const later = Math.min(last + 1, endOfDay);
+          const d = gateDecision({ trigger: 'alarm', planned: false, force: false }, record, s, later);
+          if (sameDay >= dailyBudget) expect(d).toMatchObject({ allow: false, rule: 'budget' });
+          else expect(d.allow).toBe(true);
+          const nextDay = gateDecision(
+            { trigger: 'alarm', planned: false, force: false },
+            record,
+            s,
+            endOfDay + 1,
+          );
+          expect(nextDay.allow).toBe(true);
+        },
+      ),
+      RUNS,
+    );
+  });
+
+  it('allows the first election ever and refuses at the budget boundary exactly', () => {
+    const s: GateSettings = { cooldownMs: 60 * MIN, dailyBudget: 2, automationEnabled: true };
+    const run = { trigger: 'alarm' as const, planned: false, force: false };
+    expect(gateDecision(run, undefined, s, NOON)).toEqual({ allow: true });
+    expect(
+      gateDecision(run, { lastElectionAt: NOON - 61 * MIN, day: '2026-03-10', count: 1 }, s, NOON).allow,
+    ).toBe(true);
+    expect(
+      gateDecision(run, { lastElectionAt: NOON - 61 * MIN, day: '2026-03-10', count: 2 }, s, NOON),
+    ).toMatchObject({
+      allow: false,
+      rule: 'budget',
+    });
+    // Yesterday's count does not count today.
+    expect(
+      gateDecision(run, { lastElectionAt: NOON - DAY, day: '2026-03-09', count: 9 }, s, NOON).allow,
+    ).toBe(true);
+  });
+});
+
+// --- confirmation -----------------------------------------------------------------------------------------
+
+/** A primary-group node in a given condition, plus two ready members. */
+function world(primary: Partial<NodeObservation>, extra: NodeObservation[] = []): NodeObservation[] {
+  return [
+    {
+      instanceId: 'i-0000000000000000a',
+      group: 'primary',
+      az: 'eu-west-1a',
+      lifecycleState: 'InService',
+      health: 'Healthy',
+      target: 'healthy',
+      ec2State: 'running',
+      probe: { reachable: true, ready: true, role: 'primary', taskAffinity: 'any' },
+      ...primary,
+    },
+    member('i-0000000000000000b', 'eu-west-1b'),
+    member('i-0000000000000000c', 'eu-west-1a'),
+    ...extra,
+  ];
+}
+
+function member(instanceId: string, zone: string, p: Partial<Probe> = {}): NodeObservation {
+  return {
+    instanceId,
+    group: 'member',
+    az: zone,
+    lifecycleState: 'InService',
+    health: 'Healthy',
+    target: 'healthy',
+    ec2State: 'running',
+    probe: { reachable: true, ready: true, role: 'member', taskAffinity: 'none', ...p },
+  };
+}
+
+describe('observe (holistic)', () => {
+  it('classifies the primary from the ALB’s view and the node’s own', () => {
+    const cfg = { mode: 'legacy-primary' as const, minTaskNodes: 1 };
+    expect(observe(world({}), undefined, cfg)).toEqual({ kind: 'healthy', primary: 'i-0000000000000000a' });
+    // ALB unhealthy but the node says ready: signals disagree, no action.
+    expect(observe(world({ target: 'unhealthy' }), undefined, cfg)).toMatchObject({ kind: 'mixed' });
+    // ALB healthy but the probe fails: mixed too.
+    expect(observe(world({ probe: { ...UNREACHABLE, reachable: true } }), undefined, cfg)).toMatchObject({
+      kind: 'mixed',
+    });
+    expect(observe(world({ target: 'unhealthy', probe: UNREACHABLE }), undefined, cfg)).toMatchObject({
+      kind: 'down',
+      primary: 'i-0000000000000000a',
+      why: expect.stringContaining('unreachable'),
+    });
+    expect(
+      observe(world({ target: 'unused', ec2State: 'stopped', probe: UNREACHABLE }), undefined, cfg),
+    ).toMatchObject({
+      kind: 'down',
+      primary: 'i-0000000000000000a',
+      why: expect.stringContaining('stopped'),
+    });
+    // The ALB and the node agree it serves: healthy, whatever Auto Scaling's health says (drain hands over).
+    expect(
+      observe(world({ health: 'Unhealthy' }, []), { epoch: 1, primary: 'i-0000000000000000a' }, cfg),
+    ).toMatchObject({
+      kind: 'healthy',
+    });
+    // Once the ALB drops it too, Auto Scaling's verdict stands (it will not come back), even if the node is ready.
+    expect(
+      observe(
+        world({ health: 'Unhealthy', target: 'unhealthy' }),
+        { epoch: 1, primary: 'i-0000000000000000a' },
+        cfg,
+      ),
+    ).toMatchObject({ kind: 'down', why: expect.stringContaining('condemned') });
+    // A terminated primary is no primary at all.
+    expect(
+      observe(world({ target: 'absent', ec2State: 'terminated', probe: UNREACHABLE }), undefined, cfg),
+    ).toEqual({
+      kind: 'down',
+      why: 'the cluster has no primary instance',
+    });
+    expect(
+      observe(
+        world({}, [{ ...member('i-0000000000000000d', 'eu-west-1c', { role: 'primary' }), group: 'member' }]),
+        undefined,
+        cfg,
+      ),
+    ).toEqual({ kind: 'split', primaries: ['i-0000000000000000a', 'i-0000000000000000d'] });
+    expect(observe([member('i-0000000000000000b', 'eu-west-1b')], undefined, cfg)).toMatchObject({
+      kind: 'down',
+    });
+  });
+
+  it('presumes the recorded primary while it exists, else the primary group’s instance', () => {
+    const nodes = world({});
+    expect(presumedPrimary(nodes, { epoch: 3, primary: 'i-0000000000000000b' })?.instanceId).toBe(
+      'i-0000000000000000b',
+    );
+    expect(presumedPrimary(nodes, { epoch: 3, primary: 'i-0000000000000000f' })?.instanceId).toBe(
+      'i-0000000000000000a',
+    );
+    expect(presumedPrimary(nodes, undefined)?.instanceId).toBe('i-0000000000000000a');
+    // Auto Scaling's replacement, still launching, is not the incumbent.
+    const replacing = world({
+      instanceId: 'i-0000000000000000e',
+      lifecycleState: 'Pending:Wait',
+      probe: UNREACHABLE,
+    });
+    expect(presumedPrimary(replacing, undefined)).toBeUndefined();
+  });
+
+  it('counts task nodes in cloud-native mode', () => {
+    const nodes = [
+      member('i-0000000000000000b', 'eu-west-1b', { taskAffinity: 'any' }),
+      member('i-0000000000000000c', 'eu-west-1a', { taskAffinity: 'any', ready: false }),
+      member('i-0000000000000000d', 'eu-west-1a'),
+    ];
+    expect(observe(nodes, undefined, { mode: 'cloud-native', minTaskNodes: 1 })).toEqual({ kind: 'healthy' });
+    expect(observe(nodes, undefined, { mode: 'cloud-native', minTaskNodes: 2 })).toMatchObject({
+      kind: 'down',
+    });
+  });
+});
+
+describe('confirm (bounded confirmation window)', () => {
+  const observed = fc.record({
+    nodes: cluster,
+    state: clusterState,
+    mode,
+    minTaskNodes: fc.integer({ min: 1, max: 3 }),
+  });
+
+  it('never confirms from a single down round unless the primary’s instance is gone', () => {
+    fc.assert(
+      fc.property(
+        observed,
+        fc.nat({ max: MAX_CONFIRM_ROUNDS - 1 }),
+        ({ nodes, state, mode, minTaskNodes }, round) => {
+          const obs = observe(nodes, state, { mode, minTaskNodes });
+          const v = confirm(obs, round, 0);
+          if (v.verdict !== 'confirmed') return;
+          // Only legacy mode has a primary instance that can be gone; nothing else confirms on one look.
+          expect(mode).toBe('legacy-primary');
+          // The node observe judged: the one ready primary, else the presumed one.
+          const ready = nodes.filter(
+            (n) => n.ec2State === 'running' && n.probe?.ready && n.probe.role === 'primary',
+          );
+          const judged = ready.length === 1 ? ready[0] : presumedPrimary(nodes, state);
+          expect(judged === undefined || condemned(judged)).toBe(true);
+        },
+      ),
+      RUNS,
+    );
+  });
+
+  it('calls it a false alarm as soon as the primary is healthy, whatever came before', () => {
+    fc.assert(
+      fc.property(
+        fc.option(id, { nil: undefined }),
+        fc.nat({ max: MAX_CONFIRM_ROUNDS + 3 }),
+        fc.nat({ max: 5 }),
+        (primary, round, confirmations) => {
+          expect(confirm({ kind: 'healthy', primary }, round, confirmations)).toMatchObject({
+            verdict: 'false-alarm',
+            primary,
+          });
+        },
+      ),
+      RUNS,
+    );
+  });
+
+  const observation: fc.Arbitrary<Observation> = fc.oneof(
+    fc.record({ kind: fc.constant('healthy' as const), primary: fc.option(id, { nil: undefined }) }),
+    fc.record({
+      kind: fc.constant('down' as const),
+      primary: id,
+      why: fc.constantFrom('target unhealthy behind the ALB and the node is unreachable'),
+    }),
+    fc.record({
+      kind: fc.constant('mixed' as const),
+      primary: id,
+      why: fc.constant('target unhealthy behind the ALB but the node reports ready'),
+    }),
+  );
+
+  it('always ends within MAX_CONFIRM_ROUNDS, confirming only after consecutive down rounds', () => {
+    fc.assert(
+      fc.property(
+        fc.array(observation, { minLength: MAX_CONFIRM_ROUNDS, maxLength: MAX_CONFIRM_ROUNDS }),
+        (rounds) => {
+          let confirmations = 0;
+          let verdict: Verdict | undefined;
+          let round = 0;
+          for (; round < rounds.length; round++) {
+            verdict = confirm(rounds[round] as Observation, round, confirmations);
+            if (verdict.verdict !== 'wait') break;
+            confirmations = verdict.confirmations;
+          }
+          expect(round).toBeLessThan(MAX_CONFIRM_ROUNDS);
+          expect(verdict?.verdict).not.toBe('wait');
+          if (verdict?.verdict === 'confirmed') {
+            const lastRounds = rounds.slice(round + 1 - CONFIRMATIONS_REQUIRED, round + 1);
+            expect(lastRounds).toHaveLength(CONFIRMATIONS_REQUIRED);
+            expect(lastRounds.every((o) => o.kind === 'down')).toBe(true);
+          }
+        },
+      ),
+      RUNS,
+    );
+  });
+
+  it('confirms at once when the primary’s instance is terminated, and reports a split as is', () => {
+    const cfg = { mode: 'legacy-primary' as const, minTaskNodes: 1 };
+    const stopped = observe(
+      world({ ec2State: 'stopped', target: 'unused', probe: UNREACHABLE }),
+      undefined,
+      cfg,
+    );
+    expect(confirm(stopped, 0, 0)).toMatchObject({ verdict: 'confirmed', primary: 'i-0000000000000000a' });
+    const gone = observe(
+      world({ ec2State: 'terminated', target: 'absent', probe: UNREACHABLE }),
+      undefined,
+      cfg,
+    );
+    expect(confirm(gone, 0, 0)).toMatchObject({ verdict: 'confirmed', primary: undefined });
+    const hung = observe(world({ target: 'unhealthy', probe: UNREACHABLE }), undefined, cfg);
+    expect(confirm(hung, 0, 0)).toMatchObject({ verdict: 'wait', confirmations: 1 });
+    expect(confirm(hung, 1, 1)).toMatchObject({ verdict: 'confirmed' });
+    expect(confirm({ kind: 'split', primaries: ['a', 'b'] }, 0, 0)).toEqual({
+      verdict: 'split',
+      primaries: ['a', 'b'],
+    });
+  });
+
+  it('does not confirm a cloud-native shortfall of task nodes from one look (a restarting node)', () => {
+    const nodes = [member('i-0000000000000000b', 'eu-west-1b', { taskAffinity: 'any', ready: false })];
+    const obs = observe(nodes, undefined, { mode: 'cloud-native', minTaskNodes: 1 });
+    expect(confirm(obs, 0, 0)).toMatchObject({ verdict: 'wait', confirmations: 1 });
+    expect(confirm(obs, 1, 1)).toMatchObject({ verdict: 'confirmed' });
+  });
+});
+
+// --- plan -------------------------------------------------------------------------------------------------
+
+describe('plan', () => {
+  const legacy = { mode: 'legacy-primary' as const, minTaskNodes: 1 };
+
+  it('keeps the recorded primary on a split and demotes the others', () => {
+    const split = ['i-0000000000000000a', 'i-0000000000000000d'];
+    const nodes = world({}, [member('i-0000000000000000d', 'eu-west-1c', { role: 'primary' })]);
+    expect(plan(nodes, { epoch: 4, primary: 'i-0000000000000000d' }, { ...legacy, split })).toMatchObject({
+      action: 'demote',
+      keep: 'i-0000000000000000d',
+      demote: ['i-0000000000000000a'],
+    });
+    // No recorded primary among them: the primary group's instance stays.
+    expect(plan(nodes, { epoch: 4, primary: 'i-0000000000000000f' }, { ...legacy, split })).toMatchObject({
+      action: 'demote',
+      keep: 'i-0000000000000000a',
+      demote: ['i-0000000000000000d'],
+    });
+    // Neither: the lowest id, deterministically.
+    const bothMembers = nodes.map((n) => ({ ...n, group: 'member' as const }));
+    expect(plan(bothMembers, undefined, { ...legacy, split: [...split].reverse() })).toMatchObject({
+      keep: 'i-0000000000000000a',
+      demote: ['i-0000000000000000d'],
+    });
+  });
+
+  it('promotes a member of another AZ first, never the failed primary', () => {
+    const nodes = world({ target: 'unhealthy', probe: UNREACHABLE });
+    const p = plan(nodes, undefined, { ...legacy, failedPrimary: 'i-0000000000000000a' });
+    expect(p).toMatchObject({
+      action: 'promote',
+      candidates: ['i-0000000000000000b', 'i-0000000000000000c'],
+      needed: 1,
+      failedPrimary: 'i-0000000000000000a',
+      failedAz: 'eu-west-1a',
+    });
+  });
+
+  it('takes a requested eligible candidate as the only one', () => {
+    const nodes = world({ target: 'unhealthy', probe: UNREACHABLE });
+    expect(
+      plan(nodes, undefined, {
+        ...legacy,
+        failedPrimary: 'i-0000000000000000a',
+        candidate: 'i-0000000000000000c',
+      }),
+    ).toMatchObject({ action: 'promote', candidates: ['i-0000000000000000c'] });
+  });
+
+  it.each([
+    ['unknown to the cluster', 'i-0000000000000000f', 'is not an instance of the cluster'],
+    ['the failed primary', 'i-0000000000000000a', 'is the primary being replaced'],
+    ['not ready', 'i-0000000000000000d', 'is not ready'],
+    ['out of service', 'i-0000000000000000e', 'not InService/Healthy'],
+  ])('refuses a requested candidate that is %s with CandidateError naming why', (_what, candidate, why) => {
+    const nodes = world({ target: 'unhealthy', probe: UNREACHABLE }, [
+      member('i-0000000000000000d', 'eu-west-1c', { ready: false }),
+      { ...member('i-0000000000000000e', 'eu-west-1c'), lifecycleState: 'Standby' },
+    ]);
+    const attempt = () =>
+      plan(nodes, undefined, { ...legacy, failedPrimary: 'i-0000000000000000a', candidate });
+    expect(attempt).toThrow(CandidateError);
+    expect(attempt).toThrow(why);
+    try {
+      attempt();
+    } catch (err) {
+      expect((err as Error).name).toBe('CandidateRejected');
+    }
+  });
+
+  it('escalates when no member is eligible', () => {
+    const nodes = world({ target: 'unhealthy', probe: UNREACHABLE }).map((n) =>
+      n.group === 'member' ? { ...n, target: 'unhealthy' } : n,
+    );
+    expect(plan(nodes, undefined, { ...legacy, failedPrimary: 'i-0000000000000000a' })).toMatchObject({
+      action: 'escalate',
+    });
+  });
+
+  it('in cloud-native mode asks for the missing task nodes only, among nodes that do not run tasks yet', () => {
+    const nodes = [
+      member('i-0000000000000000b', 'eu-west-1b', { taskAffinity: 'any' }),
+      member('i-0000000000000000c', 'eu-west-1a'),
+      member('i-0000000000000000d', 'eu-west-1c'),
+      member('i-0000000000000000e', 'eu-west-1c', { taskAffinity: 'any', ready: false }),
+    ];
+    const native = { mode: 'cloud-native' as const };
+    expect(plan(nodes, undefined, { ...native, minTaskNodes: 3 })).toMatchObject({
+      action: 'promote',
+      needed: 2,
+      candidates: ['i-0000000000000000c', 'i-0000000000000000d'],
+    });
+    expect(plan(nodes, undefined, { ...native, minTaskNodes: 1 })).toMatchObject({ action: 'none' });
+    expect(() =>
+      plan(nodes, undefined, { ...native, minTaskNodes: 2, candidate: 'i-0000000000000000b' }),
+    ).toThrow('already runs cluster tasks');
+  });
+});
+
+// --- node-bootstrap's claim -------------------------------------------------------------------------------
+
+describe('bootstrapRole', () => {
+  const ME = 'i-00000000000000011';
+  const claimInput = fc.record({
+    state: clusterState,
+    recordedPrimaryRunning: fc.boolean(),
+    now: fc.integer({ min: NOON - STALE_FENCE_MS, max: NOON + STALE_FENCE_MS }),
+    mode,
+    groupRole: fc.constantFrom<'primary' | 'member'>('primary', 'member'),
+  });
+  /** The claim that matters: a launching node of the legacy primary group. */
+  const primaryGroupClaim = claimInput.map((i) => ({
+    ...i,
+    mode: 'legacy-primary' as const,
+    groupRole: 'primary' as const,
+  }));
+
+  it('never grants the primary role while a fresh fence exists', () => {
+    fc.assert(
+      fc.property(primaryGroupClaim, fc.integer({ min: 0, max: STALE_FENCE_MS - 1 }), (i, age) => {
+        const state: ClusterState = { ...(i.state ?? { epoch: 1 }), phase: 'fenced', fencedAt: i.now - age };
+        const r = bootstrapRole({ instanceId: ME, ...i }, state, i.now);
+        expect(r.role).not.toBe('primary');
+        expect(r.claim).toBe(false);
+      }),
+      RUNS,
+    );
+  });
+
+  it('never grants the primary role while another live recorded primary exists', () => {
+    fc.assert(
+      fc.property(primaryGroupClaim, fc.constantFrom(...IDS.slice(0, 7)), (i, other) => {
+        fc.pre(i.state?.phase !== 'escalated');
+        const state: ClusterState = { ...(i.state ?? { epoch: 1 }), primary: other };
+        const r = bootstrapRole({ instanceId: ME, ...i, recordedPrimaryRunning: true }, state, i.now);
+        expect(r.role).not.toBe('primary');
+        expect(r.claim).toBe(false);
+      }),
+      RUNS,
+    );
+  });
+
+  it('claims only for the primary group in legacy mode, and then exactly when it becomes the primary', () => {
+    fc.assert(
+      fc.property(claimInput, (i) => {
+        const r = bootstrapRole({ instanceId: ME, ...i }, i.state, i.now);
+        expect(r.claim).toBe(
+          r.role === 'primary' && i.mode === 'legacy-primary' && i.groupRole === 'primary',
+        );
+        if (i.mode === 'cloud-native' || i.groupRole === 'member') expect(r.role).toBe(i.groupRole);
+      }),
+      RUNS,
+    );
+  });
+
+  it('claims on a fresh cluster, after a stale fence, after an escalation, or over a dead recorded primary', () => {
+    const input = { instanceId: ME, groupRole: 'primary' as const, mode: 'legacy-primary' as const };
+    expect(bootstrapRole({ ...input, recordedPrimaryRunning: false }, undefined, NOON)).toMatchObject({
+      role: 'primary',
+      claim: true,
+    });
+    const staleFence: ClusterState = {
+      epoch: 5,
+      phase: 'fenced',
+      fencedAt: NOON - STALE_FENCE_MS,
+      primary: 'i-0000000000000000a',
+    };
+    expect(bootstrapRole({ ...input, recordedPrimaryRunning: false }, staleFence, NOON).claim).toBe(true);
+    expect(bootstrapRole({ ...input, recordedPrimaryRunning: true }, staleFence, NOON).claim).toBe(false);
+    const escalated: ClusterState = { epoch: 5, phase: 'escalated', primary: 'i-0000000000000000a' };
+    expect(bootstrapRole({ ...input, recordedPrimaryRunning: true }, escalated, NOON).claim).toBe(true);
+    const committed: ClusterState = { epoch: 5, phase: 'committed', primary: 'i-0000000000000000a' };
+    expect(bootstrapRole({ ...input, recordedPrimaryRunning: false }, committed, NOON).claim).toBe(true);
+    // Its own recorded role (a retried bootstrap) is claimed again.
+    expect(
+      bootstrapRole({ ...input, recordedPrimaryRunning: true }, { ...committed, primary: ME }, NOON).claim,
+    ).toBe(true);
+  });
+});
+
+// --- the reconciler's census ------------------------------------------------------------------------------
+
+describe('primaryCensus', () => {
+  const P = 'i-0000000000000000a';
+  const M = 'i-0000000000000000b';
+  const R = 'i-0000000000000000c';
+  const inService = (x: string) => ({ id: x, state: 'InService' });
+
+  it.each<[string, Parameters<typeof primaryCensus>[0], ClusterState | undefined, 'ok' | 'zero' | 'two']>([
+    ['one primary', { primary: [inService(P)], member: [inService(M)] }, { epoch: 1, primary: P }, 'ok'],
+    ['a fresh cluster with its primary', { primary: [inService(P)], member: [] }, undefined, 'ok'],
+    ['an empty primary group', { primary: [], member: [inService(M)] }, { epoch: 1, primary: P }, 'zero'],
+    [
+      'only a terminating primary',
+      { primary: [{ id: P, state: 'Terminating:Wait' }], member: [inService(M)] },
+      undefined,
+      'zero',
+    ],
+    [
+      'a replacement launching',
+      { primary: [{ id: R, state: 'Pending:Wait' }], member: [inService(M)] },
+      undefined,
+      'ok',
+    ],
+    ['two in the primary group', { primary: [inService(P), inService(R)], member: [] }, undefined, 'two'],
+    [
+      'the recorded primary in the member group and another in the primary group',
+      { primary: [inService(R)], member: [inService(M)] },
+      { epoch: 2, phase: 'committed', primary: M },
+      'two',
+    ],
+    [
+      'the recorded primary in the member group, the primary group empty (swap pending)',
+      { primary: [], member: [inService(M)] },
+      { epoch: 2, phase: 'committed', primary: M },
+      'ok',
+    ],
+    [
+      'an escalated election whose recorded primary is a member',
+      { primary: [inService(R)], member: [inService(M)] },
+      { epoch: 2, phase: 'escalated', primary: M },
+      'ok',
+    ],
+    [
+      'an election under way',
+      { primary: [], member: [inService(M)] },
+      { epoch: 2, phase: 'fenced', fencedAt: NOON - MIN },
+      'ok',
+    ],
+  ])('%s', (_what, groups, state, kind) => {
+    expect(primaryCensus(groups, state, NOON).kind).toBe(kind);
+  });
+
+  it('does not let an abandoned fence (older than the lock’s TTL) hide a missing primary forever', () => {
+    const abandoned: ClusterState = { epoch: 2, phase: 'fenced', fencedAt: NOON - STALE_FENCE_MS - 1 };
+    expect(primaryCensus({ primary: [], member: [inService(M)] }, abandoned, NOON).kind).toBe('zero');
+  });
+});
+
+// --- names and probes -------------------------------------------------------------------------------------
+
+describe('failoverExecutionName', () => {
+  it('is deterministic, at most 80 characters of Step Functions’ allowed set', () => {
+    fc.assert(
+      fc.property(
+        fc.constantFrom('alarm', 'drain', 'reconciler', 'replacement') as fc.Arbitrary<
+          Exclude<FailoverTrigger, 'manual'>
+        >,
+        fc.string({ maxLength: 120 }),
+        (trigger, key) => {
+          const name = failoverExecutionName(trigger, key);
+          expect(name).toBe(failoverExecutionName(trigger, key));
+          expect(name.length).toBeLessThanOrEqual(80);
+          expect(name).toMatch(/^[A-Za-z0-9_-]+$/);
+          expect(name.startsWith(`primary-failover-${trigger}-`)).toBe(true);
+        },
+      ),
+      RUNS,
+    );
+  });
+});
+
+describe('parseProbe', () => {
+  it('never reports ready from output that is not the probe’s JSON with ready: true', () => {
+    fc.assert(
+      fc.property(fc.oneof(fc.string(), fc.json(), fc.constant(undefined)), (stdout) => {
+        const p = parseProbe(stdout);
+        expect(p.reachable).toBe(true);
+        expect([null, 'primary', 'member']).toContain(p.role);
+        expect([null, 'any', 'none']).toContain(p.taskAffinity);
+        if (p.ready) {
+          const last = JSON.parse((stdout ?? '').trim().split('\n').pop() ?? '') as { ready?: unknown };
+          expect(last.ready).toBe(true);
+        }
+      }),
+      RUNS,
+    );
+  });
+
+  it.each([
+    [undefined],
+    [''],
+    ['Artifactory is starting'],
+    ['null'],
+    ['[true]'],
+    ['{"ready":"true","role":"primary"}'],
+    ['{"ready":1}'],
+    ['{"ready":true'],
+  ])('reads %p as not ready', (stdout) => {
+    expect(parseProbe(stdout).ready).toBe(false);
+  });
+
+  it('reads the last line of a good report', () => {
+    expect(parseProbe('curl: warming up\n{"ready":true,"role":"primary","taskAffinity":"any"}\n')).toEqual({
+      reachable: true,
+      ready: true,
+      role: 'primary',
+      taskAffinity: 'any',
+    });
+    expect(parseProbe('{"ready":true,"role":"boss","taskAffinity":"some"}')).toEqual({
+      reachable: true,
+      ready: true,
+      role: null,
+      taskAffinity: null,
+    });
+  });
+});
