@@ -22,6 +22,7 @@ import { failoverEnvironment } from '../primary-failover';
 import { ProjectDocuments } from '../ssm-documents/construct';
 import { acknowledge } from './acknowledge';
 import { ControlPlaneFunction } from './control-plane-function';
+import { PRIMARY_FAILOVER } from './primary-failover';
 import { nagForm, Workflow, wildcardReason } from './workflow';
 
 export interface NodeLifecycleProps {
@@ -152,7 +153,7 @@ export class NodeLifecycle extends Construct {
       reason:
         'autoscaling:DescribeAutoScalingGroups, elasticloadbalancing:DescribeTargetHealth, ec2:DescribeInstances and the X-Ray trace actions support no resource-level permissions.',
     });
-    this.failoverStateMachineArn = Workflow.stateMachineArnFor(this, 'primary-failover');
+    this.failoverStateMachineArn = Workflow.stateMachineArnFor(this, PRIMARY_FAILOVER);
 
     const documentArns = Object.values(this.documents.arns);
     const instanceArn = Arn.format({ service: 'ec2', resource: 'instance', resourceName: '*' }, stack);

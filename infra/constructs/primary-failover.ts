@@ -97,11 +97,9 @@ export class PrimaryFailover extends Construct {
       },
     });
 
-    // The workflow must be the one NodeLifecycle refers to by name (node-drain, dispatch, the reconciler).
-    if (this.workflow.stateMachineName !== Workflow.stateMachineNameFor(this, PRIMARY_FAILOVER)) {
-      throw new Error(
-        `primary-failover is named ${this.workflow.stateMachineName}, not as NodeLifecycle expects`,
-      );
+    // The workflow must be the one NodeLifecycle refers to by ARN (node-drain, dispatch, the reconciler).
+    if (this.workflow.stateMachineArnByName !== lifecycle.failoverStateMachineArn) {
+      throw new Error(`${this.workflow.stateMachineName} is not the workflow NodeLifecycle starts`);
     }
 
     // The cluster lock is taken over from an ended primary-failover execution (takeOverIfEnded), so the lease

@@ -38,12 +38,15 @@ export interface WorkflowProps {
 export class Workflow extends Construct {
   readonly stateMachine: sfn.StateMachine;
   readonly stateMachineName: string;
+  /** The workflow's name (statemachines/<name>.asl.json). */
+  readonly name: string;
   readonly role: iam.Role;
   /** The IAM actions derived from the definition (sorted). */
   readonly actions: readonly string[];
 
   constructor(scope: Construct, id: string, props: WorkflowProps) {
     super(scope, id);
+    this.name = props.name;
     const file = props.definitionPath ?? path.join(REPO_ROOT, 'statemachines', `${props.name}.asl.json`);
     const text = readFileSync(file, 'utf8');
     checkPlaceholders(text, props.substitutions, file);
@@ -116,6 +119,11 @@ export class Workflow extends Construct {
   grantStart(grantee: iam.IGrantable): void {
     this.stateMachine.grantStartExecution(grantee);
     this.stateMachine.grantRead(grantee);
+  }
+
+  /** This workflow's ARN as {@link Workflow.stateMachineArnFor} computes it, for checking references made by name. */
+  get stateMachineArnByName(): string {
+    return Workflow.stateMachineArnFor(this, this.name);
   }
 
   /** The ARN executions of this workflow get, for `states:DescribeExecution` and `.sync` scoping. */

@@ -189,9 +189,10 @@ describe('primary-failover in the control-plane stack', () => {
     // Run the real report code with a real Metrics instance configured as the deployed function is.
     const reportEnv = environmentOf(lifecycle.report.fn);
     const metrics = new Metrics({
-      namespace: reportEnv.POWERTOOLS_METRICS_NAMESPACE,
-      serviceName: reportEnv.POWERTOOLS_SERVICE_NAME,
+      namespace: reportEnv.POWERTOOLS_METRICS_NAMESPACE ?? '',
+      serviceName: reportEnv.POWERTOOLS_SERVICE_NAME ?? '',
     });
+    expect(reportEnv.POWERTOOLS_SERVICE_NAME).toBe(lifecycle.report.serviceName);
     const emitted: { namespace: string; name: string; dimensions: Record<string, string> }[] = [];
     const clients = {
       dynamoDoc: () => ({ send: async () => ({}) }),
@@ -290,6 +291,7 @@ describe('primary-failover in the control-plane stack', () => {
 describe('primary-failover least privilege', () => {
   const wf = failover.workflow.role;
   const AUTOSCALING_TASK = /^arn:aws:states:::aws-sdk:autoscaling:([a-zA-Z]+)$/;
+  const placeholder = (name: string) => `\${${name}}`;
 
   it('grants the workflow exactly the actions its definition uses (plus logging and tracing)', () => {
     const own = actionsOf(wf).filter((a) => !a.startsWith('logs:') && !a.startsWith('xray:'));
@@ -305,8 +307,8 @@ describe('primary-failover least privilege', () => {
           const action = `autoscaling:${match[1].charAt(0).toUpperCase()}${match[1].slice(1)}`;
           const group = (state.Parameters as Record<string, unknown> | undefined)?.AutoScalingGroupName;
           const set = used.get(action) ?? new Set<string>();
-          if (group === '${PrimaryAsgName}') set.add(PRIMARY_GROUP);
-          if (group === '${MemberAsgName}') set.add(MEMBER_GROUP);
+          if (group === placeholder('PrimaryAsgName')) set.add(PRIMARY_GROUP);
+          if (group === placeholder('MemberAsgName')) set.add(MEMBER_GROUP);
           used.set(action, set);
         }
         const processor = (state.ItemProcessor ?? state.Iterator) as { States?: never } | undefined;
