@@ -360,15 +360,13 @@ export async function dispatchAlarm(event: AlarmStateChangeEvent, deps: Deps): P
   const calledAt = now();
   let outcome: 'started' | 'duplicate';
   try {
-    const out = await deps.clients
-      .sfn()
-      .send(
-        new StartExecutionCommand({
-          stateMachineArn: failoverArn,
-          name: executionName,
-          input: JSON.stringify(input),
-        }),
-      );
+    const out = await deps.clients.sfn().send(
+      new StartExecutionCommand({
+        stateMachineArn: failoverArn,
+        name: executionName,
+        input: JSON.stringify(input),
+      }),
+    );
     const startedAt = out.startDate?.getTime();
     outcome =
       startedAt !== undefined && startedAt < calledAt - EXISTING_EXECUTION_MARGIN_MS

@@ -187,7 +187,7 @@ export async function snapshot(config: FailoverConfig, deps: Deps): Promise<Snap
       // EC2 forgets a terminated instance about an hour later: a long-gone recorded primary must not fail every
       // observation. The groups' instances exist; the missing one counts as terminated.
       if (err.name !== 'InvalidInstanceID.NotFound' || ids.length === members.size) throw err;
-      return members.size > 0 ? describe([...members.keys()]) : { Reservations: [] };
+      return members.size > 0 ? describe([...members.keys()]) : { Reservations: [], $metadata: {} };
     });
     for (const r of out.Reservations ?? []) {
       for (const i of r.Instances ?? []) {

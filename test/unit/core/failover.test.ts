@@ -681,6 +681,12 @@ describe('plan', () => {
       needed: 1,
       failedPrimary: 'i-0000000000000000a',
       failedAz: 'eu-west-1a',
+      failedPrimaryReachable: false,
+    });
+    // A hung primary that still answers SSM is stopped before anything else.
+    const hung = world({ target: 'unhealthy', probe: { ...UNREACHABLE, reachable: true } });
+    expect(plan(hung, undefined, { ...legacy, failedPrimary: 'i-0000000000000000a' })).toMatchObject({
+      failedPrimaryReachable: true,
     });
   });
 

@@ -1,4 +1,7 @@
-import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
+import { DescribeExecutionCommand, ExecutionDoesNotExist, SFNClient } from '@aws-sdk/client-sfn';
+import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { mockClient } from 'aws-sdk-client-mock';
+import 'aws-sdk-client-mock-jest';
 import fc from 'fast-check';
 import { blocks, leaseKey } from '../../../functions/core/lease';
 import { lease } from '../../../functions/lease/handler';
@@ -15,18 +18,26 @@ const OWNERS = ['a', 'b', 'c'].map(
 let dynamo: DynamoSim;
 let doc: DynamoDBDocumentClient;
 let ctx: Pick<HandlerContext, 'clients' | 'logger'>;
+const sfn = new SFNClient({ region: 'eu-west-1' });
+const sfnMock = mockClient(sfn);
 
 beforeAll(async () => {
   dynamo = new DynamoSim(new VirtualClock());
   await dynamo.start();
   await dynamo.createTable('eu-west-1', TABLE, { sortKey: 'sk' });
   doc = DynamoDBDocumentClient.from(dynamo.client('eu-west-1'));
-  ctx = { clients: { dynamoDoc: () => doc } as unknown as HandlerContext['clients'], logger };
+  ctx = { clients: { dynamoDoc: () => doc, sfn: () => sfn } as unknown as HandlerContext['clients'], logger };
   process.env.STATE_TABLE = TABLE;
   logger.setLogLevel('SILENT');
 });
 
+beforeEach(() => {
+  sfnMock.reset();
+  sfnMock.onAnyCommand().rejects(new Error('unexpected command'));
+});
+
 afterAll(async () => {
+  sfnMock.restore();
   await dynamo.stop();
 });
 
@@ -121,5 +132,110 @@ describe('leases on real conditional writes', () => {
         now + 63_000,
       ),
     ).toMatchObject({ acquired: false, holder: b });
+  });
+});
+
+describe('takeOverIfEnded: a lease left behind by an execution that ended', () => {
+  const [holder, next] = OWNERS as [string, string];
+  const acquire = (cluster: string, owner: string, now: number, takeOverIfEnded = true) =>
+    lease({ op: 'acquire', cluster, name: 'cluster', owner, ttlSeconds: 1800, takeOverIfEnded }, ctx, now);
+  const holderOf = async (cluster: string) =>
+    (
+      await doc.send(
+        new GetCommand({ TableName: TABLE, Key: leaseKey(cluster, 'cluster'), ConsistentRead: true }),
+      )
+    ).Item;
+
+  it.each(['FAILED', 'TIMED_OUT', 'ABORTED', 'SUCCEEDED'])(
+    'takes over the lease of a %s holder before it expires',
+    async (status) => {
+      const cluster = `ended-${status}`;
+      const now = 9_000_000;
+      await acquire(cluster, holder, now);
+      sfnMock.on(DescribeExecutionCommand, { executionArn: holder }).resolves({ status: status as 'FAILED' });
+
+      await expect(acquire(cluster, next, now + 60_000)).resolves.toEqual({
+        acquired: true,
+        owner: next,
+        expiresAt: now + 60_000 + 1_800_000,
+        tookOverFrom: holder,
+      });
+      expect(await holderOf(cluster)).toMatchObject({ owner: next, acquiredAt: now + 60_000 });
+      expect(sfnMock).toHaveReceivedCommandTimes(DescribeExecutionCommand, 1);
+      // The previous holder cannot release or renew what is no longer its lease.
+      expect(
+        await lease({ op: 'release', cluster, name: 'cluster', owner: holder, ttlSeconds: 60 }, ctx, now),
+      ).toEqual({
+        released: false,
+      });
+    },
+  );
+
+  it('takes over from a holder Step Functions no longer knows', async () => {
+    const cluster = 'ended-gone';
+    await acquire(cluster, holder, 1_000);
+    sfnMock
+      .on(DescribeExecutionCommand)
+      .rejects(new ExecutionDoesNotExist({ message: 'Execution Does Not Exist', $metadata: {} }));
+
+    await expect(acquire(cluster, next, 2_000)).resolves.toMatchObject({
+      acquired: true,
+      tookOverFrom: holder,
+    });
+  });
+
+  it('leaves a RUNNING holder’s lease alone', async () => {
+    const cluster = 'running';
+    await acquire(cluster, holder, 1_000);
+    sfnMock.on(DescribeExecutionCommand).resolves({ status: 'RUNNING' });
+
+    await expect(acquire(cluster, next, 2_000)).resolves.toEqual({
+      acquired: false,
+      holder,
+      expiresAt: 1_000 + 1_800_000,
+    });
+    expect(await holderOf(cluster)).toMatchObject({ owner: holder });
+  });
+
+  it('does not ask Step Functions unless asked to take over', async () => {
+    const cluster = 'no-takeover';
+    await acquire(cluster, holder, 1_000, false);
+
+    await expect(acquire(cluster, next, 2_000, false)).resolves.toMatchObject({ acquired: false, holder });
+    expect(sfnMock).toHaveReceivedCommandTimes(DescribeExecutionCommand, 0);
+  });
+
+  it('does not take a lease someone else took over in the meantime', async () => {
+    const cluster = 'raced';
+    const third = OWNERS[2] as string;
+    await acquire(cluster, holder, 1_000);
+    // While this acquire asks about the ended holder, a third execution takes the lease over first.
+    sfnMock.on(DescribeExecutionCommand).callsFake(async () => {
+      await doc.send(
+        new PutCommand({
+          TableName: TABLE,
+          Item: {
+            ...leaseKey(cluster, 'cluster'),
+            owner: third,
+            acquiredAt: 1_500,
+            expiresAt: 1_500 + 1_800_000,
+          },
+        }),
+      );
+      return { status: 'FAILED' };
+    });
+
+    await expect(acquire(cluster, next, 2_000)).resolves.toMatchObject({ acquired: false, holder });
+    expect(await holderOf(cluster)).toMatchObject({ owner: third });
+  });
+
+  it('lets a Step Functions error fail the acquire (the workflow retries it)', async () => {
+    const cluster = 'sfn-down';
+    await acquire(cluster, holder, 1_000);
+    const throttled = Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' });
+    sfnMock.on(DescribeExecutionCommand).rejects(throttled);
+
+    await expect(acquire(cluster, next, 2_000)).rejects.toBe(throttled);
+    expect(await holderOf(cluster)).toMatchObject({ owner: holder });
   });
 });

@@ -17,6 +17,7 @@ const PRIMARY = 'prod-primary';
 const MEMBERS = 'prod-members';
 const BOOTSTRAP_ARN = 'arn:aws:states:us-west-2:123456789012:stateMachine:node-bootstrap';
 const DRAIN_ARN = 'arn:aws:states:us-west-2:123456789012:stateMachine:node-drain';
+const FAILOVER_ARN = 'arn:aws:states:us-west-2:123456789012:stateMachine:primary-failover';
 const TABLE = 'artifactory-ha-state';
 const INSTANCE = 'i-1234567890abcdef0';
 
@@ -27,6 +28,7 @@ const ENVIRONMENT: Record<string, string> = {
   [ENV.memberAsgName]: MEMBERS,
   [ENV.bootstrapStateMachineArn]: BOOTSTRAP_ARN,
   [ENV.drainStateMachineArn]: DRAIN_ARN,
+  [ENV.failoverStateMachineArn]: FAILOVER_ARN,
   [ENV.stateTable]: TABLE,
 };
 
@@ -160,7 +162,7 @@ describe('dispatch: lifecycle events to executions', () => {
       executionName: `node-bootstrap-${INSTANCE}`,
     });
 
-    expect(sfn).toHaveReceivedCommandTimes(StartExecutionCommand, 1);
+    expect(sfn).toHaveReceivedCommandTimes(StartExecutionCommand, 2);
     const start = sfn.commandCalls(StartExecutionCommand)[0]?.args[0].input;
     expect(start?.stateMachineArn).toBe(BOOTSTRAP_ARN);
     expect(start?.name).toBe(`node-bootstrap-${INSTANCE}`);
@@ -175,6 +177,17 @@ describe('dispatch: lifecycle events to executions', () => {
       taskAffinity: 'any',
     });
     expect(start?.input).not.toContain(tokenOf(event));
+    // A launch into the primary group is Auto Scaling replacing the primary: primary-failover starts too.
+    const failoverStart = sfn.commandCalls(StartExecutionCommand)[1]?.args[0].input;
+    expect(failoverStart?.stateMachineArn).toBe(FAILOVER_ARN);
+    expect(failoverStart?.name).toBe(`primary-failover-replacement-${INSTANCE}`);
+    expect(JSON.parse(failoverStart?.input ?? 'null')).toEqual({
+      cluster: 'artifactory-prod',
+      region: 'us-west-2',
+      trigger: 'replacement',
+      reason: expect.stringContaining(INSTANCE),
+    });
+    expect(failoverStart?.input).not.toContain(tokenOf(event));
 
     expect(doc).toHaveReceivedCommandTimes(PutCommand, 1);
     const put = doc.commandCalls(PutCommand)[0]?.args[0].input;
@@ -398,5 +411,152 @@ describe('dispatch: refusals', () => {
     expect(err).toBeInstanceOf(ConfigurationError);
     expect((err as Error).message).toContain(ENV.clusterMode);
     expect(sdkCalls()).toBe(0);
+  });
+});
+
+describe('dispatch: a primary launch starts primary-failover (replacement)', () => {
+  it('does not for a member launch, nor in cloud-native mode (no single primary)', async () => {
+    sfn.on(StartExecutionCommand).resolves({ executionArn: `${BOOTSTRAP_ARN}:x`, startDate: new Date() });
+
+    await handler(lifecycleEvent(LAUNCH, MEMBERS), context);
+    process.env[ENV.clusterMode] = 'cloud-native';
+    await handler(lifecycleEvent(LAUNCH, PRIMARY), context);
+
+    expect(sfn.commandCalls(StartExecutionCommand).map((c) => c.args[0].input.stateMachineArn)).toEqual([
+      BOOTSTRAP_ARN,
+      BOOTSTRAP_ARN,
+    ]);
+  });
+
+  it('treats a replacement failover that already exists as started (a redelivered launch event)', async () => {
+    sfn
+      .on(StartExecutionCommand, { stateMachineArn: BOOTSTRAP_ARN })
+      .resolves({ executionArn: `${BOOTSTRAP_ARN}:x`, startDate: new Date() })
+      .on(StartExecutionCommand, { stateMachineArn: FAILOVER_ARN })
+      .rejects(new ExecutionAlreadyExists({ message: 'Execution Already Exists', $metadata: {} }));
+
+    await expect(handler(lifecycleEvent(LAUNCH, PRIMARY), context)).resolves.toMatchObject({
+      outcome: 'started',
+    });
+  });
+});
+
+describe('dispatch: the primary-unhealthy alarm', () => {
+  const ALARM = 'artifactory-prod-us-west-2-primary-unhealthy';
+  /** AWS's sample metric alarm event, for this region's primary-unhealthy alarm. */
+  const alarmEvent = (alarmName = ALARM, state = 'ALARM') =>
+    mutate(
+      mutate(
+        mutate(loadEventFixture('cloudwatch-metric-alarm-state-change.json'), ['region'], 'us-west-2'),
+        ['detail', 'alarmName'],
+        alarmName,
+      ),
+      ['detail', 'state', 'value'],
+      state,
+    );
+  const NAME = `primary-failover-alarm-us-west-2-${Date.parse('2019-10-02T17:04:40Z') / 1000}`;
+
+  it('starts primary-failover with a deterministic name and the alarm as reason, and audits it', async () => {
+    sfn.on(StartExecutionCommand).resolves({ executionArn: `${FAILOVER_ARN}:x`, startDate: new Date() });
+
+    await expect(handler(alarmEvent(), context)).resolves.toEqual({
+      outcome: 'started',
+      executionName: NAME,
+    });
+
+    expect(sfn).toHaveReceivedCommandTimes(StartExecutionCommand, 1);
+    const start = sfn.commandCalls(StartExecutionCommand)[0]?.args[0].input;
+    expect(start?.stateMachineArn).toBe(FAILOVER_ARN);
+    expect(start?.name).toBe(NAME);
+    expect(NAME.length).toBeLessThanOrEqual(80);
+    expect(JSON.parse(start?.input ?? 'null')).toEqual({
+      cluster: 'artifactory-prod',
+      region: 'us-west-2',
+      trigger: 'alarm',
+      reason: expect.stringMatching(new RegExp(`^${ALARM} is in ALARM: Threshold Crossed`)),
+    });
+    expect(putItems()).toEqual([
+      {
+        pk: 'CLUSTER#artifactory-prod',
+        sk: 'AUDIT#2019-10-02T17:04:40.000Z#c4c1c1c9-6542-e61b-6ef0-8c4d36933a92',
+        trigger: 'alarm',
+        detailType: 'CloudWatch Alarm State Change',
+        alarmName: ALARM,
+        workflow: 'primary-failover',
+        executionName: NAME,
+        outcome: 'started',
+        ttl: expect.any(Number),
+      },
+    ]);
+    expect(doc.commandCalls(PutCommand)[0]?.args[0].input.ConditionExpression).toBeUndefined();
+    expect(output.metrics()).toContainEqual({ DispatchStarted: 1 });
+  });
+
+  it('treats a redelivered alarm event as duplicate (ExecutionAlreadyExists) and keeps the first audit entry', async () => {
+    sfn
+      .on(StartExecutionCommand)
+      .resolvesOnce({ executionArn: `${FAILOVER_ARN}:x`, startDate: new Date() })
+      .rejectsOnce(new ExecutionAlreadyExists({ message: 'Execution Already Exists', $metadata: {} }));
+    doc
+      .on(PutCommand)
+      .resolvesOnce({})
+      .rejectsOnce(
+        new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} }),
+      );
+
+    await expect(handler(alarmEvent(), context)).resolves.toMatchObject({ outcome: 'started' });
+    await expect(handler(alarmEvent(), context)).resolves.toEqual({
+      outcome: 'duplicate',
+      executionName: NAME,
+    });
+
+    expect(sfn.commandCalls(StartExecutionCommand).map((c) => c.args[0].input.name)).toEqual([NAME, NAME]);
+    const puts = doc.commandCalls(PutCommand).map((c) => c.args[0].input);
+    expect(puts.map((p) => p.Item?.outcome)).toEqual(['started', 'duplicate']);
+    // The duplicate's entry may only fill a gap, never replace the `started` one (same event id, same sk).
+    expect(puts[1]?.ConditionExpression).toBe('attribute_not_exists(sk)');
+    expect(output.metrics()).toContainEqual({ DispatchDuplicate: 1 });
+  });
+
+  it('counts a still-running execution (Step Functions answers success with its old startDate) as duplicate', async () => {
+    sfn
+      .on(StartExecutionCommand)
+      .resolves({ executionArn: `${FAILOVER_ARN}:x`, startDate: new Date(Date.now() - 10 * 60_000) });
+
+    await expect(handler(alarmEvent(), context)).resolves.toMatchObject({ outcome: 'duplicate' });
+  });
+
+  it.each([
+    ['another alarm', alarmEvent('ServerCpuTooHigh')],
+    ['another region’s primary alarm', alarmEvent('artifactory-prod-us-east-1-primary-unhealthy')],
+    ['another cluster’s primary alarm', alarmEvent('artifactory-staging-us-west-2-primary-unhealthy')],
+    ['the alarm going back to OK', alarmEvent(ALARM, 'OK')],
+  ])('refuses %s with a ValidationError, starting nothing', async (_what, event) => {
+    const err: unknown = await handler(event, context).catch((e: unknown) => e);
+
+    expect(err).toBeInstanceOf(ValidationError);
+    expect((err as ValidationError).issues).toEqual([
+      { path: 'detail.alarmName', message: expect.stringContaining(ALARM) },
+    ]);
+    expect(sdkCalls()).toBe(0);
+    expect(output.metrics()).toContainEqual({ ForeignEvent: 1 });
+  });
+
+  it('fails with a ConfigurationError without FAILOVER_STATE_MACHINE_ARN, touching nothing', async () => {
+    delete process.env[ENV.failoverStateMachineArn];
+
+    const err: unknown = await handler(alarmEvent(), context).catch((e: unknown) => e);
+
+    expect(err).toBeInstanceOf(ConfigurationError);
+    expect((err as Error).message).toContain(ENV.failoverStateMachineArn);
+    expect(sdkCalls()).toBe(0);
+  });
+
+  it('lets a throttled StartExecution fail the invocation so EventBridge retries', async () => {
+    const throttled = Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' });
+    sfn.on(StartExecutionCommand).rejects(throttled);
+
+    await expect(handler(alarmEvent(), context)).rejects.toBe(throttled);
+    expect(output.metrics()).not.toContainEqual({ DispatchStarted: 1 });
   });
 });

@@ -6,7 +6,7 @@ import {
 } from '@aws-sdk/client-auto-scaling';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ExecutionAlreadyExists, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
-import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { Context } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
@@ -22,6 +22,7 @@ const PRIMARY = 'prod-primary';
 const MEMBERS = 'prod-members';
 const BOOTSTRAP_ARN = 'arn:aws:states:us-east-1:123456789012:stateMachine:node-bootstrap';
 const DRAIN_ARN = 'arn:aws:states:us-east-1:123456789012:stateMachine:node-drain';
+const FAILOVER_ARN = 'arn:aws:states:us-east-1:123456789012:stateMachine:primary-failover';
 const TABLE = 'artifactory-ha-state';
 
 const ENVIRONMENT: Record<string, string> = {
@@ -31,6 +32,7 @@ const ENVIRONMENT: Record<string, string> = {
   [ENV.memberAsgName]: MEMBERS,
   [ENV.bootstrapStateMachineArn]: BOOTSTRAP_ARN,
   [ENV.drainStateMachineArn]: DRAIN_ARN,
+  [ENV.failoverStateMachineArn]: FAILOVER_ARN,
   [ENV.stateTable]: TABLE,
 };
 
@@ -340,5 +342,124 @@ describe('reconciler sweep', () => {
 
     await expect(handler(loadEventFixture(SCHEDULED), context)).rejects.toBeInstanceOf(ConfigurationError);
     expect(sdkCalls()).toBe(0);
+  });
+});
+
+describe('reconciler sweep: census of primaries (legacy-primary)', () => {
+  const P = 'i-0eeeeeeeeeeeeeee5';
+  const R = 'i-0fffffffffffffff6';
+  const SWEEP_NAME = `primary-failover-reconciler-us-east-1-${Date.parse('2015-10-08T16:53:06Z') / 1000}`;
+  const recorded = (Item: Record<string, unknown> | undefined) =>
+    doc.on(GetCommand).resolves({ Item: Item && { pk: 'CLUSTER#artifactory-prod', sk: 'STATE', ...Item } });
+
+  beforeEach(() => {
+    process.env[ENV.clusterMode] = 'legacy-primary';
+  });
+
+  it('reads the state item consistently and starts nothing when there is one primary', async () => {
+    describes(
+      group(PRIMARY, [instance(P, 'InService')]),
+      group(MEMBERS, [instance(M_IN_SERVICE, 'InService')]),
+    );
+    recorded({ epoch: 3, primary: P, phase: 'committed' });
+
+    await expect(handler(loadEventFixture(SCHEDULED), context)).resolves.toEqual({
+      checked: 0,
+      recovered: 0,
+      alreadyHandled: 0,
+      primaries: { census: 'ok' },
+    });
+    expect(doc).toHaveReceivedCommandWith(GetCommand, {
+      TableName: TABLE,
+      Key: { pk: 'CLUSTER#artifactory-prod', sk: 'STATE' },
+      ConsistentRead: true,
+    });
+    expect(sfn).toHaveReceivedCommandTimes(StartExecutionCommand, 0);
+  });
+
+  it('starts primary-failover (trigger reconciler, one per sweep) when the primary group is empty', async () => {
+    describes(group(PRIMARY, []), group(MEMBERS, [instance(M_IN_SERVICE, 'InService')]));
+    recorded({ epoch: 3, primary: P, phase: 'committed' });
+    sfn.on(StartExecutionCommand).resolves(started());
+
+    await expect(handler(loadEventFixture(SCHEDULED), context)).resolves.toMatchObject({
+      primaries: { census: 'zero', execution: SWEEP_NAME },
+    });
+    expect(startedNames()).toEqual([SWEEP_NAME]);
+    const start = sfn.commandCalls(StartExecutionCommand)[0]?.args[0].input;
+    expect(start?.stateMachineArn).toBe(FAILOVER_ARN);
+    expect(JSON.parse(start?.input ?? 'null')).toEqual({
+      cluster: 'artifactory-prod',
+      region: 'us-east-1',
+      trigger: 'reconciler',
+      reason: expect.stringMatching(/^reconciler: zero primaries/),
+    });
+    expect(output.metrics()).toContainEqual({ PrimaryCensusFailover: 1 });
+  });
+
+  it('starts primary-failover on two primaries, and counts an existing execution as started', async () => {
+    describes(group(PRIMARY, [instance(P, 'InService'), instance(R, 'InService')]), group(MEMBERS, []));
+    recorded({ epoch: 3, primary: P, phase: 'committed' });
+    sfn.on(StartExecutionCommand).rejects(alreadyExists());
+
+    await expect(handler(loadEventFixture(SCHEDULED), context)).resolves.toMatchObject({
+      primaries: { census: 'two', execution: SWEEP_NAME },
+    });
+  });
+
+  it('leaves a running election alone, but not an abandoned one', async () => {
+    describes(group(PRIMARY, []), group(MEMBERS, [instance(M_IN_SERVICE, 'InService')]));
+    sfn.on(StartExecutionCommand).resolves(started());
+
+    recorded({ epoch: 4, phase: 'fenced', fencedAt: Date.now() - 60_000 });
+    await expect(handler(loadEventFixture(SCHEDULED), context)).resolves.toMatchObject({
+      primaries: { census: 'ok' },
+    });
+    expect(sfn).toHaveReceivedCommandTimes(StartExecutionCommand, 0);
+
+    // Fenced two hours ago and never committed or escalated: its execution died.
+    recorded({ epoch: 4, phase: 'fenced', fencedAt: Date.now() - 2 * 3_600_000 });
+    await expect(handler(loadEventFixture(SCHEDULED), context)).resolves.toMatchObject({
+      primaries: { census: 'zero' },
+    });
+    expect(sfn).toHaveReceivedCommandTimes(StartExecutionCommand, 1);
+  });
+
+  it('still recovers lost lifecycle events when the census fails, then throws SweepIncomplete', async () => {
+    describes(group(PRIMARY, [instance(P_WAITING, 'Pending:Wait')]), group(MEMBERS, []));
+    const throttled = Object.assign(new Error('Rate exceeded'), {
+      name: 'ProvisionedThroughputExceededException',
+    });
+    doc.on(GetCommand).rejects(throttled);
+    sfn.on(StartExecutionCommand).resolves(started());
+
+    const err: unknown = await handler(loadEventFixture(SCHEDULED), context).catch((e: unknown) => e);
+
+    expect(err).toBeInstanceOf(SweepIncompleteError);
+    expect((err as SweepIncompleteError).failed).toEqual(['census']);
+    expect(startedNames()).toEqual([`node-bootstrap-${P_WAITING}`]);
+  });
+
+  it('fails fast without FAILOVER_STATE_MACHINE_ARN, touching nothing', async () => {
+    delete process.env[ENV.failoverStateMachineArn];
+
+    const err: unknown = await handler(loadEventFixture(SCHEDULED), context).catch((e: unknown) => e);
+
+    expect(err).toBeInstanceOf(ConfigurationError);
+    expect((err as Error).message).toContain(ENV.failoverStateMachineArn);
+    expect(sdkCalls()).toBe(0);
+  });
+
+  it('takes no census in cloud-native mode (no single primary)', async () => {
+    process.env[ENV.clusterMode] = 'cloud-native';
+    delete process.env[ENV.failoverStateMachineArn];
+    describes(group(PRIMARY, []), group(MEMBERS, [instance(M_IN_SERVICE, 'InService')]));
+
+    await expect(handler(loadEventFixture(SCHEDULED), context)).resolves.toEqual({
+      checked: 0,
+      recovered: 0,
+      alreadyHandled: 0,
+    });
+    expect(doc).toHaveReceivedCommandTimes(GetCommand, 0);
   });
 });

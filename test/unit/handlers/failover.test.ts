@@ -1,0 +1,695 @@
+import type { Metrics } from '@aws-lambda-powertools/metrics';
+import { AutoScalingClient, DescribeAutoScalingGroupsCommand } from '@aws-sdk/client-auto-scaling';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DescribeInstancesCommand, EC2Client, type Instance } from '@aws-sdk/client-ec2';
+import {
+  DescribeTargetHealthCommand,
+  ElasticLoadBalancingV2Client,
+} from '@aws-sdk/client-elastic-load-balancing-v2';
+import { SFNClient } from '@aws-sdk/client-sfn';
+import { SSMClient } from '@aws-sdk/client-ssm';
+import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import type { Context } from 'aws-lambda';
+import { mockClient } from 'aws-sdk-client-mock';
+import 'aws-sdk-client-mock-jest';
+import fc from 'fast-check';
+import { STALE_FENCE_MS } from '../../../functions/core/failover';
+import {
+  type FailoverRequest,
+  failover,
+  handler,
+  StaleEpochError,
+} from '../../../functions/failover/handler';
+import { resetClients, setClientsForTest } from '../../../functions/shared/clients';
+import { ENV } from '../../../functions/shared/env';
+import { ValidationError } from '../../../functions/shared/errors';
+import type { HandlerContext } from '../../../functions/shared/handler';
+import { logger } from '../../../functions/shared/powertools';
+import { VirtualClock } from '../../../sim/core/clock';
+import { DynamoSim } from '../../../sim/runner/dynamo';
+
+const TABLE = 'failover-test';
+const REGION = 'eu-west-1';
+const CLUSTER = 'artifactory-prod';
+const PRIMARY_ASG = 'prod-primary';
+const MEMBER_ASG = 'prod-members';
+const TARGET_GROUP = 'arn:aws:elasticloadbalancing:eu-west-1:111122223333:targetgroup/art/0123456789abcdef';
+const NOW = Date.UTC(2026, 2, 10, 12);
+
+const ENVIRONMENT: Record<string, string> = {
+  AWS_REGION: REGION,
+  [ENV.clusterName]: CLUSTER,
+  [ENV.clusterMode]: 'legacy-primary',
+  [ENV.primaryAsgName]: PRIMARY_ASG,
+  [ENV.memberAsgName]: MEMBER_ASG,
+  [ENV.targetGroupArn]: TARGET_GROUP,
+  [ENV.stateTable]: TABLE,
+  [ENV.minTaskNodes]: '1',
+  [ENV.cooldownMinutes]: '60',
+  [ENV.dailyBudget]: '3',
+  [ENV.automationEnabled]: 'true',
+};
+
+const exec = (name: string) => `arn:aws:states:eu-west-1:111122223333:execution:primary-failover:${name}`;
+const [A, B, C] = [exec('a'), exec('b'), exec('c')];
+const BOOT =
+  'arn:aws:states:eu-west-1:111122223333:execution:node-bootstrap:node-bootstrap-i-0000000000000000e';
+
+const P = 'i-0000000000000000a';
+const M1 = 'i-0000000000000000b';
+const M2 = 'i-0000000000000000c';
+const NEW = 'i-0000000000000000e';
+const OLD = 'i-0000000000000000f';
+
+const metrics = { addMetric: () => undefined } as unknown as Metrics;
+
+// --- epoch fencing on real conditional writes (dynalite) ---------------------------------------------------
+
+let dynamo: DynamoSim;
+let doc: DynamoDBDocumentClient;
+const ec2 = new EC2Client({ region: REGION });
+const ec2Mock = mockClient(ec2);
+
+const deps = (now = NOW) => ({
+  clients: { dynamoDoc: () => doc, ec2: () => ec2 } as unknown as HandlerContext['clients'],
+  logger,
+  metrics,
+  now: () => now,
+  env: ENVIRONMENT,
+});
+
+let run = 0;
+/** A cluster of its own for each test: the table is shared. */
+const freshCluster = () => `${CLUSTER}-${run++}`;
+const call = (request: FailoverRequest, now = NOW) => failover(request, deps(now));
+const fence = (cluster: string, execution: string, expectedEpoch: number, now = NOW) =>
+  call({ op: 'fence', cluster, execution, expectedEpoch, plan: { failedPrimary: P } }, now);
+const stateOf = async (cluster: string) =>
+  (
+    await doc.send(
+      new GetCommand({
+        TableName: TABLE,
+        Key: { pk: `CLUSTER#${cluster}`, sk: 'STATE' },
+        ConsistentRead: true,
+      }),
+    )
+  ).Item;
+const gateOf = async (cluster: string) =>
+  (
+    await doc.send(
+      new GetCommand({
+        TableName: TABLE,
+        Key: { pk: `CLUSTER#${cluster}`, sk: 'GATE#primary-failover' },
+        ConsistentRead: true,
+      }),
+    )
+  ).Item;
+const putState = (cluster: string, item: Record<string, unknown>) =>
+  doc.send(new PutCommand({ TableName: TABLE, Item: { pk: `CLUSTER#${cluster}`, sk: 'STATE', ...item } }));
+const stale = (p: Promise<unknown>) => expect(p).rejects.toMatchObject({ name: 'StaleEpoch' });
+const instanceState = (InstanceId: string, Name: 'running' | 'terminated' | 'pending'): Instance => ({
+  InstanceId,
+  State: { Name },
+  Placement: { AvailabilityZone: 'eu-west-1a' },
+});
+
+beforeAll(async () => {
+  dynamo = new DynamoSim(new VirtualClock());
+  await dynamo.start();
+  await dynamo.createTable(REGION, TABLE, { sortKey: 'sk' });
+  doc = DynamoDBDocumentClient.from(dynamo.client(REGION), {
+    marshallOptions: { removeUndefinedValues: true },
+  });
+  logger.setLogLevel('SILENT');
+});
+
+afterAll(async () => {
+  ec2Mock.restore();
+  await dynamo.stop();
+});
+
+beforeEach(() => {
+  // The handler's middleware may reconfigure the shared logger; keep the test output quiet.
+  logger.setLogLevel('SILENT');
+  ec2Mock.reset();
+  ec2Mock.onAnyCommand().rejects(new Error('unexpected command'));
+});
+
+describe('fence: epoch fencing', () => {
+  it('lets only the first of two executions fence from the same epoch; the second is StaleEpoch', async () => {
+    const cluster = freshCluster();
+
+    await expect(fence(cluster, A, 0)).resolves.toEqual({ epoch: 1 });
+    const err: unknown = await fence(cluster, B, 0).catch((e: unknown) => e);
+
+    expect(err).toBeInstanceOf(StaleEpochError);
+    expect((err as Error).name).toBe('StaleEpoch');
+    expect(await stateOf(cluster)).toMatchObject({
+      epoch: 1,
+      owner: A,
+      phase: 'fenced',
+      fencedAt: NOW,
+      failedPrimary: P,
+    });
+    expect(await gateOf(cluster)).toMatchObject({
+      lastElectionAt: NOW,
+      day: '2026-03-10',
+      count: 1,
+      execution: A,
+    });
+  });
+
+  it('is idempotent for a retried call of the same execution: same epoch, the election counted once', async () => {
+    const cluster = freshCluster();
+
+    await expect(fence(cluster, A, 0)).resolves.toEqual({ epoch: 1 });
+    await expect(fence(cluster, A, 0, NOW + 5_000)).resolves.toEqual({ epoch: 1 });
+
+    expect(await stateOf(cluster)).toMatchObject({ epoch: 1, owner: A, phase: 'fenced' });
+    expect(await gateOf(cluster)).toMatchObject({ count: 1, execution: A, lastElectionAt: NOW });
+    // The next election (another execution, later that day) counts.
+    await expect(fence(cluster, B, 1, NOW + 3_600_000)).resolves.toEqual({ epoch: 2 });
+    expect(await gateOf(cluster)).toMatchObject({ count: 2, execution: B });
+  });
+
+  it('refuses a retry whose epoch was taken by someone else in between', async () => {
+    const cluster = freshCluster();
+    await fence(cluster, A, 0);
+    await fence(cluster, B, 1);
+
+    await stale(fence(cluster, A, 0));
+    expect(await stateOf(cluster)).toMatchObject({ epoch: 2, owner: B });
+  });
+
+  it('never gives one epoch to two executions (a model over random fences)', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.record({ who: fc.constantFrom(A, B, C), lag: fc.integer({ min: 0, max: 2 }) }), {
+          minLength: 1,
+          maxLength: 8,
+        }),
+        async (ops) => {
+          const cluster = freshCluster();
+          let model = { epoch: 0, owner: undefined as string | undefined };
+          for (const { who, lag } of ops) {
+            // Each execution fences from what it observed: the current epoch, or one `lag` behind.
+            const expected = Math.max(0, model.epoch - lag);
+            const ok = expected === model.epoch || (model.epoch === expected + 1 && model.owner === who);
+            const out = await fence(cluster, who, expected).catch((e: Error) => e);
+            if (ok) {
+              expect(out).toEqual({ epoch: expected + 1 });
+              model = { epoch: expected + 1, owner: who };
+            } else {
+              expect(out).toBeInstanceOf(StaleEpochError);
+            }
+            expect(await stateOf(cluster)).toMatchObject({ epoch: model.epoch, owner: model.owner });
+          }
+        },
+      ),
+      { numRuns: 15 },
+    );
+  });
+});
+
+describe('assert, commit, escalate: only the owner of the current epoch', () => {
+  it('refuses every step of a superseded execution, and lets the current owner commit', async () => {
+    const cluster = freshCluster();
+    await fence(cluster, A, 0);
+    await fence(cluster, B, 1);
+
+    await stale(call({ op: 'assert', cluster, execution: A, epoch: 1 }));
+    await stale(call({ op: 'commit', cluster, execution: A, epoch: 1, primary: M1 }));
+    await stale(call({ op: 'escalate', cluster, execution: A, epoch: 1 }));
+    // Right epoch, wrong owner: still refused.
+    await stale(call({ op: 'commit', cluster, execution: A, epoch: 2, primary: M1 }));
+    expect(await stateOf(cluster)).toMatchObject({ epoch: 2, owner: B, phase: 'fenced' });
+    expect((await stateOf(cluster))?.primary).toBeUndefined();
+
+    await expect(call({ op: 'assert', cluster, execution: B, epoch: 2 })).resolves.toEqual({
+      epoch: 2,
+      held: true,
+    });
+    await expect(call({ op: 'commit', cluster, execution: B, epoch: 2, primary: M2 })).resolves.toEqual({
+      epoch: 2,
+      committed: true,
+    });
+    expect(await stateOf(cluster)).toMatchObject({ epoch: 2, owner: B, phase: 'committed', primary: M2 });
+    // A committed election still holds for its own later steps (the group swap runs after the commit).
+    await expect(call({ op: 'assert', cluster, execution: B, epoch: 2 })).resolves.toMatchObject({
+      held: true,
+    });
+  });
+
+  it('refuses assert on a cluster nobody fenced, and after an escalation', async () => {
+    const cluster = freshCluster();
+    await stale(call({ op: 'assert', cluster, execution: A, epoch: 0 }));
+
+    await fence(cluster, A, 0);
+    await expect(call({ op: 'escalate', cluster, execution: A, epoch: 1 })).resolves.toEqual({
+      epoch: 1,
+      escalated: true,
+    });
+    await stale(call({ op: 'assert', cluster, execution: A, epoch: 1 }));
+    expect(await stateOf(cluster)).toMatchObject({ phase: 'escalated' });
+  });
+});
+
+describe('claim (node-bootstrap) against fence', () => {
+  const claim = (cluster: string, now = NOW) =>
+    call({ op: 'claim', cluster, execution: BOOT, instanceId: NEW, role: 'primary' }, now);
+
+  it('claims the primary role on a fresh cluster; an election decided before the claim is then stale', async () => {
+    const cluster = freshCluster();
+
+    await expect(claim(cluster)).resolves.toMatchObject({ role: 'primary', epoch: 1 });
+    expect(await stateOf(cluster)).toMatchObject({ epoch: 1, phase: 'claimed', primary: NEW, owner: BOOT });
+    await stale(fence(cluster, A, 0));
+  });
+
+  it('joins as a member while an election is fenced, leaving the epoch alone', async () => {
+    const cluster = freshCluster();
+    await fence(cluster, A, 0);
+
+    await expect(claim(cluster, NOW + 60_000)).resolves.toMatchObject({ role: 'member' });
+    expect(await stateOf(cluster)).toMatchObject({ epoch: 1, owner: A, phase: 'fenced' });
+    await expect(call({ op: 'assert', cluster, execution: A, epoch: 1 })).resolves.toMatchObject({
+      held: true,
+    });
+  });
+
+  it('loses the race to a fence that lands between its read and its write, and then joins as a member', async () => {
+    const cluster = freshCluster();
+    await putState(cluster, { epoch: 3, phase: 'committed', primary: OLD, owner: A });
+    // The claim looks up the recorded primary between reading the state and writing it: fence right then.
+    ec2Mock.on(DescribeInstancesCommand).callsFake(async () => {
+      await fence(cluster, B, 3);
+      return { Reservations: [{ Instances: [instanceState(OLD, 'terminated')] }] };
+    });
+
+    await expect(claim(cluster, NOW + 1_000)).resolves.toMatchObject({ role: 'member' });
+    expect(await stateOf(cluster)).toMatchObject({ epoch: 4, owner: B, phase: 'fenced', primary: OLD });
+    await expect(call({ op: 'assert', cluster, execution: B, epoch: 4 })).resolves.toMatchObject({
+      held: true,
+    });
+  });
+
+  it('joins as a member while the recorded primary still runs, and claims once it is gone', async () => {
+    const cluster = freshCluster();
+    await putState(cluster, { epoch: 2, phase: 'committed', primary: OLD, owner: A });
+
+    ec2Mock
+      .on(DescribeInstancesCommand)
+      .resolves({ Reservations: [{ Instances: [instanceState(OLD, 'running')] }] });
+    await expect(claim(cluster)).resolves.toMatchObject({ role: 'member' });
+    expect(await stateOf(cluster)).toMatchObject({ epoch: 2, primary: OLD });
+
+    // EC2 no longer knows the instance at all.
+    ec2Mock.on(DescribeInstancesCommand).rejects(
+      Object.assign(new Error(`The instance ID '${OLD}' does not exist`), {
+        name: 'InvalidInstanceID.NotFound',
+      }),
+    );
+    await expect(claim(cluster)).resolves.toMatchObject({ role: 'primary', epoch: 3 });
+    expect(await stateOf(cluster)).toMatchObject({ epoch: 3, primary: NEW, phase: 'claimed' });
+  });
+
+  it('takes over an abandoned fence (its execution died) once it is older than the lock’s TTL', async () => {
+    const cluster = freshCluster();
+    await fence(cluster, A, 0);
+
+    await expect(claim(cluster, NOW + STALE_FENCE_MS - 1)).resolves.toMatchObject({ role: 'member' });
+    await expect(claim(cluster, NOW + STALE_FENCE_MS)).resolves.toMatchObject({ role: 'primary', epoch: 2 });
+    // The dead election can no longer act.
+    await stale(call({ op: 'commit', cluster, execution: A, epoch: 1, primary: M1 }));
+  });
+});
+
+// --- validate and observe with strict SDK mocks ------------------------------------------------------------
+
+const context: Context = {
+  callbackWaitsForEmptyEventLoop: true,
+  functionName: 'failover',
+  functionVersion: '$LATEST',
+  invokedFunctionArn: 'arn:aws:lambda:eu-west-1:111122223333:function:failover',
+  memoryLimitInMB: '512',
+  awsRequestId: 'c6af9ac6-7b61-11e6-9a41-93e812345678',
+  logGroupName: '/aws/lambda/failover',
+  logStreamName: '2026/01/01/[$LATEST]abcdef',
+  getRemainingTimeInMillis: () => 60_000,
+  done: () => undefined,
+  fail: () => undefined,
+  succeed: () => undefined,
+};
+
+describe('validate (handler, strict SDK mocks)', () => {
+  const instances = {
+    autoScaling: new AutoScalingClient({ region: REGION }),
+    ec2: new EC2Client({ region: REGION }),
+    elbv2: new ElasticLoadBalancingV2Client({ region: REGION }),
+    sfn: new SFNClient({ region: REGION }),
+    ssm: new SSMClient({ region: REGION }),
+    dynamoDB: new DynamoDBClient({ region: REGION }),
+    dynamoDoc: DynamoDBDocumentClient.from(new DynamoDBClient({ region: REGION })),
+  };
+  const mocks = Object.values(instances).map((c) => mockClient(c as unknown as SFNClient));
+  const sdkCalls = () => mocks.reduce((n, m) => n + m.calls().length, 0);
+  const savedEnv = { ...process.env };
+  const good = { cluster: CLUSTER, region: REGION, reason: 'the primary is slow, move it' };
+
+  beforeEach(() => {
+    for (const m of mocks) {
+      m.reset();
+      m.onAnyCommand().rejects(new Error('unexpected command'));
+    }
+    resetClients();
+    setClientsForTest(instances);
+    Object.assign(process.env, ENVIRONMENT);
+    jest.spyOn(process.stdout, 'write').mockImplementation(() => true);
+    jest.spyOn(process.stderr, 'write').mockImplementation(() => true);
+  });
+
+  afterEach(() => {
+    jest.restoreAllMocks();
+    process.env = { ...savedEnv };
+  });
+
+  afterAll(() => {
+    for (const m of mocks) m.restore();
+    resetClients();
+  });
+
+  it('returns the input with its defaults for a good one', async () => {
+    await expect(handler({ op: 'validate', input: good }, context)).resolves.toEqual({
+      ...good,
+      trigger: 'manual',
+      dryRun: false,
+      force: false,
+    });
+    expect(sdkCalls()).toBe(0);
+  });
+
+  it.each<[string, Record<string, unknown>, string, RegExp]>([
+    ['another cluster', { cluster: 'artifactory-staging' }, 'cluster', /artifactory-prod/],
+    ['a region that does not exist', { region: 'eu-west-9' }, 'region', /not an AWS region/],
+    ['another region', { region: 'us-east-1' }, 'region', /us-east-1's stack/],
+    ['a malformed candidate', { candidate: 'i-NOTANID' }, 'candidate', /instance id/i],
+    ['a drain without its instance', { trigger: 'drain' }, 'instanceId', /required when trigger is drain/],
+    ['an unknown trigger', { trigger: 'cron' }, 'trigger', /./],
+    ['an empty reason', { reason: '   ' }, 'reason', /reason is required/],
+    ['an unknown field', { force: true, yes: true }, '(root)', /yes/],
+  ])(
+    'refuses %s with a ValidationError naming the field, touching nothing',
+    async (_what, change, path, message) => {
+      const err: unknown = await handler({ op: 'validate', input: { ...good, ...change } }, context).catch(
+        (e: unknown) => e,
+      );
+
+      expect(err).toBeInstanceOf(ValidationError);
+      const issues = (err as ValidationError).issues;
+      expect(issues.map((i) => i.path)).toEqual([path]);
+      expect(issues[0]?.message).toMatch(message);
+      expect(sdkCalls()).toBe(0);
+    },
+  );
+
+  it('names every wrong field at once', async () => {
+    const err: unknown = await handler(
+      { op: 'validate', input: { ...good, cluster: 'x', region: 'mars-1', trigger: 'drain' } },
+      context,
+    ).catch((e: unknown) => e);
+
+    expect((err as ValidationError).issues.map((i) => i.path)).toEqual(['cluster', 'region', 'instanceId']);
+    expect(sdkCalls()).toBe(0);
+  });
+});
+
+describe('observe (strict SDK mocks)', () => {
+  const asg = new AutoScalingClient({ region: REGION });
+  const elb = new ElasticLoadBalancingV2Client({ region: REGION });
+  const ec2c = new EC2Client({ region: REGION });
+  const docc = DynamoDBDocumentClient.from(new DynamoDBClient({ region: REGION }));
+  const asgMock = mockClient(asg);
+  const elbMock = mockClient(elb);
+  const ec2cMock = mockClient(ec2c);
+  const docMock = mockClient(docc);
+  const observeDeps = {
+    clients: {
+      autoScaling: () => asg,
+      elbv2: () => elb,
+      ec2: () => ec2c,
+      dynamoDoc: () => docc,
+    } as unknown as HandlerContext['clients'],
+    logger,
+    metrics,
+    now: () => NOW,
+    env: ENVIRONMENT,
+  };
+  const gate = { lastElectionAt: NOW - 7_200_000, day: '2026-03-10', count: 1 };
+
+  beforeEach(() => {
+    for (const m of [asgMock, elbMock, ec2cMock, docMock] as {
+      reset(): void;
+      onAnyCommand(): { rejects(e: Error): void };
+    }[]) {
+      m.reset();
+      m.onAnyCommand().rejects(new Error('unexpected command'));
+    }
+    asgMock.on(DescribeAutoScalingGroupsCommand).resolves({
+      AutoScalingGroups: [
+        {
+          AutoScalingGroupName: PRIMARY_ASG,
+          Instances: [
+            {
+              InstanceId: P,
+              AvailabilityZone: 'eu-west-1a',
+              LifecycleState: 'InService',
+              HealthStatus: 'Healthy',
+            },
+          ],
+        },
+        {
+          AutoScalingGroupName: MEMBER_ASG,
+          Instances: [
+            {
+              InstanceId: M2,
+              AvailabilityZone: 'eu-west-1a',
+              LifecycleState: 'Pending:Wait',
+              HealthStatus: 'Healthy',
+            },
+            {
+              InstanceId: M1,
+              AvailabilityZone: 'eu-west-1b',
+              LifecycleState: 'InService',
+              HealthStatus: 'Healthy',
+            },
+          ],
+        },
+      ] as never,
+    });
+    elbMock.on(DescribeTargetHealthCommand).resolves({
+      TargetHealthDescriptions: [
+        { Target: { Id: P, Port: 8082 }, TargetHealth: { State: 'unhealthy' } },
+        { Target: { Id: M1, Port: 8082 }, TargetHealth: { State: 'healthy' } },
+      ],
+    });
+    docMock
+      .on(GetCommand, { Key: { pk: `CLUSTER#${CLUSTER}`, sk: 'GATE#primary-failover' } })
+      .resolves({ Item: gate });
+  });
+
+  afterAll(() => {
+    for (const m of [asgMock, elbMock, ec2cMock, docMock]) m.restore();
+  });
+
+  it('builds one node per instance from Auto Scaling, the ALB and EC2, with the state and the gate', async () => {
+    docMock.on(GetCommand, { Key: { pk: `CLUSTER#${CLUSTER}`, sk: 'STATE' } }).resolves({
+      Item: { pk: `CLUSTER#${CLUSTER}`, sk: 'STATE', epoch: 4, primary: P, phase: 'committed', owner: A },
+    });
+    ec2cMock.on(DescribeInstancesCommand).resolves({
+      Reservations: [
+        { Instances: [instanceState(P, 'running'), instanceState(M1, 'running')] },
+        { Instances: [instanceState(M2, 'pending')] },
+      ],
+    });
+
+    const snap = await failover({ op: 'observe' }, observeDeps);
+
+    expect(snap).toEqual({
+      nodes: [
+        {
+          instanceId: P,
+          group: 'primary',
+          az: 'eu-west-1a',
+          lifecycleState: 'InService',
+          health: 'Healthy',
+          target: 'unhealthy',
+          ec2State: 'running',
+        },
+        {
+          instanceId: M1,
+          group: 'member',
+          az: 'eu-west-1b',
+          lifecycleState: 'InService',
+          health: 'Healthy',
+          target: 'healthy',
+          ec2State: 'running',
+        },
+        {
+          instanceId: M2,
+          group: 'member',
+          az: 'eu-west-1a',
+          lifecycleState: 'Pending:Wait',
+          health: 'Healthy',
+          target: 'absent',
+          ec2State: 'pending',
+        },
+      ],
+      state: { epoch: 4, primary: P, phase: 'committed', owner: A },
+      gate,
+      // Only running instances are worth an SSM probe.
+      probeTargets: [P, M1],
+    });
+    expect(asgMock).toHaveReceivedCommandWith(DescribeAutoScalingGroupsCommand, {
+      AutoScalingGroupNames: [PRIMARY_ASG, MEMBER_ASG],
+    });
+    expect(elbMock).toHaveReceivedCommandWith(DescribeTargetHealthCommand, { TargetGroupArn: TARGET_GROUP });
+    expect(ec2cMock).toHaveReceivedCommandTimes(DescribeInstancesCommand, 1);
+    expect(docMock).toHaveReceivedCommandWith(GetCommand, { TableName: TABLE, ConsistentRead: true });
+  });
+
+  it('gives every field a value on a cluster with no state item yet (Step Functions paths need them)', async () => {
+    docMock.on(GetCommand, { Key: { pk: `CLUSTER#${CLUSTER}`, sk: 'STATE' } }).resolves({});
+    docMock.on(GetCommand, { Key: { pk: `CLUSTER#${CLUSTER}`, sk: 'GATE#primary-failover' } }).resolves({});
+    ec2cMock.on(DescribeInstancesCommand).resolves({
+      Reservations: [
+        {
+          Instances: [
+            instanceState(P, 'running'),
+            instanceState(M1, 'running'),
+            instanceState(M2, 'pending'),
+          ],
+        },
+      ],
+    });
+
+    await expect(failover({ op: 'observe' }, observeDeps)).resolves.toMatchObject({
+      state: { epoch: 0 },
+      gate: {},
+    });
+  });
+
+  it('still observes when EC2 has forgotten a long-terminated recorded primary (InvalidInstanceID.NotFound)', async () => {
+    docMock.on(GetCommand, { Key: { pk: `CLUSTER#${CLUSTER}`, sk: 'STATE' } }).resolves({
+      Item: { pk: `CLUSTER#${CLUSTER}`, sk: 'STATE', epoch: 2, primary: OLD, phase: 'committed' },
+    });
+    ec2cMock
+      .on(DescribeInstancesCommand)
+      .rejects(
+        Object.assign(new Error(`The instance ID '${OLD}' does not exist`), {
+          name: 'InvalidInstanceID.NotFound',
+        }),
+      )
+      .on(DescribeInstancesCommand, { InstanceIds: [P, M2, M1] })
+      .resolves({
+        Reservations: [
+          {
+            Instances: [
+              instanceState(P, 'running'),
+              instanceState(M1, 'running'),
+              instanceState(M2, 'pending'),
+            ],
+          },
+        ],
+      });
+
+    const snap = (await failover({ op: 'observe' }, observeDeps)) as { nodes: { instanceId: string }[] };
+
+    expect(snap.nodes.find((n) => n.instanceId === OLD)).toEqual({
+      instanceId: OLD,
+      group: 'none',
+      az: '',
+      lifecycleState: 'none',
+      health: 'Healthy',
+      target: 'absent',
+      ec2State: 'terminated',
+    });
+    expect(snap.nodes.map((n) => n.instanceId)).toEqual([P, M1, M2, OLD]);
+    expect(ec2cMock.commandCalls(DescribeInstancesCommand).map((c) => c.args[0].input.InstanceIds)).toEqual([
+      [P, M2, M1, OLD],
+      [P, M2, M1],
+    ]);
+  });
+
+  it('lets any other EC2 error fail the observation', async () => {
+    docMock.on(GetCommand, { Key: { pk: `CLUSTER#${CLUSTER}`, sk: 'STATE' } }).resolves({});
+    const throttled = Object.assign(new Error('Rate exceeded'), { name: 'RequestLimitExceeded' });
+    ec2cMock.on(DescribeInstancesCommand).rejects(throttled);
+
+    await expect(failover({ op: 'observe' }, observeDeps)).rejects.toBe(throttled);
+  });
+});
+
+describe('decide', () => {
+  const node = (instanceId: string, group: 'primary' | 'member', az: string) => ({
+    instanceId,
+    group,
+    az,
+    lifecycleState: 'InService',
+    health: 'Healthy' as const,
+    target: group === 'primary' ? 'unhealthy' : 'healthy',
+    ec2State: 'running',
+  });
+  const snapshot = {
+    nodes: [
+      node(P, 'primary', 'eu-west-1a'),
+      node(M1, 'member', 'eu-west-1b'),
+      node(M2, 'member', 'eu-west-1a'),
+    ],
+    state: { epoch: 7, primary: P, phase: 'committed' as const },
+    gate: {},
+    probeTargets: [P, M1, M2],
+  };
+  const ready = (instanceId: string, role: string) => ({
+    instanceId,
+    stdout: JSON.stringify({ ready: true, role, taskAffinity: 'any' }),
+  });
+  const probes = [{ instanceId: P, unreachable: true }, ready(M1, 'member'), ready(M2, 'member')];
+  const input = {
+    cluster: CLUSTER,
+    region: REGION,
+    reason: 'r',
+    trigger: 'manual' as const,
+    dryRun: false,
+    force: false,
+  };
+
+  it('plans a promotion of the other-AZ member, fencing from the observed epoch', async () => {
+    const out = await call({
+      op: 'decide',
+      input,
+      snapshot,
+      probes,
+      verdict: { verdict: 'confirmed', primary: P },
+    });
+    expect(out).toMatchObject({
+      gate: { allow: true },
+      plan: { action: 'promote', candidates: [M1, M2], failedPrimary: P, failedAz: 'eu-west-1a' },
+      expectedEpoch: 7,
+    });
+  });
+
+  it('turns an ineligible requested candidate into a ValidationError on candidate', async () => {
+    const err: unknown = await call({
+      op: 'decide',
+      input: { ...input, candidate: P },
+      snapshot,
+      probes,
+      verdict: { verdict: 'confirmed', primary: P },
+    }).catch((e: unknown) => e);
+
+    expect(err).toBeInstanceOf(ValidationError);
+    expect((err as ValidationError).issues).toEqual([
+      { path: 'candidate', message: expect.stringContaining(P) },
+    ]);
+  });
+});
