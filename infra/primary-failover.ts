@@ -4,16 +4,19 @@
  * watch's schedule, the event pattern that routes the alarm to dispatch, the failover Lambda's environment
  * and the workflow's definition substitutions.
  */
+import {
+  primaryAlarmName as clusterPrimaryAlarmName,
+  PRIMARY_HEALTHY_METRIC,
+} from '../functions/core/failover';
 import { ENV } from '../functions/shared/env';
 import type { Config, RegionConfig } from './config/schema';
 import { METRIC_NAMESPACE } from './stacks/names';
 
-/** Published every minute by the primary watch: 1 when the primary group's instance is healthy behind the ALB. */
-export const PRIMARY_HEALTHY_METRIC = 'PrimaryHealthy';
+export { PRIMARY_HEALTHY_METRIC };
 export const WATCH_MINUTES = 1;
 
 export function primaryAlarmName(config: Config, region: string): string {
-  return `${config.cluster.name}-${region}-primary-unhealthy`;
+  return clusterPrimaryAlarmName(config.cluster.name, region);
 }
 
 /** Escalations (an election that could not complete) alarm too: the report Lambda publishes this metric. */

@@ -10,6 +10,14 @@ import type { ClusterMode } from './lifecycle';
  * What started the run. `replacement`: the primary group launched an instance (Auto Scaling replacing a
  * primary it found unhealthy): the earliest sign that the primary is gone.
  */
+/** The watch's metric: 1 when the primary group's instance is InService and healthy behind the ALB. */
+export const PRIMARY_HEALTHY_METRIC = 'PrimaryHealthy';
+
+/** The region's primary-unhealthy alarm (created by the stack, recognised by dispatch). */
+export function primaryAlarmName(cluster: string, region: string): string {
+  return `${cluster}-${region}-primary-unhealthy`;
+}
+
 export type FailoverTrigger = 'alarm' | 'drain' | 'reconciler' | 'manual' | 'replacement';
 
 /** At most this many candidates are tried after fencing before the run escalates. */

@@ -8,7 +8,7 @@ import { CompleteLifecycleActionCommand } from '@aws-sdk/client-auto-scaling';
 import { StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
-import { failoverExecutionName } from '../core/failover';
+import { failoverExecutionName, primaryAlarmName } from '../core/failover';
 import {
   type ClusterGroups,
   type ClusterMode,
@@ -116,16 +116,30 @@ export async function startNodeWorkflow(
   config: LifecycleConfig,
   deps: Pick<Deps, 'clients' | 'now'>,
 ): Promise<'started' | 'duplicate'> {
+  return startNamedExecution(
+    config.stateMachineArns[decision.workflow],
+    decision.executionName,
+    decision.input,
+    deps,
+  );
+}
+
+/**
+ * StartExecution under a deterministic name: `duplicate` when Step Functions already has it (see
+ * {@link startNodeWorkflow}); any other error propagates.
+ */
+export async function startNamedExecution(
+  stateMachineArn: string,
+  name: string,
+  input: unknown,
+  deps: Pick<Deps, 'clients' | 'now'>,
+): Promise<'started' | 'duplicate'> {
   const now = deps.now ?? Date.now;
   const calledAt = now();
   try {
-    const out = await deps.clients.sfn().send(
-      new StartExecutionCommand({
-        stateMachineArn: config.stateMachineArns[decision.workflow],
-        name: decision.executionName,
-        input: JSON.stringify(decision.input),
-      }),
-    );
+    const out = await deps.clients
+      .sfn()
+      .send(new StartExecutionCommand({ stateMachineArn, name, input: JSON.stringify(input) }));
     const startedAt = out.startDate?.getTime();
     return startedAt !== undefined && startedAt < calledAt - EXISTING_EXECUTION_MARGIN_MS
       ? 'duplicate'
@@ -336,7 +350,7 @@ async function completeWarmPoolAction(
 export async function dispatchAlarm(event: AlarmStateChangeEvent, deps: Deps): Promise<DispatchResult> {
   const config = loadLifecycleConfig(deps.env);
   const failoverArn = requireEnv(ENV.failoverStateMachineArn, deps.env);
-  const expected = `${config.cluster}-${event.region}-primary-unhealthy`;
+  const expected = primaryAlarmName(config.cluster, event.region);
   const { detail } = event;
   if (detail.alarmName !== expected || detail.state.value !== 'ALARM') {
     deps.metrics.addMetric(DispatchMetrics.foreign, MetricUnit.Count, 1);
@@ -357,25 +371,7 @@ export async function dispatchAlarm(event: AlarmStateChangeEvent, deps: Deps): P
       ),
   };
   const now = deps.now ?? Date.now;
-  const calledAt = now();
-  let outcome: 'started' | 'duplicate';
-  try {
-    const out = await deps.clients.sfn().send(
-      new StartExecutionCommand({
-        stateMachineArn: failoverArn,
-        name: executionName,
-        input: JSON.stringify(input),
-      }),
-    );
-    const startedAt = out.startDate?.getTime();
-    outcome =
-      startedAt !== undefined && startedAt < calledAt - EXISTING_EXECUTION_MARGIN_MS
-        ? 'duplicate'
-        : 'started';
-  } catch (err) {
-    if ((err as Error | undefined)?.name !== 'ExecutionAlreadyExists') throw err;
-    outcome = 'duplicate';
-  }
+  const outcome = await startNamedExecution(failoverArn, executionName, input, deps);
   await deps.clients
     .dynamoDoc()
     .send(
@@ -419,25 +415,20 @@ async function startReplacementFailover(
   instanceId: string,
   region: string,
   config: LifecycleConfig,
-  deps: Pick<Deps, 'clients' | 'env' | 'logger'>,
+  deps: Pick<Deps, 'clients' | 'env' | 'logger' | 'now'>,
 ): Promise<void> {
   const name = failoverExecutionName('replacement', instanceId);
-  try {
-    await deps.clients.sfn().send(
-      new StartExecutionCommand({
-        stateMachineArn: requireEnv(ENV.failoverStateMachineArn, deps.env),
-        name,
-        input: JSON.stringify({
-          cluster: config.cluster,
-          region,
-          trigger: 'replacement',
-          reason: `Auto Scaling launched ${instanceId} into the primary group ${config.primaryAsgName}`,
-        }),
-      }),
-    );
-  } catch (err) {
-    if ((err as Error | undefined)?.name !== 'ExecutionAlreadyExists') throw err;
-  }
+  await startNamedExecution(
+    requireEnv(ENV.failoverStateMachineArn, deps.env),
+    name,
+    {
+      cluster: config.cluster,
+      region,
+      trigger: 'replacement',
+      reason: `Auto Scaling launched ${instanceId} into the primary group ${config.primaryAsgName}`,
+    },
+    deps,
+  );
   deps.logger.info('primary replacement: primary-failover started', { instanceId, executionName: name });
 }
 

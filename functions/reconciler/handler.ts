@@ -4,7 +4,6 @@
  * same deterministic name and input, so an execution that exists already is left alone by Step Functions.
  */
 import { type AutoScalingGroup, DescribeAutoScalingGroupsCommand } from '@aws-sdk/client-auto-scaling';
-import { StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { type ClusterState, failoverExecutionName, primaryCensus } from '../core/failover';
 import { decideLifecycle, sweptAction, WAITING_STATES } from '../core/lifecycle';
@@ -12,6 +11,7 @@ import {
   clusterGroups,
   type Deps,
   loadLifecycleConfig,
+  startNamedExecution,
   startNodeWorkflow,
   writeAudit,
 } from '../dispatch/handler';
@@ -178,22 +178,17 @@ async function censusOfPrimaries(
   );
   if (census.kind === 'ok') return { census: 'ok' };
   const name = failoverExecutionName('reconciler', `${event.region}-${Date.parse(event.time) / 1000}`);
-  try {
-    await deps.clients.sfn().send(
-      new StartExecutionCommand({
-        stateMachineArn: requireEnv(ENV.failoverStateMachineArn, deps.env),
-        name,
-        input: JSON.stringify({
-          cluster: config.cluster,
-          region: event.region,
-          trigger: 'reconciler',
-          reason: `reconciler: ${census.kind} primaries (${census.why})`.slice(0, 500),
-        }),
-      }),
-    );
-  } catch (err) {
-    if ((err as Error).name !== 'ExecutionAlreadyExists') throw err;
-  }
+  await startNamedExecution(
+    requireEnv(ENV.failoverStateMachineArn, deps.env),
+    name,
+    {
+      cluster: config.cluster,
+      region: event.region,
+      trigger: 'reconciler',
+      reason: `reconciler: ${census.kind} primaries (${census.why})`.slice(0, 500),
+    },
+    deps,
+  );
   deps.metrics.addMetric(SweepMetrics.primaryCensus, MetricUnit.Count, 1);
   deps.logger.warn('primary census: starting primary-failover', {
     census: census.kind,

@@ -7,12 +7,11 @@
 import { DescribeAutoScalingGroupsCommand } from '@aws-sdk/client-auto-scaling';
 import { PutMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import { DescribeTargetHealthCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { PRIMARY_HEALTHY_METRIC } from '../core/failover';
 import { ENV } from '../shared/env';
 import { requireEnv } from '../shared/errors';
 import { type ScheduledEvent, ScheduledEventSchema } from '../shared/events';
 import { type HandlerContext, makeHandler } from '../shared/handler';
-
-export const PRIMARY_HEALTHY_METRIC = 'PrimaryHealthy';
 
 /** 1 when an InService instance of the primary group is a healthy target, else 0. */
 export function primaryHealthy(

@@ -1,47 +1,48 @@
 import { PRIMARY_FAILOVER_SCENARIOS, primaryCrashAsgOnly } from '../../sim/scenarios/primary-failover';
+import type { Scenario } from '../../sim/scenarios/types';
 import { Twin } from '../../sim/twin';
 
 jest.setTimeout(180_000);
 
 const SEEDS = Array.from({ length: 20 }, (_, i) => i + 1);
 
-async function runScene(scenario: (typeof PRIMARY_FAILOVER_SCENARIOS)[number], seed: number) {
+/** Windows without a ready primary after the crash, per scene, for the comparison printed at the end. */
+const gaps = new Map<string, number[]>();
+
+async function runScene(scenario: Scenario, seed: number): Promise<void> {
   const twin = await Twin.start({ seed, controlPlane: scenario.controlPlane ?? true });
   try {
     const result = await scenario.run(twin, (m) => twin.world.timeline.add('-', 'scenario', m));
     twin.invariants.check();
     expect(twin.invariants.violations).toEqual([]);
     expect(twin.world.executions.filter((e) => e.status === 'RUNNING')).toEqual([]);
-    return result;
+    if (result?.gapMs !== undefined)
+      gaps.set(scenario.name, [...(gaps.get(scenario.name) ?? []), Number(result.gapMs)]);
   } finally {
     await twin.stop();
   }
 }
 
-describe.each(PRIMARY_FAILOVER_SCENARIOS.map((s) => [s.name, s] as const))('%s', (_name, scenario) => {
-  it.each(SEEDS)(
-    'meets its expectations with every invariant holding, never two primaries (seed %i)',
-    async (seed) => {
-      await runScene(scenario, seed);
-    },
-  );
-});
+describe.each([...PRIMARY_FAILOVER_SCENARIOS, primaryCrashAsgOnly].map((s) => [s.name, s] as const))(
+  '%s',
+  (_name, scenario) => {
+    it.each(SEEDS)(
+      'meets its expectations with every invariant holding, never two primaries (seed %i)',
+      async (seed) => {
+        await runScene(scenario, seed);
+      },
+    );
+  },
+);
 
-describe('primary crash: control plane vs Auto Scaling alone (same seeds)', () => {
-  const gaps: { seed: number; controlPlane: number; asgOnly: number }[] = [];
-  it.each(SEEDS)('the Auto Scaling-only recovery also ends with one primary (seed %i)', async (seed) => {
-    const r = await runScene(primaryCrashAsgOnly, seed);
-    gaps.push({ seed, controlPlane: Number.NaN, asgOnly: Number(r?.gapMs) });
-    expect(Number(r?.gapMs)).toBeGreaterThan(0);
-  });
-  afterAll(() => {
-    const asg = gaps.map((g) => g.asgOnly).filter(Number.isFinite);
-    if (asg.length > 0) {
-      const mean = asg.reduce((a, b) => a + b, 0) / asg.length;
-      // Reported, not asserted: the README and `npm run bench` carry the comparison.
-      process.stdout.write(
-        `ASG-only window without a primary: mean ${(mean / 60_000).toFixed(1)} min over ${asg.length} seeds\n`,
-      );
-    }
-  });
+afterAll(() => {
+  // Reported, not asserted (performance is measured, not timed): the README quotes these numbers.
+  for (const [name, list] of gaps) {
+    const min = Math.min(...list) / 60_000;
+    const max = Math.max(...list) / 60_000;
+    const mean = list.reduce((a, b) => a + b, 0) / list.length / 60_000;
+    process.stdout.write(
+      `${name}: no ready primary for ${mean.toFixed(1)} min on average (${min.toFixed(1)}-${max.toFixed(1)}) over ${list.length} seeds\n`,
+    );
+  }
 });

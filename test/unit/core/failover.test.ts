@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
 import fc from 'fast-check';
 import {
   bootstrapRole,
@@ -957,5 +959,14 @@ describe('parseProbe', () => {
       role: null,
       taskAffinity: null,
     });
+  });
+});
+
+describe('the workflow and the core agree on the confirmation bound', () => {
+  it("primary-failover's ConfirmRoundsLeft guard stops at MAX_CONFIRM_ROUNDS", () => {
+    const asl = JSON.parse(
+      readFileSync(path.join(__dirname, '../../../statemachines/primary-failover.asl.json'), 'utf8'),
+    ) as { States: Record<string, { Choices?: { NumericGreaterThanEquals?: number }[] }> };
+    expect(asl.States.ConfirmRoundsLeft?.Choices?.[0]?.NumericGreaterThanEquals).toBe(MAX_CONFIRM_ROUNDS);
   });
 });

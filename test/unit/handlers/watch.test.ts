@@ -13,10 +13,11 @@ import type { Context } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
 import fc from 'fast-check';
+import { PRIMARY_HEALTHY_METRIC } from '../../../functions/core/failover';
 import { resetClients, setClientsForTest } from '../../../functions/shared/clients';
 import { ENV } from '../../../functions/shared/env';
 import { ConfigurationError, ValidationError } from '../../../functions/shared/errors';
-import { handler, PRIMARY_HEALTHY_METRIC, primaryHealthy } from '../../../functions/watch/handler';
+import { handler, primaryHealthy } from '../../../functions/watch/handler';
 import { loadEventFixture, mutate } from '../shared/fixtures';
 
 const PRIMARY = 'prod-primary';
