@@ -125,6 +125,8 @@ interface ExecutionCursor {
 
 interface Secret {
   readonly value: string;
+  /** The value as it appears inside a JSON string (quotes, backslashes, newlines escaped). */
+  readonly escaped: string;
   readonly kind: string;
 }
 
@@ -393,7 +395,7 @@ export class Invariants {
     const add = (value: string, kind: string) => {
       if (value.length < this.minSecretLength || seen.has(value)) return;
       seen.add(value);
-      all.push({ value, kind });
+      all.push({ value, escaped: JSON.stringify(value).slice(1, -1), kind });
     };
     for (const region of this.world.regionNames) {
       for (const value of this.world.region(region).secretsmanager.secretValues())
@@ -506,7 +508,7 @@ export class Invariants {
       const kinds: string[] = [];
       for (const s of secrets) {
         // JSON-escaped too: a secret with quotes or newlines inside a serialized payload.
-        if (text.includes(s.value) || text.includes(JSON.stringify(s.value).slice(1, -1))) kinds.push(s.kind);
+        if (text.includes(s.value) || (s.escaped !== s.value && text.includes(s.escaped))) kinds.push(s.kind);
       }
       if (patterns) {
         const pem = PEM_PRIVATE_KEY.exec(text);

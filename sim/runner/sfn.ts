@@ -13,6 +13,9 @@ import type { DynamoSim } from './dynamo';
 import { invocationStore } from './invocation';
 import type { LambdaSim } from './lambda';
 
+/** ASL files (before substitution) that asl-validator has already accepted in this process. */
+const VALIDATED = new Set<string>();
+
 /** Service names of `arn:aws:states:::aws-sdk:<service>:<action>` as the twin's services know them. */
 const SDK_SERVICES: Record<string, ServiceName> = {
   autoscaling: 'autoscaling',
@@ -127,9 +130,15 @@ export class StepFunctionsSim implements SimService {
       return value;
     });
     const definition = JSON.parse(text) as Record<string, unknown>;
+    // asl-validator compiles its JSON schema on every call (about 300 ms per twin start): validate each ASL
+    // file once per process (the substitutions differ only in account and resource ids between worlds); an
+    // invalid definition throws here and is never cached.
     const machine = new StateMachine(definition as never, {
-      validationOptions: { checkPaths: true, checkArn: true },
+      validationOptions: VALIDATED.has(definitionText)
+        ? { noValidate: true }
+        : { checkPaths: true, checkArn: true },
     });
+    VALIDATED.add(definitionText);
     const arn = `arn:aws:states:${this.region}:${this.world.accountId}:stateMachine:${name}`;
     this.machines.set(arn, { arn, name, definition, machine, taskResources: collectTasks(definition) });
     return arn;
