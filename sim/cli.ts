@@ -8,9 +8,8 @@
 import { styleText } from 'node:util';
 import { Command } from 'commander';
 import type { TimelineEntry } from './core/timeline';
-import { SCENARIOS, scenarioByName } from './scenarios';
+import { SCENARIOS, scenarioByName, startTwinFor } from './scenarios';
 import type { Scenario } from './scenarios/types';
-import { Twin } from './twin';
 
 const out = (line = '') => process.stdout.write(`${line}\n`);
 
@@ -33,7 +32,7 @@ const COLORS: Record<string, Parameters<typeof styleText>[0]> = {
 async function runScenario(scenario: Scenario, seed: number, verbose: boolean): Promise<boolean> {
   out(styleText('bold', `\n=== ${scenario.name}: ${scenario.title} (seed ${seed})`));
   out(styleText('dim', scenario.description));
-  const twin = await Twin.start({ seed, controlPlane: scenario.controlPlane ?? true });
+  const twin = await startTwinFor(scenario, seed);
   const start = twin.world.clock.startAt;
   const print = (e: TimelineEntry) => {
     if (

@@ -65,6 +65,11 @@ export interface ClusterState {
   readonly owner?: string | undefined;
   /** Epoch ms of the last fence. */
   readonly fencedAt?: number | undefined;
+  /**
+   * The instance the fencing execution is promoting (written before it is detached): if that execution dies,
+   * the next run finds it outside the groups and adopts it instead of leaving it orphaned.
+   */
+  readonly candidate?: string | undefined;
 }
 
 /** The `GATE#primary-failover` item: the last automatic or manual election and the day's count. */
@@ -96,12 +101,19 @@ const utcDay = (at: number) => new Date(at).toISOString().slice(0, 10);
  * primary, the outcome the gate exists to prevent. It still respects the pause.
  */
 export function gateDecision(
-  run: { readonly trigger: FailoverTrigger; readonly planned: boolean; readonly force: boolean },
+  run: {
+    readonly trigger: FailoverTrigger;
+    readonly planned: boolean;
+    readonly force: boolean;
+    /** Re-housing the running primary after an interrupted election: not an election, never refused. */
+    readonly repair?: boolean;
+  },
   record: GateRecord | undefined,
   settings: GateSettings,
   now: number,
 ): GateDecision {
   const manual = run.trigger === 'manual';
+  if (run.repair) return { allow: true, note: 'repair of an interrupted election (not an election)' };
   if (!manual && !settings.automationEnabled) {
     return { allow: false, rule: 'paused', reason: 'automation is paused (automation.enabled is false)' };
   }
@@ -129,11 +141,26 @@ export function gateDecision(
   return { allow: true };
 }
 
-/** The gate record after an election at `now` (written with the fence). */
-export function recordElection(record: GateRecord | undefined, now: number): Required<GateRecord> {
+/**
+ * The gate record after an election at `now` (written with the fence). Every election starts the cooldown;
+ * only automatic ones count against the daily budget (the gate never charges an operator's run to it).
+ */
+export function recordElection(
+  record: GateRecord | undefined,
+  now: number,
+  automatic = true,
+): Required<GateRecord> {
   const day = utcDay(now);
-  return { lastElectionAt: now, day, count: record?.day === day ? (record.count ?? 0) + 1 : 1 };
+  const used = record?.day === day ? (record.count ?? 0) : 0;
+  return { lastElectionAt: now, day, count: automatic ? used + 1 : used };
 }
+
+/**
+ * Outside the groups, or on its way out (`Detaching`: Auto Scaling waits out the target's deregistration
+ * delay first): an election detached it.
+ */
+export const outsideGroups = (n: NodeObservation) =>
+  n.group === 'none' || n.lifecycleState.startsWith('Detach');
 
 /** A node that answers its readiness probe and serves behind the ALB. */
 const serving = (n: NodeObservation) => n.ec2State === 'running' && n.probe?.ready === true;
@@ -176,7 +203,12 @@ export type Observation =
   /** The signals disagree (e.g. the ALB says unhealthy, the node says ready). */
   | { readonly kind: 'mixed'; readonly primary?: string | undefined; readonly why: string }
   /** Two or more nodes run as a ready primary. */
-  | { readonly kind: 'split'; readonly primaries: readonly string[] };
+  | { readonly kind: 'split'; readonly primaries: readonly string[] }
+  /**
+   * The one ready primary runs outside the primary group: an election died between promoting it and moving it
+   * into the group (legacy). Nothing is wrong with the node; the group has to be repaired around it.
+   */
+  | { readonly kind: 'unhoused'; readonly primary: string; readonly why: string };
 
 export interface ObserveSettings {
   readonly mode: ClusterMode;
@@ -203,6 +235,13 @@ export function observe(
     return { kind: 'split', primaries: primaries.map((n) => n.instanceId).sort() };
   }
   const only = primaries[0];
+  if (only && outsideGroups(only)) {
+    return {
+      kind: 'unhoused',
+      primary: only.instanceId,
+      why: `${only.instanceId} is the ready primary but outside the primary group (an interrupted election)`,
+    };
+  }
   if (only && only.target === 'healthy') return { kind: 'healthy', primary: only.instanceId };
   const presumed = only ?? presumedPrimary(nodes, state);
   if (!presumed) return { kind: 'down', why: 'the cluster has no primary instance' };
@@ -215,6 +254,11 @@ export function observe(
       primary: id,
       why: `the instance is ${presumed.ec2State !== 'running' ? presumed.ec2State : `condemned by Auto Scaling (${presumed.lifecycleState}, ${presumed.health})`}`,
     };
+  }
+  if (!only && probe?.reachable === true && probe.ready && probe.role === 'member') {
+    // The presumed primary answers as a member (it joined while another held the role, and that one is gone):
+    // the cluster has no primary, whatever the ALB says.
+    return { kind: 'down', primary: id, why: 'it runs as a member: the cluster has no primary' };
   }
   const nodeDown = !probe?.reachable || !probe.ready;
   if (albDown && nodeDown) {
@@ -239,6 +283,8 @@ export type Verdict =
   | { readonly verdict: 'confirmed'; readonly primary?: string | undefined; readonly why: string }
   | { readonly verdict: 'false-alarm'; readonly primary?: string | undefined; readonly why: string }
   | { readonly verdict: 'split'; readonly primaries: readonly string[] }
+  /** Re-house the running primary (`unhoused`): fence, then move it into the primary group. */
+  | { readonly verdict: 'adopt'; readonly primary: string; readonly why: string }
   | { readonly verdict: 'wait'; readonly confirmations: number; readonly why: string };
 
 /**
@@ -248,6 +294,7 @@ export type Verdict =
  */
 export function confirm(obs: Observation, round: number, confirmationsSoFar: number): Verdict {
   if (obs.kind === 'split') return { verdict: 'split', primaries: obs.primaries };
+  if (obs.kind === 'unhoused') return { verdict: 'adopt', primary: obs.primary, why: obs.why };
   if (obs.kind === 'healthy') {
     return { verdict: 'false-alarm', primary: obs.primary, why: 'the primary is ready and healthy' };
   }
@@ -278,6 +325,7 @@ export function confirm(obs: Observation, round: number, confirmationsSoFar: num
  * healthy in the member group, running, healthy behind the ALB, and its readiness probe OK.
  */
 export function eligible(n: NodeObservation, excluded: ReadonlySet<string>): boolean {
+  if (outsideGroups(n)) return orphan(n, excluded);
   return (
     !excluded.has(n.instanceId) &&
     n.group === 'member' &&
@@ -285,6 +333,21 @@ export function eligible(n: NodeObservation, excluded: ReadonlySet<string>): boo
     n.health === 'Healthy' &&
     n.ec2State === 'running' &&
     n.target === 'healthy' &&
+    n.probe?.reachable === true &&
+    n.probe.ready === true &&
+    n.probe.role !== 'primary'
+  );
+}
+
+/**
+ * A node an interrupted election detached and left outside both groups (it is found through the state item's
+ * `candidate`): running and ready as a member. It is no target of the ALB any more, so that is not asked.
+ */
+function orphan(n: NodeObservation, excluded: ReadonlySet<string>): boolean {
+  return (
+    !excluded.has(n.instanceId) &&
+    outsideGroups(n) &&
+    n.ec2State === 'running' &&
     n.probe?.reachable === true &&
     n.probe.ready === true &&
     n.probe.role !== 'primary'
@@ -306,6 +369,9 @@ export function chooseCandidates(
     .filter((n) => eligible(n, excluded))
     .filter((n) => opts.mode === 'legacy-primary' || n.probe?.taskAffinity !== 'any')
     .sort((a, b) => {
+      // An orphan of an interrupted election first: it is already detached, and otherwise it would leak.
+      const orphaned = Number(outsideGroups(b)) - Number(outsideGroups(a));
+      if (orphaned !== 0) return orphaned;
       const az = Number(a.az === opts.failedAz) - Number(b.az === opts.failedAz);
       return az !== 0 ? az : a.instanceId < b.instanceId ? -1 : a.instanceId > b.instanceId ? 1 : 0;
     })
@@ -320,6 +386,12 @@ export type Plan =
       readonly mode: ClusterMode;
       /** Tried in order until `needed` promotions succeeded. */
       readonly candidates: readonly string[];
+      /**
+       * Per candidate, what it takes (legacy): `detach-promote` for a member, `promote` for an orphan already
+       * outside the groups, `adopt` for the running primary outside the primary group (only the group move).
+       * Cloud-native: always `promote`.
+       */
+      readonly candidateSteps: readonly CandidateStep[];
       readonly needed: number;
       /** Legacy: the primary being replaced (stopped and marked unhealthy when fencing), if any. */
       readonly failedPrimary?: string | undefined;
@@ -342,6 +414,8 @@ export type Plan =
       readonly steps: readonly string[];
     };
 
+export type CandidateStep = 'detach-promote' | 'promote' | 'adopt';
+
 export class CandidateError extends Error {
   override readonly name = 'CandidateRejected';
 }
@@ -360,9 +434,29 @@ export function plan(
     readonly split?: readonly string[] | undefined;
     readonly failedPrimary?: string | undefined;
     readonly candidate?: string | undefined;
+    /** The ready primary to re-house (verdict `adopt`). */
+    readonly adopt?: string | undefined;
   },
 ): Plan {
   const mode = input.mode;
+  if (mode === 'legacy-primary' && input.adopt !== undefined) {
+    return {
+      action: 'promote',
+      mode,
+      candidates: [input.adopt],
+      candidateSteps: ['adopt'],
+      needed: 1,
+      failedPrimaryReachable: false,
+      steps: [
+        'bump the epoch (fence)',
+        'suspend Launch on the primary group',
+        `verify ${input.adopt} is ready as the primary (it already is: an interrupted election promoted it)`,
+        `move ${input.adopt} into the primary group (attach)`,
+        'resume Launch on the primary group',
+        'record the primary',
+      ],
+    };
+  }
   if (mode === 'legacy-primary' && input.split && input.split.length > 1) {
     const split = input.split;
     const inGroup = nodes.find((n) => split.includes(n.instanceId) && n.group === 'primary');
@@ -411,6 +505,19 @@ export function plan(
       exclude: input.failedPrimary ? [input.failedPrimary] : [],
       mode,
     });
+    // The last fence's candidate, detached and still running but not (yet) ready: an interrupted election may
+    // be restarting it as the primary right now. Promoting anyone else could start a second primary beside
+    // it; taking it over (promote again, verify) cannot.
+    const inFlux = nodes.find(
+      (n) =>
+        mode === 'legacy-primary' &&
+        n.instanceId === state?.candidate &&
+        n.instanceId !== input.failedPrimary &&
+        outsideGroups(n) &&
+        n.ec2State === 'running' &&
+        !candidates.includes(n.instanceId),
+    );
+    if (inFlux) candidates = [inFlux.instanceId, ...candidates].slice(0, MAX_CANDIDATES);
   }
   if (candidates.length === 0) {
     return {
@@ -441,10 +548,15 @@ export function plan(
           `set taskAffinity any on ${needed} of ${candidates.join(', ')} (restart, readiness)`,
           'record the task nodes',
         ];
+  const stepOf = (id: string): CandidateStep =>
+    mode === 'legacy-primary' && nodes.some((n) => n.instanceId === id && !outsideGroups(n))
+      ? 'detach-promote'
+      : 'promote';
   return {
     action: 'promote',
     mode,
     candidates,
+    candidateSteps: candidates.map(stepOf),
     needed,
     failedPrimary: input.failedPrimary,
     failedAz,
@@ -460,7 +572,12 @@ function rejectReason(
 ): string | undefined {
   if (!n) return 'is not an instance of the cluster in this region';
   if (n.instanceId === failedPrimary) return 'is the primary being replaced';
-  if (n.group !== 'member') return 'is not in the member group';
+  if (n.group === 'primary') return 'is not in the member group';
+  if (outsideGroups(n)) {
+    if (!orphan(n, new Set())) return 'is outside the groups and not a ready member';
+    if (mode === 'cloud-native' && n.probe?.taskAffinity === 'any') return 'already runs cluster tasks';
+    return undefined;
+  }
   if (n.lifecycleState !== 'InService' || n.health !== 'Healthy') {
     return `is ${n.lifecycleState}/${n.health}, not InService/Healthy`;
   }
@@ -543,6 +660,14 @@ export function primaryCensus(
   }
   if (primaryInService.length === 0 && arriving.length === 0 && !recordedInMembers) {
     return { kind: 'zero', why: 'no instance InService or launching in the primary group' };
+  }
+  const housed = primaryInService[0]?.id;
+  if (recorded !== undefined && housed !== undefined && housed !== recorded && !recordedInMembers) {
+    // Joined as a member while the recorded primary held the role; that one is in no group any more.
+    return {
+      kind: 'zero',
+      why: `the primary group's ${housed} is not the recorded primary ${recorded}, which is in neither group`,
+    };
   }
   return { kind: 'ok' };
 }

@@ -14,7 +14,6 @@ import {
   bootstrapRole,
   CandidateError,
   type ClusterState,
-  condemned,
   confirm,
   type GateRecord,
   gateDecision,
@@ -178,16 +177,29 @@ export async function snapshot(config: FailoverConfig, deps: Deps): Promise<Snap
     }
   }
   const ids = [...members.keys()];
-  if (state?.primary !== undefined && !members.has(state.primary)) ids.push(state.primary);
+  // The recorded primary, and the candidate of the last fence (an interrupted election may have detached it),
+  // are looked at even outside the groups.
+  for (const id of [state?.primary, state?.candidate]) {
+    if (id !== undefined && !members.has(id) && !ids.includes(id)) ids.push(id);
+  }
   const ec2 = new Map<string, { state: string; az: string }>();
   if (ids.length > 0) {
     const describe = (InstanceIds: string[]) =>
       deps.clients.ec2().send(new DescribeInstancesCommand({ InstanceIds }));
-    const out = await describe(ids).catch((err: Error) => {
-      // EC2 forgets a terminated instance about an hour later: a long-gone recorded primary must not fail every
-      // observation. The groups' instances exist; the missing one counts as terminated.
+    // EC2 forgets a terminated instance about an hour later: a long-gone recorded primary (or candidate) must
+    // not fail every observation, nor hide the other one. The groups' instances exist; the extra ids are
+    // asked one by one, and a missing one counts as terminated.
+    const forgotten = (err: Error) => {
+      if (err.name !== 'InvalidInstanceID.NotFound') throw err;
+      return { Reservations: [] };
+    };
+    const out = await describe(ids).catch(async (err: Error) => {
       if (err.name !== 'InvalidInstanceID.NotFound' || ids.length === members.size) throw err;
-      return members.size > 0 ? describe([...members.keys()]) : { Reservations: [], $metadata: {} };
+      const parts = await Promise.all([
+        members.size > 0 ? describe([...members.keys()]) : { Reservations: [] },
+        ...ids.filter((id) => !members.has(id)).map((id) => describe([id]).catch(forgotten)),
+      ]);
+      return { Reservations: parts.flatMap((p) => p.Reservations ?? []) };
     });
     for (const r of out.Reservations ?? []) {
       for (const i of r.Instances ?? []) {
@@ -223,8 +235,10 @@ export async function snapshot(config: FailoverConfig, deps: Deps): Promise<Snap
     nodes,
     state: state ? { epoch: Number(state.epoch ?? 0), ...pick(state) } : { epoch: 0 },
     gate: (gateItem.Item as GateRecord | undefined) ?? {},
-    // Probing an instance Auto Scaling has condemned would only wait out SSM's delivery timeout.
-    probeTargets: nodes.filter((n) => !condemned(n)).map((n) => n.instanceId),
+    // Every running instance, condemned ones too: a primary being scaled in (Terminating:Wait) still serves
+    // as the primary and must be stopped before another is promoted; only its probe tells it from a crashed
+    // host (which costs the probe's timeout to find unreachable).
+    probeTargets: nodes.filter((n) => n.ec2State === 'running').map((n) => n.instanceId),
   };
 }
 
@@ -233,6 +247,7 @@ const pick = (s: ClusterState) => ({
   ...(s.phase !== undefined ? { phase: s.phase } : {}),
   ...(s.owner !== undefined ? { owner: s.owner } : {}),
   ...(s.fencedAt !== undefined ? { fencedAt: Number(s.fencedAt) } : {}),
+  ...(s.candidate !== undefined ? { candidate: s.candidate } : {}),
 });
 
 const ProbeResultSchema = z.looseObject({
@@ -272,6 +287,7 @@ const StateSchema = z
     phase: z.enum(['fenced', 'committed', 'claimed', 'escalated']).optional(),
     owner: z.string().optional(),
     fencedAt: z.number().optional(),
+    candidate: z.string().optional(),
   })
   .optional();
 const SnapshotSchema = z.looseObject({
@@ -308,9 +324,22 @@ export const FailoverRequestSchema = z.discriminatedUnion('op', [
     cluster: z.string(),
     execution,
     expectedEpoch: z.number().int().min(0),
-    plan: z.looseObject({ failedPrimary: z.string().optional() }),
+    plan: z.looseObject({
+      failedPrimary: z.string().optional(),
+      /** An automatic election: counted against the daily budget. */
+      budgeted: z.boolean().optional(),
+      /** Re-housing the running primary: not an election (no cooldown started, nothing counted). */
+      repair: z.boolean().optional(),
+    }),
   }),
-  z.strictObject({ op: z.literal('assert'), cluster: z.string(), execution, epoch: z.number().int() }),
+  z.strictObject({
+    op: z.literal('assert'),
+    cluster: z.string(),
+    execution,
+    epoch: z.number().int(),
+    /** The instance about to be detached and promoted: recorded so a re-run can find it if this one dies. */
+    candidate: z.string().optional(),
+  }),
   z.strictObject({
     op: z.literal('commit'),
     cluster: z.string(),
@@ -369,6 +398,9 @@ export async function failover(request: FailoverRequest, deps: Deps): Promise<un
         // The operator asked: no confirmation window, but a healthy single primary is still reported.
         const obs = observe(nodes, state, config);
         if (obs.kind === 'split') return { verdict: 'split', primaries: obs.primaries };
+        if (obs.kind === 'unhoused' && input.candidate === undefined) {
+          return { verdict: 'adopt', primary: obs.primary, why: obs.why, manual: true };
+        }
         return {
           verdict: 'confirmed',
           primary: obs.primary,
@@ -386,8 +418,9 @@ export async function failover(request: FailoverRequest, deps: Deps): Promise<un
       const nodes = withProbes(request.snapshot.nodes as NodeObservation[], request.probes);
       const state = request.snapshot.state as ClusterState | undefined;
       const planned = (request.verdict as { planned?: boolean }).planned === true;
+      const repair = request.verdict.verdict === 'adopt';
       const gate = gateDecision(
-        { trigger: input.trigger, planned, force: input.force },
+        { trigger: input.trigger, planned, force: input.force, repair },
         request.snapshot.gate as GateRecord | undefined,
         {
           cooldownMs: config.cooldownMinutes * 60_000,
@@ -403,8 +436,9 @@ export async function failover(request: FailoverRequest, deps: Deps): Promise<un
           mode: config.mode,
           minTaskNodes: config.minTaskNodes,
           split: v.verdict === 'split' ? v.primaries : undefined,
-          failedPrimary: config.mode === 'legacy-primary' ? v.primary : undefined,
+          failedPrimary: config.mode === 'legacy-primary' && !repair ? v.primary : undefined,
           candidate: input.candidate,
+          adopt: repair ? v.primary : undefined,
         });
       } catch (err) {
         if (err instanceof CandidateError) {
@@ -418,7 +452,15 @@ export async function failover(request: FailoverRequest, deps: Deps): Promise<un
       return {
         gate,
         // The workflow indexes these for every action.
-        plan: { candidates: [], needed: 0, failedPrimaryReachable: false, ...decided },
+        plan: {
+          candidates: [],
+          candidateSteps: [],
+          needed: 0,
+          failedPrimaryReachable: false,
+          ...decided,
+          budgeted: input.trigger !== 'manual' && !planned && !repair,
+          repair,
+        },
         expectedEpoch: state?.epoch ?? 0,
         summary: describePlan(decided, gate),
       };
@@ -459,8 +501,12 @@ export async function failover(request: FailoverRequest, deps: Deps): Promise<un
       const gateNow = await doc.send(
         new GetCommand({ TableName, Key: gateKey(request.cluster), ConsistentRead: true }),
       );
-      // A retried fence of the same execution (its first answer lost) must not count the election twice.
-      if ((gateNow.Item as { execution?: string } | undefined)?.execution !== request.execution) {
+      // A retried fence of the same execution (its first answer lost) must not count the election twice; a
+      // repair is no election at all.
+      if (
+        request.plan.repair !== true &&
+        (gateNow.Item as { execution?: string } | undefined)?.execution !== request.execution
+      ) {
         await doc.send(
           new UpdateCommand({
             TableName,
@@ -469,10 +515,13 @@ export async function failover(request: FailoverRequest, deps: Deps): Promise<un
             ExpressionAttributeNames: { '#day': 'day', '#count': 'count' },
             ExpressionAttributeValues: {
               ...Object.fromEntries(
-                Object.entries(recordElection(gateNow.Item as GateRecord | undefined, now)).map(([k, v]) => [
-                  k === 'lastElectionAt' ? ':at' : `:${k}`,
-                  v,
-                ]),
+                Object.entries(
+                  recordElection(
+                    gateNow.Item as GateRecord | undefined,
+                    now,
+                    request.plan.budgeted !== false,
+                  ),
+                ).map(([k, v]) => [k === 'lastElectionAt' ? ':at' : `:${k}`, v]),
               ),
               ':me': request.execution,
             },
@@ -510,6 +559,21 @@ export async function failover(request: FailoverRequest, deps: Deps): Promise<un
               `epoch ${request.epoch} no longer belongs to this execution (now ${s?.epoch ?? 0}, ${s?.phase ?? 'none'})`,
             );
           }
+          if (request.candidate !== undefined && s.candidate !== request.candidate) {
+            await doc.send(
+              new UpdateCommand({
+                ...common,
+                ConditionExpression: `${common.ConditionExpression} AND phase IN (:fenced, :committed)`,
+                UpdateExpression: 'SET candidate = :candidate',
+                ExpressionAttributeValues: {
+                  ...values,
+                  ':candidate': request.candidate,
+                  ':fenced': 'fenced',
+                  ':committed': 'committed',
+                },
+              }),
+            );
+          }
           return { epoch: request.epoch, held: true };
         }
         if (request.op === 'commit') {
@@ -518,7 +582,7 @@ export async function failover(request: FailoverRequest, deps: Deps): Promise<un
               ...common,
               UpdateExpression:
                 request.primary !== undefined
-                  ? 'SET phase = :committed, committedAt = :now, #primary = :primary'
+                  ? 'SET phase = :committed, committedAt = :now, #primary = :primary REMOVE candidate'
                   : 'SET phase = :committed, committedAt = :now',
               ExpressionAttributeNames: {
                 ...common.ExpressionAttributeNames,
@@ -581,6 +645,24 @@ async function claim(
         });
       const s = out.Reservations?.[0]?.Instances?.[0]?.State?.Name;
       recordedPrimaryRunning = s === 'running' || s === 'pending';
+      if (recordedPrimaryRunning) {
+        // A crashed host stays `running` in EC2 for minutes: Auto Scaling's verdict (Unhealthy, Terminating)
+        // says it will not come back, and the launching replacement may take the role.
+        const groups = await deps.clients.autoScaling().send(
+          new DescribeAutoScalingGroupsCommand({
+            AutoScalingGroupNames: [config.primaryAsgName, config.memberAsgName],
+          }),
+        );
+        const member = (groups.AutoScalingGroups ?? [])
+          .flatMap((g) => g.Instances ?? [])
+          .find((i) => i.InstanceId === state.primary);
+        if (
+          member &&
+          (member.HealthStatus === 'Unhealthy' || (member.LifecycleState ?? '').startsWith('Terminating'))
+        ) {
+          recordedPrimaryRunning = false;
+        }
+      }
     }
     const decision = bootstrapRole(
       { instanceId: request.instanceId, groupRole: request.role, mode: config.mode, recordedPrimaryRunning },
@@ -632,6 +714,8 @@ export function describePlan(p: ReturnType<typeof plan>, gate: ReturnType<typeof
     : ` Refused by the gate (${gate.rule}): ${gate.reason}.`;
   switch (p.action) {
     case 'promote':
+      if (p.candidateSteps[0] === 'adopt')
+        return `Re-house the primary ${p.candidates[0]}: ${p.steps.join('; ')}.${gateText}`;
       return `Promote ${p.candidates[0]}${p.candidates.length > 1 ? ` (then ${p.candidates.slice(1).join(', ')} if it fails)` : ''}: ${p.steps.join('; ')}.${gateText}`;
     case 'demote':
       return `Keep ${p.keep} as the primary and demote ${p.demote.join(', ')}: ${p.steps.join('; ')}.${gateText}`;

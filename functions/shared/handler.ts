@@ -46,7 +46,14 @@ export type LambdaHandler<TResult> = (event: unknown, context: Context) => Promi
 
 // @middy/core is ESM-only. A dynamic import is resolved with the `import` condition by TypeScript, esbuild
 // (which bundles it) and Node alike, where a static import in this CommonJS module would not type-check.
-const loadMiddy = () => import('@middy/core');
+// One import per process: every handler (and the twin, which waits for it as real I/O) shares the promise, so a
+// handler's first call finds it settled.
+const importMiddy = () => import('@middy/core');
+let middyModule: ReturnType<typeof importMiddy> | undefined;
+export const loadMiddy = () => {
+  middyModule ??= importMiddy();
+  return middyModule;
+};
 
 /**
  * Build a Lambda handler that validates its event with `schema` and then calls `fn` with the typed event.

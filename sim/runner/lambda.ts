@@ -1,4 +1,5 @@
 import type { Context } from 'aws-lambda';
+import { loadMiddy } from '../../functions/shared/handler';
 import type { World } from '../core/world';
 import { type Invocation, invocationStore, patchOutput, patchProcessEnv } from './invocation';
 
@@ -65,7 +66,7 @@ export class LambdaSim {
     if (fn.coldStart) {
       // A cold start's module loading is real I/O: the handler kit imports the ESM-only middy on its first
       // call, which virtual time must wait for (as Lambda's init phase does not count toward the timeout).
-      await clock.track(() => import('@middy/core'));
+      await clock.track(() => loadMiddy());
     }
     fn.handler ??= fn.load();
     const handler = fn.handler;

@@ -1,5 +1,8 @@
+import { loadConfig } from '../../infra/config/load';
+import { EXAMPLE_CONFIG, Twin } from '../twin';
 import { NODE_LIFECYCLE_SCENARIOS } from './node-lifecycle';
 import { PRIMARY_FAILOVER_SCENARIOS, primaryCrashAsgOnly } from './primary-failover';
+import { PRIMARY_FAILOVER_FAULT_SCENARIOS } from './primary-failover-faults';
 import type { Scenario } from './types';
 import { memberCrash, switchByHand } from './world-baseline';
 
@@ -10,8 +13,20 @@ export const SCENARIOS: readonly Scenario[] = [
   ...NODE_LIFECYCLE_SCENARIOS,
   ...PRIMARY_FAILOVER_SCENARIOS,
   primaryCrashAsgOnly,
+  ...PRIMARY_FAILOVER_FAULT_SCENARIOS,
 ];
 
 export function scenarioByName(name: string): Scenario | undefined {
   return SCENARIOS.find((s) => s.name === name);
+}
+
+/** Starts a twin as `scenario` needs it: its config adjustments, with or without the control plane. */
+export function startTwinFor(scenario: Scenario, seed: number): Promise<Twin> {
+  const config = loadConfig(EXAMPLE_CONFIG);
+  return Twin.start({
+    seed,
+    controlPlane: scenario.controlPlane ?? true,
+    config: scenario.configure ? scenario.configure(config) : config,
+    ...(scenario.members !== undefined ? { members: scenario.members } : {}),
+  });
 }

@@ -8,13 +8,13 @@ import type { ExecutionRecord } from '../core/world';
 import type { Twin } from '../twin';
 import { expectThat, MINUTE, type Scenario, type ScenarioResult } from './types';
 
-const regionOf = (twin: Twin) => twin.world.regionNames[0] as string;
-const layoutOf = (twin: Twin) => {
+export const regionOf = (twin: Twin) => twin.world.regionNames[0] as string;
+export const layoutOf = (twin: Twin) => {
   const l = twin.layout.regions.get(regionOf(twin));
   if (!l) throw new Error('no layout for the first region');
   return l;
 };
-const minutes = (ms: number) => `${(ms / MINUTE).toFixed(1)} min`;
+export const minutes = (ms: number) => `${(ms / MINUTE).toFixed(1)} min`;
 
 /** Ready primaries in the first region: running, reachable, Artifactory up as primary. */
 export function readyPrimaries(twin: Twin): string[] {
@@ -25,7 +25,7 @@ export function readyPrimaries(twin: Twin): string[] {
     .map((i) => i.id);
 }
 
-const groupIds = (twin: Twin, group: string, state = 'InService') =>
+export const groupIds = (twin: Twin, group: string, state = 'InService') =>
   twin.world
     .region(regionOf(twin))
     .autoscaling.groupInstances(group)
@@ -34,12 +34,12 @@ const groupIds = (twin: Twin, group: string, state = 'InService') =>
 
 export const failovers = (twin: Twin): ExecutionRecord[] =>
   twin.world.executions.filter((e) => e.stateMachine === 'primary-failover');
-const settled = (twin: Twin) => twin.world.executions.every((e) => e.status !== 'RUNNING');
-const entered = (e: ExecutionRecord, state: string) =>
+export const settled = (twin: Twin) => twin.world.executions.every((e) => e.status !== 'RUNNING');
+export const entered = (e: ExecutionRecord, state: string) =>
   e.history.some((h) => h.type === 'StateEntered' && h.state === state);
 
 /** The primary group holds exactly the one ready primary, with Launch resumed. */
-function recovered(twin: Twin): boolean {
+export function recovered(twin: Twin): boolean {
   const l = layoutOf(twin);
   const primaries = readyPrimaries(twin);
   const inGroup = groupIds(twin, l.primaryGroup);
@@ -52,7 +52,7 @@ function recovered(twin: Twin): boolean {
 }
 
 /** After the scene: every failover released the cluster lock, and Launch is not left suspended. */
-function expectCleanEnd(twin: Twin): void {
+export function expectCleanEnd(twin: Twin): void {
   const l = layoutOf(twin);
   expectThat(
     !twin.world.region(regionOf(twin)).autoscaling.isSuspended(l.primaryGroup, 'Launch'),
@@ -67,14 +67,14 @@ function expectCleanEnd(twin: Twin): void {
 }
 
 /** The current primary's instance id (exactly one expected). */
-function thePrimary(twin: Twin): string {
+export function thePrimary(twin: Twin): string {
   const p = readyPrimaries(twin);
   expectThat(p.length === 1, `one ready primary (got ${p.join(', ') || 'none'})`);
   return p[0] as string;
 }
 
 /** Crash the primary's host and wait for a ready primary; returns the window without one. */
-async function crashAndRecover(
+export async function crashAndRecover(
   twin: Twin,
   say: (m: string) => void,
   within: number,
@@ -122,7 +122,7 @@ export const primaryCrashAsgOnly: Scenario = {
 };
 
 /** Start primary-failover by hand (as an operator or a test would) and wait for it to finish. */
-async function startFailover(
+export async function startFailover(
   twin: Twin,
   name: string,
   input: Record<string, unknown>,

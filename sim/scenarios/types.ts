@@ -1,3 +1,4 @@
+import type { Config } from '../../infra/config/schema';
 import type { Twin } from '../twin';
 
 /** A scripted scene run on the twin; `npm start -- --scenario <name>` runs one. */
@@ -8,6 +9,10 @@ export interface Scenario {
   readonly description: string;
   /** Deploy the control plane into the world (false shows what AWS does on its own). Default true. */
   readonly controlPlane?: boolean;
+  /** Member nodes per region in the initial cluster (the twin's default is 2). */
+  readonly members?: number;
+  /** Adjusts the deployment config (the example config) for this scene, e.g. a shorter cooldown. */
+  configure?(config: Config): Config;
   /** Drives the twin; `say` adds a narrated step to the timeline. Throws when an expectation fails. */
   run(twin: Twin, say: (message: string) => void): Promise<ScenarioResult | undefined>;
 }

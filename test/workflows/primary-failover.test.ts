@@ -1,27 +1,10 @@
 import { PRIMARY_FAILOVER_SCENARIOS, primaryCrashAsgOnly } from '../../sim/scenarios/primary-failover';
-import type { Scenario } from '../../sim/scenarios/types';
-import { Twin } from '../../sim/twin';
+import { runScene, SEEDS } from './scene-runner';
 
 jest.setTimeout(180_000);
 
-const SEEDS = Array.from({ length: 20 }, (_, i) => i + 1);
-
 /** Windows without a ready primary after the crash, per scene, for the comparison printed at the end. */
 const gaps = new Map<string, number[]>();
-
-async function runScene(scenario: Scenario, seed: number): Promise<void> {
-  const twin = await Twin.start({ seed, controlPlane: scenario.controlPlane ?? true });
-  try {
-    const result = await scenario.run(twin, (m) => twin.world.timeline.add('-', 'scenario', m));
-    twin.invariants.check();
-    expect(twin.invariants.violations).toEqual([]);
-    expect(twin.world.executions.filter((e) => e.status === 'RUNNING')).toEqual([]);
-    if (result?.gapMs !== undefined)
-      gaps.set(scenario.name, [...(gaps.get(scenario.name) ?? []), Number(result.gapMs)]);
-  } finally {
-    await twin.stop();
-  }
-}
 
 describe.each([...PRIMARY_FAILOVER_SCENARIOS, primaryCrashAsgOnly].map((s) => [s.name, s] as const))(
   '%s',
@@ -29,7 +12,9 @@ describe.each([...PRIMARY_FAILOVER_SCENARIOS, primaryCrashAsgOnly].map((s) => [s
     it.each(SEEDS)(
       'meets its expectations with every invariant holding, never two primaries (seed %i)',
       async (seed) => {
-        await runScene(scenario, seed);
+        const result = await runScene(scenario, seed);
+        if (result?.gapMs !== undefined)
+          gaps.set(scenario.name, [...(gaps.get(scenario.name) ?? []), Number(result.gapMs)]);
       },
     );
   },

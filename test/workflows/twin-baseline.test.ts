@@ -2,13 +2,13 @@ import { memberCrash, switchByHand } from '../../sim/scenarios/world-baseline';
 
 const SCENARIOS = [memberCrash, switchByHand];
 
-import { Twin } from '../../sim/twin';
+import { startTwinFor } from '../../sim/scenarios';
 
 /** Runs a scenario on a fresh twin and returns its timeline (as text) and invariant violations. */
 async function play(name: string, seed: number) {
   const scenario = SCENARIOS.find((s) => s.name === name);
   if (!scenario) throw new Error(`no scenario ${name}`);
-  const twin = await Twin.start({ seed, controlPlane: scenario.controlPlane ?? true });
+  const twin = await startTwinFor(scenario, seed);
   try {
     const result = await scenario.run(twin, (m) => twin.world.timeline.add('-', 'scenario', m));
     twin.invariants.check();

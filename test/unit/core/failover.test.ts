@@ -184,15 +184,20 @@ describe('chooseCandidates', () => {
           const n = nodes.find((x) => x.instanceId === c);
           expect(n).toBeDefined();
           expect(eligible(n as NodeObservation, new Set(exclude))).toBe(true);
-          // Eligible means: a ready, healthy, InService member that is not a primary already.
-          expect(n).toMatchObject({
-            group: 'member',
-            lifecycleState: 'InService',
-            health: 'Healthy',
-            ec2State: 'running',
-            target: 'healthy',
-            probe: { reachable: true, ready: true },
-          });
+          // Eligible means: a ready, healthy, InService member that is not a primary already, or a ready node
+          // an interrupted election left outside the groups (no longer a target of the ALB).
+          if (n?.group === 'none') {
+            expect(n).toMatchObject({ ec2State: 'running', probe: { reachable: true, ready: true } });
+          } else {
+            expect(n).toMatchObject({
+              group: 'member',
+              lifecycleState: 'InService',
+              health: 'Healthy',
+              ec2State: 'running',
+              target: 'healthy',
+              probe: { reachable: true, ready: true },
+            });
+          }
           expect(n?.probe?.role).not.toBe('primary');
           // Cloud-native: a node that already runs cluster tasks adds nothing.
           if (mode === 'cloud-native') expect(n?.probe?.taskAffinity).not.toBe('any');
@@ -205,11 +210,15 @@ describe('chooseCandidates', () => {
   it('puts every node of another AZ than the failed primary before those of its AZ, then orders by id', () => {
     fc.assert(
       fc.property(input, ({ nodes, failedPrimary, failedAz, mode }) => {
-        const chosen = chooseCandidates(nodes, {
+        const all = chooseCandidates(nodes, {
           failedAz,
           exclude: failedPrimary ? [failedPrimary] : [],
           mode,
         });
+        // Orphans of an interrupted election come first (their own property below); the AZ rule orders the rest.
+        const orphans = all.filter((c) => nodes.find((n) => n.instanceId === c)?.group === 'none');
+        expect(all.slice(0, orphans.length)).toEqual(orphans);
+        const chosen = all.slice(orphans.length);
         const sameAz = sameAzFirst(chosen, nodes, failedAz);
         // Once a same-AZ candidate appears, no other-AZ candidate follows it...
         const firstSame = sameAz.indexOf(true);
@@ -220,8 +229,8 @@ describe('chooseCandidates', () => {
             eligible(n, new Set(failedPrimary ? [failedPrimary] : [])) &&
             (mode === 'legacy-primary' || n.probe?.taskAffinity !== 'any'),
         );
-        const otherAz = pool.filter((n) => n.az !== failedAz).length;
-        if (firstSame >= 0) expect(firstSame).toBe(Math.min(otherAz, MAX_CANDIDATES));
+        const otherAz = pool.filter((n) => n.az !== failedAz && n.group !== 'none').length;
+        if (firstSame >= 0) expect(firstSame).toBe(Math.min(otherAz, MAX_CANDIDATES - orphans.length));
         // Within each class, the tie-break is the instance id.
         for (const cls of [false, true]) {
           const ids = chosen.filter((_, i) => sameAz[i] === cls);
@@ -878,6 +887,18 @@ describe('primaryCensus', () => {
       'ok',
     ],
     [
+      'a member-joined instance in the primary group while the recorded primary is in no group',
+      { primary: [inService(R)], member: [inService(M)] },
+      { epoch: 3, phase: 'committed', primary: P },
+      'zero',
+    ],
+    [
+      'the recorded primary housed in the primary group',
+      { primary: [inService(P)], member: [inService(M)] },
+      { epoch: 3, phase: 'claimed', primary: P },
+      'ok',
+    ],
+    [
       'an election under way',
       { primary: [], member: [inService(M)] },
       { epoch: 2, phase: 'fenced', fencedAt: NOON - MIN },
@@ -968,5 +989,415 @@ describe('the workflow and the core agree on the confirmation bound', () => {
       readFileSync(path.join(__dirname, '../../../statemachines/primary-failover.asl.json'), 'utf8'),
     ) as { States: Record<string, { Choices?: { NumericGreaterThanEquals?: number }[] }> };
     expect(asl.States.ConfirmRoundsLeft?.Choices?.[0]?.NumericGreaterThanEquals).toBe(MAX_CONFIRM_ROUNDS);
+  });
+});
+
+// --- an interrupted election: the unhoused primary and the orphaned candidate ---------------------------
+
+describe('an interrupted election (unhoused primary, orphaned candidate)', () => {
+  const legacy = { mode: 'legacy-primary' as const, minTaskNodes: 1 };
+  const ORPHAN = 'i-0000000000000000d';
+  const TARGETS = ['healthy', 'unhealthy', 'initial', 'draining', 'unused', 'absent'] as const;
+
+  /** A node outside both groups as the snapshot builds it (no lifecycle, no ALB target), in some condition. */
+  function outside(instanceId: string, p: Partial<Probe> = {}, n: Partial<NodeObservation> = {}) {
+    return {
+      instanceId,
+      group: 'none',
+      az: 'eu-west-1c',
+      lifecycleState: 'none',
+      health: 'Healthy',
+      target: 'absent',
+      ec2State: 'running',
+      probe: { reachable: true, ready: true, role: 'member', taskAffinity: 'none', ...p },
+      ...n,
+    } satisfies NodeObservation;
+  }
+
+  /** An orphan (or an unhoused primary, flip `role`) unless one field was flipped. */
+  const nearlyOrphanNode = (instanceId: fc.Arbitrary<string>) =>
+    fc
+      .record({
+        instanceId,
+        az,
+        target: fc.constantFrom(...TARGETS),
+        lifecycleState: fc.constantFrom('none', 'Detaching', 'InService'),
+        health: fc.constantFrom<'Healthy' | 'Unhealthy'>('Healthy', 'Unhealthy'),
+        taskAffinity: fc.constantFrom<'any' | 'none' | null>('any', 'none', null),
+        flip: fc.constantFrom('none', 'none', 'ec2', 'reachable', 'ready', 'role', 'role'),
+      })
+      .map(
+        ({ flip, taskAffinity, ...n }): NodeObservation => ({
+          ...n,
+          group: 'none',
+          ec2State: flip === 'ec2' ? 'stopped' : 'running',
+          probe: {
+            reachable: flip !== 'reachable',
+            ready: flip !== 'ready' && flip !== 'reachable',
+            role: flip === 'role' ? 'primary' : 'member',
+            taskAffinity,
+          },
+        }),
+      );
+  /** Clusters where orphans and unhoused primaries are common. */
+  const mixedCluster = fc.uniqueArray(fc.oneof(anyNode(id), nearlyEligibleNode(id), nearlyOrphanNode(id)), {
+    selector: (n) => n.instanceId,
+    maxLength: IDS.length,
+  });
+  const servingPrimaries = (nodes: readonly NodeObservation[]) =>
+    nodes.filter((n) => n.ec2State === 'running' && n.probe?.ready === true && n.probe.role === 'primary');
+  const isOrphan = (n: NodeObservation, excluded: ReadonlySet<string>) =>
+    !excluded.has(n.instanceId) &&
+    n.group === 'none' &&
+    n.ec2State === 'running' &&
+    n.probe?.reachable === true &&
+    n.probe.ready === true &&
+    n.probe.role !== 'primary';
+
+  describe('observe and confirm', () => {
+    it.each(TARGETS)(
+      'reports the one ready primary outside the groups as unhoused whatever its ALB target (%s)',
+      (target) => {
+        // The election stopped the old primary, promoted the candidate and died before the group move.
+        const nodes = world({ ec2State: 'stopped', target: 'unused', probe: UNREACHABLE }, [
+          outside(ORPHAN, { role: 'primary' }, { target }),
+        ]);
+        const obs = observe(nodes, { epoch: 3, primary: 'i-0000000000000000a', phase: 'fenced' }, legacy);
+        expect(obs).toEqual({ kind: 'unhoused', primary: ORPHAN, why: expect.stringContaining(ORPHAN) });
+        // Adopted at once: no confirmation rounds for a node that is fine.
+        expect(confirm(obs, 0, 0)).toEqual({
+          verdict: 'adopt',
+          primary: ORPHAN,
+          why: (obs as { why: string }).why,
+        });
+      },
+    );
+
+    it('is unhoused exactly when the one serving primary is outside the groups, and then adopts at once', () => {
+      fc.assert(
+        fc.property(
+          mixedCluster,
+          clusterState,
+          fc.nat({ max: MAX_CONFIRM_ROUNDS + 2 }),
+          fc.nat({ max: 5 }),
+          (nodes, state, round, confirmations) => {
+            const obs = observe(nodes, state, legacy);
+            const primaries = servingPrimaries(nodes);
+            const unhoused = primaries.length === 1 && primaries[0]?.group === 'none';
+            expect(obs.kind === 'unhoused').toBe(unhoused);
+            if (obs.kind !== 'unhoused') return;
+            expect(obs.primary).toBe(primaries[0]?.instanceId);
+            for (const [r, c] of [
+              [0, 0],
+              [round, confirmations],
+            ] as const) {
+              expect(confirm(obs, r, c)).toEqual({ verdict: 'adopt', primary: obs.primary, why: obs.why });
+            }
+          },
+        ),
+        RUNS,
+      );
+    });
+
+    it('never reports unhoused in cloud-native mode, and a second ready primary makes it a split', () => {
+      const nodes = world({}, [outside(ORPHAN, { role: 'primary' })]);
+      expect(observe(nodes, undefined, legacy)).toEqual({
+        kind: 'split',
+        primaries: ['i-0000000000000000a', ORPHAN],
+      });
+      fc.assert(
+        fc.property(
+          mixedCluster,
+          clusterState,
+          fc.integer({ min: 1, max: 3 }),
+          (nodes, state, minTaskNodes) => {
+            expect(observe(nodes, state, { mode: 'cloud-native', minTaskNodes }).kind).not.toBe('unhoused');
+          },
+        ),
+        RUNS,
+      );
+    });
+
+    it('does not call a ready primary in a group unhoused (a member-group primary is healthy behind the ALB)', () => {
+      const nodes = world({ ec2State: 'terminated', target: 'absent', probe: UNREACHABLE }, [
+        member(ORPHAN, 'eu-west-1c', { role: 'primary' }),
+      ]);
+      expect(observe(nodes, undefined, legacy)).toEqual({ kind: 'healthy', primary: ORPHAN });
+    });
+  });
+
+  describe('plan', () => {
+    it('adopts the unhoused primary: only it, only the group move, nothing failed, nothing to stop', () => {
+      fc.assert(
+        fc.property(
+          mixedCluster,
+          clusterState,
+          id,
+          fc.integer({ min: 1, max: 3 }),
+          (nodes, state, adopt, n) => {
+            const p = plan(nodes, state, { mode: 'legacy-primary', minTaskNodes: n, adopt });
+            expect(p).toMatchObject({
+              action: 'promote',
+              mode: 'legacy-primary',
+              candidates: [adopt],
+              candidateSteps: ['adopt'],
+              needed: 1,
+              failedPrimaryReachable: false,
+            });
+            if (p.action !== 'promote') throw new Error('unreachable');
+            expect(p.failedPrimary).toBeUndefined();
+            expect(p.failedAz).toBeUndefined();
+            // The old primary is not stopped or marked unhealthy; the adopted one is not promoted again.
+            expect(p.steps.join('; ')).not.toMatch(/stop Artifactory|mark .* unhealthy|primary: true/);
+            expect(p.steps.join('; ')).toContain(`move ${adopt} into the primary group`);
+          },
+        ),
+        RUNS,
+      );
+    });
+
+    it('gives every candidate its step: detach-promote for a member, promote for an orphan or in cloud-native', () => {
+      fc.assert(
+        fc.property(
+          mixedCluster,
+          clusterState,
+          mode,
+          fc.option(id, { nil: undefined }),
+          fc.option(id, { nil: undefined }),
+          fc.integer({ min: 1, max: 3 }),
+          (nodes, state, mode, failedPrimary, candidate, minTaskNodes) => {
+            let p: ReturnType<typeof plan>;
+            try {
+              p = plan(nodes, state, { mode, minTaskNodes, failedPrimary, candidate });
+            } catch (err) {
+              expect(err).toBeInstanceOf(CandidateError);
+              return;
+            }
+            if (p.action !== 'promote') return;
+            expect(p.candidateSteps).toHaveLength(p.candidates.length);
+            p.candidates.forEach((c, i) => {
+              const group = nodes.find((n) => n.instanceId === c)?.group;
+              const expected =
+                mode === 'cloud-native' ? 'promote' : group === 'member' ? 'detach-promote' : 'promote';
+              expect(p.candidateSteps[i]).toBe(expected);
+              // Whatever the mode, a candidate is a member or an orphan, never a node of the primary group.
+              expect(group === 'member' || group === 'none').toBe(true);
+            });
+          },
+        ),
+        RUNS,
+      );
+    });
+
+    it('orders an orphan first and promotes it without a detach; members after it are detached', () => {
+      // The orphan sits in the failed primary's AZ and has the highest id: it still comes first.
+      const nodes = world({ target: 'unhealthy', probe: UNREACHABLE }, [
+        outside('i-00000000000000011', {}, { az: 'eu-west-1a' }),
+      ]);
+      expect(plan(nodes, undefined, { ...legacy, failedPrimary: 'i-0000000000000000a' })).toMatchObject({
+        action: 'promote',
+        candidates: ['i-00000000000000011', 'i-0000000000000000b', 'i-0000000000000000c'],
+        candidateSteps: ['promote', 'detach-promote', 'detach-promote'],
+      });
+      const native = plan(nodes, undefined, { mode: 'cloud-native', minTaskNodes: 2 });
+      expect(native).toMatchObject({ action: 'promote', candidateSteps: ['promote', 'promote', 'promote'] });
+    });
+
+    it('accepts a requested orphan (a promote step), and refuses a requested node outside the groups that is not ready', () => {
+      const nodes = world({ target: 'unhealthy', probe: UNREACHABLE }, [
+        outside(ORPHAN),
+        outside('i-0000000000000000e', { ready: false }),
+        outside('i-0000000000000000f', { role: 'primary' }),
+      ]);
+      const failedPrimary = 'i-0000000000000000a';
+      expect(plan(nodes, undefined, { ...legacy, failedPrimary, candidate: ORPHAN })).toMatchObject({
+        action: 'promote',
+        candidates: [ORPHAN],
+        candidateSteps: ['promote'],
+      });
+      for (const candidate of ['i-0000000000000000e', 'i-0000000000000000f']) {
+        expect(() => plan(nodes, undefined, { ...legacy, failedPrimary, candidate })).toThrow(CandidateError);
+        expect(() => plan(nodes, undefined, { ...legacy, failedPrimary, candidate })).toThrow(
+          'outside the groups',
+        );
+      }
+    });
+  });
+
+  describe('eligible and chooseCandidates', () => {
+    it('takes an orphan as eligible without the ALB or Auto Scaling (target absent, lifecycle none)', () => {
+      const orphan = outside(ORPHAN);
+      expect(orphan).toMatchObject({ target: 'absent', lifecycleState: 'none' });
+      expect(eligible(orphan, new Set())).toBe(true);
+      expect(eligible({ ...orphan, health: 'Unhealthy', target: 'draining' }, new Set())).toBe(true);
+      expect(eligible(orphan, new Set([ORPHAN]))).toBe(false);
+      expect(eligible(outside(ORPHAN, { ready: false }), new Set())).toBe(false);
+      expect(eligible(outside(ORPHAN, { reachable: false }), new Set())).toBe(false);
+      expect(eligible(outside(ORPHAN, { role: 'primary' }), new Set())).toBe(false);
+      expect(eligible(outside(ORPHAN, {}, { ec2State: 'stopped' }), new Set())).toBe(false);
+      expect(eligible(outside(ORPHAN, {}, { probe: undefined }), new Set())).toBe(false);
+      // The same relaxed node inside the member group is not eligible: there the ALB and Auto Scaling count.
+      expect(eligible({ ...orphan, group: 'member' }, new Set())).toBe(false);
+    });
+
+    it('finds a node outside the groups eligible exactly when it runs, answers ready and is no primary', () => {
+      fc.assert(
+        fc.property(
+          fc.oneof(anyNode(id), nearlyOrphanNode(id)).map((n) => ({ ...n, group: 'none' as const })),
+          fc.uniqueArray(id, { maxLength: 2 }),
+          (n, exclude) => {
+            const excluded = new Set(exclude);
+            expect(eligible(n, excluded)).toBe(isOrphan(n, excluded));
+          },
+        ),
+        RUNS,
+      );
+    });
+
+    it('puts every orphan before every member-group candidate, taking as many orphans as fit', () => {
+      fc.assert(
+        fc.property(
+          mixedCluster,
+          fc.option(id, { nil: undefined }),
+          fc.option(az, { nil: undefined }),
+          mode,
+          (nodes, failedPrimary, failedAz, mode) => {
+            const exclude = failedPrimary ? [failedPrimary] : [];
+            const chosen = chooseCandidates(nodes, { failedAz, exclude, mode });
+            const groups = chosen.map((c) => nodes.find((n) => n.instanceId === c)?.group);
+            const firstMember = groups.indexOf('member');
+            if (firstMember >= 0) expect(groups.slice(firstMember).every((g) => g === 'member')).toBe(true);
+            const orphans = nodes.filter(
+              (n) =>
+                isOrphan(n, new Set(exclude)) &&
+                (mode === 'legacy-primary' || n.probe?.taskAffinity !== 'any'),
+            );
+            expect(groups.filter((g) => g === 'none')).toHaveLength(Math.min(orphans.length, MAX_CANDIDATES));
+          },
+        ),
+        RUNS,
+      );
+    });
+  });
+
+  describe('the gate and the budget', () => {
+    const anyTrigger = fc.constantFrom<FailoverTrigger>(
+      'alarm',
+      'drain',
+      'reconciler',
+      'manual',
+      'replacement',
+    );
+
+    it('never refuses a repair: not in the cooldown, not past the budget, not while paused', () => {
+      fc.assert(
+        fc.property(
+          anyTrigger,
+          fc.boolean(),
+          fc.boolean(),
+          settings,
+          fc.integer({ min: 0, max: 3 * 60 * MIN }),
+          fc.nat({ max: 10 }),
+          (trigger, planned, force, s, since, count) => {
+            const record: GateRecord = { lastElectionAt: NOON - since, day: '2026-03-10', count };
+            expect(gateDecision({ trigger, planned, force, repair: true }, record, s, NOON).allow).toBe(true);
+            expect(gateDecision({ trigger, planned, force, repair: true }, undefined, s, NOON).allow).toBe(
+              true,
+            );
+          },
+        ),
+        RUNS,
+      );
+      // The very case: paused, just after an election, budget spent.
+      const s: GateSettings = { cooldownMs: 60 * MIN, dailyBudget: 1, automationEnabled: false };
+      const record: GateRecord = { lastElectionAt: NOON - MIN, day: '2026-03-10', count: 5 };
+      const run = { trigger: 'alarm' as const, planned: false, force: false };
+      expect(gateDecision(run, record, s, NOON)).toMatchObject({ allow: false });
+      expect(gateDecision({ ...run, repair: true }, record, s, NOON)).toMatchObject({ allow: true });
+      expect(gateDecision({ ...run, repair: false }, record, s, NOON)).toMatchObject({ allow: false });
+    });
+
+    const dayOf = (t: number) => new Date(t).toISOString().slice(0, 10);
+
+    it('recordElection starts the cooldown always, counts only automatic elections, per UTC day', () => {
+      fc.assert(
+        fc.property(
+          fc.option(
+            fc.record<GateRecord>({
+              lastElectionAt: fc.option(fc.integer({ min: NOON - 2 * DAY, max: NOON }), { nil: undefined }),
+              day: fc.constantFrom('2026-03-08', '2026-03-09', '2026-03-10', '2026-03-11', undefined),
+              count: fc.option(fc.nat({ max: 9 }), { nil: undefined }),
+            }),
+            { nil: undefined },
+          ),
+          fc.integer({ min: NOON - DAY, max: NOON + DAY }),
+          fc.constantFrom(true, false, undefined),
+          (record, now, automatic) => {
+            const r =
+              automatic === undefined ? recordElection(record, now) : recordElection(record, now, automatic);
+            const used = record?.day === dayOf(now) ? (record.count ?? 0) : 0;
+            expect(r).toEqual({
+              lastElectionAt: now,
+              day: dayOf(now),
+              // The default is an automatic election.
+              count: automatic === false ? used : used + 1,
+            });
+          },
+        ),
+        RUNS,
+      );
+    });
+
+    it('spends the daily budget on automatic elections only, over a sequence across UTC days', () => {
+      fc.assert(
+        fc.property(
+          fc.array(fc.record({ gap: fc.integer({ min: 1, max: 20 * 3_600_000 }), automatic: fc.boolean() }), {
+            minLength: 1,
+            maxLength: 12,
+          }),
+          (elections) => {
+            let at = Date.UTC(2026, 2, 10, 0, 30);
+            let record: GateRecord | undefined;
+            const done: { at: number; automatic: boolean }[] = [];
+            for (const { gap, automatic } of elections) {
+              at += gap;
+              done.push({ at, automatic });
+              record = recordElection(record, at, automatic);
+            }
+            const automaticToday = done.filter((e) => e.automatic && dayOf(e.at) === dayOf(at)).length;
+            expect(record).toEqual({ lastElectionAt: at, day: dayOf(at), count: automaticToday });
+          },
+        ),
+        RUNS,
+      );
+    });
+  });
+});
+
+describe('observe: a presumed primary that answers as a member', () => {
+  const node = (over: Partial<NodeObservation>): NodeObservation => ({
+    instanceId: 'i-0000000000000000a',
+    group: 'primary',
+    az: 'eu-west-1a',
+    lifecycleState: 'InService',
+    health: 'Healthy',
+    target: 'healthy',
+    ec2State: 'running',
+    probe: { reachable: true, ready: true, role: 'member', taskAffinity: null },
+    ...over,
+  });
+  const settings = { mode: 'legacy-primary' as const, minTaskNodes: 2 };
+
+  it('is down (the cluster has no primary), even healthy behind the ALB', () => {
+    const obs = observe([node({})], { epoch: 3, primary: 'i-0000000000000000f' }, settings);
+    expect(obs).toMatchObject({ kind: 'down', primary: 'i-0000000000000000a' });
+    // Not confirmed from one look: a restarting node could answer as a member for a moment.
+    expect(confirm(obs, 0, 0).verdict).toBe('wait');
+    expect(confirm(obs, 1, 1).verdict).toBe('confirmed');
+  });
+
+  it('stays healthy when it answers as the primary', () => {
+    const primary = node({ probe: { reachable: true, ready: true, role: 'primary', taskAffinity: null } });
+    expect(observe([primary], undefined, settings).kind).toBe('healthy');
   });
 });

@@ -8,7 +8,7 @@ import {
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { SSMClient } from '@aws-sdk/client-ssm';
-import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { Context } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
@@ -69,9 +69,16 @@ let dynamo: DynamoSim;
 let doc: DynamoDBDocumentClient;
 const ec2 = new EC2Client({ region: REGION });
 const ec2Mock = mockClient(ec2);
+/** claim asks Auto Scaling whether a running recorded primary is condemned; by default it is in no group. */
+const autoScaling = new AutoScalingClient({ region: REGION });
+const autoScalingMock = mockClient(autoScaling);
 
 const deps = (now = NOW) => ({
-  clients: { dynamoDoc: () => doc, ec2: () => ec2 } as unknown as HandlerContext['clients'],
+  clients: {
+    dynamoDoc: () => doc,
+    ec2: () => ec2,
+    autoScaling: () => autoScaling,
+  } as unknown as HandlerContext['clients'],
   logger,
   metrics,
   now: () => now,
@@ -125,6 +132,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   ec2Mock.restore();
+  autoScalingMock.restore();
   await dynamo.stop();
 });
 
@@ -133,6 +141,9 @@ beforeEach(() => {
   logger.setLogLevel('SILENT');
   ec2Mock.reset();
   ec2Mock.onAnyCommand().rejects(new Error('unexpected command'));
+  autoScalingMock.reset();
+  autoScalingMock.onAnyCommand().rejects(new Error('unexpected command'));
+  autoScalingMock.on(DescribeAutoScalingGroupsCommand).resolves({ AutoScalingGroups: [] });
 });
 
 describe('fence: epoch fencing', () => {
@@ -309,6 +320,42 @@ describe('claim (node-bootstrap) against fence', () => {
         name: 'InvalidInstanceID.NotFound',
       }),
     );
+    await expect(claim(cluster)).resolves.toMatchObject({ role: 'primary', epoch: 3 });
+    expect(await stateOf(cluster)).toMatchObject({ epoch: 3, primary: NEW, phase: 'claimed' });
+  });
+
+  it('claims when the recorded primary still runs in EC2 but Auto Scaling has condemned it (crashed host)', async () => {
+    const cluster = freshCluster();
+    await putState(cluster, { epoch: 2, phase: 'committed', primary: OLD, owner: A });
+    ec2Mock
+      .on(DescribeInstancesCommand)
+      .resolves({ Reservations: [{ Instances: [instanceState(OLD, 'running')] }] });
+    const group = (health: string, state: string) => ({
+      AutoScalingGroups: [
+        {
+          AutoScalingGroupName: 'artifactory-prod-primary',
+          MinSize: 1,
+          MaxSize: 1,
+          DesiredCapacity: 1,
+          DefaultCooldown: 300,
+          AvailabilityZones: ['eu-west-1a'],
+          HealthCheckType: 'ELB',
+          CreatedTime: new Date(0),
+          Instances: [
+            {
+              InstanceId: OLD,
+              AvailabilityZone: 'eu-west-1a',
+              LifecycleState: state,
+              HealthStatus: health,
+              ProtectedFromScaleIn: false,
+            },
+          ],
+        },
+      ],
+    });
+    autoScalingMock.on(DescribeAutoScalingGroupsCommand).resolves(group('Healthy', 'InService') as never);
+    await expect(claim(cluster)).resolves.toMatchObject({ role: 'member' });
+    autoScalingMock.on(DescribeAutoScalingGroupsCommand).resolves(group('Unhealthy', 'InService') as never);
     await expect(claim(cluster)).resolves.toMatchObject({ role: 'primary', epoch: 3 });
     expect(await stateOf(cluster)).toMatchObject({ epoch: 3, primary: NEW, phase: 'claimed' });
   });
@@ -617,6 +664,88 @@ describe('observe (strict SDK mocks)', () => {
     expect(ec2cMock.commandCalls(DescribeInstancesCommand).map((c) => c.args[0].input.InstanceIds)).toEqual([
       [P, M2, M1, OLD],
       [P, M2, M1],
+      // The ids outside the groups are asked one by one: a forgotten one must not hide another.
+      [OLD],
+    ]);
+  });
+
+  it('looks at the candidate of the last fence outside both groups, and carries it in the state', async () => {
+    const D = 'i-0000000000000000d';
+    docMock.on(GetCommand, { Key: { pk: `CLUSTER#${CLUSTER}`, sk: 'STATE' } }).resolves({
+      Item: {
+        pk: `CLUSTER#${CLUSTER}`,
+        sk: 'STATE',
+        epoch: 5,
+        primary: P,
+        phase: 'fenced',
+        owner: A,
+        candidate: D,
+      },
+    });
+    ec2cMock.on(DescribeInstancesCommand).resolves({
+      Reservations: [
+        {
+          Instances: [
+            instanceState(P, 'running'),
+            instanceState(M1, 'running'),
+            instanceState(M2, 'pending'),
+          ],
+        },
+        { Instances: [{ ...instanceState(D, 'running'), Placement: { AvailabilityZone: 'eu-west-1c' } }] },
+      ],
+    });
+
+    const snap = (await failover({ op: 'observe' }, observeDeps)) as {
+      nodes: { instanceId: string }[];
+      state: unknown;
+      probeTargets: string[];
+    };
+
+    expect(snap.nodes.find((n) => n.instanceId === D)).toEqual({
+      instanceId: D,
+      group: 'none',
+      az: 'eu-west-1c',
+      lifecycleState: 'none',
+      health: 'Healthy',
+      target: 'absent',
+      ec2State: 'running',
+    });
+    expect(snap.nodes.map((n) => n.instanceId)).toEqual([P, M1, M2, D]);
+    expect(snap.state).toEqual({ epoch: 5, primary: P, phase: 'fenced', owner: A, candidate: D });
+    // Running: it is probed like any node (and so found as the unhoused primary or an orphan).
+    expect(snap.probeTargets).toContain(D);
+    expect(ec2cMock.commandCalls(DescribeInstancesCommand).map((c) => c.args[0].input.InstanceIds)).toEqual([
+      [P, M2, M1, D],
+    ]);
+  });
+
+  it('describes each instance once when the candidate is the recorded primary or still in a group', async () => {
+    ec2cMock.on(DescribeInstancesCommand).callsFake(async (input: { InstanceIds: string[] }) => ({
+      Reservations: [{ Instances: input.InstanceIds.map((i) => instanceState(i, 'running')) }],
+    }));
+    const withState = (state: Record<string, unknown>) =>
+      docMock.on(GetCommand, { Key: { pk: `CLUSTER#${CLUSTER}`, sk: 'STATE' } }).resolves({
+        Item: { pk: `CLUSTER#${CLUSTER}`, sk: 'STATE', epoch: 5, phase: 'fenced', owner: A, ...state },
+      });
+
+    withState({ primary: OLD, candidate: OLD });
+    let snap = (await failover({ op: 'observe' }, observeDeps)) as {
+      nodes: { instanceId: string; group: string }[];
+    };
+    expect(snap.nodes.map((n) => n.instanceId)).toEqual([P, M1, M2, OLD]);
+
+    withState({ primary: P, candidate: M1 });
+    snap = (await failover({ op: 'observe' }, observeDeps)) as typeof snap;
+    expect(snap.nodes.map((n) => [n.instanceId, n.group])).toEqual([
+      [P, 'primary'],
+      [M1, 'member'],
+      [M2, 'member'],
+    ]);
+    expect(ec2cMock.commandCalls(DescribeInstancesCommand).map((c) => c.args[0].input.InstanceIds)).toEqual([
+      [P, M2, M1, OLD],
+      [P, M2, M1],
+      // The ids outside the groups are asked one by one: a forgotten one must not hide another.
+      [OLD],
     ]);
   });
 
@@ -691,5 +820,288 @@ describe('decide', () => {
     expect((err as ValidationError).issues).toEqual([
       { path: 'candidate', message: expect.stringContaining(P) },
     ]);
+  });
+});
+
+// --- the repair of an interrupted election and the daily budget ---------------------------------------------
+
+/** Instance left outside both groups by an interrupted election (detached, maybe promoted). */
+const ORPHAN = 'i-0000000000000000d';
+
+describe('an interrupted election: assess and decide', () => {
+  const node = (
+    instanceId: string,
+    group: 'primary' | 'member' | 'none',
+    az: string,
+    target = 'healthy',
+  ) => ({
+    instanceId,
+    group,
+    az,
+    lifecycleState: group === 'none' ? 'none' : 'InService',
+    health: 'Healthy' as const,
+    target,
+    ec2State: 'running',
+  });
+  /** The old primary stopped, the candidate promoted and detached, then the execution died. */
+  const unhoused = {
+    nodes: [
+      { ...node(P, 'primary', 'eu-west-1a', 'unused'), ec2State: 'stopped' },
+      node(M1, 'member', 'eu-west-1b'),
+      node(M2, 'member', 'eu-west-1a'),
+      node(ORPHAN, 'none', 'eu-west-1c', 'absent'),
+    ],
+    state: {
+      epoch: 7,
+      primary: P,
+      phase: 'fenced' as const,
+      owner: A,
+      fencedAt: NOW - 3_600_000,
+      candidate: ORPHAN,
+    },
+    // An election a minute ago, the day's budget spent: an election would be refused.
+    gate: { lastElectionAt: NOW - 60_000, day: '2026-03-10', count: 3, execution: A },
+    probeTargets: [M1, M2, ORPHAN],
+  };
+  const ready = (instanceId: string, role: string) => ({
+    instanceId,
+    stdout: JSON.stringify({ ready: true, role, taskAffinity: 'none' }),
+  });
+  const probes = [ready(M1, 'member'), ready(M2, 'member'), ready(ORPHAN, 'primary')];
+  const input = {
+    cluster: CLUSTER,
+    region: REGION,
+    reason: 'r',
+    trigger: 'manual' as const,
+    dryRun: false,
+    force: false,
+  };
+  const assess = (change: Partial<Extract<FailoverRequest, { op: 'assess' }>['input']>) =>
+    call({
+      op: 'assess',
+      input: { ...input, ...change },
+      snapshot: unhoused,
+      probes,
+      round: 0,
+      confirmations: 0,
+    });
+
+  it('assess (manual) finds the unhoused primary and adopts it; with a requested candidate it does not', async () => {
+    await expect(assess({})).resolves.toMatchObject({ verdict: 'adopt', primary: ORPHAN });
+    const chosen = (await assess({ candidate: M1 })) as { verdict: string };
+    expect(chosen.verdict).not.toBe('adopt');
+    expect(chosen).toMatchObject({ verdict: 'confirmed' });
+  });
+
+  it('assess (alarm) adopts at once, in the first round', async () => {
+    await expect(assess({ trigger: 'alarm' })).resolves.toMatchObject({ verdict: 'adopt', primary: ORPHAN });
+  });
+
+  const decide = (verdict: Record<string, unknown> & { verdict: string }, change = {}, env = ENVIRONMENT) =>
+    failover(
+      { op: 'decide', input: { ...input, ...change }, snapshot: unhoused, probes, verdict },
+      { ...deps(), env },
+    ) as Promise<{ gate: { allow: boolean }; plan: Record<string, unknown>; summary: string }>;
+
+  it.each(['manual', 'alarm', 'reconciler', 'replacement'] as const)(
+    'decide (%s) lets the adoption through the cooldown, the spent budget and the pause: a repair, not budgeted',
+    async (trigger) => {
+      for (const env of [ENVIRONMENT, { ...ENVIRONMENT, [ENV.automationEnabled]: 'false' }]) {
+        const out = await decide({ verdict: 'adopt', primary: ORPHAN, why: 'unhoused' }, { trigger }, env);
+        expect(out.gate.allow).toBe(true);
+        expect(out.plan).toMatchObject({
+          action: 'promote',
+          candidates: [ORPHAN],
+          candidateSteps: ['adopt'],
+          needed: 1,
+          failedPrimaryReachable: false,
+          repair: true,
+          budgeted: false,
+        });
+        expect(out.plan.failedPrimary).toBeUndefined();
+        expect(out.summary).toMatch(new RegExp(`^Re-house the primary ${ORPHAN}`));
+      }
+    },
+  );
+
+  it('decide keeps refusing an ordinary election in the same situation (the gate is not bypassed)', async () => {
+    const out = await decide({ verdict: 'confirmed', primary: P, why: 'down' }, { trigger: 'alarm' });
+    expect(out.gate).toMatchObject({ allow: false, rule: 'cooldown' });
+    expect(out.plan).toMatchObject({ repair: false, budgeted: true });
+  });
+
+  describe('budgeted: only an automatic, unplanned election counts against the daily budget', () => {
+    const fresh = { ...unhoused, gate: {} };
+    // The dead election only detached its candidate: an orphan, still a member.
+    const orphanProbes = [ready(M1, 'member'), ready(M2, 'member'), ready(ORPHAN, 'member')];
+    const decideFresh = (verdict: Record<string, unknown> & { verdict: string }, change = {}) =>
+      call({
+        op: 'decide',
+        input: { ...input, ...change },
+        snapshot: fresh,
+        probes: orphanProbes,
+        verdict,
+      }) as Promise<{ gate: { allow: boolean }; plan: Record<string, unknown> }>;
+
+    it.each(['alarm', 'reconciler', 'replacement'] as const)(
+      'a confirmed %s election is budgeted',
+      async (trigger) => {
+        const out = await decideFresh({ verdict: 'confirmed', primary: P, why: 'down' }, { trigger });
+        expect(out.gate.allow).toBe(true);
+        expect(out.plan).toMatchObject({
+          action: 'promote',
+          budgeted: true,
+          repair: false,
+          failedPrimary: P,
+        });
+        // The orphan of the dead election first (promote only), then the members (detach and promote).
+        expect(out.plan).toMatchObject({
+          candidates: [ORPHAN, M1, M2],
+          candidateSteps: ['promote', 'detach-promote', 'detach-promote'],
+        });
+      },
+    );
+
+    it('a manual election is not budgeted', async () => {
+      const out = await decideFresh({ verdict: 'confirmed', primary: P, why: 'down', manual: true });
+      expect(out.plan).toMatchObject({ action: 'promote', budgeted: false, repair: false });
+    });
+
+    it('a planned drain is not budgeted', async () => {
+      const out = await decideFresh(
+        { verdict: 'confirmed', primary: P, why: 'planned handover', planned: true },
+        { trigger: 'drain', instanceId: P },
+      );
+      expect(out.gate.allow).toBe(true);
+      expect(out.plan).toMatchObject({ action: 'promote', budgeted: false, repair: false });
+    });
+
+    it('an unplanned drain is budgeted', async () => {
+      const out = await decideFresh(
+        { verdict: 'confirmed', primary: P, why: 'down' },
+        { trigger: 'drain', instanceId: P },
+      );
+      expect(out.plan).toMatchObject({ budgeted: true });
+    });
+  });
+});
+
+describe('fence: the gate record of a repair and of an unbudgeted election', () => {
+  const fenceWith = (
+    cluster: string,
+    execution: string,
+    expectedEpoch: number,
+    plan: { failedPrimary?: string; budgeted?: boolean; repair?: boolean },
+    now = NOW,
+  ) => call({ op: 'fence', cluster, execution, expectedEpoch, plan }, now);
+
+  it('a repair bumps the epoch but leaves the gate record alone (no cooldown, nothing counted)', async () => {
+    const cluster = freshCluster();
+    await expect(fenceWith(cluster, A, 0, { failedPrimary: P, budgeted: true })).resolves.toEqual({
+      epoch: 1,
+    });
+    const before = await gateOf(cluster);
+    expect(before).toMatchObject({ lastElectionAt: NOW, count: 1, execution: A });
+
+    await expect(fenceWith(cluster, B, 1, { repair: true, budgeted: false }, NOW + 60_000)).resolves.toEqual({
+      epoch: 2,
+    });
+    expect(await stateOf(cluster)).toMatchObject({
+      epoch: 2,
+      owner: B,
+      phase: 'fenced',
+      fencedAt: NOW + 60_000,
+    });
+    expect(await gateOf(cluster)).toEqual(before);
+
+    // On a cluster without any gate record, none is written.
+    const other = freshCluster();
+    await expect(fenceWith(other, C, 0, { repair: true })).resolves.toEqual({ epoch: 1 });
+    expect(await gateOf(other)).toBeUndefined();
+  });
+
+  it('an unbudgeted election starts the cooldown without counting; a budgeted one counts', async () => {
+    const cluster = freshCluster();
+    await fenceWith(cluster, A, 0, { failedPrimary: P, budgeted: true });
+    expect(await gateOf(cluster)).toMatchObject({ lastElectionAt: NOW, day: '2026-03-10', count: 1 });
+
+    await fenceWith(cluster, B, 1, { failedPrimary: P, budgeted: false }, NOW + 3_600_000);
+    expect(await gateOf(cluster)).toMatchObject({
+      lastElectionAt: NOW + 3_600_000,
+      day: '2026-03-10',
+      count: 1,
+      execution: B,
+    });
+
+    await fenceWith(cluster, C, 2, { failedPrimary: P, budgeted: true }, NOW + 7_200_000);
+    expect(await gateOf(cluster)).toMatchObject({ lastElectionAt: NOW + 7_200_000, count: 2, execution: C });
+  });
+
+  it('an unbudgeted first election of the day records the day with a count of 0', async () => {
+    const cluster = freshCluster();
+    await fenceWith(cluster, A, 0, { failedPrimary: P, budgeted: true }, NOW - 86_400_000);
+    await fenceWith(cluster, B, 1, { budgeted: false });
+    expect(await gateOf(cluster)).toMatchObject({ lastElectionAt: NOW, day: '2026-03-10', count: 0 });
+  });
+});
+
+describe('assert with a candidate: recorded for the next run, only by the owner of the epoch', () => {
+  it('writes the candidate into the state item, keeping the rest', async () => {
+    const cluster = freshCluster();
+    await fence(cluster, A, 0);
+
+    await expect(call({ op: 'assert', cluster, execution: A, epoch: 1, candidate: M1 })).resolves.toEqual({
+      epoch: 1,
+      held: true,
+    });
+    expect(await stateOf(cluster)).toMatchObject({ epoch: 1, owner: A, phase: 'fenced', candidate: M1 });
+    // The next candidate replaces it, also after the commit (the group move runs after it).
+    await call({ op: 'commit', cluster, execution: A, epoch: 1, primary: M2 });
+    await call({ op: 'assert', cluster, execution: A, epoch: 1, candidate: M2 });
+    expect(await stateOf(cluster)).toMatchObject({
+      epoch: 1,
+      phase: 'committed',
+      primary: M2,
+      candidate: M2,
+    });
+  });
+
+  it('is StaleEpoch and writes nothing for a superseded execution or the wrong owner', async () => {
+    const cluster = freshCluster();
+    await fence(cluster, A, 0);
+    await fence(cluster, B, 1);
+    const before = await stateOf(cluster);
+
+    await stale(call({ op: 'assert', cluster, execution: A, epoch: 1, candidate: M1 }));
+    await stale(call({ op: 'assert', cluster, execution: A, epoch: 2, candidate: M1 }));
+    expect(await stateOf(cluster)).toEqual(before);
+    expect(before?.candidate).toBeUndefined();
+
+    await call({ op: 'escalate', cluster, execution: B, epoch: 2 });
+    await stale(call({ op: 'assert', cluster, execution: B, epoch: 2, candidate: M1 }));
+    expect((await stateOf(cluster))?.candidate).toBeUndefined();
+  });
+
+  it('writes conditionally: a fence landing between its read and its write makes it StaleEpoch', async () => {
+    const cluster = freshCluster();
+    await fence(cluster, A, 0);
+    // A document client that lets another execution fence just before the candidate is written.
+    const racing = {
+      send: async (command: { input: { UpdateExpression?: string } }) => {
+        if (command instanceof UpdateCommand && command.input.UpdateExpression?.includes('candidate')) {
+          await fence(cluster, B, 1);
+        }
+        return doc.send(command as never);
+      },
+    };
+    const racingDeps = {
+      ...deps(),
+      clients: { dynamoDoc: () => racing, ec2: () => ec2 },
+    } as unknown as Parameters<typeof failover>[1];
+
+    await stale(failover({ op: 'assert', cluster, execution: A, epoch: 1, candidate: M1 }, racingDeps));
+    const after = await stateOf(cluster);
+    expect(after).toMatchObject({ epoch: 2, owner: B, phase: 'fenced' });
+    expect(after?.candidate).toBeUndefined();
   });
 });
