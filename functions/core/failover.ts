@@ -53,6 +53,8 @@ export interface NodeObservation {
   readonly target: string;
   /** EC2 state (`running`, `stopped`, `terminated`, ...). */
   readonly ec2State: string;
+  /** EC2's instance status check (`ok`, `impaired`, `initializing`, ...; `unknown` when not reported). */
+  readonly hostStatus?: string | undefined;
   readonly probe?: Probe | undefined;
 }
 

@@ -6,7 +6,7 @@
  * epoch has moved on, so a stale or redriven execution can never promote, move or record anything.
  */
 import { DescribeAutoScalingGroupsCommand } from '@aws-sdk/client-auto-scaling';
-import { DescribeInstancesCommand } from '@aws-sdk/client-ec2';
+import { DescribeInstancesCommand, DescribeInstanceStatusCommand } from '@aws-sdk/client-ec2';
 import { DescribeTargetHealthCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
@@ -18,6 +18,7 @@ import {
   type GateRecord,
   gateDecision,
   type NodeObservation,
+  condemned,
   observe,
   parseProbe,
   plan,
@@ -212,6 +213,18 @@ export async function snapshot(config: FailoverConfig, deps: Deps): Promise<Snap
       }
     }
   }
+  // EC2's status checks tell a crashed host (impaired) from one that is alive: a condemned instance whose
+  // host still passes them may still serve as the primary (scaled in, Terminating:Wait) and is probed.
+  const running = [...ec2].filter(([, e]) => e.state === 'running').map(([id]) => id);
+  const hostStatus = new Map<string, string>();
+  if (running.length > 0) {
+    const status = await deps.clients
+      .ec2()
+      .send(new DescribeInstanceStatusCommand({ InstanceIds: running, IncludeAllInstances: true }));
+    for (const st of status.InstanceStatuses ?? []) {
+      if (st.InstanceId) hostStatus.set(st.InstanceId, st.InstanceStatus?.Status ?? 'unknown');
+    }
+  }
   const targetState = new Map<string, string>();
   for (const t of targets.TargetHealthDescriptions ?? []) {
     if (t.Target?.Id) targetState.set(t.Target.Id, t.TargetHealth?.State ?? 'unavailable');
@@ -227,6 +240,7 @@ export async function snapshot(config: FailoverConfig, deps: Deps): Promise<Snap
       health: m?.health === 'Unhealthy' ? 'Unhealthy' : 'Healthy',
       target: targetState.get(id) ?? 'absent',
       ec2State: e?.state ?? 'terminated',
+      hostStatus: hostStatus.get(id) ?? 'unknown',
     };
   });
   nodes.sort((a, b) => a.instanceId.localeCompare(b.instanceId));
@@ -235,10 +249,12 @@ export async function snapshot(config: FailoverConfig, deps: Deps): Promise<Snap
     nodes,
     state: state ? { epoch: Number(state.epoch ?? 0), ...pick(state) } : { epoch: 0 },
     gate: (gateItem.Item as GateRecord | undefined) ?? {},
-    // Every running instance, condemned ones too: a primary being scaled in (Terminating:Wait) still serves
-    // as the primary and must be stopped before another is promoted; only its probe tells it from a crashed
-    // host (which costs the probe's timeout to find unreachable).
-    probeTargets: nodes.filter((n) => n.ec2State === 'running').map((n) => n.instanceId),
+    // Every running instance but a condemned one on an impaired host (probing it would only wait out SSM's
+    // delivery timeout): a primary being scaled in (Terminating:Wait) still serves and must be stopped before
+    // another is promoted, and only its probe says so.
+    probeTargets: nodes
+      .filter((n) => n.ec2State === 'running' && !(condemned(n) && n.hostStatus === 'impaired'))
+      .map((n) => n.instanceId),
   };
 }
 

@@ -144,6 +144,7 @@ export class NodeLifecycle extends Construct {
           'autoscaling:DescribeAutoScalingGroups',
           'elasticloadbalancing:DescribeTargetHealth',
           'ec2:DescribeInstances',
+          'ec2:DescribeInstanceStatus',
         ],
         resources: ['*'],
       }),
@@ -151,7 +152,7 @@ export class NodeLifecycle extends Construct {
     acknowledge(this.failover.role, {
       id: 'AwsSolutions-IAM5[Resource::*]',
       reason:
-        'autoscaling:DescribeAutoScalingGroups, elasticloadbalancing:DescribeTargetHealth, ec2:DescribeInstances and the X-Ray trace actions support no resource-level permissions.',
+        'autoscaling:DescribeAutoScalingGroups, elasticloadbalancing:DescribeTargetHealth, ec2:DescribeInstances, ec2:DescribeInstanceStatus and the X-Ray trace actions support no resource-level permissions.',
     });
     this.failoverStateMachineArn = Workflow.stateMachineArnFor(this, PRIMARY_FAILOVER);
 

@@ -360,6 +360,7 @@ describe('primary-failover least privilege', () => {
         'dynamodb:GetItem',
         'dynamodb:UpdateItem',
         'ec2:DescribeInstances',
+        'ec2:DescribeInstanceStatus',
         'elasticloadbalancing:DescribeTargetHealth',
         'kms:Decrypt',
         'kms:Encrypt',

@@ -1,7 +1,12 @@
 import type { Metrics } from '@aws-lambda-powertools/metrics';
 import { AutoScalingClient, DescribeAutoScalingGroupsCommand } from '@aws-sdk/client-auto-scaling';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DescribeInstancesCommand, EC2Client, type Instance } from '@aws-sdk/client-ec2';
+import {
+  DescribeInstanceStatusCommand,
+  DescribeInstancesCommand,
+  EC2Client,
+  type Instance,
+} from '@aws-sdk/client-ec2';
 import {
   DescribeTargetHealthCommand,
   ElasticLoadBalancingV2Client,
@@ -542,10 +547,80 @@ describe('observe (strict SDK mocks)', () => {
     docMock
       .on(GetCommand, { Key: { pk: `CLUSTER#${CLUSTER}`, sk: 'GATE#primary-failover' } })
       .resolves({ Item: gate });
+    // Every host passes EC2's status checks unless a test says otherwise.
+    ec2cMock.on(DescribeInstanceStatusCommand).callsFake(async (input: { InstanceIds: string[] }) => ({
+      InstanceStatuses: input.InstanceIds.map((InstanceId) => ({
+        InstanceId,
+        InstanceStatus: { Status: 'ok' },
+      })),
+    }));
   });
 
   afterAll(() => {
     for (const m of [asgMock, elbMock, ec2cMock, docMock]) m.restore();
+  });
+
+  it('probes a condemned instance whose host is alive (a primary being scaled in), not one on an impaired host', async () => {
+    docMock.on(GetCommand, { Key: { pk: `CLUSTER#${CLUSTER}`, sk: 'STATE' } }).resolves({
+      Item: { pk: `CLUSTER#${CLUSTER}`, sk: 'STATE', epoch: 4, primary: P, phase: 'committed', owner: A },
+    });
+    ec2cMock.on(DescribeInstancesCommand).resolves({
+      Reservations: [
+        {
+          Instances: [
+            instanceState(P, 'running'),
+            instanceState(M1, 'running'),
+            instanceState(M2, 'running'),
+          ],
+        },
+      ],
+    });
+    const terminating = (Status: string) => {
+      asgMock.on(DescribeAutoScalingGroupsCommand).resolves({
+        AutoScalingGroups: [
+          {
+            AutoScalingGroupName: PRIMARY_ASG,
+            Instances: [
+              {
+                InstanceId: P,
+                AvailabilityZone: 'eu-west-1a',
+                LifecycleState: 'Terminating:Wait',
+                HealthStatus: 'Healthy',
+              },
+            ],
+          },
+          {
+            AutoScalingGroupName: MEMBER_ASG,
+            Instances: [
+              {
+                InstanceId: M1,
+                AvailabilityZone: 'eu-west-1b',
+                LifecycleState: 'InService',
+                HealthStatus: 'Healthy',
+              },
+              {
+                InstanceId: M2,
+                AvailabilityZone: 'eu-west-1a',
+                LifecycleState: 'InService',
+                HealthStatus: 'Healthy',
+              },
+            ],
+          },
+        ] as never,
+      });
+      ec2cMock.on(DescribeInstanceStatusCommand).callsFake(async (input: { InstanceIds: string[] }) => ({
+        InstanceStatuses: input.InstanceIds.map((InstanceId) => ({
+          InstanceId,
+          InstanceStatus: { Status: InstanceId === P ? Status : 'ok' },
+        })),
+      }));
+    };
+    terminating('ok');
+    const alive = (await failover({ op: 'observe' }, observeDeps)) as { probeTargets: string[] };
+    expect(alive.probeTargets).toEqual([P, M1, M2].sort());
+    terminating('impaired');
+    const crashed = (await failover({ op: 'observe' }, observeDeps)) as { probeTargets: string[] };
+    expect(crashed.probeTargets).toEqual([M1, M2].sort());
   });
 
   it('builds one node per instance from Auto Scaling, the ALB and EC2, with the state and the gate', async () => {
@@ -571,6 +646,7 @@ describe('observe (strict SDK mocks)', () => {
           health: 'Healthy',
           target: 'unhealthy',
           ec2State: 'running',
+          hostStatus: 'ok',
         },
         {
           instanceId: M1,
@@ -580,6 +656,7 @@ describe('observe (strict SDK mocks)', () => {
           health: 'Healthy',
           target: 'healthy',
           ec2State: 'running',
+          hostStatus: 'ok',
         },
         {
           instanceId: M2,
@@ -589,6 +666,7 @@ describe('observe (strict SDK mocks)', () => {
           health: 'Healthy',
           target: 'absent',
           ec2State: 'pending',
+          hostStatus: 'unknown',
         },
       ],
       state: { epoch: 4, primary: P, phase: 'committed', owner: A },
@@ -659,6 +737,7 @@ describe('observe (strict SDK mocks)', () => {
       health: 'Healthy',
       target: 'absent',
       ec2State: 'terminated',
+      hostStatus: 'unknown',
     });
     expect(snap.nodes.map((n) => n.instanceId)).toEqual([P, M1, M2, OLD]);
     expect(ec2cMock.commandCalls(DescribeInstancesCommand).map((c) => c.args[0].input.InstanceIds)).toEqual([
@@ -709,6 +788,7 @@ describe('observe (strict SDK mocks)', () => {
       health: 'Healthy',
       target: 'absent',
       ec2State: 'running',
+      hostStatus: 'ok',
     });
     expect(snap.nodes.map((n) => n.instanceId)).toEqual([P, M1, M2, D]);
     expect(snap.state).toEqual({ epoch: 5, primary: P, phase: 'fenced', owner: A, candidate: D });
@@ -744,8 +824,6 @@ describe('observe (strict SDK mocks)', () => {
     expect(ec2cMock.commandCalls(DescribeInstancesCommand).map((c) => c.args[0].input.InstanceIds)).toEqual([
       [P, M2, M1, OLD],
       [P, M2, M1],
-      // The ids outside the groups are asked one by one: a forgotten one must not hide another.
-      [OLD],
     ]);
   });
 
