@@ -6,7 +6,7 @@
  * epoch has moved on, so a stale or redriven execution can never promote, move or record anything.
  */
 import { DescribeAutoScalingGroupsCommand } from '@aws-sdk/client-auto-scaling';
-import { DescribeInstancesCommand, DescribeInstanceStatusCommand } from '@aws-sdk/client-ec2';
+import { DescribeInstanceStatusCommand, DescribeInstancesCommand } from '@aws-sdk/client-ec2';
 import { DescribeTargetHealthCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
@@ -14,11 +14,11 @@ import {
   bootstrapRole,
   CandidateError,
   type ClusterState,
+  condemned,
   confirm,
   type GateRecord,
   gateDecision,
   type NodeObservation,
-  condemned,
   observe,
   parseProbe,
   plan,

@@ -295,10 +295,74 @@ export const electionCrash: Scenario = {
   },
 };
 
+/** Ready nodes running cluster tasks (`taskAffinity: any`) in the first region. */
+const taskNodes = (twin: Twin) =>
+  twin.world
+    .region(regionOf(twin))
+    .ec2.instances()
+    .filter((i) => i.state === 'running' && i.reachable && i.node.ready() && i.node.taskAffinity === 'any')
+    .map((i) => i.id);
+
+export const cloudNativeTaskNodes: Scenario = {
+  name: 'primary-cloud-native',
+  title: 'Cloud-native: the same workflow keeps minTaskNodes nodes running cluster tasks',
+  description:
+    'A cloud-native cluster (Artifactory 7.17.4+: no single primary) with minTaskNodes 2. An operator has taken two members off cluster tasks (taskAffinity none); then the one node still running them dies. The run confirms too few task nodes, fences, and sets taskAffinity any on members (restart, readiness) until two run tasks again; there is no primary and no group move.',
+  configure: (config: Config): Config => ({
+    ...config,
+    cluster: { ...config.cluster, mode: 'cloud-native', minTaskNodes: 2 },
+  }),
+  async run(twin, say) {
+    await twin.run(3 * MINUTE);
+    const region = regionOf(twin);
+    const l = twin.layout.regions.get(region);
+    const members = twin.world
+      .region(region)
+      .autoscaling.groupInstances(l?.memberGroup as string)
+      .map((i) => i.id);
+    for (const id of members) {
+      await twin.world.call(region, 'ssm', 'SendCommand', {
+        DocumentName: `${twin.world.config.cluster.name}-DemotePrimary`,
+        InstanceIds: [id],
+        Parameters: { ClusterMode: ['cloud-native'] },
+      });
+      await twin.runUntil(
+        () =>
+          twin.world.region(region).ec2.instance(id)?.node.ready() === true && !taskNodes(twin).includes(id),
+        10 * MINUTE,
+        `${id} back without cluster tasks`,
+      );
+    }
+    const [only] = taskNodes(twin);
+    expectThat(
+      taskNodes(twin).length === 1 && only !== undefined,
+      `one task node left (${taskNodes(twin).join(', ')})`,
+    );
+    say(
+      `the operator took ${members.join(', ')} off cluster tasks; the host of the last task node ${only} dies`,
+    );
+    twin.world.region(region).ec2.crash(only as string);
+    await twin.runUntil(
+      () => taskNodes(twin).filter((id) => members.includes(id)).length >= 2,
+      40 * MINUTE,
+      'two members running cluster tasks again',
+    );
+    await twin.runUntil(() => settled(twin), 60 * MINUTE, 'every run settling');
+    const ok = failovers(twin).filter((e) => entered(e, 'CommitTaskNodes') && entered(e, 'ReportPromoted'));
+    expectThat(ok.length === 1, `one run restored the task nodes (${ok.length})`);
+    const run = ok[0] as ExecutionRecord;
+    expectThat(!entered(run, 'ShrinkPrimaryGroup') && !entered(run, 'DetachCandidate'), 'no group move');
+    expectThat(readyPrimaries(twin).length === 0, 'no legacy primary appeared');
+    say(`${taskNodes(twin).join(', ')} run cluster tasks`);
+    return { 'task nodes': taskNodes(twin).length };
+  },
+};
+
 export const PRIMARY_FAILOVER_FAULT_SCENARIOS: readonly Scenario[] = [
   primaryFlapping,
   candidateFails,
   primaryScaleIn,
   primaryAzLoss,
   electionCrash,
+  cloudNativeTaskNodes,
 ];
