@@ -85,9 +85,10 @@ export class PrimaryFailover extends Construct {
         ],
         // Each group action where the definition uses it: Launch is suspended and resumed, the minimum
         // lowered and restored and the candidate attached on the primary group; the candidate is detached
-        // from the member group; the old primary is marked unhealthy in whichever group holds it.
-        'autoscaling:SuspendProcesses': [primaryGroupArn],
-        'autoscaling:ResumeProcesses': [primaryGroupArn],
+        // from the member group; the old primary is marked unhealthy in whichever group holds it. Cloud-native
+        // runs suspend and resume HealthCheck on the member group around in-place restarts.
+        'autoscaling:SuspendProcesses': [primaryGroupArn, memberGroupArn],
+        'autoscaling:ResumeProcesses': [primaryGroupArn, memberGroupArn],
         'autoscaling:UpdateAutoScalingGroup': [primaryGroupArn],
         'autoscaling:AttachInstances': [primaryGroupArn],
         'autoscaling:DetachInstances': [memberGroupArn],

@@ -340,6 +340,14 @@ export class Invariants {
 
   private checkRolloutCapacity(region: string, now: number): void {
     const tg = this.world.config.regions.find((r) => r.name === region)?.targetGroupArns[0];
+    if (tg !== undefined) {
+      // What each target was before it started draining (see tookCapacity).
+      const r = this.world.region(region);
+      for (const i of r.ec2.instances()) {
+        const state = r.elbv2.targetState(tg, i.id);
+        if (state !== 'draining') this.lastSettled.set(i.id, state);
+      }
+    }
     const rollouts = this.world.executions.filter(
       (e) =>
         e.status === 'RUNNING' &&
@@ -375,13 +383,19 @@ export class Invariants {
     let served = true;
     if (typeof id === 'string' && tg !== undefined) {
       const state = this.world.region(e.region).elbv2.targetState(tg, id);
-      served = state === 'healthy' || state === 'draining';
+      // Draining counts as serving unless the target was seen unhealthy (or never healthy) just before: Auto
+      // Scaling deregisters an abandoned launch at the very instant its drain starts.
+      served =
+        state === 'healthy' ||
+        (state === 'draining' && (this.lastSettled.get(id) ?? 'healthy') === 'healthy');
     }
     this.servedAtStart.set(e.executionArn, served);
     return served;
   }
 
   private readonly servedAtStart = new Map<string, boolean>();
+  /** Each instance's last target state other than `draining`, as the checks saw it. */
+  private readonly lastSettled = new Map<string, string | undefined>();
 
   private isRollout(stateMachine: string): boolean {
     return this.rollouts.some((name) => stateMachine === name || stateMachine.endsWith(`:${name}`));

@@ -1,10 +1,17 @@
 // Issue 5's harder faults, split over two files so jest's two workers share them (see package.json).
-import { primaryAzLoss, primaryScaleIn } from '../../sim/scenarios/primary-failover-faults';
+import {
+  cloudNativeTaskNodes,
+  electionCrash,
+  primaryAzLoss,
+  primaryScaleIn,
+} from '../../sim/scenarios/primary-failover-faults';
 import { runScene, SEEDS } from './scene-runner';
 
 jest.setTimeout(180_000);
 
-describe.each([primaryScaleIn, primaryAzLoss].map((s) => [s.name, s] as const))('%s', (_name, scenario) => {
+describe.each(
+  [primaryScaleIn, primaryAzLoss, electionCrash, cloudNativeTaskNodes].map((s) => [s.name, s] as const),
+)('%s', (_name, scenario) => {
   it.each(SEEDS)('meets its expectations with every invariant holding (seed %i)', async (seed) => {
     await runScene(scenario, seed);
   });

@@ -341,6 +341,41 @@ describe('Invariants', () => {
       expect(inv.violations[0]?.clearedAt).toBe(t.clock.startAt + 15 * SECOND);
     });
 
+    it('does not count the drain of a node that was unhealthy until its deregistration began', async () => {
+      const t = stubWorld();
+      const inv = started(t.world);
+      // m1 never became healthy (a launch about to be abandoned); m2 serves.
+      t.region(EU).targets.set('i-eu-west-1-m1', 'unhealthy');
+      t.region(EU).targets.set('i-eu-west-1-p', 'unhealthy');
+      await t.clock.runFor(5 * SECOND);
+      // Abandoned: deregistration and the drain start at the same instant.
+      t.region(EU).targets.set('i-eu-west-1-m1', 'draining');
+      t.executions.push(
+        execution({
+          name: 'drain-m1',
+          stateMachine: 'node-drain',
+          region: EU,
+          input: { instanceId: 'i-eu-west-1-m1' },
+        }),
+      );
+      await t.clock.runFor(5 * SECOND);
+      expect(inv.violations).toEqual([]);
+      // A drain of the node that did serve is counted (1 healthy target left).
+      t.region(EU).targets.set('i-eu-west-1-m2', 'draining');
+      t.executions.push(
+        execution({
+          name: 'drain-m2',
+          stateMachine: 'node-drain',
+          region: EU,
+          input: { instanceId: 'i-eu-west-1-m2' },
+        }),
+      );
+      await t.clock.runFor(5 * SECOND);
+      expect(inv.violations).toEqual([
+        expect.objectContaining({ invariant: 'rollout-capacity', region: EU }),
+      ]);
+    });
+
     it('ignores low capacity without a rollout, or with a rollout in another region', async () => {
       const t = stubWorld();
       const inv = started(t.world);
