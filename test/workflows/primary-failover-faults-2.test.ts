@@ -5,7 +5,7 @@ import {
   primaryAzLoss,
   primaryScaleIn,
 } from '../../sim/scenarios/primary-failover-faults';
-import { runScene, SEEDS } from './scene-runner';
+import { recordGap, reportGaps, runScene, SEEDS } from './scene-runner';
 
 jest.setTimeout(180_000);
 
@@ -13,6 +13,9 @@ describe.each(
   [primaryScaleIn, primaryAzLoss, electionCrash, cloudNativeTaskNodes].map((s) => [s.name, s] as const),
 )('%s', (_name, scenario) => {
   it.each(SEEDS)('meets its expectations with every invariant holding (seed %i)', async (seed) => {
-    await runScene(scenario, seed);
+    recordGap(scenario.name, await runScene(scenario, seed));
   });
 });
+
+// Reported, not asserted (performance is measured, not timed).
+afterAll(reportGaps);

@@ -20,3 +20,23 @@ export async function runScene(scenario: Scenario, seed: number): Promise<Scenar
     await twin.stop();
   }
 }
+
+/** Windows without a ready primary, per scene, reported (not asserted) when the file ends. */
+const gaps = new Map<string, number[]>();
+
+/** Keeps a scene's measured window (its result's `gapMs`) for {@link reportGaps}. */
+export function recordGap(scene: string, result: ScenarioResult | undefined): void {
+  if (result?.gapMs !== undefined) gaps.set(scene, [...(gaps.get(scene) ?? []), Number(result.gapMs)]);
+}
+
+/** Prints each scene's window without a ready primary: mean and range over its seeds (the README quotes them). */
+export function reportGaps(): void {
+  for (const [name, list] of gaps) {
+    const min = Math.min(...list) / 60_000;
+    const max = Math.max(...list) / 60_000;
+    const mean = list.reduce((a, b) => a + b, 0) / list.length / 60_000;
+    process.stdout.write(
+      `${name}: no ready primary for ${mean.toFixed(1)} min on average (${min.toFixed(1)}-${max.toFixed(1)}) over ${list.length} seeds\n`,
+    );
+  }
+}
