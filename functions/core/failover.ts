@@ -107,15 +107,12 @@ export function gateDecision(
     readonly trigger: FailoverTrigger;
     readonly planned: boolean;
     readonly force: boolean;
-    /** Re-housing the running primary after an interrupted election: not an election, never refused. */
-    readonly repair?: boolean;
   },
   record: GateRecord | undefined,
   settings: GateSettings,
   now: number,
 ): GateDecision {
   const manual = run.trigger === 'manual';
-  if (run.repair) return { allow: true, note: 'repair of an interrupted election (not an election)' };
   if (!manual && !settings.automationEnabled) {
     return { allow: false, rule: 'paused', reason: 'automation is paused (automation.enabled is false)' };
   }
@@ -247,7 +244,11 @@ export function observe(
   if (only && only.target === 'healthy') return { kind: 'healthy', primary: only.instanceId };
   const presumed = only ?? presumedPrimary(nodes, state);
   if (!presumed) return { kind: 'down', why: 'the cluster has no primary instance' };
-  const albDown = presumed.target !== 'healthy';
+  // Outside the groups an instance is no target of the ALB at all: its absence there proves nothing; only a
+  // host EC2 calls impaired does.
+  const albDown = outsideGroups(presumed)
+    ? presumed.hostStatus === 'impaired'
+    : presumed.target !== 'healthy';
   const probe = presumed.probe;
   const id = presumed.instanceId;
   if (condemned(presumed)) {
@@ -327,7 +328,10 @@ export function confirm(obs: Observation, round: number, confirmationsSoFar: num
  * healthy in the member group, running, healthy behind the ALB, and its readiness probe OK.
  */
 export function eligible(n: NodeObservation, excluded: ReadonlySet<string>): boolean {
-  if (outsideGroups(n)) return orphan(n, excluded);
+  if (n.group === 'none') return orphan(n, excluded);
+  // A member on its way out (`Detaching`) may be an operator's doing: only the recorded candidate of an
+  // interrupted election is taken over (see plan).
+  if (outsideGroups(n)) return false;
   return (
     !excluded.has(n.instanceId) &&
     n.group === 'member' &&
@@ -348,7 +352,7 @@ export function eligible(n: NodeObservation, excluded: ReadonlySet<string>): boo
 function orphan(n: NodeObservation, excluded: ReadonlySet<string>): boolean {
   return (
     !excluded.has(n.instanceId) &&
-    outsideGroups(n) &&
+    n.group === 'none' &&
     n.ec2State === 'running' &&
     n.probe?.reachable === true &&
     n.probe.ready === true &&
@@ -495,10 +499,26 @@ export function plan(
       };
     }
   }
+  // The last fence's candidate, detached and still running (ready or not): an interrupted election may be
+  // restarting it as the primary right now. Promoting anyone else could start a second primary beside it;
+  // taking it over (promote again, verify) cannot.
+  const inFlux = nodes.find(
+    (n) =>
+      mode === 'legacy-primary' &&
+      n.instanceId === state?.candidate &&
+      n.instanceId !== input.failedPrimary &&
+      outsideGroups(n) &&
+      n.ec2State === 'running',
+  );
   let candidates: string[];
   if (input.candidate !== undefined) {
+    if (inFlux && inFlux.instanceId !== input.candidate) {
+      throw new CandidateError(
+        `candidate ${input.candidate} cannot be promoted while ${inFlux.instanceId}, the candidate of an interrupted election, may be restarting as the primary: name ${inFlux.instanceId} or leave candidate out`,
+      );
+    }
     const requested = nodes.find((n) => n.instanceId === input.candidate);
-    const why = rejectReason(requested, input.failedPrimary, mode);
+    const why = inFlux ? undefined : rejectReason(requested, input.failedPrimary, mode);
     if (why !== undefined) throw new CandidateError(`candidate ${input.candidate} ${why}`);
     candidates = [input.candidate];
   } else {
@@ -507,19 +527,9 @@ export function plan(
       exclude: input.failedPrimary ? [input.failedPrimary] : [],
       mode,
     });
-    // The last fence's candidate, detached and still running but not (yet) ready: an interrupted election may
-    // be restarting it as the primary right now. Promoting anyone else could start a second primary beside
-    // it; taking it over (promote again, verify) cannot.
-    const inFlux = nodes.find(
-      (n) =>
-        mode === 'legacy-primary' &&
-        n.instanceId === state?.candidate &&
-        n.instanceId !== input.failedPrimary &&
-        outsideGroups(n) &&
-        n.ec2State === 'running' &&
-        !candidates.includes(n.instanceId),
-    );
-    if (inFlux) candidates = [inFlux.instanceId, ...candidates].slice(0, MAX_CANDIDATES);
+    if (inFlux && !candidates.includes(inFlux.instanceId)) {
+      candidates = [inFlux.instanceId, ...candidates].slice(0, MAX_CANDIDATES);
+    }
   }
   if (candidates.length === 0) {
     return {

@@ -344,7 +344,7 @@ export const FailoverRequestSchema = z.discriminatedUnion('op', [
       failedPrimary: z.string().optional(),
       /** An automatic election: counted against the daily budget. */
       budgeted: z.boolean().optional(),
-      /** Re-housing the running primary: not an election (no cooldown started, nothing counted). */
+      /** Re-housing the running primary after an interrupted election (reported; gated like an election). */
       repair: z.boolean().optional(),
     }),
   }),
@@ -436,7 +436,9 @@ export async function failover(request: FailoverRequest, deps: Deps): Promise<un
       const planned = (request.verdict as { planned?: boolean }).planned === true;
       const repair = request.verdict.verdict === 'adopt';
       const gate = gateDecision(
-        { trigger: input.trigger, planned, force: input.force, repair },
+        // A repair moves the group around the running primary; it still passes the gate like an election, so
+        // a repair that keeps failing (e.g. an attach Auto Scaling refuses) cannot loop every sweep.
+        { trigger: input.trigger, planned, force: input.force },
         request.snapshot.gate as GateRecord | undefined,
         {
           cooldownMs: config.cooldownMinutes * 60_000,
@@ -474,7 +476,7 @@ export async function failover(request: FailoverRequest, deps: Deps): Promise<un
           needed: 0,
           failedPrimaryReachable: false,
           ...decided,
-          budgeted: input.trigger !== 'manual' && !planned && !repair,
+          budgeted: input.trigger !== 'manual' && !planned,
           repair,
         },
         expectedEpoch: state?.epoch ?? 0,
@@ -517,12 +519,8 @@ export async function failover(request: FailoverRequest, deps: Deps): Promise<un
       const gateNow = await doc.send(
         new GetCommand({ TableName, Key: gateKey(request.cluster), ConsistentRead: true }),
       );
-      // A retried fence of the same execution (its first answer lost) must not count the election twice; a
-      // repair is no election at all.
-      if (
-        request.plan.repair !== true &&
-        (gateNow.Item as { execution?: string } | undefined)?.execution !== request.execution
-      ) {
+      // A retried fence of the same execution (its first answer lost) must not count the election twice.
+      if ((gateNow.Item as { execution?: string } | undefined)?.execution !== request.execution) {
         await doc.send(
           new UpdateCommand({
             TableName,
@@ -617,7 +615,8 @@ export async function failover(request: FailoverRequest, deps: Deps): Promise<un
         await doc.send(
           new UpdateCommand({
             ...common,
-            UpdateExpression: 'SET phase = :escalated, escalatedAt = :now',
+            // Its candidates were stopped and are kept for investigation: none is a candidate any more.
+            UpdateExpression: 'SET phase = :escalated, escalatedAt = :now REMOVE candidate',
             ExpressionAttributeValues: { ...values, ':escalated': 'escalated', ':now': now },
           }),
         );
@@ -662,8 +661,9 @@ async function claim(
       const s = out.Reservations?.[0]?.Instances?.[0]?.State?.Name;
       recordedPrimaryRunning = s === 'running' || s === 'pending';
       if (recordedPrimaryRunning) {
-        // A crashed host stays `running` in EC2 for minutes: Auto Scaling's verdict (Unhealthy, Terminating)
-        // says it will not come back, and the launching replacement may take the role.
+        // A crashed host stays `running` in EC2 for minutes. It is gone when Auto Scaling has condemned it
+        // (Unhealthy, Terminating) AND EC2's status checks call its host impaired; a condemned primary on a live
+        // host (scaled in, Terminating:Wait) still serves until an election stops it, so the newcomer waits.
         const groups = await deps.clients.autoScaling().send(
           new DescribeAutoScalingGroupsCommand({
             AutoScalingGroupNames: [config.primaryAsgName, config.memberAsgName],
@@ -676,7 +676,13 @@ async function claim(
           member &&
           (member.HealthStatus === 'Unhealthy' || (member.LifecycleState ?? '').startsWith('Terminating'))
         ) {
-          recordedPrimaryRunning = false;
+          const status = await deps.clients
+            .ec2()
+            .send(
+              new DescribeInstanceStatusCommand({ InstanceIds: [state.primary], IncludeAllInstances: true }),
+            );
+          if (status.InstanceStatuses?.[0]?.InstanceStatus?.Status === 'impaired')
+            recordedPrimaryRunning = false;
         }
       }
     }

@@ -1281,40 +1281,19 @@ describe('an interrupted election (unhoused primary, orphaned candidate)', () =>
   });
 
   describe('the gate and the budget', () => {
-    const anyTrigger = fc.constantFrom<FailoverTrigger>(
-      'alarm',
-      'drain',
-      'reconciler',
-      'manual',
-      'replacement',
-    );
-
-    it('never refuses a repair: not in the cooldown, not past the budget, not while paused', () => {
-      fc.assert(
-        fc.property(
-          anyTrigger,
-          fc.boolean(),
-          fc.boolean(),
-          settings,
-          fc.integer({ min: 0, max: 3 * 60 * MIN }),
-          fc.nat({ max: 10 }),
-          (trigger, planned, force, s, since, count) => {
-            const record: GateRecord = { lastElectionAt: NOON - since, day: '2026-03-10', count };
-            expect(gateDecision({ trigger, planned, force, repair: true }, record, s, NOON).allow).toBe(true);
-            expect(gateDecision({ trigger, planned, force, repair: true }, undefined, s, NOON).allow).toBe(
-              true,
-            );
-          },
-        ),
-        RUNS,
+    it('gates a repair like an election: refused in the cooldown unless a manual run forces it', () => {
+      const s: GateSettings = { cooldownMs: 60 * MIN, dailyBudget: 10, automationEnabled: true };
+      const record: GateRecord = { lastElectionAt: NOON - MIN, day: '2026-03-10', count: 1 };
+      // gateDecision has no notion of a repair: the run is judged by its trigger alone.
+      expect(
+        gateDecision({ trigger: 'reconciler', planned: false, force: false }, record, s, NOON),
+      ).toMatchObject({
+        allow: false,
+        rule: 'cooldown',
+      });
+      expect(gateDecision({ trigger: 'manual', planned: false, force: true }, record, s, NOON).allow).toBe(
+        true,
       );
-      // The very case: paused, just after an election, budget spent.
-      const s: GateSettings = { cooldownMs: 60 * MIN, dailyBudget: 1, automationEnabled: false };
-      const record: GateRecord = { lastElectionAt: NOON - MIN, day: '2026-03-10', count: 5 };
-      const run = { trigger: 'alarm' as const, planned: false, force: false };
-      expect(gateDecision(run, record, s, NOON)).toMatchObject({ allow: false });
-      expect(gateDecision({ ...run, repair: true }, record, s, NOON)).toMatchObject({ allow: true });
-      expect(gateDecision({ ...run, repair: false }, record, s, NOON)).toMatchObject({ allow: false });
     });
 
     const dayOf = (t: number) => new Date(t).toISOString().slice(0, 10);
@@ -1399,5 +1378,58 @@ describe('observe: a presumed primary that answers as a member', () => {
   it('stays healthy when it answers as the primary', () => {
     const primary = node({ probe: { reachable: true, ready: true, role: 'primary', taskAffinity: null } });
     expect(observe([primary], undefined, settings).kind).toBe('healthy');
+  });
+});
+
+describe('safety around an interrupted election', () => {
+  const settings = { mode: 'legacy-primary' as const, minTaskNodes: 2 };
+  const U = 'i-0000000000000000u';
+  const M = 'i-0000000000000000b';
+  const member = (id: string, over: Partial<NodeObservation> = {}): NodeObservation => ({
+    instanceId: id,
+    group: 'member',
+    az: 'eu-west-1b',
+    lifecycleState: 'InService',
+    health: 'Healthy',
+    target: 'healthy',
+    ec2State: 'running',
+    probe: { reachable: true, ready: true, role: 'member', taskAffinity: null },
+    ...over,
+  });
+  const unhoused = (over: Partial<NodeObservation>) =>
+    member(U, { group: 'none', lifecycleState: 'none', target: 'absent', probe: UNREACHABLE, ...over });
+
+  it('does not call a recorded primary outside the groups down for its absence from the ALB alone', () => {
+    const state = { epoch: 4, phase: 'committed' as const, primary: U };
+    // Unreachable for SSM, but its host passes EC2's checks: it may still run as the primary.
+    expect(observe([unhoused({ hostStatus: 'ok' }), member(M)], state, settings).kind).toBe('mixed');
+    // Its host impaired: down.
+    expect(observe([unhoused({ hostStatus: 'impaired' }), member(M)], state, settings).kind).toBe('down');
+  });
+
+  it('refuses a manual candidate while the recorded candidate of a dead run may be restarting', () => {
+    const inFlux = unhoused({ probe: { reachable: true, ready: false, role: null, taskAffinity: null } });
+    const state = { epoch: 4, phase: 'fenced' as const, candidate: U };
+    expect(() => plan([inFlux, member(M)], state, { ...settings, candidate: M })).toThrow(CandidateError);
+    expect(() => plan([inFlux, member(M)], state, { ...settings, candidate: M })).toThrow(
+      /interrupted election/,
+    );
+    // Naming it, or leaving the choice to the plan, takes it over first.
+    expect(plan([inFlux, member(M)], state, { ...settings, candidate: U })).toMatchObject({
+      candidates: [U],
+    });
+    expect(plan([inFlux, member(M)], state, settings)).toMatchObject({
+      candidates: [U, M],
+      candidateSteps: ['promote', 'detach-promote'],
+    });
+  });
+
+  it('never takes a member an operator is detaching as a candidate unless it is the recorded candidate', () => {
+    const detaching = member(U, { lifecycleState: 'Detaching', target: 'draining' });
+    expect(eligible(detaching, new Set())).toBe(false);
+    expect(plan([detaching, member(M)], { epoch: 1 }, settings)).toMatchObject({ candidates: [M] });
+    expect(plan([detaching, member(M)], { epoch: 1, candidate: U }, settings)).toMatchObject({
+      candidates: [U, M],
+    });
   });
 });

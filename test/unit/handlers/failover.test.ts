@@ -268,6 +268,15 @@ describe('assert, commit, escalate: only the owner of the current epoch', () => 
     await stale(call({ op: 'assert', cluster, execution: A, epoch: 1 }));
     expect(await stateOf(cluster)).toMatchObject({ phase: 'escalated' });
   });
+
+  it('forgets the candidate on escalation (its candidates were stopped: none may be taken over later)', async () => {
+    const cluster = freshCluster();
+    await fence(cluster, A, 0);
+    await call({ op: 'assert', cluster, execution: A, epoch: 1, candidate: M1 });
+    expect(await stateOf(cluster)).toMatchObject({ candidate: M1 });
+    await call({ op: 'escalate', cluster, execution: A, epoch: 1 });
+    expect((await stateOf(cluster))?.candidate).toBeUndefined();
+  });
 });
 
 describe('claim (node-bootstrap) against fence', () => {
@@ -329,7 +338,7 @@ describe('claim (node-bootstrap) against fence', () => {
     expect(await stateOf(cluster)).toMatchObject({ epoch: 3, primary: NEW, phase: 'claimed' });
   });
 
-  it('claims when the recorded primary still runs in EC2 but Auto Scaling has condemned it (crashed host)', async () => {
+  it('claims past a recorded primary still running in EC2 only when Auto Scaling condemned it and its host is impaired', async () => {
     const cluster = freshCluster();
     await putState(cluster, { epoch: 2, phase: 'committed', primary: OLD, owner: A });
     ec2Mock
@@ -358,9 +367,22 @@ describe('claim (node-bootstrap) against fence', () => {
         },
       ],
     });
+    const host = (Status: string) =>
+      ec2Mock
+        .on(DescribeInstanceStatusCommand)
+        .resolves({ InstanceStatuses: [{ InstanceId: OLD, InstanceStatus: { Status } as never }] });
     autoScalingMock.on(DescribeAutoScalingGroupsCommand).resolves(group('Healthy', 'InService') as never);
     await expect(claim(cluster)).resolves.toMatchObject({ role: 'member' });
+    // Scaled in on a live host (Terminating:Wait): it still serves as the primary until an election stops it.
+    host('ok');
+    autoScalingMock
+      .on(DescribeAutoScalingGroupsCommand)
+      .resolves(group('Healthy', 'Terminating:Wait') as never);
+    await expect(claim(cluster)).resolves.toMatchObject({ role: 'member' });
     autoScalingMock.on(DescribeAutoScalingGroupsCommand).resolves(group('Unhealthy', 'InService') as never);
+    await expect(claim(cluster)).resolves.toMatchObject({ role: 'member' });
+    // Condemned and its host impaired: a crashed primary, gone.
+    host('impaired');
     await expect(claim(cluster)).resolves.toMatchObject({ role: 'primary', epoch: 3 });
     expect(await stateOf(cluster)).toMatchObject({ epoch: 3, primary: NEW, phase: 'claimed' });
   });
@@ -981,12 +1003,13 @@ describe('an interrupted election: assess and decide', () => {
       { ...deps(), env },
     ) as Promise<{ gate: { allow: boolean }; plan: Record<string, unknown>; summary: string }>;
 
-  it.each(['manual', 'alarm', 'reconciler', 'replacement'] as const)(
-    'decide (%s) lets the adoption through the cooldown, the spent budget and the pause: a repair, not budgeted',
+  it.each(['alarm', 'reconciler', 'replacement'] as const)(
+    'decide (%s) plans the adoption as a repair, gated like an election (refused in the cooldown, or paused)',
     async (trigger) => {
       for (const env of [ENVIRONMENT, { ...ENVIRONMENT, [ENV.automationEnabled]: 'false' }]) {
         const out = await decide({ verdict: 'adopt', primary: ORPHAN, why: 'unhoused' }, { trigger }, env);
-        expect(out.gate.allow).toBe(true);
+        // A repair that keeps failing must not loop every sweep: the gate applies.
+        expect(out.gate.allow).toBe(false);
         expect(out.plan).toMatchObject({
           action: 'promote',
           candidates: [ORPHAN],
@@ -994,13 +1017,27 @@ describe('an interrupted election: assess and decide', () => {
           needed: 1,
           failedPrimaryReachable: false,
           repair: true,
-          budgeted: false,
+          budgeted: true,
         });
         expect(out.plan.failedPrimary).toBeUndefined();
         expect(out.summary).toMatch(new RegExp(`^Re-house the primary ${ORPHAN}`));
       }
     },
   );
+
+  it('decide (manual) adopts inside the cooldown only with force, and does not budget it', async () => {
+    const refused = await decide(
+      { verdict: 'adopt', primary: ORPHAN, why: 'unhoused' },
+      { trigger: 'manual' },
+    );
+    expect(refused.gate).toMatchObject({ allow: false, rule: 'cooldown' });
+    const forced = await decide(
+      { verdict: 'adopt', primary: ORPHAN, why: 'unhoused' },
+      { trigger: 'manual', force: true },
+    );
+    expect(forced.gate.allow).toBe(true);
+    expect(forced.plan).toMatchObject({ candidateSteps: ['adopt'], repair: true, budgeted: false });
+  });
 
   it('decide keeps refusing an ordinary election in the same situation (the gate is not bypassed)', async () => {
     const out = await decide({ verdict: 'confirmed', primary: P, why: 'down' }, { trigger: 'alarm' });
@@ -1073,15 +1110,10 @@ describe('fence: the gate record of a repair and of an unbudgeted election', () 
     now = NOW,
   ) => call({ op: 'fence', cluster, execution, expectedEpoch, plan }, now);
 
-  it('a repair bumps the epoch but leaves the gate record alone (no cooldown, nothing counted)', async () => {
+  it('a repair starts the cooldown like an election (so a failing repair cannot loop every sweep)', async () => {
     const cluster = freshCluster();
-    await expect(fenceWith(cluster, A, 0, { failedPrimary: P, budgeted: true })).resolves.toEqual({
-      epoch: 1,
-    });
-    const before = await gateOf(cluster);
-    expect(before).toMatchObject({ lastElectionAt: NOW, count: 1, execution: A });
-
-    await expect(fenceWith(cluster, B, 1, { repair: true, budgeted: false }, NOW + 60_000)).resolves.toEqual({
+    await fenceWith(cluster, A, 0, { failedPrimary: P, budgeted: true });
+    await expect(fenceWith(cluster, B, 1, { repair: true, budgeted: true }, NOW + 60_000)).resolves.toEqual({
       epoch: 2,
     });
     expect(await stateOf(cluster)).toMatchObject({
@@ -1090,12 +1122,7 @@ describe('fence: the gate record of a repair and of an unbudgeted election', () 
       phase: 'fenced',
       fencedAt: NOW + 60_000,
     });
-    expect(await gateOf(cluster)).toEqual(before);
-
-    // On a cluster without any gate record, none is written.
-    const other = freshCluster();
-    await expect(fenceWith(other, C, 0, { repair: true })).resolves.toEqual({ epoch: 1 });
-    expect(await gateOf(other)).toBeUndefined();
+    expect(await gateOf(cluster)).toMatchObject({ lastElectionAt: NOW + 60_000, count: 2, execution: B });
   });
 
   it('an unbudgeted election starts the cooldown without counting; a budgeted one counts', async () => {
