@@ -103,11 +103,7 @@ const utcDay = (at: number) => new Date(at).toISOString().slice(0, 10);
  * primary, the outcome the gate exists to prevent. It still respects the pause.
  */
 export function gateDecision(
-  run: {
-    readonly trigger: FailoverTrigger;
-    readonly planned: boolean;
-    readonly force: boolean;
-  },
+  run: { readonly trigger: FailoverTrigger; readonly planned: boolean; readonly force: boolean },
   record: GateRecord | undefined,
   settings: GateSettings,
   now: number,
@@ -376,7 +372,7 @@ export function chooseCandidates(
     .filter((n) => opts.mode === 'legacy-primary' || n.probe?.taskAffinity !== 'any')
     .sort((a, b) => {
       // An orphan of an interrupted election first: it is already detached, and otherwise it would leak.
-      const orphaned = Number(outsideGroups(b)) - Number(outsideGroups(a));
+      const orphaned = Number(b.group === 'none') - Number(a.group === 'none');
       if (orphaned !== 0) return orphaned;
       const az = Number(a.az === opts.failedAz) - Number(b.az === opts.failedAz);
       return az !== 0 ? az : a.instanceId < b.instanceId ? -1 : a.instanceId > b.instanceId ? 1 : 0;

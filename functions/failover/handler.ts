@@ -344,8 +344,6 @@ export const FailoverRequestSchema = z.discriminatedUnion('op', [
       failedPrimary: z.string().optional(),
       /** An automatic election: counted against the daily budget. */
       budgeted: z.boolean().optional(),
-      /** Re-housing the running primary after an interrupted election (reported; gated like an election). */
-      repair: z.boolean().optional(),
     }),
   }),
   z.strictObject({
@@ -477,7 +475,6 @@ export async function failover(request: FailoverRequest, deps: Deps): Promise<un
           failedPrimaryReachable: false,
           ...decided,
           budgeted: input.trigger !== 'manual' && !planned,
-          repair,
         },
         expectedEpoch: state?.epoch ?? 0,
         summary: describePlan(decided, gate),

@@ -12,6 +12,7 @@ import {
   entered,
   expectCleanEnd,
   failovers,
+  launchFailover,
   minutes,
   readyPrimaries,
   recovered,
@@ -221,12 +222,11 @@ export const electionCrash: Scenario = {
     const cluster = twin.world.config.cluster.name;
     const region = regionOf(twin);
     const point = CRASH_POINTS[twin.options.seed % CRASH_POINTS.length] as string;
-    const arn = twin.controlPlane.get(region)?.failoverArn as string;
     const before = thePrimary(twin);
-    await twin.world.call(region, 'sfn', 'StartExecution', {
-      stateMachineArn: arn,
-      name: 'manual-interrupted',
-      input: JSON.stringify({ cluster, region, reason: 'maintenance of the primary host' }),
+    await launchFailover(twin, 'manual-interrupted', {
+      cluster,
+      region,
+      reason: 'maintenance of the primary host',
     });
     const dying = () => failovers(twin).find((e) => e.name === 'manual-interrupted') as ExecutionRecord;
     await twin.runUntil(() => entered(dying(), point), 20 * MINUTE, `the election reaching ${point}`);

@@ -121,19 +121,27 @@ export const primaryCrashAsgOnly: Scenario = {
   },
 };
 
-/** Start primary-failover by hand (as an operator or a test would) and wait for it to finish. */
+/** Start primary-failover by hand (as an operator or a test would), without waiting for it. */
+export async function launchFailover(
+  twin: Twin,
+  name: string,
+  input: Record<string, unknown>,
+): Promise<void> {
+  const region = regionOf(twin);
+  await twin.world.call(region, 'sfn', 'StartExecution', {
+    stateMachineArn: twin.controlPlane.get(region)?.failoverArn as string,
+    name,
+    input: JSON.stringify(input),
+  });
+}
+
+/** Start primary-failover by hand and wait for it to finish. */
 export async function startFailover(
   twin: Twin,
   name: string,
   input: Record<string, unknown>,
 ): Promise<ExecutionRecord> {
-  const region = regionOf(twin);
-  const arn = twin.controlPlane.get(region)?.failoverArn as string;
-  await twin.world.call(region, 'sfn', 'StartExecution', {
-    stateMachineArn: arn,
-    name,
-    input: JSON.stringify(input),
-  });
+  await launchFailover(twin, name, input);
   await twin.runUntil(
     () => failovers(twin).some((e) => e.name === name && e.status !== 'RUNNING'),
     60 * MINUTE,

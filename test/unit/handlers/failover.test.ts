@@ -1016,7 +1016,6 @@ describe('an interrupted election: assess and decide', () => {
           candidateSteps: ['adopt'],
           needed: 1,
           failedPrimaryReachable: false,
-          repair: true,
           budgeted: true,
         });
         expect(out.plan.failedPrimary).toBeUndefined();
@@ -1036,13 +1035,14 @@ describe('an interrupted election: assess and decide', () => {
       { trigger: 'manual', force: true },
     );
     expect(forced.gate.allow).toBe(true);
-    expect(forced.plan).toMatchObject({ candidateSteps: ['adopt'], repair: true, budgeted: false });
+    expect(forced.plan).toMatchObject({ candidateSteps: ['adopt'], budgeted: false });
   });
 
   it('decide keeps refusing an ordinary election in the same situation (the gate is not bypassed)', async () => {
     const out = await decide({ verdict: 'confirmed', primary: P, why: 'down' }, { trigger: 'alarm' });
     expect(out.gate).toMatchObject({ allow: false, rule: 'cooldown' });
-    expect(out.plan).toMatchObject({ repair: false, budgeted: true });
+    expect(out.plan).toMatchObject({ budgeted: true });
+    expect(out.plan.candidateSteps).not.toContain('adopt');
   });
 
   describe('budgeted: only an automatic, unplanned election counts against the daily budget', () => {
@@ -1066,7 +1066,6 @@ describe('an interrupted election: assess and decide', () => {
         expect(out.plan).toMatchObject({
           action: 'promote',
           budgeted: true,
-          repair: false,
           failedPrimary: P,
         });
         // The orphan of the dead election first (promote only), then the members (detach and promote).
@@ -1079,7 +1078,7 @@ describe('an interrupted election: assess and decide', () => {
 
     it('a manual election is not budgeted', async () => {
       const out = await decideFresh({ verdict: 'confirmed', primary: P, why: 'down', manual: true });
-      expect(out.plan).toMatchObject({ action: 'promote', budgeted: false, repair: false });
+      expect(out.plan).toMatchObject({ action: 'promote', budgeted: false });
     });
 
     it('a planned drain is not budgeted', async () => {
@@ -1088,7 +1087,7 @@ describe('an interrupted election: assess and decide', () => {
         { trigger: 'drain', instanceId: P },
       );
       expect(out.gate.allow).toBe(true);
-      expect(out.plan).toMatchObject({ action: 'promote', budgeted: false, repair: false });
+      expect(out.plan).toMatchObject({ action: 'promote', budgeted: false });
     });
 
     it('an unplanned drain is budgeted', async () => {
@@ -1106,14 +1105,14 @@ describe('fence: the gate record of a repair and of an unbudgeted election', () 
     cluster: string,
     execution: string,
     expectedEpoch: number,
-    plan: { failedPrimary?: string; budgeted?: boolean; repair?: boolean },
+    plan: { failedPrimary?: string; budgeted?: boolean },
     now = NOW,
   ) => call({ op: 'fence', cluster, execution, expectedEpoch, plan }, now);
 
   it('a repair starts the cooldown like an election (so a failing repair cannot loop every sweep)', async () => {
     const cluster = freshCluster();
     await fenceWith(cluster, A, 0, { failedPrimary: P, budgeted: true });
-    await expect(fenceWith(cluster, B, 1, { repair: true, budgeted: true }, NOW + 60_000)).resolves.toEqual({
+    await expect(fenceWith(cluster, B, 1, { budgeted: true }, NOW + 60_000)).resolves.toEqual({
       epoch: 2,
     });
     expect(await stateOf(cluster)).toMatchObject({
