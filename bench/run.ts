@@ -1,5 +1,5 @@
 /**
- * Benchmarks (DESIGN §7: performance is measured here, never by timed tests).
+ * Benchmarks: performance is measured here (`npm run bench`), never asserted by timed tests.
  * - Lambda bundles: size and cold-start module load of every functions/<name>/handler.ts, bundled exactly
  *   as the CDK construct bundles it (esbuild, minified, CJS, Node 24 target).
  * - Synth: wall time of synthesizing the example deployment with policy checks.

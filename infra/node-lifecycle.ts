@@ -3,8 +3,10 @@
  * alike, so what is rehearsed on the twin is what is deployed: hook settings, the event pattern that routes
  * lifecycle actions to dispatch, the reconciler's schedule, and each workflow's definition substitutions.
  */
+import { KEY_FORMATS } from '../functions/core/keys';
 import { HOOK_NAMES } from '../functions/core/lifecycle';
 import type { Config, RegionConfig } from './config/schema';
+import { stateMachineArnPlaceholder, substitutionsFor } from './workflow-definitions';
 
 /**
  * Launch hook: ABANDON by default, so a node the control plane never vouched for is terminated and replaced
@@ -45,10 +47,22 @@ export function keySecretNames(config: Config): { masterKey: string; joinKey: st
   return { masterKey: `${config.cluster.name}/master-key`, joinKey: `${config.cluster.name}/join-key` };
 }
 
+/** The node-lifecycle workflows: the two parents, their waiting phases, and node-command. */
+export const NODE_WORKFLOWS = [
+  'node-bootstrap',
+  'node-bootstrap-await-ssm',
+  'node-bootstrap-await-ready',
+  'node-drain',
+  'node-drain-await-drained',
+] as const;
+export type NodeWorkflow = (typeof NODE_WORKFLOWS)[number];
+
 export interface NodeLifecycleRefs {
   readonly leaseFunctionArn: string;
   readonly reportFunctionArn: string;
   readonly nodeCommandStateMachineArn: string;
+  /** Each workflow's ARN, known before it is created (parents start their phases). */
+  readonly stateMachineArn: (name: NodeWorkflow) => string;
   readonly targetGroupArn: string;
   readonly stateTableName: string;
   readonly documents: {
@@ -64,8 +78,9 @@ export interface NodeLifecycleRefs {
   readonly failoverStateMachineArn: string;
 }
 
-export function bootstrapSubstitutions(r: NodeLifecycleRefs): Record<string, string> {
-  return {
+/** Each node-lifecycle workflow's definition substitutions, exactly the placeholders its file uses. */
+export function nodeLifecycleSubstitutions(r: NodeLifecycleRefs): Record<NodeWorkflow, Record<string, string>> {
+  const available: Record<string, string> = {
     LeaseFunctionArn: r.leaseFunctionArn,
     ReportFunctionArn: r.reportFunctionArn,
     NodeCommandStateMachineArn: r.nodeCommandStateMachineArn,
@@ -78,16 +93,14 @@ export function bootstrapSubstitutions(r: NodeLifecycleRefs): Record<string, str
     MasterKeySecretId: r.masterKeySecretId,
     JoinKeySecretId: r.joinKeySecretId,
     FailoverFunctionArn: r.failoverFunctionArn,
+    [stateMachineArnPlaceholder('primary-failover')]: r.failoverStateMachineArn,
+    // The workflows write node items with States.Format over the state table's own key templates.
+    ClusterKeyFormat: KEY_FORMATS.clusterPk,
+    NodeKeyFormat: KEY_FORMATS.nodeSk,
   };
-}
-
-export function drainSubstitutions(r: NodeLifecycleRefs): Record<string, string> {
-  return {
-    ReportFunctionArn: r.reportFunctionArn,
-    NodeCommandStateMachineArn: r.nodeCommandStateMachineArn,
-    StopDocument: r.documents.stop,
-    TargetGroupArn: r.targetGroupArn,
-    StateTableName: r.stateTableName,
-    FailoverStateMachineArn: r.failoverStateMachineArn,
-  };
+  for (const name of NODE_WORKFLOWS) available[stateMachineArnPlaceholder(name)] = r.stateMachineArn(name);
+  return Object.fromEntries(NODE_WORKFLOWS.map((name) => [name, substitutionsFor(name, available)])) as Record<
+    NodeWorkflow,
+    Record<string, string>
+  >;
 }

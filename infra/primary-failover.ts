@@ -11,6 +11,7 @@ import {
 import { ENV } from '../functions/shared/env';
 import type { Config, RegionConfig } from './config/schema';
 import { METRIC_NAMESPACE } from './stacks/names';
+import { stateMachineArnPlaceholder, substitutionsFor } from './workflow-definitions';
 
 export { PRIMARY_HEALTHY_METRIC };
 export const WATCH_MINUTES = 1;
@@ -85,23 +86,38 @@ export function watchEnvironment(config: Config, region: RegionConfig): Record<s
   };
 }
 
+/** The parent workflow's name: statemachines/primary-failover.asl.json. */
+export const PRIMARY_FAILOVER = 'primary-failover';
+
+/** The primary-failover family: the parent first, then its phase children. */
+export const FAILOVER_WORKFLOWS = [
+  'primary-failover',
+  'primary-failover-confirm',
+  'primary-failover-stop-old',
+  'primary-failover-candidate',
+  'primary-failover-group-move',
+] as const;
+export type FailoverWorkflow = (typeof FAILOVER_WORKFLOWS)[number];
+
 export interface FailoverRefs {
   readonly failoverFunctionArn: string;
   readonly leaseFunctionArn: string;
   readonly reportFunctionArn: string;
   readonly nodeCommandStateMachineArn: string;
+  /** Each family member's ARN, known before it is created (the parent starts the children). */
+  readonly stateMachineArn: (name: FailoverWorkflow) => string;
   readonly primaryAsgName: string;
   readonly memberAsgName: string;
   readonly documents: {
     readonly probe: string;
     readonly stop: string;
-    readonly promote: string;
-    readonly demote: string;
+    readonly setPrimaryRole: string;
   };
 }
 
-export function failoverSubstitutions(r: FailoverRefs): Record<string, string> {
-  return {
+/** Each family member's definition substitutions, exactly the placeholders its file uses. */
+export function failoverSubstitutions(r: FailoverRefs): Record<FailoverWorkflow, Record<string, string>> {
+  const available: Record<string, string> = {
     FailoverFunctionArn: r.failoverFunctionArn,
     LeaseFunctionArn: r.leaseFunctionArn,
     ReportFunctionArn: r.reportFunctionArn,
@@ -110,7 +126,10 @@ export function failoverSubstitutions(r: FailoverRefs): Record<string, string> {
     MemberAsgName: r.memberAsgName,
     ProbeDocument: r.documents.probe,
     StopDocument: r.documents.stop,
-    PromoteDocument: r.documents.promote,
-    DemoteDocument: r.documents.demote,
+    SetPrimaryRoleDocument: r.documents.setPrimaryRole,
   };
+  for (const name of FAILOVER_WORKFLOWS) available[stateMachineArnPlaceholder(name)] = r.stateMachineArn(name);
+  return Object.fromEntries(
+    FAILOVER_WORKFLOWS.map((name) => [name, substitutionsFor(name, available)]),
+  ) as Record<FailoverWorkflow, Record<string, string>>;
 }

@@ -1,19 +1,28 @@
-// Mermaid diagrams for the Step Functions workflows in statemachines/*.asl.json.
+// The generated parts of the workflows' documentation, from statemachines/*.asl.json:
+// - in each workflow's specification, statemachines/<name>.md, its Mermaid diagram between
+//   `<!-- diagram:<name> -->` and `<!-- /diagram:<name> -->`;
+// - statemachines/README.md's table of contents: one row per workflow (states, TimeoutSeconds, the child
+//   workflows it starts, its Comment), between `<!-- generated:start -->` and `<!-- generated:end -->`.
+// Every .asl.json must have its .md with its diagram markers, and every .md a .asl.json.
 //
-//   tsx scripts/asl-diagram.ts          regenerate statemachines/README.md (and README.md's diagram blocks)
-//   tsx scripts/asl-diagram.ts --check  exit 1, naming the stale file, if regenerating would change anything
+//   tsx scripts/asl-diagram.ts          regenerate (npm run diagrams)
+//   tsx scripts/asl-diagram.ts --check  exit 1, naming each stale or missing file, if anything is out of step
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 
 // Just the ASL fields the diagram reads (JSONPath ASL).
 export interface AslDefinition {
   Comment?: string;
+  TimeoutSeconds?: number;
   StartAt: string;
   States: Record<string, AslState>;
 }
 export interface AslState {
   Type: string;
   Comment?: string;
+  Resource?: string;
+  Parameters?: Record<string, unknown>;
+  Arguments?: Record<string, unknown>;
   Next?: string;
   End?: boolean;
   Default?: string;
@@ -266,13 +275,55 @@ export function mermaid(definition: AslDefinition): string {
   return `${lines.join('\n')}\n`;
 }
 
-/** Every state (nested ones included) of a definition. */
-function allStates(machine: AslDefinition): AslState[] {
-  return Object.values(machine.States).flatMap((state) => [
-    state,
+/** Every state (nested ones included) of a definition, with its name, in definition order. */
+function allStates(machine: AslDefinition): [string, AslState][] {
+  return Object.entries(machine.States).flatMap(([name, state]): [string, AslState][] => [
+    [name, state],
     ...(state.Branches ?? []).flatMap(allStates),
     ...[state.ItemProcessor ?? state.Iterator].filter((m) => m !== undefined).flatMap(allStates),
   ]);
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Child workflows
+
+/**
+ * Placeholders whose name does not follow the `${PascalCaseName}StateMachineArn` → `kebab-case-name`
+ * convention, by the PascalCase part.
+ */
+export const CHILD_ALIASES: Readonly<Record<string, string>> = { Failover: 'primary-failover' };
+
+const CHILD_ARN = /^\$\{([A-Za-z0-9]+)StateMachineArn\}$/;
+
+/** The workflow a `${…StateMachineArn}` placeholder names: `NodeCommand` → `node-command`, or an alias. */
+export function workflowOfPlaceholder(placeholder: string): string | undefined {
+  const match = CHILD_ARN.exec(placeholder);
+  if (!match) return undefined;
+  const pascal = match[1] as string;
+  return CHILD_ALIASES[pascal] ?? pascal.replace(/(?<=[a-z0-9])(?=[A-Z])/g, '-').toLowerCase();
+}
+
+export interface ChildStart {
+  /** The state that starts it. */
+  state: string;
+  placeholder: string;
+  /** The workflow the placeholder names by convention. */
+  workflow: string;
+}
+
+/**
+ * The child executions a definition starts: every `states:startExecution` Task (any integration pattern)
+ * whose `StateMachineArn` is a `${…StateMachineArn}` placeholder, in definition order.
+ */
+export function childStarts(definition: AslDefinition): ChildStart[] {
+  return allStates(definition).flatMap(([state, s]) => {
+    if (s.Type !== 'Task' || !/^arn:aws:states:::states:startExecution(\.|$)/.test(s.Resource ?? ''))
+      return [];
+    const arn = (s.Parameters ?? s.Arguments)?.StateMachineArn;
+    if (typeof arn !== 'string') return [];
+    const workflow = workflowOfPlaceholder(arn);
+    return workflow === undefined ? [] : [{ state, placeholder: arn, workflow }];
+  });
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -280,12 +331,12 @@ function allStates(machine: AslDefinition): AslState[] {
 
 export const ROOT = path.resolve(__dirname, '..');
 const MACHINES = 'statemachines';
-const MACHINES_README = `${MACHINES}/README.md`;
-const ROOT_README = 'README.md';
+const INDEX = `${MACHINES}/README.md`;
 const START = '<!-- generated:start -->';
 const END = '<!-- generated:end -->';
 // The placeholder paragraph the generated block replaces the first time (up to a blank line or the end).
 const PLACEHOLDER = /(^|\n)No workflow has landed yet[\s\S]*?(?=\n[ \t]*\n|\s*$)/;
+const REGENERATE = 'run `npm run diagrams`';
 
 export interface Workflow {
   name: string;
@@ -295,39 +346,38 @@ export interface Workflow {
 
 function workflows(root: string): Workflow[] {
   const dir = path.join(root, MACHINES);
+  // Sorted by name (code units), so a parent comes right before its `<parent>-<phase>` children.
   return readdirSync(dir)
     .filter((f) => f.endsWith('.asl.json'))
+    .map((file) => file.slice(0, -'.asl.json'.length))
     .sort()
-    .map((file) => ({
-      name: file.slice(0, -'.asl.json'.length),
-      file,
-      definition: JSON.parse(readFileSync(path.join(dir, file), 'utf8')) as AslDefinition,
+    .map((name) => ({
+      name,
+      file: `${name}.asl.json`,
+      definition: JSON.parse(readFileSync(path.join(dir, `${name}.asl.json`), 'utf8')) as AslDefinition,
     }));
 }
 
+/** The workflows' specifications: every statemachines/*.md but the README, by workflow name. */
+function specNames(root: string): string[] {
+  return readdirSync(path.join(root, MACHINES))
+    .filter((f) => f.endsWith('.md') && f !== 'README.md' && !f.startsWith('.'))
+    .map((f) => f.slice(0, -'.md'.length))
+    .sort();
+}
+
+const openMarker = (name: string) => `<!-- diagram:${name} -->`;
+const closeMarker = (name: string) => `<!-- /diagram:${name} -->`;
 const fence = (definition: AslDefinition) => `\`\`\`mermaid\n${mermaid(definition)}\`\`\``;
 const cell = (text: string) => text.replace(/\s+/g, ' ').replace(/\|/g, '\\|').trim();
 
-/** The generated block of statemachines/README.md, markers included. */
-export function machinesSection(flows: Workflow[]): string {
-  const rows = flows.map(({ name, definition }) => {
-    const states = allStates(definition);
-    // Comments open with "<name>: …"; the table already names the workflow.
-    const comment = (definition.Comment ?? '').replace(new RegExp(`^${escapeRegExp(name)}:\\s*`), '');
-    const tasks = states.filter((s) => s.Type === 'Task').length;
-    return `| [\`${name}\`](#${name}) | ${cell(comment)} | ${states.length} | ${tasks} |`;
-  });
-  const sections = flows.map(({ name, file, definition }) =>
-    [`## ${name}`, `Source: [\`${file}\`](${file}).`, fence(definition)].join('\n\n'),
-  );
+/** What goes between a workflow's diagram markers. */
+export function diagramBlock({ file, definition }: Workflow): string {
   return [
-    START,
-    '<!-- Written by `npm run diagrams` (scripts/asl-diagram.ts) from the definitions: edit those, not this. -->',
-    ['| workflow | what it does | states | tasks |', '| --- | --- | ---: | ---: |', ...rows].join('\n'),
-    'In the diagrams, solid arrows are `Next`, `Default` and `Choices` (labelled with the condition), dashed ' +
-      'arrows are `Catch`; ↻ marks a Task with `Retry`. Parallel and Map states are boxes around their branches.',
-    ...sections,
-    END,
+    `Generated from [\`${file}\`](${file}) by \`npm run diagrams\`: solid arrows are \`Next\`, \`Default\` and ` +
+      '`Choices` (labelled with the condition), dashed arrows are `Catch`; ↻ marks a Task with `Retry`; ' +
+      `Parallel and Map states are boxes around their branches.`,
+    fence(definition),
   ].join('\n\n');
 }
 
@@ -335,30 +385,88 @@ function escapeRegExp(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
+/**
+ * A specification with every `<!-- diagram:<name> -->` … `<!-- /diagram:<name> -->` block regenerated (its
+ * own, and any other workflow's it shows), and the problems found: its own diagram missing or doubled, a
+ * block for a workflow that does not exist.
+ */
+export function updateSpec(
+  file: string,
+  current: string,
+  own: string,
+  flows: readonly Workflow[],
+): { next: string; problems: string[] } {
+  const problems: string[] = [];
+  const opens = current.match(new RegExp(escapeRegExp(openMarker(own)), 'g'))?.length ?? 0;
+  const closes = current.match(new RegExp(escapeRegExp(closeMarker(own)), 'g'))?.length ?? 0;
+  if (opens === 0 || closes === 0) {
+    problems.push(
+      `${file} has no diagram: put \`${openMarker(own)}\` and \`${closeMarker(own)}\` in it, then ${REGENERATE}`,
+    );
+  } else if (opens > 1 || closes > 1) {
+    problems.push(`${file} holds its diagram markers more than once: keep one \`${openMarker(own)}\` … pair`);
+  }
+  const byName = new Map(flows.map((f) => [f.name, f]));
+  const next = current.replace(
+    /(<!-- diagram:([A-Za-z0-9._-]+) -->)[\s\S]*?(<!-- \/diagram:\2 -->)/g,
+    (block, open: string, name: string, close: string) => {
+      const flow = byName.get(name);
+      if (!flow) {
+        problems.push(
+          `${file} shows the diagram of ${name}, but ${MACHINES}/${name}.asl.json does not exist`,
+        );
+        return block;
+      }
+      return `${open}\n\n${diagramBlock(flow)}\n\n${close}`;
+    },
+  );
+  if (opens === 1 && closes === 1 && current.indexOf(closeMarker(own)) < current.indexOf(openMarker(own))) {
+    problems.push(`${file}: \`${closeMarker(own)}\` comes before \`${openMarker(own)}\``);
+  }
+  return { next, problems };
+}
+
+/** `7200` → `7200 s (2 h)`; none → `none`. */
+function duration(seconds: number | undefined): string {
+  if (seconds === undefined) return 'none';
+  if (seconds >= 3600 && seconds % 3600 === 0) return `${seconds} s (${seconds / 3600} h)`;
+  if (seconds >= 60 && seconds % 60 === 0) return `${seconds} s (${seconds / 60} min)`;
+  return `${seconds} s`;
+}
+
+/** The generated block of statemachines/README.md, markers included: the table of contents. */
+export function machinesSection(flows: readonly Workflow[]): string {
+  const rows = flows.map(({ name, definition }) => {
+    // Comments open with "<name>: …"; the table already names the workflow.
+    const comment = (definition.Comment ?? '').replace(new RegExp(`^${escapeRegExp(name)}:\\s*`), '');
+    const children = [...new Set(childStarts(definition).map((c) => c.workflow))]
+      .sort()
+      .map((child) => `[\`${child}\`](${child}.md)`);
+    return (
+      `| [\`${name}\`](${name}.md) | ${allStates(definition).length} | ${duration(definition.TimeoutSeconds)} | ` +
+      `${children.join(', ') || '—'} | ${cell(comment)} |`
+    );
+  });
+  return [
+    START,
+    '<!-- Written by `npm run diagrams` (scripts/asl-diagram.ts) from the definitions: edit those, not this. -->',
+    [
+      '| workflow | states | timeout | starts | what it does |',
+      '| --- | ---: | --- | --- | --- |',
+      ...rows,
+    ].join('\n'),
+    END,
+  ].join('\n\n');
+}
+
 /** statemachines/README.md with its generated block replaced (or put in place of the placeholder paragraph). */
-export function updateMachinesReadme(current: string, flows: Workflow[]): string {
+export function updateMachinesReadme(current: string, flows: readonly Workflow[]): string {
   const block = machinesSection(flows);
   const start = current.indexOf(START);
   const end = current.indexOf(END);
   if (start >= 0 && end > start) return current.slice(0, start) + block + current.slice(end + END.length);
   if (PLACEHOLDER.test(current)) return current.replace(PLACEHOLDER, (_m, lead: string) => lead + block);
   return `${current.trimEnd()}\n\n${block}\n`;
-}
-
-/** README.md with the content between `<!-- diagram:<name> -->` and `<!-- /diagram:<name> -->` regenerated. */
-export function updateRootReadme(current: string, flows: Workflow[]): string {
-  let next = current;
-  for (const { name, definition } of flows) {
-    const markers = new RegExp(
-      `(<!-- diagram:${escapeRegExp(name)} -->)[\\s\\S]*?(<!-- /diagram:${escapeRegExp(name)} -->)`,
-      'g',
-    );
-    next = next.replace(
-      markers,
-      (_m, open: string, close: string) => `${open}\n\n${fence(definition)}\n\n${close}`,
-    );
-  }
-  return next;
 }
 
 export interface PlannedFile {
@@ -368,48 +476,91 @@ export interface PlannedFile {
   next: string;
 }
 
-/** What generate() would write under root (the repo by default); files it would leave alone are omitted. */
-export function plan(root: string = ROOT): PlannedFile[] {
+export interface Plan {
+  /** Every generated file, changed or not. */
+  files: PlannedFile[];
+  /** What regenerating cannot fix: missing specifications or markers, unknown child workflows. */
+  problems: string[];
+}
+
+/** What generate() would write under root (the repo by default), and what it cannot fix. */
+export function plan(root: string = ROOT): Plan {
   const flows = workflows(root);
-  const out: PlannedFile[] = [];
-  const machinesReadme = path.join(root, MACHINES_README);
-  const machinesCurrent = existsSync(machinesReadme) ? readFileSync(machinesReadme, 'utf8') : '# Workflows\n';
-  out.push({
-    file: MACHINES_README,
-    current: machinesCurrent,
-    next: updateMachinesReadme(machinesCurrent, flows),
-  });
-  const rootReadme = path.join(root, ROOT_README);
-  if (existsSync(rootReadme)) {
-    const current = readFileSync(rootReadme, 'utf8');
-    out.push({ file: ROOT_README, current, next: updateRootReadme(current, flows) });
+  const names = new Set(flows.map((f) => f.name));
+  const specs = specNames(root);
+  const files: PlannedFile[] = [];
+  const problems: string[] = [];
+
+  for (const flow of flows) {
+    if (!specs.includes(flow.name)) {
+      problems.push(
+        `${MACHINES}/${flow.file} has no specification: write ${MACHINES}/${flow.name}.md (what triggers it, what ` +
+          `a run does, what it guarantees) with \`${openMarker(flow.name)}\` and \`${closeMarker(flow.name)}\` ` +
+          `where its diagram goes, then ${REGENERATE}`,
+      );
+    }
+    for (const child of childStarts(flow.definition)) {
+      if (!names.has(child.workflow)) {
+        problems.push(
+          `${MACHINES}/${flow.file}: ${child.state} starts ${child.placeholder}, but ` +
+            `${MACHINES}/${child.workflow}.asl.json does not exist (name the placeholder after the workflow, or ` +
+            'add it to CHILD_ALIASES in scripts/asl-diagram.ts)',
+        );
+      }
+    }
   }
-  return out;
+  for (const name of specs) {
+    const file = `${MACHINES}/${name}.md`;
+    if (!names.has(name)) {
+      problems.push(`${file} specifies no workflow: ${MACHINES}/${name}.asl.json does not exist`);
+      continue;
+    }
+    const current = readFileSync(path.join(root, file), 'utf8');
+    const updated = updateSpec(file, current, name, flows);
+    problems.push(...updated.problems);
+    files.push({ file, current, next: updated.next });
+  }
+
+  const index = path.join(root, INDEX);
+  const indexCurrent = existsSync(index) ? readFileSync(index, 'utf8') : '# Workflows\n';
+  files.push({ file: INDEX, current: indexCurrent, next: updateMachinesReadme(indexCurrent, flows) });
+  return { files, problems };
 }
 
-/** The files (relative to root) that regenerating would change. */
+/** Everything out of step under root, one message per file naming it; empty when all is up to date. */
 export function check(root: string = ROOT): string[] {
-  return plan(root)
-    .filter((p) => p.current !== p.next)
-    .map((p) => p.file);
+  const { files, problems } = plan(root);
+  return [
+    ...problems,
+    ...files.filter((p) => p.current !== p.next).map((p) => `${p.file} is stale: ${REGENERATE}`),
+  ];
 }
 
-/** Regenerates the diagrams; returns the files (relative to root) it changed. */
+/**
+ * Regenerates the diagrams and the table of contents; returns the files (relative to root) it changed.
+ * Throws, writing nothing, when there is a problem regenerating cannot fix.
+ */
 export function generate(root: string = ROOT): string[] {
-  const changed = plan(root).filter((p) => p.current !== p.next);
+  const { files, problems } = plan(root);
+  if (problems.length) throw new Error(problems.join('\n'));
+  const changed = files.filter((p) => p.current !== p.next);
   for (const p of changed) writeFileSync(path.join(root, p.file), p.next);
   return changed.map((p) => p.file);
 }
 
 if (require.main === module) {
   if (process.argv.includes('--check')) {
-    const stale = check();
-    for (const file of stale)
-      console.error(`${file} is stale: run \`npm run diagrams\` and commit the result`);
-    if (stale.length) process.exit(1);
-    console.log('workflow diagrams are up to date');
+    const messages = check();
+    for (const message of messages) console.error(message);
+    if (messages.length) process.exit(1);
+    console.log('workflow diagrams and statemachines/README.md are up to date');
   } else {
-    const changed = generate();
-    console.log(changed.length ? `wrote ${changed.join(', ')}` : 'workflow diagrams are up to date');
+    try {
+      const changed = generate();
+      console.log(changed.length ? `wrote ${changed.join(', ')}` : 'workflow diagrams are up to date');
+    } catch (err) {
+      console.error((err as Error).message);
+      process.exit(1);
+    }
   }
 }

@@ -1,16 +1,16 @@
-import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { ENV } from '../functions/shared/env';
 import {
-  bootstrapSubstitutions,
-  drainSubstitutions,
   HOOKS,
   keySecretNames,
   lifecycleEventPattern,
+  NODE_WORKFLOWS,
   type NodeLifecycleRefs,
+  nodeLifecycleSubstitutions,
   SWEEP_MINUTES,
 } from '../infra/node-lifecycle';
 import {
+  FAILOVER_WORKFLOWS,
   failoverEnvironment,
   failoverSubstitutions,
   primaryAlarmEventPattern,
@@ -19,12 +19,12 @@ import {
   watchEnvironment,
 } from '../infra/primary-failover';
 import { documentName } from '../infra/ssm-documents';
+import { definitionText, FUNCTION_TIMEOUT_SECONDS, type FunctionName } from '../infra/workflow-definitions';
 import type { Handler } from './runner/lambda';
 import type { RegionLayout } from './setup';
 import type { Twin } from './twin';
 
 const ROOT = path.resolve(__dirname, '..');
-const asl = (name: string) => readFileSync(path.join(ROOT, 'statemachines', `${name}.asl.json`), 'utf8');
 const handlerOf = (dir: string) => (): Handler =>
   (require(path.join(ROOT, 'functions', dir, 'handler')) as { handler: Handler }).handler;
 
@@ -52,13 +52,13 @@ export function deployControlPlane(twin: Twin, layout: RegionLayout): ControlPla
   if (!region) throw new Error(`no region ${layout.region} in the config`);
   const r = world.region(region.name);
   const sfn = twin.sfnIn(region.name);
-  const fn = (name: string, dir: string, environment: Record<string, string>, timeoutSeconds = 30) =>
+  const fn = (name: FunctionName, dir: string, environment: Record<string, string>) =>
     twin.lambda.register({
       name: `${config.cluster.name}-${name}`,
       region: region.name,
       load: handlerOf(dir),
       environment,
-      timeoutSeconds,
+      timeoutSeconds: FUNCTION_TIMEOUT_SECONDS[name],
     });
 
   const lease = fn('lease', 'lease', { [ENV.stateTable]: layout.stateTable });
@@ -66,35 +66,35 @@ export function deployControlPlane(twin: Twin, layout: RegionLayout): ControlPla
     [ENV.stateTable]: layout.stateTable,
     [ENV.topicArn]: layout.topicArn,
   });
-  const nodeCommandArn = sfn.createStateMachine('node-command', asl('node-command'), {});
+  const nodeCommandArn = sfn.createStateMachine('node-command', definitionText('node-command'), {});
   const failoverFunctionArn = fn(
     'failover',
     'failover',
     failoverEnvironment(config, region, layout.stateTable),
-    60,
   );
-  const failoverArn = sfn.createStateMachine(
-    'primary-failover',
-    asl('primary-failover'),
-    failoverSubstitutions({
-      failoverFunctionArn,
-      leaseFunctionArn: lease,
-      reportFunctionArn: report,
-      nodeCommandStateMachineArn: nodeCommandArn,
-      primaryAsgName: region.primaryAsgName,
-      memberAsgName: region.memberAsgName,
-      documents: {
-        probe: documentName(config.cluster.name, 'probeReadiness'),
-        stop: documentName(config.cluster.name, 'stopArtifactory'),
-        promote: documentName(config.cluster.name, 'promotePrimary'),
-        demote: documentName(config.cluster.name, 'demotePrimary'),
-      },
-    }),
-  );
+  const failoverFamily = failoverSubstitutions({
+    failoverFunctionArn,
+    leaseFunctionArn: lease,
+    reportFunctionArn: report,
+    nodeCommandStateMachineArn: nodeCommandArn,
+    stateMachineArn: (name) => sfn.arnOf(name),
+    primaryAsgName: region.primaryAsgName,
+    memberAsgName: region.memberAsgName,
+    documents: {
+      probe: documentName(config.cluster.name, 'probeReadiness'),
+      stop: documentName(config.cluster.name, 'stopArtifactory'),
+      setPrimaryRole: documentName(config.cluster.name, 'setPrimaryRole'),
+    },
+  });
+  for (const name of FAILOVER_WORKFLOWS) {
+    sfn.createStateMachine(name, definitionText(name), failoverFamily[name]);
+  }
+  const failoverArn = sfn.arnOf('primary-failover');
   const refs: NodeLifecycleRefs = {
     leaseFunctionArn: lease,
     reportFunctionArn: report,
     nodeCommandStateMachineArn: nodeCommandArn,
+    stateMachineArn: (name) => sfn.arnOf(name),
     targetGroupArn: layout.targetGroupArn,
     stateTableName: layout.stateTable,
     documents: {
@@ -108,12 +108,10 @@ export function deployControlPlane(twin: Twin, layout: RegionLayout): ControlPla
     failoverFunctionArn,
     failoverStateMachineArn: failoverArn,
   };
-  const bootstrapArn = sfn.createStateMachine(
-    'node-bootstrap',
-    asl('node-bootstrap'),
-    bootstrapSubstitutions(refs),
-  );
-  const drainArn = sfn.createStateMachine('node-drain', asl('node-drain'), drainSubstitutions(refs));
+  const nodeFamily = nodeLifecycleSubstitutions(refs);
+  for (const name of NODE_WORKFLOWS) sfn.createStateMachine(name, definitionText(name), nodeFamily[name]);
+  const bootstrapArn = sfn.arnOf('node-bootstrap');
+  const drainArn = sfn.arnOf('node-drain');
 
   const env = {
     [ENV.clusterName]: config.cluster.name,
@@ -126,7 +124,7 @@ export function deployControlPlane(twin: Twin, layout: RegionLayout): ControlPla
     [ENV.failoverStateMachineArn]: failoverArn,
   };
   const dispatchArn = fn('dispatch', 'dispatch', env);
-  const reconcilerArn = fn('reconciler', 'reconciler', env, 120);
+  const reconcilerArn = fn('reconciler', 'reconciler', env);
 
   for (const groupName of [region.primaryAsgName, region.memberAsgName]) {
     for (const hook of HOOKS) {

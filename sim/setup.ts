@@ -13,7 +13,6 @@ export interface RegionLayout {
   readonly targetGroupArn: string;
   readonly albDnsName: string;
   readonly stateTable: string;
-  readonly idempotencyTable: string;
   readonly topicArn: string;
   readonly masterKeySecret: string;
   readonly joinKeySecret: string;
@@ -43,22 +42,17 @@ const ALB_TARGET_GROUP_DEFAULTS = {
 export function tableNames(config: Config, region: string) {
   return {
     stateTable: `${config.cluster.name}-state-${region}`,
-    idempotencyTable: `${config.cluster.name}-idempotency-${region}`,
   };
 }
 
 /**
- * Creates the state and idempotency tables in dynalite, as the control-plane stack defines them. Runs on
- * real time, before the virtual clock is installed: only the twin's driver may await I/O on virtual time.
+ * Creates the state table in dynalite, as the control-plane stack defines it. Runs on real time,
+ * before the virtual clock is installed: only the twin's driver may await I/O on virtual time.
  */
 export async function createTables(twin: Twin): Promise<void> {
   for (const region of twin.world.regionNames) {
-    const { stateTable, idempotencyTable } = tableNames(twin.world.config, region);
+    const { stateTable } = tableNames(twin.world.config, region);
     await twin.dynamo.createTable(region, stateTable, { sortKey: 'sk', ttlAttribute: 'ttl' });
-    await twin.dynamo.createTable(region, idempotencyTable, {
-      partitionKey: 'id',
-      ttlAttribute: 'expiration',
-    });
   }
 }
 
@@ -103,7 +97,7 @@ async function buildRegion(
   const targetGroupArn = rc.targetGroupArns[0] as string;
   r.elbv2.createTargetGroup({ arn: targetGroupArn, ...ALB_TARGET_GROUP_DEFAULTS });
 
-  const { stateTable, idempotencyTable } = tableNames(config, rc.name);
+  const { stateTable } = tableNames(config, rc.name);
   const topicArn = r.sns.createTopic(`${cluster}-control-plane`);
 
   // The switch alarm exactly as ControlPlaneStack defines it.
@@ -198,7 +192,6 @@ async function buildRegion(
     targetGroupArn,
     albDnsName: rc.alb.dnsName,
     stateTable,
-    idempotencyTable,
     topicArn,
     masterKeySecret,
     joinKeySecret,

@@ -1,5 +1,5 @@
 /**
- * Node lifecycle decisions (DESIGN §3.2 node-bootstrap, node-drain, dispatch, reconciler): which workflow a
+ * Node lifecycle decisions (node-bootstrap, node-drain, dispatch, reconciler): which workflow a
  * lifecycle action needs, the deterministic name its execution gets, and the workflow's input. Pure: the
  * dispatch handler and the reconciler's sweep both call it, so an event and a sweep for the same lifecycle
  * action compute the same execution and Step Functions' name idempotency keeps it to one run.
@@ -18,6 +18,20 @@ export interface ClusterGroups {
   readonly mode: ClusterMode;
   readonly primaryAsgName: string;
   readonly memberAsgName: string;
+}
+
+/** The cluster's groups in the region an event came from. */
+export function clusterGroups(
+  config: Pick<ClusterGroups, 'cluster' | 'mode' | 'primaryAsgName' | 'memberAsgName'>,
+  region: string,
+): ClusterGroups {
+  return {
+    cluster: config.cluster,
+    region,
+    mode: config.mode,
+    primaryAsgName: config.primaryAsgName,
+    memberAsgName: config.memberAsgName,
+  };
 }
 
 /** One pending lifecycle action, from an event or found by the sweep (which has no token). */

@@ -1,8 +1,10 @@
 /**
- * What workflows tell the operator and the audit log when they finish (DESIGN §3.1 AUDIT, principle 6): one
- * pure function turns a workflow outcome into the audit item, the notification and the metric, so wording,
- * redaction and retention live in one place.
+ * What workflows tell the operator and the audit log when they finish: every outcome is audited and every
+ * one the operator must act on is notified. One pure function turns a workflow outcome into the audit item,
+ * the notification and the metric, so wording, redaction and retention live in one place.
  */
+import { auditExpiry } from './audit';
+import { auditKey } from './keys';
 
 export type Outcome =
   | 'succeeded'
@@ -44,9 +46,6 @@ export interface WorkflowOutcome {
   readonly notify?: boolean | undefined;
 }
 
-/** Audit entries are kept 90 days (DynamoDB TTL on `ttl`, epoch seconds). */
-export const AUDIT_RETENTION_DAYS = 90;
-
 /** PEM blocks, JWT-shaped tokens and long hex/base64 runs never leave in a notification or audit entry. */
 export function redact(text: string): string {
   return text
@@ -69,8 +68,7 @@ export function renderOutcome(o: WorkflowOutcome, now: number) {
     ? `${o.error.Error}${o.error.Cause ? `: ${redact(clip(o.error.Cause, 500))}` : ''}`
     : undefined;
   const audit = {
-    pk: `CLUSTER#${o.cluster}`,
-    sk: `AUDIT#${at}#${executionName}`,
+    ...auditKey(o.cluster, at, executionName),
     workflow: o.workflow,
     execution: o.execution,
     region: o.region,
@@ -78,7 +76,7 @@ export function renderOutcome(o: WorkflowOutcome, now: number) {
     outcome: o.outcome,
     summary: redact(o.summary),
     ...(error ? { error } : {}),
-    ttl: Math.floor(now / 1000) + AUDIT_RETENTION_DAYS * 86_400,
+    ttl: auditExpiry(now),
   };
   const notify = o.notify ?? !QUIET.includes(o.outcome);
   const subject = clip(`[${o.cluster}/${o.region}] ${o.workflow} ${o.outcome}: ${o.subject}`, 100);

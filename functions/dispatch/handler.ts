@@ -1,25 +1,18 @@
 /**
- * dispatch (DESIGN §3.2): the EventBridge target for the cluster's Auto Scaling lifecycle actions. It turns
- * each one into a node-bootstrap or node-drain execution with a deterministic name, completes warm-pool
- * traffic at once, refuses events of foreign groups, and audits every decision. The lifecycle action token
- * is used for CompleteLifecycleAction only: it is never logged, audited or passed to a workflow.
+ * dispatch: the EventBridge target for the cluster's Auto Scaling lifecycle actions and its primary-unhealthy
+ * alarm. It turns each lifecycle action into a node-bootstrap or node-drain execution with a deterministic
+ * name, completes warm-pool traffic at once, starts primary-failover for the alarm, refuses events of foreign
+ * groups and alarms, and audits every decision. The lifecycle action token is used for
+ * CompleteLifecycleAction only: it is never logged, audited or passed to a workflow.
  */
 import { CompleteLifecycleActionCommand } from '@aws-sdk/client-auto-scaling';
-import { StartExecutionCommand } from '@aws-sdk/client-sfn';
-import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
+import { type AuditOutcome, alarmAuditPut } from '../core/audit';
 import { failoverExecutionName, primaryAlarmName } from '../core/failover';
-import {
-  type ClusterGroups,
-  type ClusterMode,
-  decideLifecycle,
-  type LifecycleAction,
-  type LifecycleDecision,
-  type LifecycleWorkflow,
-} from '../core/lifecycle';
-import { AUDIT_RETENTION_DAYS } from '../core/report';
-import { ENV } from '../shared/env';
-import { ConfigurationError, requireEnv, ValidationError } from '../shared/errors';
+import { clusterGroups, decideLifecycle, type LifecycleAction } from '../core/lifecycle';
+import { putAudit, writeAudit } from '../shared/audit';
+import { ENV, requireEnv } from '../shared/env';
+import { ValidationError } from '../shared/errors';
 import {
   type AlarmStateChangeEvent,
   AlarmStateChangeEventSchema,
@@ -27,7 +20,9 @@ import {
   type LifecycleActionEvent,
   TerminateLifecycleActionEventSchema,
 } from '../shared/events';
-import { type HandlerContext, makeHandler } from '../shared/handler';
+import { startNamedExecution, startNodeWorkflow } from '../shared/executions';
+import { type Deps, makeHandler } from '../shared/handler';
+import { type LifecycleConfig, loadLifecycleConfig } from '../shared/lifecycle-config';
 import { MetricUnit } from '../shared/powertools';
 
 export const LifecycleActionEventSchema = z.union([
@@ -41,174 +36,6 @@ export const DispatchMetrics = {
   warmPoolCompleted: 'DispatchWarmPoolCompleted',
   foreign: 'ForeignEvent',
 } as const;
-
-/**
- * StartExecution answers a repeated name + identical input with success while the first execution is still
- * open (Step Functions API reference, StartExecution), returning that execution's startDate. A startDate this
- * far before our call means we did not start it; the margin absorbs clock skew and an SDK retry of our own
- * request (whose startDate is after the call began anyway).
- */
-export const EXISTING_EXECUTION_MARGIN_MS = 2_000;
-
-/** The deployment config dispatch and the reconciler read from the environment. */
-export interface LifecycleConfig {
-  readonly cluster: string;
-  readonly mode: ClusterMode;
-  readonly primaryAsgName: string;
-  readonly memberAsgName: string;
-  readonly stateMachineArns: Readonly<Record<LifecycleWorkflow, string>>;
-  readonly stateTable: string;
-}
-
-const CLUSTER_MODES: readonly ClusterMode[] = ['legacy-primary', 'cloud-native'];
-
-/** Read and check the lifecycle config; any missing or invalid variable is a {@link ConfigurationError}. */
-export function loadLifecycleConfig(env: NodeJS.ProcessEnv = process.env): LifecycleConfig {
-  const mode = requireEnv(ENV.clusterMode, env);
-  if (!CLUSTER_MODES.includes(mode as ClusterMode)) {
-    throw new ConfigurationError(`${ENV.clusterMode} must be one of ${CLUSTER_MODES.join(', ')}`);
-  }
-  const primaryAsgName = requireEnv(ENV.primaryAsgName, env);
-  const memberAsgName = requireEnv(ENV.memberAsgName, env);
-  if (primaryAsgName === memberAsgName) {
-    // One group cannot give two roles: every node would be taken for the primary.
-    throw new ConfigurationError(`${ENV.primaryAsgName} and ${ENV.memberAsgName} must differ`);
-  }
-  return {
-    cluster: requireEnv(ENV.clusterName, env),
-    mode: mode as ClusterMode,
-    primaryAsgName,
-    memberAsgName,
-    stateMachineArns: {
-      'node-bootstrap': requireEnv(ENV.bootstrapStateMachineArn, env),
-      'node-drain': requireEnv(ENV.drainStateMachineArn, env),
-    },
-    stateTable: requireEnv(ENV.stateTable, env),
-  };
-}
-
-/** The cluster's groups in the region an event came from. */
-export function clusterGroups(config: LifecycleConfig, region: string): ClusterGroups {
-  return {
-    cluster: config.cluster,
-    region,
-    mode: config.mode,
-    primaryAsgName: config.primaryAsgName,
-    memberAsgName: config.memberAsgName,
-  };
-}
-
-export type Deps = Pick<HandlerContext, 'clients' | 'logger' | 'metrics'> & {
-  /** Epoch milliseconds; default `Date.now`. */
-  now?: () => number;
-  env?: NodeJS.ProcessEnv;
-};
-
-type StartDecision = Extract<LifecycleDecision, { kind: 'start' }>;
-
-/**
- * Start the decided workflow. `duplicate` when Step Functions already has the execution: closed or with
- * another input (ExecutionAlreadyExists), or still open with the same input (success, earlier startDate).
- * Any other error propagates.
- */
-export async function startNodeWorkflow(
-  decision: StartDecision,
-  config: LifecycleConfig,
-  deps: Pick<Deps, 'clients' | 'now'>,
-): Promise<'started' | 'duplicate'> {
-  return startNamedExecution(
-    config.stateMachineArns[decision.workflow],
-    decision.executionName,
-    decision.input,
-    deps,
-  );
-}
-
-/**
- * StartExecution under a deterministic name: `duplicate` when Step Functions already has it (see
- * {@link startNodeWorkflow}); any other error propagates.
- */
-export async function startNamedExecution(
-  stateMachineArn: string,
-  name: string,
-  input: unknown,
-  deps: Pick<Deps, 'clients' | 'now'>,
-): Promise<'started' | 'duplicate'> {
-  const now = deps.now ?? Date.now;
-  const calledAt = now();
-  try {
-    const out = await deps.clients
-      .sfn()
-      .send(new StartExecutionCommand({ stateMachineArn, name, input: JSON.stringify(input) }));
-    const startedAt = out.startDate?.getTime();
-    return startedAt !== undefined && startedAt < calledAt - EXISTING_EXECUTION_MARGIN_MS
-      ? 'duplicate'
-      : 'started';
-  } catch (err) {
-    if ((err as Error | undefined)?.name === 'ExecutionAlreadyExists') return 'duplicate';
-    throw err;
-  }
-}
-
-export type AuditOutcome = 'started' | 'duplicate' | 'completed' | 'error';
-
-export interface AuditEntry {
-  readonly trigger: 'event' | 'sweep';
-  readonly cluster: string;
-  /** The triggering event's time and id; the sk makes one entry per event (and instance, for a sweep). */
-  readonly eventTime: string;
-  readonly eventKey: string;
-  readonly detailType: string;
-  readonly instanceId: string;
-  readonly group: string;
-  readonly decision: LifecycleDecision;
-  readonly outcome: AuditOutcome;
-  /** For `error`: the error's name only (messages can quote input). */
-  readonly error?: string;
-}
-
-/** The audit item (DESIGN §3.1 `AUDIT#time#id`), expiring after {@link AUDIT_RETENTION_DAYS}. */
-export function auditItem(entry: AuditEntry, now: number): Record<string, unknown> {
-  const d = entry.decision;
-  return {
-    pk: `CLUSTER#${entry.cluster}`,
-    sk: `AUDIT#${new Date(entry.eventTime).toISOString()}#${entry.eventKey}`,
-    trigger: entry.trigger,
-    detailType: entry.detailType,
-    instanceId: entry.instanceId,
-    group: entry.group,
-    decision: d.kind,
-    ...(d.kind === 'start' ? { workflow: d.workflow, executionName: d.executionName } : {}),
-    outcome: entry.outcome,
-    ...(entry.error !== undefined ? { error: entry.error } : {}),
-    ttl: Math.floor(now / 1000) + AUDIT_RETENTION_DAYS * 86_400,
-  };
-}
-
-/**
- * Write an audit item. A redelivered event (same id, so same sk) must not replace what the first delivery
- * recorded with `duplicate`, only an `error` it left behind; a later `started`/`completed` always wins.
- */
-export async function writeAudit(
-  entry: AuditEntry,
-  config: LifecycleConfig,
-  deps: Pick<Deps, 'clients' | 'now'>,
-): Promise<void> {
-  const Item = auditItem(entry, (deps.now ?? Date.now)());
-  const condition =
-    entry.outcome === 'duplicate'
-      ? {
-          ConditionExpression: 'attribute_not_exists(sk) OR outcome = :error',
-          ExpressionAttributeValues: { ':error': 'error' },
-        }
-      : {};
-  try {
-    await deps.clients.dynamoDoc().send(new PutCommand({ TableName: config.stateTable, Item, ...condition }));
-  } catch (err) {
-    if (entry.outcome === 'duplicate' && (err as Error).name === 'ConditionalCheckFailedException') return;
-    throw err;
-  }
-}
 
 const isNoActiveLifecycleAction = (err: unknown) =>
   (err as Error | undefined)?.name === 'ValidationError' &&
@@ -372,29 +199,22 @@ export async function dispatchAlarm(event: AlarmStateChangeEvent, deps: Deps): P
   };
   const now = deps.now ?? Date.now;
   const outcome = await startNamedExecution(failoverArn, executionName, input, deps);
-  await deps.clients
-    .dynamoDoc()
-    .send(
-      new PutCommand({
-        TableName: config.stateTable,
-        Item: {
-          pk: `CLUSTER#${config.cluster}`,
-          sk: `AUDIT#${new Date(event.time).toISOString()}#${event.id}`,
-          trigger: 'alarm',
-          detailType: event['detail-type'],
-          alarmName: detail.alarmName,
-          workflow: 'primary-failover',
-          executionName,
-          outcome,
-          ttl: Math.floor(now() / 1000) + AUDIT_RETENTION_DAYS * 86_400,
-        },
-        // As for lifecycle events: a redelivered event (same sk) keeps the first delivery's `started`.
-        ...(outcome === 'duplicate' ? { ConditionExpression: 'attribute_not_exists(sk)' } : {}),
-      }),
-    )
-    .catch((err: Error) => {
-      if (outcome !== 'duplicate' || err.name !== 'ConditionalCheckFailedException') throw err;
-    });
+  await putAudit(
+    config.stateTable,
+    alarmAuditPut(
+      {
+        cluster: config.cluster,
+        eventTime: event.time,
+        eventId: event.id,
+        detailType: event['detail-type'],
+        alarmName: detail.alarmName,
+        executionName,
+        outcome,
+      },
+      now(),
+    ),
+    deps,
+  );
   deps.metrics.addMetric(
     outcome === 'started' ? DispatchMetrics.started : DispatchMetrics.duplicate,
     MetricUnit.Count,

@@ -5,12 +5,12 @@ import {
   type AcquireResult,
   acquireUpdate,
   type LeaseItem,
-  leaseKey,
   releaseDelete,
   renewUpdate,
   takeoverUpdate,
 } from '../core/lease';
-import { requireEnv } from '../shared/errors';
+import { lockKey } from '../core/keys';
+import { ENV, requireEnv } from '../shared/env';
 import { type HandlerContext, makeHandler } from '../shared/handler';
 
 /** Called by workflows: take, renew or give back a named lease on the cluster (join lock, cluster lock). */
@@ -37,7 +37,7 @@ export async function lease(
   ctx: Pick<HandlerContext, 'clients' | 'logger'>,
   now = Date.now(),
 ) {
-  const TableName = requireEnv('STATE_TABLE');
+  const TableName = requireEnv(ENV.stateTable);
   const doc = ctx.clients.dynamoDoc();
   if (input.op === 'acquire') {
     try {
@@ -52,7 +52,7 @@ export async function lease(
     } catch (err) {
       if (!isConditionFailure(err)) throw err;
       const held = await doc.send(
-        new GetCommand({ TableName, Key: leaseKey(input.cluster, input.name), ConsistentRead: true }),
+        new GetCommand({ TableName, Key: lockKey(input.cluster, input.name), ConsistentRead: true }),
       );
       const item = held.Item as LeaseItem | undefined;
       if (input.takeOverIfEnded && item?.owner?.startsWith('arn:aws:states:')) {

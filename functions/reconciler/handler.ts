@@ -1,25 +1,21 @@
 /**
- * reconciler (DESIGN §3.2): the scheduled sweep for lifecycle events EventBridge lost. Every instance of the
+ * reconciler: the scheduled sweep for lifecycle events EventBridge lost. Every instance of the
  * cluster's groups waiting on a lifecycle hook gets the execution dispatch would have started, under the
  * same deterministic name and input, so an execution that exists already is left alone by Step Functions.
  */
 import { type AutoScalingGroup, DescribeAutoScalingGroupsCommand } from '@aws-sdk/client-auto-scaling';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
-import { type ClusterState, failoverExecutionName, primaryCensus } from '../core/failover';
-import { decideLifecycle, sweptAction, WAITING_STATES } from '../core/lifecycle';
-import {
-  clusterGroups,
-  type Deps,
-  loadLifecycleConfig,
-  startNamedExecution,
-  startNodeWorkflow,
-  writeAudit,
-} from '../dispatch/handler';
-import { ENV } from '../shared/env';
-import { requireEnv } from '../shared/errors';
+import { primaryCensus } from '../core/election-census';
+import { type ClusterState, failoverExecutionName } from '../core/failover';
+import { stateKey } from '../core/keys';
+import { clusterGroups, decideLifecycle, sweptAction, WAITING_STATES } from '../core/lifecycle';
+import { writeAudit } from '../shared/audit';
+import { ENV, requireEnv } from '../shared/env';
 import type { ScheduledEvent } from '../shared/events';
 import { ScheduledEventSchema } from '../shared/events';
-import { makeHandler } from '../shared/handler';
+import { startNamedExecution, startNodeWorkflow } from '../shared/executions';
+import { type Deps, makeHandler } from '../shared/handler';
+import { type LifecycleConfig, loadLifecycleConfig } from '../shared/lifecycle-config';
 import { MetricUnit } from '../shared/powertools';
 
 export const SweepMetrics = {
@@ -150,12 +146,12 @@ export async function sweep(event: ScheduledEvent, deps: Deps): Promise<SweepRes
 }
 
 /**
- * Zero or two primaries (DESIGN §3.2 reconciler): from the groups and the state item, start primary-failover
+ * Zero or two primaries: from the groups and the state item, start primary-failover
  * (trigger `reconciler`, one execution per sweep); the workflow confirms on the nodes, gates and locks.
  */
 async function censusOfPrimaries(
   event: ScheduledEvent,
-  config: ReturnType<typeof loadLifecycleConfig>,
+  config: LifecycleConfig,
   groups: readonly AutoScalingGroup[],
   deps: Deps,
 ): Promise<{ census: 'ok' | 'zero' | 'two'; execution?: string }> {
@@ -167,7 +163,7 @@ async function censusOfPrimaries(
   const got = await deps.clients.dynamoDoc().send(
     new GetCommand({
       TableName: config.stateTable,
-      Key: { pk: `CLUSTER#${config.cluster}`, sk: 'STATE' },
+      Key: stateKey(config.cluster),
       ConsistentRead: true,
     }),
   );

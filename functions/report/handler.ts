@@ -2,7 +2,7 @@ import { PublishCommand } from '@aws-sdk/client-sns';
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
 import { renderOutcome } from '../core/report';
-import { requireEnv } from '../shared/errors';
+import { ENV, requireEnv } from '../shared/env';
 import { type HandlerContext, makeHandler } from '../shared/handler';
 import { MetricUnit } from '../shared/powertools';
 
@@ -40,12 +40,12 @@ export async function report(
   const out = renderOutcome(input, now);
   await ctx.clients
     .dynamoDoc()
-    .send(new PutCommand({ TableName: requireEnv('STATE_TABLE'), Item: out.audit }));
+    .send(new PutCommand({ TableName: requireEnv(ENV.stateTable), Item: out.audit }));
   if (out.notify) {
     await ctx.clients
       .sns()
       .send(
-        new PublishCommand({ TopicArn: requireEnv('TOPIC_ARN'), Subject: out.subject, Message: out.message }),
+        new PublishCommand({ TopicArn: requireEnv(ENV.topicArn), Subject: out.subject, Message: out.message }),
       );
   }
   ctx.metrics.addDimension('Workflow', input.workflow);

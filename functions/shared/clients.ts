@@ -15,6 +15,7 @@ import type { SFNClient } from '@aws-sdk/client-sfn';
 import type { SNSClient } from '@aws-sdk/client-sns';
 import type { SSMClient } from '@aws-sdk/client-ssm';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { ENV, readEnv } from './env';
 
 export const USER_AGENT = 'artifactory-ha-control-plane';
 
@@ -47,9 +48,9 @@ export type ClientName = keyof ClientSet;
  * matters when a workflow fans out over many nodes against shared API quotas. Region comes from
  * `AWS_REGION` (set by Lambda); when absent the SDK's own resolution applies.
  */
-export function baseClientConfig(env: NodeJS.ProcessEnv = process.env): BaseClientConfig {
+export function baseClientConfig(env?: NodeJS.ProcessEnv): BaseClientConfig {
   const config: BaseClientConfig = { maxAttempts: 3, retryMode: 'adaptive', customUserAgent: USER_AGENT };
-  const region = env.AWS_REGION;
+  const region = readEnv(ENV.awsRegion, env);
   if (region !== undefined && region !== '') config.region = region;
   return config;
 }

@@ -1,7 +1,10 @@
 /**
- * Environment variable names the control-plane Lambdas read, in one place: the CDK stack sets them and the
- * twin's deployment sets them, so neither can drift from the handlers.
+ * The environment, read in one place: the names the control-plane Lambdas read (the CDK stack and the twin's
+ * deployment set them from {@link ENV}, so neither can drift from the handlers; Lambda itself sets
+ * `AWS_REGION`) and the only functions that read them.
  */
+import { ConfigurationError } from './errors';
+
 export const ENV = {
   clusterName: 'CLUSTER_NAME',
   clusterMode: 'CLUSTER_MODE',
@@ -18,4 +21,34 @@ export const ENV = {
   dailyBudget: 'DAILY_BUDGET',
   automationEnabled: 'AUTOMATION_ENABLED',
   metricNamespace: 'METRIC_NAMESPACE',
+  /** Set by Lambda. */
+  awsRegion: 'AWS_REGION',
+  /** Powertools' own variable; the shared Metrics instance reads it once, at load. */
+  powertoolsMetricsNamespace: 'POWERTOOLS_METRICS_NAMESPACE',
 } as const;
+
+export type EnvName = (typeof ENV)[keyof typeof ENV];
+
+/** The variable's value as set (possibly empty), or undefined. `env` defaults to the process environment. */
+export function readEnv(name: EnvName, env: NodeJS.ProcessEnv = process.env): string | undefined {
+  return env[name];
+}
+
+/**
+ * Read a required environment variable, failing fast with a {@link ConfigurationError} when it is unset or
+ * blank, so a misconfigured function fails on its first invocation instead of deep inside a workflow.
+ */
+export function requireEnv(name: EnvName, env?: NodeJS.ProcessEnv): string {
+  const value = readEnv(name, env);
+  if (value === undefined || value.trim() === '') {
+    throw new ConfigurationError(`Missing required environment variable ${name}`);
+  }
+  return value;
+}
+
+/** A required whole number >= 0; anything else is a {@link ConfigurationError} naming the variable. */
+export function requireWholeNumberEnv(name: EnvName, env?: NodeJS.ProcessEnv): number {
+  const v = Number(requireEnv(name, env));
+  if (!Number.isInteger(v) || v < 0) throw new ConfigurationError(`${name} must be a whole number >= 0`);
+  return v;
+}

@@ -81,15 +81,3 @@ export function isRetryable(err: unknown): boolean {
   const sdk = err as { $retryable?: unknown; $fault?: unknown };
   return sdk.$retryable !== undefined || sdk.$fault === 'server';
 }
-
-/**
- * Read a required environment variable, failing fast with a {@link ConfigurationError} when it is unset or
- * blank, so a misconfigured function fails on its first invocation instead of deep inside a workflow.
- */
-export function requireEnv(name: string, env: NodeJS.ProcessEnv = process.env): string {
-  const value = env[name];
-  if (value === undefined || value.trim() === '') {
-    throw new ConfigurationError(`Missing required environment variable ${name}`);
-  }
-  return value;
-}

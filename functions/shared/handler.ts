@@ -32,6 +32,15 @@ export interface HandlerContext extends Powertools {
   clients: typeof clients;
 }
 
+/**
+ * What domain code takes from the handler context, plus a clock (epoch milliseconds; default `Date.now`) and
+ * an environment (default the process's) that tests and the twin replace.
+ */
+export type Deps = Pick<HandlerContext, 'clients' | 'logger' | 'metrics'> & {
+  now?: () => number;
+  env?: NodeJS.ProcessEnv;
+};
+
 export interface HandlerOptions {
   /** What the schema validates, for log lines and error messages. Default `event`. */
   inputName?: string;

@@ -10,13 +10,14 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { Tracer } from '@aws-lambda-powertools/tracer';
+import { ENV, readEnv } from './env';
 
 export const DEFAULT_METRICS_NAMESPACE = 'ArtifactoryHA';
 
 export const logger = new Logger();
 
 export const metrics = new Metrics({
-  namespace: process.env.POWERTOOLS_METRICS_NAMESPACE || DEFAULT_METRICS_NAMESPACE,
+  namespace: readEnv(ENV.powertoolsMetricsNamespace) || DEFAULT_METRICS_NAMESPACE,
 });
 
 export const tracer = new Tracer();

@@ -1,5 +1,5 @@
 /**
- * watch (DESIGN §3.2 primary-failover trigger): every minute, whether the primary group's instance is InService
+ * watch (what triggers primary-failover): every minute, whether the primary group's instance is InService
  * and healthy behind the ALB, published as the `PrimaryHealthy` metric (1 or 0) that the primary-unhealthy
  * alarm watches. A metric rather than a direct start: the alarm's datapoints-to-alarm smooths one failed ALB
  * check, its state changes are visible to operators, and EventBridge routes them to dispatch like any alarm.
@@ -8,8 +8,7 @@ import { DescribeAutoScalingGroupsCommand } from '@aws-sdk/client-auto-scaling';
 import { PutMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import { DescribeTargetHealthCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { PRIMARY_HEALTHY_METRIC } from '../core/failover';
-import { ENV } from '../shared/env';
-import { requireEnv } from '../shared/errors';
+import { ENV, requireEnv } from '../shared/env';
 import { type ScheduledEvent, ScheduledEventSchema } from '../shared/events';
 import { type HandlerContext, makeHandler } from '../shared/handler';
 
@@ -24,7 +23,7 @@ export function primaryHealthy(
 export async function watch(
   event: ScheduledEvent,
   ctx: Pick<HandlerContext, 'clients' | 'logger'>,
-  env: NodeJS.ProcessEnv = process.env,
+  env?: NodeJS.ProcessEnv,
 ): Promise<{ primaryHealthy: 0 | 1 }> {
   const cluster = requireEnv(ENV.clusterName, env);
   const group = requireEnv(ENV.primaryAsgName, env);

@@ -84,7 +84,7 @@ export const ConfigSchema = z
         /^[a-z][a-z0-9-]{1,30}[a-z0-9]$/,
         'cluster.name must be 3-32 characters of lowercase letters, digits and hyphens',
       ),
-      /** Artifactory < 7.17.4 has one primary node; from 7.17.4 every node can run tasks (JFrog HA docs). */
+      /** Artifactory < 7.17.4 has one primary node; from 7.17.4 every node can run tasks (docs/facts.md). */
       mode: z.enum(['legacy-primary', 'cloud-native']),
       /** Rollouts and drains never take the healthy node count below this. */
       minHealthyNodes: z.number().int().min(1, 'cluster.minHealthyNodes must be >= 1').default(2),
@@ -103,7 +103,7 @@ export const ConfigSchema = z
         /^[A-Za-z0-9.-]+$/,
         'routing.recordName must be a DNS name',
       ),
-      /** Route 53 recommends 60 s or less for health-checked records. */
+      /** Route 53 recommends 60 s or less for health-checked records (docs/facts.md). */
       ttlSeconds: z.number().int().min(1).max(300, 'routing.ttlSeconds above 300 slows failover').default(60),
       /** Fixed when the health check is created: 10 or 30 seconds. */
       healthCheckIntervalSeconds: z.union([z.literal(10), z.literal(30)]).default(30),

@@ -6,12 +6,13 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { FUNCTION_TIMEOUT_SECONDS } from '../workflow-definitions';
 import { METRIC_NAMESPACE } from '../stacks/names';
 import { acknowledge } from './acknowledge';
 
 export const REPO_ROOT = path.resolve(__dirname, '..', '..');
 
-/** The runtime every control-plane Lambda uses (DESIGN: nodejs22.x or newer). */
+/** The runtime every control-plane Lambda uses (nodejs22.x or newer: the Node.js versions the AWS SDK and Powertools support). */
 export const LAMBDA_RUNTIME = lambda.Runtime.NODEJS_24_X;
 
 export interface ControlPlaneFunctionProps {
@@ -31,7 +32,7 @@ export interface ControlPlaneFunctionProps {
 }
 
 /**
- * The Lambda defaults in one place (DESIGN §5): newest Node runtime, arm64, esbuild bundle (minified, source
+ * The Lambda defaults in one place: newest Node runtime, arm64, esbuild bundle (minified, source
  * maps), Powertools environment, active tracing, an encrypted log group with a retention, and a role of its
  * own that starts with nothing but writing its logs and traces. Grants are added by the caller.
  */
@@ -72,7 +73,9 @@ export class ControlPlaneFunction extends Construct {
       runtime: LAMBDA_RUNTIME,
       architecture: lambda.Architecture.ARM_64,
       memorySize: props.memorySize ?? 512,
-      timeout: props.timeout ?? Duration.seconds(30),
+      timeout:
+        props.timeout ??
+        Duration.seconds((FUNCTION_TIMEOUT_SECONDS as Record<string, number>)[props.handlerDir] ?? 30),
       role: this.role,
       logGroup: this.logGroup,
       loggingFormat: lambda.LoggingFormat.JSON,
@@ -105,7 +108,7 @@ export class ControlPlaneFunction extends Construct {
     acknowledge(this.fn, {
       id: 'cdk-validator-cfnguard::lambda_inside_vpc_check',
       reason:
-        'Control-plane Lambdas stay outside any VPC by design (DESIGN principle 2): they call only AWS APIs and act on nodes through SSM.',
+        'Control-plane Lambdas stay outside any VPC by design: they call only AWS APIs and act on nodes through SSM.',
     });
   }
 

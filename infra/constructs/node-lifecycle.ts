@@ -10,20 +10,19 @@ import { Construct } from 'constructs';
 import { ENV } from '../../functions/shared/env';
 import type { Config, RegionConfig } from '../config/schema';
 import {
-  bootstrapSubstitutions,
-  drainSubstitutions,
   HOOKS,
   keySecretNames,
   lifecycleEventPattern,
   type NodeLifecycleRefs,
+  nodeLifecycleSubstitutions,
   SWEEP_MINUTES,
 } from '../node-lifecycle';
-import { failoverEnvironment } from '../primary-failover';
+import { failoverEnvironment, PRIMARY_FAILOVER } from '../primary-failover';
 import { ProjectDocuments } from '../ssm-documents/construct';
+import { FUNCTION_TIMEOUT_SECONDS } from '../workflow-definitions';
 import { acknowledge } from './acknowledge';
 import { ControlPlaneFunction } from './control-plane-function';
-import { PRIMARY_FAILOVER } from './primary-failover';
-import { nagForm, Workflow, wildcardReason } from './workflow';
+import { mergeResources, nagForm, syncChildResources, Workflow, wildcardReason } from './workflow';
 
 export interface NodeLifecycleProps {
   readonly config: Config;
@@ -34,7 +33,7 @@ export interface NodeLifecycleProps {
 }
 
 /**
- * Node bootstrap on launch and drain on terminate (DESIGN §3.2): lifecycle hooks on both groups, the dispatch
+ * Node bootstrap on launch and drain on terminate: lifecycle hooks on both groups, the dispatch
  * Lambda behind an EventBridge rule, the reconciler's sweep on a schedule, the lease, report and failover
  * Lambdas, the project's SSM documents and the three workflows, each role limited to what it calls.
  *
@@ -52,6 +51,8 @@ export class NodeLifecycle extends Construct {
   readonly nodeCommand: Workflow;
   readonly bootstrap: Workflow;
   readonly drain: Workflow;
+  /** node-bootstrap's and node-drain's waiting phases, by workflow name. */
+  readonly phases: Readonly<Record<string, Workflow>>;
   readonly documents: ProjectDocuments;
   /** Both Auto Scaling groups' ARNs (primary first), pinned by name. */
   readonly groupArns: readonly [string, string];
@@ -134,7 +135,7 @@ export class NodeLifecycle extends Construct {
         'primary-failover decisions (observe, assess, plan, epoch fence, commit) and the primary claim',
       logKey: key,
       environment: failoverEnvironment(config, region, stateTable.tableName),
-      timeout: Duration.seconds(60),
+      timeout: Duration.seconds(FUNCTION_TIMEOUT_SECONDS.failover),
     });
     stateTable.grant(this.failover.fn, 'dynamodb:GetItem', 'dynamodb:UpdateItem');
     useKey(this.failover.fn);
@@ -189,6 +190,7 @@ export class NodeLifecycle extends Construct {
       leaseFunctionArn: this.lease.functionArn,
       reportFunctionArn: this.report.functionArn,
       nodeCommandStateMachineArn: this.nodeCommand.stateMachine.stateMachineArn,
+      stateMachineArn: (name) => Workflow.stateMachineArnFor(this, name),
       targetGroupArn,
       stateTableName: stateTable.tableName,
       documents: {
@@ -203,40 +205,62 @@ export class NodeLifecycle extends Construct {
       failoverStateMachineArn: this.failoverStateMachineArn,
     };
 
+    const substitutions = nodeLifecycleSubstitutions(refs);
+    const heartbeat = { 'autoscaling:RecordLifecycleActionHeartbeat': groupArns };
+    const awaitSsm = new Workflow(this, 'NodeBootstrapAwaitSsm', {
+      name: 'node-bootstrap-await-ssm',
+      logKey: key,
+      substitutions: substitutions['node-bootstrap-await-ssm'],
+      resources: { ...heartbeat, 'ssm:DescribeInstanceInformation': ['*'] },
+    });
+    const awaitReady = new Workflow(this, 'NodeBootstrapAwaitReady', {
+      name: 'node-bootstrap-await-ready',
+      logKey: key,
+      substitutions: substitutions['node-bootstrap-await-ready'],
+      resources: { ...heartbeat, 'elasticloadbalancing:DescribeTargetHealth': ['*'], ...syncChild },
+    });
+    const awaitDrained = new Workflow(this, 'NodeDrainAwaitDrained', {
+      name: 'node-drain-await-drained',
+      logKey: key,
+      substitutions: substitutions['node-drain-await-drained'],
+      resources: { ...heartbeat, 'elasticloadbalancing:DescribeTargetHealth': ['*'] },
+    });
+    this.phases = Object.fromEntries([awaitSsm, awaitReady, awaitDrained].map((w) => [w.name, w]));
+
     this.bootstrap = new Workflow(this, 'NodeBootstrap', {
       name: 'node-bootstrap',
       logKey: key,
-      substitutions: bootstrapSubstitutions(refs),
-      resources: {
-        'lambda:InvokeFunction': [this.lease.functionArn, this.report.functionArn, this.failover.functionArn],
-        autoscaling: groupArns,
-        'ssm:DescribeInstanceInformation': ['*'],
-        'elasticloadbalancing:RegisterTargets': region.targetGroupArns,
-        'elasticloadbalancing:DeregisterTargets': region.targetGroupArns,
-        'elasticloadbalancing:DescribeTargetHealth': ['*'],
-        dynamodb: [stateTable.tableArn],
-        ...syncChild,
-      },
+      substitutions: substitutions['node-bootstrap'],
+      resources: mergeResources(
+        {
+          'lambda:InvokeFunction': [this.lease.functionArn, this.report.functionArn, this.failover.functionArn],
+          autoscaling: groupArns,
+          'elasticloadbalancing:RegisterTargets': region.targetGroupArns,
+          'elasticloadbalancing:DeregisterTargets': region.targetGroupArns,
+          dynamodb: [stateTable.tableArn],
+        },
+        syncChild,
+        syncChildResources(this, [awaitSsm.name, awaitReady.name]),
+      ),
     });
     useKey(this.bootstrap.role);
 
     this.drain = new Workflow(this, 'NodeDrain', {
       name: 'node-drain',
       logKey: key,
-      substitutions: drainSubstitutions(refs),
-      resources: {
-        'lambda:InvokeFunction': [this.report.functionArn],
-        autoscaling: groupArns,
-        'elasticloadbalancing:DeregisterTargets': region.targetGroupArns,
-        'elasticloadbalancing:DescribeTargetHealth': ['*'],
-        dynamodb: [stateTable.tableArn],
-        ...syncChild,
-        // The planned handover: node-drain starts primary-failover (fire and forget) beside the drain.
-        'states:StartExecution': [
-          ...(syncChild['states:StartExecution'] ?? []),
-          this.failoverStateMachineArn,
-        ],
-      },
+      substitutions: substitutions['node-drain'],
+      resources: mergeResources(
+        {
+          'lambda:InvokeFunction': [this.report.functionArn],
+          autoscaling: groupArns,
+          'elasticloadbalancing:DeregisterTargets': region.targetGroupArns,
+          dynamodb: [stateTable.tableArn],
+          // The planned handover: node-drain starts primary-failover (fire and forget) beside the drain.
+          'states:StartExecution': [this.failoverStateMachineArn],
+        },
+        syncChild,
+        syncChildResources(this, [awaitDrained.name]),
+      ),
     });
     useKey(this.drain.role);
 
@@ -290,7 +314,7 @@ export class NodeLifecycle extends Construct {
         'Sweeps lifecycle actions whose event was lost and primary counts other than one, and starts their workflow',
       logKey: key,
       environment: workflowEnv,
-      timeout: Duration.minutes(2),
+      timeout: Duration.seconds(FUNCTION_TIMEOUT_SECONDS.reconciler),
     });
     canStart(this.reconciler.fn);
     // The primary census reads the cluster's STATE item.

@@ -11,7 +11,9 @@ import type { Config, RegionConfig } from '../config/schema';
 import {
   ESCALATION_METRIC,
   escalationAlarmName,
+  type FailoverWorkflow,
   failoverSubstitutions,
+  PRIMARY_FAILOVER,
   primaryAlarmEventPattern,
   primaryAlarmSpec,
   WATCH_MINUTES,
@@ -21,10 +23,8 @@ import { METRIC_NAMESPACE } from '../stacks/names';
 import { acknowledge } from './acknowledge';
 import { ControlPlaneFunction } from './control-plane-function';
 import type { NodeLifecycle } from './node-lifecycle';
-import { nagForm, Workflow, wildcardReason } from './workflow';
+import { mergeResources, nagForm, syncChildResources, Workflow, wildcardReason } from './workflow';
 
-/** The workflow's name: statemachines/primary-failover.asl.json. */
-export const PRIMARY_FAILOVER = 'primary-failover';
 
 /**
  * The metric the report Lambda emits for a primary-failover run that ended `failed` (functions/core/report.ts
@@ -42,7 +42,7 @@ export interface PrimaryFailoverProps {
 }
 
 /**
- * Primary re-election and recovery (DESIGN §3.2): the primary-failover workflow, the watch that publishes
+ * Primary re-election and recovery: the primary-failover workflow and its phases, the watch that publishes
  * `PrimaryHealthy` every minute, the primary-unhealthy alarm on it and the rule that routes the alarm to
  * dispatch, and an alarm for runs that need an operator (escalated or failed). The other triggers (node-drain's
  * handover, the reconciler's census) and the failover Lambda live in {@link NodeLifecycle}, which refers to the
@@ -50,6 +50,8 @@ export interface PrimaryFailoverProps {
  */
 export class PrimaryFailover extends Construct {
   readonly workflow: Workflow;
+  /** The phase children, by workflow name. */
+  readonly phases: Readonly<Record<string, Workflow>>;
   readonly watch: ControlPlaneFunction;
   readonly primaryAlarm: cloudwatch.Alarm;
   readonly escalationAlarm: cloudwatch.Alarm;
@@ -60,42 +62,69 @@ export class PrimaryFailover extends Construct {
     const [primaryGroupArn, memberGroupArn] = lifecycle.groupArns;
     const notify = new cloudwatchActions.SnsAction(topic);
 
+    const substitutions = failoverSubstitutions({
+      failoverFunctionArn: lifecycle.failover.functionArn,
+      leaseFunctionArn: lifecycle.lease.functionArn,
+      reportFunctionArn: lifecycle.report.functionArn,
+      nodeCommandStateMachineArn: lifecycle.nodeCommand.stateMachine.stateMachineArn,
+      stateMachineArn: (name) => Workflow.stateMachineArnFor(this, name),
+      primaryAsgName: region.primaryAsgName,
+      memberAsgName: region.memberAsgName,
+      documents: {
+        probe: lifecycle.documents.names.probeReadiness,
+        stop: lifecycle.documents.names.stopArtifactory,
+        setPrimaryRole: lifecycle.documents.names.setPrimaryRole,
+      },
+    });
+    const phase = (id: string, name: FailoverWorkflow, resources: Record<string, readonly string[]>) =>
+      new Workflow(this, id, { name, logKey: key, substitutions: substitutions[name], resources });
+    // Each phase gets exactly the calls it makes: confirmation only reads; stopping the old primary marks it
+    // unhealthy in whichever group holds it; a candidate attempt detaches from the member group only; the group
+    // move changes the primary group only.
+    this.phases = Object.fromEntries(
+      [
+        phase('Confirm', 'primary-failover-confirm', {
+          'lambda:InvokeFunction': [lifecycle.failover.functionArn],
+          ...lifecycle.nodeCommandChild,
+        }),
+        phase('StopOld', 'primary-failover-stop-old', {
+          'autoscaling:SetInstanceHealth': [primaryGroupArn, memberGroupArn],
+          ...lifecycle.nodeCommandChild,
+        }),
+        phase('Candidate', 'primary-failover-candidate', {
+          'lambda:InvokeFunction': [lifecycle.failover.functionArn],
+          'autoscaling:DetachInstances': [memberGroupArn],
+          ...lifecycle.nodeCommandChild,
+        }),
+        phase('GroupMove', 'primary-failover-group-move', {
+          'autoscaling:UpdateAutoScalingGroup': [primaryGroupArn],
+          'autoscaling:ResumeProcesses': [primaryGroupArn],
+          'autoscaling:AttachInstances': [primaryGroupArn],
+          'autoscaling:DescribeAutoScalingInstances': ['*'],
+        }),
+      ].map((w) => [w.name, w]),
+    );
+
     this.workflow = new Workflow(this, 'Workflow', {
       name: PRIMARY_FAILOVER,
       logKey: key,
-      substitutions: failoverSubstitutions({
-        failoverFunctionArn: lifecycle.failover.functionArn,
-        leaseFunctionArn: lifecycle.lease.functionArn,
-        reportFunctionArn: lifecycle.report.functionArn,
-        nodeCommandStateMachineArn: lifecycle.nodeCommand.stateMachine.stateMachineArn,
-        primaryAsgName: region.primaryAsgName,
-        memberAsgName: region.memberAsgName,
-        documents: {
-          probe: lifecycle.documents.names.probeReadiness,
-          stop: lifecycle.documents.names.stopArtifactory,
-          promote: lifecycle.documents.names.promotePrimary,
-          demote: lifecycle.documents.names.demotePrimary,
+      substitutions: substitutions[PRIMARY_FAILOVER],
+      resources: mergeResources(
+        {
+          'lambda:InvokeFunction': [
+            lifecycle.failover.functionArn,
+            lifecycle.lease.functionArn,
+            lifecycle.report.functionArn,
+          ],
+          // Launch is suspended and resumed and the minimum restored on the primary group; cloud-native runs
+          // suspend and resume HealthCheck on the member group around in-place restarts.
+          'autoscaling:SuspendProcesses': [primaryGroupArn, memberGroupArn],
+          'autoscaling:ResumeProcesses': [primaryGroupArn, memberGroupArn],
+          'autoscaling:UpdateAutoScalingGroup': [primaryGroupArn],
         },
-      }),
-      resources: {
-        'lambda:InvokeFunction': [
-          lifecycle.failover.functionArn,
-          lifecycle.lease.functionArn,
-          lifecycle.report.functionArn,
-        ],
-        // Each group action where the definition uses it: Launch is suspended and resumed, the minimum
-        // lowered and restored and the candidate attached on the primary group; the candidate is detached
-        // from the member group; the old primary is marked unhealthy in whichever group holds it. Cloud-native
-        // runs suspend and resume HealthCheck on the member group around in-place restarts.
-        'autoscaling:SuspendProcesses': [primaryGroupArn, memberGroupArn],
-        'autoscaling:ResumeProcesses': [primaryGroupArn, memberGroupArn],
-        'autoscaling:UpdateAutoScalingGroup': [primaryGroupArn],
-        'autoscaling:AttachInstances': [primaryGroupArn],
-        'autoscaling:DetachInstances': [memberGroupArn],
-        'autoscaling:SetInstanceHealth': [primaryGroupArn, memberGroupArn],
-        'autoscaling:DescribeAutoScalingInstances': ['*'],
-        ...lifecycle.nodeCommandChild,
-      },
+        lifecycle.nodeCommandChild,
+        syncChildResources(this, Object.keys(this.phases)),
+      ),
     });
 
     // The workflow must be the one NodeLifecycle refers to by ARN (node-drain, dispatch, the reconciler).

@@ -159,6 +159,36 @@ export class Workflow extends Construct {
   }
 }
 
+/**
+ * What a workflow's role needs to run the named workflows of `scope`'s stack as `.sync:2` children, keyed as
+ * {@link WorkflowProps.resources}: start them, read and stop their executions (Step Functions stops a child
+ * when the parent's Task stops or times out), and the managed rule `.sync` watches them through.
+ */
+export function syncChildResources(scope: Construct, names: readonly string[]): Record<string, string[]> {
+  return {
+    'states:StartExecution': names.map((n) => Workflow.stateMachineArnFor(scope, n)),
+    'states:DescribeExecution': names.map((n) => Workflow.executionArnPatternFor(scope, n)),
+    'states:StopExecution': names.map((n) => Workflow.executionArnPatternFor(scope, n)),
+    events: [
+      Arn.format(
+        { service: 'events', resource: 'rule', resourceName: 'StepFunctionsGetEventsForStepFunctionsExecutionRule' },
+        Stack.of(scope),
+      ),
+    ],
+  };
+}
+
+/** Resource maps merged key by key (each resource once). */
+export function mergeResources(
+  ...maps: readonly Readonly<Record<string, readonly string[]>>[]
+): Record<string, string[]> {
+  const out: Record<string, string[]> = {};
+  for (const map of maps) {
+    for (const [key, arns] of Object.entries(map)) out[key] = [...new Set([...(out[key] ?? []), ...arns])];
+  }
+  return out;
+}
+
 function executionArnPattern(scope: Construct, stateMachineName: string): string {
   return Arn.format(
     {

@@ -6,6 +6,7 @@
 # of system.yaml (database, security, comments) is kept. The key values never pass through a variable, an
 # argument, stdout or stderr.
 #
+# The document runs lib.sh before this script (strict mode, the node's paths, die, require, set_node_keys).
 # Parameters: shell variables assigned by the header the SSM document prepends (infra/ssm-documents/index.ts).
 #   ROLE                  primary | member (legacy-primary: shared.node.primary)
 #   TASK_AFFINITY         any | none (cloud-native: shared.node.taskAffinity)
@@ -13,115 +14,8 @@
 #   NODE_ID               shared.node.id: the instance id (a reused id with another IP is rejected by JFrog)
 #   MASTER_KEY_SECRET_ID  Secrets Manager name or ARN of the master key
 #   JOIN_KEY_SECRET_ID    Secrets Manager name or ARN of the join key
-set -euo pipefail
-export LC_ALL=C AWS_PAGER=''
-
-readonly JFROG_HOME=/opt/jfrog
-readonly ETC_DIR="${JFROG_HOME}/artifactory/var/etc"
-readonly SYSTEM_YAML="${ETC_DIR}/system.yaml"
-readonly SECURITY_DIR="${ETC_DIR}/security"
-readonly SERVICE_USER=artifactory
+export AWS_PAGER=''
 readonly IMDS=http://169.254.169.254/latest
-
-die() {
-  printf '%s\n' "$1" >&2
-  exit "${2:-1}"
-}
-
-# Fails (exit 2) unless the variable NAME matches PATTERN; the value itself is never printed.
-require() {
-  local name=$1 pattern=$2
-  [[ ${!name-} =~ $pattern ]] || die "invalid parameter ${name}: must match ${pattern}" 2
-}
-
-# Sets keys of shared.node in a system.yaml (FILE OWNER KEY=VALUE... -KEY...: set KEY, remove KEY), keeping
-# every other line as it was and the file's indentation; creates the file, shared: or node: when missing.
-# Writes a temporary file owned by OWNER and moves it into place, so Artifactory never reads half a file.
-set_node_keys() {
-  local file=$1 owner=$2 sets='' dels='' arg tmp src
-  shift 2
-  for arg in "$@"; do
-    case $arg in
-      -*) dels+="${arg#-} " ;;
-      *=*) sets+="${arg};" ;;
-      *) die "set_node_keys: bad argument ${arg}" ;;
-    esac
-  done
-  src=$file
-  [[ -e $file ]] || src=/dev/null
-  tmp=$(mktemp "${file}.XXXXXX")
-  awk -v sets="$sets" -v dels="$dels" '
-    function indent(s) { match(s, /^ */); return RLENGTH }
-    function content(s) { return s !~ /^[ \t]*(#.*)?$/ }
-    function pad(n,  s) { s = ""; while (n-- > 0) s = s " "; return s }
-    function emit_missing(ind,  i, k) {
-      for (i = 1; i <= nk; i++) { k = order[i]; if (!(k in done)) { print pad(ind) k ": " want[k]; done[k] = 1 } }
-    }
-    BEGIN {
-      n = split(sets, pairs, ";")
-      for (i = 1; i <= n; i++) {
-        if (pairs[i] == "") continue
-        eq = index(pairs[i], "=")
-        k = substr(pairs[i], 1, eq - 1)
-        want[k] = substr(pairs[i], eq + 1)
-        order[++nk] = k
-      }
-      m = split(dels, d, " ")
-      for (i = 1; i <= m; i++) drop[d[i]] = 1
-    }
-    FNR == 1 { pass++ }
-    pass == 1 {
-      if (!content($0)) next
-      ind = indent($0)
-      if (ind == 0) {
-        in_shared = ($0 ~ /^shared:[ \t]*(#.*)?$/)
-        if (in_shared) shared_line = FNR
-        in_node = 0
-        next
-      }
-      if (!in_shared) next
-      if (shared_ind == 0) shared_ind = ind
-      if (ind == shared_ind) {
-        in_node = (substr($0, ind + 1) ~ /^node:[ \t]*(#.*)?$/)
-        if (in_node) { node_line = FNR; node_last = FNR }
-        next
-      }
-      if (in_node && ind > shared_ind) {
-        if (node_ind == 0) node_ind = ind
-        node_last = FNR
-      }
-      next
-    }
-    {
-      line = $0
-      keep = 1
-      if (node_line && FNR > node_line && FNR <= node_last && content(line) && indent(line) == node_ind) {
-        k = substr(line, node_ind + 1)
-        sub(/[ \t]*:.*$/, "", k)
-        if (k in want) {
-          keep = 0
-          if (!(k in done)) { print pad(node_ind) k ": " want[k]; done[k] = 1 }
-        } else if (k in drop) {
-          keep = 0
-        }
-      }
-      if (keep) print line
-      if (node_line && FNR == node_last) {
-        emit_missing(node_ind ? node_ind : 2 * (shared_ind ? shared_ind : 2))
-      } else if (!node_line && shared_line && FNR == shared_line) {
-        print pad(shared_ind ? shared_ind : 2) "node:"
-        emit_missing(2 * (shared_ind ? shared_ind : 2))
-      }
-    }
-    END {
-      if (pass == 0) print "configVersion: 1"
-      if (!shared_line) { print "shared:"; print "  node:"; emit_missing(4) }
-    }
-  ' "$src" "$src" >"$tmp"
-  chown "${owner}:" "$tmp"
-  chmod 0640 "$tmp"
-  mv -f "$tmp" "$file"
-}
 
 require ROLE '^(primary|member)$'
 require TASK_AFFINITY '^(any|none)$'

@@ -9,9 +9,10 @@ export interface ProjectDocumentsProps {
 }
 
 /**
- * The project's six SSM Command documents in one region, named so the workflows' `${…Document}`
- * substitutions and the twin agree (`documentName`). `updateMethod: NewVersion` updates a document in place
- * as a new default version instead of replacing it, which a fixed name would otherwise require.
+ * The project's SSM Command documents (one per DOCUMENT_KINDS) in one region, named so the workflows'
+ * `${…Document}` substitutions and the twin agree (`documentName`). `updateMethod: NewVersion` updates a
+ * document in place as a new default version instead of replacing it, which a fixed name would otherwise
+ * require.
  */
 export class ProjectDocuments extends Construct {
   /** Each document's name, as SendCommand takes it. */

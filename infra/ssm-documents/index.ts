@@ -1,9 +1,10 @@
 /**
- * The project's SSM Run Command documents (DESIGN §2 principle 2: every action on a node is one of them).
+ * The project's SSM Run Command documents: every action the workflows take on a node is one of them.
  * Each is a schema 2.2 Command document with one `aws:runShellScript` step whose commands are a header that
- * assigns each parameter to a shell variable, then the step's script from this directory. SSM substitutes
- * `{{ Param }}` only in the header, inside single quotes, and every parameter's `allowedPattern` excludes
- * quotes and shell metacharacters, so a value can never become shell code; the scripts validate them again.
+ * assigns each parameter to a shell variable, then lib.sh (strict mode, the node's paths and the helpers the
+ * scripts share), then the step's script from this directory. SSM substitutes `{{ Param }}` only in the
+ * header, inside single quotes, and every parameter's `allowedPattern` excludes quotes and shell
+ * metacharacters, so a value can never become shell code; the scripts validate them again.
  *
  * The twin registers the same documents, under the same names and parameters (sim/services/documents.ts).
  * No CDK here: the twin imports this module (the construct is in ./construct.ts).
@@ -16,8 +17,7 @@ export const DOCUMENT_KINDS = [
   'startArtifactory',
   'stopArtifactory',
   'probeReadiness',
-  'promotePrimary',
-  'demotePrimary',
+  'setPrimaryRole',
 ] as const;
 
 export type DocumentKind = (typeof DOCUMENT_KINDS)[number];
@@ -60,7 +60,7 @@ const CLUSTER_MODES = ['legacy-primary', 'cloud-native'] as const;
 /** A Secrets Manager secret name or ARN (letters, digits, `/_+=.@-`, and `:` in an ARN). */
 const SECRET_ID_PATTERN = '^[A-Za-z0-9/_+=.@:-]{1,2048}$';
 
-/** The mode for promote and demote: optional, the script reads it from system.yaml when empty. */
+/** The mode for SetPrimaryRole: optional, the script reads it from system.yaml when empty. */
 const detectableMode: ParameterSpec = {
   variable: 'CLUSTER_MODE',
   description: 'legacy-primary or cloud-native; empty: the mode system.yaml on the node already shows.',
@@ -134,21 +134,21 @@ export const DOCUMENTS = {
     timeoutSeconds: 60,
     parameters: {},
   },
-  promotePrimary: {
-    suffix: 'PromotePrimary',
-    script: 'promote-primary.sh',
+  setPrimaryRole: {
+    suffix: 'SetPrimaryRole',
+    script: 'set-primary-role.sh',
     description:
-      'Makes the node the primary (primary: true, or taskAffinity: any in cloud-native mode) and restarts Artifactory.',
+      'Makes the node the primary (Role primary: primary: true, or taskAffinity: any in cloud-native mode) or a member (Role member: primary: false, or taskAffinity: none) and restarts Artifactory.',
     timeoutSeconds: 600,
-    parameters: { ClusterMode: detectableMode },
-  },
-  demotePrimary: {
-    suffix: 'DemotePrimary',
-    script: 'demote-primary.sh',
-    description:
-      'Makes the node a member (primary: false, or taskAffinity: none in cloud-native mode) and restarts Artifactory.',
-    timeoutSeconds: 600,
-    parameters: { ClusterMode: detectableMode },
+    parameters: {
+      Role: {
+        variable: 'ROLE',
+        description:
+          'primary: the node becomes the primary (runs cluster tasks); member: it becomes a member (runs none).',
+        ...oneOf(ROLES),
+      },
+      ClusterMode: detectableMode,
+    },
   },
 } as const satisfies Readonly<Record<DocumentKind, DocumentSpec>>;
 
@@ -178,6 +178,14 @@ export function scriptPath(kind: DocumentKind): string {
   return path.join(__dirname, DOCUMENTS[kind].script);
 }
 
+/** The library every document runs between its header and its script (not a script of its own). */
+export const LIB_SCRIPT = 'lib.sh';
+
+/** The absolute path of lib.sh. */
+export function libPath(): string {
+  return path.join(__dirname, LIB_SCRIPT);
+}
+
 /** `ROLE='{{ Role }}'`: the only lines of a document where SSM substitutes parameters. */
 export function headerLines(kind: DocumentKind): string[] {
   return Object.entries(documentParameters(kind)).map(([name, p]) => `${p.variable}='{{ ${name} }}'`);
@@ -201,24 +209,37 @@ export interface CommandDocumentContent {
   ];
 }
 
-/**
- * Builds a document: its parameters, and one `aws:runShellScript` step whose commands are the script's shebang
- * (SSM Agent runs the commands as an executable file, so the kernel picks bash), the header, and the rest of
- * the script. Throws when the script is not a bash script or contains `{{` (SSM would substitute it).
- */
-export function documentContent(kind: DocumentKind): CommandDocumentContent {
-  const spec: DocumentSpec = DOCUMENTS[kind];
-  const lines = readFileSync(scriptPath(kind), 'utf8').replace(/\n+$/, '').split('\n');
-  const [shebang, ...body] = lines;
-  if (shebang !== '#!/usr/bin/env bash') {
-    throw new Error(`${spec.script} must start with #!/usr/bin/env bash (found ${JSON.stringify(shebang)})`);
-  }
-  const substituted = body.findIndex((l) => l.includes('{{'));
+const SHEBANG = '#!/usr/bin/env bash';
+
+/** A file of this directory as lines, without trailing newlines; throws on `{{` (SSM would substitute it). */
+function sourceLines(file: string): string[] {
+  const lines = readFileSync(path.join(__dirname, file), 'utf8').replace(/\n+$/, '').split('\n');
+  const substituted = lines.findIndex((l) => l.includes('{{'));
   if (substituted >= 0) {
     throw new Error(
-      `${spec.script}:${substituted + 2} contains "{{": SSM would substitute it; parameters come from the header`,
+      `${file}:${substituted + 1} contains "{{": SSM would substitute it; parameters come from the header`,
     );
   }
+  return lines;
+}
+
+/**
+ * The commands of a document's step, as SSM Agent writes them to the file it runs: the script's shebang (SSM
+ * Agent runs the commands as an executable file, so the kernel picks bash), the header, lib.sh, and the rest
+ * of the script. Throws when the script is not a bash script, or when lib.sh or the script contains `{{`.
+ */
+export function documentCommands(kind: DocumentKind): string[] {
+  const spec: DocumentSpec = DOCUMENTS[kind];
+  const [shebang, ...body] = sourceLines(spec.script);
+  if (shebang !== SHEBANG) {
+    throw new Error(`${spec.script} must start with ${SHEBANG} (found ${JSON.stringify(shebang)})`);
+  }
+  return [shebang, ...headerLines(kind), ...sourceLines(LIB_SCRIPT), ...body];
+}
+
+/** Builds a document: its parameters, and one `aws:runShellScript` step running `documentCommands`. */
+export function documentContent(kind: DocumentKind): CommandDocumentContent {
+  const spec: DocumentSpec = DOCUMENTS[kind];
   const parameters: CommandDocumentContent['parameters'] = {};
   for (const [name, p] of Object.entries(spec.parameters)) {
     parameters[name] = {
@@ -237,10 +258,7 @@ export function documentContent(kind: DocumentKind): CommandDocumentContent {
         action: 'aws:runShellScript',
         name: spec.suffix,
         precondition: { StringEquals: ['platformType', 'Linux'] },
-        inputs: {
-          timeoutSeconds: String(spec.timeoutSeconds),
-          runCommand: [shebang, ...headerLines(kind), ...body],
-        },
+        inputs: { timeoutSeconds: String(spec.timeoutSeconds), runCommand: documentCommands(kind) },
       },
     ],
   };

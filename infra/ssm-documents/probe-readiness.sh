@@ -6,42 +6,9 @@
 # GET /router/api/v1/system/health (503 when any local service is unhealthy; 0 when nothing answered).
 # role: from system.yaml's shared.node.primary (null in cloud-native mode). A node that is not ready is not
 # an error: the script fails only when it cannot probe at all.
-set -euo pipefail
-export LC_ALL=C
+# The document runs lib.sh before this script (strict mode, the node's paths, get_node_key).
 
-readonly JFROG_HOME=/opt/jfrog
-readonly SYSTEM_YAML="${JFROG_HOME}/artifactory/var/etc/system.yaml"
-readonly SERVICE=artifactory
 readonly BASE_URL=http://localhost:8082
-
-# Prints the value of shared.node.KEY in a system.yaml (FILE KEY), without quotes; nothing when absent.
-get_node_key() {
-  local file=$1 key=$2
-  [[ -r $file ]] || return 0
-  awk -v key="$key" -v q="'" '
-    function indent(s) { match(s, /^ */); return RLENGTH }
-    /^[ \t]*(#.*)?$/ { next }
-    {
-      ind = indent($0)
-      if (ind == 0) { in_shared = ($0 ~ /^shared:[ \t]*(#.*)?$/); in_node = 0; next }
-      if (!in_shared) next
-      if (shared_ind == 0) shared_ind = ind
-      if (ind == shared_ind) { in_node = (substr($0, ind + 1) ~ /^node:[ \t]*(#.*)?$/); next }
-      if (!in_node) next
-      if (node_ind == 0) node_ind = ind
-      if (ind != node_ind) next
-      rest = substr($0, ind + 1)
-      if (index(rest, key ":") != 1) next
-      v = substr(rest, length(key) + 2)
-      sub(/[ \t]+#.*$/, "", v)
-      gsub(/^[ \t]+|[ \t]+$/, "", v)
-      first = substr(v, 1, 1)
-      if (length(v) >= 2 && (first == "\"" || first == q) && substr(v, length(v), 1) == first) v = substr(v, 2, length(v) - 2)
-      print v
-      exit
-    }
-  ' "$file"
-}
 
 # The HTTP status code of a GET (0 when nothing answered); the body goes to FILE.
 http_status() {

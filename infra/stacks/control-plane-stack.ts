@@ -18,12 +18,12 @@ export interface ControlPlaneStackProps extends StackProps {
 }
 
 /**
- * Everything the control plane needs in one region; each region's stack can act alone (DESIGN §3).
+ * Everything the control plane needs in one region. Each region's stack can act alone: it references no
+ * other region's resources, so losing a region leaves the others' control planes whole.
  */
 export class ControlPlaneStack extends Stack {
   readonly key: kms.Key;
   readonly stateTable: dynamodb.TableV2;
-  readonly idempotencyTable: dynamodb.TableV2;
   readonly topic: sns.Topic;
   readonly switchAlarm: cloudwatch.Alarm;
   readonly nodeLifecycle: NodeLifecycle;
@@ -50,16 +50,6 @@ export class ControlPlaneStack extends Stack {
       removalPolicy: RemovalPolicy.RETAIN,
     });
 
-    // Powertools idempotency's own table: key `id`, expiry `expiration` (Powertools defaults).
-    this.idempotencyTable = new dynamodb.TableV2(this, 'IdempotencyTable', {
-      partitionKey: { name: 'id', type: dynamodb.AttributeType.STRING },
-      billing: dynamodb.Billing.onDemand(),
-      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
-      encryption: dynamodb.TableEncryptionV2.customerManagedKey(this.key),
-      timeToLiveAttribute: 'expiration',
-      removalPolicy: RemovalPolicy.DESTROY,
-    });
-
     this.topic = new sns.Topic(this, 'Notifications', {
       displayName: `${config.cluster.name} control plane (${regionConfig.name})`,
       masterKey: this.key,
@@ -69,10 +59,11 @@ export class ControlPlaneStack extends Stack {
       this.topic.addSubscription(new subscriptions.EmailSubscription(email));
     }
 
-    // The switch a Route 53 CLOUDWATCH_METRIC health check watches (DESIGN principle 1): evacuating the
-    // region publishes 0 through CloudWatch's regional data plane. Missing data keeps the last state so a
-    // silent publisher neither evacuates nor restores a region; period 60 s because alarm-based health
-    // checks support only standard-resolution metrics (Route 53 developer guide, "Monitoring a CloudWatch alarm").
+    // The switch a Route 53 CLOUDWATCH_METRIC health check watches: failover flips a data-plane signal
+    // (evacuating the region publishes 0 through CloudWatch's regional data plane) rather than calling
+    // Route 53's control plane. Missing data keeps the last state so a silent publisher neither evacuates
+    // nor restores a region; period 60 s because alarm-based health checks support only standard-resolution
+    // metrics (docs/facts.md, Route 53 health checks).
     this.switchAlarm = new cloudwatch.Alarm(this, 'SwitchAlarm', {
       alarmName: switchAlarmName(config, regionConfig.name),
       alarmDescription: `ALARM = ${regionConfig.name} is evacuated: Route 53 stops answering with it.`,

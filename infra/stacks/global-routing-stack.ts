@@ -33,8 +33,8 @@ export class GlobalRoutingStack extends Stack {
       const suffix = region.name.replace(/-/g, '');
       const tag = (role: string) => [{ key: 'Name', value: `${config.cluster.name}-${region.name}-${role}` }];
 
-      // Route 53 HTTPS checks do not validate the certificate (Route 53 developer guide, "Values that you
-      // specify when you create or update health checks"), so the nodes' self-signed chain is no obstacle.
+      // Route 53 HTTPS checks do not validate the certificate (docs/facts.md, Route 53 health checks), so the
+      // nodes' self-signed chain is no obstacle.
       const endpoint = new route53.CfnHealthCheck(this, `Endpoint${suffix}`, {
         healthCheckConfig: {
           type: 'HTTPS',

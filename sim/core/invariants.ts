@@ -1,6 +1,6 @@
 /**
- * The safety properties the control plane promises (DESIGN §2, §7), checked continuously against the
- * twin: every 5 s of virtual time, on every timeline entry (after the change that wrote it has finished),
+ * The safety properties the control plane promises (the README's workflow guarantees), checked continuously
+ * against the twin: every 5 s of virtual time, on every timeline entry (after the change that wrote it has finished),
  * and whenever `check()` is called.
  *
  * - single-primary: never two primaries at once in a region's cluster (legacy mode).

@@ -39,6 +39,10 @@ export interface ExecutionRecord {
   readonly history: { at: number; type: string; state?: string; data?: unknown }[];
   /** State transitions, the unit Step Functions Standard bills. */
   transitions: number;
+  /** The execution whose `.sync` Task started this one, if any. */
+  readonly parentArn?: string;
+  /** The executions this one started with `.sync` Tasks (its phases), in start order. */
+  readonly children?: ExecutionRecord[];
 }
 
 /** A log line a Lambda handler wrote, or a Lambda's output, for the secret scan. */

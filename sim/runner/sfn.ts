@@ -62,12 +62,18 @@ class TaskError extends Error {
   }
 }
 
+interface TaskSpec {
+  readonly resource: string;
+  /** The Task's TimeoutSeconds, when it has one. */
+  readonly timeoutSeconds?: number;
+}
+
 interface Machine {
   readonly arn: string;
   readonly name: string;
   readonly definition: Record<string, unknown>;
   readonly machine: StateMachine;
-  readonly taskResources: ReadonlyMap<string, string>;
+  readonly tasks: ReadonlyMap<string, TaskSpec>;
 }
 
 interface Running {
@@ -140,7 +146,7 @@ export class StepFunctionsSim implements SimService {
     });
     VALIDATED.add(definitionText);
     const arn = `arn:aws:states:${this.region}:${this.world.accountId}:stateMachine:${name}`;
-    this.machines.set(arn, { arn, name, definition, machine, taskResources: collectTasks(definition) });
+    this.machines.set(arn, { arn, name, definition, machine, tasks: collectTasks(definition) });
     return arn;
   }
 
@@ -159,7 +165,10 @@ export class StepFunctionsSim implements SimService {
    * execution returns that execution; a closed execution or a different input with the same name is
    * ExecutionAlreadyExists.
    */
-  startExecution(input: { stateMachineArn: string; name?: string; input?: string }): {
+  startExecution(
+    input: { stateMachineArn: string; name?: string; input?: string },
+    parentArn?: string,
+  ): {
     executionArn: string;
     startDate: Date;
   } {
@@ -196,8 +205,13 @@ export class StepFunctionsSim implements SimService {
       input: parsed,
       history: [],
       transitions: 0,
+      ...(parentArn !== undefined ? { parentArn } : {}),
+      children: [],
     };
     this.world.executions.push(record);
+    if (parentArn !== undefined) {
+      this.world.executions.find((e) => e.executionArn === parentArn)?.children?.push(record);
+    }
     this.world.timeline.add(this.region, 'sfn', `${machine.name} started (${name})`, { executionArn });
     // An execution is not part of the Lambda invocation that started it: run it outside that context (its
     // environment, log capture and region must not leak into the workflow).
@@ -207,8 +221,8 @@ export class StepFunctionsSim implements SimService {
 
   private run(machine: Machine, record: ExecutionRecord): void {
     const handlers: Record<string, (input: unknown) => Promise<unknown>> = {};
-    for (const [stateName, resource] of machine.taskResources) {
-      handlers[stateName] = (input) => this.task(stateName, resource, input);
+    for (const [stateName, spec] of machine.tasks) {
+      handlers[stateName] = (input) => this.task(stateName, spec, input, record.executionArn);
     }
     const execution = machine.machine.run(record.input as never, {
       overrides: { taskResourceLocalHandlers: handlers as never },
@@ -273,7 +287,13 @@ export class StepFunctionsSim implements SimService {
     this.running.set(record.executionArn, { record, abort: execution.abort, done });
   }
 
-  private async task(stateName: string, resource: string, input: unknown): Promise<unknown> {
+  private async task(
+    stateName: string,
+    spec: TaskSpec,
+    input: unknown,
+    executionArn: string,
+  ): Promise<unknown> {
+    const { resource } = spec;
     const params = (input ?? {}) as Record<string, unknown>;
     if (resource === 'arn:aws:states:::lambda:invoke') {
       const payload = await this.lambda.invoke(String(params.FunctionName), params.Payload ?? {});
@@ -308,12 +328,13 @@ export class StepFunctionsSim implements SimService {
       }
     }
     if (resource === 'arn:aws:states:::states:startExecution') return this.routeStart(params);
-    if (resource === 'arn:aws:states:::states:startExecution.sync:2') return this.startSync(params);
+    if (resource === 'arn:aws:states:::states:startExecution.sync:2')
+      return this.startSync(params, executionArn, spec.timeoutSeconds);
     throw new NotModelledError(`the twin does not model the Task resource ${resource} (${stateName})`);
   }
 
   /** A child execution may belong to another region's Step Functions (by its ARN). */
-  private routeStart(params: Record<string, unknown>): unknown {
+  private routeStart(params: Record<string, unknown>, parentArn?: string): unknown {
     const arn = String(params.StateMachineArn ?? params.stateMachineArn ?? '');
     const region = arn.split(':')[3] ?? this.region;
     const target =
@@ -323,24 +344,48 @@ export class StepFunctionsSim implements SimService {
     if (!target)
       throw new TaskError('Sfn.StateMachineDoesNotExistException', `no Step Functions in ${region}`);
     try {
-      const out = target.startExecution({
-        stateMachineArn: arn,
-        ...(params.Name !== undefined ? { name: String(params.Name) } : {}),
-        input: typeof params.Input === 'string' ? params.Input : JSON.stringify(params.Input ?? {}),
-      });
+      const out = target.startExecution(
+        {
+          stateMachineArn: arn,
+          ...(params.Name !== undefined ? { name: String(params.Name) } : {}),
+          input: typeof params.Input === 'string' ? params.Input : JSON.stringify(params.Input ?? {}),
+        },
+        parentArn,
+      );
       return { ExecutionArn: out.executionArn, StartDate: out.startDate.toISOString() };
     } catch (err) {
       throw new TaskError(sdkIntegrationErrorName('sfn', (err as Error).name), (err as Error).message);
     }
   }
 
-  /** `.sync:2`: start, wait for the child to stop, return its description with Output as JSON. */
-  private async startSync(params: Record<string, unknown>): Promise<unknown> {
-    const started = this.routeStart(params) as { ExecutionArn: string };
+  /**
+   * `.sync:2`: start, wait for the child to stop, return its description with Output as JSON. When the Task
+   * stops waiting (its TimeoutSeconds elapse) or the parent is stopped, Step Functions stops the child: the
+   * "Run a Job (.sync)" pattern stops the job it started when the Task is stopped or times out, which is why
+   * the IAM policy for synchronous nested executions grants `states:StopExecution` on them (Step Functions
+   * developer guide, "Service integration patterns" and "IAM policies for nested Step Functions calls").
+   */
+  private async startSync(
+    params: Record<string, unknown>,
+    parentArn: string,
+    timeoutSeconds: number | undefined,
+  ): Promise<unknown> {
+    const started = this.routeStart(params, parentArn) as { ExecutionArn: string };
     const region = started.ExecutionArn.split(':')[3] ?? this.region;
     const target =
       region === this.region ? this : (this.world.region(region).services.sfn as StepFunctionsSim);
+    const timer =
+      timeoutSeconds === undefined
+        ? undefined
+        : setTimeout(() => {
+            target.stop({
+              executionArn: started.ExecutionArn,
+              error: 'States.Timeout',
+              cause: `the parent's Task stopped waiting after ${timeoutSeconds} s`,
+            });
+          }, timeoutSeconds * 1000);
     const child = await target.waitFor(started.ExecutionArn);
+    if (timer !== undefined) clearTimeout(timer);
     const description = target.describe(child);
     if (child.status !== 'SUCCEEDED') {
       // Step Functions fails the parent task with States.TaskFailed and the child's description as cause.
@@ -394,7 +439,7 @@ export class StepFunctionsSim implements SimService {
     return this.arnOf(e.stateMachine);
   }
 
-  private stop(input: { executionArn: string; error?: string; cause?: string }): { stopDate: Date } {
+  stop(input: { executionArn: string; error?: string; cause?: string }): { stopDate: Date } {
     const e = this.record(input.executionArn);
     const run = this.running.get(input.executionArn);
     if (run && e.status === 'RUNNING') {
@@ -402,21 +447,33 @@ export class StepFunctionsSim implements SimService {
       if (input.error !== undefined) e.error = input.error;
       if (input.cause !== undefined) e.cause = input.cause;
       run.abort();
+      // Its running `.sync` children are stopped with it (see startSync).
+      for (const child of this.world.executions) {
+        if (child.parentArn === e.executionArn && child.status === 'RUNNING') {
+          const sfn = (
+            child.region === this.region ? this : this.world.region(child.region).services.sfn
+          ) as StepFunctionsSim;
+          sfn.stop({ executionArn: child.executionArn, error: 'States.Aborted', cause: 'its parent was stopped' });
+        }
+      }
     }
     return { stopDate: new Date(this.world.clock.now()) };
   }
 }
 
-/** Task state name → Resource, across Parallel branches and Map processors (names are unique by convention). */
-function collectTasks(definition: Record<string, unknown>): Map<string, string> {
-  const out = new Map<string, string>();
+/** Task state name → Resource and timeout, across Parallel branches and Map processors (names are unique). */
+function collectTasks(definition: Record<string, unknown>): Map<string, TaskSpec> {
+  const out = new Map<string, TaskSpec>();
   const visit = (machine: unknown) => {
     const states =
       (machine as { States?: Record<string, Record<string, unknown>> } | undefined)?.States ?? {};
     for (const [name, state] of Object.entries(states)) {
       if (state.Type === 'Task') {
         if (out.has(name)) throw new Error(`state name ${name} is not unique across the definition`);
-        out.set(name, String(state.Resource));
+        out.set(name, {
+          resource: String(state.Resource),
+          ...(typeof state.TimeoutSeconds === 'number' ? { timeoutSeconds: state.TimeoutSeconds } : {}),
+        });
       }
       for (const branch of (state.Branches as unknown[] | undefined) ?? []) visit(branch);
       visit(state.Iterator);

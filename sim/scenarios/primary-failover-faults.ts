@@ -1,5 +1,5 @@
 /**
- * Primary re-election under harder faults (DESIGN §3.2, principles 3 and 5; issue 5's scenario list): a
+ * Primary re-election under harder faults (never two primaries; automation that cannot make things worse): a
  * flapping primary, a candidate that fails its promotion, the primary scaled in, the primary's AZ lost, and
  * the election's own execution dying mid-way. Each scene checks its own outcome; the invariants (never two
  * primaries, above all) are checked by the caller after every scene.
@@ -9,11 +9,13 @@ import type { ExecutionRecord } from '../core/world';
 import type { Twin } from '../twin';
 import {
   crashAndRecover,
+  endedAs,
   entered,
   expectCleanEnd,
   failovers,
   launchFailover,
   minutes,
+  outcomeOf,
   readyPrimaries,
   recovered,
   regionOf,
@@ -24,7 +26,7 @@ import {
 import { expectThat, MINUTE, type Scenario } from './types';
 
 const promoted = (twin: Twin) =>
-  failovers(twin).filter((e) => e.status === 'SUCCEEDED' && entered(e, 'ReportPromoted'));
+  failovers(twin).filter((e) => endedAs(e, 'succeeded'));
 const azOf = (twin: Twin, id: string) => twin.world.region(regionOf(twin)).ec2.instance(id)?.az ?? '';
 const startedAt = (e: ExecutionRecord) => e.startedAt;
 
@@ -60,7 +62,7 @@ export const primaryFlapping: Scenario = {
     say(`the new primary ${second} dies too, ${minutes(crashedAt - electionAt)} after the election`);
     twin.world.region(regionOf(twin)).ec2.crash(second);
     const refused = () =>
-      failovers(twin).filter((e) => startedAt(e) >= crashedAt && entered(e, 'ReportRefused'));
+      failovers(twin).filter((e) => startedAt(e) >= crashedAt && outcomeOf(e) === 'refused');
     await twin.runUntil(() => refused().length > 0, 15 * MINUTE, 'an automatic run refused by the gate');
     await twin.runUntil(
       () => readyPrimaries(twin).some((p) => p !== second),
@@ -91,12 +93,12 @@ export const candidateFails: Scenario = {
   name: 'primary-candidate-fails',
   title: 'The chosen candidate fails its promotion: it is stopped and the next candidate is promoted',
   description:
-    "The primary dies. The first candidate's PromotePrimary command fails. The workflow stops that candidate, counts the attempt and promotes the next candidate (bounded by MAX_CANDIDATES), which becomes the primary and is moved into the primary group; the epoch still belongs to the same run.",
+    "The primary dies. The first candidate's SetPrimaryRole (Role=primary) command fails. The workflow stops that candidate, counts the attempt and promotes the next candidate (bounded by MAX_CANDIDATES), which becomes the primary and is moved into the primary group; the epoch still belongs to the same run.",
   async run(twin, say) {
     const region = regionOf(twin);
     twin.world.faults.ssmCommand({
       region,
-      document: `${twin.world.config.cluster.name}-PromotePrimary`,
+      document: `${twin.world.config.cluster.name}-SetPrimaryRole`,
       times: 1,
       outcome: 'Failed',
     });
@@ -250,12 +252,12 @@ export const electionCrash: Scenario = {
         // Inside the cooldown the dead run started: an operator's re-run must say so.
         force: true,
       });
-      if (!entered(rerun, 'ClusterBusy')) break;
+      if (outcomeOf(rerun) !== 'skipped') break;
       await twin.runUntil(() => settled(twin), 30 * MINUTE, 'the other run ending');
     }
     const r = rerun as ExecutionRecord;
     expectThat(
-      r.status === 'SUCCEEDED' && entered(r, 'ReportPromoted'),
+      endedAs(r, 'succeeded'),
       `the re-run converged (${r.status} ${r.error ?? ''} ${r.cause?.slice(0, 200) ?? ''})`,
     );
     await untilRecovered(twin, 60 * MINUTE);
@@ -334,9 +336,9 @@ export const cloudNativeTaskNodes: Scenario = {
     await healthChecks('SuspendProcesses');
     for (const id of members) {
       await twin.world.call(region, 'ssm', 'SendCommand', {
-        DocumentName: `${twin.world.config.cluster.name}-DemotePrimary`,
+        DocumentName: `${twin.world.config.cluster.name}-SetPrimaryRole`,
         InstanceIds: [id],
-        Parameters: { ClusterMode: ['cloud-native'] },
+        Parameters: { Role: ['member'], ClusterMode: ['cloud-native'] },
       });
       await twin.runUntil(
         () =>
@@ -357,11 +359,11 @@ export const cloudNativeTaskNodes: Scenario = {
       reason: 'too few nodes run cluster tasks',
     });
     expectThat(
-      run.status === 'SUCCEEDED' && entered(run, 'CommitTaskNodes') && entered(run, 'ReportPromoted'),
+      endedAs(run, 'succeeded') && entered(run, 'CommitTaskNodes'),
       `the run restored the task nodes (${run.status} ${run.error ?? ''})`,
     );
     expectThat(!entered(run, 'ShrinkPrimaryGroup') && !entered(run, 'DetachCandidate'), 'no group move');
-    expectThat(entered(run, 'ResumeMemberHealthCheck'), 'HealthCheck resumed on the member group');
+    expectThat(entered(run, 'ResumeHealthCheck'), 'HealthCheck resumed on the member group');
     expectThat(!asg.isSuspended(memberGroup, 'HealthCheck'), 'HealthCheck is not left suspended');
     expectThat(taskNodes(twin).length >= 2, `two task nodes (${taskNodes(twin).join(', ')})`);
     expectThat(readyPrimaries(twin).length === 0, 'no legacy primary appeared');

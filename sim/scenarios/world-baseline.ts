@@ -39,7 +39,7 @@ export const memberCrash: Scenario = {
   },
 };
 
-/** The regional switch (DESIGN principle 1), flipped by hand: no workflow, only the data plane. */
+/** The regional switch, flipped by hand: no workflow, only the data plane (CloudWatch, then Route 53's health checks). */
 export const switchByHand: Scenario = {
   name: 'region-switch',
   title: 'Take a region out of DNS through the switch metric, and put it back',

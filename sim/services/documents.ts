@@ -1,7 +1,7 @@
 /**
- * What running each of the project's SSM Run Command documents does on a node in the twin (DESIGN §2
- * principle 2: every action on a node is one of them). The documents themselves (names, parameters, timeouts,
- * scripts) are infra/ssm-documents, which the CDK stack deploys: the twin registers them under the same names
+ * What running each of the project's SSM Run Command documents does on a node in the twin (every action the
+ * workflows take on a node is one of them). The documents themselves (names, parameters, timeouts, scripts)
+ * are infra/ssm-documents, which the CDK stack deploys: the twin registers them under the same names
  * and with the same parameters, and models what their scripts do. Each runs one `aws:runShellScript` step on
  * the instance; times are those of the commands the step runs. No output ever contains a key value: the keys
  * are fetched on the node, written to `var/etc/security/`, and only their file names are reported.
@@ -142,49 +142,52 @@ const probeReadiness: DocumentEffect = async ({ instance, clock, rng }) => {
   );
 };
 
+/** What SetPrimaryRole writes for each Role: `shared.node.primary` (legacy-primary) or `taskAffinity`. */
+const ROLE_TARGETS = {
+  primary: { legacy: 'primary', cloudNative: 'any' },
+  member: { legacy: 'member', cloudNative: 'none' },
+} as const satisfies Record<string, { legacy: 'primary' | 'member'; cloudNative: 'any' | 'none' }>;
+
 /**
- * PromotePrimary / DemotePrimary (promote-primary.sh, demote-primary.sh): `primary: true` / `taskAffinity:
- * any` or the reverse, then restart: as slow as a start.
+ * SetPrimaryRole (set-primary-role.sh): Role primary sets `primary: true` / `taskAffinity: any`, Role member
+ * `primary: false` / `taskAffinity: none`, then restarts: as slow as a start.
  */
-function setRoleAndRestart(
-  kind: 'promotePrimary' | 'demotePrimary',
-  target: { legacy: 'primary' | 'member'; cloudNative: 'any' | 'none' },
-): DocumentEffect {
-  return async ({ instance, parameters, clock, rng }) => {
-    const node = instance.node;
-    const yaml = node.systemYaml;
-    if (!yaml) return failed(`${SYSTEM_YAML} is not configured`);
-    await pause(clock, rng, DOCUMENT_TIMING.edit);
-    const mode: Mode =
-      (param(kind, parameters, 'ClusterMode') as Mode | undefined) ??
-      (yaml.taskAffinity !== undefined ? 'cloud-native' : 'legacy-primary');
-    const base = { nodeId: yaml.nodeId, nodeIp: yaml.nodeIp, haEnabled: yaml.haEnabled };
-    const next: NodeSystemYaml =
-      mode === 'cloud-native'
-        ? { ...base, taskAffinity: target.cloudNative }
-        : { ...base, role: target.legacy };
-    node.configure(next);
-    const edited =
-      mode === 'cloud-native'
-        ? `shared.node.taskAffinity=${target.cloudNative}`
-        : `shared.node.primary=${target.legacy === 'primary'}`;
-    const result = await node.restart();
-    if (!result.started)
-      return failed(
-        `Job for artifactory.service failed: ${result.reason}`,
-        `wrote ${SYSTEM_YAML}: ${edited}`,
-      );
-    return ok(`wrote ${SYSTEM_YAML}: ${edited}\nartifactory.service restarted`);
-  };
-}
+const setPrimaryRole: DocumentEffect = async ({ instance, parameters, clock, rng }) => {
+  // SendCommand rejects any other Role (documentOptions); the script checks it again and exits 2.
+  const role = param('setPrimaryRole', parameters, 'Role');
+  if (role !== 'primary' && role !== 'member') {
+    return { ...failed('invalid parameter ROLE: must match ^(primary|member)$'), responseCode: 2 };
+  }
+  const target = ROLE_TARGETS[role];
+  const node = instance.node;
+  const yaml = node.systemYaml;
+  if (!yaml) return failed(`${SYSTEM_YAML} is not configured`);
+  await pause(clock, rng, DOCUMENT_TIMING.edit);
+  const mode: Mode =
+    (param('setPrimaryRole', parameters, 'ClusterMode') as Mode | undefined) ??
+    (yaml.taskAffinity !== undefined ? 'cloud-native' : 'legacy-primary');
+  const base = { nodeId: yaml.nodeId, nodeIp: yaml.nodeIp, haEnabled: yaml.haEnabled };
+  const next: NodeSystemYaml =
+    mode === 'cloud-native'
+      ? { ...base, taskAffinity: target.cloudNative }
+      : { ...base, role: target.legacy };
+  node.configure(next);
+  const edited =
+    mode === 'cloud-native'
+      ? `shared.node.taskAffinity=${target.cloudNative}`
+      : `shared.node.primary=${target.legacy === 'primary'}`;
+  const result = await node.restart();
+  if (!result.started)
+    return failed(`Job for artifactory.service failed: ${result.reason}`, `wrote ${SYSTEM_YAML}: ${edited}`);
+  return ok(`wrote ${SYSTEM_YAML}: ${edited}\nartifactory.service restarted`);
+};
 
 const EFFECTS: Readonly<Record<DocumentKind, DocumentEffect>> = {
   configureNode,
   startArtifactory,
   stopArtifactory,
   probeReadiness,
-  promotePrimary: setRoleAndRestart('promotePrimary', { legacy: 'primary', cloudNative: 'any' }),
-  demotePrimary: setRoleAndRestart('demotePrimary', { legacy: 'member', cloudNative: 'none' }),
+  setPrimaryRole,
 };
 
 /**

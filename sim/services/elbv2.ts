@@ -12,8 +12,8 @@
  *   not exist, the action returns successfully") and `RegisterTargets` / `DescribeTargetHealth` errors.
  * - [Metrics] ALB User Guide, "CloudWatch metrics for your Application Load Balancer": HealthyHostCount and
  *   UnHealthyHostCount in AWS/ApplicationELB, dimensions TargetGroup and LoadBalancer, reported every minute.
- * - DESIGN §8: the ALB probes `GET /router/api/v1/system/health`, which returns 503 when any local service is
- *   unhealthy.
+ * - [RouterHealth] JFrog Platform REST API, "Router Health Check" (docs/facts.md, Artifactory HA): the ALB probes
+ *   `GET /router/api/v1/system/health`, which returns 503 when any local service is unhealthy.
  *
  * Simplifications: one ALB per region with every target group behind it; every probe answers at once (no
  * HealthCheckTimeoutSeconds wait); connection draining always lasts the full deregistration delay (AWS ends it
@@ -44,7 +44,7 @@ import type {
 } from '../core/contracts';
 import { AwsError, NotModelledError, validation } from '../core/errors';
 
-/** The health path the ALB probes (DESIGN §8; config `alb.healthPath` default). */
+/** The health path the ALB probes ([RouterHealth]; config `alb.healthPath` default). */
 export const ALB_HEALTH_PATH = '/router/api/v1/system/health';
 /** Port of the targets: the ALB sends HTTPS to the nodes. */
 const TARGET_PORT = 443;
@@ -343,8 +343,8 @@ export class Elbv2Sim implements SimService, Elbv2Contract {
       return { ok: false, reason: 'Target.Timeout' };
     }
     if (inst.node.routerHealthy()) return { ok: true };
-    // A started router answers 503 when a local service is unhealthy (DESIGN §8); with Artifactory not running
-    // nothing listens on the port and the connection fails.
+    // A started router answers 503 when a local service is unhealthy ([RouterHealth]); with Artifactory not
+    // running nothing listens on the port and the connection fails.
     const listening = ['starting', 'running', 'stopping'].includes(inst.node.status);
     return { ok: false, reason: listening ? 'Target.ResponseCodeMismatch' : 'Target.FailedHealthChecks' };
   }

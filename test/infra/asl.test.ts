@@ -1,6 +1,11 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import aslValidator from 'asl-validator';
+import {
+  FUNCTION_TIMEOUT_SECONDS,
+  type FunctionName,
+  stateMachineArnPlaceholder,
+} from '../../infra/workflow-definitions';
 
 const ROOT = path.resolve(__dirname, '../..');
 const dirs = ['statemachines', 'test/fixtures/asl'];
@@ -30,6 +35,10 @@ describe('ASL definitions', () => {
 
 interface State {
   Type: string;
+  Resource?: string;
+  Parameters?: unknown;
+  TimeoutSeconds?: number;
+  Comment?: string;
   Retry?: { ErrorEquals: string[]; MaxAttempts?: number; JitterStrategy?: string }[];
   Catch?: { ErrorEquals: string[]; Next: string }[];
   Branches?: Machine[];
@@ -54,7 +63,7 @@ function allStates(machine: Machine, prefix = ''): [string, State][] {
 const workflows = files.filter((f) => f.startsWith('statemachines'));
 const load = (file: string): Machine => JSON.parse(readFileSync(path.join(ROOT, file), 'utf8'));
 
-describe('ASL conventions (DESIGN §6)', () => {
+describe('ASL conventions (statemachines/README.md)', () => {
   it('finds the workflows to check', () => {
     expect(workflows.length).toBeGreaterThan(0);
   });
@@ -89,5 +98,144 @@ describe('ASL conventions (DESIGN §6)', () => {
     const text = JSON.stringify(definition);
     expect(text).not.toMatch(/"Assign"\s*:/);
     expect(text).not.toMatch(/"QueryLanguage"\s*:\s*"JSONata"/);
+  });
+});
+
+/** The Lambda a Task invokes, from its `${…FunctionArn}` placeholder (`${FailoverFunctionArn}` → failover). */
+function functionOf(state: State): FunctionName | undefined {
+  const arn = String((state.Parameters as { FunctionName?: string } | undefined)?.FunctionName ?? '');
+  const m = /^\$\{([A-Za-z]+)FunctionArn\}$/.exec(arn);
+  const name = m?.[1] ? m[1].charAt(0).toLowerCase() + m[1].slice(1) : undefined;
+  return name && name in FUNCTION_TIMEOUT_SECONDS ? (name as FunctionName) : undefined;
+}
+
+/** The workflow a `.sync` Task starts, from its `${…StateMachineArn}` placeholder. */
+function childOf(state: State): string | undefined {
+  const arn = String((state.Parameters as { StateMachineArn?: string } | undefined)?.StateMachineArn ?? '');
+  return workflowNames.find((n) => arn === `\${${stateMachineArnPlaceholder(n)}}`);
+}
+
+const workflowNames = workflows.map((f) => path.basename(f, '.asl.json'));
+const machineTimeout = (name: string) =>
+  (load(`statemachines/${name}.asl.json`) as unknown as { TimeoutSeconds?: number }).TimeoutSeconds;
+
+/** The kind of call a Task makes, for its retry policy: `lambda`, `aws-sdk:autoscaling`, `child`, ... */
+function kindOf(state: State): string {
+  const resource = String(state.Resource);
+  if (resource === 'arn:aws:states:::lambda:invoke') return 'lambda';
+  if (resource.startsWith('arn:aws:states:::states:startExecution')) return 'child';
+  const sdk = /^arn:aws:states:::aws-sdk:([a-z0-9]+):/.exec(resource);
+  if (sdk) return `aws-sdk:${sdk[1]}`;
+  return resource.replace(/^arn:aws:states:::([a-z0-9]+):.*$/, '$1');
+}
+
+describe('every step is bounded in time (AWS gives a Task no default timeout)', () => {
+  it.each(workflows)('%s: the state machine has a TimeoutSeconds', (file) => {
+    const timeout = (load(file) as unknown as { TimeoutSeconds?: number }).TimeoutSeconds;
+    expect(typeof timeout).toBe('number');
+    expect(timeout).toBeGreaterThan(0);
+  });
+
+  it.each(workflows)('%s: every Task has a TimeoutSeconds sized to what it waits for', (file) => {
+    const offenders = allStates(load(file))
+      .filter(([, s]) => s.Type === 'Task')
+      .flatMap(([name, s]) => {
+        const timeout = s.TimeoutSeconds as number | undefined;
+        if (typeof timeout !== 'number') return [`${name}: no TimeoutSeconds`];
+        const fn = functionOf(s);
+        if (fn && timeout < FUNCTION_TIMEOUT_SECONDS[fn] + 15) {
+          return [
+            `${name}: ${timeout} s is not the ${fn} function's ${FUNCTION_TIMEOUT_SECONDS[fn]} s plus a margin`,
+          ];
+        }
+        if (String(s.Resource).endsWith('.sync:2')) {
+          const child = childOf(s);
+          if (!child) return [`${name}: starts a workflow that is not in statemachines/`];
+          const bound = machineTimeout(child) ?? Number.POSITIVE_INFINITY;
+          if (child === 'node-command') {
+            const delivery =
+              (s.Parameters as { Input?: { timeoutSeconds?: number } }).Input?.timeoutSeconds ?? 0;
+            // A Task may give a command less than its delivery timeout only when its Comment says why.
+            if (timeout <= delivery && !s.Comment)
+              return [`${name}: ${timeout} s ends before the command's delivery timeout`];
+            if (timeout > bound + 60)
+              return [`${name}: ${timeout} s outlasts node-command's own ${bound} s bound`];
+            return [];
+          }
+          if (timeout < bound + 30)
+            return [`${name}: ${timeout} s is not ${child}'s ${bound} s bound plus a margin`];
+          return [];
+        }
+        if (!fn && timeout > 120) return [`${name}: an API call given ${timeout} s`];
+        return [];
+      });
+    expect(offenders).toEqual([]);
+  });
+
+  it('fails a definition whose Task has no timeout (the check can fail)', () => {
+    const machine: Machine = {
+      States: { Call: { Type: 'Task', Resource: 'arn:aws:states:::lambda:invoke', End: true } },
+    };
+    expect(allStates(machine).filter(([, s]) => typeof s.TimeoutSeconds !== 'number')).toHaveLength(1);
+  });
+});
+
+describe('one retry policy per kind of call', () => {
+  const extraRetriers = new Set(['States.TaskFailed', 'Ssm.InvocationDoesNotExistException']);
+  it('every Task of a kind (Lambda, each SDK service, child workflows, DynamoDB) retries transient errors alike', () => {
+    const policies = new Map<string, Set<string>>();
+    for (const file of workflows) {
+      for (const [, s] of allStates(load(file)).filter(([, st]) => st.Type === 'Task')) {
+        const transient = (s.Retry ?? []).filter((r) => !r.ErrorEquals.every((e) => extraRetriers.has(e)));
+        const kind = kindOf(s);
+        policies.set(kind, new Set([...(policies.get(kind) ?? []), JSON.stringify(transient)]));
+      }
+    }
+    const mixed = [...policies]
+      .filter(([, set]) => set.size !== 1)
+      .map(([kind, set]) => `${kind}: ${[...set].join(' | ')}`);
+    expect(mixed).toEqual([]);
+  });
+});
+
+describe('the workflow pattern', () => {
+  it('the primary-failover parent has at most 45 states; its phases are children', () => {
+    const parent = load('statemachines/primary-failover.asl.json');
+    expect(allStates(parent).length).toBeLessThanOrEqual(45);
+    const children = allStates(parent)
+      .map(([, s]) => childOf(s))
+      .filter((c) => c !== undefined);
+    expect(new Set(children)).toEqual(
+      new Set([
+        'node-command',
+        'primary-failover-confirm',
+        'primary-failover-stop-old',
+        'primary-failover-candidate',
+        'primary-failover-group-move',
+      ]),
+    );
+  });
+
+  it('every child workflow is named after its parent, so statemachines/ reads as a table of contents', () => {
+    const parents = new Map<string, string[]>();
+    for (const file of workflows) {
+      const name = path.basename(file, '.asl.json');
+      for (const [, s] of allStates(load(file))) {
+        const child = childOf(s);
+        if (child && child !== 'node-command') parents.set(child, [...(parents.get(child) ?? []), name]);
+      }
+    }
+    const misnamed = [...parents]
+      .filter(([child, by]) => !by.some((p) => child.startsWith(`${p}-`)) && child !== 'primary-failover')
+      .map(([child, by]) => `${child} (started by ${by.join(', ')})`);
+    expect(misnamed).toEqual([]);
+  });
+
+  it('primary-failover reports once, from its cleanup path', () => {
+    const reports = allStates(load('statemachines/primary-failover.asl.json')).filter(
+      ([, s]) =>
+        (s.Parameters as { FunctionName?: string } | undefined)?.FunctionName === '${ReportFunctionArn}',
+    );
+    expect(reports.map(([n]) => n)).toEqual(['ReportRun']);
   });
 });

@@ -9,10 +9,12 @@ import {
   DOCUMENT_KINDS,
   DOCUMENTS,
   type DocumentKind,
+  documentCommands,
   documentContent,
   documentName,
   documentParameters,
   headerLines,
+  libPath,
   scriptPath,
 } from '../../infra/ssm-documents';
 import { ProjectDocuments } from '../../infra/ssm-documents/construct';
@@ -20,6 +22,8 @@ import { testApp } from './helpers';
 
 const CLUSTER = 'artifactory-prod';
 const script = (kind: DocumentKind) => readFileSync(scriptPath(kind), 'utf8');
+const lib = readFileSync(libPath(), 'utf8');
+const lines = (text: string) => text.replace(/\n+$/, '').split('\n');
 
 function fixture() {
   const stack = new Stack(testApp(), 'Docs', { env: { account: '111122223333', region: 'eu-west-1' } });
@@ -37,24 +41,109 @@ function bash(source: string, env: Record<string, string> = {}, args: string[] =
   return { status: out.status, stdout: out.stdout, stderr: out.stderr };
 }
 
-/** A function's definition in a script, from `name() {` to the closing `}` at column 0. */
-function shellFunction(source: string, name: string): string {
-  const m = new RegExp(`^${name}\\(\\) \\{\\n[\\s\\S]*?^\\}$`, 'm').exec(source);
-  if (!m) throw new Error(`no function ${name}`);
-  return m[0];
+/**
+ * A document's commands as SSM Agent runs them: each `{{ Name }}` replaced by the value sent or the
+ * parameter's default. Like SendCommand, refuses undeclared parameters, missing required ones and values
+ * outside the allowedPattern (so no test value can turn the header into code).
+ */
+function rendered(kind: DocumentKind, sent: Record<string, string> = {}): string {
+  const declared = documentParameters(kind);
+  for (const name of Object.keys(sent)) {
+    if (!(name in declared)) throw new Error(`${kind} declares no parameter ${name}`);
+  }
+  return documentCommands(kind)
+    .map((line) =>
+      line.replace(/\{\{ (\w+) \}\}/g, (_, name: string) => {
+        const spec = declared[name];
+        const value = sent[name] ?? spec?.default;
+        if (spec === undefined || value === undefined) throw new Error(`${kind}: ${name} is required`);
+        if (!new RegExp(spec.allowedPattern).test(value)) throw new Error(`${kind}: ${name}=${value}`);
+        return value;
+      }),
+    )
+    .join('\n');
+}
+
+/** A document's commands without the header: lib.sh and the script, reading their parameters from the env. */
+function unguarded(kind: DocumentKind): string {
+  const [shebang, ...rest] = documentCommands(kind);
+  return [shebang, ...rest.slice(headerLines(kind).length)].join('\n');
+}
+
+/** The functions a shell text defines (`name() {`). */
+function definedFunctions(source: string): Set<string> {
+  return new Set([...source.matchAll(/^\s*([A-Za-z_][A-Za-z0-9_]*)\(\) \{/gm)].map((m) => m[1] ?? ''));
+}
+
+/**
+ * The names a shell text runs as commands: a rough parse, enough for these scripts. Drops comments,
+ * single-quoted text (the awk programs, patterns), arithmetic and case patterns, splits at command
+ * separators and takes each command's first word, past keywords and assignments.
+ */
+function commandNames(source: string): Set<string> {
+  const text = source
+    .replace(/^\s*#.*$/gm, '') // comment lines (before quotes: they hold apostrophes)
+    .replace(/"'"/g, '""')
+    .replace(/'[^']*'/g, "''")
+    .replace(/\s#.*$/gm, '') // trailing comments
+    .replace(/\$?\(\([^()]*\)\)/g, '0') // arithmetic
+    .replace(/^(\s*)[^\s()]+\)\s/gm, '$1'); // case patterns
+  const names = new Set<string>();
+  for (const segment of text.split(/\n|;|&&|\|\||\||\$\(|\(|\)|`|(?<=^|\s)[{}](?=\s|$)/)) {
+    const words = segment.trim().split(/\s+/);
+    while (
+      words.length > 0 &&
+      /^(if|then|else|elif|while|until|do|!|[A-Za-z_][A-Za-z0-9_]*\+?=.*)$/.test(words[0] ?? '')
+    ) {
+      words.shift();
+    }
+    const first = words[0] ?? '';
+    if (first === 'for' || first === 'case') continue;
+    if (/^[A-Za-z_][A-Za-z0-9_-]*$/.test(first)) names.add(first);
+  }
+  return names;
+}
+
+const BASH_BUILTINS = new Set(
+  bash('compgen -b; compgen -k')
+    .stdout.split('\n')
+    .filter((w) => w !== ''),
+);
+/** The programs the scripts may run on a node (Amazon Linux with Artifactory and the AWS CLI). */
+const NODE_PROGRAMS = new Set([
+  'awk',
+  'aws',
+  'chmod',
+  'chown',
+  'curl',
+  'grep',
+  'id',
+  'install',
+  'mktemp',
+  'mv',
+  'rm',
+  'systemctl',
+  'timeout',
+  'tr',
+]);
+
+/** The commands a text runs that are neither bash's, nor a node program, nor a function in `functions`. */
+function undefinedCommands(source: string, functions: Set<string>): string[] {
+  return [...commandNames(source)].filter(
+    (n) => !BASH_BUILTINS.has(n) && !NODE_PROGRAMS.has(n) && !functions.has(n),
+  );
 }
 
 describe('ProjectDocuments', () => {
-  it('creates the six Command documents, named per cluster, updated in place as new versions', () => {
+  it('creates the five Command documents, named per cluster, updated in place as new versions', () => {
     const { template } = fixture();
-    template.resourceCountIs('AWS::SSM::Document', 6);
+    template.resourceCountIs('AWS::SSM::Document', 5);
     for (const suffix of [
       'ConfigureNode',
       'StartArtifactory',
       'StopArtifactory',
       'ProbeReadiness',
-      'PromotePrimary',
-      'DemotePrimary',
+      'SetPrimaryRole',
     ]) {
       template.hasResourceProperties('AWS::SSM::Document', {
         Name: `${CLUSTER}-${suffix}`,
@@ -108,9 +197,11 @@ describe('ProjectDocuments', () => {
       }),
     });
     template.hasResourceProperties('AWS::SSM::Document', {
-      Name: `${CLUSTER}-PromotePrimary`,
+      Name: `${CLUSTER}-SetPrimaryRole`,
       Content: Match.objectLike({
         parameters: {
+          // Required: no default.
+          Role: { type: 'String', description: Match.anyValue(), allowedPattern: '^(primary|member)$' },
           ClusterMode: {
             type: 'String',
             description: Match.anyValue(),
@@ -118,8 +209,10 @@ describe('ProjectDocuments', () => {
             default: '',
           },
         },
+        mainSteps: [Match.objectLike({ inputs: Match.objectLike({ timeoutSeconds: '600' }) })],
       }),
     });
+    expect(DOCUMENTS.setPrimaryRole.parameters.Role.allowedValues).toEqual(['primary', 'member']);
     const configure = Object.values(
       template.findResources('AWS::SSM::Document', { Properties: { Name: `${CLUSTER}-ConfigureNode` } }),
     )[0];
@@ -129,7 +222,7 @@ describe('ProjectDocuments', () => {
   it('puts {{ }} only in the header lines, right after the shebang, one variable per parameter', () => {
     const { template } = fixture();
     const resources = Object.values(template.findResources('AWS::SSM::Document'));
-    expect(resources).toHaveLength(6);
+    expect(resources).toHaveLength(5);
     for (const r of resources) {
       const content = r.Properties.Content as ReturnType<typeof documentContent>;
       const commands = content.mainSteps[0].inputs.runCommand;
@@ -146,10 +239,39 @@ describe('ProjectDocuments', () => {
     }
   });
 
+  it('deploys exactly the assembled commands: shebang, header, lib.sh once, then the script', () => {
+    const { template } = fixture();
+    const libLines = lines(lib);
+    for (const kind of DOCUMENT_KINDS) {
+      const deployed = Object.values(
+        template.findResources('AWS::SSM::Document', {
+          Properties: { Name: documentName(CLUSTER, kind) },
+        }),
+      )[0]?.Properties.Content.mainSteps[0].inputs.runCommand as string[];
+      const [shebang, ...body] = lines(script(kind));
+      expect({ kind, deployed }).toEqual({
+        kind,
+        deployed: [shebang, ...headerLines(kind), ...libLines, ...body],
+      });
+      // Once: no script repeats lib.sh's strict mode, constants or functions, nor carries a second shebang.
+      const once = libLines.filter((l) => /^(set -euo pipefail|\s*readonly [A-Z_]+=.*|\w+\(\) \{)$/.test(l));
+      expect(once.length).toBeGreaterThan(8);
+      for (const line of once) {
+        expect({ kind, line, count: deployed.filter((l) => l === line).length }).toEqual({
+          kind,
+          line,
+          count: 1,
+        });
+      }
+      expect(deployed.filter((l) => l.startsWith('#!'))).toEqual([shebang]);
+    }
+  });
+
   it('exposes names and ARNs (arn:<partition>:ssm:<region>:<account>:document/<name>)', () => {
     const { stack, docs } = fixture();
     expect(docs.names).toEqual(Object.fromEntries(DOCUMENT_KINDS.map((k) => [k, documentName(CLUSTER, k)])));
     expect(docs.names.configureNode).toBe(`${CLUSTER}-ConfigureNode`);
+    expect(docs.names.setPrimaryRole).toBe(`${CLUSTER}-SetPrimaryRole`);
     expect(stack.resolve(docs.arns.probeReadiness)).toEqual({
       'Fn::Join': [
         '',
@@ -201,6 +323,14 @@ describe('document definitions', () => {
         expect({ name, bad, ok: ok(name, bad) }).toEqual({ name, bad, ok: false });
       }
     }
+    const role = new RegExp(documentParameters('setPrimaryRole').Role?.allowedPattern ?? '$^');
+    expect(['primary', 'member', '', 'leader', 'primary;id'].map((v) => role.test(v))).toEqual([
+      true,
+      true,
+      false,
+      false,
+      false,
+    ]);
   });
 
   it('each script bounds its own waits below the document timeout', () => {
@@ -218,15 +348,111 @@ describe('document definitions', () => {
   });
 });
 
+describe('lib.sh', () => {
+  const libFunctions = definedFunctions(lib);
+
+  it('the command scan finds helpers wherever a script calls them', () => {
+    const names = commandNames(
+      [
+        'x=$(get_node_key "$f" k) # a comment naming not_a_call',
+        'if [[ -n $x ]]; then set_node_keys "$f" "a=1"; fi',
+        'case $(probe_it) in',
+        '  a) helper_a ;;',
+        'esac',
+        'foo || bar && baz | qux; awk -v q="\'" \'in_awk(1)\' "$f"',
+        'echo "$((10#$code))" "$x"; local y=1 && z=2 helper_b',
+      ].join('\n'),
+    );
+    for (const name of ['get_node_key', 'set_node_keys', 'probe_it', 'helper_a', 'foo', 'bar', 'baz']) {
+      expect({ name, found: names.has(name) }).toEqual({ name, found: true });
+    }
+    for (const name of ['qux', 'awk', 'echo', 'local', 'helper_b']) expect(names.has(name)).toBe(true);
+    for (const name of ['not_a_call', 'in_awk', 'x', 'y', 'z', 'code', 'a'])
+      expect(names.has(name)).toBe(false);
+  });
+
+  it('defines every helper a script calls (any other command is bash’s own or a program on the node)', () => {
+    expect({ lib: undefinedCommands(lib, libFunctions) }).toEqual({ lib: [] });
+    for (const kind of DOCUMENT_KINDS) {
+      const own = definedFunctions(script(kind));
+      const functions = new Set([...libFunctions, ...own]);
+      expect({ kind, undefined: undefinedCommands(script(kind), functions) }).toEqual({
+        kind,
+        undefined: [],
+      });
+    }
+    // The check bites: without lib.sh's definitions, the scripts' helper calls are undefined.
+    const without = (kind: DocumentKind) => undefinedCommands(script(kind), definedFunctions(script(kind)));
+    expect(without('setPrimaryRole').sort()).toEqual([
+      'die',
+      'get_node_key',
+      'require',
+      'set_node_keys',
+      'systemctl_bounded',
+    ]);
+    expect(without('configureNode').sort()).toEqual(['die', 'require', 'set_node_keys']);
+  });
+
+  it('holds the only copy of each shared helper, and every one of its helpers is used', () => {
+    const seen = new Map<string, DocumentKind>();
+    for (const kind of DOCUMENT_KINDS) {
+      for (const fn of definedFunctions(script(kind))) {
+        // A script defines only what is its own: not a lib.sh helper, not another script's.
+        expect({ kind, fn, inLib: libFunctions.has(fn) }).toEqual({ kind, fn, inLib: false });
+        expect({ fn, alsoIn: seen.get(fn) }).toEqual({ fn, alsoIn: undefined });
+        seen.set(fn, kind);
+      }
+    }
+    const called = new Set([lib, ...DOCUMENT_KINDS.map(script)].flatMap((t) => [...commandNames(t)]));
+    for (const fn of libFunctions) expect({ fn, called: called.has(fn) }).toEqual({ fn, called: true });
+    expect([...libFunctions].sort()).toEqual([
+      'die',
+      'get_node_key',
+      'require',
+      'set_node_keys',
+      'systemctl_bounded',
+    ]);
+  });
+
+  it('systemctl_bounded: dies when systemctl outlasts the bound, passes on its failure status', () => {
+    const bin = mkdtempSync(path.join(tmpdir(), 'systemctl-'));
+    writeFileSync(
+      path.join(bin, 'systemctl'),
+      '#!/usr/bin/env bash\nsleep "$STUB_SLEEP"\nexit "$STUB_RC"\n',
+      {
+        mode: 0o755,
+      },
+    );
+    const env = { PATH: `${bin}:${process.env.PATH ?? '/usr/bin:/bin'}`, STUB_SLEEP: '0', STUB_RC: '0' };
+    const run = (stub: Record<string, string>, action: string, seconds: string) =>
+      bash(`${lib}\nsystemctl_bounded "$@"\necho after`, { ...env, ...stub }, [action, seconds]);
+    expect(run({}, 'restart', '5')).toMatchObject({ status: 0, stdout: 'after\n', stderr: '' });
+    expect(run({ STUB_RC: '5' }, 'start', '5')).toMatchObject({ status: 5, stdout: '' });
+    expect(run({ STUB_SLEEP: '3' }, 'stop', '1')).toMatchObject({
+      status: 1,
+      stdout: '',
+      stderr: 'artifactory.service did not stop within 1 s\n',
+    });
+  });
+});
+
 describe('scripts', () => {
-  const VALID: Record<string, string> = {
-    ROLE: 'member',
-    TASK_AFFINITY: 'any',
-    CLUSTER_MODE: 'legacy-primary',
-    NODE_ID: 'i-0123456789abcdef0',
-    MASTER_KEY_SECRET_ID: 'artifactory-prod/master-key',
-    JOIN_KEY_SECRET_ID: 'artifactory-prod/join-key',
+  /** ConfigureNode's parameters, by name, as node-bootstrap sends them. */
+  const CONFIGURE: Record<string, string> = {
+    Role: 'member',
+    TaskAffinity: 'any',
+    ClusterMode: 'legacy-primary',
+    NodeId: 'i-0123456789abcdef0',
+    MasterKeySecretId: 'artifactory-prod/master-key',
+    JoinKeySecretId: 'artifactory-prod/join-key',
   };
+  /** The same as the header assigns them. */
+  const VALID: Record<string, string> = Object.fromEntries(
+    Object.entries(documentParameters('configureNode')).map(([name, p]) => [
+      p.variable,
+      CONFIGURE[name] ?? '',
+    ]),
+  );
 
   it('the header assigns SSM-substituted values verbatim', () => {
     const values: Record<string, string> = {
@@ -247,30 +473,24 @@ describe('scripts', () => {
       ['NODE_ID', "i-1'; touch /tmp/pwned; '"],
       ['MASTER_KEY_SECRET_ID', 'x$(id)'],
     ] as const) {
-      const out = bash(script('configureNode'), { ...VALID, [name]: bad });
+      const out = bash(unguarded('configureNode'), { ...VALID, [name]: bad });
       expect(out).toMatchObject({ status: 2, stdout: '' });
       expect(out.stderr).toContain(`invalid parameter ${name}`);
       expect(out.stderr).not.toContain(bad);
     }
-    expect(bash(script('promotePrimary'), { CLUSTER_MODE: 'both' })).toMatchObject({ status: 2 });
-  });
-
-  it('share one copy of the system.yaml helpers', () => {
-    for (const [fn, kinds] of [
-      ['set_node_keys', ['configureNode', 'promotePrimary', 'demotePrimary']],
-      ['get_node_key', ['probeReadiness', 'promotePrimary', 'demotePrimary']],
-      ['require', ['configureNode', 'promotePrimary', 'demotePrimary']],
-    ] as const) {
-      const copies = new Set(kinds.map((k) => shellFunction(script(k), fn)));
-      expect({ fn, copies: copies.size }).toEqual({ fn, copies: 1 });
+    for (const env of [
+      { ROLE: 'leader', CLUSTER_MODE: '' },
+      { ROLE: '', CLUSTER_MODE: '' },
+      { CLUSTER_MODE: 'legacy-primary' },
+      { ROLE: 'primary', CLUSTER_MODE: 'both' },
+    ]) {
+      const out = bash(unguarded('setPrimaryRole'), env);
+      expect({ env, out }).toMatchObject({ env, out: { status: 2, stdout: '' } });
+      expect(out.stderr).toMatch(/^invalid parameter (ROLE|CLUSTER_MODE)/);
     }
   });
 
   describe('system.yaml edits', () => {
-    const helpers = `set -euo pipefail\ndie() { echo "$1" >&2; exit 1; }\n${shellFunction(
-      script('configureNode'),
-      'set_node_keys',
-    )}\n${shellFunction(script('probeReadiness'), 'get_node_key')}\n`;
     const owner = bash('id -un').stdout.trim();
     const JFROG_STYLE = [
       '## @formatter:off',
@@ -296,9 +516,9 @@ describe('scripts', () => {
       const dir = mkdtempSync(path.join(tmpdir(), 'system-yaml-'));
       const file = path.join(dir, 'system.yaml');
       if (initial !== undefined) writeFileSync(file, initial);
-      const out = bash(`${helpers}\nset_node_keys "$@"`, {}, [file, owner, ...args]);
+      const out = bash(`${lib}\nset_node_keys "$@"`, {}, [file, owner, ...args]);
       expect(out).toMatchObject({ status: 0, stderr: '' });
-      const get = (key: string) => bash(`${helpers}\nget_node_key "$@"`, {}, [file, key]).stdout.trim();
+      const get = (key: string) => bash(`${lib}\nget_node_key "$@"`, {}, [file, key]).stdout.trim();
       return { text: readFileSync(file, 'utf8'), get };
     }
 
@@ -365,6 +585,7 @@ esac`,
       id: 'exit 0',
     };
 
+    /** A stub node; `run` runs a document's commands there, as SSM Agent would with these parameters. */
     function node() {
       const root = mkdtempSync(path.join(tmpdir(), 'jfrog-'));
       const bin = path.join(root, 'bin');
@@ -372,19 +593,32 @@ esac`,
       for (const [name, body] of Object.entries(STUBS)) {
         writeFileSync(path.join(bin, name), `#!/usr/bin/env bash\n${body}\n`, { mode: 0o755 });
       }
-      const run = (kind: DocumentKind, env: Record<string, string>) =>
-        bash(script(kind).replace(/^readonly JFROG_HOME=.*$/m, `readonly JFROG_HOME=${root}`), {
-          ...env,
+      const run = (kind: DocumentKind, parameters: Record<string, string> = {}) => {
+        const commands = rendered(kind, parameters);
+        const moved = commands.replace(
+          /^(\s*)readonly JFROG_HOME=\/opt\/jfrog$/m,
+          `$1readonly JFROG_HOME=${root}`,
+        );
+        expect(moved).not.toBe(commands);
+        return bash(moved, {
           PATH: `${bin}:${process.env.PATH ?? '/usr/bin:/bin'}`,
           STUB_LOG: path.join(root, 'systemctl.log'),
         });
+      };
       const etc = path.join(root, 'artifactory/var/etc');
-      return { root, etc, run };
+      const systemctl = () => {
+        const log = path.join(root, 'systemctl.log');
+        return bash('cat "$1" 2>/dev/null', {}, [log]).stdout;
+      };
+      const nodeSection = () =>
+        (parseYaml(readFileSync(path.join(etc, 'system.yaml'), 'utf8')) as { shared: { node: object } })
+          .shared.node;
+      return { root, etc, run, systemctl, nodeSection };
     }
 
     it('configure installs both keys (0600) and the node section, and prints neither key', () => {
       const { etc, run } = node();
-      const out = run('configureNode', { ...VALID, ROLE: 'primary' });
+      const out = run('configureNode', { ...CONFIGURE, Role: 'primary' });
       expect(out).toMatchObject({ status: 0, stderr: '' });
       expect(out.stdout).toBe(
         [
@@ -406,7 +640,7 @@ esac`,
 
     it('configure fails on a missing secret before writing system.yaml, leaving no temporary file', () => {
       const { etc, run } = node();
-      const out = run('configureNode', { ...VALID, JOIN_KEY_SECRET_ID: 'artifactory-prod/nope' });
+      const out = run('configureNode', { ...CONFIGURE, JoinKeySecretId: 'artifactory-prod/nope' });
       expect(out.status).not.toBe(0);
       expect(out.stderr).toContain('ResourceNotFoundException');
       expect(`${out.stdout}${out.stderr}`).not.toContain(MASTER);
@@ -414,53 +648,101 @@ esac`,
       expect(readdirSync(etc)).toEqual(['security']);
     });
 
-    it('promote and demote flip the role the mode shows, then restart', () => {
-      const { root, etc, run } = node();
+    it('SetPrimaryRole sets the role in the mode sent or shown (both roles, both modes), then restarts', () => {
+      const { etc, run, systemctl, nodeSection } = node();
       expect(
-        run('configureNode', { ...VALID, CLUSTER_MODE: 'cloud-native', TASK_AFFINITY: 'none' }).status,
+        run('configureNode', { ...CONFIGURE, ClusterMode: 'cloud-native', TaskAffinity: 'none' }).status,
       ).toBe(0);
-      const promoted = run('promotePrimary', { CLUSTER_MODE: '' });
-      expect(promoted).toMatchObject({ status: 0, stderr: '' });
-      expect(promoted.stdout).toBe(
-        `wrote ${etc}/system.yaml: shared.node.taskAffinity=any\nartifactory.service restarted\n`,
-      );
-      const node1 = (
-        parseYaml(readFileSync(path.join(etc, 'system.yaml'), 'utf8')) as { shared: { node: object } }
-      ).shared.node;
-      expect(node1).toEqual({
-        id: 'i-0123456789abcdef0',
-        ip: '10.0.1.23',
-        haEnabled: true,
-        taskAffinity: 'any',
+      const base = { id: 'i-0123456789abcdef0', ip: '10.0.1.23', haEnabled: true };
+      const steps: [Record<string, string>, string, object][] = [
+        // ClusterMode empty: the mode system.yaml shows (taskAffinity present: cloud-native).
+        [{ Role: 'primary' }, 'shared.node.taskAffinity=any', { taskAffinity: 'any' }],
+        [{ Role: 'member', ClusterMode: '' }, 'shared.node.taskAffinity=none', { taskAffinity: 'none' }],
+        // Sent: legacy-primary replaces taskAffinity with primary.
+        [{ Role: 'primary', ClusterMode: 'legacy-primary' }, 'shared.node.primary=true', { primary: true }],
+        // No taskAffinity any more: legacy-primary.
+        [{ Role: 'member' }, 'shared.node.primary=false', { primary: false }],
+        [
+          { Role: 'primary', ClusterMode: 'cloud-native' },
+          'shared.node.taskAffinity=any',
+          { taskAffinity: 'any' },
+        ],
+        [
+          { Role: 'member', ClusterMode: 'cloud-native' },
+          'shared.node.taskAffinity=none',
+          { taskAffinity: 'none' },
+        ],
+      ];
+      for (const [parameters, edited, role] of steps) {
+        const out = run('setPrimaryRole', parameters);
+        expect({ parameters, out }).toEqual({
+          parameters,
+          out: {
+            status: 0,
+            stdout: `wrote ${etc}/system.yaml: ${edited}\nartifactory.service restarted\n`,
+            stderr: '',
+          },
+        });
+        expect({ parameters, node: nodeSection() }).toEqual({ parameters, node: { ...base, ...role } });
+      }
+      expect(systemctl()).toBe('systemctl restart artifactory\n'.repeat(steps.length));
+    });
+
+    it('SetPrimaryRole refuses an unconfigured node and restarts nothing', () => {
+      const { etc, run, systemctl } = node();
+      const out = run('setPrimaryRole', { Role: 'primary' });
+      expect(out).toMatchObject({
+        status: 1,
+        stdout: '',
+        stderr: `${etc}/system.yaml is not configured: run ConfigureNode first\n`,
       });
-      expect(run('demotePrimary', { CLUSTER_MODE: 'legacy-primary' }).stdout).toContain(
-        'shared.node.primary=false',
-      );
-      const node2 = (
-        parseYaml(readFileSync(path.join(etc, 'system.yaml'), 'utf8')) as { shared: { node: object } }
-      ).shared.node;
-      expect(node2).toEqual({ id: 'i-0123456789abcdef0', ip: '10.0.1.23', haEnabled: true, primary: false });
-      expect(readFileSync(path.join(root, 'systemctl.log'), 'utf8')).toBe(
-        'systemctl restart artifactory\nsystemctl restart artifactory\n',
+      expect(systemctl()).toBe('');
+    });
+
+    it('start refuses an unconfigured node; start and stop run systemctl on a configured one', () => {
+      const { etc, run, systemctl } = node();
+      expect(run('startArtifactory')).toMatchObject({
+        status: 1,
+        stderr: `${etc}/system.yaml is not configured (${etc}/system.yaml is missing): run ConfigureNode first\n`,
+      });
+      expect(run('configureNode', CONFIGURE).status).toBe(0);
+      expect(run('startArtifactory')).toEqual({
+        status: 0,
+        stdout: 'artifactory.service started\n',
+        stderr: '',
+      });
+      expect(run('stopArtifactory')).toEqual({
+        status: 0,
+        stdout: 'artifactory.service stopped\n',
+        stderr: '',
+      });
+      expect(systemctl()).toBe(
+        [
+          'systemctl is-active --quiet artifactory',
+          'systemctl start artifactory',
+          'systemctl stop artifactory',
+          'systemctl is-active --quiet artifactory',
+          '',
+        ].join('\n'),
       );
     });
-  });
 
-  it('probe-readiness prints exactly one JSON line, even with nothing listening', () => {
-    const out = bash(script('probeReadiness'));
-    expect(out.status).toBe(0);
-    const lines = out.stdout.split('\n').filter((l) => l !== '');
-    expect(lines).toHaveLength(1);
-    const probe = JSON.parse(lines[0] ?? '') as Record<string, unknown>;
-    expect(probe).toMatchObject({ ready: expect.any(Boolean), routerHealth: expect.any(Number) });
-    expect(Object.keys(probe)).toEqual([
-      'ready',
-      'routerHealth',
-      'readiness',
-      'role',
-      'taskAffinity',
-      'nodeId',
-      'service',
-    ]);
+    it('probe-readiness prints exactly one JSON line, even with nothing listening', () => {
+      const { run } = node();
+      expect(run('configureNode', { ...CONFIGURE, Role: 'primary' }).status).toBe(0);
+      const out = run('probeReadiness');
+      expect(out).toMatchObject({ status: 0, stderr: '' });
+      const lines = out.stdout.split('\n').filter((l) => l !== '');
+      expect(lines).toHaveLength(1);
+      expect(JSON.parse(lines[0] ?? '')).toEqual({
+        ready: false,
+        routerHealth: 0,
+        readiness: 0,
+        role: 'primary',
+        taskAffinity: null,
+        nodeId: 'i-0123456789abcdef0',
+        service: null,
+      });
+    });
   });
 });

@@ -44,11 +44,9 @@ describe('control-plane stack', () => {
     });
   });
 
-  it('gives Powertools idempotency its own table with its default key and expiry attribute', () => {
-    regional.hasResourceProperties('AWS::DynamoDB::GlobalTable', {
-      KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
-      TimeToLiveSpecification: { AttributeName: 'expiration', Enabled: true },
-    });
+  it('holds one table: the state table', () => {
+    regional.resourceCountIs('AWS::DynamoDB::GlobalTable', 1);
+    regional.resourceCountIs('AWS::DynamoDB::Table', 0);
   });
 
   it('encrypts notifications with the rotating key, requires TLS, and subscribes the configured e-mails', () => {

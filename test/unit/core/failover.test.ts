@@ -1,35 +1,40 @@
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import fc from 'fast-check';
+import { bootstrapRole, primaryCensus } from '../../../functions/core/election-census';
 import {
-  bootstrapRole,
-  CandidateError,
   type ClusterState,
-  CONFIRMATIONS_REQUIRED,
-  chooseCandidates,
-  condemned,
-  confirm,
-  eligible,
   type FailoverTrigger,
   failoverExecutionName,
+  STALE_FENCE_MS,
+} from '../../../functions/core/failover';
+import {
   type GateRecord,
   type GateSettings,
   gateDecision,
-  MAX_CANDIDATES,
+  recordElection,
+} from '../../../functions/core/failover-gate';
+import {
+  CONFIRMATIONS_REQUIRED,
+  condemned,
+  confirm,
   MAX_CONFIRM_ROUNDS,
   type NodeObservation,
   type Observation,
   observe,
   type Probe,
   parseProbe,
-  plan,
   presumedPrimary,
-  primaryCensus,
-  recordElection,
-  STALE_FENCE_MS,
   UNREACHABLE,
   type Verdict,
-} from '../../../functions/core/failover';
+} from '../../../functions/core/failover-observe';
+import {
+  CandidateError,
+  chooseCandidates,
+  eligible,
+  MAX_CANDIDATES,
+  plan,
+} from '../../../functions/core/failover-plan';
 import type { ClusterMode } from '../../../functions/core/lifecycle';
 
 const RUNS = { numRuns: 200 };

@@ -3,8 +3,10 @@ import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dyn
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
 import fc from 'fast-check';
-import { blocks, leaseKey } from '../../../functions/core/lease';
+import { lockKey } from '../../../functions/core/keys';
+import { blocks } from '../../../functions/core/lease';
 import { lease } from '../../../functions/lease/handler';
+import { ENV } from '../../../functions/shared/env';
 import type { HandlerContext } from '../../../functions/shared/handler';
 import { logger } from '../../../functions/shared/powertools';
 import { VirtualClock } from '../../../sim/core/clock';
@@ -27,7 +29,7 @@ beforeAll(async () => {
   await dynamo.createTable('eu-west-1', TABLE, { sortKey: 'sk' });
   doc = DynamoDBDocumentClient.from(dynamo.client('eu-west-1'));
   ctx = { clients: { dynamoDoc: () => doc, sfn: () => sfn } as unknown as HandlerContext['clients'], logger };
-  process.env.STATE_TABLE = TABLE;
+  process.env[ENV.stateTable] = TABLE;
   logger.setLogLevel('SILENT');
 });
 
@@ -84,7 +86,7 @@ describe('leases on real conditional writes', () => {
             }
             // What DynamoDB holds is what the model holds: one item, one owner.
             const stored = await doc.send(
-              new GetCommand({ TableName: TABLE, Key: leaseKey(cluster, 'join'), ConsistentRead: true }),
+              new GetCommand({ TableName: TABLE, Key: lockKey(cluster, 'join'), ConsistentRead: true }),
             );
             expect(stored.Item?.owner).toBe(model?.owner);
           }
@@ -142,7 +144,7 @@ describe('takeOverIfEnded: a lease left behind by an execution that ended', () =
   const holderOf = async (cluster: string) =>
     (
       await doc.send(
-        new GetCommand({ TableName: TABLE, Key: leaseKey(cluster, 'cluster'), ConsistentRead: true }),
+        new GetCommand({ TableName: TABLE, Key: lockKey(cluster, 'cluster'), ConsistentRead: true }),
       )
     ).Item;
 
@@ -215,7 +217,7 @@ describe('takeOverIfEnded: a lease left behind by an execution that ended', () =
         new PutCommand({
           TableName: TABLE,
           Item: {
-            ...leaseKey(cluster, 'cluster'),
+            ...lockKey(cluster, 'cluster'),
             owner: third,
             acquiredAt: 1_500,
             expiresAt: 1_500 + 1_800_000,

@@ -5,7 +5,8 @@ import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { Context } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
-import { AUDIT_RETENTION_DAYS } from '../../../functions/core/report';
+import { AUDIT_RETENTION_DAYS } from '../../../functions/core/audit';
+import { auditKey } from '../../../functions/core/keys';
 import { handler } from '../../../functions/dispatch/handler';
 import { resetClients, setClientsForTest } from '../../../functions/shared/clients';
 import { ENV } from '../../../functions/shared/env';
@@ -194,8 +195,7 @@ describe('dispatch: lifecycle events to executions', () => {
     expect(put?.TableName).toBe(TABLE);
     expect(put?.ConditionExpression).toBeUndefined();
     expect(put?.Item).toEqual({
-      pk: 'CLUSTER#artifactory-prod',
-      sk: 'AUDIT#2021-01-01T00:00:00.000Z#12345678-1234-1234-1234-123456789012',
+      ...auditKey('artifactory-prod', '2021-01-01T00:00:00.000Z', '12345678-1234-1234-1234-123456789012'),
       trigger: 'event',
       detailType: 'EC2 Instance-launch Lifecycle Action',
       instanceId: INSTANCE,
@@ -477,8 +477,7 @@ describe('dispatch: the primary-unhealthy alarm', () => {
     });
     expect(putItems()).toEqual([
       {
-        pk: 'CLUSTER#artifactory-prod',
-        sk: 'AUDIT#2019-10-02T17:04:40.000Z#c4c1c1c9-6542-e61b-6ef0-8c4d36933a92',
+        ...auditKey('artifactory-prod', '2019-10-02T17:04:40.000Z', 'c4c1c1c9-6542-e61b-6ef0-8c4d36933a92'),
         trigger: 'alarm',
         detailType: 'CloudWatch Alarm State Change',
         alarmName: ALARM,

@@ -19,12 +19,11 @@ import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
 import fc from 'fast-check';
 import { STALE_FENCE_MS } from '../../../functions/core/failover';
-import {
-  type FailoverRequest,
-  failover,
-  handler,
-  StaleEpochError,
-} from '../../../functions/failover/handler';
+import { FAILOVER_GATE } from '../../../functions/core/failover-gate';
+import { gateKey, stateKey } from '../../../functions/core/keys';
+import { StaleEpochError } from '../../../functions/failover/fencing';
+import { failover, handler } from '../../../functions/failover/handler';
+import type { FailoverRequest } from '../../../functions/failover/input';
 import { resetClients, setClientsForTest } from '../../../functions/shared/clients';
 import { ENV } from '../../../functions/shared/env';
 import { ValidationError } from '../../../functions/shared/errors';
@@ -42,7 +41,7 @@ const TARGET_GROUP = 'arn:aws:elasticloadbalancing:eu-west-1:111122223333:target
 const NOW = Date.UTC(2026, 2, 10, 12);
 
 const ENVIRONMENT: Record<string, string> = {
-  AWS_REGION: REGION,
+  [ENV.awsRegion]: REGION,
   [ENV.clusterName]: CLUSTER,
   [ENV.clusterMode]: 'legacy-primary',
   [ENV.primaryAsgName]: PRIMARY_ASG,
@@ -101,7 +100,7 @@ const stateOf = async (cluster: string) =>
     await doc.send(
       new GetCommand({
         TableName: TABLE,
-        Key: { pk: `CLUSTER#${cluster}`, sk: 'STATE' },
+        Key: stateKey(cluster),
         ConsistentRead: true,
       }),
     )
@@ -111,13 +110,13 @@ const gateOf = async (cluster: string) =>
     await doc.send(
       new GetCommand({
         TableName: TABLE,
-        Key: { pk: `CLUSTER#${cluster}`, sk: 'GATE#primary-failover' },
+        Key: gateKey(cluster, FAILOVER_GATE),
         ConsistentRead: true,
       }),
     )
   ).Item;
 const putState = (cluster: string, item: Record<string, unknown>) =>
-  doc.send(new PutCommand({ TableName: TABLE, Item: { pk: `CLUSTER#${cluster}`, sk: 'STATE', ...item } }));
+  doc.send(new PutCommand({ TableName: TABLE, Item: { ...stateKey(cluster), ...item } }));
 const stale = (p: Promise<unknown>) => expect(p).rejects.toMatchObject({ name: 'StaleEpoch' });
 const instanceState = (InstanceId: string, Name: 'running' | 'terminated' | 'pending'): Instance => ({
   InstanceId,
@@ -567,7 +566,7 @@ describe('observe (strict SDK mocks)', () => {
       ],
     });
     docMock
-      .on(GetCommand, { Key: { pk: `CLUSTER#${CLUSTER}`, sk: 'GATE#primary-failover' } })
+      .on(GetCommand, { Key: gateKey(CLUSTER, FAILOVER_GATE) })
       .resolves({ Item: gate });
     // Every host passes EC2's status checks unless a test says otherwise.
     ec2cMock.on(DescribeInstanceStatusCommand).callsFake(async (input: { InstanceIds: string[] }) => ({
@@ -583,8 +582,8 @@ describe('observe (strict SDK mocks)', () => {
   });
 
   it('probes a condemned instance whose host is alive (a primary being scaled in), not one on an impaired host', async () => {
-    docMock.on(GetCommand, { Key: { pk: `CLUSTER#${CLUSTER}`, sk: 'STATE' } }).resolves({
-      Item: { pk: `CLUSTER#${CLUSTER}`, sk: 'STATE', epoch: 4, primary: P, phase: 'committed', owner: A },
+    docMock.on(GetCommand, { Key: stateKey(CLUSTER) }).resolves({
+      Item: { ...stateKey(CLUSTER), epoch: 4, primary: P, phase: 'committed', owner: A },
     });
     ec2cMock.on(DescribeInstancesCommand).resolves({
       Reservations: [
@@ -646,8 +645,8 @@ describe('observe (strict SDK mocks)', () => {
   });
 
   it('builds one node per instance from Auto Scaling, the ALB and EC2, with the state and the gate', async () => {
-    docMock.on(GetCommand, { Key: { pk: `CLUSTER#${CLUSTER}`, sk: 'STATE' } }).resolves({
-      Item: { pk: `CLUSTER#${CLUSTER}`, sk: 'STATE', epoch: 4, primary: P, phase: 'committed', owner: A },
+    docMock.on(GetCommand, { Key: stateKey(CLUSTER) }).resolves({
+      Item: { ...stateKey(CLUSTER), epoch: 4, primary: P, phase: 'committed', owner: A },
     });
     ec2cMock.on(DescribeInstancesCommand).resolves({
       Reservations: [
@@ -705,8 +704,8 @@ describe('observe (strict SDK mocks)', () => {
   });
 
   it('gives every field a value on a cluster with no state item yet (Step Functions paths need them)', async () => {
-    docMock.on(GetCommand, { Key: { pk: `CLUSTER#${CLUSTER}`, sk: 'STATE' } }).resolves({});
-    docMock.on(GetCommand, { Key: { pk: `CLUSTER#${CLUSTER}`, sk: 'GATE#primary-failover' } }).resolves({});
+    docMock.on(GetCommand, { Key: stateKey(CLUSTER) }).resolves({});
+    docMock.on(GetCommand, { Key: gateKey(CLUSTER, FAILOVER_GATE) }).resolves({});
     ec2cMock.on(DescribeInstancesCommand).resolves({
       Reservations: [
         {
@@ -726,8 +725,8 @@ describe('observe (strict SDK mocks)', () => {
   });
 
   it('still observes when EC2 has forgotten a long-terminated recorded primary (InvalidInstanceID.NotFound)', async () => {
-    docMock.on(GetCommand, { Key: { pk: `CLUSTER#${CLUSTER}`, sk: 'STATE' } }).resolves({
-      Item: { pk: `CLUSTER#${CLUSTER}`, sk: 'STATE', epoch: 2, primary: OLD, phase: 'committed' },
+    docMock.on(GetCommand, { Key: stateKey(CLUSTER) }).resolves({
+      Item: { ...stateKey(CLUSTER), epoch: 2, primary: OLD, phase: 'committed' },
     });
     ec2cMock
       .on(DescribeInstancesCommand)
@@ -772,10 +771,9 @@ describe('observe (strict SDK mocks)', () => {
 
   it('looks at the candidate of the last fence outside both groups, and carries it in the state', async () => {
     const D = 'i-0000000000000000d';
-    docMock.on(GetCommand, { Key: { pk: `CLUSTER#${CLUSTER}`, sk: 'STATE' } }).resolves({
+    docMock.on(GetCommand, { Key: stateKey(CLUSTER) }).resolves({
       Item: {
-        pk: `CLUSTER#${CLUSTER}`,
-        sk: 'STATE',
+        ...stateKey(CLUSTER),
         epoch: 5,
         primary: P,
         phase: 'fenced',
@@ -826,8 +824,8 @@ describe('observe (strict SDK mocks)', () => {
       Reservations: [{ Instances: input.InstanceIds.map((i) => instanceState(i, 'running')) }],
     }));
     const withState = (state: Record<string, unknown>) =>
-      docMock.on(GetCommand, { Key: { pk: `CLUSTER#${CLUSTER}`, sk: 'STATE' } }).resolves({
-        Item: { pk: `CLUSTER#${CLUSTER}`, sk: 'STATE', epoch: 5, phase: 'fenced', owner: A, ...state },
+      docMock.on(GetCommand, { Key: stateKey(CLUSTER) }).resolves({
+        Item: { ...stateKey(CLUSTER), epoch: 5, phase: 'fenced', owner: A, ...state },
       });
 
     withState({ primary: OLD, candidate: OLD });
@@ -850,7 +848,7 @@ describe('observe (strict SDK mocks)', () => {
   });
 
   it('lets any other EC2 error fail the observation', async () => {
-    docMock.on(GetCommand, { Key: { pk: `CLUSTER#${CLUSTER}`, sk: 'STATE' } }).resolves({});
+    docMock.on(GetCommand, { Key: stateKey(CLUSTER) }).resolves({});
     const throttled = Object.assign(new Error('Rate exceeded'), { name: 'RequestLimitExceeded' });
     ec2cMock.on(DescribeInstancesCommand).rejects(throttled);
 

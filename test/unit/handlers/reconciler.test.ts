@@ -10,6 +10,7 @@ import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dyn
 import type { Context } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
+import { auditKey, stateKey } from '../../../functions/core/keys';
 import { HOOK_NAMES } from '../../../functions/core/lifecycle';
 import { handler, SweepIncompleteError } from '../../../functions/reconciler/handler';
 import { resetClients, setClientsForTest } from '../../../functions/shared/clients';
@@ -213,8 +214,7 @@ describe('reconciler sweep', () => {
     expect(doc).toHaveReceivedCommandWith(PutCommand, {
       TableName: TABLE,
       Item: {
-        pk: 'CLUSTER#artifactory-prod',
-        sk: `AUDIT#2015-10-08T16:53:06.000Z#53dc4d37-cffa-4f76-80c9-8b7d4a4d2eaa#${M_WAITING}`,
+        ...auditKey('artifactory-prod', '2015-10-08T16:53:06.000Z', `53dc4d37-cffa-4f76-80c9-8b7d4a4d2eaa#${M_WAITING}`),
         trigger: 'sweep',
         detailType: 'Scheduled Event',
         instanceId: M_WAITING,
@@ -350,7 +350,7 @@ describe('reconciler sweep: census of primaries (legacy-primary)', () => {
   const R = 'i-0fffffffffffffff6';
   const SWEEP_NAME = `primary-failover-reconciler-us-east-1-${Date.parse('2015-10-08T16:53:06Z') / 1000}`;
   const recorded = (Item: Record<string, unknown> | undefined) =>
-    doc.on(GetCommand).resolves({ Item: Item && { pk: 'CLUSTER#artifactory-prod', sk: 'STATE', ...Item } });
+    doc.on(GetCommand).resolves({ Item: Item && { ...stateKey('artifactory-prod'), ...Item } });
 
   beforeEach(() => {
     process.env[ENV.clusterMode] = 'legacy-primary';
@@ -371,7 +371,7 @@ describe('reconciler sweep: census of primaries (legacy-primary)', () => {
     });
     expect(doc).toHaveReceivedCommandWith(GetCommand, {
       TableName: TABLE,
-      Key: { pk: 'CLUSTER#artifactory-prod', sk: 'STATE' },
+      Key: stateKey('artifactory-prod'),
       ConsistentRead: true,
     });
     expect(sfn).toHaveReceivedCommandTimes(StartExecutionCommand, 0);

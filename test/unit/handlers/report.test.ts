@@ -7,6 +7,7 @@ import 'aws-sdk-client-mock-jest';
 import { type Outcome, renderOutcome, type WorkflowOutcome } from '../../../functions/core/report';
 import { handler } from '../../../functions/report/handler';
 import { resetClients, setClientsForTest } from '../../../functions/shared/clients';
+import { ENV } from '../../../functions/shared/env';
 import { ValidationError } from '../../../functions/shared/errors';
 
 const TABLE = 'artifactory-ha-state';
@@ -94,7 +95,7 @@ describe('report handler', () => {
       dynamoDB: new DynamoDBClient({ region: 'eu-west-1' }),
       dynamoDoc: DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'eu-west-1' })),
     });
-    Object.assign(process.env, { STATE_TABLE: TABLE, TOPIC_ARN: TOPIC });
+    Object.assign(process.env, { [ENV.stateTable]: TABLE, [ENV.topicArn]: TOPIC });
     lines = [];
     const record = (chunk: string | Uint8Array) => {
       lines.push(String(chunk));

@@ -4,7 +4,6 @@ import {
   ErrorNames,
   isRetryable,
   NotFoundError,
-  requireEnv,
   SafetyViolationError,
   TransientError,
   ValidationError,
@@ -62,30 +61,5 @@ describe('isRetryable', () => {
     ['null', null, false],
   ])('%s -> %s', (_label, err, expected) => {
     expect(isRetryable(err)).toBe(expected);
-  });
-});
-
-describe('requireEnv', () => {
-  it('returns the value when set', () => {
-    expect(requireEnv('TABLE_NAME', { TABLE_NAME: 'leases' })).toBe('leases');
-  });
-
-  it.each([
-    ['unset', {}],
-    ['empty', { TABLE_NAME: '' }],
-    ['blank', { TABLE_NAME: '   ' }],
-  ])('fails fast with a ConfigurationError naming the variable when %s', (_label, env) => {
-    expect(() => requireEnv('TABLE_NAME', env)).toThrow(ConfigurationError);
-    expect(() => requireEnv('TABLE_NAME', env)).toThrow('Missing required environment variable TABLE_NAME');
-  });
-
-  it('reads process.env by default', () => {
-    process.env.SHARED_ERRORS_TEST_VAR = 'x';
-    try {
-      expect(requireEnv('SHARED_ERRORS_TEST_VAR')).toBe('x');
-      expect(() => requireEnv('SHARED_ERRORS_TEST_UNSET_VAR')).toThrow(ConfigurationError);
-    } finally {
-      delete process.env.SHARED_ERRORS_TEST_VAR;
-    }
   });
 });

@@ -137,6 +137,21 @@ describe('managed nodes', () => {
       (await apiError(() => send(docs.configureNode, inst, { ...configureParams(inst), Role: ['leader'] })))
         .name,
     ).toBe('InvalidParameters');
+    // SetPrimaryRole: Role is required and one of primary | member; ClusterMode may be empty.
+    for (const Parameters of [
+      {},
+      { Role: [''] },
+      { Role: ['leader'] },
+      { Role: ['primary'], ClusterMode: ['both'] },
+    ]) {
+      expect({
+        Parameters,
+        error: (await apiError(() => send(docs.setPrimaryRole, inst, Parameters))).name,
+      }).toEqual({
+        Parameters,
+        error: 'InvalidParameters',
+      });
+    }
     w.region().ec2.terminate(inst.id, 'User initiated');
     expect((await apiError(() => send(docs.probeReadiness, inst))).name).toBe('InvalidInstanceId');
   });
@@ -204,8 +219,10 @@ describe('Run Command', () => {
       nodeId: inst.id,
       status: 'running',
     });
-    const promoted = await finished(await send(docs.promotePrimary, inst), inst);
-    expect(promoted.StandardOutputContent).toContain('shared.node.primary=true');
+    const promoted = await finished(await send(docs.setPrimaryRole, inst, { Role: ['primary'] }), inst);
+    expect(promoted.StandardOutputContent).toBe(
+      'wrote /opt/jfrog/artifactory/var/etc/system.yaml: shared.node.primary=true\nartifactory.service restarted',
+    );
     // A restart takes as long as a start.
     expect(inst.node.status).toBe('starting');
     expect(inst.node.isPrimary()).toBe(false);
@@ -213,6 +230,48 @@ describe('Run Command', () => {
     expect(inst.node.isPrimary()).toBe(true);
     expect((await finished(await send(docs.stopArtifactory, inst), inst)).Status).toBe('Success');
     expect(inst.node.status).toBe('stopped');
+  });
+
+  it('SetPrimaryRole: Role sets primary or member, in the mode sent or the one system.yaml shows', async () => {
+    const inst = await managedInstance();
+    await finished(await send(docs.configureNode, inst, configureParams(inst)), inst);
+    await finished(await send(docs.startArtifactory, inst), inst);
+    await w.clock.runFor(NODE_TIMING.start[1]);
+    const steps: [Record<string, string[]>, string, { role?: string; taskAffinity?: string }][] = [
+      [{ Role: ['primary'] }, 'shared.node.primary=true', { role: 'primary' }],
+      [{ Role: ['member'], ClusterMode: [''] }, 'shared.node.primary=false', { role: 'member' }],
+      [
+        { Role: ['primary'], ClusterMode: ['cloud-native'] },
+        'shared.node.taskAffinity=any',
+        { taskAffinity: 'any' },
+      ],
+      [{ Role: ['member'] }, 'shared.node.taskAffinity=none', { taskAffinity: 'none' }],
+      [
+        { Role: ['member'], ClusterMode: ['legacy-primary'] },
+        'shared.node.primary=false',
+        { role: 'member' },
+      ],
+    ];
+    for (const [Parameters, edited, yaml] of steps) {
+      const out = await finished(await send(docs.setPrimaryRole, inst, Parameters), inst);
+      expect({ Parameters, out: out.StandardOutputContent }).toEqual({
+        Parameters,
+        out: `wrote /opt/jfrog/artifactory/var/etc/system.yaml: ${edited}\nartifactory.service restarted`,
+      });
+      expect({ Parameters, role: inst.node.role, taskAffinity: inst.node.taskAffinity }).toEqual({
+        Parameters,
+        role: yaml.role,
+        taskAffinity: yaml.taskAffinity,
+      });
+      await w.clock.runFor(NODE_TIMING.start[1]);
+    }
+    const unconfigured = await managedInstance('eu-west-1b');
+    const refused = await finished(
+      await send(docs.setPrimaryRole, unconfigured, { Role: ['primary'] }),
+      unconfigured,
+    );
+    expect(refused).toMatchObject({ Status: 'Failed', ResponseCode: 1 });
+    expect(refused.StandardErrorContent).toMatch(/system\.yaml is not configured/);
   });
 
   it('reports a failed start and the node failure reason through the probe', async () => {
@@ -304,8 +363,8 @@ describe('Run Command', () => {
         [docs.configureNode, { ...configureParams(n), MasterKeySecretId: ['missing'] }],
         [docs.startArtifactory, {}],
         [docs.probeReadiness, {}],
-        [docs.promotePrimary, {}],
-        [docs.demotePrimary, {}],
+        [docs.setPrimaryRole, { Role: ['primary'] }],
+        [docs.setPrimaryRole, { Role: ['member'] }],
         [docs.stopArtifactory, {}],
       ];
       for (const [doc, params] of runs) {

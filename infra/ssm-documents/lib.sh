@@ -1,24 +1,23 @@
-#!/usr/bin/env bash
-# PromotePrimary: makes this node the primary: legacy-primary sets shared.node.primary: true;
-# cloud-native sets shared.node.taskAffinity: any (the node runs cluster tasks).
-# Then restarts Artifactory to apply it (a restart is as slow as a start; the workflow probes readiness
-# afterwards). The mode is CLUSTER_MODE or, when empty, the one system.yaml already shows (taskAffinity
-# present: cloud-native). Every other line of system.yaml is kept.
-#
-# Parameters: shell variables assigned by the header the SSM document prepends (infra/ssm-documents/index.ts).
-#   CLUSTER_MODE  legacy-primary | cloud-native | empty (detect)
+# shellcheck shell=bash
+# lib.sh: what the SSM documents' scripts share. It is not run alone: infra/ssm-documents/index.ts puts it in
+# every document's commands once, after the header that assigns the parameters and before the document's
+# script, so a script calls these helpers and reads these constants without defining them.
 set -euo pipefail
 export LC_ALL=C
 
-readonly JFROG_HOME=/opt/jfrog
-readonly SYSTEM_YAML="${JFROG_HOME}/artifactory/var/etc/system.yaml"
-readonly SERVICE=artifactory
-readonly SERVICE_USER=artifactory
-readonly LEGACY_PRIMARY=true
-readonly CLOUD_NATIVE_AFFINITY=any
-# Below the document's 600 s timeout: a graceful stop and a start.
-readonly RESTART_WAIT_SECONDS=540
+# Artifactory on the node: JFrog's layout under JFROG_HOME and its systemd service. Not every script uses
+# every one of them.
+# shellcheck disable=SC2034
+{
+  readonly JFROG_HOME=/opt/jfrog
+  readonly ETC_DIR="${JFROG_HOME}/artifactory/var/etc"
+  readonly SYSTEM_YAML="${ETC_DIR}/system.yaml"
+  readonly SECURITY_DIR="${ETC_DIR}/security"
+  readonly SERVICE=artifactory
+  readonly SERVICE_USER=artifactory
+}
 
+# Prints MESSAGE on stderr and exits with STATUS (default 1).
 die() {
   printf '%s\n' "$1" >&2
   exit "${2:-1}"
@@ -28,6 +27,19 @@ die() {
 require() {
   local name=$1 pattern=$2
   [[ ${!name-} =~ $pattern ]] || die "invalid parameter ${name}: must match ${pattern}" 2
+}
+
+# Runs `systemctl ACTION artifactory` (start, stop, restart) for at most SECONDS, below the document's
+# timeout so that a hung service is reported by the script rather than by SSM: dies when it takes longer,
+# exits with systemctl's status when systemctl fails.
+systemctl_bounded() {
+  local action=$1 seconds=$2 rc=0
+  timeout "$seconds" systemctl "$action" "$SERVICE" || rc=$?
+  if ((rc == 124)); then
+    die "${SERVICE}.service did not ${action} within ${seconds} s"
+  elif ((rc != 0)); then
+    exit "$rc"
+  fi
 }
 
 # Prints the value of shared.node.KEY in a system.yaml (FILE KEY), without quotes; nothing when absent.
@@ -147,31 +159,3 @@ set_node_keys() {
   chmod 0640 "$tmp"
   mv -f "$tmp" "$file"
 }
-
-require CLUSTER_MODE '^(legacy-primary|cloud-native)?$'
-
-[[ -s $SYSTEM_YAML ]] || die "${SYSTEM_YAML} is not configured: run ConfigureNode first"
-mode=$CLUSTER_MODE
-if [[ -z $mode ]]; then
-  mode=legacy-primary
-  if [[ -n $(get_node_key "$SYSTEM_YAML" taskAffinity) ]]; then mode=cloud-native; fi
-fi
-
-umask 077
-if [[ $mode == legacy-primary ]]; then
-  set_node_keys "$SYSTEM_YAML" "$SERVICE_USER" "primary=${LEGACY_PRIMARY}" -taskAffinity
-  edited="shared.node.primary=${LEGACY_PRIMARY}"
-else
-  set_node_keys "$SYSTEM_YAML" "$SERVICE_USER" "taskAffinity=\"${CLOUD_NATIVE_AFFINITY}\"" -primary
-  edited="shared.node.taskAffinity=${CLOUD_NATIVE_AFFINITY}"
-fi
-echo "wrote ${SYSTEM_YAML}: ${edited}"
-
-rc=0
-timeout "$RESTART_WAIT_SECONDS" systemctl restart "$SERVICE" || rc=$?
-if ((rc == 124)); then
-  die "${SERVICE}.service did not restart within ${RESTART_WAIT_SECONDS} s"
-elif ((rc != 0)); then
-  exit "$rc"
-fi
-echo "${SERVICE}.service restarted"

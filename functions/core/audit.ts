@@ -1,0 +1,97 @@
+/**
+ * The audit log's items (`AUDIT#<time>#<id>` in the cluster's partition): what dispatch and the reconciler
+ * decided about each event, and when the entry expires.
+ */
+import { auditKey } from './keys';
+import type { LifecycleDecision } from './lifecycle';
+
+/** Audit entries are kept 90 days (DynamoDB TTL on `ttl`, epoch seconds). */
+export const AUDIT_RETENTION_DAYS = 90;
+
+/** The `ttl` of an entry written at `now` (epoch ms): epoch seconds {@link AUDIT_RETENTION_DAYS} later. */
+export function auditExpiry(now: number): number {
+  return Math.floor(now / 1000) + AUDIT_RETENTION_DAYS * 86_400;
+}
+
+export type AuditOutcome = 'started' | 'duplicate' | 'completed' | 'error';
+
+export interface AuditEntry {
+  readonly trigger: 'event' | 'sweep';
+  readonly cluster: string;
+  /** The triggering event's time and id; the sk makes one entry per event (and instance, for a sweep). */
+  readonly eventTime: string;
+  readonly eventKey: string;
+  readonly detailType: string;
+  readonly instanceId: string;
+  readonly group: string;
+  readonly decision: LifecycleDecision;
+  readonly outcome: AuditOutcome;
+  /** For `error`: the error's name only (messages can quote input). */
+  readonly error?: string;
+}
+
+/** The audit item of a lifecycle decision, expiring after {@link AUDIT_RETENTION_DAYS}. */
+export function auditItem(entry: AuditEntry, now: number): Record<string, unknown> {
+  const d = entry.decision;
+  return {
+    ...auditKey(entry.cluster, entry.eventTime, entry.eventKey),
+    trigger: entry.trigger,
+    detailType: entry.detailType,
+    instanceId: entry.instanceId,
+    group: entry.group,
+    decision: d.kind,
+    ...(d.kind === 'start' ? { workflow: d.workflow, executionName: d.executionName } : {}),
+    outcome: entry.outcome,
+    ...(entry.error !== undefined ? { error: entry.error } : {}),
+    ttl: auditExpiry(now),
+  };
+}
+
+/** A PutItem request without its table. */
+export interface AuditPut {
+  readonly Item: Record<string, unknown>;
+  readonly ConditionExpression?: string;
+  readonly ExpressionAttributeValues?: Record<string, string>;
+}
+
+/**
+ * The put of a lifecycle audit entry. A redelivered event (same id, so same sk) must not replace what the
+ * first delivery recorded with `duplicate`, only an `error` it left behind; a later `started`/`completed`
+ * always wins.
+ */
+export function auditPut(entry: AuditEntry, now: number): AuditPut {
+  const Item = auditItem(entry, now);
+  return entry.outcome === 'duplicate'
+    ? {
+        Item,
+        ConditionExpression: 'attribute_not_exists(sk) OR outcome = :error',
+        ExpressionAttributeValues: { ':error': 'error' },
+      }
+    : { Item };
+}
+
+/** A primary-unhealthy alarm dispatch started (or found) primary-failover for. */
+export interface AlarmAudit {
+  readonly cluster: string;
+  readonly eventTime: string;
+  readonly eventId: string;
+  readonly detailType: string;
+  readonly alarmName: string;
+  readonly executionName: string;
+  readonly outcome: 'started' | 'duplicate';
+}
+
+/** The put of an alarm's audit entry: as for lifecycle events, a redelivery keeps the first `started`. */
+export function alarmAuditPut(a: AlarmAudit, now: number): AuditPut {
+  const Item = {
+    ...auditKey(a.cluster, a.eventTime, a.eventId),
+    trigger: 'alarm',
+    detailType: a.detailType,
+    alarmName: a.alarmName,
+    workflow: 'primary-failover',
+    executionName: a.executionName,
+    outcome: a.outcome,
+    ttl: auditExpiry(now),
+  };
+  return a.outcome === 'duplicate' ? { Item, ConditionExpression: 'attribute_not_exists(sk)' } : { Item };
+}

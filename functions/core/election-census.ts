@@ -1,0 +1,88 @@
+/**
+ * Who holds the primary role when no election is looking: the role a launching node claims (node-bootstrap)
+ * and the reconciler's census of primaries, from the state item and what AWS reports, without probing a node.
+ */
+import { type ClusterState, STALE_FENCE_MS } from './failover';
+import type { ClusterMode } from './lifecycle';
+
+/**
+ * The role a launching node of the primary group takes (node-bootstrap's claim). It becomes the primary only
+ * when no election is under way and no other live instance holds the role; otherwise it joins as a member
+ * (the election's group swap, or the reconciler, deals with it). Member-group nodes are always members.
+ */
+export function bootstrapRole(
+  input: {
+    readonly instanceId: string;
+    readonly groupRole: 'primary' | 'member';
+    readonly mode: ClusterMode;
+    /** Whether the recorded primary's instance is still running. */
+    readonly recordedPrimaryRunning: boolean;
+  },
+  state: ClusterState | undefined,
+  now: number,
+): { readonly role: 'primary' | 'member'; readonly claim: boolean; readonly reason: string } {
+  if (input.mode === 'cloud-native' || input.groupRole === 'member') {
+    return { role: input.groupRole, claim: false, reason: 'role of its group' };
+  }
+  if (state?.phase === 'fenced' && now - (state.fencedAt ?? 0) < STALE_FENCE_MS) {
+    return { role: 'member', claim: false, reason: `an election (epoch ${state.epoch}) is under way` };
+  }
+  if (
+    state?.primary !== undefined &&
+    state.primary !== input.instanceId &&
+    state.phase !== 'escalated' &&
+    input.recordedPrimaryRunning
+  ) {
+    return { role: 'member', claim: false, reason: `${state.primary} holds the primary role` };
+  }
+  return { role: 'primary', claim: true, reason: 'no other live primary' };
+}
+
+/** What the reconciler's sweep finds about the primary from Auto Scaling and the state item alone. */
+export type Census = { readonly kind: 'ok' } | { readonly kind: 'zero' | 'two'; readonly why: string };
+
+/**
+ * Zero primaries: nothing in the primary group is InService or on its way, and the recorded primary is not
+ * InService anywhere. Two: the recorded primary is InService outside the primary group while the primary
+ * group holds another InService instance, or the primary group holds more than one.
+ */
+export function primaryCensus(
+  groups: {
+    readonly primary: readonly { readonly id: string; readonly state: string }[];
+    readonly member: readonly { readonly id: string; readonly state: string }[];
+  },
+  state: ClusterState | undefined,
+  /** Epoch ms; with it, a fence older than {@link STALE_FENCE_MS} (its execution died) no longer hides the census. */
+  now?: number,
+): Census {
+  const inService = (xs: readonly { id: string; state: string }[]) =>
+    xs.filter((x) => x.state === 'InService');
+  const arriving = groups.primary.filter((x) => x.state.startsWith('Pending'));
+  const primaryInService = inService(groups.primary);
+  const recorded = state?.phase === 'escalated' ? undefined : state?.primary;
+  const recordedInMembers = recorded !== undefined && inService(groups.member).some((x) => x.id === recorded);
+  if (state?.phase === 'fenced' && (now === undefined || now - (state.fencedAt ?? 0) < STALE_FENCE_MS)) {
+    return { kind: 'ok' };
+  }
+  if (primaryInService.length > 1) {
+    return { kind: 'two', why: `${primaryInService.length} instances InService in the primary group` };
+  }
+  if (recordedInMembers && primaryInService.length === 1 && primaryInService[0]?.id !== recorded) {
+    return {
+      kind: 'two',
+      why: `the recorded primary ${recorded} is in the member group while ${primaryInService[0]?.id} is InService in the primary group`,
+    };
+  }
+  if (primaryInService.length === 0 && arriving.length === 0 && !recordedInMembers) {
+    return { kind: 'zero', why: 'no instance InService or launching in the primary group' };
+  }
+  const housed = primaryInService[0]?.id;
+  if (recorded !== undefined && housed !== undefined && housed !== recorded && !recordedInMembers) {
+    // Joined as a member while the recorded primary held the role; that one is in no group any more.
+    return {
+      kind: 'zero',
+      why: `the primary group's ${housed} is not the recorded primary ${recorded}, which is in neither group`,
+    };
+  }
+  return { kind: 'ok' };
+}

@@ -1,0 +1,219 @@
+/**
+ * How a primary-failover run ends. The parent workflow sends every path to one cleanup sequence; its first step
+ * asks this module what the run amounted to, from what the run recorded on its way (which phase failed, the
+ * confirmation's verdict, the gate, the fence, the attempts). The answer is the one report of the run, whether
+ * the execution ends failed, and whether the cleanup must restore the primary group (min 1) before it resumes
+ * Launch.
+ */
+import * as z from 'zod';
+import type { Outcome, WorkflowOutcome } from './report';
+
+/** A Step Functions error as a Catch records it. */
+const CaughtError = z.looseObject({ Error: z.string().optional(), Cause: z.string().optional() });
+type CaughtError = z.infer<typeof CaughtError>;
+
+/** The fields of the parent's state that decide the outcome; anything else in the state is ignored. */
+export const FailoverRunSchema = z.looseObject({
+  input: z.looseObject({
+    cluster: z.string().min(1),
+    region: z.string().min(1),
+    trigger: z.string().min(1),
+    instanceId: z.string().optional(),
+    dryRun: z.boolean().optional(),
+  }),
+  lock: z.looseObject({ acquired: z.boolean() }).optional(),
+  lockError: CaughtError.optional(),
+  confirmError: CaughtError.optional(),
+  confirmation: z
+    .looseObject({
+      verdict: z.looseObject({
+        verdict: z.string(),
+        payload: z.looseObject({ why: z.string().optional() }).optional(),
+      }),
+    })
+    .optional(),
+  decideError: CaughtError.optional(),
+  decision: z
+    .looseObject({
+      gate: z.looseObject({ allow: z.boolean() }),
+      plan: z.looseObject({ action: z.string(), mode: z.string().optional() }),
+      summary: z.string(),
+    })
+    .optional(),
+  staleError: CaughtError.optional(),
+  fenceError: CaughtError.optional(),
+  fence: z.looseObject({ epoch: z.number() }).optional(),
+  attempts: z.looseObject({ attempt: z.number(), lastFailed: z.string().optional() }).optional(),
+  attempt: z
+    .looseObject({ outcome: z.string(), detail: z.looseObject({ cause: z.string().optional() }).optional() })
+    .optional(),
+  candidate: z.looseObject({ instanceId: z.string() }).optional(),
+  escalation: z.unknown().optional(),
+  demoteError: CaughtError.optional(),
+  suspendError: CaughtError.optional(),
+  swapError: CaughtError.optional(),
+});
+export type FailoverRun = z.infer<typeof FailoverRunSchema>;
+
+export interface FailoverConclusion {
+  /** The report Lambda's input, as is. */
+  readonly report: WorkflowOutcome;
+  /** The execution ends in its Fail state (an operator must act). */
+  readonly failed: boolean;
+  /** The cleanup sets the primary group's minimum back to 1 before it resumes Launch. */
+  readonly restorePrimaryGroup: boolean;
+}
+
+/** Outcomes after which the execution fails: somebody has to look. */
+const FAILING: readonly Outcome[] = ['failed', 'escalated'];
+
+/** The report's summary is at most this long (the report Lambda refuses longer ones). */
+export const MAX_SUMMARY = 2000;
+
+interface Ending {
+  readonly outcome: Outcome;
+  readonly summary: string;
+  readonly error?: CaughtError | undefined;
+  readonly notify?: boolean;
+  readonly restorePrimaryGroup?: boolean;
+}
+
+/**
+ * Names the run's ending. Checks follow the workflow's order, so the first phase that ended the run names
+ * the outcome: lock, confirmation, decision, gate and plan, fence, candidates, group move.
+ */
+function ending(run: FailoverRun): Ending {
+  const { input } = run;
+  const trigger = `${input.trigger} trigger`;
+  if (run.lockError) {
+    return {
+      outcome: 'failed',
+      summary: `Could not take the cluster lock (${trigger}); nothing was changed.`,
+      error: run.lockError,
+    };
+  }
+  if (run.lock && !run.lock.acquired) {
+    return {
+      outcome: 'skipped',
+      summary: `Another run holds the cluster lock of ${input.cluster}; this ${input.trigger} run changed nothing.`,
+    };
+  }
+  if (run.confirmError || !run.confirmation) {
+    return {
+      outcome: 'failed',
+      summary: `Could not observe the cluster (${trigger}); nothing was changed. Check the execution for the error.`,
+      error: run.confirmError ?? { Error: 'NoObservation', Cause: 'the run ended before confirming' },
+    };
+  }
+  const verdict = run.confirmation.verdict;
+  if (verdict.verdict === 'false-alarm' || verdict.verdict === 'wait') {
+    return {
+      outcome: 'false-alarm',
+      summary: `False alarm (${trigger}): ${verdict.payload?.why ?? 'the signals never confirmed a failure'}. Nothing was changed.`,
+    };
+  }
+  if (verdict.verdict === 'not-primary') {
+    return {
+      outcome: 'skipped',
+      summary: `${input.instanceId ?? 'the node'} is not the primary: no handover needed.`,
+    };
+  }
+  if (run.decideError || !run.decision) {
+    return {
+      outcome: 'failed',
+      summary: `No decision (${trigger}); nothing was changed: ${run.decideError?.Cause ?? 'no decision recorded'}`,
+      error: run.decideError,
+    };
+  }
+  const { decision } = run;
+  if (input.dryRun) {
+    return {
+      outcome: 'dry-run',
+      summary: `Dry run, nothing changed. Verdict: ${verdict.verdict}. Decision: ${decision.summary}`,
+    };
+  }
+  if (!decision.gate.allow) {
+    return {
+      outcome: 'refused',
+      summary: `Election refused and nothing changed (${trigger}). ${decision.summary}`,
+    };
+  }
+  if (decision.plan.action === 'none') {
+    return { outcome: 'skipped', summary: `Nothing to do: ${decision.summary}` };
+  }
+  if (decision.plan.action === 'escalate') {
+    return {
+      outcome: 'escalated',
+      summary: `Primary down and no election possible; nothing was changed, recovery is left to Auto Scaling. ${decision.summary}`,
+      error: { Error: 'NoCandidate', Cause: 'no eligible candidate' },
+    };
+  }
+  const stale = run.staleError?.Cause ?? (run.attempt?.outcome === 'superseded' ? run.attempt.detail?.cause : undefined);
+  if (run.staleError || run.attempt?.outcome === 'superseded') {
+    return {
+      outcome: 'superseded',
+      summary: `Superseded: another election or a bootstrap claim moved the epoch first; this run stopped without further changes. ${stale ?? ''}`.trim(),
+    };
+  }
+  if (run.fenceError || !run.fence) {
+    return {
+      outcome: 'failed',
+      summary: 'Could not fence (epoch write failed); nothing was changed.',
+      error: run.fenceError,
+    };
+  }
+  const epoch = run.fence.epoch;
+  const legacy = decision.plan.mode !== 'cloud-native';
+  if (run.escalation !== undefined) {
+    const tried = run.attempts?.attempt ?? 0;
+    return {
+      outcome: 'escalated',
+      summary: `No candidate could be promoted (epoch ${epoch}, ${tried} tried, last ${run.attempts?.lastFailed ?? 'none'}); Launch is resumed on the primary group so Auto Scaling replaces the primary. Failed candidates are stopped and kept for investigation.`,
+      error: run.demoteError ??
+        run.suspendError ?? { Error: 'Escalated', Cause: 'every candidate failed' },
+      restorePrimaryGroup: legacy,
+    };
+  }
+  if (decision.plan.action === 'demote') {
+    return {
+      outcome: 'succeeded',
+      summary: `Split brain resolved (epoch ${epoch}): ${decision.summary}`,
+      notify: true,
+    };
+  }
+  if (run.swapError) {
+    return {
+      outcome: 'failed',
+      summary: `${run.candidate?.instanceId ?? 'the candidate'} is the primary (epoch ${epoch}) but could not be moved into the primary group; the group was restored (min 1, Launch resumed) and its next instance joins as a member. Move the instance by hand.`,
+      error: run.swapError,
+      restorePrimaryGroup: true,
+    };
+  }
+  return {
+    outcome: 'succeeded',
+    summary: `Recovered (${trigger}, epoch ${epoch}). ${decision.summary}`,
+    notify: true,
+  };
+}
+
+/** The conclusion of a primary-failover run: its one report, whether it fails, what the cleanup restores. */
+export function concludeFailover(run: FailoverRun, execution: string): FailoverConclusion {
+  const end = ending(run);
+  const summary = end.summary.length > MAX_SUMMARY ? `${end.summary.slice(0, MAX_SUMMARY - 1)}…` : end.summary;
+  const report: WorkflowOutcome = {
+    cluster: run.input.cluster,
+    region: run.input.region,
+    workflow: 'primary-failover',
+    execution,
+    outcome: end.outcome,
+    subject: run.input.cluster,
+    summary,
+    ...(end.error ? { error: { Error: end.error.Error, Cause: end.error.Cause } } : {}),
+    ...(end.notify !== undefined ? { notify: end.notify } : {}),
+  };
+  return {
+    report,
+    failed: FAILING.includes(end.outcome),
+    restorePrimaryGroup: end.restorePrimaryGroup ?? false,
+  };
+}

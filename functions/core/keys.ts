@@ -1,0 +1,82 @@
+/**
+ * The state table's keys, in one place. One partition per cluster (`CLUSTER#<cluster>`) holds its `STATE`
+ * item (epoch, phase, owner, primary), its leases (`LOCK#<name>`), one item per node (`NODE#<instance id>`),
+ * one anti-flapping gate per automatic action (`GATE#<action>`) and the audit log (`AUDIT#<time>#<id>`).
+ *
+ * {@link KEY_FORMATS} are the templates; the functions fill them. The workflows build the same keys with
+ * `States.Format`, which takes these templates verbatim: a template never holds a character `States.Format`
+ * would need escaped (`'`, `{`, `}` outside a `{}` placeholder, `\`).
+ */
+
+/** The key templates, `{}` for each value, as `States.Format` reads them. */
+export const KEY_FORMATS = {
+  clusterPk: 'CLUSTER#{}',
+  stateSk: 'STATE',
+  lockSk: 'LOCK#{}',
+  nodeSk: 'NODE#{}',
+  gateSk: 'GATE#{}',
+  auditSk: 'AUDIT#{}#{}',
+} as const;
+
+export type KeyFormat = keyof typeof KEY_FORMATS;
+
+/** A state table key. */
+export interface TableKey {
+  readonly pk: string;
+  readonly sk: string;
+}
+
+/** `States.Format`'s substitution: each `{}` in turn takes the next value, and a value is never re-read. */
+function fill(template: string, ...values: readonly string[]): string {
+  const parts = template.split('{}');
+  if (parts.length !== values.length + 1) {
+    throw new Error(`key template ${template} takes ${parts.length - 1} value(s), got ${values.length}`);
+  }
+  return parts.reduce((out, part, i) => (i === 0 ? part : `${out}${values[i - 1]}${part}`), '');
+}
+
+/** `CLUSTER#<cluster>`: the partition of everything the control plane records about one cluster. */
+export const clusterPk = (cluster: string): string => fill(KEY_FORMATS.clusterPk, cluster);
+
+/** `LOCK#<name>`: a lease (`join`, `cluster`). */
+export const lockSk = (name: string): string => fill(KEY_FORMATS.lockSk, name);
+
+/** `NODE#<instance id>`: what node-bootstrap recorded about one node. */
+export const nodeSk = (instanceId: string): string => fill(KEY_FORMATS.nodeSk, instanceId);
+
+/** `GATE#<action>`: the anti-flapping record of one automatic action (e.g. `primary-failover`). */
+export const gateSk = (action: string): string => fill(KEY_FORMATS.gateSk, action);
+
+/**
+ * `AUDIT#<time>#<id>`: one audit entry. The time is written as ISO-8601 UTC with milliseconds, so entries
+ * sort by time; `id` (an event id, an execution name) makes it one entry per event or run.
+ */
+export const auditSk = (at: string | number | Date, id: string): string =>
+  fill(KEY_FORMATS.auditSk, new Date(at).toISOString(), id);
+
+/** The cluster's `STATE` item: epoch, phase, owner of the epoch, recorded primary and candidate. */
+export const stateKey = (cluster: string): TableKey => ({ pk: clusterPk(cluster), sk: KEY_FORMATS.stateSk });
+
+/** A lease's item. */
+export const lockKey = (cluster: string, name: string): TableKey => ({
+  pk: clusterPk(cluster),
+  sk: lockSk(name),
+});
+
+/** A node's item. */
+export const nodeKey = (cluster: string, instanceId: string): TableKey => ({
+  pk: clusterPk(cluster),
+  sk: nodeSk(instanceId),
+});
+
+/** An action's gate item. */
+export const gateKey = (cluster: string, action: string): TableKey => ({
+  pk: clusterPk(cluster),
+  sk: gateSk(action),
+});
+
+/** An audit entry's key (see {@link auditSk}). */
+export const auditKey = (cluster: string, at: string | number | Date, id: string): TableKey => ({
+  pk: clusterPk(cluster),
+  sk: auditSk(at, id),
+});

@@ -1,0 +1,225 @@
+/**
+ * The failover Lambda's reads: `observe` gathers Auto Scaling, the ALB, EC2 and the state table once;
+ * `assess` and `decide` hand what the workflow observed to the pure decisions of functions/core; the claim's
+ * look at the recorded primary. Nothing here writes.
+ */
+import { DescribeAutoScalingGroupsCommand } from '@aws-sdk/client-auto-scaling';
+import { DescribeInstanceStatusCommand, DescribeInstancesCommand } from '@aws-sdk/client-ec2';
+import { DescribeTargetHealthCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { type ClusterState, toClusterState } from '../core/failover';
+import { type Assessment, immediateVerdict } from '../core/failover-assess';
+import { type AssessedVerdict, type Decision, decide as decideFailover } from '../core/failover-decide';
+import { FAILOVER_GATE, type GateRecord } from '../core/failover-gate';
+import {
+  confirm,
+  type InstanceSightings,
+  type NodeObservation,
+  nodeObservation,
+  observe,
+  probeTargets,
+  withProbes,
+} from '../core/failover-observe';
+import { CandidateError } from '../core/failover-plan';
+import { gateKey, stateKey } from '../core/keys';
+import { ValidationError } from '../shared/errors';
+import type { OpContext } from './config';
+import type { OpRequest } from './input';
+
+/** The snapshot `observe` returns: the cluster's instances (no probes yet), the state item and the gate. */
+export interface Snapshot {
+  readonly nodes: NodeObservation[];
+  readonly state: ClusterState;
+  readonly gate: GateRecord;
+  /** The instances worth probing (running). */
+  readonly probeTargets: string[];
+}
+
+const forgotten = (err: Error) => {
+  if (err.name !== 'InvalidInstanceID.NotFound') throw err;
+  return { Reservations: [] };
+};
+
+/** `observe`: Auto Scaling, the ALB, EC2 and the state table, read once. */
+export async function snapshot(_request: OpRequest<'observe'>, { config, deps }: OpContext): Promise<Snapshot> {
+  const doc = deps.clients.dynamoDoc();
+  const [groups, targets, stateItem, gateItem] = await Promise.all([
+    deps.clients.autoScaling().send(
+      new DescribeAutoScalingGroupsCommand({
+        AutoScalingGroupNames: [config.primaryAsgName, config.memberAsgName],
+      }),
+    ),
+    deps.clients.elbv2().send(new DescribeTargetHealthCommand({ TargetGroupArn: config.targetGroupArn })),
+    doc.send(
+      new GetCommand({ TableName: config.stateTable, Key: stateKey(config.cluster), ConsistentRead: true }),
+    ),
+    doc.send(
+      new GetCommand({
+        TableName: config.stateTable,
+        Key: gateKey(config.cluster, FAILOVER_GATE),
+        ConsistentRead: true,
+      }),
+    ),
+  ]);
+  const state = stateItem.Item as ClusterState | undefined;
+  const members = new Map<string, NonNullable<InstanceSightings['member']>>();
+  for (const g of groups.AutoScalingGroups ?? []) {
+    const group = g.AutoScalingGroupName === config.primaryAsgName ? 'primary' : 'member';
+    for (const i of g.Instances ?? []) {
+      if (i.InstanceId) {
+        members.set(i.InstanceId, {
+          group,
+          az: i.AvailabilityZone ?? '',
+          state: i.LifecycleState ?? 'unknown',
+          health: i.HealthStatus ?? 'Healthy',
+        });
+      }
+    }
+  }
+  const ids = [...members.keys()];
+  // The recorded primary, and the candidate of the last fence (an interrupted election may have detached it),
+  // are looked at even outside the groups.
+  for (const id of [state?.primary, state?.candidate]) {
+    if (id !== undefined && !members.has(id) && !ids.includes(id)) ids.push(id);
+  }
+  const ec2 = new Map<string, { state: string; az: string }>();
+  if (ids.length > 0) {
+    const describe = (InstanceIds: string[]) =>
+      deps.clients.ec2().send(new DescribeInstancesCommand({ InstanceIds }));
+    // EC2 forgets a terminated instance about an hour later: a long-gone recorded primary (or candidate) must
+    // not fail every observation, nor hide the other one. The groups' instances exist; the extra ids are
+    // asked one by one, and a missing one counts as terminated.
+    const out = await describe(ids).catch(async (err: Error) => {
+      if (err.name !== 'InvalidInstanceID.NotFound' || ids.length === members.size) throw err;
+      const parts = await Promise.all([
+        members.size > 0 ? describe([...members.keys()]) : { Reservations: [] },
+        ...ids.filter((id) => !members.has(id)).map((id) => describe([id]).catch(forgotten)),
+      ]);
+      return { Reservations: parts.flatMap((p) => p.Reservations ?? []) };
+    });
+    for (const r of out.Reservations ?? []) {
+      for (const i of r.Instances ?? []) {
+        if (i.InstanceId) {
+          ec2.set(i.InstanceId, {
+            state: i.State?.Name ?? 'unknown',
+            az: i.Placement?.AvailabilityZone ?? '',
+          });
+        }
+      }
+    }
+  }
+  // EC2's status checks tell a crashed host (impaired) from one that is alive: a condemned instance whose
+  // host still passes them may still serve as the primary (scaled in, Terminating:Wait) and is probed.
+  const running = [...ec2].filter(([, e]) => e.state === 'running').map(([id]) => id);
+  const hostStatus = new Map<string, string>();
+  if (running.length > 0) {
+    const status = await deps.clients
+      .ec2()
+      .send(new DescribeInstanceStatusCommand({ InstanceIds: running, IncludeAllInstances: true }));
+    for (const st of status.InstanceStatuses ?? []) {
+      if (st.InstanceId) hostStatus.set(st.InstanceId, st.InstanceStatus?.Status ?? 'unknown');
+    }
+  }
+  const targetState = new Map<string, string>();
+  for (const t of targets.TargetHealthDescriptions ?? []) {
+    if (t.Target?.Id) targetState.set(t.Target.Id, t.TargetHealth?.State ?? 'unavailable');
+  }
+  const nodes = ids.map((id) =>
+    nodeObservation(id, {
+      member: members.get(id),
+      ec2: ec2.get(id),
+      hostStatus: hostStatus.get(id),
+      target: targetState.get(id),
+    }),
+  );
+  nodes.sort((a, b) => a.instanceId.localeCompare(b.instanceId));
+  // Every field present: Step Functions' JSONPath fails on a missing one.
+  return {
+    nodes,
+    state: toClusterState(state) ?? { epoch: 0 },
+    gate: (gateItem.Item as GateRecord | undefined) ?? {},
+    probeTargets: probeTargets(nodes),
+  };
+}
+
+/** `assess`: one round's verdict on the primary, from the snapshot and the probes the workflow took. */
+export function assess(request: OpRequest<'assess'>, { config, deps }: OpContext): Assessment {
+  const nodes = withProbes(request.snapshot.nodes as NodeObservation[], request.probes);
+  const state = request.snapshot.state as ClusterState | undefined;
+  const immediate = immediateVerdict(request.input, nodes, state, config);
+  if (immediate !== undefined) return immediate;
+  const verdict = confirm(observe(nodes, state, config), request.round, request.confirmations);
+  deps.logger.info('primary assessed', { round: request.round, verdict: verdict.verdict });
+  return verdict;
+}
+
+/**
+ * `decide`: the gate's answer and the plan for the assessed verdict. An ineligible requested candidate is a
+ * {@link ValidationError} on `candidate`.
+ */
+export function decide(request: OpRequest<'decide'>, { config, deps, now }: OpContext): Decision {
+  let decision: Decision;
+  try {
+    decision = decideFailover(
+      {
+        run: request.input,
+        verdict: request.verdict as AssessedVerdict,
+        nodes: withProbes(request.snapshot.nodes as NodeObservation[], request.probes),
+        state: request.snapshot.state as ClusterState | undefined,
+        gate: request.snapshot.gate as GateRecord | undefined,
+      },
+      config,
+      now,
+    );
+  } catch (err) {
+    if (err instanceof CandidateError) {
+      throw new ValidationError(`Invalid primary-failover input: candidate: ${err.message}`, [
+        { path: 'candidate', message: err.message },
+      ]);
+    }
+    throw err;
+  }
+  deps.logger.info('failover decided', { gate: decision.gate.allow, action: decision.plan.action });
+  return decision;
+}
+
+/** The cluster's state item as stored (a consistent read), or undefined when nothing was recorded yet. */
+export async function readState({ config, deps }: OpContext, cluster: string): Promise<ClusterState | undefined> {
+  const got = await deps.clients
+    .dynamoDoc()
+    .send(new GetCommand({ TableName: config.stateTable, Key: stateKey(cluster), ConsistentRead: true }));
+  return got.Item as ClusterState | undefined;
+}
+
+/**
+ * Whether the recorded primary still serves, for node-bootstrap's claim. A crashed host stays `running` in
+ * EC2 for minutes. It is gone when Auto Scaling has condemned it (Unhealthy, Terminating) AND EC2's status
+ * checks call its host impaired; a condemned primary on a live host (scaled in, Terminating:Wait) still serves
+ * until an election stops it, so the newcomer waits.
+ */
+export async function recordedPrimaryRunning(primary: string, { config, deps }: OpContext): Promise<boolean> {
+  const out = await deps.clients
+    .ec2()
+    .send(new DescribeInstancesCommand({ InstanceIds: [primary] }))
+    .catch(forgotten);
+  const s = out.Reservations?.[0]?.Instances?.[0]?.State?.Name;
+  if (s !== 'running' && s !== 'pending') return false;
+  const groups = await deps.clients.autoScaling().send(
+    new DescribeAutoScalingGroupsCommand({
+      AutoScalingGroupNames: [config.primaryAsgName, config.memberAsgName],
+    }),
+  );
+  const member = (groups.AutoScalingGroups ?? [])
+    .flatMap((g) => g.Instances ?? [])
+    .find((i) => i.InstanceId === primary);
+  if (
+    !member ||
+    (member.HealthStatus !== 'Unhealthy' && !(member.LifecycleState ?? '').startsWith('Terminating'))
+  ) {
+    return true;
+  }
+  const status = await deps.clients
+    .ec2()
+    .send(new DescribeInstanceStatusCommand({ InstanceIds: [primary], IncludeAllInstances: true }));
+  return status.InstanceStatuses?.[0]?.InstanceStatus?.Status !== 'impaired';
+}
