@@ -20,9 +20,8 @@ import {
 } from '../infra/primary-failover';
 import { documentName } from '../infra/ssm-documents';
 import { definitionText, FUNCTION_TIMEOUT_SECONDS, type FunctionName } from '../infra/workflow-definitions';
+import type { RegionLayout, TwinRuntime as Twin } from './layout';
 import type { Handler } from './runner/lambda';
-import type { RegionLayout } from './setup';
-import type { Twin } from './twin';
 
 const ROOT = path.resolve(__dirname, '..');
 const handlerOf = (dir: string) => (): Handler =>

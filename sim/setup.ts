@@ -1,30 +1,9 @@
 import type { CloudWatchRegion } from '@aws-sdk/client-route-53';
 import type { Config, RegionConfig } from '../infra/config/schema';
 import { METRIC_NAMESPACE, REGION_SERVING_METRIC, switchAlarmName } from '../infra/stacks/names';
+import type { RegionLayout, TwinRuntime, WorldLayout } from './layout';
 import { registerProjectDocuments } from './services/documents';
 import type { Elbv2Sim } from './services/elbv2';
-import type { Twin } from './twin';
-
-/** Names of what the default world holds in one region, for scenarios and tests. */
-export interface RegionLayout {
-  readonly region: string;
-  readonly primaryGroup: string;
-  readonly memberGroup: string;
-  readonly targetGroupArn: string;
-  readonly albDnsName: string;
-  readonly stateTable: string;
-  readonly topicArn: string;
-  readonly masterKeySecret: string;
-  readonly joinKeySecret: string;
-  readonly switchAlarm: string;
-  /** The seed deployment's own monitoring: unhealthy targets behind the ALB. */
-  readonly unhealthyTargetsAlarm: string;
-  readonly healthChecks: { readonly endpoint: string; readonly switch: string; readonly calculated: string };
-}
-
-export interface WorldLayout {
-  readonly regions: ReadonlyMap<string, RegionLayout>;
-}
 
 /**
  * Application Load Balancer target group defaults (ELB user guide, "Health checks for Application Load
@@ -49,7 +28,7 @@ export function tableNames(config: Config, region: string) {
  * Creates the state table in dynalite, as the control-plane stack defines it. Runs on real time,
  * before the virtual clock is installed: only the twin's driver may await I/O on virtual time.
  */
-export async function createTables(twin: Twin): Promise<void> {
+export async function createTables(twin: TwinRuntime): Promise<void> {
   for (const region of twin.world.regionNames) {
     const { stateTable } = tableNames(twin.world.config, region);
     await twin.dynamo.createTable(region, stateTable, { sortKey: 'sk', ttlAttribute: 'ttl' });
@@ -64,7 +43,7 @@ export async function createTables(twin: Twin): Promise<void> {
  * infra/stacks/names.ts, settings from the config, so the twin and the deployment cannot drift apart).
  */
 export async function buildWorld(
-  twin: Twin,
+  twin: TwinRuntime,
   opts: { members?: number; controlPlane?: boolean } = {},
 ): Promise<WorldLayout> {
   const { world } = twin;
@@ -77,7 +56,7 @@ export async function buildWorld(
 }
 
 async function buildRegion(
-  twin: Twin,
+  twin: TwinRuntime,
   config: Config,
   rc: RegionConfig,
   members: number,

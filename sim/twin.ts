@@ -4,13 +4,14 @@ import { resetClients, setClientsForTest } from '../functions/shared/clients';
 import { loadConfig } from '../infra/config/load';
 import type { Config } from '../infra/config/schema';
 import { Invariants } from './core/invariants';
-import { World } from './core/world';
 import { type ControlPlaneLayout, deployControlPlane } from './deploy';
+import type { TwinRuntime, WorldLayout } from './layout';
 import { DynamoSim } from './runner/dynamo';
 import { LambdaSim } from './runner/lambda';
 import { twinClients } from './runner/sdk';
 import { StepFunctionsSim } from './runner/sfn';
-import { buildWorld, createTables, type WorldLayout } from './setup';
+import { buildWorld, createTables } from './setup';
+import { assembleWorld, type SimWorld } from './world-assembly';
 
 export const EXAMPLE_CONFIG = path.resolve(__dirname, '../infra/config/example.yaml');
 
@@ -30,8 +31,8 @@ export interface TwinOptions {
  * default infrastructure from the config, and the invariant monitors. One at a time per process (the clock
  * and Math.random are process-wide).
  */
-export class Twin {
-  readonly world: World;
+export class Twin implements TwinRuntime {
+  readonly world: SimWorld;
   readonly dynamo: DynamoSim;
   readonly lambda: LambdaSim;
   readonly sfn = new Map<string, StepFunctionsSim>();
@@ -42,7 +43,7 @@ export class Twin {
   private static active: Twin | undefined;
 
   private constructor(readonly options: TwinOptions & { config: Config }) {
-    this.world = new World({
+    this.world = assembleWorld({
       seed: options.seed,
       config: options.config,
       ...(options.startAt !== undefined ? { startAt: options.startAt } : {}),

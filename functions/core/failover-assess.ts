@@ -1,6 +1,6 @@
 /**
- * primary-failover's `assess` step: the verdicts that need no confirmation window (a drain, an operator's run).
- * Everything else is confirmed over rounds (failover-observe's `confirm`).
+ * primary-failover's `assess` step: the verdicts that need no confirmation window (a drain, an operator's
+ * run). Everything else is confirmed over rounds (failover-observe's `confirm`).
  */
 import type { ClusterState, FailoverTrigger } from './failover';
 import { type NodeObservation, type ObserveSettings, observe, type Verdict } from './failover-observe';
@@ -43,9 +43,10 @@ export function plannedHandover(run: AssessRun, nodes: readonly NodeObservation[
 }
 
 /**
- * The verdict reached without a confirmation window, or undefined when the window decides. A drain of anything
- * but the primary (legacy) is `not-primary`; a drain of the ready primary is a planned handover. The operator's
- * run (manual, or a dry run) is confirmed at once, but a split or an unhoused primary is still reported.
+ * The verdict reached without a confirmation window, or undefined when the window decides. A drain of
+ * anything but the primary (legacy) is `not-primary`; a drain of the ready primary is a planned handover. The
+ * operator's run (manual, or a dry run) is confirmed at once, but a split or an unhoused primary is still
+ * reported.
  */
 export function immediateVerdict(
   run: AssessRun,

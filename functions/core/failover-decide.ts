@@ -1,6 +1,6 @@
 /**
- * primary-failover's `decide` step: the gate's answer and the plan for a confirmed verdict, with the epoch the
- * fence must find and one line for the audit.
+ * primary-failover's `decide` step: the gate's answer and the plan for a confirmed verdict, with the epoch
+ * the fence must find and one line for the audit.
  */
 import type { ClusterState, FailoverTrigger } from './failover';
 import { type GateDecision, type GateRecord, gateDecision } from './failover-gate';

@@ -1,6 +1,6 @@
 /**
- * One round of observation of the primary-failover workflow: the cluster's nodes as Auto Scaling, the ALB, EC2
- * and the nodes' readiness probes describe them, classified (healthy, down, mixed, split, unhoused) and
+ * One round of observation of the primary-failover workflow: the cluster's nodes as Auto Scaling, the ALB,
+ * EC2 and the nodes' readiness probes describe them, classified (healthy, down, mixed, split, unhoused) and
  * confirmed over a bounded window before anything is done.
  */
 import type { ClusterState } from './failover';
@@ -39,7 +39,6 @@ export interface NodeObservation {
   readonly hostStatus?: string | undefined;
   readonly probe?: Probe | undefined;
 }
-
 
 /**
  * Outside the groups, or on its way out (`Detaching`: Auto Scaling waits out the target's deregistration
@@ -253,7 +252,12 @@ export function withProbes(
 export interface InstanceSightings {
   /** Auto Scaling, when the instance is in one of the cluster's groups. */
   readonly member?:
-    | { readonly group: 'primary' | 'member'; readonly az: string; readonly state: string; readonly health: string }
+    | {
+        readonly group: 'primary' | 'member';
+        readonly az: string;
+        readonly state: string;
+        readonly health: string;
+      }
     | undefined;
   /** EC2, unless it has forgotten the instance (terminated long ago). */
   readonly ec2?: { readonly state: string; readonly az: string } | undefined;
@@ -280,8 +284,8 @@ export function nodeObservation(instanceId: string, seen: InstanceSightings): No
 
 /**
  * The instances worth probing: every running one but a condemned one on an impaired host (probing it would
- * only wait out SSM's delivery timeout). A primary being scaled in (Terminating:Wait) still serves and must be
- * stopped before another is promoted, and only its probe says so.
+ * only wait out SSM's delivery timeout). A primary being scaled in (Terminating:Wait) still serves and must
+ * be stopped before another is promoted, and only its probe says so.
  */
 export function probeTargets(nodes: readonly NodeObservation[]): string[] {
   return nodes

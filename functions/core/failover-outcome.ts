@@ -148,11 +148,13 @@ function ending(run: FailoverRun): Ending {
       error: { Error: 'NoCandidate', Cause: 'no eligible candidate' },
     };
   }
-  const stale = run.staleError?.Cause ?? (run.attempt?.outcome === 'superseded' ? run.attempt.detail?.cause : undefined);
+  const stale =
+    run.staleError?.Cause ?? (run.attempt?.outcome === 'superseded' ? run.attempt.detail?.cause : undefined);
   if (run.staleError || run.attempt?.outcome === 'superseded') {
     return {
       outcome: 'superseded',
-      summary: `Superseded: another election or a bootstrap claim moved the epoch first; this run stopped without further changes. ${stale ?? ''}`.trim(),
+      summary:
+        `Superseded: another election or a bootstrap claim moved the epoch first; this run stopped without further changes. ${stale ?? ''}`.trim(),
     };
   }
   if (run.fenceError || !run.fence) {
@@ -169,8 +171,7 @@ function ending(run: FailoverRun): Ending {
     return {
       outcome: 'escalated',
       summary: `No candidate could be promoted (epoch ${epoch}, ${tried} tried, last ${run.attempts?.lastFailed ?? 'none'}); Launch is resumed on the primary group so Auto Scaling replaces the primary. Failed candidates are stopped and kept for investigation.`,
-      error: run.demoteError ??
-        run.suspendError ?? { Error: 'Escalated', Cause: 'every candidate failed' },
+      error: run.demoteError ?? run.suspendError ?? { Error: 'Escalated', Cause: 'every candidate failed' },
       restorePrimaryGroup: legacy,
     };
   }
@@ -199,7 +200,8 @@ function ending(run: FailoverRun): Ending {
 /** The conclusion of a primary-failover run: its one report, whether it fails, what the cleanup restores. */
 export function concludeFailover(run: FailoverRun, execution: string): FailoverConclusion {
   const end = ending(run);
-  const summary = end.summary.length > MAX_SUMMARY ? `${end.summary.slice(0, MAX_SUMMARY - 1)}…` : end.summary;
+  const summary =
+    end.summary.length > MAX_SUMMARY ? `${end.summary.slice(0, MAX_SUMMARY - 1)}…` : end.summary;
   const report: WorkflowOutcome = {
     cluster: run.input.cluster,
     region: run.input.region,
@@ -214,6 +216,7 @@ export function concludeFailover(run: FailoverRun, execution: string): FailoverC
   return {
     report,
     failed: FAILING.includes(end.outcome),
-    restorePrimaryGroup: end.restorePrimaryGroup ?? false,
+    // Only a run that holds the cluster lock touches the groups (the workflow checks it too).
+    restorePrimaryGroup: (end.restorePrimaryGroup ?? false) && run.lock?.acquired === true,
   };
 }

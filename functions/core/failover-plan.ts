@@ -112,7 +112,6 @@ export class CandidateError extends Error {
   override readonly name = 'CandidateRejected';
 }
 
-
 /** What {@link plan} is asked to plan for. */
 export interface PlanInput {
   readonly mode: ClusterMode;
@@ -129,7 +128,11 @@ export interface PlanInput {
  * must be eligible, else {@link CandidateError} naming why; it is then the only candidate (the operator's
  * choice is not silently replaced).
  */
-export function plan(nodes: readonly NodeObservation[], state: ClusterState | undefined, input: PlanInput): Plan {
+export function plan(
+  nodes: readonly NodeObservation[],
+  state: ClusterState | undefined,
+  input: PlanInput,
+): Plan {
   const mode = input.mode;
   if (mode === 'legacy-primary' && input.adopt !== undefined) return adoptPlan(input.adopt);
   if (mode === 'legacy-primary' && input.split && input.split.length > 1) {
@@ -197,8 +200,8 @@ function adoptPlan(adopt: string): Plan {
 }
 
 /**
- * Two or more ready primaries (legacy): keep the recorded one if it is among them, else the one in the primary
- * group, else the lowest id; demote the others.
+ * Two or more ready primaries (legacy): keep the recorded one if it is among them, else the one in the
+ * primary group, else the lowest id; demote the others.
  */
 function demotePlan(
   nodes: readonly NodeObservation[],
@@ -339,4 +342,3 @@ function rejectReason(
   if (mode === 'cloud-native' && n.probe.taskAffinity === 'any') return 'already runs cluster tasks';
   return undefined;
 }
-

@@ -4,10 +4,10 @@
  * conditional write and only the execution that owns it may promote, move or record anything, so a stale or
  * redriven execution can never act.
  *
- * The decisions are pure functions of what was observed, one module per step: failover-observe (classify and
- * confirm), failover-assess, failover-gate (anti-flapping), failover-plan, failover-decide, election-census
- * (the sweep and the bootstrap claim) and fencing (the conditional writes). Nothing in core talks to AWS or
- * reads a clock.
+ * The decisions are pure functions of what was observed, one module per step: failover-observe (classify
+ * and confirm), failover-assess, failover-gate (anti-flapping), failover-plan, failover-decide,
+ * failover-outcome (how a run ends), election-census (the sweep and the bootstrap claim) and fencing (the
+ * conditional writes). Nothing in core talks to AWS or reads a clock.
  */
 
 /** The watch's metric: 1 when the primary group's instance is InService and healthy behind the ALB. */

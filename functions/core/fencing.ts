@@ -69,7 +69,10 @@ export function fenceUpdate(
 }
 
 /** Whether the gate already counts this execution's election (a retried fence must not count it twice). */
-export function electionRecorded(gate: { readonly execution?: string } | undefined, execution: string): boolean {
+export function electionRecorded(
+  gate: { readonly execution?: string } | undefined,
+  execution: string,
+): boolean {
   return gate?.execution === execution;
 }
 
@@ -96,11 +99,8 @@ export function gateElectionUpdate(
   };
 }
 
-/** Whether `state` still belongs to the election: its epoch and owner, still fenced or committed (not escalated). */
-export function holdsEpoch(
-  state: ClusterState | undefined,
-  hold: Omit<EpochHold, 'cluster'>,
-): boolean {
+/** Whether `state` still belongs to the election: its epoch, its owner, still fenced or committed. */
+export function holdsEpoch(state: ClusterState | undefined, hold: Omit<EpochHold, 'cluster'>): boolean {
   return (
     state !== undefined &&
     Number(state.epoch) === hold.epoch &&
@@ -130,7 +130,10 @@ export function candidateUpdate(hold: EpochHold, candidate: string): UpdateReque
 }
 
 /** Commit the election; with `primary`, record it as the primary and forget the candidate it was. */
-export function commitUpdate(hold: EpochHold & { readonly primary?: string | undefined }, now: number): UpdateRequest {
+export function commitUpdate(
+  hold: EpochHold & { readonly primary?: string | undefined },
+  now: number,
+): UpdateRequest {
   const o = owned(hold);
   const primary = hold.primary;
   return {

@@ -1,7 +1,7 @@
 /**
- * Leases (the cluster partition's `LOCK#<name>` items): a lock held by one owner (a workflow execution ARN) until it is released
- * or expires, so a crashed holder cannot block the cluster forever. Acquisition is one conditional write;
- * this module builds the requests and reads the answers, the handler talks to DynamoDB.
+ * Leases (the cluster partition's `LOCK#<name>` items): a lock held by one owner (a workflow execution ARN)
+ * until it is released or expires, so a crashed holder cannot block the cluster forever. Acquisition is one
+ * conditional write; this module builds the requests and reads the answers, the handler talks to DynamoDB.
  */
 import { lockKey } from './keys';
 

@@ -5,9 +5,9 @@
  * whose condition fails is a {@link StaleEpochError}.
  */
 import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { FAILOVER_GATE, type GateRecord } from '../core/failover-gate';
 import { bootstrapRole } from '../core/election-census';
 import { toClusterState } from '../core/failover';
+import { FAILOVER_GATE, type GateRecord } from '../core/failover-gate';
 import {
   candidateUpdate,
   claimUpdate,
@@ -77,7 +77,10 @@ export async function fence(request: OpRequest<'fence'>, ctx: OpContext): Promis
   const gate = gateNow.Item as (GateRecord & { execution?: string }) | undefined;
   if (!electionRecorded(gate, request.execution)) {
     const budgeted = request.plan.budgeted !== false;
-    await send(ctx, gateElectionUpdate({ cluster: request.cluster, execution: request.execution, budgeted }, gate, now));
+    await send(
+      ctx,
+      gateElectionUpdate({ cluster: request.cluster, execution: request.execution, budgeted }, gate, now),
+    );
   }
   const epoch = request.expectedEpoch + 1;
   deps.metrics.addMetric('PrimaryFenced', MetricUnit.Count, 1);
@@ -86,8 +89,8 @@ export async function fence(request: OpRequest<'fence'>, ctx: OpContext): Promis
 }
 
 /**
- * `assert`: the epoch is still this execution's (fenced or committed); with a candidate, record it (once) so a
- * re-run can find it if this execution dies.
+ * `assert`: the epoch is still this execution's (fenced or committed); with a candidate, record it (once) so
+ * a re-run can find it if this execution dies.
  */
 export async function assert(
   request: OpRequest<'assert'>,
@@ -114,7 +117,7 @@ export async function commit(
   return { epoch: request.epoch, committed: true };
 }
 
-/** `escalate`: the election gave up; the epoch stays this execution's until the next fence. */
+/** `escalate`: the election gave up; the epoch stays this execution's until the next fence or claim. */
 export async function escalate(
   request: OpRequest<'escalate'>,
   ctx: OpContext,
@@ -156,7 +159,12 @@ export async function claim(
     const expectedEpoch = state?.epoch ?? 0;
     try {
       const update = claimUpdate(
-        { cluster: request.cluster, instanceId: request.instanceId, execution: request.execution, expectedEpoch },
+        {
+          cluster: request.cluster,
+          instanceId: request.instanceId,
+          execution: request.execution,
+          expectedEpoch,
+        },
         now,
       );
       await send(ctx, update);

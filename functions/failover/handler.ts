@@ -7,7 +7,13 @@ import { concludeFailover } from '../core/failover-outcome';
 import { type Deps, makeHandler } from '../shared/handler';
 import { loadFailoverConfig, type OpContext } from './config';
 import { assert, claim, commit, escalate, fence } from './fencing';
-import { type FailoverOp, type FailoverRequest, FailoverRequestSchema, type OpRequest, validate } from './input';
+import {
+  type FailoverOp,
+  type FailoverRequest,
+  FailoverRequestSchema,
+  type OpRequest,
+  validate,
+} from './input';
 import { assess, decide, snapshot } from './observe';
 
 type Op<K extends FailoverOp> = (request: OpRequest<K>, ctx: OpContext) => unknown;

@@ -41,7 +41,10 @@ const forgotten = (err: Error) => {
 };
 
 /** `observe`: Auto Scaling, the ALB, EC2 and the state table, read once. */
-export async function snapshot(_request: OpRequest<'observe'>, { config, deps }: OpContext): Promise<Snapshot> {
+export async function snapshot(
+  _request: OpRequest<'observe'>,
+  { config, deps }: OpContext,
+): Promise<Snapshot> {
   const doc = deps.clients.dynamoDoc();
   const [groups, targets, stateItem, gateItem] = await Promise.all([
     deps.clients.autoScaling().send(
@@ -184,7 +187,10 @@ export function decide(request: OpRequest<'decide'>, { config, deps, now }: OpCo
 }
 
 /** The cluster's state item as stored (a consistent read), or undefined when nothing was recorded yet. */
-export async function readState({ config, deps }: OpContext, cluster: string): Promise<ClusterState | undefined> {
+export async function readState(
+  { config, deps }: OpContext,
+  cluster: string,
+): Promise<ClusterState | undefined> {
   const got = await deps.clients
     .dynamoDoc()
     .send(new GetCommand({ TableName: config.stateTable, Key: stateKey(cluster), ConsistentRead: true }));
@@ -194,8 +200,8 @@ export async function readState({ config, deps }: OpContext, cluster: string): P
 /**
  * Whether the recorded primary still serves, for node-bootstrap's claim. A crashed host stays `running` in
  * EC2 for minutes. It is gone when Auto Scaling has condemned it (Unhealthy, Terminating) AND EC2's status
- * checks call its host impaired; a condemned primary on a live host (scaled in, Terminating:Wait) still serves
- * until an election stops it, so the newcomer waits.
+ * checks call its host impaired; a condemned primary on a live host (scaled in, Terminating:Wait) still
+ * serves until an election stops it, so the newcomer waits.
  */
 export async function recordedPrimaryRunning(primary: string, { config, deps }: OpContext): Promise<boolean> {
   const out = await deps.clients

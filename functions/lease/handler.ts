@@ -1,6 +1,7 @@
 import { DescribeExecutionCommand } from '@aws-sdk/client-sfn';
 import { DeleteCommand, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
+import { lockKey } from '../core/keys';
 import {
   type AcquireResult,
   acquireUpdate,
@@ -9,7 +10,6 @@ import {
   renewUpdate,
   takeoverUpdate,
 } from '../core/lease';
-import { lockKey } from '../core/keys';
 import { ENV, requireEnv } from '../shared/env';
 import { type HandlerContext, makeHandler } from '../shared/handler';
 

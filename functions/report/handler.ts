@@ -42,11 +42,13 @@ export async function report(
     .dynamoDoc()
     .send(new PutCommand({ TableName: requireEnv(ENV.stateTable), Item: out.audit }));
   if (out.notify) {
-    await ctx.clients
-      .sns()
-      .send(
-        new PublishCommand({ TopicArn: requireEnv(ENV.topicArn), Subject: out.subject, Message: out.message }),
-      );
+    await ctx.clients.sns().send(
+      new PublishCommand({
+        TopicArn: requireEnv(ENV.topicArn),
+        Subject: out.subject,
+        Message: out.message,
+      }),
+    );
   }
   ctx.metrics.addDimension('Workflow', input.workflow);
   ctx.metrics.addMetric(out.metric, MetricUnit.Count, 1);

@@ -20,6 +20,7 @@ export function primaryHealthy(
   return instances.some((i) => i.state === 'InService' && targets.get(i.id) === 'healthy') ? 1 : 0;
 }
 
+/** One look: publish the `PrimaryHealthy` datapoint for the event's minute and return it. */
 export async function watch(
   event: ScheduledEvent,
   ctx: Pick<HandlerContext, 'clients' | 'logger'>,

@@ -1,13 +1,4 @@
 import type { Config } from '../../infra/config/schema';
-import { AutoScalingSim } from '../services/autoscaling';
-import { CloudWatchSim } from '../services/cloudwatch';
-import { Ec2Sim } from '../services/ec2';
-import { Elbv2Sim } from '../services/elbv2';
-import { EventBridgeSim } from '../services/events';
-import { Route53Sim } from '../services/route53';
-import { SecretsManagerSim } from '../services/secrets';
-import { SnsSim } from '../services/sns';
-import { SsmSim } from '../services/ssm';
 import { VirtualClock } from './clock';
 import type {
   RegionServices,
@@ -58,6 +49,22 @@ export interface RegionWorld extends RegionServices {
   readonly services: Record<string, SimService>;
 }
 
+/** One region's simulated services, each both its contract and an API endpoint. */
+export type RegionServiceSet = {
+  readonly [K in Exclude<keyof RegionServices, 'name' | 'azs'>]: RegionServices[K] & SimService;
+};
+
+/**
+ * Builds the services a World holds. The core defines the world (clock, faults, records, API routing); the
+ * assembler outside the core (sim/world-assembly.ts) constructs the simulated services and wires them in.
+ */
+export interface WorldAssembler<R53 extends Route53Contract & SimService> {
+  /** The services of one region; `context(service)` is each service's SimContext. */
+  region(name: string, azs: readonly string[], context: (service: string) => SimContext): RegionServiceSet;
+  /** The global Route 53. */
+  route53(context: SimContext): R53;
+}
+
 export interface WorldOptions {
   readonly seed: number;
   readonly config: Config;
@@ -69,7 +76,9 @@ export interface WorldOptions {
  * The twin: every simulated service of every configured region on one virtual clock, the global Route 53,
  * injected faults, and the records (executions, logs, API calls) tests and invariants read.
  */
-export class World implements WorldView {
+export class World<R53 extends Route53Contract & SimService = Route53Contract & SimService>
+  implements WorldView
+{
   readonly clock: VirtualClock;
   readonly rng: Rng;
   readonly timeline: Timeline;
@@ -77,14 +86,14 @@ export class World implements WorldView {
   readonly accountId: string;
   readonly config: Config;
   readonly regionNames: readonly string[];
-  readonly route53: Route53Sim & Route53Contract;
+  readonly route53: R53;
   readonly executions: ExecutionRecord[] = [];
   readonly outputs: CapturedOutput[] = [];
   readonly apiCalls: { at: number; region: string; service: ServiceName; action: string; error?: string }[] =
     [];
   private readonly regions = new Map<string, RegionWorld>();
 
-  constructor(options: WorldOptions) {
+  constructor(options: WorldOptions, assembler: WorldAssembler<R53>) {
     this.config = options.config;
     this.accountId = options.accountId ?? '111122223333';
     this.clock = new VirtualClock(options.startAt);
@@ -103,19 +112,10 @@ export class World implements WorldView {
     for (const r of options.config.regions) {
       const azs = ['a', 'b', 'c'].map((x) => `${r.name}${x}`);
       const base = { name: r.name, azs };
-      const services = {
-        ec2: new Ec2Sim(ctx(r.name, 'ec2'), azs),
-        autoscaling: new AutoScalingSim(ctx(r.name, 'autoscaling')),
-        ssm: new SsmSim(ctx(r.name, 'ssm')),
-        secretsmanager: new SecretsManagerSim(ctx(r.name, 'secretsmanager')),
-        elbv2: new Elbv2Sim(ctx(r.name, 'elbv2')),
-        cloudwatch: new CloudWatchSim(ctx(r.name, 'cloudwatch')),
-        events: new EventBridgeSim(ctx(r.name, 'events')),
-        sns: new SnsSim(ctx(r.name, 'sns')),
-      };
+      const services = assembler.region(r.name, azs, (service) => ctx(r.name, service));
       this.regions.set(r.name, { ...base, ...services, services: { ...services } });
     }
-    this.route53 = new Route53Sim(ctx('global', 'route53'));
+    this.route53 = assembler.route53(ctx('global', 'route53'));
   }
 
   get clusterName(): string {

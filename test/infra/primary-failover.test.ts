@@ -98,29 +98,47 @@ describe('primary-failover in the control-plane stack', () => {
     expect(flat(stack.resolve(lifecycle.failoverStateMachineArn))).toBe(FAILOVER_ARN);
   });
 
-  it('fills every placeholder of the definition, with this stack’s functions, workflow, groups and documents', () => {
+  it('fills every placeholder of the parent and its phases, with this stack’s functions, workflows, groups and documents', () => {
+    const sub = (c: IConstruct) =>
+      t.toJSON().Resources[logicalId(c)].Properties.DefinitionSubstitutions as Record<string, unknown>;
+    const phaseArn = (name: string) =>
+      `arn:\${AWS::Partition}:states:${region.name}:\${AWS::AccountId}:stateMachine:artifactory-prod-control-plane-${region.name}-${name}`;
     const placeholders = [
       ...new Set(
         [...JSON.stringify(definition).matchAll(/\$\{([A-Za-z0-9_]+)\}/g)].map((m) => m[1] as string),
       ),
     ].sort();
-    const sm = t.toJSON().Resources[logicalId(failover.workflow.stateMachine)];
-    const substitutions = sm.Properties.DefinitionSubstitutions as Record<string, unknown>;
-    expect(Object.keys(substitutions).sort()).toEqual(placeholders);
-    expect(substitutions).toEqual({
-      FailoverFunctionArn: arnOf(lifecycle.failover.fn),
-      LeaseFunctionArn: arnOf(lifecycle.lease.fn),
-      ReportFunctionArn: arnOf(lifecycle.report.fn),
-      NodeCommandStateMachineArn: ref(lifecycle.nodeCommand.stateMachine),
+    const parent = sub(failover.workflow.stateMachine);
+    expect(Object.keys(parent).sort()).toEqual(placeholders);
+    expect(Object.fromEntries(Object.entries(parent).map(([k, v]) => [k, flat(v)]))).toEqual({
+      FailoverFunctionArn: flat(arnOf(lifecycle.failover.fn)),
+      LeaseFunctionArn: flat(arnOf(lifecycle.lease.fn)),
+      ReportFunctionArn: flat(arnOf(lifecycle.report.fn)),
+      NodeCommandStateMachineArn: flat(ref(lifecycle.nodeCommand.stateMachine)),
       PrimaryAsgName: region.primaryAsgName,
       MemberAsgName: region.memberAsgName,
-      ProbeDocument: 'artifactory-prod-ProbeReadiness',
       StopDocument: 'artifactory-prod-StopArtifactory',
-      PromoteDocument: 'artifactory-prod-PromotePrimary',
-      DemoteDocument: 'artifactory-prod-DemotePrimary',
+      SetPrimaryRoleDocument: 'artifactory-prod-SetPrimaryRole',
+      PrimaryFailoverConfirmStateMachineArn: phaseArn('primary-failover-confirm'),
+      PrimaryFailoverStopOldStateMachineArn: phaseArn('primary-failover-stop-old'),
+      PrimaryFailoverCandidateStateMachineArn: phaseArn('primary-failover-candidate'),
+      PrimaryFailoverGroupMoveStateMachineArn: phaseArn('primary-failover-group-move'),
     });
-    t.hasResourceProperties('AWS::SSM::Document', { Name: 'artifactory-prod-PromotePrimary' });
-    t.hasResourceProperties('AWS::SSM::Document', { Name: 'artifactory-prod-DemotePrimary' });
+    // Each phase is deployed under the name its parent starts it by.
+    for (const [name, phase] of Object.entries(failover.phases)) {
+      expect(flat(stack.resolve(phase.stateMachine.stateMachineArn))).toBe(flat(ref(phase.stateMachine)));
+      t.hasResourceProperties('AWS::StepFunctions::StateMachine', {
+        StateMachineName: `artifactory-prod-control-plane-${region.name}-${name}`,
+      });
+    }
+    expect(sub(failover.phases['primary-failover-candidate']?.stateMachine as IConstruct)).toEqual(
+      expect.objectContaining({
+        SetPrimaryRoleDocument: 'artifactory-prod-SetPrimaryRole',
+        ProbeDocument: 'artifactory-prod-ProbeReadiness',
+        MemberAsgName: region.memberAsgName,
+      }),
+    );
+    t.hasResourceProperties('AWS::SSM::Document', { Name: 'artifactory-prod-SetPrimaryRole' });
   });
 
   it('lets node-bootstrap claim through the failover Lambda and node-drain hand over to the workflow', () => {
@@ -129,7 +147,9 @@ describe('primary-failover in the control-plane stack', () => {
     expect(substitutions(lifecycle.bootstrap.stateMachine).FailoverFunctionArn).toEqual(
       arnOf(lifecycle.failover.fn),
     );
-    expect(flat(substitutions(lifecycle.drain.stateMachine).FailoverStateMachineArn)).toBe(FAILOVER_ARN);
+    expect(flat(substitutions(lifecycle.drain.stateMachine).PrimaryFailoverStateMachineArn)).toBe(
+      FAILOVER_ARN,
+    );
   });
 
   it('alarms after two one-minute periods without a healthy primary, ignoring missing data', () => {
@@ -299,41 +319,65 @@ describe('primary-failover least privilege', () => {
   });
 
   it('scopes each Auto Scaling action to the group the definition names, never to "*" where IAM can scope', () => {
-    const used = new Map<string, Set<string>>();
-    const visit = (states: Record<string, Record<string, unknown>>) => {
-      for (const state of Object.values(states)) {
-        const match = AUTOSCALING_TASK.exec(String(state.Resource ?? ''));
-        if (match?.[1]) {
-          const action = `autoscaling:${match[1].charAt(0).toUpperCase()}${match[1].slice(1)}`;
-          const group = (state.Parameters as Record<string, unknown> | undefined)?.AutoScalingGroupName;
-          const set = used.get(action) ?? new Set<string>();
-          if (group === placeholder('PrimaryAsgName')) set.add(PRIMARY_GROUP);
-          if (group === placeholder('MemberAsgName')) set.add(MEMBER_GROUP);
-          used.set(action, set);
+    const family = [
+      ['primary-failover', wf],
+      ...Object.entries(failover.phases).map(([name, w]) => [name, w.role] as const),
+    ] as const;
+    let checked = 0;
+    for (const [name, role] of family) {
+      const used = new Map<string, Set<string>>();
+      const visit = (states: Record<string, Record<string, unknown>>) => {
+        for (const state of Object.values(states)) {
+          const match = AUTOSCALING_TASK.exec(String(state.Resource ?? ''));
+          if (match?.[1]) {
+            const action = `autoscaling:${match[1].charAt(0).toUpperCase()}${match[1].slice(1)}`;
+            const group = (state.Parameters as Record<string, unknown> | undefined)?.AutoScalingGroupName;
+            const set = used.get(action) ?? new Set<string>();
+            if (group === placeholder('PrimaryAsgName')) set.add(PRIMARY_GROUP);
+            if (group === placeholder('MemberAsgName')) set.add(MEMBER_GROUP);
+            used.set(action, set);
+          }
+          const processor = (state.ItemProcessor ?? state.Iterator) as { States?: never } | undefined;
+          if (processor?.States) visit(processor.States);
         }
-        const processor = (state.ItemProcessor ?? state.Iterator) as { States?: never } | undefined;
-        if (processor?.States) visit(processor.States);
+      };
+      visit(JSON.parse(readFileSync(path.join(ROOT, `statemachines/${name}.asl.json`), 'utf8')).States);
+      for (const [action, groups] of used) {
+        checked++;
+        const resources = resourcesFor(role, action);
+        if (ACTIONS_WITHOUT_RESOURCE_SCOPE.has(action)) {
+          expect(resources).toEqual(['*']);
+          continue;
+        }
+        // Every group the definition names is allowed, and nothing but the cluster's two groups.
+        expect(resources).toEqual(expect.arrayContaining([...groups]));
+        for (const r of resources) expect([PRIMARY_GROUP, MEMBER_GROUP]).toContain(r);
       }
-    };
-    visit(definition.States);
-    expect(used.size).toBeGreaterThan(0);
-    for (const [action, groups] of used) {
-      const resources = resourcesFor(wf, action);
-      if (ACTIONS_WITHOUT_RESOURCE_SCOPE.has(action)) {
-        expect(resources).toEqual(['*']);
-        continue;
-      }
-      // Every group the definition names is allowed, and nothing but the cluster's two groups.
-      expect(resources).toEqual(expect.arrayContaining([...groups]));
-      for (const r of resources) expect([PRIMARY_GROUP, MEMBER_GROUP]).toContain(r);
     }
-    expect(resourcesFor(wf, 'autoscaling:DetachInstances')).toEqual([MEMBER_GROUP]);
-    expect(resourcesFor(wf, 'autoscaling:AttachInstances')).toEqual([PRIMARY_GROUP]);
+    expect(checked).toBeGreaterThan(5);
+    const phaseRole = (name: string) => failover.phases[name]?.role as IConstruct;
+    expect(resourcesFor(phaseRole('primary-failover-candidate'), 'autoscaling:DetachInstances')).toEqual([
+      MEMBER_GROUP,
+    ]);
+    expect(resourcesFor(phaseRole('primary-failover-group-move'), 'autoscaling:AttachInstances')).toEqual([
+      PRIMARY_GROUP,
+    ]);
     // The old primary is marked unhealthy by instance id: whichever group holds it.
-    expect(resourcesFor(wf, 'autoscaling:SetInstanceHealth')).toEqual([MEMBER_GROUP, PRIMARY_GROUP]);
+    expect(resourcesFor(phaseRole('primary-failover-stop-old'), 'autoscaling:SetInstanceHealth')).toEqual([
+      MEMBER_GROUP,
+      PRIMARY_GROUP,
+    ]);
+    // The parent neither detaches, attaches nor marks instances: its phases do.
+    for (const action of [
+      'autoscaling:DetachInstances',
+      'autoscaling:AttachInstances',
+      'autoscaling:SetInstanceHealth',
+    ]) {
+      expect(resourcesFor(wf, action)).toEqual([]);
+    }
   });
 
-  it('lets the workflow invoke only its three Lambdas and start only node-command', () => {
+  it('lets the workflow invoke only its three Lambdas and start only node-command and its own phases', () => {
     expect(statementsOf(wf).filter((s) => [s.Action].flat().includes('lambda:InvokeFunction'))).toEqual([
       expect.objectContaining({
         Resource: expect.arrayContaining([
@@ -344,12 +388,26 @@ describe('primary-failover least privilege', () => {
       }),
     ]);
     expect(resourcesFor(wf, 'lambda:InvokeFunction')).toHaveLength(3);
-    expect(resourcesFor(wf, 'states:StartExecution')).toEqual([
-      flat(ref(lifecycle.nodeCommand.stateMachine)),
-    ]);
-    expect(resourcesFor(wf, 'states:DescribeExecution')).toEqual([
-      `arn:\${AWS::Partition}:states:${region.name}:\${AWS::AccountId}:execution:artifactory-prod-control-plane-${region.name}-node-command:*`,
-    ]);
+    const machine = (name: string) =>
+      `arn:\${AWS::Partition}:states:${region.name}:\${AWS::AccountId}:stateMachine:artifactory-prod-control-plane-${region.name}-${name}`;
+    const executions = (name: string) =>
+      `arn:\${AWS::Partition}:states:${region.name}:\${AWS::AccountId}:execution:artifactory-prod-control-plane-${region.name}-${name}:*`;
+    const phases = Object.keys(failover.phases).sort();
+    expect(resourcesFor(wf, 'states:StartExecution')).toEqual(
+      [flat(ref(lifecycle.nodeCommand.stateMachine)), ...phases.map(machine)].sort(),
+    );
+    expect(resourcesFor(wf, 'states:DescribeExecution')).toEqual(
+      ['node-command', ...phases].map(executions).sort(),
+    );
+    // A phase invokes at most the failover Lambda and starts nothing but node-command.
+    for (const phase of Object.values(failover.phases)) {
+      for (const r of resourcesFor(phase.role, 'lambda:InvokeFunction')) {
+        expect(r).toBe(flat(arnOf(lifecycle.failover.fn)));
+      }
+      for (const r of resourcesFor(phase.role, 'states:StartExecution')) {
+        expect(r).toBe(flat(ref(lifecycle.nodeCommand.stateMachine)));
+      }
+    }
   });
 
   it('gives the failover Lambda read-only describes, and only GetItem/UpdateItem on the state table', () => {

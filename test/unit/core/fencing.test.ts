@@ -19,7 +19,9 @@ import { VirtualClock } from '../../../sim/core/clock';
 import { DynamoSim } from '../../../sim/runner/dynamo';
 
 const NOW = Date.UTC(2026, 2, 10, 12);
-const EXECS = ['a', 'b', 'c'].map((x) => `arn:aws:states:eu-west-1:111122223333:execution:primary-failover:${x}`);
+const EXECS = ['a', 'b', 'c'].map(
+  (x) => `arn:aws:states:eu-west-1:111122223333:execution:primary-failover:${x}`,
+);
 const IDS = ['i-0000000000000000a', 'i-0000000000000000b', 'i-0000000000000000c'];
 
 const exec = fc.constantFrom(...EXECS);
@@ -106,11 +108,7 @@ describe('fencing updates: conditioned on the epoch', () => {
   it('every candidate record, commit and escalation is conditioned on the epoch AND its owner', () => {
     fc.assert(
       fc.property(hold, instance, fc.option(instance, { nil: undefined }), now, (h, c, primary, t) => {
-        for (const u of [
-          candidateUpdate(h, c),
-          commitUpdate({ ...h, primary }, t),
-          escalateUpdate(h, t),
-        ]) {
+        for (const u of [candidateUpdate(h, c), commitUpdate({ ...h, primary }, t), escalateUpdate(h, t)]) {
           expect(u.Key).toEqual(stateKey(h.cluster));
           expect(u.ConditionExpression?.startsWith(OWNER_CONDITION)).toBe(true);
           expect(u.ExpressionAttributeValues[':epoch']).toBe(h.epoch);
@@ -134,8 +132,11 @@ describe('fencing updates: conditioned on the epoch', () => {
       ExpressionAttributeValues: { ':at': NOW, ':day': '2026-03-10', ':count': 1, ':me': EXECS[0] },
     });
     expect(
-      gateElectionUpdate({ cluster: 'prod', execution: 'x', budgeted: false }, { day: '2026-03-10', count: 2 }, NOW)
-        .ExpressionAttributeValues[':count'],
+      gateElectionUpdate(
+        { cluster: 'prod', execution: 'x', budgeted: false },
+        { day: '2026-03-10', count: 2 },
+        NOW,
+      ).ExpressionAttributeValues[':count'],
     ).toBe(2);
   });
 
@@ -156,9 +157,12 @@ describe('holdsEpoch and electionRecorded', () => {
     fc.record({
       epoch,
       owner: fc.option(exec, { nil: undefined }),
-      phase: fc.option(fc.constantFrom('fenced', 'committed', 'claimed', 'escalated') as fc.Arbitrary<ClusterState['phase']>, {
-        nil: undefined,
-      }),
+      phase: fc.option(
+        fc.constantFrom('fenced', 'committed', 'claimed', 'escalated') as fc.Arbitrary<ClusterState['phase']>,
+        {
+          nil: undefined,
+        },
+      ),
     }),
     { nil: undefined },
   );
@@ -248,7 +252,10 @@ function step(o: Op, c: string, m: Model | undefined): { update: UpdateRequest; 
     }
     case 'commit': {
       const primary = o.instance === undefined ? undefined : (IDS[o.instance] as string);
-      const committed = primary === undefined ? { phase: 'committed' } : { phase: 'committed', primary, candidate: undefined };
+      const committed =
+        primary === undefined
+          ? { phase: 'committed' }
+          : { phase: 'committed', primary, candidate: undefined };
       return {
         update: commitUpdate({ cluster: c, epoch: x, execution: e, primary }, NOW),
         next: owned ? { ...owned, ...committed } : m,

@@ -565,9 +565,7 @@ describe('observe (strict SDK mocks)', () => {
         { Target: { Id: M1, Port: 8082 }, TargetHealth: { State: 'healthy' } },
       ],
     });
-    docMock
-      .on(GetCommand, { Key: gateKey(CLUSTER, FAILOVER_GATE) })
-      .resolves({ Item: gate });
+    docMock.on(GetCommand, { Key: gateKey(CLUSTER, FAILOVER_GATE) }).resolves({ Item: gate });
     // Every host passes EC2's status checks unless a test says otherwise.
     ec2cMock.on(DescribeInstanceStatusCommand).callsFake(async (input: { InstanceIds: string[] }) => ({
       InstanceStatuses: input.InstanceIds.map((InstanceId) => ({

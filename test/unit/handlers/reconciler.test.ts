@@ -214,7 +214,11 @@ describe('reconciler sweep', () => {
     expect(doc).toHaveReceivedCommandWith(PutCommand, {
       TableName: TABLE,
       Item: {
-        ...auditKey('artifactory-prod', '2015-10-08T16:53:06.000Z', `53dc4d37-cffa-4f76-80c9-8b7d4a4d2eaa#${M_WAITING}`),
+        ...auditKey(
+          'artifactory-prod',
+          '2015-10-08T16:53:06.000Z',
+          `53dc4d37-cffa-4f76-80c9-8b7d4a4d2eaa#${M_WAITING}`,
+        ),
         trigger: 'sweep',
         detailType: 'Scheduled Event',
         instanceId: M_WAITING,
