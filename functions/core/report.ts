@@ -60,12 +60,45 @@ export function redact(text: string): string {
 
 const clip = (s: string, n: number) => (s.length > n ? `${s.slice(0, n - 1)}…` : s);
 
+type CaughtError = { readonly Error?: string | undefined; readonly Cause?: string | undefined };
+
+/** The error of the child execution a `States.TaskFailed` describes, if it describes one. */
+function childError(e: CaughtError): CaughtError | undefined {
+  if (e.Error !== 'States.TaskFailed' || !e.Cause?.startsWith('{')) return undefined;
+  try {
+    const described = JSON.parse(e.Cause) as Record<string, unknown>;
+    const inner = described.error ?? described.Error;
+    const cause = described.cause ?? described.Cause;
+    return typeof inner === 'string'
+      ? { Error: inner, Cause: typeof cause === 'string' ? cause : undefined }
+      : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The error that actually ended a phase. A `.sync` child that fails reaches its parent as `States.TaskFailed`
+ * whose Cause is the child's DescribeExecution output; the child's own error (e.g. `NodeNotReady`) is what
+ * the operator needs, and it may itself wrap a grandchild's (bounded depth). Anything else is returned as is.
+ */
+export function innermostError(error: CaughtError): CaughtError {
+  let e = error;
+  for (let depth = 0; depth < 5; depth++) {
+    const inner = childError(e);
+    if (!inner) return e;
+    e = inner;
+  }
+  return e;
+}
+
 /** The audit item, the SNS subject and body, and the metric name for one outcome at `now` (epoch ms). */
 export function renderOutcome(o: WorkflowOutcome, now: number) {
   const at = new Date(now).toISOString();
   const executionName = o.execution.split(':').pop() ?? o.execution;
-  const error = o.error?.Error
-    ? `${o.error.Error}${o.error.Cause ? `: ${redact(clip(o.error.Cause, 500))}` : ''}`
+  const caught = o.error ? innermostError(o.error) : undefined;
+  const error = caught?.Error
+    ? `${caught.Error}${caught.Cause ? `: ${redact(clip(caught.Cause, 500))}` : ''}`
     : undefined;
   const audit = {
     ...auditKey(o.cluster, at, executionName),

@@ -5,6 +5,7 @@ import {
   FailoverRunSchema,
   MAX_SUMMARY,
 } from '../../../functions/core/failover-outcome';
+import { innermostError, renderOutcome } from '../../../functions/core/report';
 
 const EXECUTION = 'arn:aws:states:eu-west-1:111122223333:execution:prod-primary-failover:run-1';
 const input = { cluster: 'prod', region: 'eu-west-1', trigger: 'alarm' };
@@ -223,5 +224,45 @@ describe('concludeFailover: the one report of a primary-failover run', () => {
         expect(conclude(run).report.outcome).toBe('skipped');
       }),
     );
+  });
+});
+
+describe('innermostError: what ended a phase child', () => {
+  const describe_ = (error: string, cause: string) =>
+    JSON.stringify({ status: 'FAILED', error, cause, input: '{}' });
+  it('unwraps a failed child (and a grandchild) to its own error', () => {
+    expect(
+      innermostError({ Error: 'States.TaskFailed', Cause: describe_('NodeNotReady', 'not ready in 15 min') }),
+    ).toEqual({ Error: 'NodeNotReady', Cause: 'not ready in 15 min' });
+    const grandchild = describe_('CommandTimedOut', 'no answer');
+    expect(
+      innermostError({ Error: 'States.TaskFailed', Cause: describe_('States.TaskFailed', grandchild) }),
+    ).toEqual({
+      Error: 'CommandTimedOut',
+      Cause: 'no answer',
+    });
+  });
+  it('leaves any other error as it is', () => {
+    expect(innermostError({ Error: 'StaleEpoch', Cause: 'x' })).toEqual({ Error: 'StaleEpoch', Cause: 'x' });
+    expect(innermostError({ Error: 'States.TaskFailed', Cause: 'not json' })).toEqual({
+      Error: 'States.TaskFailed',
+      Cause: 'not json',
+    });
+  });
+  it('renders the inner error in the notification', () => {
+    const out = renderOutcome(
+      {
+        cluster: 'prod',
+        region: 'eu-west-1',
+        workflow: 'node-bootstrap',
+        execution: EXECUTION,
+        outcome: 'failed',
+        subject: 'i-0a',
+        summary: 'did not join',
+        error: { Error: 'States.TaskFailed', Cause: describe_('NodeNotReady', 'not ready') },
+      },
+      0,
+    );
+    expect(out.message).toContain('Error: NodeNotReady: not ready');
   });
 });

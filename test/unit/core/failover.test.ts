@@ -15,6 +15,7 @@ import {
   recordElection,
 } from '../../../functions/core/failover-gate';
 import {
+  CONFIRM_INTERVAL_SECONDS,
   CONFIRMATIONS_REQUIRED,
   condemned,
   confirm,
@@ -989,11 +990,14 @@ describe('parseProbe', () => {
 });
 
 describe('the workflow and the core agree on the confirmation bound', () => {
-  it("primary-failover's ConfirmRoundsLeft guard stops at MAX_CONFIRM_ROUNDS", () => {
+  it("primary-failover-confirm's ConfirmRoundsLeft guard stops at MAX_CONFIRM_ROUNDS", () => {
     const asl = JSON.parse(
-      readFileSync(path.join(__dirname, '../../../statemachines/primary-failover.asl.json'), 'utf8'),
+      readFileSync(path.join(__dirname, '../../../statemachines/primary-failover-confirm.asl.json'), 'utf8'),
     ) as { States: Record<string, { Choices?: { NumericGreaterThanEquals?: number }[] }> };
     expect(asl.States.ConfirmRoundsLeft?.Choices?.[0]?.NumericGreaterThanEquals).toBe(MAX_CONFIRM_ROUNDS);
+    expect((asl.States.WaitToConfirm as { Seconds?: number } | undefined)?.Seconds).toBe(
+      CONFIRM_INTERVAL_SECONDS,
+    );
   });
 });
 
