@@ -79,7 +79,9 @@ export interface NodeLifecycleRefs {
 }
 
 /** Each node-lifecycle workflow's definition substitutions, exactly the placeholders its file uses. */
-export function nodeLifecycleSubstitutions(r: NodeLifecycleRefs): Record<NodeWorkflow, Record<string, string>> {
+export function nodeLifecycleSubstitutions(
+  r: NodeLifecycleRefs,
+): Record<NodeWorkflow, Record<string, string>> {
   const available: Record<string, string> = {
     LeaseFunctionArn: r.leaseFunctionArn,
     ReportFunctionArn: r.reportFunctionArn,
@@ -99,8 +101,7 @@ export function nodeLifecycleSubstitutions(r: NodeLifecycleRefs): Record<NodeWor
     NodeKeyFormat: KEY_FORMATS.nodeSk,
   };
   for (const name of NODE_WORKFLOWS) available[stateMachineArnPlaceholder(name)] = r.stateMachineArn(name);
-  return Object.fromEntries(NODE_WORKFLOWS.map((name) => [name, substitutionsFor(name, available)])) as Record<
-    NodeWorkflow,
-    Record<string, string>
-  >;
+  return Object.fromEntries(
+    NODE_WORKFLOWS.map((name) => [name, substitutionsFor(name, available)]),
+  ) as Record<NodeWorkflow, Record<string, string>>;
 }

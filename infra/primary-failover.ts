@@ -128,7 +128,8 @@ export function failoverSubstitutions(r: FailoverRefs): Record<FailoverWorkflow,
     StopDocument: r.documents.stop,
     SetPrimaryRoleDocument: r.documents.setPrimaryRole,
   };
-  for (const name of FAILOVER_WORKFLOWS) available[stateMachineArnPlaceholder(name)] = r.stateMachineArn(name);
+  for (const name of FAILOVER_WORKFLOWS)
+    available[stateMachineArnPlaceholder(name)] = r.stateMachineArn(name);
   return Object.fromEntries(
     FAILOVER_WORKFLOWS.map((name) => [name, substitutionsFor(name, available)]),
   ) as Record<FailoverWorkflow, Record<string, string>>;

@@ -48,7 +48,10 @@ export function childrenOf(name: string, known: readonly string[]): string[] {
  * Exactly the substitutions `name`'s definition uses, taken from `available`. A placeholder with no value
  * throws here, at synth or twin start, rather than deploying a broken ARN.
  */
-export function substitutionsFor(name: string, available: Readonly<Record<string, string>>): Record<string, string> {
+export function substitutionsFor(
+  name: string,
+  available: Readonly<Record<string, string>>,
+): Record<string, string> {
   const out: Record<string, string> = {};
   const missing: string[] = [];
   for (const key of placeholdersOf(definitionText(name))) {

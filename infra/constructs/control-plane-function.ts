@@ -6,8 +6,8 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { FUNCTION_TIMEOUT_SECONDS } from '../workflow-definitions';
 import { METRIC_NAMESPACE } from '../stacks/names';
+import { FUNCTION_TIMEOUT_SECONDS } from '../workflow-definitions';
 import { acknowledge } from './acknowledge';
 
 export const REPO_ROOT = path.resolve(__dirname, '..', '..');

@@ -233,7 +233,11 @@ export class NodeLifecycle extends Construct {
       substitutions: substitutions['node-bootstrap'],
       resources: mergeResources(
         {
-          'lambda:InvokeFunction': [this.lease.functionArn, this.report.functionArn, this.failover.functionArn],
+          'lambda:InvokeFunction': [
+            this.lease.functionArn,
+            this.report.functionArn,
+            this.failover.functionArn,
+          ],
           autoscaling: groupArns,
           'elasticloadbalancing:RegisterTargets': region.targetGroupArns,
           'elasticloadbalancing:DeregisterTargets': region.targetGroupArns,

@@ -25,7 +25,6 @@ import { ControlPlaneFunction } from './control-plane-function';
 import type { NodeLifecycle } from './node-lifecycle';
 import { mergeResources, nagForm, syncChildResources, Workflow, wildcardReason } from './workflow';
 
-
 /**
  * The metric the report Lambda emits for a primary-failover run that ended `failed` (functions/core/report.ts
  * names it from workflow and outcome, as it names {@link ESCALATION_METRIC} from `escalated`).

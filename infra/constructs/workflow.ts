@@ -171,7 +171,11 @@ export function syncChildResources(scope: Construct, names: readonly string[]): 
     'states:StopExecution': names.map((n) => Workflow.executionArnPatternFor(scope, n)),
     events: [
       Arn.format(
-        { service: 'events', resource: 'rule', resourceName: 'StepFunctionsGetEventsForStepFunctionsExecutionRule' },
+        {
+          service: 'events',
+          resource: 'rule',
+          resourceName: 'StepFunctionsGetEventsForStepFunctionsExecutionRule',
+        },
         Stack.of(scope),
       ),
     ],

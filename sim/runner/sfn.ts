@@ -453,7 +453,11 @@ export class StepFunctionsSim implements SimService {
           const sfn = (
             child.region === this.region ? this : this.world.region(child.region).services.sfn
           ) as StepFunctionsSim;
-          sfn.stop({ executionArn: child.executionArn, error: 'States.Aborted', cause: 'its parent was stopped' });
+          sfn.stop({
+            executionArn: child.executionArn,
+            error: 'States.Aborted',
+            cause: 'its parent was stopped',
+          });
         }
       }
     }

@@ -25,8 +25,7 @@ import {
 } from './primary-failover';
 import { expectThat, MINUTE, type Scenario } from './types';
 
-const promoted = (twin: Twin) =>
-  failovers(twin).filter((e) => endedAs(e, 'succeeded'));
+const promoted = (twin: Twin) => failovers(twin).filter((e) => endedAs(e, 'succeeded'));
 const azOf = (twin: Twin, id: string) => twin.world.region(regionOf(twin)).ec2.instance(id)?.az ?? '';
 const startedAt = (e: ExecutionRecord) => e.startedAt;
 

@@ -215,10 +215,7 @@ export const manualRuns: Scenario = {
       reason: 'rehearsal',
       dryRun: true,
     });
-    expectThat(
-      endedAs(dry, 'dry-run') && !entered(dry, 'FenceEpoch'),
-      'dry run changed nothing',
-    );
+    expectThat(endedAs(dry, 'dry-run') && !entered(dry, 'FenceEpoch'), 'dry run changed nothing');
     expectThat(thePrimary(twin) === before, 'the primary is unchanged after the dry run');
     say('dry run reported its plan and changed nothing');
     const real = await startFailover(twin, 'manual-handover', {

@@ -234,7 +234,8 @@ describe('the workflow pattern', () => {
   it('primary-failover reports once, from its cleanup path', () => {
     const reports = allStates(load('statemachines/primary-failover.asl.json')).filter(
       ([, s]) =>
-        (s.Parameters as { FunctionName?: string } | undefined)?.FunctionName === '${ReportFunctionArn}',
+        (s.Parameters as { FunctionName?: string } | undefined)?.FunctionName ===
+        `\${${'ReportFunctionArn'}}`,
     );
     expect(reports.map(([n]) => n)).toEqual(['ReportRun']);
   });
