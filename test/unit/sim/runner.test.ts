@@ -157,3 +157,74 @@ describe('SDK-integration error names', () => {
     expect(sdkIntegrationErrorName('ssm', 'InvalidInstanceId')).toBe('Ssm.InvalidInstanceIdException');
   });
 });
+
+describe('.sync:2 children on the twin', () => {
+  let twin: Twin;
+  afterEach(async () => {
+    await twin?.stop();
+  });
+
+  /** A child that waits `seconds`, and a parent that starts it and waits at most `timeout` seconds for it. */
+  async function deploy(seconds: number, timeout: number) {
+    twin = await Twin.start({ seed: 3, controlPlane: false });
+    const sfn = twin.sfnIn(REGION);
+    const child = sfn.createStateMachine(
+      'fixture-child',
+      JSON.stringify({
+        StartAt: 'Sleep',
+        TimeoutSeconds: 7200,
+        States: { Sleep: { Type: 'Wait', Seconds: seconds, End: true } },
+      }),
+      {},
+    );
+    const parent = sfn.createStateMachine(
+      'fixture-parent',
+      JSON.stringify({
+        StartAt: 'RunChild',
+        TimeoutSeconds: 7200,
+        States: {
+          RunChild: {
+            Type: 'Task',
+            Resource: 'arn:aws:states:::states:startExecution.sync:2',
+            Parameters: { StateMachineArn: child, Input: {} },
+            TimeoutSeconds: timeout,
+            Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'Gave' }],
+            End: true,
+          },
+          Gave: { Type: 'Pass', End: true },
+        },
+      }),
+      {},
+    );
+    return { sfn, parent };
+  }
+  const childOf = (parentArn: string) => twin.world.executions.find((e) => e.parentArn === parentArn);
+
+  it('records the child under its parent, and returns its output when it ends in time', async () => {
+    const { sfn, parent } = await deploy(60, 300);
+    const { executionArn } = sfn.startExecution({ stateMachineArn: parent, name: 'p1' });
+    await twin.run(10 * 60_000, () => twin.world.executions.every((e) => e.status !== 'RUNNING'));
+    expect(childOf(executionArn)?.status).toBe('SUCCEEDED');
+    expect(twin.world.executions.find((e) => e.executionArn === executionArn)?.children).toHaveLength(1);
+  });
+
+  it("stops the child when the parent's Task times out (the parent catches States.Timeout)", async () => {
+    const { sfn, parent } = await deploy(3600, 120);
+    const { executionArn } = sfn.startExecution({ stateMachineArn: parent, name: 'p2' });
+    await twin.run(10 * 60_000, () => twin.world.executions.every((e) => e.status !== 'RUNNING'));
+    const p = twin.world.executions.find((e) => e.executionArn === executionArn);
+    expect(p?.status).toBe('SUCCEEDED');
+    expect(p?.history.some((h) => h.state === 'Gave')).toBe(true);
+    expect(childOf(executionArn)).toMatchObject({ status: 'ABORTED', error: 'States.Timeout' });
+  });
+
+  it('stops the child when the parent is stopped', async () => {
+    const { sfn, parent } = await deploy(3600, 7000);
+    const { executionArn } = sfn.startExecution({ stateMachineArn: parent, name: 'p3' });
+    await twin.run(60_000);
+    expect(childOf(executionArn)?.status).toBe('RUNNING');
+    await twin.world.call(REGION, 'sfn', 'StopExecution', { executionArn });
+    await twin.run(60_000);
+    expect(childOf(executionArn)?.status).toBe('ABORTED');
+  });
+});
