@@ -1,6 +1,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import aslValidator from 'asl-validator';
+import { DOCUMENTS, type DocumentKind } from '../../infra/ssm-documents';
 import {
   FUNCTION_TIMEOUT_SECONDS,
   type FunctionName,
@@ -109,6 +110,15 @@ function functionOf(state: State): FunctionName | undefined {
   return name && name in FUNCTION_TIMEOUT_SECONDS ? (name as FunctionName) : undefined;
 }
 
+/** The documents node-command runs, by the placeholder the workflows name them with. */
+const DOCUMENT_PLACEHOLDERS: Record<string, DocumentKind> = {
+  [`\${${'ProbeDocument'}}`]: 'probeReadiness',
+  [`\${${'StopDocument'}}`]: 'stopArtifactory',
+  [`\${${'StartDocument'}}`]: 'startArtifactory',
+  [`\${${'ConfigureDocument'}}`]: 'configureNode',
+  [`\${${'SetPrimaryRoleDocument'}}`]: 'setPrimaryRole',
+};
+
 /** The workflow a `.sync` Task starts, from its `${…StateMachineArn}` placeholder. */
 function childOf(state: State): string | undefined {
   const arn = String((state.Parameters as { StateMachineArn?: string } | undefined)?.StateMachineArn ?? '');
@@ -153,11 +163,15 @@ describe('every step is bounded in time (AWS gives a Task no default timeout)', 
           if (!child) return [`${name}: starts a workflow that is not in statemachines/`];
           const bound = machineTimeout(child) ?? Number.POSITIVE_INFINITY;
           if (child === 'node-command') {
-            const delivery =
-              (s.Parameters as { Input?: { timeoutSeconds?: number } }).Input?.timeoutSeconds ?? 0;
-            // A Task may give a command less than its delivery timeout only when its Comment says why.
-            if (timeout <= delivery && !s.Comment)
-              return [`${name}: ${timeout} s ends before the command's delivery timeout`];
+            const input = (s.Parameters as { Input?: { timeoutSeconds?: number; document?: string } }).Input;
+            const kind = DOCUMENT_PLACEHOLDERS[String(input?.document)];
+            if (!kind) return [`${name}: runs a document that is not one of the project's`];
+            // The command may take its delivery timeout plus the document's own execution timeout, which
+            // node-command bounds; a Task may stop waiting sooner only when its Comment says why (naming it).
+            const needed =
+              Math.min(bound, (input?.timeoutSeconds ?? 0) + DOCUMENTS[kind].timeoutSeconds) + 30;
+            if (timeout < needed && !s.Comment?.includes(`${timeout} s`))
+              return [`${name}: ${timeout} s ends before the command can (${needed} s)`];
             if (timeout > bound + 60)
               return [`${name}: ${timeout} s outlasts node-command's own ${bound} s bound`];
             return [];
