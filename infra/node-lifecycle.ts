@@ -30,6 +30,13 @@ export const HOOKS = [
   },
 ] as const;
 
+/**
+ * The tag every instance of the cluster's two groups carries (the groups propagate it at launch), with the
+ * cluster's name as its value: IAM conditions on it keep the control plane's actions on instances (stopping
+ * one at the hypervisor, running a command on it) to the cluster's own instances.
+ */
+export const CLUSTER_TAG_KEY = 'artifactory-ha:cluster';
+
 /** The reconciler's sweep interval. */
 export const SWEEP_MINUTES = 5;
 

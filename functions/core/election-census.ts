@@ -17,6 +17,12 @@ export function bootstrapRole(
     readonly mode: ClusterMode;
     /** Whether the recorded primary's instance is still running. */
     readonly recordedPrimaryRunning: boolean;
+    /**
+     * With no primary recorded (a cluster that never elected or claimed, e.g. one the seed deployment
+     * started): whether another instance of the primary group is still live. It may be the primary, serving
+     * where the control plane cannot see it (a partition), so the newcomer must not take the role beside it.
+     */
+    readonly livePeerInPrimaryGroup?: boolean;
   },
   state: ClusterState | undefined,
   now: number,
@@ -34,6 +40,13 @@ export function bootstrapRole(
     input.recordedPrimaryRunning
   ) {
     return { role: 'member', claim: false, reason: `${state.primary} holds the primary role` };
+  }
+  if (state?.primary === undefined && input.livePeerInPrimaryGroup === true) {
+    return {
+      role: 'member',
+      claim: false,
+      reason: 'no primary is recorded and another instance of the primary group is still live',
+    };
   }
   return { role: 'primary', claim: true, reason: 'no other live primary' };
 }

@@ -37,6 +37,7 @@ export type DecidedPlan = Plan & {
   readonly candidateSteps: readonly CandidateStep[];
   readonly needed: number;
   readonly failedPrimaryReachable: boolean;
+  readonly failedPrimaryHostImpaired: boolean;
   /** An automatic, unplanned election: the fence counts it against the daily budget. */
   readonly budgeted: boolean;
 };
@@ -94,6 +95,7 @@ export function decide(
       candidateSteps: [],
       needed: 0,
       failedPrimaryReachable: false,
+      failedPrimaryHostImpaired: false,
       ...decided,
       budgeted: run.trigger !== 'manual' && !planned,
     },

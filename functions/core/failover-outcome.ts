@@ -51,6 +51,7 @@ export const FailoverRunSchema = z.looseObject({
   escalation: z.unknown().optional(),
   demoteError: CaughtError.optional(),
   suspendError: CaughtError.optional(),
+  stopOldError: CaughtError.optional(),
   swapError: CaughtError.optional(),
 });
 export type FailoverRun = z.infer<typeof FailoverRunSchema>;
@@ -166,6 +167,14 @@ function ending(run: FailoverRun): Ending {
   }
   const epoch = run.fence.epoch;
   const legacy = decision.plan.mode !== 'cloud-native';
+  if (run.escalation !== undefined && run.stopOldError) {
+    return {
+      outcome: 'escalated',
+      summary: `The old primary could not be confirmed stopped (epoch ${epoch}): neither SSM nor EC2 confirmed the stop, so nobody was promoted (two primaries are worse than none). Stop or terminate it by hand, then re-run with force.`,
+      error: run.stopOldError,
+      restorePrimaryGroup: legacy,
+    };
+  }
   if (run.escalation !== undefined) {
     const tried = run.attempts?.attempt ?? 0;
     return {

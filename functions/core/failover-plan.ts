@@ -90,6 +90,12 @@ export type Plan =
       readonly failedAz?: string | undefined;
       /** Whether the failed primary answered its probe (then it is stopped before anything else). */
       readonly failedPrimaryReachable: boolean;
+      /**
+       * Whether EC2's status checks call the failed primary's host impaired: such a host (condemned or
+       * crashed) is taken as down, as node-bootstrap's claim takes it; one that passes its status checks but
+       * cannot be reached may be partitioned and still serving, so it is stopped at the hypervisor.
+       */
+      readonly failedPrimaryHostImpaired: boolean;
       readonly steps: readonly string[];
     }
   | {
@@ -175,6 +181,7 @@ export function plan(
     failedPrimary: input.failedPrimary,
     failedAz,
     failedPrimaryReachable: failed?.probe?.reachable === true,
+    failedPrimaryHostImpaired: failed?.hostStatus === 'impaired',
     steps: promoteSteps(mode, candidates, needed, input.failedPrimary),
   };
 }
@@ -188,6 +195,7 @@ function adoptPlan(adopt: string): Plan {
     candidateSteps: ['adopt'],
     needed: 1,
     failedPrimaryReachable: false,
+    failedPrimaryHostImpaired: false,
     steps: [
       'bump the epoch (fence)',
       'suspend Launch on the primary group',

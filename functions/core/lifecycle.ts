@@ -135,10 +135,29 @@ export const HOOK_NAMES = {
   terminate: 'artifactory-ha-terminate',
 } as const;
 
+/**
+ * Whether a lifecycle action belongs to the hook the control plane put for its transition. Another team may put
+ * its own hooks on the same group: each emits its own lifecycle event for the same instance, and acting on one
+ * (under the deterministic execution name, which the project's own action then finds taken) would leave the
+ * project's hook unanswered until it times out and abandons the launch. Such an action is not the control
+ * plane's to complete: its owner's default result ends it.
+ */
+export function isProjectHook(hookName: string, transition: Transition): boolean {
+  return (
+    hookName ===
+    (transition === 'autoscaling:EC2_INSTANCE_LAUNCHING' ? HOOK_NAMES.launch : HOOK_NAMES.terminate)
+  );
+}
+
 /** Lifecycle states the reconciler's sweep looks for (EC2 Auto Scaling instance lifecycle). */
 export const WAITING_STATES = ['Pending:Wait', 'Terminating:Wait'] as const;
 
-/** The action a sweep reconstructs for an instance found waiting (no token, no Origin/Destination). */
+/**
+ * The action a sweep reconstructs for an instance found waiting (no token, no Origin/Destination). Always under
+ * the project's own hook for the state: DescribeAutoScalingGroups does not say which hook an instance waits on,
+ * so an instance held only by another team's hook gets (at most) the execution the project's hook needs, under
+ * the same name as the event's, never one under the other team's hook.
+ */
 export function sweptAction(
   groupName: string,
   instanceId: string,

@@ -1,15 +1,18 @@
 /**
  * dispatch: the EventBridge target for the cluster's Auto Scaling lifecycle actions and its primary-unhealthy
  * alarm. It turns each lifecycle action into a node-bootstrap or node-drain execution with a deterministic
- * name, completes warm-pool traffic at once, starts primary-failover for the alarm, refuses events of foreign
- * groups and alarms, and audits every decision. The lifecycle action token is used for
- * CompleteLifecycleAction only: it is never logged, audited or passed to a workflow.
+ * name, completes warm-pool traffic at once, starts primary-failover for the alarm, and audits every decision.
+ * It acts only on events of this stack's region (the Lambda's `AWS_REGION`), the cluster's groups, the project's
+ * own lifecycle hooks (`HOOK_NAMES`) and the cluster's primary-unhealthy alarm. Any other event, or a malformed
+ * one, is refused: logged and counted once, touching nothing, and NOT thrown, since Lambda's asynchronous
+ * retries cannot make it acceptable (they would only run it three times). The lifecycle action token is used
+ * for CompleteLifecycleAction only: it is never logged, audited or passed to a workflow.
  */
 import { CompleteLifecycleActionCommand } from '@aws-sdk/client-auto-scaling';
 import { z } from 'zod';
 import { type AuditOutcome, alarmAuditPut } from '../core/audit';
 import { failoverExecutionName, primaryAlarmName } from '../core/failover';
-import { clusterGroups, decideLifecycle, type LifecycleAction } from '../core/lifecycle';
+import { clusterGroups, decideLifecycle, isProjectHook, type LifecycleAction } from '../core/lifecycle';
 import { putAudit, writeAudit } from '../shared/audit';
 import { ENV, requireEnv } from '../shared/env';
 import { ValidationError } from '../shared/errors';
@@ -21,7 +24,7 @@ import {
   TerminateLifecycleActionEventSchema,
 } from '../shared/events';
 import { startNamedExecution, startNodeWorkflow } from '../shared/executions';
-import { type Deps, makeHandler } from '../shared/handler';
+import { type Deps, type LambdaHandler, makeHandler } from '../shared/handler';
 import { type LifecycleConfig, loadLifecycleConfig } from '../shared/lifecycle-config';
 import { MetricUnit } from '../shared/powertools';
 
@@ -41,18 +44,43 @@ const isNoActiveLifecycleAction = (err: unknown) =>
   (err as Error | undefined)?.name === 'ValidationError' &&
   /No active Lifecycle Action found/i.test((err as Error).message);
 
+/** Why an event was refused; the `Reason` dimension of the {@link DispatchMetrics.foreign} metric. */
+export type ForeignReason = 'region' | 'group' | 'hook' | 'alarm';
+
 export interface DispatchResult {
-  outcome: 'started' | 'duplicate' | 'completed';
+  outcome: 'started' | 'duplicate' | 'completed' | 'rejected';
   executionName?: string;
+  /** Set when `rejected`: `malformed` for an event that failed validation (counted as `InvalidEvent`). */
+  reason?: ForeignReason | 'malformed';
+}
+
+/**
+ * Refuse an event that is not this control plane's: log it and count it once ({@link DispatchMetrics.foreign},
+ * dimension `Reason`), touch nothing, and return (no throw: a retry would refuse it again). Not audited: the
+ * audit trail records the control plane's decisions on its own cluster's events.
+ */
+function refuse(
+  reason: ForeignReason,
+  message: string,
+  logKeys: Record<string, unknown>,
+  deps: Pick<Deps, 'logger' | 'metrics'>,
+): DispatchResult {
+  deps.metrics.addDimension('Reason', reason);
+  deps.metrics.addMetric(DispatchMetrics.foreign, MetricUnit.Count, 1);
+  deps.logger.warn(`event refused: ${message}`, { ...logKeys, reason });
+  return { outcome: 'rejected', reason };
 }
 
 /**
  * Act on one lifecycle action event: start its workflow, or complete a warm-pool action with CONTINUE.
- * A foreign group's event is a {@link ValidationError} on `detail.AutoScalingGroupName` (the rule should not
- * have sent it) and touches nothing. SDK errors propagate, so Lambda and EventBridge retry the event.
+ * An event of another region, of a group that is not the cluster's, or of a hook that is not the project's
+ * (another team's hook on the same group) is refused ({@link refuse}) and touches nothing: acting on another
+ * hook's action would take the deterministic execution name the project's own action needs. SDK errors
+ * propagate, so Lambda and EventBridge retry the event.
  */
 export async function dispatch(event: LifecycleActionEvent, deps: Deps): Promise<DispatchResult> {
   const config = loadLifecycleConfig(deps.env);
+  const region = requireEnv(ENV.awsRegion, deps.env);
   const { detail } = event;
   const action: LifecycleAction = {
     groupName: detail.AutoScalingGroupName,
@@ -62,19 +90,26 @@ export async function dispatch(event: LifecycleActionEvent, deps: Deps): Promise
     origin: detail.Origin,
     destination: detail.Destination,
   };
-  const decision = decideLifecycle(action, clusterGroups(config, event.region));
+  const decision = decideLifecycle(action, clusterGroups(config, region));
   const logKeys = {
     instanceId: action.instanceId,
     detailType: event['detail-type'],
     decision: decision.kind,
   };
 
+  if (event.region !== region) {
+    return refuse('region', `lifecycle event of region ${event.region}, not ${region}`, logKeys, deps);
+  }
   if (decision.kind === 'ignore') {
-    deps.metrics.addMetric(DispatchMetrics.foreign, MetricUnit.Count, 1);
-    deps.logger.warn('lifecycle event for a group that is not the cluster’s', logKeys);
-    throw new ValidationError('Invalid lifecycle event: detail.AutoScalingGroupName: not a cluster group', [
-      { path: 'detail.AutoScalingGroupName', message: 'not one of the cluster’s Auto Scaling groups' },
-    ]);
+    return refuse('group', 'lifecycle event of a group that is not the cluster’s', logKeys, deps);
+  }
+  if (!isProjectHook(action.hookName, action.transition)) {
+    return refuse(
+      'hook',
+      'lifecycle event of a hook that is not the control plane’s',
+      { ...logKeys, group: action.groupName, hookName: action.hookName },
+      deps,
+    );
   }
 
   const audit = (outcome: AuditOutcome, error?: string) =>
@@ -95,7 +130,7 @@ export async function dispatch(event: LifecycleActionEvent, deps: Deps): Promise
       deps,
     );
 
-  let result: DispatchResult;
+  let result: DispatchResult & { outcome: AuditOutcome };
   try {
     if (decision.kind === 'start') {
       const outcome = await startNodeWorkflow(decision, config, deps);
@@ -105,7 +140,7 @@ export async function dispatch(event: LifecycleActionEvent, deps: Deps): Promise
         decision.workflow === 'node-bootstrap' &&
         decision.input.role === 'primary'
       ) {
-        await startReplacementFailover(decision.input.instanceId, event.region, config, deps);
+        await startReplacementFailover(decision.input.instanceId, region, config, deps);
       }
     } else {
       result = { outcome: await completeWarmPoolAction(event, decision.result, deps) };
@@ -171,25 +206,31 @@ async function completeWarmPoolAction(
 
 /**
  * The primary-unhealthy alarm went into ALARM: start primary-failover (trigger `alarm`), named after the
- * alarm's state-change time so a redelivered event finds its execution. Any other alarm is refused. The
- * workflow itself confirms, gates and locks: dispatch only starts it and audits.
+ * alarm's state-change time so a redelivered event finds its execution. Another region's event, any other
+ * alarm, or another state is refused ({@link refuse}). The workflow itself confirms, gates and locks: dispatch
+ * only starts it and audits.
  */
 export async function dispatchAlarm(event: AlarmStateChangeEvent, deps: Deps): Promise<DispatchResult> {
   const config = loadLifecycleConfig(deps.env);
   const failoverArn = requireEnv(ENV.failoverStateMachineArn, deps.env);
-  const expected = primaryAlarmName(config.cluster, event.region);
+  const region = requireEnv(ENV.awsRegion, deps.env);
+  const expected = primaryAlarmName(config.cluster, region);
   const { detail } = event;
-  if (detail.alarmName !== expected || detail.state.value !== 'ALARM') {
-    deps.metrics.addMetric(DispatchMetrics.foreign, MetricUnit.Count, 1);
-    throw new ValidationError(
-      'Invalid alarm event: detail.alarmName: not the primary-unhealthy alarm in ALARM',
-      [{ path: 'detail.alarmName', message: `expected ${expected} going into ALARM` }],
-    );
+  const logKeys = {
+    detailType: event['detail-type'],
+    alarmName: detail.alarmName,
+    state: detail.state.value,
+  };
+  if (event.region !== region) {
+    return refuse('region', `alarm event of region ${event.region}, not ${region}`, logKeys, deps);
   }
-  const executionName = failoverExecutionName('alarm', `${event.region}-${Date.parse(event.time) / 1000}`);
+  if (detail.alarmName !== expected || detail.state.value !== 'ALARM') {
+    return refuse('alarm', `not ${expected} going into ALARM`, logKeys, deps);
+  }
+  const executionName = failoverExecutionName('alarm', `${region}-${Date.parse(event.time) / 1000}`);
   const input = {
     cluster: config.cluster,
-    region: event.region,
+    region,
     trigger: 'alarm',
     reason:
       `${detail.alarmName} is in ALARM: ${detail.state.reason ?? 'no healthy primary behind the ALB'}`.slice(
@@ -254,7 +295,7 @@ async function startReplacementFailover(
 
 export const DispatchEventSchema = z.union([LifecycleActionEventSchema, AlarmStateChangeEventSchema]);
 
-export const handler = makeHandler(
+const validated = makeHandler(
   DispatchEventSchema,
   (event, ctx) =>
     event['detail-type'] === 'CloudWatch Alarm State Change'
@@ -262,3 +303,18 @@ export const handler = makeHandler(
       : dispatch(event as LifecycleActionEvent, ctx),
   { inputName: 'event' },
 );
+
+/**
+ * The entry point. A malformed event has been logged (field paths, not values) and counted once
+ * (`InvalidEvent`) by {@link makeHandler}; it is answered `rejected` instead of thrown, because Lambda's
+ * asynchronous retries would only fail it twice more. Configuration and SDK errors still throw (a retry or
+ * the function's error alarm is the right answer to those).
+ */
+export const handler: LambdaHandler<DispatchResult> = async (event, context) => {
+  try {
+    return await validated(event, context);
+  } catch (err) {
+    if (err instanceof ValidationError) return { outcome: 'rejected', reason: 'malformed' };
+    throw err;
+  }
+};

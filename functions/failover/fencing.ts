@@ -23,7 +23,7 @@ import { gateKey } from '../core/keys';
 import { MetricUnit } from '../shared/powertools';
 import type { OpContext } from './config';
 import type { OpRequest } from './input';
-import { readState, recordedPrimaryRunning } from './observe';
+import { livePrimaryGroupPeer, readState, recordedPrimaryRunning } from './observe';
 
 /** A typed execution error: the epoch moved on (another election fenced after this one). */
 export class StaleEpochError extends Error {
@@ -142,12 +142,19 @@ export async function claim(
       recordedPrimary !== undefined &&
       recordedPrimary !== request.instanceId &&
       (await recordedPrimaryRunning(recordedPrimary, ctx));
+    // Nothing recorded: any other live instance of the primary group may be the primary.
+    const livePeer =
+      recordedPrimary === undefined &&
+      request.role === 'primary' &&
+      config.mode === 'legacy-primary' &&
+      (await livePrimaryGroupPeer(request.instanceId, ctx));
     const decision = bootstrapRole(
       {
         instanceId: request.instanceId,
         groupRole: request.role,
         mode: config.mode,
         recordedPrimaryRunning: running,
+        livePeerInPrimaryGroup: livePeer,
       },
       state,
       now,

@@ -229,3 +229,21 @@ export async function recordedPrimaryRunning(primary: string, { config, deps }: 
     .send(new DescribeInstanceStatusCommand({ InstanceIds: [primary], IncludeAllInstances: true }));
   return status.InstanceStatuses?.[0]?.InstanceStatus?.Status !== 'impaired';
 }
+
+/**
+ * Whether an instance of the primary group other than `self` is still live by the rule of
+ * {@link recordedPrimaryRunning}: running, and not both condemned by Auto Scaling and impaired by EC2.
+ */
+export async function livePrimaryGroupPeer(self: string, ctx: OpContext): Promise<boolean> {
+  const groups = await ctx.deps.clients
+    .autoScaling()
+    .send(new DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: [ctx.config.primaryAsgName] }));
+  const peers = (groups.AutoScalingGroups ?? [])
+    .flatMap((g) => g.Instances ?? [])
+    .map((i) => i.InstanceId)
+    .filter((id): id is string => id !== undefined && id !== self);
+  for (const peer of peers) {
+    if (await recordedPrimaryRunning(peer, ctx)) return true;
+  }
+  return false;
+}

@@ -3,6 +3,20 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
 
+/** The log group of a control-plane Lambda: under the stack's own prefix, so the key policy can name it. */
+export function lambdaLogGroupName(stackName: string, handlerDir: string): string {
+  return `/aws/lambda/${stackName}/${handlerDir}`;
+}
+
+/**
+ * The names of the stack's log groups, as IAM `ArnLike` patterns: the Lambdas' ({@link lambdaLogGroupName})
+ * and the workflows' (`/aws/vendedlogs/states/<stack>-<workflow>`, the Workflow construct). test/infra checks
+ * that every log group of the stack matches one of them.
+ */
+export function projectLogGroupNamePatterns(stackName: string): string[] {
+  return [lambdaLogGroupName(stackName, '*'), `/aws/vendedlogs/states/${stackName}-*`];
+}
+
 /**
  * The region's customer-managed key: encrypts the state tables, the notification topic and every log group.
  * Rotation on; grants only for AWS services acting for our resources.
@@ -24,16 +38,18 @@ export class ControlPlaneKey extends Construct {
       removalPolicy: RemovalPolicy.RETAIN,
     });
     // CloudWatch Logs uses the key only when the key policy lets the regional Logs service principal use it
-    // (CloudWatch Logs user guide, "Encrypt log data in CloudWatch Logs using AWS KMS").
+    // (CloudWatch Logs user guide, "Encrypt log data in CloudWatch Logs using AWS KMS"), and only for the
+    // project's own log groups: the encryption context carries the log group's ARN.
+    const logGroupArns = projectLogGroupNamePatterns(stack.stackName).map(
+      (name) => `arn:${stack.partition}:logs:${stack.region}:${stack.account}:log-group:${name}`,
+    );
     this.key.addToResourcePolicy(
       new iam.PolicyStatement({
         principals: [new iam.ServicePrincipal(`logs.${stack.region}.amazonaws.com`)],
         actions: ['kms:Encrypt*', 'kms:Decrypt*', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:Describe*'],
         resources: ['*'],
         conditions: {
-          ArnLike: {
-            'kms:EncryptionContext:aws:logs:arn': `arn:${stack.partition}:logs:${stack.region}:${stack.account}:*`,
-          },
+          ArnLike: { 'kms:EncryptionContext:aws:logs:arn': logGroupArns },
         },
       }),
     );

@@ -10,6 +10,7 @@ import { Construct } from 'constructs';
 import { ENV } from '../../functions/shared/env';
 import type { Config, RegionConfig } from '../config/schema';
 import {
+  CLUSTER_TAG_KEY,
   HOOKS,
   keySecretNames,
   lifecycleEventPattern,
@@ -139,34 +140,40 @@ export class NodeLifecycle extends Construct {
     });
     stateTable.grant(this.failover.fn, 'dynamodb:GetItem', 'dynamodb:UpdateItem');
     useKey(this.failover.fn);
-    this.failover.role.addToPolicy(
-      new iam.PolicyStatement({
-        actions: [
-          'autoscaling:DescribeAutoScalingGroups',
-          'elasticloadbalancing:DescribeTargetHealth',
-          'ec2:DescribeInstances',
-          'ec2:DescribeInstanceStatus',
-        ],
-        resources: ['*'],
-      }),
-    );
-    acknowledge(this.failover.role, {
-      id: 'AwsSolutions-IAM5[Resource::*]',
-      reason:
-        'autoscaling:DescribeAutoScalingGroups, elasticloadbalancing:DescribeTargetHealth, ec2:DescribeInstances, ec2:DescribeInstanceStatus and the X-Ray trace actions support no resource-level permissions.',
-    });
+    this.failover.allowOnAnyResource('Observe', [
+      'autoscaling:DescribeAutoScalingGroups',
+      'elasticloadbalancing:DescribeTargetHealth',
+      'ec2:DescribeInstances',
+      'ec2:DescribeInstanceStatus',
+    ]);
     this.failoverStateMachineArn = Workflow.stateMachineArnFor(this, PRIMARY_FAILOVER);
 
     const documentArns = Object.values(this.documents.arns);
-    const instanceArn = Arn.format({ service: 'ec2', resource: 'instance', resourceName: '*' }, stack);
     this.nodeCommand = new Workflow(this, 'NodeCommand', {
       name: 'node-command',
       logKey: key,
       substitutions: {},
       resources: {
-        'ssm:SendCommand': [...documentArns, instanceArn],
+        // The project's documents, pinned by ARN; the instance side is the statement below.
+        'ssm:SendCommand': documentArns,
         'ssm:GetCommandInvocation': ['*'],
       },
+    });
+    // SendCommand is authorized on the document AND on each target instance. The documents run as root, so the
+    // instances are limited to the cluster's own by the tag both groups propagate at launch (AWS Systems
+    // Manager User Guide, "Restricting Run Command access based on tags"). A statement of its own: the tag
+    // condition on the documents' statement would deny them (they do not carry the tag).
+    const instanceArn = Arn.format({ service: 'ec2', resource: 'instance', resourceName: '*' }, stack);
+    this.nodeCommand.role.addToPolicy(
+      new iam.PolicyStatement({
+        actions: ['ssm:SendCommand'],
+        resources: [instanceArn],
+        conditions: { StringEquals: { [`ssm:resourceTag/${CLUSTER_TAG_KEY}`]: config.cluster.name } },
+      }),
+    );
+    acknowledge(this.nodeCommand.role, {
+      id: `AwsSolutions-IAM5[Resource::${nagForm(instanceArn)}]`,
+      reason: `ssm:SendCommand: the instance is learnt at run time (any new node); only instances tagged ${CLUSTER_TAG_KEY}=${config.cluster.name} (condition ssm:resourceTag), and only the project's documents (pinned by ARN in another statement).`,
     });
 
     const syncChild: Record<string, readonly string[]> = {
@@ -323,14 +330,7 @@ export class NodeLifecycle extends Construct {
     canStart(this.reconciler.fn);
     // The primary census reads the cluster's STATE item.
     stateTable.grant(this.reconciler.fn, 'dynamodb:GetItem');
-    this.reconciler.role.addToPolicy(
-      new iam.PolicyStatement({ actions: ['autoscaling:DescribeAutoScalingGroups'], resources: ['*'] }),
-    );
-    acknowledge(this.reconciler.role, {
-      id: 'AwsSolutions-IAM5[Resource::*]',
-      reason:
-        'autoscaling:DescribeAutoScalingGroups and the X-Ray trace actions support no resource-level permissions.',
-    });
+    this.reconciler.allowOnAnyResource('DescribeGroups', ['autoscaling:DescribeAutoScalingGroups']);
     new events.Rule(this, 'Sweep', {
       description: 'Reconciler sweep for lost lifecycle events',
       schedule: events.Schedule.rate(Duration.minutes(SWEEP_MINUTES)),

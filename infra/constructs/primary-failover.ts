@@ -1,4 +1,4 @@
-import { Duration } from 'aws-cdk-lib';
+import { Arn, Duration, Stack } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as events from 'aws-cdk-lib/aws-events';
@@ -8,6 +8,7 @@ import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import type { Config, RegionConfig } from '../config/schema';
+import { CLUSTER_TAG_KEY } from '../node-lifecycle';
 import {
   ESCALATION_METRIC,
   escalationAlarmName,
@@ -75,8 +76,23 @@ export class PrimaryFailover extends Construct {
         setPrimaryRole: lifecycle.documents.names.setPrimaryRole,
       },
     });
-    const phase = (id: string, name: FailoverWorkflow, resources: Record<string, readonly string[]>) =>
-      new Workflow(this, id, { name, logKey: key, substitutions: substitutions[name], resources });
+    const phase = (
+      id: string,
+      name: FailoverWorkflow,
+      resources: Record<string, readonly string[]>,
+      conditions?: Record<string, Record<string, unknown>>,
+    ) =>
+      new Workflow(this, id, {
+        name,
+        logKey: key,
+        substitutions: substitutions[name],
+        resources,
+        ...(conditions ? { conditions } : {}),
+      });
+    const instanceArn = Arn.format(
+      { service: 'ec2', resource: 'instance', resourceName: '*' },
+      Stack.of(this),
+    );
     // Each phase gets exactly the calls it makes: confirmation only reads; stopping the old primary marks it
     // unhealthy in whichever group holds it; a candidate attempt detaches from the member group only; the group
     // move changes the primary group only.
@@ -86,10 +102,22 @@ export class PrimaryFailover extends Construct {
           'lambda:InvokeFunction': [lifecycle.failover.functionArn],
           ...lifecycle.nodeCommandChild,
         }),
-        phase('StopOld', 'primary-failover-stop-old', {
-          'autoscaling:SetInstanceHealth': [primaryGroupArn, memberGroupArn],
-          ...lifecycle.nodeCommandChild,
-        }),
+        phase(
+          'StopOld',
+          'primary-failover-stop-old',
+          {
+            'autoscaling:SetInstanceHealth': [primaryGroupArn, memberGroupArn],
+            // Fencing at the hypervisor: only the cluster's own instances (by their propagated tag).
+            'ec2:StopInstances': [instanceArn],
+            'ec2:DescribeInstances': ['*'],
+            ...lifecycle.nodeCommandChild,
+          },
+          {
+            'ec2:StopInstances': {
+              StringEquals: { [`aws:ResourceTag/${CLUSTER_TAG_KEY}`]: config.cluster.name },
+            },
+          },
+        ),
         phase('Candidate', 'primary-failover-candidate', {
           'lambda:InvokeFunction': [lifecycle.failover.functionArn],
           'autoscaling:DetachInstances': [memberGroupArn],
@@ -149,23 +177,13 @@ export class PrimaryFailover extends Construct {
       logKey: key,
       environment: watchEnvironment(config, region),
     });
-    this.watch.role.addToPolicy(
-      new iam.PolicyStatement({
-        actions: ['autoscaling:DescribeAutoScalingGroups', 'elasticloadbalancing:DescribeTargetHealth'],
-        resources: ['*'],
-      }),
-    );
-    this.watch.role.addToPolicy(
-      new iam.PolicyStatement({
-        actions: ['cloudwatch:PutMetricData'],
-        resources: ['*'],
-        conditions: { StringEquals: { 'cloudwatch:namespace': METRIC_NAMESPACE } },
-      }),
-    );
-    acknowledge(this.watch.role, {
-      id: 'AwsSolutions-IAM5[Resource::*]',
-      reason:
-        'autoscaling:DescribeAutoScalingGroups, elasticloadbalancing:DescribeTargetHealth, cloudwatch:PutMetricData (limited to the project namespace by condition) and X-Ray support no resource-level permissions.',
+    this.watch.allowOnAnyResource('Observe', [
+      'autoscaling:DescribeAutoScalingGroups',
+      'elasticloadbalancing:DescribeTargetHealth',
+    ]);
+    // PutMetricData is limited to the project's namespace by condition.
+    this.watch.allowOnAnyResource('PutMetricData', ['cloudwatch:PutMetricData'], {
+      StringEquals: { 'cloudwatch:namespace': METRIC_NAMESPACE },
     });
     // A reading older than its own period is superseded by the next one: retry briefly, then drop it.
     new events.Rule(this, 'WatchSchedule', {

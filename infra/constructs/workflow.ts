@@ -23,6 +23,11 @@ export interface WorkflowProps {
    * permissions. An action the definition uses with no entry here fails synth.
    */
   readonly resources: Record<string, readonly string[]>;
+  /**
+   * IAM conditions an action's statement carries, keyed like `resources` (by action only), e.g. a tag
+   * condition that limits `ec2:StopInstances` to the cluster's own instances.
+   */
+  readonly conditions?: Record<string, Record<string, unknown>>;
   /** Key that encrypts the execution log group. */
   readonly logKey: kms.IKey;
   /** Execution logging level; execution data (inputs/outputs) is never logged unless asked for. */
@@ -72,7 +77,14 @@ export class Workflow extends Construct {
         }
         wildcardActions.push(action);
       }
-      this.role.addToPolicy(new iam.PolicyStatement({ actions: [action], resources: [...resources] }));
+      const conditions = props.conditions?.[action];
+      this.role.addToPolicy(
+        new iam.PolicyStatement({
+          actions: [action],
+          resources: [...resources],
+          ...(conditions ? { conditions } : {}),
+        }),
+      );
       for (const arn of resources) {
         if (arn !== '*' && arn.includes('*')) {
           acknowledge(this.role, {
@@ -220,7 +232,7 @@ export function wildcardReason(arn: string, action: string): string {
     return `${action}: one named function; the * covers its versions and aliases.`;
   }
   if (/:ec2:[^:]*:[^:]*:instance\/\*$/.test(arn)) {
-    return `${action}: SSM commands target instances the workflow learns at run time; documents are pinned separately.`;
+    return `${action}: the instance is learnt at run time; the statement is limited to the cluster's own instances by a condition on the cluster tag (test/infra checks every instance/* statement carries it).`;
   }
   throw new Error(
     `${action}: no reason known for the wildcard in ${arn}; scope it or add the pattern to wildcardReason`,

@@ -34,7 +34,7 @@ export class ProjectDocuments extends Construct {
         documentType: 'Command',
         documentFormat: 'JSON',
         updateMethod: 'NewVersion',
-        content: documentContent(kind),
+        content: documentContent(kind, props.cluster),
       });
       names[kind] = name;
       // arn:${Partition}:ssm:${Region}:${Account}:document/${name}

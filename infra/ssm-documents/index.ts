@@ -173,6 +173,48 @@ export function documentParameters(kind: DocumentKind): Readonly<Record<string, 
   return DOCUMENTS[kind].parameters;
 }
 
+/**
+ * The only secrets ConfigureNode may read in a cluster: its master and join keys (`keySecretNames` in
+ * infra/node-lifecycle.ts names the same; test/infra checks they agree).
+ */
+export function clusterKeySecretIds(cluster: string): { MasterKeySecretId: string; JoinKeySecretId: string } {
+  return { MasterKeySecretId: `${cluster}/master-key`, JoinKeySecretId: `${cluster}/join-key` };
+}
+
+const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/**
+ * A document's parameters as deployed for one cluster. The documents are per cluster, so ConfigureNode's two
+ * secret ids admit exactly the cluster's two key secrets (names, as node-bootstrap sends them): a caller
+ * allowed to send the document cannot make a node read another secret. The scripts keep validating the
+ * generic {@link DOCUMENTS} patterns (a superset), which are cluster-independent.
+ */
+export function clusterDocumentParameters(
+  kind: DocumentKind,
+  cluster: string,
+): Readonly<Record<string, ParameterSpec>> {
+  const parameters = documentParameters(kind);
+  if (kind !== 'configureNode') return parameters;
+  const secrets = clusterKeySecretIds(cluster);
+  const exactly = (value: string): Pick<ParameterSpec, 'allowedPattern' | 'allowedValues'> => ({
+    allowedPattern: `^${escapeRegExp(value)}$`,
+    allowedValues: [value],
+  });
+  return {
+    ...parameters,
+    MasterKeySecretId: {
+      ...(parameters.MasterKeySecretId as ParameterSpec),
+      description: `The secret holding the master key: ${secrets.MasterKeySecretId} (read on the node only).`,
+      ...exactly(secrets.MasterKeySecretId),
+    },
+    JoinKeySecretId: {
+      ...(parameters.JoinKeySecretId as ParameterSpec),
+      description: `The secret holding the join key: ${secrets.JoinKeySecretId} (read on the node only).`,
+      ...exactly(secrets.JoinKeySecretId),
+    },
+  };
+}
+
 /** The absolute path of a document's script. */
 export function scriptPath(kind: DocumentKind): string {
   return path.join(__dirname, DOCUMENTS[kind].script);
@@ -237,11 +279,15 @@ export function documentCommands(kind: DocumentKind): string[] {
   return [shebang, ...headerLines(kind), ...sourceLines(LIB_SCRIPT), ...body];
 }
 
-/** Builds a document: its parameters, and one `aws:runShellScript` step running `documentCommands`. */
-export function documentContent(kind: DocumentKind): CommandDocumentContent {
+/**
+ * Builds a document: its parameters, and one `aws:runShellScript` step running `documentCommands`. With a
+ * cluster, the parameters are the cluster's ({@link clusterDocumentParameters}), as the stack deploys them.
+ */
+export function documentContent(kind: DocumentKind, cluster?: string): CommandDocumentContent {
   const spec: DocumentSpec = DOCUMENTS[kind];
   const parameters: CommandDocumentContent['parameters'] = {};
-  for (const [name, p] of Object.entries(spec.parameters)) {
+  const declared = cluster === undefined ? spec.parameters : clusterDocumentParameters(kind, cluster);
+  for (const [name, p] of Object.entries(declared)) {
     parameters[name] = {
       type: 'String',
       description: p.description,

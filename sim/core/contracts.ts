@@ -76,8 +76,12 @@ export interface SimInstance {
   readonly privateIp: string;
   readonly launchTime: number;
   state: InstanceState;
-  /** False when the instance's host, AZ or region is lost: no API on it answers, no probe reaches it. */
+  /** False when the instance's host, AZ or region is lost, or it is partitioned: no probe reaches it. */
   readonly reachable: boolean;
+  /** Cut off from the network while its host and Artifactory keep running (a partition fault). */
+  readonly partitioned: boolean;
+  /** The host runs: what EC2 status checks report (true for a partitioned host). */
+  readonly hostUp: boolean;
   readonly node: ArtifactoryNodeContract;
 }
 
@@ -147,6 +151,10 @@ export interface Ec2Contract {
   terminate(id: string, reason: string): void;
   /** Fault: the instance's host dies (state stays `running` in EC2 until status checks fail; unreachable). */
   crash(id: string): void;
+  /** Fault: a network partition: the host and Artifactory keep running, nothing outside reaches them. */
+  partition(id: string): void;
+  /** Ends a partition. */
+  heal(id: string): void;
   /** Fault: the instance's boot stalls: Artifactory never becomes ready until restarted. */
   stallBoot(id: string): void;
   /** Stops a running instance (an operator, or a fault); Artifactory stops with it. */

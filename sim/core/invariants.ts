@@ -59,6 +59,8 @@ export interface InvariantInstance {
   readonly az: string;
   readonly state: SimInstance['state'];
   readonly reachable: boolean;
+  /** Alive but cut off from the network (optional: absent means not partitioned). */
+  readonly partitioned?: boolean;
   readonly node: Pick<ArtifactoryNodeContract, 'role' | 'status' | 'taskAffinity' | 'ready'>;
 }
 
@@ -279,11 +281,13 @@ export class Invariants {
 
   private checkPrimaries(region: string, now: number): void {
     const instances = this.world.region(region).ec2.instances();
-    // A primary is an instance EC2 runs, that answers, whose Artifactory runs as primary. An unreachable
-    // (crashed, AZ- or region-lost) node can act on nothing, so it is not counted.
+    // A primary is an instance EC2 runs whose Artifactory runs as primary. A crashed, AZ- or region-lost node
+    // can act on nothing, so it is not counted; a partitioned one still serves the clients inside its
+    // partition (and writes the shared database), so it is: the control plane not reaching it is no excuse.
     const live = instances.filter((i) => i.state === 'running' && i.reachable);
+    const acting = instances.filter((i) => i.state === 'running' && (i.reachable || i.partitioned === true));
     if (this.world.config.cluster.mode === 'legacy-primary') {
-      const primaries = live.filter((i) => i.node.role === 'primary' && i.node.status === 'running');
+      const primaries = acting.filter((i) => i.node.role === 'primary' && i.node.status === 'running');
       this.episode(
         'single-primary',
         region,

@@ -1,8 +1,10 @@
 import { loadConfig } from '../../infra/config/load';
 import { EXAMPLE_CONFIG, Twin } from '../twin';
+import { FOREIGN_EVENT_SCENARIOS } from './foreign-events';
 import { NODE_LIFECYCLE_SCENARIOS } from './node-lifecycle';
 import { PRIMARY_FAILOVER_SCENARIOS, primaryCrashAsgOnly } from './primary-failover';
 import { PRIMARY_FAILOVER_FAULT_SCENARIOS } from './primary-failover-faults';
+import { PRIMARY_FENCING_SCENARIOS } from './primary-fencing';
 import type { Scenario } from './types';
 import { memberCrash, switchByHand } from './world-baseline';
 
@@ -11,9 +13,11 @@ export const SCENARIOS: readonly Scenario[] = [
   memberCrash,
   switchByHand,
   ...NODE_LIFECYCLE_SCENARIOS,
+  ...FOREIGN_EVENT_SCENARIOS,
   ...PRIMARY_FAILOVER_SCENARIOS,
   primaryCrashAsgOnly,
   ...PRIMARY_FAILOVER_FAULT_SCENARIOS,
+  ...PRIMARY_FENCING_SCENARIOS,
 ];
 
 export function scenarioByName(name: string): Scenario | undefined {

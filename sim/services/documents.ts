@@ -7,6 +7,7 @@
  * are fetched on the node, written to `var/etc/security/`, and only their file names are reported.
  */
 import {
+  clusterDocumentParameters,
   DOCUMENT_KINDS,
   DOCUMENTS,
   type DocumentKind,
@@ -193,11 +194,16 @@ const EFFECTS: Readonly<Record<DocumentKind, DocumentEffect>> = {
 /**
  * What SendCommand checks for a document, from its definition: a parameter without a default is required;
  * one with a closed set of values accepts only those (and empty, when its default is empty). The twin does
- * not check the other parameters' `allowedPattern`s.
+ * not check the other parameters' `allowedPattern`s. With the cluster, the parameters are the deployed ones
+ * (ConfigureNode's secret ids admit exactly the cluster's two key secrets): SendCommand refuses a value its
+ * parameter's `allowedPattern` does not match with InvalidParameters (AWS Systems Manager User Guide, "Data
+ * elements and parameters", `allowedPattern`; API Reference, SendCommand errors).
  */
-export function documentOptions(kind: DocumentKind): DocumentOptions {
+export function documentOptions(kind: DocumentKind, cluster?: string): DocumentOptions {
   const parameters: Record<string, { required?: boolean; allowedValues?: readonly string[] }> = {};
-  for (const [name, p] of Object.entries(documentParameters(kind))) {
+  const declared =
+    cluster === undefined ? documentParameters(kind) : clusterDocumentParameters(kind, cluster);
+  for (const [name, p] of Object.entries(declared)) {
     parameters[name] = {
       required: p.default === undefined,
       ...(p.allowedValues !== undefined
@@ -213,6 +219,7 @@ export function documentOptions(kind: DocumentKind): DocumentOptions {
  * (`${cluster}-ConfigureNode`, ...). The world's setup calls it once per region (sim/setup.ts).
  */
 export function registerProjectDocuments(ssm: SsmContract, cluster: string): void {
+  // As deployed for the cluster: ConfigureNode admits only the cluster's two key secrets.
   for (const kind of DOCUMENT_KINDS)
-    ssm.registerDocument(documentName(cluster, kind), EFFECTS[kind], documentOptions(kind));
+    ssm.registerDocument(documentName(cluster, kind), EFFECTS[kind], documentOptions(kind, cluster));
 }

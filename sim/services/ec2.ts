@@ -46,6 +46,8 @@ type StatusCheck = 'initializing' | 'ok' | 'impaired';
 class Ec2Instance implements SimInstance {
   state: InstanceState = 'pending';
   crashed = false;
+  /** Cut off from the network (SSM, the ALB, the control plane) while its host and Artifactory keep running. */
+  partitioned = false;
   statusCheck: StatusCheck = 'initializing';
   impairedSince: number | undefined;
   stateTransitionReason = '';
@@ -63,8 +65,13 @@ class Ec2Instance implements SimInstance {
     private readonly azDown: () => boolean,
   ) {}
 
-  /** False when the host died or its AZ or region is lost: no API on it answers, no probe reaches it. */
+  /** False when the host died, its AZ or region is lost, or it is partitioned: no probe reaches it. */
   get reachable(): boolean {
+    return this.hostUp && !this.partitioned;
+  }
+
+  /** The host runs (the hypervisor's view, which status checks report): a partitioned host is up. */
+  get hostUp(): boolean {
     return this.alive && !this.azDown();
   }
 
@@ -102,6 +109,7 @@ export class Ec2Sim implements SimService, Ec2Contract {
         this.describeInstances(input),
       DescribeInstanceStatus: (input: { InstanceIds?: string[]; IncludeAllInstances?: boolean }) =>
         this.describeInstanceStatus(input),
+      StopInstances: (input: { InstanceIds?: string[]; Force?: boolean }) => this.stopInstances(input),
     };
   }
 
@@ -198,6 +206,28 @@ export class Ec2Sim implements SimService, Ec2Contract {
     inst.node.hostDown('crash');
   }
 
+  /**
+   * Fault: a network partition. The host keeps running, and so does Artifactory (still the primary for the
+   * clients inside the partition), but nothing outside reaches it: SSM commands are not delivered, the ALB's
+   * health checks time out. EC2 status checks run on the host itself, so they still pass ("Status checks are
+   * built into Amazon EC2 ... they detect problems with the host", Amazon EC2 User Guide, *Status checks for
+   * your instances*: a network path outside the host is not what they test).
+   */
+  partition(id: string): void {
+    const inst = this.byId.get(id);
+    if (!inst || inst.partitioned || !inst.alive) return;
+    inst.partitioned = true;
+    this.log(`${id}: network partition (alive, unreachable; status checks still pass)`);
+  }
+
+  /** Ends a partition: the host is reachable again. */
+  heal(id: string): void {
+    const inst = this.byId.get(id);
+    if (!inst?.partitioned) return;
+    inst.partitioned = false;
+    this.log(`${id}: partition healed (reachable again)`);
+  }
+
   stallBoot(id: string): void {
     this.byId.get(id)?.node.stallNextStart();
   }
@@ -208,9 +238,17 @@ export class Ec2Sim implements SimService, Ec2Contract {
     inst.stateTransitionReason = `${reason} (${gmt(this.ctx.clock.now())})`;
     this.setState(inst, 'stopping');
     inst.node.hostDown('shutdown');
-    this.ctx.clock.after(this.ctx.rng.between(...EC2_TIMING.shutdown), () => {
-      if (inst.state === 'stopping') this.setState(inst, 'stopped');
-    });
+    // The hypervisor stops the instance; while its AZ is lost nothing reaches the host, and the instance
+    // stays `stopping` until the AZ is back (Amazon EC2 User Guide, *Troubleshoot Amazon EC2 instance stop
+    // issues*: an instance can stay in the stopping state).
+    const complete = () => {
+      if (inst.state !== 'stopping') return;
+      if (!this.ctx.world.faults.isAzDown(this.ctx.region, inst.az)) {
+        inst.partitioned = false;
+        this.setState(inst, 'stopped');
+      } else this.ctx.clock.after(10_000, complete);
+    };
+    this.ctx.clock.after(this.ctx.rng.between(...EC2_TIMING.shutdown), complete);
   }
 
   start(id: string): void {
@@ -274,7 +312,7 @@ export class Ec2Sim implements SimService, Ec2Contract {
       const now = this.ctx.clock.now();
       for (const inst of this.byId.values()) {
         if (inst.state !== 'running') continue;
-        const next: StatusCheck = inst.reachable ? 'ok' : 'impaired';
+        const next: StatusCheck = inst.hostUp ? 'ok' : 'impaired';
         if (next === inst.statusCheck) continue;
         inst.statusCheck = next;
         inst.impairedSince = next === 'impaired' ? now : undefined;
@@ -288,6 +326,29 @@ export class Ec2Sim implements SimService, Ec2Contract {
   }
 
   // ---------------------------------------------------------------- API
+
+  /**
+   * StopInstances (EC2 API Reference): each instance goes `running` → `stopping` → `stopped` (a stopped or
+   * stopping one is left as it is); the answer lists the previous and current states. `Force` stops it at the
+   * hypervisor, without a graceful OS shutdown: it works on a host that no longer answers on the network
+   * (the twin's stop is always at the hypervisor; Artifactory gets no chance to stop gracefully either way).
+   */
+  private stopInstances(input: { InstanceIds?: string[]; Force?: boolean }) {
+    if (!input.InstanceIds || input.InstanceIds.length === 0) {
+      throw new AwsError('MissingParameter', 'The request must contain the parameter InstanceIds');
+    }
+    const selected = this.select(input.InstanceIds);
+    const out = selected.map((inst) => {
+      const previous = inst.state;
+      if (previous === 'running' || previous === 'pending') this.stop(inst.id, 'User initiated');
+      return {
+        InstanceId: inst.id,
+        PreviousState: { Code: STATE_CODES[previous], Name: previous },
+        CurrentState: { Code: STATE_CODES[inst.state], Name: inst.state },
+      };
+    });
+    return { StoppingInstances: out };
+  }
 
   private select(ids: string[] | undefined): Ec2Instance[] {
     if (!ids || ids.length === 0) return [...this.byId.values()];

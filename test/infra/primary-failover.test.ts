@@ -410,6 +410,22 @@ describe('primary-failover least privilege', () => {
     }
   });
 
+  it("fences at the hypervisor only from the stop-old phase, and only the cluster's tagged instances", () => {
+    const stopOld = failover.phases['primary-failover-stop-old']?.role as IConstruct;
+    const stops = statementsOf(stopOld).filter((s) => [s.Action].flat().includes('ec2:StopInstances'));
+    expect(stops).toHaveLength(1);
+    expect([stops[0]?.Resource].flat().map(flat)).toEqual([
+      `arn:\${AWS::Partition}:ec2:${region.name}:\${AWS::AccountId}:instance/*`,
+    ]);
+    expect(stops[0]?.Condition).toEqual({
+      StringEquals: { 'aws:ResourceTag/artifactory-ha:cluster': 'artifactory-prod' },
+    });
+    const others = [wf, ...Object.values(failover.phases).map((p) => p.role)].filter((r) => r !== stopOld);
+    for (const role of [...others, lifecycle.failover.role, lifecycle.bootstrap.role, lifecycle.drain.role]) {
+      expect(resourcesFor(role, 'ec2:StopInstances')).toEqual([]);
+    }
+  });
+
   it('gives the failover Lambda read-only describes, and only GetItem/UpdateItem on the state table', () => {
     const role = lifecycle.failover.role;
     expect(actionsOf(role)).toEqual(

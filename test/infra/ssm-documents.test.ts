@@ -177,13 +177,14 @@ describe('ProjectDocuments', () => {
             allowedPattern: '^(legacy-primary|cloud-native)$',
           }),
           NodeId: Match.objectLike({ type: 'String', allowedPattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$' }),
+          // The document is the cluster's: exactly its two key secrets (the scripts check the generic pattern).
           MasterKeySecretId: Match.objectLike({
             type: 'String',
-            allowedPattern: '^[A-Za-z0-9/_+=.@:-]{1,2048}$',
+            allowedPattern: `^${CLUSTER}/master-key$`,
           }),
           JoinKeySecretId: Match.objectLike({
             type: 'String',
-            allowedPattern: '^[A-Za-z0-9/_+=.@:-]{1,2048}$',
+            allowedPattern: `^${CLUSTER}/join-key$`,
           }),
         },
         mainSteps: [Match.objectLike({ inputs: Match.objectLike({ timeoutSeconds: '300' }) })],

@@ -266,3 +266,29 @@ describe('innermostError: what ended a phase child', () => {
     expect(out.message).toContain('Error: NodeNotReady: not ready');
   });
 });
+
+describe('concludeFailover: an old primary that could not be fenced', () => {
+  it('escalates and says nobody was promoted', () => {
+    const c = concludeFailover(
+      {
+        input: { cluster: 'prod', region: 'eu-west-1', trigger: 'replacement' },
+        lock: { acquired: true },
+        confirmation: { verdict: { verdict: 'confirmed' } },
+        decision: {
+          gate: { allow: true },
+          plan: { action: 'promote', mode: 'legacy-primary' },
+          summary: 'x',
+        },
+        fence: { epoch: 3 },
+        stopOldError: { Error: 'FenceUnconfirmed', Cause: 'not stopped' },
+        escalation: { escalated: true },
+      },
+      'arn:aws:states:eu-west-1:111122223333:execution:prod-primary-failover:r',
+    );
+    expect(c.report.outcome).toBe('escalated');
+    expect(c.report.summary).toMatch(/could not be confirmed stopped .* nobody was promoted/);
+    expect(c.report.error).toEqual({ Error: 'FenceUnconfirmed', Cause: 'not stopped' });
+    expect(c.failed).toBe(true);
+    expect(c.restorePrimaryGroup).toBe(true);
+  });
+});

@@ -811,6 +811,32 @@ describe('bootstrapRole', () => {
     );
   });
 
+  it('never grants the primary role beside a live instance of the primary group when no primary is recorded', () => {
+    fc.assert(
+      fc.property(primaryGroupClaim, (i) => {
+        const state: ClusterState | undefined = i.state ? { ...i.state, primary: undefined } : undefined;
+        const r = bootstrapRole({ instanceId: ME, ...i, livePeerInPrimaryGroup: true }, state, i.now);
+        expect(r.role).toBe('member');
+        expect(r.claim).toBe(false);
+      }),
+      RUNS,
+    );
+    // Alone in its group (a fresh cluster, or the old primary dead), it claims.
+    expect(
+      bootstrapRole(
+        {
+          instanceId: ME,
+          groupRole: 'primary',
+          mode: 'legacy-primary',
+          recordedPrimaryRunning: false,
+          livePeerInPrimaryGroup: false,
+        },
+        undefined,
+        NOON,
+      ).role,
+    ).toBe('primary');
+  });
+
   it('claims only for the primary group in legacy mode, and then exactly when it becomes the primary', () => {
     fc.assert(
       fc.property(claimInput, (i) => {

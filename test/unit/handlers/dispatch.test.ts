@@ -7,10 +7,11 @@ import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
 import { AUDIT_RETENTION_DAYS } from '../../../functions/core/audit';
 import { auditKey } from '../../../functions/core/keys';
+import { HOOK_NAMES } from '../../../functions/core/lifecycle';
 import { handler } from '../../../functions/dispatch/handler';
 import { resetClients, setClientsForTest } from '../../../functions/shared/clients';
 import { ENV } from '../../../functions/shared/env';
-import { ConfigurationError, ValidationError } from '../../../functions/shared/errors';
+import { ConfigurationError } from '../../../functions/shared/errors';
 import { INVALID_EVENT_METRIC } from '../../../functions/shared/handler';
 import { DELETE, loadEventFixture, mutate } from '../shared/fixtures';
 
@@ -31,6 +32,7 @@ const ENVIRONMENT: Record<string, string> = {
   [ENV.drainStateMachineArn]: DRAIN_ARN,
   [ENV.failoverStateMachineArn]: FAILOVER_ARN,
   [ENV.stateTable]: TABLE,
+  [ENV.awsRegion]: 'us-west-2',
 };
 
 const context: Context = {
@@ -48,9 +50,15 @@ const context: Context = {
   succeed: () => undefined,
 };
 
-/** A fixture (AWS sample event) aimed at one of the cluster's groups. */
-function lifecycleEvent(file: string, group = MEMBERS): Record<string, unknown> {
-  return mutate(loadEventFixture(file), ['detail', 'AutoScalingGroupName'], group);
+/** A fixture (AWS sample event) aimed at one of the cluster's groups, under the project's hook for it. */
+function lifecycleEvent(file: string, group = MEMBERS, hook?: string): Record<string, unknown> {
+  const event = mutate(loadEventFixture(file), ['detail', 'AutoScalingGroupName'], group);
+  const launching = /launch/.test(String(event['detail-type']));
+  return mutate(
+    event,
+    ['detail', 'LifecycleHookName'],
+    hook ?? (launching ? HOOK_NAMES.launch : HOOK_NAMES.terminate),
+  );
 }
 const LAUNCH = 'autoscaling-launch-lifecycle-action.json';
 const TERMINATE = 'autoscaling-terminate-lifecycle-action.json';
@@ -173,7 +181,7 @@ describe('dispatch: lifecycle events to executions', () => {
       mode: 'legacy-primary',
       instanceId: INSTANCE,
       groupName: PRIMARY,
-      hookName: 'my-lifecycle-hook',
+      hookName: HOOK_NAMES.launch,
       role: 'primary',
       taskAffinity: 'any',
     });
@@ -279,7 +287,7 @@ describe('dispatch: lifecycle events to executions', () => {
     expect(asg).toHaveReceivedCommandTimes(CompleteLifecycleActionCommand, 1);
     expect(asg).toHaveReceivedCommandWith(CompleteLifecycleActionCommand, {
       AutoScalingGroupName: MEMBERS,
-      LifecycleHookName: 'my-launch-lifecycle-hook',
+      LifecycleHookName: HOOK_NAMES.launch,
       LifecycleActionToken: tokenOf(event),
       InstanceId: INSTANCE,
       LifecycleActionResult: 'CONTINUE',
@@ -359,33 +367,67 @@ describe('dispatch: refusals', () => {
     ['bad instance id', ['detail', 'EC2InstanceId'], 'i-NOTANID', 'detail.EC2InstanceId'],
     ['wrong detail-type', ['detail-type'], 'EC2 Instance Launch Successful', 'detail-type'],
   ] as const)(
-    'rejects a malformed event (%s) with a ValidationError naming the field, touching nothing',
+    'rejects a malformed event (%s), logging the field and counting it once, without throwing (no retry), touching nothing',
     async (_what, field, value, path) => {
       const event = mutate(lifecycleEvent(LAUNCH), field, value);
 
-      const err: unknown = await handler(event, context).catch((e: unknown) => e);
+      await expect(handler(event, context)).resolves.toEqual({ outcome: 'rejected', reason: 'malformed' });
 
-      expect(err).toBeInstanceOf(ValidationError);
-      expect((err as ValidationError).issues.map((i) => i.path)).toEqual([path]);
       expect(sdkCalls()).toBe(0);
-      expect(output.metrics()).toContainEqual({ [INVALID_EVENT_METRIC]: 1 });
+      expect(output.metrics().filter((m) => INVALID_EVENT_METRIC in m)).toEqual([
+        { [INVALID_EVENT_METRIC]: 1 },
+      ]);
+      const logged = output.json().find((r) => r.message === 'Invalid event') as
+        | { issues: { path: string }[] }
+        | undefined;
+      expect(logged?.issues.map((i) => i.path)).toEqual([path]);
     },
   );
 
-  it('refuses an event of a group that is not the cluster’s, on detail.AutoScalingGroupName, touching nothing', async () => {
-    const err: unknown = await handler(lifecycleEvent(LAUNCH, 'someone-elses-asg'), context).catch(
-      (e: unknown) => e,
-    );
-
-    expect(err).toBeInstanceOf(ValidationError);
-    expect((err as ValidationError).issues).toEqual([
-      { path: 'detail.AutoScalingGroupName', message: expect.any(String) },
-    ]);
-    expect(sdkCalls()).toBe(0);
-    expect(output.metrics()).toContainEqual({ ForeignEvent: 1 });
-  });
+  /** The ForeignEvent metric lines with their Reason dimension. */
+  const foreignMetrics = () =>
+    output
+      .json()
+      .filter((r) => 'ForeignEvent' in r)
+      .map((r) => ({ ForeignEvent: r.ForeignEvent, Reason: r.Reason }));
 
   it.each([
+    ['a group that is not the cluster’s', lifecycleEvent(LAUNCH, 'someone-elses-asg'), 'group'],
+    [
+      'another team’s launch hook on the cluster’s group',
+      lifecycleEvent(LAUNCH, MEMBERS, 'other-team-launch'),
+      'hook',
+    ],
+    [
+      'another team’s terminate hook on the cluster’s group',
+      lifecycleEvent(TERMINATE, PRIMARY, 'other-team-terminate'),
+      'hook',
+    ],
+    [
+      'the project’s terminate hook name on a launch',
+      lifecycleEvent(LAUNCH, MEMBERS, HOOK_NAMES.terminate),
+      'hook',
+    ],
+    [
+      'another team’s hook on a warm-pool entry',
+      mutate(warmPoolEntry(), ['detail', 'LifecycleHookName'], 'x'),
+      'hook',
+    ],
+    ['another region', mutate(lifecycleEvent(LAUNCH), ['region'], 'us-east-1'), 'region'],
+  ] as const)(
+    'refuses a lifecycle event of %s: logged and counted once, not thrown, not audited, touching nothing',
+    async (_what, event, reason) => {
+      await expect(handler(event, context)).resolves.toEqual({ outcome: 'rejected', reason });
+
+      expect(sdkCalls()).toBe(0);
+      expect(foreignMetrics()).toEqual([{ ForeignEvent: 1, Reason: reason }]);
+      expect(output.json().filter((r) => String(r.message).startsWith('event refused'))).toHaveLength(1);
+      expect(output.lines.join('\n')).not.toContain(tokenOf(event));
+    },
+  );
+
+  it.each([
+    ENV.awsRegion,
     ENV.clusterName,
     ENV.clusterMode,
     ENV.primaryAsgName,
@@ -530,15 +572,19 @@ describe('dispatch: the primary-unhealthy alarm', () => {
     ['another region’s primary alarm', alarmEvent('artifactory-prod-us-east-1-primary-unhealthy')],
     ['another cluster’s primary alarm', alarmEvent('artifactory-staging-us-west-2-primary-unhealthy')],
     ['the alarm going back to OK', alarmEvent(ALARM, 'OK')],
-  ])('refuses %s with a ValidationError, starting nothing', async (_what, event) => {
-    const err: unknown = await handler(event, context).catch((e: unknown) => e);
+  ])('refuses %s without throwing, counted once, starting nothing', async (_what, event) => {
+    await expect(handler(event, context)).resolves.toEqual({ outcome: 'rejected', reason: 'alarm' });
 
-    expect(err).toBeInstanceOf(ValidationError);
-    expect((err as ValidationError).issues).toEqual([
-      { path: 'detail.alarmName', message: expect.stringContaining(ALARM) },
-    ]);
     expect(sdkCalls()).toBe(0);
-    expect(output.metrics()).toContainEqual({ ForeignEvent: 1 });
+    expect(output.metrics()).toEqual(expect.arrayContaining([{ ForeignEvent: 1 }]));
+    expect(output.metrics().filter((m) => 'ForeignEvent' in m)).toHaveLength(1);
+  });
+
+  it('refuses this stack’s alarm name arriving as another region’s event (event.region is not trusted)', async () => {
+    const event = mutate(alarmEvent(), ['region'], 'us-east-1');
+
+    await expect(handler(event, context)).resolves.toEqual({ outcome: 'rejected', reason: 'region' });
+    expect(sdkCalls()).toBe(0);
   });
 
   it('fails with a ConfigurationError without FAILOVER_STATE_MACHINE_ARN, touching nothing', async () => {

@@ -386,6 +386,57 @@ describe('claim (node-bootstrap) against fence', () => {
     expect(await stateOf(cluster)).toMatchObject({ epoch: 3, primary: NEW, phase: 'claimed' });
   });
 
+  it('with no primary recorded, joins as a member beside a live peer in the primary group (a partitioned primary)', async () => {
+    const cluster = freshCluster();
+    const peerGroup = (health: string, state: string) => ({
+      AutoScalingGroups: [
+        {
+          AutoScalingGroupName: 'artifactory-prod-primary',
+          MinSize: 1,
+          MaxSize: 1,
+          DesiredCapacity: 1,
+          DefaultCooldown: 300,
+          AvailabilityZones: ['eu-west-1a'],
+          HealthCheckType: 'ELB',
+          CreatedTime: new Date(0),
+          Instances: [
+            {
+              InstanceId: OLD,
+              AvailabilityZone: 'eu-west-1a',
+              LifecycleState: state,
+              HealthStatus: health,
+              ProtectedFromScaleIn: false,
+            },
+            {
+              InstanceId: NEW,
+              AvailabilityZone: 'eu-west-1b',
+              LifecycleState: 'Pending:Wait',
+              HealthStatus: 'Healthy',
+              ProtectedFromScaleIn: false,
+            },
+          ],
+        },
+      ],
+    });
+    ec2Mock
+      .on(DescribeInstancesCommand)
+      .resolves({ Reservations: [{ Instances: [instanceState(OLD, 'running')] }] });
+    const host = (Status: string) =>
+      ec2Mock
+        .on(DescribeInstanceStatusCommand)
+        .resolves({ InstanceStatuses: [{ InstanceId: OLD, InstanceStatus: { Status } as never }] });
+    // Condemned by Auto Scaling (the ALB cannot reach it) but its host passes status checks: still live.
+    autoScalingMock
+      .on(DescribeAutoScalingGroupsCommand)
+      .resolves(peerGroup('Unhealthy', 'Terminating:Wait') as never);
+    host('ok');
+    await expect(claim(cluster)).resolves.toMatchObject({ role: 'member' });
+    expect(await stateOf(cluster)).toBeUndefined();
+    // Its host impaired too: a dead peer, the newcomer claims.
+    host('impaired');
+    await expect(claim(cluster)).resolves.toMatchObject({ role: 'primary', epoch: 1 });
+  });
+
   it('takes over an abandoned fence (its execution died) once it is older than the lock’s TTL', async () => {
     const cluster = freshCluster();
     await fence(cluster, A, 0);

@@ -234,6 +234,27 @@ describe('reconciler sweep', () => {
     expect(output.metrics()).toContainEqual({ SweepErrors: 0 });
   });
 
+  it('acts only under the project’s own hook: an instance another team’s hook still holds gets nothing new', async () => {
+    // The project's launch action is done (its bootstrap closed); another team's hook keeps the instance in
+    // Pending:Wait. The sweep cannot see which hook waits, so it asks for the project's execution, under the
+    // project's hook and the event's name: Step Functions answers that it exists, and nothing starts.
+    describes(group(PRIMARY, []), group(MEMBERS, [instance(M_WAITING, 'Pending:Wait')]));
+    sfn.on(StartExecutionCommand).rejects(alreadyExists());
+
+    await expect(handler(loadEventFixture(SCHEDULED), context)).resolves.toEqual({
+      checked: 1,
+      recovered: 0,
+      alreadyHandled: 1,
+    });
+
+    const inputs = sfn
+      .commandCalls(StartExecutionCommand)
+      .map((c) => JSON.parse(c.args[0].input.input ?? 'null') as { hookName: string });
+    expect(inputs.map((i) => i.hookName)).toEqual([HOOK_NAMES.launch]);
+    expect(startedNames()).toEqual([`node-bootstrap-${M_WAITING}`]);
+    expect(doc).toHaveReceivedCommandTimes(PutCommand, 0);
+  });
+
   it('drains an instance found in Terminating:Wait', async () => {
     describes(group(PRIMARY, []), group(MEMBERS, [instance(M_TERMINATING, 'Terminating:Wait')]));
     sfn.on(StartExecutionCommand).resolves(started());

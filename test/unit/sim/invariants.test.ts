@@ -29,6 +29,7 @@ interface StubNode {
 interface StubInstance extends InvariantInstance {
   state: InvariantInstance['state'];
   reachable: boolean;
+  partitioned?: boolean;
   readonly node: StubNode;
 }
 
@@ -240,6 +241,17 @@ describe('Invariants', () => {
       t.node(EU, 'i-eu-west-1-m2').node.status = 'failed';
       await t.clock.runFor(10 * SECOND);
       expect(inv.violations).toEqual([]);
+    });
+
+    it('counts a partitioned primary: alive and serving inside its partition, though nobody reaches it', async () => {
+      const t = stubWorld();
+      const inv = started(t.world);
+      const old = t.node(EU, 'i-eu-west-1-p');
+      old.reachable = false;
+      old.partitioned = true;
+      t.node(EU, 'i-eu-west-1-m1').node.role = 'primary';
+      await t.clock.runFor(10 * SECOND);
+      expect(inv.violations.map((v) => v.invariant)).toEqual(['single-primary']);
     });
   });
 
