@@ -70,8 +70,9 @@ export function decide(
   const { run, verdict: v, nodes, state } = observed;
   const planned = v.planned === true;
   const repair = v.verdict === 'adopt';
+  const split = v.verdict === 'split';
   const gate = gateDecision(
-    { trigger: run.trigger, planned, force: run.force },
+    { trigger: run.trigger, planned, force: run.force, safety: split },
     observed.gate,
     {
       cooldownMs: settings.cooldownMinutes * 60_000,
@@ -97,7 +98,8 @@ export function decide(
       failedPrimaryReachable: false,
       failedPrimaryHostImpaired: false,
       ...decided,
-      budgeted: run.trigger !== 'manual' && !planned,
+      // A demotion is not an election: it neither spends the budget nor starts the cooldown (see fence).
+      budgeted: run.trigger !== 'manual' && !planned && !split,
     },
     expectedEpoch: state?.epoch ?? 0,
     summary: describePlan(decided, gate),

@@ -40,10 +40,17 @@ const utcDay = (at: number) => new Date(at).toISOString().slice(0, 10);
  * the previous election, and past the day's budget. A manual run is refused within the cooldown unless
  * forced; it is not counted against the budget. A planned handover (the primary is being scaled in while
  * healthy) passes the cooldown and the budget: refusing it would leave the cluster without a primary, the
- * outcome the gate exists to prevent. It still respects the pause.
+ * outcome the gate exists to prevent. Demoting extra primaries (`safety`: a split brain) is a safety action,
+ * not remediation: cooldown and budget never refuse it either. Both still respect the pause.
  */
 export function gateDecision(
-  run: { readonly trigger: FailoverTrigger; readonly planned: boolean; readonly force: boolean },
+  run: {
+    readonly trigger: FailoverTrigger;
+    readonly planned: boolean;
+    readonly force: boolean;
+    /** Demoting extra primaries (a split brain), not an election. */
+    readonly safety?: boolean;
+  },
   record: GateRecord | undefined,
   settings: GateSettings,
   now: number,
@@ -52,6 +59,8 @@ export function gateDecision(
   if (!manual && !settings.automationEnabled) {
     return { allow: false, rule: 'paused', reason: 'automation is paused (automation.enabled is false)' };
   }
+  if (run.safety === true)
+    return { allow: true, note: 'split brain: demotion is never held back by the cooldown or the budget' };
   if (run.planned && !manual) return { allow: true, note: 'planned handover' };
   const last = record?.lastElectionAt;
   const sinceLast = last === undefined ? Number.POSITIVE_INFINITY : now - last;

@@ -75,7 +75,9 @@ export async function fence(request: OpRequest<'fence'>, ctx: OpContext): Promis
     }),
   );
   const gate = gateNow.Item as (GateRecord & { execution?: string }) | undefined;
-  if (!electionRecorded(gate, request.execution)) {
+  // Demoting extra primaries is not an election: it must not start the cooldown that would then refuse the
+  // election a later failure of the kept primary needs.
+  if (request.plan.action !== 'demote' && !electionRecorded(gate, request.execution)) {
     const budgeted = request.plan.budgeted !== false;
     await send(
       ctx,

@@ -88,6 +88,8 @@ export const FailoverRequestSchema = z.discriminatedUnion('op', [
     execution,
     expectedEpoch: z.number().int().min(0),
     plan: z.looseObject({
+      /** `demote` (a split brain) is fenced like an election but not recorded as one by the gate. */
+      action: z.string().optional(),
       failedPrimary: z.string().optional(),
       /** An automatic election: counted against the daily budget. */
       budgeted: z.boolean().optional(),

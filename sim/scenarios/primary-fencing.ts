@@ -15,6 +15,7 @@ import {
   recovered,
   regionOf,
   settled,
+  startFailover,
   thePrimary,
 } from './primary-failover';
 import { expectThat, MINUTE, type Scenario } from './types';
@@ -73,4 +74,61 @@ export const primaryPartitioned: Scenario = {
   },
 };
 
-export const PRIMARY_FENCING_SCENARIOS: readonly Scenario[] = [primaryPartitioned];
+/** How long the scene allows the split brain it injects to last (detection by an operator's run, demotion). */
+const SPLIT_BRAIN_BOUND_MS = 10 * MINUTE;
+
+export const primarySplitBrain: Scenario = {
+  name: 'primary-split-brain',
+  title: 'A split brain inside the cooldown: the extra primary is demoted, the gate does not hold it back',
+  description:
+    "Right after an election (its cooldown running), a member is made a primary by mistake: two primaries. An operator's run (no force) finds the split brain: demoting extra primaries is a safety action, so neither the cooldown nor the budget refuses it; it is fenced like an election but does not start a new cooldown. The extra primary is demoted, the recorded one kept.",
+  configure: (config) => ({
+    ...config,
+    automation: {
+      ...config.automation,
+      cooldownMinutes: { ...config.automation.cooldownMinutes, primaryFailover: 120 },
+    },
+  }),
+  injected: [{ invariant: 'single-primary', withinMs: SPLIT_BRAIN_BOUND_MS }],
+  async run(twin, say) {
+    await twin.run(3 * MINUTE);
+    const region = regionOf(twin);
+    const cluster = twin.world.config.cluster.name;
+    const handover = await startFailover(twin, 'handover', {
+      cluster,
+      region,
+      reason: 'planned maintenance of the primary host',
+    });
+    expectThat(
+      outcomeOf(handover) === 'succeeded',
+      `the handover elected a primary (${outcomeOf(handover)})`,
+    );
+    await twin.runUntil(() => recovered(twin) && settled(twin), 30 * MINUTE, 'the handover settling');
+    const kept = thePrimary(twin);
+    const rogue = twin.world
+      .region(region)
+      .ec2.instances()
+      .find((i) => i.state === 'running' && i.reachable && i.node.ready() && i.id !== kept)?.id as string;
+    say(`inside the cooldown, ${rogue} is made a primary by mistake: two primaries`);
+    await twin.world.call(region, 'ssm', 'SendCommand', {
+      DocumentName: `${cluster}-SetPrimaryRole`,
+      InstanceIds: [rogue],
+      Parameters: { Role: ['primary'], ClusterMode: ['legacy-primary'] },
+    });
+    await twin.runUntil(() => readyPrimaries(twin).length === 2, 10 * MINUTE, 'the split brain');
+    const run = await startFailover(twin, 'split-brain', {
+      cluster,
+      region,
+      reason: 'two nodes answer as the primary',
+    });
+    expectThat(outcomeOf(run) === 'succeeded', `the run demoted the extra primary (${outcomeOf(run)})`);
+    expectThat(entered(run, 'DemoteExtraPrimary'), 'the extra primary was demoted');
+    await twin.runUntil(() => readyPrimaries(twin).length === 1, 10 * MINUTE, 'one primary again');
+    expectThat(thePrimary(twin) === kept, `the recorded primary ${kept} was kept`);
+    expectCleanEnd(twin);
+    say(`${rogue} demoted inside the cooldown; ${kept} is the only primary`);
+    return { 'split brain resolved': 'yes' };
+  },
+};
+
+export const PRIMARY_FENCING_SCENARIOS: readonly Scenario[] = [primaryPartitioned, primarySplitBrain];

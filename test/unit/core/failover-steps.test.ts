@@ -177,12 +177,13 @@ describe('decide', () => {
             candidateSteps: expect.any(Array),
             needed: expect.any(Number),
             failedPrimaryReachable: expect.any(Boolean),
+            failedPrimaryHostImpaired: expect.any(Boolean),
           }),
         );
         expect(d.plan.candidateSteps).toHaveLength(d.plan.candidates.length);
         expect(d.summary).toBe(describePlan(d.plan, d.gate));
-        // Only an automatic, unplanned election counts against the daily budget.
-        expect(d.plan.budgeted).toBe(t !== 'manual' && v.planned !== true);
+        // Only an automatic, unplanned election counts against the daily budget: a demotion is no election.
+        expect(d.plan.budgeted).toBe(t !== 'manual' && v.planned !== true && v.verdict !== 'split');
       }),
     );
   });

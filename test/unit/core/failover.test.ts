@@ -285,6 +285,31 @@ describe('chooseCandidates', () => {
 describe('gateDecision (anti-flapping)', () => {
   const withinCooldown = (s: GateSettings) => fc.integer({ min: 0, max: s.cooldownMs - 1 });
 
+  it('never refuses demoting extra primaries (a split brain) on cooldown or budget; only the pause holds it', () => {
+    fc.assert(
+      fc.property(
+        fc.constantFrom<FailoverTrigger>('alarm', 'reconciler', 'manual', 'replacement', 'drain'),
+        settings,
+        fc.integer({ min: 0, max: 10 * 86_400_000 }),
+        fc.nat({ max: 50 }),
+        fc.boolean(),
+        (trigger, s, since, count, force) => {
+          const d = gateDecision(
+            { trigger, planned: false, force, safety: true },
+            { lastElectionAt: NOON - since, day: new Date(NOON).toISOString().slice(0, 10), count },
+            s,
+            NOON,
+          );
+          if (d.allow) return;
+          expect(d.rule).toBe('paused');
+          expect(trigger).not.toBe('manual');
+          expect(s.automationEnabled).toBe(false);
+        },
+      ),
+      RUNS,
+    );
+  });
+
   it('refuses an automatic election within the cooldown of the previous one', () => {
     fc.assert(
       fc.property(

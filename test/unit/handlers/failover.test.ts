@@ -187,6 +187,15 @@ describe('fence: epoch fencing', () => {
     expect(await gateOf(cluster)).toMatchObject({ count: 2, execution: B });
   });
 
+  it('fences a demotion (split brain) without recording it as an election: no cooldown, no budget spent', async () => {
+    const cluster = freshCluster();
+    await expect(
+      call({ op: 'fence', cluster, execution: A, expectedEpoch: 0, plan: { action: 'demote' } }),
+    ).resolves.toEqual({ epoch: 1 });
+    expect(await stateOf(cluster)).toMatchObject({ epoch: 1, owner: A, phase: 'fenced' });
+    expect(await gateOf(cluster)).toBeUndefined();
+  });
+
   it('refuses a retry whose epoch was taken by someone else in between', async () => {
     const cluster = freshCluster();
     await fence(cluster, A, 0);
