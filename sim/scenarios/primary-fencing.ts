@@ -125,6 +125,7 @@ export const primarySplitBrain: Scenario = {
     expectThat(entered(run, 'DemoteExtraPrimary'), 'the extra primary was demoted');
     await twin.runUntil(() => readyPrimaries(twin).length === 1, 10 * MINUTE, 'one primary again');
     expectThat(thePrimary(twin) === kept, `the recorded primary ${kept} was kept`);
+    await twin.runUntil(() => settled(twin), 30 * MINUTE, 'every run ending');
     expectCleanEnd(twin);
     say(`${rogue} demoted inside the cooldown; ${kept} is the only primary`);
     return { 'split brain resolved': 'yes' };
