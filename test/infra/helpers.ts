@@ -51,3 +51,16 @@ export function policyFindings(app: App): string[] {
     );
   }
 }
+
+/** A CloudFormation value as one string: pseudo parameters as `${AWS::Partition}`, references as `${Id}`. */
+export function flat(value: unknown): string {
+  if (typeof value === 'string') return value;
+  const v = value as Record<string, unknown>;
+  if ('Ref' in v) return `\${${v.Ref as string}}`;
+  if ('Fn::GetAtt' in v) return `\${${(v['Fn::GetAtt'] as string[]).join('.')}}`;
+  if ('Fn::Join' in v) {
+    const [sep, parts] = v['Fn::Join'] as [string, unknown[]];
+    return parts.map(flat).join(sep);
+  }
+  throw new Error(`cannot flatten ${JSON.stringify(value)}`);
+}

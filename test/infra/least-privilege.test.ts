@@ -14,7 +14,7 @@ import { ControlPlaneFunction } from '../../infra/constructs/control-plane-funct
 import { ControlPlaneKey, projectLogGroupNamePatterns } from '../../infra/constructs/control-plane-key';
 import { CLUSTER_TAG_KEY, keySecretNames } from '../../infra/node-lifecycle';
 import { clusterDocumentParameters, clusterKeySecretIds } from '../../infra/ssm-documents';
-import { exampleConfig, testApp } from './helpers';
+import { exampleConfig, flat, testApp } from './helpers';
 
 const config = exampleConfig();
 const region = config.regions[0];
@@ -33,19 +33,6 @@ interface Statement {
 }
 
 const logicalId = (c: IConstruct) => stack.getLogicalId(c.node.defaultChild as CfnElement);
-
-/** A CloudFormation value as one string: pseudo parameters as `${AWS::Partition}`, references as `${Id}`. */
-function flat(value: unknown): string {
-  if (typeof value === 'string') return value;
-  const v = value as Record<string, unknown>;
-  if ('Ref' in v) return `\${${v.Ref as string}}`;
-  if ('Fn::GetAtt' in v) return `\${${(v['Fn::GetAtt'] as string[]).join('.')}}`;
-  if ('Fn::Join' in v) {
-    const [sep, parts] = v['Fn::Join'] as [string, unknown[]];
-    return parts.map(flat).join(sep);
-  }
-  throw new Error(`cannot flatten ${JSON.stringify(value)}`);
-}
 
 function statementsOf(role: IConstruct): Statement[] {
   const policies = t.findResources('AWS::IAM::Policy', { Properties: { Roles: [{ Ref: logicalId(role) }] } });

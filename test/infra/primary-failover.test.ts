@@ -15,7 +15,7 @@ import {
   primaryAlarmName,
   watchEnvironment,
 } from '../../infra/primary-failover';
-import { exampleConfig, testApp } from './helpers';
+import { exampleConfig, flat, testApp } from './helpers';
 
 const config = exampleConfig();
 const region = config.regions[0];
@@ -36,19 +36,6 @@ const SM_NAME = `artifactory-prod-control-plane-${region.name}-primary-failover`
 const logicalId = (c: IConstruct) => stack.getLogicalId(c.node.defaultChild as CfnElement);
 const ref = (c: IConstruct) => ({ Ref: logicalId(c) });
 const arnOf = (c: IConstruct) => ({ 'Fn::GetAtt': [logicalId(c), 'Arn'] });
-
-/** A CloudFormation value as one string: pseudo parameters as `${AWS::Partition}`, references as `${Id}`. */
-function flat(value: unknown): string {
-  if (typeof value === 'string') return value;
-  const v = value as Record<string, unknown>;
-  if ('Ref' in v) return `\${${v.Ref as string}}`;
-  if ('Fn::GetAtt' in v) return `\${${(v['Fn::GetAtt'] as string[]).join('.')}}`;
-  if ('Fn::Join' in v) {
-    const [sep, parts] = v['Fn::Join'] as [string, unknown[]];
-    return parts.map(flat).join(sep);
-  }
-  throw new Error(`cannot flatten ${JSON.stringify(value)}`);
-}
 
 const groupArn = (name: string) =>
   `arn:\${AWS::Partition}:autoscaling:${region.name}:\${AWS::AccountId}:autoScalingGroup:*:autoScalingGroupName/${name}`;

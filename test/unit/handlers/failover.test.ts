@@ -287,6 +287,29 @@ describe('assert, commit, escalate: only the owner of the current epoch', () => 
   });
 });
 
+/** The primary group as DescribeAutoScalingGroups answers, holding `instances`. */
+const primaryGroupOf = (...instances: { id: string; health: string; state: string; az?: string }[]) => ({
+  AutoScalingGroups: [
+    {
+      AutoScalingGroupName: 'artifactory-prod-primary',
+      MinSize: 1,
+      MaxSize: 1,
+      DesiredCapacity: 1,
+      DefaultCooldown: 300,
+      AvailabilityZones: ['eu-west-1a'],
+      HealthCheckType: 'ELB',
+      CreatedTime: new Date(0),
+      Instances: instances.map((i) => ({
+        InstanceId: i.id,
+        AvailabilityZone: i.az ?? 'eu-west-1a',
+        LifecycleState: i.state,
+        HealthStatus: i.health,
+        ProtectedFromScaleIn: false,
+      })),
+    },
+  ],
+});
+
 describe('claim (node-bootstrap) against fence', () => {
   const claim = (cluster: string, now = NOW) =>
     call({ op: 'claim', cluster, execution: BOOT, instanceId: NEW, role: 'primary' }, now);
@@ -352,29 +375,7 @@ describe('claim (node-bootstrap) against fence', () => {
     ec2Mock
       .on(DescribeInstancesCommand)
       .resolves({ Reservations: [{ Instances: [instanceState(OLD, 'running')] }] });
-    const group = (health: string, state: string) => ({
-      AutoScalingGroups: [
-        {
-          AutoScalingGroupName: 'artifactory-prod-primary',
-          MinSize: 1,
-          MaxSize: 1,
-          DesiredCapacity: 1,
-          DefaultCooldown: 300,
-          AvailabilityZones: ['eu-west-1a'],
-          HealthCheckType: 'ELB',
-          CreatedTime: new Date(0),
-          Instances: [
-            {
-              InstanceId: OLD,
-              AvailabilityZone: 'eu-west-1a',
-              LifecycleState: state,
-              HealthStatus: health,
-              ProtectedFromScaleIn: false,
-            },
-          ],
-        },
-      ],
-    });
+    const group = (health: string, state: string) => primaryGroupOf({ id: OLD, health, state });
     const host = (Status: string) =>
       ec2Mock
         .on(DescribeInstanceStatusCommand)
@@ -397,36 +398,11 @@ describe('claim (node-bootstrap) against fence', () => {
 
   it('with no primary recorded, joins as a member beside a live peer in the primary group (a partitioned primary)', async () => {
     const cluster = freshCluster();
-    const peerGroup = (health: string, state: string) => ({
-      AutoScalingGroups: [
-        {
-          AutoScalingGroupName: 'artifactory-prod-primary',
-          MinSize: 1,
-          MaxSize: 1,
-          DesiredCapacity: 1,
-          DefaultCooldown: 300,
-          AvailabilityZones: ['eu-west-1a'],
-          HealthCheckType: 'ELB',
-          CreatedTime: new Date(0),
-          Instances: [
-            {
-              InstanceId: OLD,
-              AvailabilityZone: 'eu-west-1a',
-              LifecycleState: state,
-              HealthStatus: health,
-              ProtectedFromScaleIn: false,
-            },
-            {
-              InstanceId: NEW,
-              AvailabilityZone: 'eu-west-1b',
-              LifecycleState: 'Pending:Wait',
-              HealthStatus: 'Healthy',
-              ProtectedFromScaleIn: false,
-            },
-          ],
-        },
-      ],
-    });
+    const peerGroup = (health: string, state: string) =>
+      primaryGroupOf(
+        { id: OLD, health, state },
+        { id: NEW, health: 'Healthy', state: 'Pending:Wait', az: 'eu-west-1b' },
+      );
     ec2Mock
       .on(DescribeInstancesCommand)
       .resolves({ Reservations: [{ Instances: [instanceState(OLD, 'running')] }] });
