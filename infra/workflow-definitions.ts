@@ -64,3 +64,66 @@ export function substitutionsFor(
   }
   return out;
 }
+
+/** How a definition names the lease Lambda. */
+const LEASE_FUNCTION_PLACEHOLDER = ['$', '{LeaseFunctionArn}'].join('');
+
+/** One lease a workflow takes: the Task that acquires it, its name, TTL and whose execution ARN owns it. */
+export interface LeaseAcquire {
+  readonly workflow: string;
+  readonly state: string;
+  readonly lease: string;
+  readonly ttlSeconds: number;
+  /** `$$.Execution.Id` (the workflow's own execution) or the JSONPath the owner is passed in under. */
+  readonly owner: string;
+}
+
+/**
+ * Every lease `name`'s definition acquires through `${LeaseFunctionArn}` (nested Map/Parallel states
+ * included). The lease Lambda reads these holders' status before a takeover, and each TTL must outlast its
+ * holder (test/infra/leases.test.ts).
+ */
+export function leaseAcquiresOf(name: string): LeaseAcquire[] {
+  const out: LeaseAcquire[] = [];
+  const walk = (states: Record<string, Record<string, unknown>>) => {
+    for (const [state, s] of Object.entries(states)) {
+      const params = s.Parameters as { FunctionName?: string; Payload?: Record<string, unknown> } | undefined;
+      const p = params?.Payload;
+      if (params?.FunctionName === LEASE_FUNCTION_PLACEHOLDER && p?.op === 'acquire') {
+        out.push({
+          workflow: name,
+          state,
+          lease: String(p.name),
+          ttlSeconds: Number(p.ttlSeconds),
+          owner: String(p['owner.$'] ?? p.owner),
+        });
+      }
+      for (const inner of [
+        ...((s.Branches as { States: Record<string, Record<string, unknown>> }[] | undefined) ?? []),
+        ...[
+          (s.ItemProcessor ?? s.Iterator) as { States: Record<string, Record<string, unknown>> } | undefined,
+        ],
+      ]) {
+        if (inner?.States) walk(inner.States);
+      }
+    }
+  };
+  walk((JSON.parse(definitionText(name)) as { States: Record<string, Record<string, unknown>> }).States);
+  return out;
+}
+
+/**
+ * The workflows (among `known`) whose executions may own a lease: those that acquire one as themselves, and
+ * the parents of those that acquire one for an owner passed in (the parent's execution). The lease Lambda
+ * reads these executions' status before any takeover.
+ */
+export function leaseHolders(known: readonly string[]): string[] {
+  const holders = new Set<string>();
+  for (const name of known) {
+    for (const acquire of leaseAcquiresOf(name)) {
+      if (acquire.owner === '$$.Execution.Id') holders.add(name);
+      else for (const parent of known) if (childrenOf(parent, known).includes(name)) holders.add(parent);
+    }
+  }
+  return [...holders].sort();
+}

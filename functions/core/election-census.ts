@@ -2,7 +2,7 @@
  * Who holds the primary role when no election is looking: the role a launching node claims (node-bootstrap)
  * and the reconciler's census of primaries, from the state item and what AWS reports, without probing a node.
  */
-import { type ClusterState, STALE_FENCE_MS } from './failover';
+import { type ClusterState, fenceInForce } from './failover';
 import type { ClusterMode } from './lifecycle';
 
 /**
@@ -23,6 +23,8 @@ export function bootstrapRole(
      * where the control plane cannot see it (a partition), so the newcomer must not take the role beside it.
      */
     readonly livePeerInPrimaryGroup?: boolean;
+    /** Whether the fencing execution (the state's `owner`) still runs; undefined when unknown. */
+    readonly fenceOwnerRunning?: boolean | undefined;
   },
   state: ClusterState | undefined,
   now: number,
@@ -30,7 +32,7 @@ export function bootstrapRole(
   if (input.mode === 'cloud-native' || input.groupRole === 'member') {
     return { role: input.groupRole, claim: false, reason: 'role of its group' };
   }
-  if (state?.phase === 'fenced' && now - (state.fencedAt ?? 0) < STALE_FENCE_MS) {
+  if (state && fenceInForce(state, now, input.fenceOwnerRunning)) {
     return { role: 'member', claim: false, reason: `an election (epoch ${state.epoch}) is under way` };
   }
   if (
@@ -65,8 +67,10 @@ export function primaryCensus(
     readonly member: readonly { readonly id: string; readonly state: string }[];
   },
   state: ClusterState | undefined,
-  /** Epoch ms; with it, a fence older than {@link STALE_FENCE_MS} (its execution died) no longer hides the census. */
+  /** Epoch ms; with it, a fence older than STALE_FENCE_MS no longer hides the census. */
   now?: number,
+  /** Whether the fencing execution still runs (see {@link fenceInForce}); undefined when unknown. */
+  fenceOwnerRunning?: boolean,
 ): Census {
   const inService = (xs: readonly { id: string; state: string }[]) =>
     xs.filter((x) => x.state === 'InService');
@@ -74,7 +78,7 @@ export function primaryCensus(
   const primaryInService = inService(groups.primary);
   const recorded = state?.phase === 'escalated' ? undefined : state?.primary;
   const recordedInMembers = recorded !== undefined && inService(groups.member).some((x) => x.id === recorded);
-  if (state?.phase === 'fenced' && (now === undefined || now - (state.fencedAt ?? 0) < STALE_FENCE_MS)) {
+  if (fenceInForce(state, now, fenceOwnerRunning)) {
     return { kind: 'ok' };
   }
   if (primaryInService.length > 1) {

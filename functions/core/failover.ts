@@ -24,8 +24,28 @@ export function primaryAlarmName(cluster: string, region: string): string {
  */
 export type FailoverTrigger = 'alarm' | 'drain' | 'reconciler' | 'manual' | 'replacement';
 
-/** A fence older than this whose execution never committed or escalated is abandoned (the cluster lock's TTL). */
-export const STALE_FENCE_MS = 30 * 60_000;
+/**
+ * When the fencing execution's status cannot be read, a fence younger than this still stands. It outlasts
+ * primary-failover's own TimeoutSeconds (90 min), so no running election is ever taken for abandoned
+ * (test/infra/leases.test.ts checks it against the ASL). Normally the status decides: see {@link fenceInForce}.
+ */
+export const STALE_FENCE_MS = 95 * 60_000;
+
+/**
+ * Whether an election's fence still holds the cluster (no claim beside it, no census under it). The fencing
+ * execution's status decides when it is known: running, the fence stands whatever its age; ended (without
+ * committing or escalating: it crashed, timed out or was stopped), it is abandoned at once. Unknown, its age
+ * decides, against {@link STALE_FENCE_MS}.
+ */
+export function fenceInForce(
+  state: ClusterState | undefined,
+  now: number | undefined,
+  ownerRunning: boolean | undefined,
+): boolean {
+  if (state?.phase !== 'fenced') return false;
+  if (ownerRunning !== undefined) return ownerRunning;
+  return now === undefined || now - (state.fencedAt ?? 0) < STALE_FENCE_MS;
+}
 
 /** The cluster's `STATE` item: who holds the epoch, and the primary it recorded. */
 export interface ClusterState {

@@ -1,7 +1,11 @@
 /**
  * Leases (the cluster partition's `LOCK#<name>` items): a lock held by one owner (a workflow execution ARN)
- * until it is released or expires, so a crashed holder cannot block the cluster forever. Acquisition is one
- * conditional write; this module builds the requests and reads the answers, the handler talks to DynamoDB.
+ * until it releases it or its execution ends, so a crashed holder cannot block the cluster, and a slow one
+ * cannot lose its lease while it still acts. Each lease's TTL is at least its holder workflow's
+ * TimeoutSeconds (test/infra/leases.test.ts checks every acquire in the ASL), so it cannot run out under a
+ * running holder; the holder's status, read before any takeover, is the second line. Acquisition is one
+ * conditional write; this module builds the requests and decides, the handler talks to DynamoDB and Step
+ * Functions.
  */
 import { lockKey } from './keys';
 
@@ -26,15 +30,17 @@ export type AcquireResult =
   | { readonly acquired: false; readonly holder: string | undefined; readonly expiresAt: number | undefined };
 
 /**
- * The conditional update that takes the lease: free, expired, or already ours (a retried acquire by the
- * same execution must not lock itself out). Times are epoch milliseconds.
+ * The conditional update that takes the lease: free, or already ours (a retried acquire by the same execution
+ * must not lock itself out). An expired lease is NOT taken here: its holder may still be running (see
+ * {@link heldLease}), so a lease held by another owner always goes through {@link takeoverUpdate}. Times are
+ * epoch milliseconds.
  */
 export function acquireUpdate(req: LeaseRequest, now: number) {
   return {
     Key: lockKey(req.cluster, req.name),
     UpdateExpression:
       'SET #owner = :owner, acquiredAt = if_not_exists(acquiredAt, :now), expiresAt = :expiresAt',
-    ConditionExpression: 'attribute_not_exists(pk) OR expiresAt < :now OR #owner = :owner',
+    ConditionExpression: 'attribute_not_exists(pk) OR #owner = :owner',
     ExpressionAttributeNames: { '#owner': 'owner' },
     ExpressionAttributeValues: {
       ':owner': req.owner,
@@ -60,19 +66,34 @@ export function takeoverUpdate(req: LeaseRequest, staleOwner: string, now: numbe
   };
 }
 
-/** Renewal only by the holder, and only while it still holds the lease. */
-export function renewUpdate(req: LeaseRequest, now: number) {
-  return {
-    Key: lockKey(req.cluster, req.name),
-    UpdateExpression: 'SET expiresAt = :expiresAt',
-    ConditionExpression: '#owner = :owner AND expiresAt >= :now',
-    ExpressionAttributeNames: { '#owner': 'owner' },
-    ExpressionAttributeValues: {
-      ':owner': req.owner,
-      ':now': now,
-      ':expiresAt': now + req.ttlSeconds * 1000,
-    },
-  };
+/**
+ * The holder's execution as Step Functions reports it (`DescribeExecution`'s status), or `GONE` when Step
+ * Functions no longer knows it (deleted, or past its retention).
+ */
+export type HolderStatus =
+  | 'RUNNING'
+  | 'SUCCEEDED'
+  | 'FAILED'
+  | 'TIMED_OUT'
+  | 'ABORTED'
+  | 'PENDING_REDRIVE'
+  | 'GONE';
+
+/**
+ * What to do with a lease another owner holds. A lease is sized to outlast its holder's execution (its TTL is
+ * at least the holder workflow's TimeoutSeconds), and its holder's status decides, not the clock:
+ * - the holder ended (any status but RUNNING): take it over at once, expired or not: a crashed election or
+ *   bootstrap must not block the cluster for the TTL;
+ * - the holder runs: the lease is its, even past `expiresAt`. An expired lease under a running holder means
+ *   the sizing rule was broken: that is an alert, never a takeover (two holders would each act).
+ */
+export function heldLease(
+  item: Pick<LeaseItem, 'owner' | 'expiresAt'>,
+  holder: HolderStatus,
+  now: number,
+): 'take-over' | 'busy' | 'expired-under-running-holder' {
+  if (holder !== 'RUNNING') return 'take-over';
+  return item.expiresAt < now ? 'expired-under-running-holder' : 'busy';
 }
 
 /** Release only by the holder: a late release by an owner whose lease expired must not free a successor's. */
@@ -83,13 +104,4 @@ export function releaseDelete(req: Pick<LeaseRequest, 'cluster' | 'name' | 'owne
     ExpressionAttributeNames: { '#owner': 'owner' },
     ExpressionAttributeValues: { ':owner': req.owner },
   };
-}
-
-/** Whether `item` blocks `owner` at `now`. */
-export function blocks(
-  item: Pick<LeaseItem, 'owner' | 'expiresAt'> | undefined,
-  owner: string,
-  now: number,
-): boolean {
-  return item !== undefined && item.owner !== owner && item.expiresAt >= now;
 }

@@ -20,6 +20,7 @@ import {
   type UpdateRequest,
 } from '../core/fencing';
 import { gateKey } from '../core/keys';
+import { executionStatus } from '../shared/executions';
 import { MetricUnit } from '../shared/powertools';
 import type { OpContext } from './config';
 import type { OpRequest } from './input';
@@ -150,6 +151,11 @@ export async function claim(
       request.role === 'primary' &&
       config.mode === 'legacy-primary' &&
       (await livePrimaryGroupPeer(request.instanceId, ctx));
+    // A fence stands while its election runs, however long; once that execution has ended it stands no more.
+    const fenceOwnerRunning =
+      state?.phase === 'fenced' && state.owner !== undefined
+        ? (await executionStatus(state.owner, deps)) === 'RUNNING'
+        : undefined;
     const decision = bootstrapRole(
       {
         instanceId: request.instanceId,
@@ -157,6 +163,7 @@ export async function claim(
         mode: config.mode,
         recordedPrimaryRunning: running,
         livePeerInPrimaryGroup: livePeer,
+        fenceOwnerRunning,
       },
       state,
       now,

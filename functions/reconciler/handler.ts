@@ -13,7 +13,7 @@ import { writeAudit } from '../shared/audit';
 import { ENV, requireEnv } from '../shared/env';
 import type { ScheduledEvent } from '../shared/events';
 import { ScheduledEventSchema } from '../shared/events';
-import { startNamedExecution, startNodeWorkflow } from '../shared/executions';
+import { executionStatus, startNamedExecution, startNodeWorkflow } from '../shared/executions';
 import { type Deps, makeHandler } from '../shared/handler';
 import { type LifecycleConfig, loadLifecycleConfig } from '../shared/lifecycle-config';
 import { MetricUnit } from '../shared/powertools';
@@ -167,10 +167,17 @@ async function censusOfPrimaries(
       ConsistentRead: true,
     }),
   );
+  const state = got.Item as ClusterState | undefined;
+  // An election's fence hides the census while that election runs, however long; not once it has ended.
+  const fenceOwnerRunning =
+    state?.phase === 'fenced' && state.owner !== undefined
+      ? (await executionStatus(state.owner, deps)) === 'RUNNING'
+      : undefined;
   const census = primaryCensus(
     { primary: list(config.primaryAsgName), member: list(config.memberAsgName) },
-    got.Item as ClusterState | undefined,
+    state,
     (deps.now ?? Date.now)(),
+    fenceOwnerRunning,
   );
   if (census.kind === 'ok') return { census: 'ok' };
   const name = failoverExecutionName('reconciler', `${event.region}-${Date.parse(event.time) / 1000}`);

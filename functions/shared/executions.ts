@@ -1,8 +1,10 @@
 /**
  * Starting Step Functions executions under deterministic names, so that an event delivered twice, or an event
- * and the reconciler's sweep for the same action, start one execution.
+ * and the reconciler's sweep for the same action, start one execution; and reading whether the execution
+ * that holds a lease or a fence still runs.
  */
-import { StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { DescribeExecutionCommand, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import type { HolderStatus } from '../core/lease';
 import type { LifecycleDecision } from '../core/lifecycle';
 import type { Deps } from './handler';
 import type { LifecycleConfig } from './lifecycle-config';
@@ -54,4 +56,22 @@ export async function startNodeWorkflow(
     decision.input,
     deps,
   );
+}
+
+/**
+ * An execution's status (DescribeExecution). `GONE` when Step Functions no longer knows it (ExecutionDoesNotExist:
+ * deleted, or past the 90 days it keeps closed executions): it has ended. Any other error propagates, so the
+ * caller's retry runs rather than guessing.
+ */
+export async function executionStatus(
+  executionArn: string,
+  deps: Pick<Deps, 'clients'>,
+): Promise<HolderStatus> {
+  try {
+    const out = await deps.clients.sfn().send(new DescribeExecutionCommand({ executionArn }));
+    return (out.status ?? 'GONE') as HolderStatus;
+  } catch (e) {
+    if ((e as Error).name === 'ExecutionDoesNotExist') return 'GONE';
+    throw e;
+  }
 }

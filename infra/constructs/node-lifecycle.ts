@@ -14,13 +14,14 @@ import {
   HOOKS,
   keySecretNames,
   lifecycleEventPattern,
+  NODE_WORKFLOWS,
   type NodeLifecycleRefs,
   nodeLifecycleSubstitutions,
   SWEEP_MINUTES,
 } from '../node-lifecycle';
-import { failoverEnvironment, PRIMARY_FAILOVER } from '../primary-failover';
+import { FAILOVER_WORKFLOWS, failoverEnvironment, PRIMARY_FAILOVER } from '../primary-failover';
 import { ProjectDocuments } from '../ssm-documents/construct';
-import { FUNCTION_TIMEOUT_SECONDS } from '../workflow-definitions';
+import { FUNCTION_TIMEOUT_SECONDS, leaseHolders } from '../workflow-definitions';
 import { acknowledge } from './acknowledge';
 import { ControlPlaneFunction } from './control-plane-function';
 import { mergeResources, nagForm, syncChildResources, Workflow, wildcardReason } from './workflow';
@@ -110,12 +111,26 @@ export class NodeLifecycle extends Construct {
 
     this.lease = new ControlPlaneFunction(this, 'Lease', {
       handlerDir: 'lease',
-      description: 'Takes, renews and releases the cluster join and cluster leases (conditional writes)',
+      description:
+        'Takes and releases the cluster join and cluster leases (conditional writes; a holder is taken over only once its execution has ended)',
       logKey: key,
       environment: { [ENV.stateTable]: stateTable.tableName },
     });
     stateTable.grant(this.lease.fn, 'dynamodb:UpdateItem', 'dynamodb:GetItem', 'dynamodb:DeleteItem');
     useKey(this.lease.fn);
+    // A held lease is taken over only from an execution that has ended: the lease Lambda reads the status of
+    // the workflows that hold leases (found in their definitions), and of no other.
+    const allWorkflows = [...NODE_WORKFLOWS, ...FAILOVER_WORKFLOWS];
+    for (const holder of leaseHolders(allWorkflows)) {
+      const executions = Workflow.executionArnPatternFor(this, holder);
+      this.lease.role.addToPolicy(
+        new iam.PolicyStatement({ actions: ['states:DescribeExecution'], resources: [executions] }),
+      );
+      acknowledge(this.lease.role, {
+        id: `AwsSolutions-IAM5[Resource::${nagForm(executions)}]`,
+        reason: wildcardReason(executions, 'states:DescribeExecution'),
+      });
+    }
 
     this.report = new ControlPlaneFunction(this, 'Report', {
       handlerDir: 'report',
@@ -147,6 +162,18 @@ export class NodeLifecycle extends Construct {
       'ec2:DescribeInstanceStatus',
     ]);
     this.failoverStateMachineArn = Workflow.stateMachineArnFor(this, PRIMARY_FAILOVER);
+    // An election's fence holds the cluster while its execution runs: the claim and the census read its status.
+    const elections = Workflow.executionArnPatternFor(this, PRIMARY_FAILOVER);
+    const canReadElections = (fn: ControlPlaneFunction) => {
+      fn.role.addToPolicy(
+        new iam.PolicyStatement({ actions: ['states:DescribeExecution'], resources: [elections] }),
+      );
+      acknowledge(fn.role, {
+        id: `AwsSolutions-IAM5[Resource::${nagForm(elections)}]`,
+        reason: wildcardReason(elections, 'states:DescribeExecution'),
+      });
+    };
+    canReadElections(this.failover);
 
     const documentArns = Object.values(this.documents.arns);
     this.nodeCommand = new Workflow(this, 'NodeCommand', {
@@ -330,6 +357,7 @@ export class NodeLifecycle extends Construct {
     canStart(this.reconciler.fn);
     // The primary census reads the cluster's STATE item.
     stateTable.grant(this.reconciler.fn, 'dynamodb:GetItem');
+    canReadElections(this.reconciler);
     this.reconciler.allowOnAnyResource('DescribeGroups', ['autoscaling:DescribeAutoScalingGroups']);
     new events.Rule(this, 'Sweep', {
       description: 'Reconciler sweep for lost lifecycle events',

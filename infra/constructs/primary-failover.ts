@@ -3,7 +3,6 @@ import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
-import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
@@ -21,10 +20,9 @@ import {
   watchEnvironment,
 } from '../primary-failover';
 import { METRIC_NAMESPACE } from '../stacks/names';
-import { acknowledge } from './acknowledge';
 import { ControlPlaneFunction } from './control-plane-function';
 import type { NodeLifecycle } from './node-lifecycle';
-import { mergeResources, nagForm, syncChildResources, Workflow, wildcardReason } from './workflow';
+import { mergeResources, syncChildResources, Workflow } from './workflow';
 
 /**
  * The metric the report Lambda emits for a primary-failover run that ended `failed` (functions/core/report.ts
@@ -158,17 +156,6 @@ export class PrimaryFailover extends Construct {
     if (this.workflow.stateMachineArnByName !== lifecycle.failoverStateMachineArn) {
       throw new Error(`${this.workflow.stateMachineName} is not the workflow NodeLifecycle starts`);
     }
-
-    // The cluster lock is taken over from an ended primary-failover execution (takeOverIfEnded), so the lease
-    // Lambda reads the holder's status.
-    const executions = this.workflow.executionArnPattern;
-    lifecycle.lease.role.addToPolicy(
-      new iam.PolicyStatement({ actions: ['states:DescribeExecution'], resources: [executions] }),
-    );
-    acknowledge(lifecycle.lease.role, {
-      id: `AwsSolutions-IAM5[Resource::${nagForm(executions)}]`,
-      reason: wildcardReason(executions, 'states:DescribeExecution'),
-    });
 
     this.watch = new ControlPlaneFunction(this, 'Watch', {
       handlerDir: 'watch',

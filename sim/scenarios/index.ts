@@ -1,6 +1,7 @@
 import { loadConfig } from '../../infra/config/load';
 import { EXAMPLE_CONFIG, Twin } from '../twin';
 import { FOREIGN_EVENT_SCENARIOS } from './foreign-events';
+import { LEASE_SCENARIOS } from './lease-holders';
 import { NODE_LIFECYCLE_SCENARIOS } from './node-lifecycle';
 import { PRIMARY_FAILOVER_SCENARIOS, primaryCrashAsgOnly } from './primary-failover';
 import { PRIMARY_FAILOVER_FAULT_SCENARIOS } from './primary-failover-faults';
@@ -18,6 +19,7 @@ export const SCENARIOS: readonly Scenario[] = [
   primaryCrashAsgOnly,
   ...PRIMARY_FAILOVER_FAULT_SCENARIOS,
   ...PRIMARY_FENCING_SCENARIOS,
+  ...LEASE_SCENARIOS,
 ];
 
 export function scenarioByName(name: string): Scenario | undefined {

@@ -414,6 +414,7 @@ describe('primary-failover least privilege', () => {
   });
 
   it('gives the failover Lambda read-only describes, and only GetItem/UpdateItem on the state table', () => {
+    // DescribeExecution: the claim asks whether an election's fence still has a running owner.
     const role = lifecycle.failover.role;
     expect(actionsOf(role)).toEqual(
       [
@@ -428,10 +429,14 @@ describe('primary-failover least privilege', () => {
         'kms:GenerateDataKey',
         'logs:CreateLogStream',
         'logs:PutLogEvents',
+        'states:DescribeExecution',
         'xray:PutTelemetryRecords',
         'xray:PutTraceSegments',
       ].sort(),
     );
+    expect(resourcesFor(role, 'states:DescribeExecution')).toEqual([
+      `arn:\${AWS::Partition}:states:${region.name}:\${AWS::AccountId}:execution:${SM_NAME}:*`,
+    ]);
     for (const action of ['dynamodb:GetItem', 'dynamodb:UpdateItem']) {
       expect(resourcesFor(role, action)).toEqual([flat(arnOf(stack.stateTable))]);
     }
@@ -455,8 +460,9 @@ describe('primary-failover least privilege', () => {
     });
   });
 
-  it('lets the lease Lambda read only primary-failover executions, to take over a lock an ended run held', () => {
+  it('lets the lease Lambda read only the lease holders’ executions, to take over a lock an ended run held', () => {
     expect(resourcesFor(lifecycle.lease.role, 'states:DescribeExecution')).toEqual([
+      `arn:\${AWS::Partition}:states:${region.name}:\${AWS::AccountId}:execution:${SM_NAME.replace('primary-failover', 'node-bootstrap')}:*`,
       `arn:\${AWS::Partition}:states:${region.name}:\${AWS::AccountId}:execution:${SM_NAME}:*`,
     ]);
   });
@@ -471,11 +477,17 @@ describe('primary-failover least privilege', () => {
     expect(resourcesFor(lifecycle.bootstrap.role, 'lambda:InvokeFunction')).toContain(
       flat(arnOf(lifecycle.failover.fn)),
     );
-    // Starting is not reading: none of them may stop or inspect primary-failover runs.
+    // Starting is not reading: none of them may stop or inspect primary-failover runs, except that the
+    // reconciler's census asks whether an election's fence still has a running owner.
     for (const role of [lifecycle.dispatch.role, lifecycle.reconciler.role, lifecycle.drain.role]) {
-      for (const action of ['states:StopExecution', 'states:DescribeExecution']) {
-        expect(resourcesFor(role, action).filter((r) => r.includes('primary-failover'))).toEqual([]);
-      }
+      expect(
+        resourcesFor(role, 'states:StopExecution').filter((r) => r.includes('primary-failover')),
+      ).toEqual([]);
+    }
+    for (const role of [lifecycle.dispatch.role, lifecycle.drain.role]) {
+      expect(
+        resourcesFor(role, 'states:DescribeExecution').filter((r) => r.includes('primary-failover')),
+      ).toEqual([]);
     }
   });
 

@@ -6,6 +6,7 @@ import {
   type ClusterState,
   type FailoverTrigger,
   failoverExecutionName,
+  fenceInForce,
   STALE_FENCE_MS,
 } from '../../../functions/core/failover';
 import {
@@ -794,6 +795,40 @@ describe('plan', () => {
 });
 
 // --- node-bootstrap's claim -------------------------------------------------------------------------------
+
+describe('fenceInForce', () => {
+  const fenced = (fencedAt: number): ClusterState => ({ epoch: 3, phase: 'fenced', owner: 'x', fencedAt });
+  it('follows the fencing execution when its status is known, however old the fence; its age only when not', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: 4 * STALE_FENCE_MS }),
+        fc.option(fc.boolean(), { nil: undefined }),
+        (age, running) => {
+          const inForce = fenceInForce(fenced(NOON - age), NOON, running);
+          expect(inForce).toBe(running ?? age < STALE_FENCE_MS);
+        },
+      ),
+    );
+  });
+  it('never holds without a fence, and always holds when the time is unknown and the status too', () => {
+    fc.assert(
+      fc.property(
+        fc.constantFrom(undefined, 'committed', 'claimed', 'escalated' as const),
+        fc.option(fc.boolean(), { nil: undefined }),
+        (phase, running) => {
+          expect(fenceInForce({ epoch: 1, ...(phase ? { phase } : {}) }, NOON, running)).toBe(false);
+        },
+      ),
+    );
+    expect(fenceInForce(fenced(0), undefined, undefined)).toBe(true);
+  });
+  it('outlasts primary-failover’s own timeout when it must fall back on age', () => {
+    const asl = JSON.parse(
+      readFileSync(path.join(__dirname, '../../../statemachines/primary-failover.asl.json'), 'utf8'),
+    ) as { TimeoutSeconds: number };
+    expect(STALE_FENCE_MS).toBeGreaterThan(asl.TimeoutSeconds * 1000);
+  });
+});
 
 describe('bootstrapRole', () => {
   const ME = 'i-00000000000000011';

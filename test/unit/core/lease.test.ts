@@ -4,8 +4,8 @@ import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
 import fc from 'fast-check';
 import { lockKey } from '../../../functions/core/keys';
-import { blocks } from '../../../functions/core/lease';
-import { lease } from '../../../functions/lease/handler';
+import { type HolderStatus, heldLease } from '../../../functions/core/lease';
+import { LEASE_EXPIRED_UNDER_HOLDER_METRIC, LeaseInputSchema, lease } from '../../../functions/lease/handler';
 import { ENV } from '../../../functions/shared/env';
 import type { HandlerContext } from '../../../functions/shared/handler';
 import { logger } from '../../../functions/shared/powertools';
@@ -19,7 +19,11 @@ const OWNERS = ['a', 'b', 'c'].map(
 
 let dynamo: DynamoSim;
 let doc: DynamoDBDocumentClient;
-let ctx: Pick<HandlerContext, 'clients' | 'logger'>;
+let ctx: Pick<HandlerContext, 'clients' | 'logger' | 'metrics'>;
+const metricsSeen: string[] = [];
+const metrics = {
+  addMetric: (name: string) => metricsSeen.push(name),
+} as unknown as HandlerContext['metrics'];
 const sfn = new SFNClient({ region: 'eu-west-1' });
 const sfnMock = mockClient(sfn);
 
@@ -28,12 +32,17 @@ beforeAll(async () => {
   await dynamo.start();
   await dynamo.createTable('eu-west-1', TABLE, { sortKey: 'sk' });
   doc = DynamoDBDocumentClient.from(dynamo.client('eu-west-1'));
-  ctx = { clients: { dynamoDoc: () => doc, sfn: () => sfn } as unknown as HandlerContext['clients'], logger };
+  ctx = {
+    clients: { dynamoDoc: () => doc, sfn: () => sfn } as unknown as HandlerContext['clients'],
+    logger,
+    metrics,
+  };
   process.env[ENV.stateTable] = TABLE;
   logger.setLogLevel('SILENT');
 });
 
 beforeEach(() => {
+  metricsSeen.length = 0;
   sfnMock.reset();
   sfnMock.onAnyCommand().rejects(new Error('unexpected command'));
 });
@@ -43,7 +52,33 @@ afterAll(async () => {
   await dynamo.stop();
 });
 
-type Op = { op: 'acquire' | 'release' | 'renew'; owner: number; advance: number };
+type Op = { op: 'acquire' | 'release'; owner: number; advance: number; ends: boolean };
+
+describe('heldLease (pure)', () => {
+  const statuses: HolderStatus[] = [
+    'RUNNING',
+    'SUCCEEDED',
+    'FAILED',
+    'TIMED_OUT',
+    'ABORTED',
+    'PENDING_REDRIVE',
+    'GONE',
+  ];
+  it('takes over exactly when the holder is not running, and never from a running one, expired or not', () => {
+    fc.assert(
+      fc.property(
+        fc.constantFrom(...statuses),
+        fc.integer({ min: 0, max: 10_000_000 }),
+        fc.integer({ min: 0, max: 10_000_000 }),
+        (status, expiresAt, now) => {
+          const v = heldLease({ owner: 'x', expiresAt }, status, now);
+          if (status !== 'RUNNING') expect(v).toBe('take-over');
+          else expect(v).toBe(expiresAt < now ? 'expired-under-running-holder' : 'busy');
+        },
+      ),
+    );
+  });
+});
 
 describe('leases on real conditional writes', () => {
   it('match a reference model, and never let two owners hold the same lease', async () => {
@@ -52,9 +87,11 @@ describe('leases on real conditional writes', () => {
       fc.asyncProperty(
         fc.array(
           fc.record<Op>({
-            op: fc.constantFrom('acquire', 'release', 'renew'),
+            op: fc.constantFrom('acquire', 'release'),
             owner: fc.integer({ min: 0, max: 2 }),
             advance: fc.integer({ min: 0, max: 400_000 }),
+            // Whether the current holder's execution has ended by the time of this op.
+            ends: fc.boolean(),
           }),
           { minLength: 1, maxLength: 25 },
         ),
@@ -62,27 +99,34 @@ describe('leases on real conditional writes', () => {
           const cluster = `c${run++}`;
           let now = 1_000_000;
           let model: { owner: string; expiresAt: number } | undefined;
+          const ended = new Set<string>();
+          sfnMock.reset();
+          sfnMock
+            .on(DescribeExecutionCommand)
+            .callsFake(async ({ executionArn }: { executionArn: string }) => ({
+              status: ended.has(executionArn) ? 'FAILED' : 'RUNNING',
+            }));
           for (const o of ops) {
             now += o.advance;
             const owner = OWNERS[o.owner] as string;
+            if (o.ends && model) ended.add(model.owner);
             const out = (await lease(
               { op: o.op, cluster, name: 'join', owner, ttlSeconds: 300 },
               ctx,
               now,
             )) as Record<string, unknown>;
             if (o.op === 'acquire') {
-              const expected = !blocks(model, owner, now);
+              // Free, ours, or its holder ended: the clock alone never frees a lease.
+              const expected = model === undefined || model.owner === owner || ended.has(model.owner);
               expect(out.acquired).toBe(expected);
-              if (expected) model = { owner, expiresAt: now + 300_000 };
-              else expect(out.holder).toBe(model?.owner);
-            } else if (o.op === 'release') {
+              if (expected) {
+                model = { owner, expiresAt: now + 300_000 };
+                ended.delete(owner);
+              } else expect(out.holder).toBe(model?.owner);
+            } else {
               const expected = model?.owner === owner;
               expect(out.released).toBe(expected);
               if (expected) model = undefined;
-            } else {
-              const expected = model?.owner === owner && (model?.expiresAt ?? 0) >= now;
-              expect(out.renewed).toBe(expected);
-              if (expected && model) model = { owner, expiresAt: now + 300_000 };
             }
             // What DynamoDB holds is what the model holds: one item, one owner.
             const stored = await doc.send(
@@ -96,51 +140,85 @@ describe('leases on real conditional writes', () => {
     );
   }, 30_000); // real round trips to dynalite: slow on a loaded 2-core machine
 
-  it('lets a crashed holder’s lease expire so the next owner gets it', async () => {
+  it('never takes an expired lease from a running holder: that is an alert', async () => {
     const [a, b] = OWNERS as [string, string];
     const now = 5_000_000;
-    expect(
-      await lease({ op: 'acquire', cluster: 'crash', name: 'join', owner: a, ttlSeconds: 60 }, ctx, now),
-    ).toMatchObject({ acquired: true });
-    expect(
-      await lease(
-        { op: 'acquire', cluster: 'crash', name: 'join', owner: b, ttlSeconds: 60 },
-        ctx,
-        now + 59_000,
-      ),
-    ).toMatchObject({
-      acquired: false,
-      holder: a,
+    sfnMock.on(DescribeExecutionCommand, { executionArn: a }).resolves({ status: 'RUNNING' });
+    await lease({ op: 'acquire', cluster: 'slow', name: 'join', owner: a, ttlSeconds: 60 }, ctx, now);
+
+    await expect(
+      lease({ op: 'acquire', cluster: 'slow', name: 'join', owner: b, ttlSeconds: 60 }, ctx, now + 61_000),
+    ).resolves.toEqual({ acquired: false, holder: a, expiresAt: now + 60_000 });
+    expect(metricsSeen).toEqual([LEASE_EXPIRED_UNDER_HOLDER_METRIC]);
+    // Still a's: its release frees it.
+    await expect(
+      lease({ op: 'release', cluster: 'slow', name: 'join', owner: a }, ctx, now + 62_000),
+    ).resolves.toEqual({ released: true });
+  });
+
+  it('says busy, with no alert, while a running holder’s lease is valid', async () => {
+    const [a, b] = OWNERS as [string, string];
+    sfnMock.on(DescribeExecutionCommand).resolves({ status: 'RUNNING' });
+    await lease({ op: 'acquire', cluster: 'valid', name: 'join', owner: a, ttlSeconds: 60 }, ctx, 1_000);
+    await expect(
+      lease({ op: 'acquire', cluster: 'valid', name: 'join', owner: b, ttlSeconds: 60 }, ctx, 2_000),
+    ).resolves.toMatchObject({ acquired: false, holder: a });
+    expect(metricsSeen).toEqual([]);
+  });
+
+  it('lets the holder acquire again (a retried Task) without asking Step Functions', async () => {
+    const [a] = OWNERS as [string];
+    await lease({ op: 'acquire', cluster: 'again', name: 'join', owner: a, ttlSeconds: 60 }, ctx, 1_000);
+    await expect(
+      lease({ op: 'acquire', cluster: 'again', name: 'join', owner: a, ttlSeconds: 60 }, ctx, 90_000),
+    ).resolves.toMatchObject({ acquired: true, expiresAt: 150_000 });
+    expect(sfnMock).toHaveReceivedCommandTimes(DescribeExecutionCommand, 0);
+  });
+
+  it('does not free a successor’s lease on a late release', async () => {
+    const [a, b] = OWNERS as [string, string];
+    sfnMock.on(DescribeExecutionCommand, { executionArn: a }).resolves({ status: 'ABORTED' });
+    await lease({ op: 'acquire', cluster: 'late', name: 'join', owner: a, ttlSeconds: 60 }, ctx, 1_000);
+    await lease({ op: 'acquire', cluster: 'late', name: 'join', owner: b, ttlSeconds: 60 }, ctx, 2_000);
+    await expect(
+      lease({ op: 'release', cluster: 'late', name: 'join', owner: a }, ctx, 3_000),
+    ).resolves.toEqual({
+      released: false,
     });
-    expect(
-      await lease(
-        { op: 'acquire', cluster: 'crash', name: 'join', owner: b, ttlSeconds: 60 },
-        ctx,
-        now + 61_000,
-      ),
-    ).toMatchObject({ acquired: true });
-    // The crashed holder's late release must not free b's lease.
-    expect(
-      await lease(
-        { op: 'release', cluster: 'crash', name: 'join', owner: a, ttlSeconds: 60 },
-        ctx,
-        now + 62_000,
-      ),
-    ).toEqual({ released: false });
-    expect(
-      await lease(
-        { op: 'acquire', cluster: 'crash', name: 'join', owner: a, ttlSeconds: 60 },
-        ctx,
-        now + 63_000,
-      ),
-    ).toMatchObject({ acquired: false, holder: b });
+    await expect(
+      lease({ op: 'acquire', cluster: 'late', name: 'join', owner: b, ttlSeconds: 60 }, ctx, 4_000),
+    ).resolves.toMatchObject({ acquired: true });
   });
 });
 
-describe('takeOverIfEnded: a lease left behind by an execution that ended', () => {
+describe('bad lease requests change nothing', () => {
+  it.each<[string, unknown]>([
+    ['an acquire without a TTL', { op: 'acquire', cluster: 'c', name: 'join', owner: OWNERS[0] }],
+    [
+      'a TTL longer than any workflow',
+      { op: 'acquire', cluster: 'c', name: 'join', owner: OWNERS[0], ttlSeconds: 20_000 },
+    ],
+    [
+      'a renew (leases are sized, not renewed)',
+      { op: 'renew', cluster: 'c', name: 'join', owner: OWNERS[0], ttlSeconds: 60 },
+    ],
+    [
+      'an owner that is not an execution',
+      { op: 'acquire', cluster: 'c', name: 'join', owner: 'me', ttlSeconds: 60 },
+    ],
+    [
+      'an unknown field',
+      { op: 'acquire', cluster: 'c', name: 'join', owner: OWNERS[0], ttlSeconds: 60, takeOverIfEnded: true },
+    ],
+  ])('rejects %s', (_what, input) => {
+    expect(LeaseInputSchema.safeParse(input).success).toBe(false);
+  });
+});
+
+describe('a lease left behind by an execution that ended', () => {
   const [holder, next] = OWNERS as [string, string];
-  const acquire = (cluster: string, owner: string, now: number, takeOverIfEnded = true) =>
-    lease({ op: 'acquire', cluster, name: 'cluster', owner, ttlSeconds: 1800, takeOverIfEnded }, ctx, now);
+  const acquire = (cluster: string, owner: string, now: number) =>
+    lease({ op: 'acquire', cluster, name: 'cluster', owner, ttlSeconds: 1800 }, ctx, now);
   const holderOf = async (cluster: string) =>
     (
       await doc.send(
@@ -164,10 +242,8 @@ describe('takeOverIfEnded: a lease left behind by an execution that ended', () =
       });
       expect(await holderOf(cluster)).toMatchObject({ owner: next, acquiredAt: now + 60_000 });
       expect(sfnMock).toHaveReceivedCommandTimes(DescribeExecutionCommand, 1);
-      // The previous holder cannot release or renew what is no longer its lease.
-      expect(
-        await lease({ op: 'release', cluster, name: 'cluster', owner: holder, ttlSeconds: 60 }, ctx, now),
-      ).toEqual({
+      // The previous holder cannot release what is no longer its lease.
+      expect(await lease({ op: 'release', cluster, name: 'cluster', owner: holder }, ctx, now)).toEqual({
         released: false,
       });
     },
@@ -197,14 +273,6 @@ describe('takeOverIfEnded: a lease left behind by an execution that ended', () =
       expiresAt: 1_000 + 1_800_000,
     });
     expect(await holderOf(cluster)).toMatchObject({ owner: holder });
-  });
-
-  it('does not ask Step Functions unless asked to take over', async () => {
-    const cluster = 'no-takeover';
-    await acquire(cluster, holder, 1_000, false);
-
-    await expect(acquire(cluster, next, 2_000, false)).resolves.toMatchObject({ acquired: false, holder });
-    expect(sfnMock).toHaveReceivedCommandTimes(DescribeExecutionCommand, 0);
   });
 
   it('does not take a lease someone else took over in the meantime', async () => {

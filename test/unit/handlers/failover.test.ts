@@ -11,14 +11,13 @@ import {
   DescribeTargetHealthCommand,
   ElasticLoadBalancingV2Client,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
-import { SFNClient } from '@aws-sdk/client-sfn';
+import { DescribeExecutionCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { Context } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
 import fc from 'fast-check';
-import { STALE_FENCE_MS } from '../../../functions/core/failover';
 import { FAILOVER_GATE } from '../../../functions/core/failover-gate';
 import { gateKey, stateKey } from '../../../functions/core/keys';
 import { StaleEpochError } from '../../../functions/failover/fencing';
@@ -76,12 +75,20 @@ const ec2Mock = mockClient(ec2);
 /** claim asks Auto Scaling whether a running recorded primary is condemned; by default it is in no group. */
 const autoScaling = new AutoScalingClient({ region: REGION });
 const autoScalingMock = mockClient(autoScaling);
+/** claim asks Step Functions whether a fence's election still runs; by default every election does. */
+const sfn = new SFNClient({ region: REGION });
+const sfnMock = mockClient(sfn);
+const ended = new Set<string>();
+sfnMock.on(DescribeExecutionCommand).callsFake(async ({ executionArn }: { executionArn: string }) => ({
+  status: ended.has(executionArn) ? 'FAILED' : 'RUNNING',
+}));
 
 const deps = (now = NOW) => ({
   clients: {
     dynamoDoc: () => doc,
     ec2: () => ec2,
     autoScaling: () => autoScaling,
+    sfn: () => sfn,
   } as unknown as HandlerContext['clients'],
   logger,
   metrics,
@@ -422,14 +429,19 @@ describe('claim (node-bootstrap) against fence', () => {
     await expect(claim(cluster)).resolves.toMatchObject({ role: 'primary', epoch: 1 });
   });
 
-  it('takes over an abandoned fence (its execution died) once it is older than the lock’s TTL', async () => {
+  it('claims beside a fence at once when its election has ended, and never while it runs, however old', async () => {
     const cluster = freshCluster();
-    await fence(cluster, A, 0);
+    const dying = exec(`dying-${cluster}`);
+    await fence(cluster, dying, 0);
 
-    await expect(claim(cluster, NOW + STALE_FENCE_MS - 1)).resolves.toMatchObject({ role: 'member' });
-    await expect(claim(cluster, NOW + STALE_FENCE_MS)).resolves.toMatchObject({ role: 'primary', epoch: 2 });
+    // A slow election (past the old 30-minute staleness, up to the workflow's own timeout) still holds.
+    await expect(claim(cluster, NOW + 89 * 60_000)).resolves.toMatchObject({ role: 'member' });
+    expect(sfnMock).toHaveReceivedCommandWith(DescribeExecutionCommand, { executionArn: dying });
+    // It ended without committing or escalating (timed out, stopped): abandoned at once.
+    ended.add(dying);
+    await expect(claim(cluster, NOW + 60_000)).resolves.toMatchObject({ role: 'primary', epoch: 2 });
     // The dead election can no longer act.
-    await stale(call({ op: 'commit', cluster, execution: A, epoch: 1, primary: M1 }));
+    await stale(call({ op: 'commit', cluster, execution: dying, epoch: 1, primary: M1 }));
   });
 });
 

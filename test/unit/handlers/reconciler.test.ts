@@ -5,7 +5,12 @@ import {
   type Instance,
 } from '@aws-sdk/client-auto-scaling';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { ExecutionAlreadyExists, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import {
+  DescribeExecutionCommand,
+  ExecutionAlreadyExists,
+  SFNClient,
+  StartExecutionCommand,
+} from '@aws-sdk/client-sfn';
 import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { Context } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -444,6 +449,27 @@ describe('reconciler sweep: census of primaries (legacy-primary)', () => {
 
     // Fenced two hours ago and never committed or escalated: its execution died.
     recorded({ epoch: 4, phase: 'fenced', fencedAt: Date.now() - 2 * 3_600_000 });
+    await expect(handler(loadEventFixture(SCHEDULED), context)).resolves.toMatchObject({
+      primaries: { census: 'zero' },
+    });
+    expect(sfn).toHaveReceivedCommandTimes(StartExecutionCommand, 1);
+  });
+
+  it('follows the election’s own status: a running one hides the census however long it takes, an ended one at once', async () => {
+    describes(group(PRIMARY, []), group(MEMBERS, [instance(M_IN_SERVICE, 'InService')]));
+    sfn.on(StartExecutionCommand).resolves(started());
+    const owner = 'arn:aws:states:us-east-1:123456789012:execution:primary-failover:slow';
+    // Fenced 80 minutes ago (a worst-case run, past the old 30-minute staleness) and still running.
+    sfn.on(DescribeExecutionCommand, { executionArn: owner }).resolves({ status: 'RUNNING' });
+    recorded({ epoch: 4, phase: 'fenced', owner, fencedAt: Date.now() - 80 * 60_000 });
+    await expect(handler(loadEventFixture(SCHEDULED), context)).resolves.toMatchObject({
+      primaries: { census: 'ok' },
+    });
+    expect(sfn).toHaveReceivedCommandTimes(StartExecutionCommand, 0);
+
+    // Fenced a minute ago, but its execution was stopped: nothing will commit it.
+    sfn.on(DescribeExecutionCommand, { executionArn: owner }).resolves({ status: 'ABORTED' });
+    recorded({ epoch: 4, phase: 'fenced', owner, fencedAt: Date.now() - 60_000 });
     await expect(handler(loadEventFixture(SCHEDULED), context)).resolves.toMatchObject({
       primaries: { census: 'zero' },
     });

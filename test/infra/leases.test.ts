@@ -1,0 +1,95 @@
+// Leases cannot run out under a running holder (issue 11, item 3): each TTL outlasts its holder's execution,
+// and the Lambdas that decide on a lease or a fence may read exactly the holders' status.
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { STALE_FENCE_MS } from '../../functions/core/failover';
+import { MAX_LEASE_SECONDS } from '../../functions/lease/handler';
+import { buildApp } from '../../infra/build';
+import { NODE_WORKFLOWS } from '../../infra/node-lifecycle';
+import { FAILOVER_WORKFLOWS, PRIMARY_FAILOVER } from '../../infra/primary-failover';
+import {
+  childrenOf,
+  definitionText,
+  leaseAcquiresOf,
+  leaseHolders,
+  STATEMACHINES_DIR,
+} from '../../infra/workflow-definitions';
+import { exampleConfig, testApp } from './helpers';
+
+const ALL = [...NODE_WORKFLOWS, ...FAILOVER_WORKFLOWS];
+/** Clock skew between Lambda hosts and the time a lease Task takes: the TTL's margin over its holder's timeout. */
+const MARGIN_SECONDS = 60;
+const timeoutOf = (name: string) =>
+  (JSON.parse(definitionText(name)) as { TimeoutSeconds: number }).TimeoutSeconds;
+
+describe('lease sizing (static, over every definition)', () => {
+  const acquires = ALL.flatMap((n) => leaseAcquiresOf(n));
+
+  it('finds the leases the workflows take (the check can see them)', () => {
+    expect(acquires.map((a) => `${a.workflow}/${a.lease}`)).toEqual(
+      expect.arrayContaining(['primary-failover/cluster', 'node-bootstrap/join']),
+    );
+  });
+
+  it.each(acquires.map((a) => [`${a.workflow} ${a.state} (${a.lease})`, a] as const))(
+    '%s: the TTL outlasts every execution that can own it',
+    (_label, a) => {
+      const owners =
+        a.owner === '$$.Execution.Id'
+          ? [a.workflow]
+          : ALL.filter((p) => childrenOf(p, ALL).includes(a.workflow));
+      expect(owners.length).toBeGreaterThan(0);
+      for (const owner of owners)
+        expect(a.ttlSeconds).toBeGreaterThanOrEqual(timeoutOf(owner) + MARGIN_SECONDS);
+      expect(a.ttlSeconds).toBeLessThanOrEqual(MAX_LEASE_SECONDS);
+    },
+  );
+
+  it('keeps a fence standing, when its execution cannot be asked, longer than an election can run', () => {
+    expect(STALE_FENCE_MS).toBeGreaterThanOrEqual((timeoutOf(PRIMARY_FAILOVER) + MARGIN_SECONDS) * 1000);
+  });
+
+  it('has no renew op left anywhere: leases are sized, not renewed', () => {
+    for (const name of ALL) expect(definitionText(name)).not.toMatch(/"op":\s*"renew"/);
+    expect(
+      readFileSync(path.join(STATEMACHINES_DIR, '..', 'functions/lease/handler.ts'), 'utf8'),
+    ).not.toMatch(/renew/);
+  });
+});
+
+describe('who may read an execution’s status', () => {
+  const built = buildApp(exampleConfig(), { app: testApp(), policyChecks: false });
+  const stack = built.controlPlanes.get('eu-west-1');
+  if (!stack) throw new Error('no eu-west-1 stack');
+  const t = Template.fromStack(stack);
+  const describeResources = (rolePrefix: string): string[] =>
+    Object.values(
+      t.findResources('AWS::IAM::Policy', {
+        Properties: { Roles: [{ Ref: Match.stringLikeRegexp(`^${rolePrefix}`) }] },
+      }),
+    )
+      .flatMap((p) => p.Properties.PolicyDocument.Statement)
+      .filter((s: { Action: string | string[] }) => [s.Action].flat().includes('states:DescribeExecution'))
+      .flatMap((s: { Resource: unknown }) => [s.Resource].flat())
+      .map((r) => JSON.stringify(r))
+      .sort();
+  const executionsOf = (name: string) => new RegExp(`:execution:[^"]*-${name}:\\*`);
+
+  it('the lease Lambda: exactly the executions of the workflows that hold leases', () => {
+    const holders = leaseHolders(ALL);
+    expect(holders).toEqual(expect.arrayContaining(['node-bootstrap', 'primary-failover']));
+    const granted = describeResources('NodeLifecycleLease');
+    expect(granted).toHaveLength(holders.length);
+    for (const h of holders) expect(granted.some((r) => executionsOf(h).test(r))).toBe(true);
+  });
+
+  it.each(['NodeLifecycleFailover', 'NodeLifecycleReconciler'])(
+    '%s: the elections (primary-failover executions) only',
+    (prefix) => {
+      const granted = describeResources(prefix);
+      expect(granted).toHaveLength(1);
+      expect(granted[0]).toMatch(executionsOf(PRIMARY_FAILOVER));
+    },
+  );
+});
