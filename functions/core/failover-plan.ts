@@ -5,7 +5,7 @@
 import type { ClusterState } from './failover';
 import { type NodeObservation, outsideGroups, serving } from './failover-observe';
 import type { ClusterMode } from './lifecycle';
-import { isQuarantined, quarantinedIds, quarantineOf } from './quarantine';
+import { isQuarantined, quarantinedIds, quarantineOf, untrustedQuarantined } from './quarantine';
 
 /** At most this many candidates are tried after fencing before the run escalates. */
 export const MAX_CANDIDATES = 3;
@@ -145,12 +145,12 @@ export function plan(
   if (mode === 'legacy-primary' && input.split && input.split.length > 1) {
     return demotePlan(nodes, state, input.split);
   }
-  const rogue = quarantinedPrimaries(nodes, state);
-  if (mode === 'legacy-primary' && rogue.length > 0) {
+  const untrusted = untrustedQuarantined(nodes, state);
+  if (mode === 'legacy-primary' && untrusted.length > 0) {
     return {
       action: 'escalate',
       mode,
-      reason: `quarantined ${rogue.join(', ')} answers as a ready primary: promoting anyone beside it would make two. Stop it, or release it and re-run`,
+      reason: `quarantined ${untrusted.join(', ')} may run as a primary (it answers as one, or it is unreachable on a live host without a confirmed demotion): promoting anyone beside it could make two. Stop it, or release it and re-run`,
       steps: ['notify the operator', 'promote nobody'],
     };
   }
@@ -194,14 +194,6 @@ export function plan(
     failedPrimaryHostImpaired: failed?.hostStatus === 'impaired',
     steps: promoteSteps(mode, candidates, needed, input.failedPrimary),
   };
-}
-
-/** Quarantined nodes that answer as a ready primary (someone restarted one as the primary). */
-function quarantinedPrimaries(nodes: readonly NodeObservation[], state: ClusterState | undefined): string[] {
-  return nodes
-    .filter((n) => isQuarantined(state, n.instanceId) && serving(n) && n.probe?.role === 'primary')
-    .map((n) => n.instanceId)
-    .sort();
 }
 
 /** Re-house the running primary an interrupted election left outside the primary group (legacy). */

@@ -61,6 +61,42 @@ export function quarantineRefusal(
   return undefined;
 }
 
+/** What {@link untrustedQuarantined} looks at in a node observation. */
+export interface ObservedNode {
+  readonly instanceId: string;
+  readonly ec2State: string;
+  readonly hostStatus?: string | undefined;
+  readonly probe?:
+    | {
+        readonly reachable: boolean;
+        readonly ready: boolean;
+        readonly role: 'primary' | 'member' | null;
+      }
+    | undefined;
+}
+
+/**
+ * The quarantined nodes nobody may promote another primary beside (sorted): one that answers as a ready
+ * primary, and one that runs unreachable on a host EC2 does not call impaired without a confirmed demotion (it
+ * may be the primary inside a partition, as an unfenced old primary may be).
+ */
+export function untrustedQuarantined(
+  nodes: readonly ObservedNode[],
+  state: Pick<ClusterState, 'quarantine'> | undefined,
+): string[] {
+  const q = quarantineOf(state);
+  return nodes
+    .filter((n) => {
+      const entry = q[n.instanceId];
+      if (entry === undefined || n.ec2State !== 'running') return false;
+      const answersAsPrimary = n.probe?.reachable === true && n.probe.ready && n.probe.role === 'primary';
+      const unseen = n.probe?.reachable !== true && n.hostStatus !== 'impaired' && entry.fence !== 'demoted';
+      return answersAsPrimary || unseen;
+    })
+    .map((n) => n.instanceId)
+    .sort();
+}
+
 /**
  * The quarantined nodes EC2 reports terminated (or has forgotten): they can never act again, so the next
  * fence drops them from the record.

@@ -350,6 +350,41 @@ describe('observe and plan never trust a quarantined node', () => {
     );
   });
 
+  it('nor beside a quarantined node that runs unreachable on a live host without a confirmed demotion', () => {
+    const cut = {
+      probe: { reachable: false, ready: false, role: null, taskAffinity: null },
+      hostStatus: 'ok',
+    };
+    const nodes = [
+      node(P, 'primary', { target: 'unhealthy', probe: undefined, ec2State: 'stopped' }),
+      node(M1, 'member'),
+      node(Q, 'none', cut),
+    ];
+    for (const fence of FENCES) {
+      const p = plan(nodes, quarantined([Q], fence), { ...legacy, failedPrimary: P });
+      // Demoted: its process was stopped with primary: false written; it cannot be a primary in a partition.
+      expect({ fence, action: p.action }).toEqual({
+        fence,
+        action: fence === 'demoted' ? 'promote' : 'escalate',
+      });
+    }
+    // A host EC2 calls impaired is taken as down (as an old primary's is), and a stopped one as stopped.
+    for (const change of [{ hostStatus: 'impaired' }, { ec2State: 'stopped' }]) {
+      const p = plan(
+        [...nodes.slice(0, 2), node(Q, 'none', { ...cut, ...change })],
+        quarantined([Q], 'pending'),
+        {
+          ...legacy,
+          failedPrimary: P,
+        },
+      );
+      expect(p).toMatchObject({ action: 'promote', candidates: [M1] });
+    }
+    expect(plan(nodes, quarantined([Q], 'stopped'), { ...legacy, failedPrimary: P })).toMatchObject({
+      reason: expect.stringContaining(`quarantined ${Q} may run as a primary`),
+    });
+  });
+
   it('refuses a quarantined node an operator names as the candidate, saying how to release it', () => {
     const nodes = [
       node(P, 'primary', { target: 'unhealthy', probe: undefined }),
