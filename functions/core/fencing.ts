@@ -273,7 +273,8 @@ export function quarantineUpdate(req: QuarantineRequest, now: number): UpdateReq
 
 /**
  * {@link quarantineUpdate} for an item written before quarantine existed (no map yet): the map with this one
- * entry. Only on an item that holds an epoch.
+ * entry. Only on an item that holds an epoch. (A SET on a key of a map the item does not hold fails, and one
+ * expression cannot create the map and set a key in it: docs/facts.md, DynamoDB.)
  */
 export function quarantineFirstUpdate(req: QuarantineRequest, now: number): UpdateRequest {
   return {
