@@ -95,6 +95,7 @@ export const FAILOVER_WORKFLOWS = [
   'primary-failover-confirm',
   'primary-failover-stop-old',
   'primary-failover-candidate',
+  'primary-failover-quarantine',
   'primary-failover-group-move',
 ] as const;
 export type FailoverWorkflow = (typeof FAILOVER_WORKFLOWS)[number];

@@ -7,7 +7,8 @@ import type { ClusterMode } from './lifecycle';
 
 /**
  * The role a launching node of the primary group takes (node-bootstrap's claim). It becomes the primary only
- * when no election is under way and no other live instance holds the role; otherwise it joins as a member
+ * when no election is under way and no other live instance holds the role or may act as the primary (a
+ * quarantined node EC2 runs whose demotion was not confirmed); otherwise it joins as a member
  * (the election's group swap, or the reconciler, deals with it). Member-group nodes are always members.
  */
 export function bootstrapRole(
@@ -25,6 +26,11 @@ export function bootstrapRole(
     readonly livePeerInPrimaryGroup?: boolean;
     /** Whether the fencing execution (the state's `owner`) still runs; undefined when unknown. */
     readonly fenceOwnerRunning?: boolean | undefined;
+    /**
+     * Quarantined instances (other than this one) that may still act as a primary where nobody sees them:
+     * EC2 runs them and their demotion was never confirmed (quarantine.ts `mayActAsPrimary`).
+     */
+    readonly quarantinedLive?: readonly string[];
   },
   state: ClusterState | undefined,
   now: number,
@@ -34,6 +40,14 @@ export function bootstrapRole(
   }
   if (state && fenceInForce(state, now, input.fenceOwnerRunning)) {
     return { role: 'member', claim: false, reason: `an election (epoch ${state.epoch}) is under way` };
+  }
+  const quarantined = (input.quarantinedLive ?? []).filter((id) => id !== input.instanceId);
+  if (quarantined.length > 0) {
+    return {
+      role: 'member',
+      claim: false,
+      reason: `quarantined ${quarantined.join(', ')} may still act as the primary (running, demotion not confirmed)`,
+    };
   }
   if (
     state?.primary !== undefined &&

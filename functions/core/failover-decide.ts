@@ -7,6 +7,7 @@ import { type GateDecision, type GateRecord, gateDecision } from './failover-gat
 import type { NodeObservation } from './failover-observe';
 import { type CandidateStep, type Plan, plan } from './failover-plan';
 import type { ClusterMode } from './lifecycle';
+import { prunable } from './quarantine';
 
 /** What `decide` needs to know about the run. */
 export interface DecideRun {
@@ -40,6 +41,8 @@ export type DecidedPlan = Plan & {
   readonly failedPrimaryHostImpaired: boolean;
   /** An automatic, unplanned election: the fence counts it against the daily budget. */
   readonly budgeted: boolean;
+  /** Quarantined nodes EC2 reports terminated: the fence drops them from the quarantine record. */
+  readonly prune: readonly string[];
 };
 
 export interface Decision {
@@ -100,6 +103,7 @@ export function decide(
       ...decided,
       // A demotion is not an election: it neither spends the budget nor starts the cooldown (see fence).
       budgeted: run.trigger !== 'manual' && !planned && !split,
+      prune: prunable(nodes, state),
     },
     expectedEpoch: state?.epoch ?? 0,
     summary: describePlan(decided, gate),

@@ -5,6 +5,7 @@
  */
 import type { ClusterState } from './failover';
 import type { ClusterMode } from './lifecycle';
+import { isQuarantined } from './quarantine';
 
 /** Confirmation: consecutive observations that must agree the primary is down. */
 export const CONFIRMATIONS_REQUIRED = 2;
@@ -115,11 +116,13 @@ export function observe(
           why: `${taskNodes.length} ready node(s) with taskAffinity any, fewer than minTaskNodes ${settings.minTaskNodes}`,
         };
   }
+  // A quarantined node that answers as a ready primary counts: two of them, or one beside another, are a split.
   const primaries = nodes.filter((n) => serving(n) && n.probe?.role === 'primary');
   if (primaries.length > 1) {
     return { kind: 'split', primaries: primaries.map((n) => n.instanceId).sort() };
   }
-  const only = primaries[0];
+  // Alone, it is no primary to keep or re-house (the plan then refuses to promote beside it).
+  const only = isQuarantined(state, primaries[0]?.instanceId) ? undefined : primaries[0];
   if (only && outsideGroups(only)) {
     return {
       kind: 'unhoused',

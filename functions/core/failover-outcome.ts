@@ -12,6 +12,18 @@ import type { Outcome, WorkflowOutcome } from './report';
 const CaughtError = z.looseObject({ Error: z.string().optional(), Cause: z.string().optional() });
 type CaughtError = z.infer<typeof CaughtError>;
 
+/**
+ * What primary-failover-quarantine did with a node: `demoted`, `stopped` (at the hypervisor), or
+ * `left-to-owner` (it is the recorded primary or the candidate of the election that holds the epoch now).
+ */
+const QuarantineResult = z.looseObject({ outcome: z.string(), instanceId: z.string() });
+type QuarantineResult = z.infer<typeof QuarantineResult>;
+
+const quarantineText = (q: QuarantineResult) =>
+  q.outcome === 'demoted'
+    ? `${q.instanceId} was demoted (restarted as a member) and is quarantined`
+    : `${q.instanceId} was stopped at the hypervisor and is quarantined`;
+
 /** The fields of the parent's state that decide the outcome; anything else in the state is ignored. */
 export const FailoverRunSchema = z.looseObject({
   input: z.looseObject({
@@ -53,6 +65,13 @@ export const FailoverRunSchema = z.looseObject({
   suspendError: CaughtError.optional(),
   stopOldError: CaughtError.optional(),
   swapError: CaughtError.optional(),
+  /** The last failed candidate's quarantine (primary-failover-quarantine's output). */
+  quarantined: QuarantineResult.optional(),
+  /** The quarantine of a failed candidate could not confirm it out of service: the run escalates. */
+  quarantineError: CaughtError.optional(),
+  /** The quarantine of the candidate this run promoted before its commit was found stale. */
+  supersededCandidate: QuarantineResult.optional(),
+  supersededError: CaughtError.optional(),
 });
 export type FailoverRun = z.infer<typeof FailoverRunSchema>;
 
@@ -149,15 +168,7 @@ function ending(run: FailoverRun): Ending {
       error: { Error: 'NoCandidate', Cause: 'no eligible candidate' },
     };
   }
-  const stale =
-    run.staleError?.Cause ?? (run.attempt?.outcome === 'superseded' ? run.attempt.detail?.cause : undefined);
-  if (run.staleError || run.attempt?.outcome === 'superseded') {
-    return {
-      outcome: 'superseded',
-      summary:
-        `Superseded: another election or a bootstrap claim moved the epoch first; this run stopped without further changes. ${stale ?? ''}`.trim(),
-    };
-  }
+  if (run.staleError || run.attempt?.outcome === 'superseded') return supersededEnding(run);
   if (run.fenceError || !run.fence) {
     return {
       outcome: 'failed',
@@ -175,11 +186,20 @@ function ending(run: FailoverRun): Ending {
       restorePrimaryGroup: legacy,
     };
   }
+  if (run.escalation !== undefined && run.quarantineError) {
+    const node = run.candidate?.instanceId ?? 'the failed candidate';
+    return {
+      outcome: 'escalated',
+      summary: `${node} failed its promotion and could not be confirmed demoted or stopped (epoch ${epoch}): it may still run as a primary, so nobody else was promoted. It is quarantined; stop or terminate it by hand, then re-run.`,
+      error: run.quarantineError,
+      restorePrimaryGroup: legacy,
+    };
+  }
   if (run.escalation !== undefined) {
     const tried = run.attempts?.attempt ?? 0;
     return {
       outcome: 'escalated',
-      summary: `No candidate could be promoted (epoch ${epoch}, ${tried} tried, last ${run.attempts?.lastFailed ?? 'none'}); Launch is resumed on the primary group so Auto Scaling replaces the primary. Failed candidates are stopped and kept for investigation.`,
+      summary: `No candidate could be promoted (epoch ${epoch}, ${tried} tried, last ${run.attempts?.lastFailed ?? 'none'}); Launch is resumed on the primary group so Auto Scaling replaces the primary. Failed candidates were demoted or stopped and stay quarantined until terminated or released.`,
       error: run.demoteError ?? run.suspendError ?? { Error: 'Escalated', Cause: 'every candidate failed' },
       restorePrimaryGroup: legacy,
     };
@@ -199,10 +219,48 @@ function ending(run: FailoverRun): Ending {
       restorePrimaryGroup: true,
     };
   }
+  const failedFirst = run.quarantined ? ` ${quarantineText(run.quarantined)} (it failed its promotion).` : '';
   return {
     outcome: 'succeeded',
-    summary: `Recovered (${trigger}, epoch ${epoch}). ${decision.summary}`,
+    summary: `Recovered (${trigger}, epoch ${epoch}). ${decision.summary}${failedFirst}`,
     notify: true,
+  };
+}
+
+/**
+ * A run another election or a bootstrap claim overtook. Quiet when it promoted nobody, or left its candidate
+ * to the election that now owns it; notified when it had to demote or stop the node it promoted, and failed
+ * when that could not be confirmed (a primary nobody recorded may still run).
+ */
+function supersededEnding(run: FailoverRun): Ending {
+  const cause =
+    run.staleError?.Cause ?? (run.attempt?.outcome === 'superseded' ? run.attempt.detail?.cause : undefined);
+  const moved = 'another election or a bootstrap claim moved the epoch first';
+  const node = run.candidate?.instanceId ?? 'the candidate';
+  if (run.supersededError) {
+    return {
+      outcome: 'failed',
+      summary: `Superseded after promoting ${node} (${moved}), and ${node} could not be confirmed demoted or stopped: it may still run as a primary nobody recorded. It is quarantined; stop or terminate it by hand.`,
+      error: run.supersededError,
+    };
+  }
+  const q = run.supersededCandidate;
+  if (q && q.outcome !== 'left-to-owner') {
+    return {
+      outcome: 'superseded',
+      summary: `Superseded after promoting ${q.instanceId}: ${moved}, so this run could not commit it. ${quarantineText(q)}; release it (release-quarantine) once checked, or terminate it.`,
+      notify: true,
+    };
+  }
+  if (q) {
+    return {
+      outcome: 'superseded',
+      summary: `Superseded: ${moved}; ${q.instanceId}, which this run promoted, now belongs to that election and was left to it.`,
+    };
+  }
+  return {
+    outcome: 'superseded',
+    summary: `Superseded: ${moved}; this run stopped without further changes. ${cause ?? ''}`.trim(),
   };
 }
 

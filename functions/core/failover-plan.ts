@@ -5,6 +5,7 @@
 import type { ClusterState } from './failover';
 import { type NodeObservation, outsideGroups, serving } from './failover-observe';
 import type { ClusterMode } from './lifecycle';
+import { isQuarantined, quarantinedIds, quarantineOf, untrustedQuarantined } from './quarantine';
 
 /** At most this many candidates are tried after fencing before the run escalates. */
 export const MAX_CANDIDATES = 3;
@@ -144,6 +145,15 @@ export function plan(
   if (mode === 'legacy-primary' && input.split && input.split.length > 1) {
     return demotePlan(nodes, state, input.split);
   }
+  const untrusted = untrustedQuarantined(nodes, state);
+  if (mode === 'legacy-primary' && untrusted.length > 0) {
+    return {
+      action: 'escalate',
+      mode,
+      reason: `quarantined ${untrusted.join(', ')} may run as a primary (it answers as one, or it is unreachable on a live host without a confirmed demotion): promoting anyone beside it could make two. Stop it, or release it and re-run`,
+      steps: ['notify the operator', 'promote nobody'],
+    };
+  }
   const failed = nodes.find((n) => n.instanceId === input.failedPrimary);
   const failedAz = failed?.az;
   let needed = 1;
@@ -162,8 +172,8 @@ export function plan(
   const inFlux = interruptedCandidate(nodes, state, input);
   const candidates =
     input.candidate !== undefined
-      ? requestedCandidate(nodes, input.candidate, inFlux, input)
-      : chosenCandidates(nodes, failedAz, inFlux, input);
+      ? requestedCandidate(nodes, state, input.candidate, inFlux, input)
+      : chosenCandidates(nodes, state, failedAz, inFlux, input);
   if (candidates.length === 0) {
     return {
       action: 'escalate',
@@ -209,18 +219,20 @@ function adoptPlan(adopt: string): Plan {
 
 /**
  * Two or more ready primaries (legacy): keep the recorded one if it is among them, else the one in the
- * primary group, else the lowest id; demote the others.
+ * primary group, else the lowest id; demote the others. A quarantined one is kept only when every one is.
  */
 function demotePlan(
   nodes: readonly NodeObservation[],
   state: ClusterState | undefined,
   split: readonly string[],
 ): Plan {
-  const inGroup = nodes.find((n) => split.includes(n.instanceId) && n.group === 'primary');
+  const trusted = split.filter((id) => !isQuarantined(state, id));
+  const keepable = trusted.length > 0 ? trusted : split;
+  const inGroup = nodes.find((n) => keepable.includes(n.instanceId) && n.group === 'primary');
   const keep =
-    (state?.primary !== undefined && split.includes(state.primary) ? state.primary : undefined) ??
+    (state?.primary !== undefined && keepable.includes(state.primary) ? state.primary : undefined) ??
     inGroup?.instanceId ??
-    ([...split].sort()[0] as string);
+    ([...keepable].sort()[0] as string);
   const demote = split.filter((id) => id !== keep);
   return {
     action: 'demote',
@@ -250,6 +262,7 @@ function interruptedCandidate(
       input.mode === 'legacy-primary' &&
       n.instanceId === state?.candidate &&
       n.instanceId !== input.failedPrimary &&
+      !isQuarantined(state, n.instanceId) &&
       outsideGroups(n) &&
       n.ec2State === 'running',
   );
@@ -258,10 +271,17 @@ function interruptedCandidate(
 /** The operator's candidate, alone, or {@link CandidateError} naming why it cannot be promoted. */
 function requestedCandidate(
   nodes: readonly NodeObservation[],
+  state: ClusterState | undefined,
   candidate: string,
   inFlux: NodeObservation | undefined,
   input: PlanInput,
 ): string[] {
+  const entry = quarantineOf(state)[candidate];
+  if (entry !== undefined) {
+    throw new CandidateError(
+      `candidate ${candidate} is quarantined (${entry.reason}, by ${entry.run}, fence ${entry.fence}): release it first`,
+    );
+  }
   if (inFlux && inFlux.instanceId !== candidate) {
     throw new CandidateError(
       `candidate ${candidate} cannot be promoted while ${inFlux.instanceId}, the candidate of an interrupted election, may be restarting as the primary: name ${inFlux.instanceId} or leave candidate out`,
@@ -276,13 +296,15 @@ function requestedCandidate(
 /** The best eligible candidates, the interrupted election's candidate first when there is one. */
 function chosenCandidates(
   nodes: readonly NodeObservation[],
+  state: ClusterState | undefined,
   failedAz: string | undefined,
   inFlux: NodeObservation | undefined,
   input: PlanInput,
 ): string[] {
+  // A quarantined node is never a candidate, whatever it answers.
   const candidates = chooseCandidates(nodes, {
     failedAz,
-    exclude: input.failedPrimary ? [input.failedPrimary] : [],
+    exclude: [...(input.failedPrimary ? [input.failedPrimary] : []), ...quarantinedIds(state)],
     mode: input.mode,
   });
   if (inFlux && !candidates.includes(inFlux.instanceId)) {

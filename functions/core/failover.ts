@@ -61,6 +61,54 @@ export interface ClusterState {
    * the next run finds it outside the groups and adopts it instead of leaving it orphaned.
    */
   readonly candidate?: string | undefined;
+  /**
+   * Nodes an election put out of service and can no longer trust (functions/core/quarantine.ts), by instance
+   * id. Written by the fence (created empty), the quarantine op and an operator's release; never removed by a
+   * commit or an escalation.
+   */
+  readonly quarantine?: Readonly<Record<string, QuarantineEntry>> | undefined;
+}
+
+/** Why a node was quarantined. */
+export type QuarantineReason = 'candidate-failed' | 'superseded';
+export const QUARANTINE_REASONS: readonly QuarantineReason[] = ['candidate-failed', 'superseded'];
+
+/**
+ * How the node was put out of service. `pending`: recorded, not yet (or not known to be) touched; `demoted`:
+ * SetPrimaryRole (member) restarted Artifactory with `primary: false`; `stopped`: EC2 reported the instance
+ * stopped or terminated after a forced stop; `unconfirmed`: neither could be confirmed.
+ */
+export type QuarantineFence = 'pending' | 'demoted' | 'stopped' | 'unconfirmed';
+export const QUARANTINE_FENCES: readonly QuarantineFence[] = ['pending', 'demoted', 'stopped', 'unconfirmed'];
+
+/** One quarantined node. */
+export interface QuarantineEntry {
+  readonly reason: QuarantineReason;
+  /** The execution that quarantined it. */
+  readonly run: string;
+  /** The epoch that execution had fenced. */
+  readonly epoch: number;
+  /** Epoch ms it was quarantined. */
+  readonly since: number;
+  readonly fence: QuarantineFence;
+  /** Epoch ms the fence was last recorded. */
+  readonly fencedAt?: number | undefined;
+}
+
+/**
+ * An entry as read from the table, numbers as numbers. A field it does not recognise reads as the most
+ * cautious value (`pending`: the node may still act as a primary), never as no entry.
+ */
+function toQuarantineEntry(raw: unknown): QuarantineEntry {
+  const r = (typeof raw === 'object' && raw !== null ? raw : {}) as Record<string, unknown>;
+  return {
+    reason: QUARANTINE_REASONS.find((x) => x === r.reason) ?? 'candidate-failed',
+    run: typeof r.run === 'string' ? r.run : 'unknown',
+    epoch: Number(r.epoch ?? 0),
+    since: Number(r.since ?? 0),
+    fence: QUARANTINE_FENCES.find((x) => x === r.fence) ?? 'pending',
+    ...(r.fencedAt !== undefined ? { fencedAt: Number(r.fencedAt) } : {}),
+  };
 }
 
 /** The state item as read from the table: a numeric epoch and only the fields it holds; undefined if none. */
@@ -73,6 +121,13 @@ export function toClusterState(raw: ClusterState | undefined): ClusterState | un
       ...(raw.owner !== undefined ? { owner: raw.owner } : {}),
       ...(raw.fencedAt !== undefined ? { fencedAt: Number(raw.fencedAt) } : {}),
       ...(raw.candidate !== undefined ? { candidate: raw.candidate } : {}),
+      ...(raw.quarantine !== undefined
+        ? {
+            quarantine: Object.fromEntries(
+              Object.entries(raw.quarantine).map(([id, e]) => [id, toQuarantineEntry(e)]),
+            ),
+          }
+        : {}),
     }
   );
 }

@@ -20,15 +20,21 @@ import {
   type UpdateRequest,
 } from '../core/fencing';
 import { gateKey } from '../core/keys';
+import { isQuarantined } from '../core/quarantine';
 import { executionStatus } from '../shared/executions';
 import { MetricUnit } from '../shared/powertools';
 import type { OpContext } from './config';
 import type { OpRequest } from './input';
-import { livePrimaryGroupPeer, readState, recordedPrimaryRunning } from './observe';
+import { livePrimaryGroupPeer, quarantinedLive, readState, recordedPrimaryRunning } from './observe';
 
 /** A typed execution error: the epoch moved on (another election fenced after this one). */
 export class StaleEpochError extends Error {
   override readonly name = 'StaleEpoch';
+}
+
+/** A typed execution error: the candidate was quarantined after the plan chose it; it is never promoted. */
+export class CandidateQuarantinedError extends Error {
+  override readonly name = 'CandidateQuarantined';
 }
 
 const conditionFailed = (err: unknown) => (err as Error).name === 'ConditionalCheckFailedException';
@@ -55,6 +61,7 @@ export async function fence(request: OpRequest<'fence'>, ctx: OpContext): Promis
       execution: request.execution,
       expectedEpoch: request.expectedEpoch,
       failedPrimary: request.plan.failedPrimary,
+      prune: request.plan.prune,
     },
     now,
   );
@@ -105,8 +112,25 @@ export async function assert(
       `epoch ${request.epoch} no longer belongs to this execution (now ${s?.epoch ?? 0}, ${s?.phase ?? 'none'})`,
     );
   }
+  if (isQuarantined(toClusterState(s), request.candidate)) {
+    throw new CandidateQuarantinedError(
+      `candidate ${request.candidate} is quarantined: it is never promoted`,
+    );
+  }
   if (request.candidate !== undefined && s?.candidate !== request.candidate) {
-    await sendOwned(ctx, candidateUpdate(request, request.candidate), request.epoch);
+    // Conditioned on the epoch, its owner, and the candidate not being quarantined meanwhile.
+    try {
+      await send(ctx, candidateUpdate(request, request.candidate));
+    } catch (err) {
+      if (!conditionFailed(err)) throw err;
+      const now = toClusterState(await readState(ctx, request.cluster));
+      if (holdsEpoch(now, request) && isQuarantined(now, request.candidate)) {
+        throw new CandidateQuarantinedError(
+          `candidate ${request.candidate} is quarantined: it is never promoted`,
+        );
+      }
+      throw new StaleEpochError(`epoch ${request.epoch} no longer belongs to this execution`);
+    }
   }
   return { epoch: request.epoch, held: true };
 }
@@ -156,6 +180,10 @@ export async function claim(
       state?.phase === 'fenced' && state.owner !== undefined
         ? (await executionStatus(state.owner, deps)) === 'RUNNING'
         : undefined;
+    const quarantined =
+      request.role === 'primary' && config.mode === 'legacy-primary'
+        ? await quarantinedLive(state, request.instanceId, ctx)
+        : [];
     const decision = bootstrapRole(
       {
         instanceId: request.instanceId,
@@ -164,6 +192,7 @@ export async function claim(
         recordedPrimaryRunning: running,
         livePeerInPrimaryGroup: livePeer,
         fenceOwnerRunning,
+        quarantinedLive: quarantined,
       },
       state,
       now,

@@ -1,7 +1,7 @@
 /**
- * failover: the primary-failover workflow's Lambda steps and node-bootstrap's primary claim, one `op` per
- * call. This module only routes: the reads are in ./observe, the conditional writes in ./fencing, and every
- * decision is a pure function of functions/core.
+ * failover: the primary-failover workflow's Lambda steps, node-bootstrap's primary claim and the operator's
+ * release of a quarantined node, one `op` per call. This module only routes: the reads are in ./observe, the
+ * conditional writes in ./fencing and ./quarantine, and every decision is a pure function of functions/core.
  */
 import { concludeFailover } from '../core/failover-outcome';
 import { type Deps, makeHandler } from '../shared/handler';
@@ -15,6 +15,7 @@ import {
   validate,
 } from './input';
 import { assess, decide, snapshot } from './observe';
+import { quarantine, releaseQuarantine } from './quarantine';
 
 type Op<K extends FailoverOp> = (request: OpRequest<K>, ctx: OpContext) => unknown;
 
@@ -32,6 +33,8 @@ const OPS: { readonly [K in FailoverOp]: Op<K> } = {
   commit,
   escalate,
   claim,
+  quarantine,
+  'release-quarantine': releaseQuarantine,
   conclude: (request) => concludeFailover(request.run, request.execution),
 };
 

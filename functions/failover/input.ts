@@ -50,6 +50,7 @@ const StateSchema = z
     owner: z.string().optional(),
     fencedAt: z.number().optional(),
     candidate: z.string().optional(),
+    quarantine: z.record(z.string(), z.looseObject({})).optional(),
   })
   .optional();
 const SnapshotSchema = z.looseObject({
@@ -93,6 +94,8 @@ export const FailoverRequestSchema = z.discriminatedUnion('op', [
       failedPrimary: z.string().optional(),
       /** An automatic election: counted against the daily budget. */
       budgeted: z.boolean().optional(),
+      /** Quarantined nodes seen terminated: dropped from the quarantine record by this fence. */
+      prune: z.array(InstanceIdSchema).optional(),
     }),
   }),
   z.strictObject({
@@ -111,6 +114,31 @@ export const FailoverRequestSchema = z.discriminatedUnion('op', [
     primary: z.string().optional(),
   }),
   z.strictObject({ op: z.literal('escalate'), cluster: z.string(), execution, epoch: z.number().int() }),
+  /**
+   * primary-failover-quarantine: record a node in quarantine before it is demoted or stopped (no `fence`),
+   * then how it was put out of service (`fence`).
+   */
+  z.strictObject({
+    op: z.literal('quarantine'),
+    cluster: z.string(),
+    execution,
+    epoch: z.number().int(),
+    instanceId: InstanceIdSchema,
+    reason: z.enum(['candidate-failed', 'superseded']),
+    fence: z.enum(['demoted', 'stopped', 'unconfirmed']).optional(),
+  }),
+  /** An operator releases one quarantined node (README, Operations). */
+  z.strictObject({
+    op: z.literal('release-quarantine'),
+    cluster: z.string().min(1, 'cluster is required'),
+    instanceId: InstanceIdSchema,
+    operator: z
+      .string()
+      .trim()
+      .min(1, 'operator is required')
+      .max(128, 'operator is longer than 128 characters'),
+    reason: z.string().trim().min(1, 'reason is required').max(500, 'reason is longer than 500 characters'),
+  }),
   /** The parent's whole state at its cleanup, for the one report of the run. */
   z.strictObject({ op: z.literal('conclude'), execution, run: FailoverRunSchema }),
   z.strictObject({

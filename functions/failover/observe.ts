@@ -22,6 +22,7 @@ import {
 } from '../core/failover-observe';
 import { CandidateError } from '../core/failover-plan';
 import { gateKey, stateKey } from '../core/keys';
+import { mayActAsPrimary, quarantinedIds, quarantineOf } from '../core/quarantine';
 import { ValidationError } from '../shared/errors';
 import type { OpContext } from './config';
 import type { OpRequest } from './input';
@@ -80,9 +81,9 @@ export async function snapshot(
     }
   }
   const ids = [...members.keys()];
-  // The recorded primary, and the candidate of the last fence (an interrupted election may have detached it),
-  // are looked at even outside the groups.
-  for (const id of [state?.primary, state?.candidate]) {
+  // The recorded primary, the candidate of the last fence (an interrupted election may have detached it) and
+  // the quarantined nodes are looked at even outside the groups: each may run as a primary.
+  for (const id of [state?.primary, state?.candidate, ...quarantinedIds(toClusterState(state))]) {
     if (id !== undefined && !members.has(id) && !ids.includes(id)) ids.push(id);
   }
   const ec2 = new Map<string, { state: string; az: string }>();
@@ -246,4 +247,32 @@ export async function livePrimaryGroupPeer(self: string, ctx: OpContext): Promis
     if (await recordedPrimaryRunning(peer, ctx)) return true;
   }
   return false;
+}
+
+/**
+ * The quarantined nodes (other than `self`) that may act as a primary unseen, for node-bootstrap's claim:
+ * EC2 runs or starts them and their demotion was not confirmed. One EC2 call for all of them; a node EC2 has
+ * forgotten is terminated.
+ */
+export async function quarantinedLive(
+  state: ClusterState | undefined,
+  self: string,
+  { deps }: OpContext,
+): Promise<string[]> {
+  const entries = Object.entries(quarantineOf(state)).filter(([id]) => id !== self);
+  if (entries.length === 0) return [];
+  const describe = (InstanceIds: string[]) =>
+    deps.clients.ec2().send(new DescribeInstancesCommand({ InstanceIds }));
+  const ids = entries.map(([id]) => id);
+  const out = await describe(ids).catch(async (err: Error) => {
+    if (err.name !== 'InvalidInstanceID.NotFound') throw err;
+    const parts = await Promise.all(ids.map((id) => describe([id]).catch(forgotten)));
+    return { Reservations: parts.flatMap((p) => p.Reservations ?? []) };
+  });
+  const ec2State = new Map(
+    (out.Reservations ?? [])
+      .flatMap((r) => r.Instances ?? [])
+      .map((i) => [i.InstanceId ?? '', i.State?.Name ?? 'unknown'] as const),
+  );
+  return entries.filter(([id, e]) => mayActAsPrimary(e, ec2State.get(id))).map(([id]) => id);
 }

@@ -148,12 +148,13 @@ export class NodeLifecycle extends Construct {
     this.failover = new ControlPlaneFunction(this, 'Failover', {
       handlerDir: 'failover',
       description:
-        'primary-failover decisions (observe, assess, plan, epoch fence, commit) and the primary claim',
+        'primary-failover decisions (observe, assess, plan, epoch fence, commit, quarantine), the primary claim, quarantine release',
       logKey: key,
       environment: failoverEnvironment(config, region, stateTable.tableName),
       timeout: Duration.seconds(FUNCTION_TIMEOUT_SECONDS.failover),
     });
-    stateTable.grant(this.failover.fn, 'dynamodb:GetItem', 'dynamodb:UpdateItem');
+    // PutItem: the audit entry of an operator's release of a quarantined node.
+    stateTable.grant(this.failover.fn, 'dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:PutItem');
     useKey(this.failover.fn);
     this.failover.allowOnAnyResource('Observe', [
       'autoscaling:DescribeAutoScalingGroups',

@@ -92,8 +92,9 @@ export class PrimaryFailover extends Construct {
       Stack.of(this),
     );
     // Each phase gets exactly the calls it makes: confirmation only reads; stopping the old primary marks it
-    // unhealthy in whichever group holds it; a candidate attempt detaches from the member group only; the group
-    // move changes the primary group only.
+    // unhealthy in whichever group holds it; a candidate attempt detaches from the member group only; the
+    // quarantine demotes through node-command or stops at the hypervisor; the group move changes the primary
+    // group only.
     this.phases = Object.fromEntries(
       [
         phase('Confirm', 'primary-failover-confirm', {
@@ -106,6 +107,22 @@ export class PrimaryFailover extends Construct {
           {
             'autoscaling:SetInstanceHealth': [primaryGroupArn, memberGroupArn],
             // Fencing at the hypervisor: only the cluster's own instances (by their propagated tag).
+            'ec2:StopInstances': [instanceArn],
+            'ec2:DescribeInstances': ['*'],
+            ...lifecycle.nodeCommandChild,
+          },
+          {
+            'ec2:StopInstances': {
+              StringEquals: { [`aws:ResourceTag/${CLUSTER_TAG_KEY}`]: config.cluster.name },
+            },
+          },
+        ),
+        phase(
+          'Quarantine',
+          'primary-failover-quarantine',
+          {
+            'lambda:InvokeFunction': [lifecycle.failover.functionArn],
+            // A failed or superseded candidate whose demotion cannot be confirmed: the cluster's instances only.
             'ec2:StopInstances': [instanceArn],
             'ec2:DescribeInstances': ['*'],
             ...lifecycle.nodeCommandChild,

@@ -56,6 +56,7 @@ function oneOf(
 const ROLES = ['primary', 'member'] as const;
 const TASK_AFFINITIES = ['any', 'none'] as const;
 const CLUSTER_MODES = ['legacy-primary', 'cloud-native'] as const;
+const SERVICE_ACTIONS = ['restart', 'stop'] as const;
 
 /** A Secrets Manager secret name or ARN (letters, digits, `/_+=.@-`, and `:` in an ARN). */
 const SECRET_ID_PATTERN = '^[A-Za-z0-9/_+=.@:-]{1,2048}$';
@@ -138,7 +139,7 @@ export const DOCUMENTS = {
     suffix: 'SetPrimaryRole',
     script: 'set-primary-role.sh',
     description:
-      'Makes the node the primary (Role primary: primary: true, or taskAffinity: any in cloud-native mode) or a member (Role member: primary: false, or taskAffinity: none) and restarts Artifactory.',
+      'Makes the node the primary (Role primary: primary: true, or taskAffinity: any in cloud-native mode) or a member (Role member: primary: false, or taskAffinity: none) and restarts Artifactory (or, with Service stop, stops it).',
     timeoutSeconds: 600,
     parameters: {
       Role: {
@@ -148,6 +149,13 @@ export const DOCUMENTS = {
         ...oneOf(ROLES),
       },
       ClusterMode: detectableMode,
+      Service: {
+        variable: 'SERVICE_ACTION',
+        description:
+          'restart: apply the role now; stop: write it and leave Artifactory stopped (a quarantined node).',
+        ...oneOf(SERVICE_ACTIONS),
+        default: 'restart',
+      },
     },
   },
 } as const satisfies Readonly<Record<DocumentKind, DocumentSpec>>;

@@ -6,6 +6,7 @@ import { NODE_LIFECYCLE_SCENARIOS } from './node-lifecycle';
 import { PRIMARY_FAILOVER_SCENARIOS, primaryCrashAsgOnly } from './primary-failover';
 import { PRIMARY_FAILOVER_FAULT_SCENARIOS } from './primary-failover-faults';
 import { PRIMARY_FENCING_SCENARIOS } from './primary-fencing';
+import { PRIMARY_QUARANTINE_SCENARIOS } from './primary-quarantine';
 import type { Scenario } from './types';
 import { memberCrash, switchByHand } from './world-baseline';
 
@@ -20,6 +21,7 @@ export const SCENARIOS: readonly Scenario[] = [
   ...PRIMARY_FAILOVER_FAULT_SCENARIOS,
   ...PRIMARY_FENCING_SCENARIOS,
   ...LEASE_SCENARIOS,
+  ...PRIMARY_QUARANTINE_SCENARIOS,
 ];
 
 export function scenarioByName(name: string): Scenario | undefined {

@@ -151,7 +151,8 @@ const ROLE_TARGETS = {
 
 /**
  * SetPrimaryRole (set-primary-role.sh): Role primary sets `primary: true` / `taskAffinity: any`, Role member
- * `primary: false` / `taskAffinity: none`, then restarts: as slow as a start.
+ * `primary: false` / `taskAffinity: none`, then restarts: as slow as a start. With Service stop it stops
+ * Artifactory instead (graceful, waited for) and starts nothing.
  */
 const setPrimaryRole: DocumentEffect = async ({ instance, parameters, clock, rng }) => {
   // SendCommand rejects any other Role (documentOptions); the script checks it again and exits 2.
@@ -177,6 +178,10 @@ const setPrimaryRole: DocumentEffect = async ({ instance, parameters, clock, rng
     mode === 'cloud-native'
       ? `shared.node.taskAffinity=${target.cloudNative}`
       : `shared.node.primary=${target.legacy === 'primary'}`;
+  if (param('setPrimaryRole', parameters, 'Service') === 'stop') {
+    await node.stop();
+    return ok(`wrote ${SYSTEM_YAML}: ${edited}\nartifactory.service stopped`);
+  }
   const result = await node.restart();
   if (!result.started)
     return failed(`Job for artifactory.service failed: ${result.reason}`, `wrote ${SYSTEM_YAML}: ${edited}`);

@@ -225,6 +225,7 @@ describe('the workflow pattern', () => {
         'primary-failover-confirm',
         'primary-failover-stop-old',
         'primary-failover-candidate',
+        'primary-failover-quarantine',
         'primary-failover-group-move',
       ]),
     );

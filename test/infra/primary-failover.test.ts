@@ -104,11 +104,11 @@ describe('primary-failover in the control-plane stack', () => {
       NodeCommandStateMachineArn: flat(ref(lifecycle.nodeCommand.stateMachine)),
       PrimaryAsgName: region.primaryAsgName,
       MemberAsgName: region.memberAsgName,
-      StopDocument: 'artifactory-prod-StopArtifactory',
       SetPrimaryRoleDocument: 'artifactory-prod-SetPrimaryRole',
       PrimaryFailoverConfirmStateMachineArn: phaseArn('primary-failover-confirm'),
       PrimaryFailoverStopOldStateMachineArn: phaseArn('primary-failover-stop-old'),
       PrimaryFailoverCandidateStateMachineArn: phaseArn('primary-failover-candidate'),
+      PrimaryFailoverQuarantineStateMachineArn: phaseArn('primary-failover-quarantine'),
       PrimaryFailoverGroupMoveStateMachineArn: phaseArn('primary-failover-group-move'),
     });
     // Each phase is deployed under the name its parent starts it by.
@@ -123,6 +123,13 @@ describe('primary-failover in the control-plane stack', () => {
         SetPrimaryRoleDocument: 'artifactory-prod-SetPrimaryRole',
         ProbeDocument: 'artifactory-prod-ProbeReadiness',
         MemberAsgName: region.memberAsgName,
+      }),
+    );
+    // A failed or superseded candidate is demoted through the same document, or stopped at the hypervisor.
+    expect(sub(failover.phases['primary-failover-quarantine']?.stateMachine as IConstruct)).toEqual(
+      expect.objectContaining({
+        SetPrimaryRoleDocument: 'artifactory-prod-SetPrimaryRole',
+        FailoverFunctionArn: arnOf(lifecycle.failover.fn),
       }),
     );
     t.hasResourceProperties('AWS::SSM::Document', { Name: 'artifactory-prod-SetPrimaryRole' });
@@ -397,29 +404,36 @@ describe('primary-failover least privilege', () => {
     }
   });
 
-  it("fences at the hypervisor only from the stop-old phase, and only the cluster's tagged instances", () => {
-    const stopOld = failover.phases['primary-failover-stop-old']?.role as IConstruct;
-    const stops = statementsOf(stopOld).filter((s) => [s.Action].flat().includes('ec2:StopInstances'));
-    expect(stops).toHaveLength(1);
-    expect([stops[0]?.Resource].flat().map(flat)).toEqual([
-      `arn:\${AWS::Partition}:ec2:${region.name}:\${AWS::AccountId}:instance/*`,
-    ]);
-    expect(stops[0]?.Condition).toEqual({
-      StringEquals: { 'aws:ResourceTag/artifactory-ha:cluster': 'artifactory-prod' },
-    });
-    const others = [wf, ...Object.values(failover.phases).map((p) => p.role)].filter((r) => r !== stopOld);
+  it("fences at the hypervisor only from the stop-old and quarantine phases, and only the cluster's tagged instances", () => {
+    const fencing = ['primary-failover-stop-old', 'primary-failover-quarantine'].map(
+      (name) => failover.phases[name]?.role as IConstruct,
+    );
+    for (const role of fencing) {
+      const stops = statementsOf(role).filter((s) => [s.Action].flat().includes('ec2:StopInstances'));
+      expect(stops).toHaveLength(1);
+      expect([stops[0]?.Resource].flat().map(flat)).toEqual([
+        `arn:\${AWS::Partition}:ec2:${region.name}:\${AWS::AccountId}:instance/*`,
+      ]);
+      expect(stops[0]?.Condition).toEqual({
+        StringEquals: { 'aws:ResourceTag/artifactory-ha:cluster': 'artifactory-prod' },
+      });
+    }
+    const others = [wf, ...Object.values(failover.phases).map((p) => p.role)].filter(
+      (r) => !fencing.includes(r),
+    );
     for (const role of [...others, lifecycle.failover.role, lifecycle.bootstrap.role, lifecycle.drain.role]) {
       expect(resourcesFor(role, 'ec2:StopInstances')).toEqual([]);
     }
   });
 
-  it('gives the failover Lambda read-only describes, and only GetItem/UpdateItem on the state table', () => {
+  it('gives the failover Lambda read-only describes, and only GetItem/UpdateItem/PutItem on the state table', () => {
     // DescribeExecution: the claim asks whether an election's fence still has a running owner.
     const role = lifecycle.failover.role;
     expect(actionsOf(role)).toEqual(
       [
         'autoscaling:DescribeAutoScalingGroups',
         'dynamodb:GetItem',
+        'dynamodb:PutItem',
         'dynamodb:UpdateItem',
         'ec2:DescribeInstances',
         'ec2:DescribeInstanceStatus',
@@ -437,7 +451,8 @@ describe('primary-failover least privilege', () => {
     expect(resourcesFor(role, 'states:DescribeExecution')).toEqual([
       `arn:\${AWS::Partition}:states:${region.name}:\${AWS::AccountId}:execution:${SM_NAME}:*`,
     ]);
-    for (const action of ['dynamodb:GetItem', 'dynamodb:UpdateItem']) {
+    // PutItem: only the audit entry of an operator's release of a quarantined node.
+    for (const action of ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:PutItem']) {
       expect(resourcesFor(role, action)).toEqual([flat(arnOf(stack.stateTable))]);
     }
   });

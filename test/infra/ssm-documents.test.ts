@@ -484,10 +484,12 @@ describe('scripts', () => {
       { ROLE: '', CLUSTER_MODE: '' },
       { CLUSTER_MODE: 'legacy-primary' },
       { ROLE: 'primary', CLUSTER_MODE: 'both' },
+      { ROLE: 'member', CLUSTER_MODE: '', SERVICE_ACTION: 'reload' },
+      { ROLE: 'member', CLUSTER_MODE: '' },
     ]) {
       const out = bash(unguarded('setPrimaryRole'), env);
       expect({ env, out }).toMatchObject({ env, out: { status: 2, stdout: '' } });
-      expect(out.stderr).toMatch(/^invalid parameter (ROLE|CLUSTER_MODE)/);
+      expect(out.stderr).toMatch(/^invalid parameter (ROLE|CLUSTER_MODE|SERVICE_ACTION)/);
     }
   });
 
@@ -687,6 +689,26 @@ esac`,
         expect({ parameters, node: nodeSection() }).toEqual({ parameters, node: { ...base, ...role } });
       }
       expect(systemctl()).toBe('systemctl restart artifactory\n'.repeat(steps.length));
+    });
+
+    it('SetPrimaryRole with Service stop writes the role and stops Artifactory (checked), starting nothing', () => {
+      const { etc, root, run, systemctl, nodeSection } = node();
+      expect(run('configureNode', { ...CONFIGURE, Role: 'primary' }).status).toBe(0);
+      const out = run('setPrimaryRole', { Role: 'member', Service: 'stop' });
+      expect(out).toEqual({
+        status: 0,
+        stdout: `wrote ${etc}/system.yaml: shared.node.primary=false\nartifactory.service stopped\n`,
+        stderr: '',
+      });
+      expect(nodeSection()).toMatchObject({ primary: false });
+      expect(systemctl()).toBe('systemctl stop artifactory\nsystemctl is-active --quiet artifactory\n');
+      // A service systemd still calls active after the stop is no confirmed demotion.
+      writeFileSync(path.join(root, 'bin/systemctl'), '#!/usr/bin/env bash\nexit 0\n', { mode: 0o755 });
+      const still = run('setPrimaryRole', { Role: 'member', Service: 'stop' });
+      expect(still).toMatchObject({
+        status: 1,
+        stderr: 'artifactory.service is still active after systemctl stop\n',
+      });
     });
 
     it('SetPrimaryRole refuses an unconfigured node and restarts nothing', () => {

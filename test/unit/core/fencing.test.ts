@@ -12,9 +12,14 @@ import {
   gateElectionUpdate,
   holdsEpoch,
   OWNER_CONDITION,
+  quarantineFenceUpdate,
+  quarantineFirstUpdate,
+  quarantineUpdate,
+  releaseUpdate,
   type UpdateRequest,
 } from '../../../functions/core/fencing';
 import { gateKey, stateKey } from '../../../functions/core/keys';
+import { quarantineRefusal } from '../../../functions/core/quarantine';
 import { VirtualClock } from '../../../sim/core/clock';
 import { DynamoSim } from '../../../sim/runner/dynamo';
 
@@ -34,9 +39,9 @@ const hold = fc.record({ cluster, epoch, execution: exec });
 /** Every builder, over arbitrary input. */
 const anyUpdate: fc.Arbitrary<UpdateRequest> = fc.oneof(
   fc
-    .tuple(cluster, exec, epoch, fc.option(instance, { nil: undefined }), now)
-    .map(([c, e, x, failedPrimary, t]) =>
-      fenceUpdate({ cluster: c, execution: e, expectedEpoch: x, failedPrimary }, t),
+    .tuple(cluster, exec, epoch, fc.option(instance, { nil: undefined }), fc.array(instance), now)
+    .map(([c, e, x, failedPrimary, prune, t]) =>
+      fenceUpdate({ cluster: c, execution: e, expectedEpoch: x, failedPrimary, prune }, t),
     ),
   fc
     .tuple(cluster, exec, fc.boolean(), fc.option(fc.record({ day: fc.string(), count: fc.nat() })), now)
@@ -51,6 +56,28 @@ const anyUpdate: fc.Arbitrary<UpdateRequest> = fc.oneof(
   fc
     .tuple(cluster, instance, exec, epoch, now)
     .map(([c, i, e, x, t]) => claimUpdate({ cluster: c, instanceId: i, execution: e, expectedEpoch: x }, t)),
+  fc
+    .tuple(
+      hold,
+      instance,
+      fc.constantFrom('candidate-failed' as const, 'superseded' as const),
+      now,
+      fc.boolean(),
+    )
+    .map(([h, i, reason, t, first]) =>
+      (first ? quarantineFirstUpdate : quarantineUpdate)({ ...h, instanceId: i, reason }, t),
+    ),
+  fc
+    .tuple(
+      cluster,
+      instance,
+      fc.constantFrom('demoted' as const, 'stopped' as const, 'unconfirmed' as const),
+      now,
+    )
+    .map(([c, i, fence, t]) => quarantineFenceUpdate({ cluster: c, instanceId: i, fence }, t)),
+  fc
+    .tuple(cluster, instance, exec, now)
+    .map(([c, i, run, since]) => releaseUpdate({ cluster: c, instanceId: i, entry: { run, since } })),
 );
 
 const placeholders = (text: string, sigil: ':' | '#') =>
@@ -189,16 +216,21 @@ describe('holdsEpoch and electionRecorded', () => {
 
 // --- the conditions against DynamoDB (dynalite), compared with a reference model ---------------------------
 
+type Entry = { run: string; since: number; fence: string };
 type Model = {
   epoch: number;
   phase: string;
   owner: string;
   primary?: string | undefined;
   candidate?: string | undefined;
+  quarantine?: Record<string, Entry> | undefined;
 };
 
 type Op =
-  | { kind: 'fence'; exec: number; offset: number }
+  | { kind: 'fence'; exec: number; offset: number; prune: number[] }
+  | { kind: 'quarantine'; exec: number; instance: number }
+  | { kind: 'fenced'; instance: number }
+  | { kind: 'release'; instance: number; stale: boolean }
   | { kind: 'claim'; exec: number; instance: number; offset: number }
   | { kind: 'candidate'; exec: number; instance: number; offset: number }
   | { kind: 'commit'; exec: number; instance: number | undefined; offset: number }
@@ -208,7 +240,10 @@ const pick = (n: number) => fc.nat({ max: n - 1 });
 /** Mostly the current epoch, sometimes a stale or a future one. */
 const offset = fc.constantFrom(0, 0, 0, -1, 1);
 const op: fc.Arbitrary<Op> = fc.oneof(
-  fc.record({ kind: fc.constant('fence' as const), exec: pick(3), offset }),
+  fc.record({ kind: fc.constant('fence' as const), exec: pick(3), offset, prune: fc.uniqueArray(pick(3)) }),
+  fc.record({ kind: fc.constant('quarantine' as const), exec: pick(3), instance: pick(3) }),
+  fc.record({ kind: fc.constant('fenced' as const), instance: pick(3) }),
+  fc.record({ kind: fc.constant('release' as const), instance: pick(3), stale: fc.boolean() }),
   fc.record({ kind: fc.constant('claim' as const), exec: pick(3), instance: pick(3), offset }),
   fc.record({ kind: fc.constant('candidate' as const), exec: pick(3), instance: pick(3), offset }),
   fc.record({
@@ -222,16 +257,58 @@ const op: fc.Arbitrary<Op> = fc.oneof(
 
 /** The update an op sends, and what the model says its condition does and leaves behind. */
 function step(o: Op, c: string, m: Model | undefined): { update: UpdateRequest; next: Model | undefined } {
-  const e = EXECS[o.exec] as string;
-  const x = Math.max(0, (m?.epoch ?? 0) + o.offset);
+  const e = EXECS['exec' in o ? o.exec : 0] as string;
+  const x = Math.max(0, (m?.epoch ?? 0) + ('offset' in o ? o.offset : 0));
   /** The model's state when this execution owns epoch `x`. */
   const owned = m !== undefined && m.epoch === x && m.owner === e ? m : undefined;
   switch (o.kind) {
     case 'fence': {
       const ok = (m === undefined && x === 0) || m?.epoch === x || (m?.epoch === x + 1 && m.owner === e);
+      // An election prunes only quarantined nodes it saw (the map exists then).
+      const prune = o.prune.map((i) => IDS[i] as string).filter((i) => m?.quarantine?.[i] !== undefined);
+      const quarantine = Object.fromEntries(
+        Object.entries(m?.quarantine ?? {}).filter(([i]) => !prune.includes(i)),
+      );
       return {
-        update: fenceUpdate({ cluster: c, execution: e, expectedEpoch: x }, NOW),
-        next: ok ? { ...m, epoch: x + 1, phase: 'fenced', owner: e } : m,
+        update: fenceUpdate({ cluster: c, execution: e, expectedEpoch: x, prune }, NOW),
+        next: ok ? { ...m, epoch: x + 1, phase: 'fenced', owner: e, quarantine } : m,
+      };
+    }
+    case 'quarantine': {
+      const i = IDS[o.instance] as string;
+      const req = {
+        cluster: c,
+        epoch: m?.epoch ?? 0,
+        execution: e,
+        instanceId: i,
+        reason: 'superseded' as const,
+      };
+      const refused = quarantineRefusal(m as ClusterState | undefined, req) !== undefined;
+      const first = m !== undefined && m.quarantine === undefined;
+      const ok = m !== undefined && !refused;
+      const kept = m?.quarantine?.[i] ?? { run: e, since: NOW, fence: 'pending' };
+      return {
+        update: (first ? quarantineFirstUpdate : quarantineUpdate)(req, NOW),
+        next: ok ? { ...m, quarantine: { ...m.quarantine, [i]: kept } } : m,
+      };
+    }
+    case 'fenced': {
+      const i = IDS[o.instance] as string;
+      const was = m?.quarantine?.[i];
+      return {
+        update: quarantineFenceUpdate({ cluster: c, instanceId: i, fence: 'stopped' }, NOW),
+        next: m && was ? { ...m, quarantine: { ...m.quarantine, [i]: { ...was, fence: 'stopped' } } } : m,
+      };
+    }
+    case 'release': {
+      const i = IDS[o.instance] as string;
+      const was = m?.quarantine?.[i];
+      const entry = { run: was?.run ?? e, since: o.stale ? NOW - 1 : NOW };
+      const ok = m !== undefined && was !== undefined && !o.stale;
+      const quarantine = Object.fromEntries(Object.entries(m?.quarantine ?? {}).filter(([k]) => k !== i));
+      return {
+        update: releaseUpdate({ cluster: c, instanceId: i, entry }),
+        next: ok ? { ...m, quarantine } : m,
       };
     }
     case 'claim': {
@@ -244,7 +321,10 @@ function step(o: Op, c: string, m: Model | undefined): { update: UpdateRequest; 
     }
     case 'candidate': {
       const i = IDS[o.instance] as string;
-      const ok = owned !== undefined && (owned.phase === 'fenced' || owned.phase === 'committed');
+      const ok =
+        owned !== undefined &&
+        (owned.phase === 'fenced' || owned.phase === 'committed') &&
+        owned.quarantine?.[i] === undefined;
       return {
         update: candidateUpdate({ cluster: c, epoch: x, execution: e }, i),
         next: ok ? { ...owned, candidate: i } : m,
@@ -285,7 +365,7 @@ describe('fencing updates on real conditional writes (dynalite)', () => {
     await dynamo.stop();
   });
 
-  it('succeed exactly when the model says, and leave what the model holds: no stale execution writes', async () => {
+  it('succeed exactly when the model says, and leave what the model holds: no stale execution writes, and no quarantined node forgotten but by a prune or a release', async () => {
     let run = 0;
     await fc.assert(
       fc.asyncProperty(fc.array(op, { minLength: 1, maxLength: 20 }), async (ops) => {
@@ -305,6 +385,11 @@ describe('fencing updates on real conditional writes (dynalite)', () => {
           const stored = (
             await doc.send(new GetCommand({ TableName: TABLE, Key: stateKey(c), ConsistentRead: true }))
           ).Item;
+          const quarantine = (q: Record<string, Entry> | undefined) =>
+            q &&
+            Object.fromEntries(
+              Object.entries(q).map(([k, v]) => [k, { run: v.run, since: v.since, fence: v.fence }]),
+            );
           expect(
             stored && {
               epoch: stored.epoch,
@@ -312,6 +397,7 @@ describe('fencing updates on real conditional writes (dynalite)', () => {
               owner: stored.owner,
               primary: stored.primary,
               candidate: stored.candidate,
+              quarantine: quarantine(stored.quarantine),
             },
           ).toEqual(
             model && {
@@ -320,6 +406,7 @@ describe('fencing updates on real conditional writes (dynalite)', () => {
               owner: model.owner,
               primary: model.primary,
               candidate: model.candidate,
+              quarantine: quarantine(model.quarantine),
             },
           );
         }

@@ -265,6 +265,21 @@ describe('Run Command', () => {
       });
       await w.clock.runFor(NODE_TIMING.start[1]);
     }
+    // Service stop: the role is written, the process that ran is stopped, and nothing starts again.
+    await finished(await send(docs.setPrimaryRole, inst, { Role: ['primary'] }), inst);
+    await w.clock.runFor(NODE_TIMING.start[1]);
+    expect(inst.node.isPrimary()).toBe(true);
+    const stopped = await finished(
+      await send(docs.setPrimaryRole, inst, { Role: ['member'], Service: ['stop'] }),
+      inst,
+    );
+    expect(stopped.StandardOutputContent).toBe(
+      'wrote /opt/jfrog/artifactory/var/etc/system.yaml: shared.node.primary=false\nartifactory.service stopped',
+    );
+    expect(inst.node.status).toBe('stopped');
+    expect(inst.node.systemYaml).toMatchObject({ role: 'member' });
+    await w.clock.runFor(NODE_TIMING.start[1]);
+    expect(inst.node.status).toBe('stopped');
     const unconfigured = await managedInstance('eu-west-1b');
     const refused = await finished(
       await send(docs.setPrimaryRole, unconfigured, { Role: ['primary'] }),
