@@ -160,15 +160,18 @@ export class PrimaryFailover extends Construct {
     }
 
     // The cluster lock is taken over from an ended primary-failover execution (takeOverIfEnded), so the lease
-    // Lambda reads the holder's status.
+    // Lambda reads the holder's status; while automation is paused the reconciler reads it too, to tell a
+    // suspension left by a dead run from one a running run holds.
     const executions = this.workflow.executionArnPattern;
-    lifecycle.lease.role.addToPolicy(
-      new iam.PolicyStatement({ actions: ['states:DescribeExecution'], resources: [executions] }),
-    );
-    acknowledge(lifecycle.lease.role, {
-      id: `AwsSolutions-IAM5[Resource::${nagForm(executions)}]`,
-      reason: wildcardReason(executions, 'states:DescribeExecution'),
-    });
+    for (const fn of [lifecycle.lease, lifecycle.reconciler]) {
+      fn.role.addToPolicy(
+        new iam.PolicyStatement({ actions: ['states:DescribeExecution'], resources: [executions] }),
+      );
+      acknowledge(fn.role, {
+        id: `AwsSolutions-IAM5[Resource::${nagForm(executions)}]`,
+        reason: wildcardReason(executions, 'states:DescribeExecution'),
+      });
+    }
 
     this.watch = new ControlPlaneFunction(this, 'Watch', {
       handlerDir: 'watch',
