@@ -1,5 +1,6 @@
 import { loadConfig } from '../../infra/config/load';
 import { EXAMPLE_CONFIG, Twin } from '../twin';
+import { AUTOMATION_PAUSED_SCENARIOS } from './automation-paused';
 import { FOREIGN_EVENT_SCENARIOS } from './foreign-events';
 import { NODE_LIFECYCLE_SCENARIOS } from './node-lifecycle';
 import { PRIMARY_FAILOVER_SCENARIOS, primaryCrashAsgOnly } from './primary-failover';
@@ -18,6 +19,7 @@ export const SCENARIOS: readonly Scenario[] = [
   primaryCrashAsgOnly,
   ...PRIMARY_FAILOVER_FAULT_SCENARIOS,
   ...PRIMARY_FENCING_SCENARIOS,
+  ...AUTOMATION_PAUSED_SCENARIOS,
 ];
 
 export function scenarioByName(name: string): Scenario | undefined {
