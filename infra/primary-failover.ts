@@ -76,6 +76,17 @@ export function failoverEnvironment(
   };
 }
 
+/**
+ * What dispatch and the reconciler need to hold automatic failovers while automation is paused and tell the
+ * operator once per incident instead.
+ */
+export function pauseEnvironment(config: Config, topicArn: string): Record<string, string> {
+  return {
+    [ENV.automationEnabled]: String(config.automation.enabled),
+    [ENV.topicArn]: topicArn,
+  };
+}
+
 /** The watch Lambda's environment. */
 export function watchEnvironment(config: Config, region: RegionConfig): Record<string, string> {
   return {

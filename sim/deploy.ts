@@ -13,6 +13,7 @@ import {
   FAILOVER_WORKFLOWS,
   failoverEnvironment,
   failoverSubstitutions,
+  pauseEnvironment,
   primaryAlarmEventPattern,
   primaryAlarmSpec,
   WATCH_MINUTES,
@@ -121,6 +122,7 @@ export function deployControlPlane(twin: Twin, layout: RegionLayout): ControlPla
     [ENV.bootstrapStateMachineArn]: bootstrapArn,
     [ENV.drainStateMachineArn]: drainArn,
     [ENV.failoverStateMachineArn]: failoverArn,
+    ...pauseEnvironment(config, layout.topicArn),
   };
   const dispatchArn = fn('dispatch', 'dispatch', env);
   const reconcilerArn = fn('reconciler', 'reconciler', env);

@@ -4,6 +4,7 @@
  */
 import { auditKey } from './keys';
 import type { LifecycleDecision } from './lifecycle';
+import type { PausedFinding } from './paused';
 
 /** Audit entries are kept 90 days (DynamoDB TTL on `ttl`, epoch seconds). */
 export const AUDIT_RETENTION_DAYS = 90;
@@ -70,18 +71,23 @@ export function auditPut(entry: AuditEntry, now: number): AuditPut {
     : { Item };
 }
 
-/** A primary-unhealthy alarm dispatch started (or found) primary-failover for. */
-export interface AlarmAudit {
+/** A primary-unhealthy alarm dispatch started (or found) primary-failover for, or held while paused. */
+export type AlarmAudit = {
   readonly cluster: string;
   readonly eventTime: string;
   readonly eventId: string;
   readonly detailType: string;
   readonly alarmName: string;
-  readonly executionName: string;
-  readonly outcome: 'started' | 'duplicate';
-}
+} & (
+  | { readonly outcome: 'started' | 'duplicate'; readonly executionName: string }
+  /** Automation paused: no execution; whether this sighting notified the operator (once per incident). */
+  | { readonly outcome: 'paused'; readonly notified: boolean }
+);
 
-/** The put of an alarm's audit entry: as for lifecycle events, a redelivery keeps the first `started`. */
+/**
+ * The put of an alarm's audit entry: as for lifecycle events, a redelivery keeps the first `started`, and
+ * a redelivered `paused` event (a repeat, never notified) keeps the first delivery's entry.
+ */
 export function alarmAuditPut(a: AlarmAudit, now: number): AuditPut {
   const Item = {
     ...auditKey(a.cluster, a.eventTime, a.eventId),
@@ -89,9 +95,35 @@ export function alarmAuditPut(a: AlarmAudit, now: number): AuditPut {
     detailType: a.detailType,
     alarmName: a.alarmName,
     workflow: 'primary-failover',
-    executionName: a.executionName,
+    ...(a.outcome === 'paused' ? { notified: a.notified } : { executionName: a.executionName }),
     outcome: a.outcome,
     ttl: auditExpiry(now),
   };
-  return a.outcome === 'duplicate' ? { Item, ConditionExpression: 'attribute_not_exists(sk)' } : { Item };
+  return a.outcome === 'started' ? { Item } : { Item, ConditionExpression: 'attribute_not_exists(sk)' };
+}
+
+/** What the sweep found while automation is paused, and whether it notified the operator. */
+export interface PausedSweepAudit {
+  readonly cluster: string;
+  readonly eventTime: string;
+  readonly eventKey: string;
+  readonly finding: PausedFinding;
+  readonly detail: string;
+  readonly notified: boolean;
+}
+
+/** The put of a paused sweep's finding: one entry per sweep and finding; a redelivery keeps the first. */
+export function pausedSweepAuditPut(a: PausedSweepAudit, now: number): AuditPut {
+  return {
+    Item: {
+      ...auditKey(a.cluster, a.eventTime, `${a.eventKey}#${a.finding}`),
+      trigger: 'sweep',
+      finding: a.finding,
+      detail: a.detail,
+      outcome: 'paused',
+      notified: a.notified,
+      ttl: auditExpiry(now),
+    },
+    ConditionExpression: 'attribute_not_exists(sk)',
+  };
 }

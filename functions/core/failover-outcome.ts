@@ -6,6 +6,7 @@
  * Launch.
  */
 import * as z from 'zod';
+import { findingOfVerdict, type PausedFinding } from './paused';
 import type { Outcome, WorkflowOutcome } from './report';
 
 /** A Step Functions error as a Catch records it. */
@@ -33,6 +34,8 @@ export const FailoverRunSchema = z.looseObject({
     instanceId: z.string().optional(),
     dryRun: z.boolean().optional(),
   }),
+  /** Held by the pause (automatic while automation is disabled): it observed and took no lock. */
+  paused: z.boolean().optional(),
   lock: z.looseObject({ acquired: z.boolean() }).optional(),
   lockError: CaughtError.optional(),
   confirmError: CaughtError.optional(),
@@ -96,6 +99,7 @@ interface Ending {
   readonly error?: CaughtError | undefined;
   readonly notify?: boolean;
   readonly restorePrimaryGroup?: boolean;
+  readonly incident?: PausedFinding | undefined;
 }
 
 /**
@@ -150,6 +154,13 @@ function ending(run: FailoverRun): Ending {
     return {
       outcome: 'dry-run',
       summary: `Dry run, nothing changed. Verdict: ${verdict.verdict}. Decision: ${decision.summary}`,
+    };
+  }
+  if (run.paused === true) {
+    return {
+      outcome: 'refused',
+      summary: `Automation is paused: this ${input.trigger} run only observed (no lock taken, nothing changed). ${decision.summary} To act, start primary-failover by hand (a dry run first).`,
+      incident: findingOfVerdict(verdict, decision.plan.mode),
     };
   }
   if (!decision.gate.allow) {
@@ -279,6 +290,7 @@ export function concludeFailover(run: FailoverRun, execution: string): FailoverC
     summary,
     ...(end.error ? { error: { Error: end.error.Error, Cause: end.error.Cause } } : {}),
     ...(end.notify !== undefined ? { notify: end.notify } : {}),
+    ...(end.incident !== undefined ? { incident: end.incident } : {}),
   };
   return {
     report,

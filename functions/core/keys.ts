@@ -1,7 +1,8 @@
 /**
  * The state table's keys, in one place. One partition per cluster (`CLUSTER#<cluster>`) holds its `STATE`
  * item (epoch, phase, owner, primary), its leases (`LOCK#<name>`), one item per node (`NODE#<instance id>`),
- * one anti-flapping gate per automatic action (`GATE#<action>`) and the audit log (`AUDIT#<time>#<id>`).
+ * one anti-flapping gate per automatic action (`GATE#<action>`), one record per kind of incident the operator
+ * was told about while automation is paused (`NOTICE#<finding>`) and the audit log (`AUDIT#<time>#<id>`).
  *
  * {@link KEY_FORMATS} are the templates; the functions fill them. The workflows build the same keys with
  * `States.Format`, which takes these templates verbatim: a template never holds a character `States.Format`
@@ -15,6 +16,7 @@ export const KEY_FORMATS = {
   lockSk: 'LOCK#{}',
   nodeSk: 'NODE#{}',
   gateSk: 'GATE#{}',
+  noticeSk: 'NOTICE#{}',
   auditSk: 'AUDIT#{}#{}',
 } as const;
 
@@ -47,6 +49,9 @@ export const nodeSk = (instanceId: string): string => fill(KEY_FORMATS.nodeSk, i
 /** `GATE#<action>`: the anti-flapping record of one automatic action (e.g. `primary-failover`). */
 export const gateSk = (action: string): string => fill(KEY_FORMATS.gateSk, action);
 
+/** `NOTICE#<finding>`: the last sighting of one kind of incident while automation is paused. */
+export const noticeSk = (finding: string): string => fill(KEY_FORMATS.noticeSk, finding);
+
 /**
  * `AUDIT#<time>#<id>`: one audit entry. The time is written as ISO-8601 UTC with milliseconds, so entries
  * sort by time; `id` (an event id, an execution name) makes it one entry per event or run.
@@ -73,6 +78,12 @@ export const nodeKey = (cluster: string, instanceId: string): TableKey => ({
 export const gateKey = (cluster: string, action: string): TableKey => ({
   pk: clusterPk(cluster),
   sk: gateSk(action),
+});
+
+/** A paused-incident notice record's item. */
+export const noticeKey = (cluster: string, finding: string): TableKey => ({
+  pk: clusterPk(cluster),
+  sk: noticeSk(finding),
 });
 
 /** An audit entry's key (see {@link auditSk}). */

@@ -5,6 +5,7 @@
  */
 import { auditExpiry } from './audit';
 import { auditKey } from './keys';
+import type { PausedFinding } from './paused';
 
 export type Outcome =
   | 'succeeded'
@@ -44,6 +45,11 @@ export interface WorkflowOutcome {
   readonly error?: { readonly Error?: string | undefined; readonly Cause?: string | undefined } | undefined;
   /** Override whether the operator is notified (default: every outcome but the quiet ones). */
   readonly notify?: boolean | undefined;
+  /**
+   * Set when automation is paused and the run was held: the kind of incident it found. The operator is
+   * notified once per incident (functions/core/paused.ts); a repeat is audited and counted only.
+   */
+  readonly incident?: PausedFinding | undefined;
 }
 
 /** PEM blocks, JWT-shaped tokens and long hex/base64 runs never leave in a notification or audit entry. */
@@ -109,6 +115,7 @@ export function renderOutcome(o: WorkflowOutcome, now: number) {
     outcome: o.outcome,
     summary: redact(o.summary),
     ...(error ? { error } : {}),
+    ...(o.incident !== undefined ? { incident: o.incident } : {}),
     ttl: auditExpiry(now),
   };
   const notify = o.notify ?? !QUIET.includes(o.outcome);

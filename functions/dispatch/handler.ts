@@ -1,7 +1,8 @@
 /**
  * dispatch: the EventBridge target for the cluster's Auto Scaling lifecycle actions and its primary-unhealthy
  * alarm. It turns each lifecycle action into a node-bootstrap or node-drain execution with a deterministic
- * name, completes warm-pool traffic at once, starts primary-failover for the alarm, and audits every decision.
+ * name, completes warm-pool traffic at once, starts primary-failover for the alarm (not while automation is
+ * paused: the operator is told instead, once per incident), and audits every decision.
  * It acts only on events of this stack's region (the Lambda's `AWS_REGION`), the cluster's groups, the project's
  * own lifecycle hooks (`HOOK_NAMES`) and the cluster's primary-unhealthy alarm. Any other event, or a malformed
  * one, is refused: logged and counted once, touching nothing, and NOT thrown, since Lambda's asynchronous
@@ -26,6 +27,7 @@ import {
 import { startNamedExecution, startNodeWorkflow } from '../shared/executions';
 import { type Deps, type LambdaHandler, makeHandler } from '../shared/handler';
 import { type LifecycleConfig, loadLifecycleConfig } from '../shared/lifecycle-config';
+import { notifyOnce } from '../shared/notice';
 import { MetricUnit } from '../shared/powertools';
 
 export const LifecycleActionEventSchema = z.union([
@@ -38,6 +40,8 @@ export const DispatchMetrics = {
   duplicate: 'DispatchDuplicate',
   warmPoolCompleted: 'DispatchWarmPoolCompleted',
   foreign: 'ForeignEvent',
+  /** A failover dispatch would have started, held because automation is paused. */
+  paused: 'DispatchPaused',
 } as const;
 
 const isNoActiveLifecycleAction = (err: unknown) =>
@@ -48,7 +52,7 @@ const isNoActiveLifecycleAction = (err: unknown) =>
 export type ForeignReason = 'region' | 'group' | 'hook' | 'alarm';
 
 export interface DispatchResult {
-  outcome: 'started' | 'duplicate' | 'completed' | 'rejected';
+  outcome: 'started' | 'duplicate' | 'completed' | 'rejected' | 'paused';
   executionName?: string;
   /** Set when `rejected`: `malformed` for an event that failed validation (counted as `InvalidEvent`). */
   reason?: ForeignReason | 'malformed';
@@ -208,7 +212,7 @@ async function completeWarmPoolAction(
  * The primary-unhealthy alarm went into ALARM: start primary-failover (trigger `alarm`), named after the
  * alarm's state-change time so a redelivered event finds its execution. Another region's event, any other
  * alarm, or another state is refused ({@link refuse}). The workflow itself confirms, gates and locks: dispatch
- * only starts it and audits.
+ * only starts it and audits. While automation is paused nothing is started ({@link holdAlarm}).
  */
 export async function dispatchAlarm(event: AlarmStateChangeEvent, deps: Deps): Promise<DispatchResult> {
   const config = loadLifecycleConfig(deps.env);
@@ -227,6 +231,8 @@ export async function dispatchAlarm(event: AlarmStateChangeEvent, deps: Deps): P
   if (detail.alarmName !== expected || detail.state.value !== 'ALARM') {
     return refuse('alarm', `not ${expected} going into ALARM`, logKeys, deps);
   }
+  const now = deps.now ?? Date.now;
+  if (!config.automationEnabled) return holdAlarm(event, region, config, deps);
   const executionName = failoverExecutionName('alarm', `${region}-${Date.parse(event.time) / 1000}`);
   const input = {
     cluster: config.cluster,
@@ -238,7 +244,6 @@ export async function dispatchAlarm(event: AlarmStateChangeEvent, deps: Deps): P
         500,
       ),
   };
-  const now = deps.now ?? Date.now;
   const outcome = await startNamedExecution(failoverArn, executionName, input, deps);
   await putAudit(
     config.stateTable,
@@ -266,6 +271,50 @@ export async function dispatchAlarm(event: AlarmStateChangeEvent, deps: Deps): P
 }
 
 /**
+ * The primary-unhealthy alarm while automation is paused: no failover. The operator is told once per
+ * incident (a missing primary), every delivery is audited (`paused`, whether it notified) and counted.
+ */
+async function holdAlarm(
+  event: AlarmStateChangeEvent,
+  region: string,
+  config: LifecycleConfig,
+  deps: Deps,
+): Promise<DispatchResult> {
+  const { detail } = event;
+  const notified = await notifyOnce(
+    {
+      stateTable: config.stateTable,
+      topicArn: config.topicArn,
+      cluster: config.cluster,
+      region,
+      finding: 'no-primary',
+      source: 'dispatch',
+      detail: `${detail.alarmName} went into ALARM at ${event.time}: ${detail.state.reason ?? 'no healthy primary behind the ALB'}. No failover was started.`,
+    },
+    deps,
+  );
+  await putAudit(
+    config.stateTable,
+    alarmAuditPut(
+      {
+        cluster: config.cluster,
+        eventTime: event.time,
+        eventId: event.id,
+        detailType: event['detail-type'],
+        alarmName: detail.alarmName,
+        outcome: 'paused',
+        notified,
+      },
+      (deps.now ?? Date.now)(),
+    ),
+    deps,
+  );
+  deps.metrics.addMetric(DispatchMetrics.paused, MetricUnit.Count, 1);
+  deps.logger.warn('automation paused: alarm held', { alarmName: detail.alarmName, notified });
+  return { outcome: 'paused' };
+}
+
+/**
  * The primary group launching an instance means Auto Scaling is replacing a primary it found unhealthy (the
  * group holds one instance): the earliest sign the primary is gone, minutes before the terminate hook (after
  * the ALB's deregistration delay) or the alarm. Start primary-failover (trigger `replacement`): it confirms on
@@ -276,8 +325,15 @@ async function startReplacementFailover(
   instanceId: string,
   region: string,
   config: LifecycleConfig,
-  deps: Pick<Deps, 'clients' | 'env' | 'logger' | 'now'>,
+  deps: Pick<Deps, 'clients' | 'env' | 'logger' | 'metrics' | 'now'>,
 ): Promise<void> {
+  if (!config.automationEnabled) {
+    // Paused: the replacement's own bootstrap still runs and takes its group's role if no live primary holds
+    // it. Not notified: a missing primary is reported by the alarm or the sweep, once per incident.
+    deps.metrics.addMetric(DispatchMetrics.paused, MetricUnit.Count, 1);
+    deps.logger.warn('automation paused: no failover for the primary replacement', { instanceId });
+    return;
+  }
   const name = failoverExecutionName('replacement', instanceId);
   await startNamedExecution(
     requireEnv(ENV.failoverStateMachineArn, deps.env),

@@ -1,6 +1,6 @@
 /** The failover Lambda's deployment config and what every op receives. */
 import type { ClusterMode } from '../core/lifecycle';
-import { ENV, requireEnv, requireWholeNumberEnv } from '../shared/env';
+import { ENV, requireBooleanEnv, requireEnv, requireWholeNumberEnv } from '../shared/env';
 import { ConfigurationError } from '../shared/errors';
 import type { Deps } from '../shared/handler';
 
@@ -35,7 +35,7 @@ export function loadFailoverConfig(env?: NodeJS.ProcessEnv): FailoverConfig {
     minTaskNodes: requireWholeNumberEnv(ENV.minTaskNodes, env),
     cooldownMinutes: requireWholeNumberEnv(ENV.cooldownMinutes, env),
     dailyBudget: requireWholeNumberEnv(ENV.dailyBudget, env),
-    automationEnabled: requireEnv(ENV.automationEnabled, env) === 'true',
+    automationEnabled: requireBooleanEnv(ENV.automationEnabled, env),
   };
 }
 

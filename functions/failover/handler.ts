@@ -4,6 +4,7 @@
  * conditional writes in ./fencing and ./quarantine, and every decision is a pure function of functions/core.
  */
 import { concludeFailover } from '../core/failover-outcome';
+import { heldByPause } from '../core/paused';
 import { type Deps, makeHandler } from '../shared/handler';
 import { loadFailoverConfig, type OpContext } from './config';
 import { assert, claim, commit, escalate, fence } from './fencing';
@@ -24,7 +25,11 @@ type Op<K extends FailoverOp> = (request: OpRequest<K>, ctx: OpContext) => unkno
  * type refuses a schema branch without one).
  */
 const OPS: { readonly [K in FailoverOp]: Op<K> } = {
-  validate: (request, { config }) => validate(request.input, config),
+  validate: (request, { config }) => {
+    const input = validate(request.input, config);
+    // Decided once, before the lock: a held run observes and reports, and takes no lock (see primary-failover.md).
+    return { input, paused: heldByPause(input.trigger, config.automationEnabled) };
+  },
   observe: snapshot,
   assess,
   decide,

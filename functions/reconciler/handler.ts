@@ -2,6 +2,9 @@
  * reconciler: the scheduled sweep for lifecycle events EventBridge lost. Every instance of the
  * cluster's groups waiting on a lifecycle hook gets the execution dispatch would have started, under the
  * same deterministic name and input, so an execution that exists already is left alone by Step Functions.
+ * While automation is paused the sweep still answers lifecycle hooks (they answer Auto Scaling's own
+ * actions), but its census starts no failover: what it finds, and any scaling process a dead failover left
+ * suspended, is reported instead (./paused.ts).
  */
 import { type AutoScalingGroup, DescribeAutoScalingGroupsCommand } from '@aws-sdk/client-auto-scaling';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
@@ -9,6 +12,7 @@ import { primaryCensus } from '../core/election-census';
 import { type ClusterState, failoverExecutionName } from '../core/failover';
 import { stateKey } from '../core/keys';
 import { clusterGroups, decideLifecycle, sweptAction, WAITING_STATES } from '../core/lifecycle';
+import { findingOfCensus, type Suspension } from '../core/paused';
 import { writeAudit } from '../shared/audit';
 import { ENV, requireEnv } from '../shared/env';
 import type { ScheduledEvent } from '../shared/events';
@@ -17,6 +21,7 @@ import { executionStatus, startNamedExecution, startNodeWorkflow } from '../shar
 import { type Deps, makeHandler } from '../shared/handler';
 import { type LifecycleConfig, loadLifecycleConfig } from '../shared/lifecycle-config';
 import { MetricUnit } from '../shared/powertools';
+import { reportLeftovers, reportPausedFinding } from './paused';
 
 export const SweepMetrics = {
   primaryCensus: 'PrimaryCensusFailover',
@@ -50,9 +55,21 @@ export interface SweepResult {
   recovered: number;
   /** Of those, the ones that already had their execution. */
   alreadyHandled: number;
-  /** Legacy mode: what the census of primaries found, and the failover it started, if any. */
-  primaries?: { census: 'ok' | 'zero' | 'two'; execution?: string };
+  /**
+   * Legacy mode: what the census of primaries found, and the failover it started, if any; `paused` when
+   * automation is paused and the finding was reported instead (`notified`: it opened an incident).
+   */
+  primaries?: Census;
+  /** While paused: the scaling processes a dead failover run left suspended (reported, not resumed). */
+  leftovers?: Suspension[];
 }
+
+type Census = {
+  census: 'ok' | 'zero' | 'two';
+  execution?: string;
+  paused?: boolean;
+  notified?: boolean;
+};
 
 /** One sweep over both groups. Failures are collected; the rest still run; then {@link SweepIncompleteError}. */
 export async function sweep(event: ScheduledEvent, deps: Deps): Promise<SweepResult> {
@@ -135,6 +152,15 @@ export async function sweep(event: ScheduledEvent, deps: Deps): Promise<SweepRes
       errors.push(err);
     }
   }
+  if (!config.automationEnabled) {
+    try {
+      result.leftovers = await reportLeftovers(event, config, described.AutoScalingGroups ?? [], deps);
+    } catch (err) {
+      deps.logger.error('leftover check failed', { errorName: (err as Error).name });
+      failed.push('leftovers');
+      errors.push(err);
+    }
+  }
 
   deps.metrics.addMetric(SweepMetrics.recovered, MetricUnit.Count, result.recovered);
   deps.metrics.addMetric(SweepMetrics.errors, MetricUnit.Count, failed.length);
@@ -148,13 +174,14 @@ export async function sweep(event: ScheduledEvent, deps: Deps): Promise<SweepRes
 /**
  * Zero or two primaries: from the groups and the state item, start primary-failover
  * (trigger `reconciler`, one execution per sweep); the workflow confirms on the nodes, gates and locks.
+ * While automation is paused, report the finding instead (once per incident).
  */
 async function censusOfPrimaries(
   event: ScheduledEvent,
   config: LifecycleConfig,
   groups: readonly AutoScalingGroup[],
   deps: Deps,
-): Promise<{ census: 'ok' | 'zero' | 'two'; execution?: string }> {
+): Promise<Census> {
   const list = (name: string) =>
     (groups.find((g) => g.AutoScalingGroupName === name)?.Instances ?? []).map((i) => ({
       id: i.InstanceId ?? '',
@@ -180,6 +207,16 @@ async function censusOfPrimaries(
     fenceOwnerRunning,
   );
   if (census.kind === 'ok') return { census: 'ok' };
+  if (!config.automationEnabled) {
+    const notified = await reportPausedFinding(
+      event,
+      config,
+      findingOfCensus(census.kind),
+      `The sweep's census found ${census.kind} primaries: ${census.why}. No failover was started.`,
+      deps,
+    );
+    return { census: census.kind, paused: true, notified };
+  }
   const name = failoverExecutionName('reconciler', `${event.region}-${Date.parse(event.time) / 1000}`);
   await startNamedExecution(
     requireEnv(ENV.failoverStateMachineArn, deps.env),

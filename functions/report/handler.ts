@@ -1,9 +1,11 @@
 import { PublishCommand } from '@aws-sdk/client-sns';
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
+import { PAUSED_FINDINGS } from '../core/paused';
 import { renderOutcome } from '../core/report';
 import { ENV, requireEnv } from '../shared/env';
 import { type HandlerContext, makeHandler } from '../shared/handler';
+import { claimNotice, releaseNotice } from '../shared/notice';
 import { MetricUnit } from '../shared/powertools';
 
 export const ReportInputSchema = z.strictObject({
@@ -29,26 +31,45 @@ export const ReportInputSchema = z.strictObject({
   error: z.looseObject({ Error: z.string().optional(), Cause: z.string().optional() }).optional(),
   /** Override whether the operator is notified (default: by outcome). */
   notify: z.boolean().optional(),
+  /** A run held by the pause: the kind of incident it found, notified once per incident. */
+  incident: z.enum(PAUSED_FINDINGS).optional(),
 });
 
-/** Records a workflow's outcome: audit entry, notification (when the operator must know), metric. */
+/**
+ * Records a workflow's outcome: audit entry, notification (when the operator must know; for a run held by
+ * the pause, only when it opens an incident), metric.
+ */
 export async function report(
   input: z.infer<typeof ReportInputSchema>,
   ctx: Pick<HandlerContext, 'clients' | 'metrics' | 'logger'>,
   now = Date.now(),
 ) {
   const out = renderOutcome(input, now);
-  await ctx.clients
-    .dynamoDoc()
-    .send(new PutCommand({ TableName: requireEnv(ENV.stateTable), Item: out.audit }));
-  if (out.notify) {
-    await ctx.clients.sns().send(
-      new PublishCommand({
-        TopicArn: requireEnv(ENV.topicArn),
-        Subject: out.subject,
-        Message: out.message,
-      }),
-    );
+  const stateTable = requireEnv(ENV.stateTable);
+  const sighting =
+    input.incident !== undefined
+      ? { stateTable, cluster: input.cluster, finding: input.incident, source: input.workflow }
+      : undefined;
+  const notify = out.notify && (sighting === undefined || (await claimNotice(sighting, ctx, now)));
+  await ctx.clients.dynamoDoc().send(
+    new PutCommand({
+      TableName: stateTable,
+      Item: sighting !== undefined ? { ...out.audit, notified: notify } : out.audit,
+    }),
+  );
+  if (notify) {
+    try {
+      await ctx.clients.sns().send(
+        new PublishCommand({
+          TopicArn: requireEnv(ENV.topicArn),
+          Subject: out.subject,
+          Message: out.message,
+        }),
+      );
+    } catch (err) {
+      if (sighting !== undefined) await releaseNotice(sighting, ctx, now);
+      throw err;
+    }
   }
   ctx.metrics.addDimension('Workflow', input.workflow);
   ctx.metrics.addMetric(out.metric, MetricUnit.Count, 1);
@@ -57,7 +78,7 @@ export async function report(
     outcome: input.outcome,
     subject: input.subject,
   });
-  return { audited: out.audit.sk, notified: out.notify };
+  return { audited: out.audit.sk, notified: notify };
 }
 
 export const handler = makeHandler(ReportInputSchema, (input, ctx) => report(input, ctx), {

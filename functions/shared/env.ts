@@ -52,3 +52,10 @@ export function requireWholeNumberEnv(name: EnvName, env?: NodeJS.ProcessEnv): n
   if (!Number.isInteger(v) || v < 0) throw new ConfigurationError(`${name} must be a whole number >= 0`);
   return v;
 }
+
+/** A required `true` or `false`; anything else is a {@link ConfigurationError} naming the variable. */
+export function requireBooleanEnv(name: EnvName, env?: NodeJS.ProcessEnv): boolean {
+  const v = requireEnv(name, env);
+  if (v !== 'true' && v !== 'false') throw new ConfigurationError(`${name} must be true or false`);
+  return v === 'true';
+}

@@ -1,6 +1,6 @@
 /** The deployment config dispatch and the reconciler read from the environment. */
 import type { ClusterMode, LifecycleWorkflow } from '../core/lifecycle';
-import { ENV, requireEnv } from './env';
+import { ENV, requireBooleanEnv, requireEnv } from './env';
 import { ConfigurationError } from './errors';
 
 export interface LifecycleConfig {
@@ -10,6 +10,12 @@ export interface LifecycleConfig {
   readonly memberAsgName: string;
   readonly stateMachineArns: Readonly<Record<LifecycleWorkflow, string>>;
   readonly stateTable: string;
+  /**
+   * `automation.enabled`: false pauses the failovers dispatch and the sweep would start (lifecycle actions are
+   * still answered); what they find is reported instead, once per incident, on `topicArn`.
+   */
+  readonly automationEnabled: boolean;
+  readonly topicArn: string;
 }
 
 const CLUSTER_MODES: readonly ClusterMode[] = ['legacy-primary', 'cloud-native'];
@@ -36,5 +42,7 @@ export function loadLifecycleConfig(env?: NodeJS.ProcessEnv): LifecycleConfig {
       'node-drain': requireEnv(ENV.drainStateMachineArn, env),
     },
     stateTable: requireEnv(ENV.stateTable, env),
+    automationEnabled: requireBooleanEnv(ENV.automationEnabled, env),
+    topicArn: requireEnv(ENV.topicArn, env),
   };
 }

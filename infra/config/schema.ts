@@ -119,7 +119,11 @@ export const ConfigSchema = z
       .prefault({}),
     automation: z
       .strictObject({
-        /** Master switch for alarm-driven actions; manual and scheduled runs are unaffected. */
+        /**
+         * Master switch for automatic remediation: false pauses every failover the control plane would start
+         * on its own (alarm, sweep, replacement, drain handover) and reports what it sees once per incident.
+         * Lifecycle hooks are still answered and manual runs still act (statemachines/primary-failover.md).
+         */
         enabled: z.boolean().default(true),
         cooldownMinutes: z
           .strictObject({

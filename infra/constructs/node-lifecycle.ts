@@ -19,7 +19,12 @@ import {
   nodeLifecycleSubstitutions,
   SWEEP_MINUTES,
 } from '../node-lifecycle';
-import { FAILOVER_WORKFLOWS, failoverEnvironment, PRIMARY_FAILOVER } from '../primary-failover';
+import {
+  FAILOVER_WORKFLOWS,
+  failoverEnvironment,
+  PRIMARY_FAILOVER,
+  pauseEnvironment,
+} from '../primary-failover';
 import { ProjectDocuments } from '../ssm-documents/construct';
 import { FUNCTION_TIMEOUT_SECONDS, leaseHolders } from '../workflow-definitions';
 import { acknowledge } from './acknowledge';
@@ -138,7 +143,8 @@ export class NodeLifecycle extends Construct {
       logKey: key,
       environment: { [ENV.stateTable]: stateTable.tableName, [ENV.topicArn]: topic.topicArn },
     });
-    stateTable.grant(this.report.fn, 'dynamodb:PutItem');
+    // PutItem: the audit entry; UpdateItem: the once-per-incident notice record of a run held by the pause.
+    stateTable.grant(this.report.fn, 'dynamodb:PutItem', 'dynamodb:UpdateItem');
     // Not grantPublish: it adds kms:GenerateDataKey*; the exact KMS actions come from useKey.
     this.report.role.addToPolicy(
       new iam.PolicyStatement({ actions: ['sns:Publish'], resources: [topic.topicArn] }),
@@ -308,6 +314,7 @@ export class NodeLifecycle extends Construct {
       [ENV.bootstrapStateMachineArn]: this.bootstrap.stateMachine.stateMachineArn,
       [ENV.drainStateMachineArn]: this.drain.stateMachine.stateMachineArn,
       [ENV.failoverStateMachineArn]: this.failoverStateMachineArn,
+      ...pauseEnvironment(config, topic.topicArn),
     };
     const canStart = (grantee: iam.IGrantable) => {
       this.bootstrap.stateMachine.grantStartExecution(grantee);
@@ -318,8 +325,13 @@ export class NodeLifecycle extends Construct {
           resources: [this.failoverStateMachineArn],
         }),
       );
-      stateTable.grant(grantee, 'dynamodb:PutItem');
+      // PutItem: audit entries; UpdateItem: the once-per-incident notice record while automation is paused.
+      stateTable.grant(grantee, 'dynamodb:PutItem', 'dynamodb:UpdateItem');
       useKey(grantee);
+      // While paused, what dispatch and the sweep find is told to the operator instead of acted on.
+      grantee.grantPrincipal.addToPrincipalPolicy(
+        new iam.PolicyStatement({ actions: ['sns:Publish'], resources: [topic.topicArn] }),
+      );
     };
 
     this.dispatch = new ControlPlaneFunction(this, 'Dispatch', {
@@ -356,7 +368,8 @@ export class NodeLifecycle extends Construct {
       timeout: Duration.seconds(FUNCTION_TIMEOUT_SECONDS.reconciler),
     });
     canStart(this.reconciler.fn);
-    // The primary census reads the cluster's STATE item.
+    // The primary census reads the cluster's STATE item; while paused, the leftover check reads the cluster
+    // lock (its holder's status: PrimaryFailover grants it).
     stateTable.grant(this.reconciler.fn, 'dynamodb:GetItem');
     canReadElections(this.reconciler);
     this.reconciler.allowOnAnyResource('DescribeGroups', ['autoscaling:DescribeAutoScalingGroups']);

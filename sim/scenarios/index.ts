@@ -1,5 +1,6 @@
 import { loadConfig } from '../../infra/config/load';
 import { EXAMPLE_CONFIG, Twin } from '../twin';
+import { AUTOMATION_PAUSED_SCENARIOS } from './automation-paused';
 import { FOREIGN_EVENT_SCENARIOS } from './foreign-events';
 import { LEASE_SCENARIOS } from './lease-holders';
 import { NODE_LIFECYCLE_SCENARIOS } from './node-lifecycle';
@@ -22,6 +23,7 @@ export const SCENARIOS: readonly Scenario[] = [
   ...PRIMARY_FENCING_SCENARIOS,
   ...LEASE_SCENARIOS,
   ...PRIMARY_QUARANTINE_SCENARIOS,
+  ...AUTOMATION_PAUSED_SCENARIOS,
 ];
 
 export function scenarioByName(name: string): Scenario | undefined {

@@ -115,9 +115,13 @@ function dimensionsList(dimensions: Readonly<Record<string, string>>): Dimension
     .map((Name) => ({ Name, Value: dimensions[Name] as string }));
 }
 
-/** Accepts what the SDK (a Date) or a Step Functions task (ISO text or epoch seconds) sends. */
+/**
+ * Accepts what the SDK (a Date) or a Step Functions task (ISO text or epoch seconds) sends. A Date is
+ * recognised by its tag, not `instanceof`: the world's structuredClone makes it in Node's own realm, which
+ * under jest is not the test's (a watch metric was refused there, so the primary alarm never fired).
+ */
 function toMillis(value: unknown, parameter: string): number {
-  if (value instanceof Date) return value.getTime();
+  if (Object.prototype.toString.call(value) === '[object Date]') return (value as Date).getTime();
   if (typeof value === 'number') return value < 1e11 ? value * 1000 : value;
   if (typeof value === 'string') {
     const t = Date.parse(value);

@@ -492,8 +492,9 @@ describe('primary-failover least privilege', () => {
     expect(resourcesFor(lifecycle.bootstrap.role, 'lambda:InvokeFunction')).toContain(
       flat(arnOf(lifecycle.failover.fn)),
     );
-    // Starting is not reading: none of them may stop or inspect primary-failover runs, except that the
-    // reconciler's census asks whether an election's fence still has a running owner.
+    // Starting is not reading: none of them may stop a primary-failover run, and only the reconciler may
+    // inspect one (the census: whether an election's fence still has a running owner; while paused: whether the
+    // cluster lock's holder still runs).
     for (const role of [lifecycle.dispatch.role, lifecycle.reconciler.role, lifecycle.drain.role]) {
       expect(
         resourcesFor(role, 'states:StopExecution').filter((r) => r.includes('primary-failover')),
@@ -504,6 +505,24 @@ describe('primary-failover least privilege', () => {
         resourcesFor(role, 'states:DescribeExecution').filter((r) => r.includes('primary-failover')),
       ).toEqual([]);
     }
+    expect(resourcesFor(lifecycle.reconciler.role, 'states:DescribeExecution')).toEqual([
+      `arn:\${AWS::Partition}:states:${region.name}:\${AWS::AccountId}:execution:${SM_NAME}:*`,
+    ]);
+  });
+
+  it('lets dispatch and the reconciler report a paused finding: the topic, and the notice record', () => {
+    for (const fn of [lifecycle.dispatch, lifecycle.reconciler]) {
+      expect(resourcesFor(fn.role, 'sns:Publish')).toEqual([flat(ref(stack.topic))]);
+      expect(resourcesFor(fn.role, 'dynamodb:UpdateItem')).toEqual([flat(arnOf(stack.stateTable))]);
+      expect(environmentOf(fn.fn)).toMatchObject({
+        [ENV.automationEnabled]: 'true',
+        [ENV.topicArn]: flat(ref(stack.topic)),
+      });
+    }
+    // The report Lambda claims the notice of a run the pause held.
+    expect(resourcesFor(lifecycle.report.role, 'dynamodb:UpdateItem')).toEqual([
+      flat(arnOf(stack.stateTable)),
+    ]);
   });
 
   it('uses Resource "*" in no policy of the stack except for actions IAM cannot scope', () => {

@@ -116,6 +116,28 @@ describe('concludeFailover: the one report of a primary-failover run', () => {
     ],
     ['group move failed', { ...fenced, swapError: err }, 'failed', true, true],
     ['recovered', fenced, 'succeeded', false, false],
+    [
+      'held by the pause',
+      { input, paused: true, confirmation: confirmed, decision: decision({ gate: { allow: false } }) },
+      'refused',
+      false,
+      false,
+    ],
+    [
+      // The gate allowed it (the switch flipped mid-run), but the run took no lock: still refused.
+      'held by the pause, the gate open since',
+      { input, paused: true, confirmation: confirmed, decision: decision() },
+      'refused',
+      false,
+      false,
+    ],
+    [
+      'held by the pause, a false alarm',
+      { input, paused: true, confirmation: { verdict: { verdict: 'false-alarm' } } },
+      'false-alarm',
+      false,
+      false,
+    ],
   ])('%s', (_, run, outcome, failed, restore) => {
     const c = conclude(FailoverRunSchema.parse(run));
     expect(c.report.outcome).toBe(outcome);
@@ -143,6 +165,27 @@ describe('concludeFailover: the one report of a primary-failover run', () => {
     expect(conclude({ input, lock: { acquired: false } }).report.notify).toBeUndefined();
   });
 
+  it('names the incident of a run held by the pause, so the operator is told once per incident', () => {
+    const held = (verdict: string, mode = 'legacy-primary') =>
+      conclude({
+        input,
+        paused: true,
+        confirmation: { verdict: { verdict } },
+        decision: decision({ gate: { allow: false }, plan: { action: 'elect', mode } }),
+      }).report;
+    expect(held('confirmed')).toMatchObject({ outcome: 'refused', incident: 'no-primary' });
+    expect(held('adopt')).toMatchObject({ outcome: 'refused', incident: 'no-primary' });
+    expect(held('split')).toMatchObject({ outcome: 'refused', incident: 'two-primaries' });
+    expect(held('confirmed', 'cloud-native')).toMatchObject({ incident: 'too-few-task-nodes' });
+    expect(held('confirmed').summary).toMatch(/^Automation is paused: this alarm run only observed/);
+    // A run the pause does not hold is notified as before, without an incident.
+    expect(conclude(fenced).report.incident).toBeUndefined();
+    expect(
+      conclude({ input, confirmation: confirmed, decision: decision({ gate: { allow: false } }) }).report
+        .incident,
+    ).toBeUndefined();
+  });
+
   it('refuses a run without its input (the ASL always passes it)', () => {
     expect(() => FailoverRunSchema.parse({ lock: { acquired: true } })).toThrow();
   });
@@ -158,6 +201,7 @@ describe('concludeFailover: the one report of a primary-failover run', () => {
         trigger: fc.constantFrom('alarm', 'manual', 'drain', 'reconciler', 'replacement'),
         dryRun: fc.option(fc.boolean(), { nil: undefined }),
       }),
+      paused: fc.option(fc.boolean(), { nil: undefined }),
       lock: fc.option(fc.record({ acquired: fc.boolean() }), { nil: undefined }),
       lockError: caught,
       confirmError: caught,
@@ -212,6 +256,20 @@ describe('concludeFailover: the one report of a primary-failover run', () => {
           expect(['escalated', 'failed']).toContain(c.report.outcome);
         }
         if (run.input.dryRun) expect(c.restorePrimaryGroup).toBe(false);
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('property: a run held by the pause never reports a change, restores nothing, and names its incident when refused', () => {
+    fc.assert(
+      fc.property(runs, (run) => {
+        fc.pre(run.paused === true && run.lock === undefined && run.lockError === undefined);
+        const c = conclude(run);
+        expect(['refused', 'false-alarm', 'skipped', 'failed', 'dry-run']).toContain(c.report.outcome);
+        expect(c.restorePrimaryGroup).toBe(false);
+        if (c.report.outcome === 'refused') expect(c.report.incident).toBeDefined();
+        else expect(c.report.incident).toBeUndefined();
       }),
       { numRuns: 2000 },
     );

@@ -10,6 +10,8 @@ import {
   lockSk,
   nodeKey,
   nodeSk,
+  noticeKey,
+  noticeSk,
   stateKey,
 } from '../../../functions/core/keys';
 
@@ -40,6 +42,7 @@ describe('the state table keys', () => {
       sk: 'NODE#i-0123456789abcdef0',
     });
     expect(gateKey('prod', 'primary-failover')).toEqual({ pk: 'CLUSTER#prod', sk: 'GATE#primary-failover' });
+    expect(noticeKey('prod', 'no-primary')).toEqual({ pk: 'CLUSTER#prod', sk: 'NOTICE#no-primary' });
     expect(auditKey('prod', '2026-03-10T12:00:00.000Z', 'run-1')).toEqual({
       pk: 'CLUSTER#prod',
       sk: 'AUDIT#2026-03-10T12:00:00.000Z#run-1',
@@ -61,6 +64,7 @@ describe('the state table keys', () => {
         expect(statesFormat(KEY_FORMATS.lockSk, a)).toBe(lockSk(a));
         expect(statesFormat(KEY_FORMATS.nodeSk, a)).toBe(nodeSk(a));
         expect(statesFormat(KEY_FORMATS.gateSk, a)).toBe(gateSk(a));
+        expect(statesFormat(KEY_FORMATS.noticeSk, a)).toBe(noticeSk(a));
         expect(statesFormat(KEY_FORMATS.auditSk, at, b)).toBe(auditSk(at, b));
         expect(statesFormat(KEY_FORMATS.stateSk)).toBe(stateKey(a).sk);
       }),

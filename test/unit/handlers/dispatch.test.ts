@@ -1,12 +1,13 @@
 import { AutoScalingClient, CompleteLifecycleActionCommand } from '@aws-sdk/client-auto-scaling';
 import { ConditionalCheckFailedException, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ExecutionAlreadyExists, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
-import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
+import { DynamoDBDocumentClient, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { Context } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
 import { AUDIT_RETENTION_DAYS } from '../../../functions/core/audit';
-import { auditKey } from '../../../functions/core/keys';
+import { auditKey, noticeKey } from '../../../functions/core/keys';
 import { HOOK_NAMES } from '../../../functions/core/lifecycle';
 import { handler } from '../../../functions/dispatch/handler';
 import { resetClients, setClientsForTest } from '../../../functions/shared/clients';
@@ -21,6 +22,7 @@ const BOOTSTRAP_ARN = 'arn:aws:states:us-west-2:123456789012:stateMachine:node-b
 const DRAIN_ARN = 'arn:aws:states:us-west-2:123456789012:stateMachine:node-drain';
 const FAILOVER_ARN = 'arn:aws:states:us-west-2:123456789012:stateMachine:primary-failover';
 const TABLE = 'artifactory-ha-state';
+const TOPIC = 'arn:aws:sns:us-west-2:123456789012:artifactory-ha-ops';
 const INSTANCE = 'i-1234567890abcdef0';
 
 const ENVIRONMENT: Record<string, string> = {
@@ -33,6 +35,8 @@ const ENVIRONMENT: Record<string, string> = {
   [ENV.failoverStateMachineArn]: FAILOVER_ARN,
   [ENV.stateTable]: TABLE,
   [ENV.awsRegion]: 'us-west-2',
+  [ENV.automationEnabled]: 'true',
+  [ENV.topicArn]: TOPIC,
 };
 
 const context: Context = {
@@ -117,6 +121,7 @@ const sfn = mockClient(SFNClient);
 const asg = mockClient(AutoScalingClient);
 const ddb = mockClient(DynamoDBClient);
 const doc = mockClient(DynamoDBDocumentClient);
+const sns = mockClient(SNSClient);
 /** What the tests need from each mock; the clients' stub types do not unify into one callable union. */
 interface StrictMock {
   reset(): unknown;
@@ -124,7 +129,7 @@ interface StrictMock {
   calls(): unknown[];
   onAnyCommand(): { rejects(error: Error): unknown };
 }
-const allMocks: StrictMock[] = [sfn, asg, ddb, doc];
+const allMocks: StrictMock[] = [sfn, asg, ddb, doc, sns];
 const sdkCalls = () => allMocks.reduce((n, m) => n + m.calls().length, 0);
 
 let output: ReturnType<typeof captureOutput>;
@@ -142,6 +147,7 @@ beforeEach(() => {
     autoScaling: new AutoScalingClient({ region: 'us-west-2' }),
     dynamoDB: new DynamoDBClient({ region: 'us-west-2' }),
     dynamoDoc: DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'us-west-2' })),
+    sns: new SNSClient({ region: 'us-west-2' }),
   });
   Object.assign(process.env, ENVIRONMENT);
   output = captureOutput();
@@ -604,4 +610,118 @@ describe('dispatch: the primary-unhealthy alarm', () => {
     await expect(handler(alarmEvent(), context)).rejects.toBe(throttled);
     expect(output.metrics()).not.toContainEqual({ DispatchStarted: 1 });
   });
+});
+
+describe('dispatch: while automation is paused', () => {
+  const ALARM = 'artifactory-prod-us-west-2-primary-unhealthy';
+  const alarmEvent = () =>
+    mutate(
+      mutate(loadEventFixture('cloudwatch-metric-alarm-state-change.json'), ['region'], 'us-west-2'),
+      ['detail', 'alarmName'],
+      ALARM,
+    );
+  const conditionFailed = () =>
+    new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} });
+  const updates = () => doc.commandCalls(UpdateCommand).map((c) => c.args[0].input);
+
+  beforeEach(() => {
+    process.env[ENV.automationEnabled] = 'false';
+  });
+
+  it('starts no failover for the alarm: tells the operator once (claimed record), audits `paused`, counts it', async () => {
+    doc.on(UpdateCommand).resolves({});
+    sns.on(PublishCommand).resolves({ MessageId: 'm-1' });
+
+    await expect(handler(alarmEvent(), context)).resolves.toEqual({ outcome: 'paused' });
+
+    expect(sfn).toHaveReceivedCommandTimes(StartExecutionCommand, 0);
+    expect(updates()).toEqual([
+      expect.objectContaining({
+        TableName: TABLE,
+        Key: noticeKey('artifactory-prod', 'no-primary'),
+        ConditionExpression: 'attribute_not_exists(lastSeenAt) OR lastSeenAt < :quietSince',
+      }),
+    ]);
+    const published = sns.commandCalls(PublishCommand)[0]?.args[0].input;
+    expect(published?.TopicArn).toBe(TOPIC);
+    expect(published?.Subject).toBe(
+      '[artifactory-prod/us-west-2] automation paused: no primary in the primary group',
+    );
+    expect(published?.Message).toMatch(new RegExp(`^${ALARM} went into ALARM at 2019-10-02T17:04:40Z`));
+    expect(published?.Message).toMatch(/No failover was started/);
+    expect(putItems()).toEqual([
+      {
+        ...auditKey('artifactory-prod', '2019-10-02T17:04:40.000Z', 'c4c1c1c9-6542-e61b-6ef0-8c4d36933a92'),
+        trigger: 'alarm',
+        detailType: 'CloudWatch Alarm State Change',
+        alarmName: ALARM,
+        workflow: 'primary-failover',
+        notified: true,
+        outcome: 'paused',
+        ttl: expect.any(Number),
+      },
+    ]);
+    expect(doc.commandCalls(PutCommand)[0]?.args[0].input.ConditionExpression).toBe(
+      'attribute_not_exists(sk)',
+    );
+    expect(output.metrics()).toEqual(
+      expect.arrayContaining([{ DispatchPaused: 1 }, { PausedIncidentNotified: 1 }]),
+    );
+  });
+
+  it('does not notify a sighting of an incident already notified: records the repeat and audits it', async () => {
+    doc.on(UpdateCommand).rejectsOnce(conditionFailed()).resolves({});
+
+    await expect(handler(alarmEvent(), context)).resolves.toEqual({ outcome: 'paused' });
+
+    expect(sns).toHaveReceivedCommandTimes(PublishCommand, 0);
+    expect(updates().map((u) => u.UpdateExpression)).toEqual([
+      expect.stringMatching(/^SET lastSeenAt = :now, firstSeenAt = :now/),
+      'SET lastSeenAt = :now, #ttl = :ttl ADD repeats :one',
+    ]);
+    expect(putItems()[0]).toMatchObject({ outcome: 'paused', notified: false });
+    expect(output.metrics()).toEqual(expect.arrayContaining([{ PausedIncidentRepeat: 1 }]));
+    expect(sfn).toHaveReceivedCommandTimes(StartExecutionCommand, 0);
+  });
+
+  it('gives the claim back when the notice cannot be sent, and fails so the event is retried', async () => {
+    doc.on(UpdateCommand).resolves({});
+    const down = Object.assign(new Error('SNS is down'), { name: 'InternalErrorException' });
+    sns.on(PublishCommand).rejects(down);
+
+    await expect(handler(alarmEvent(), context)).rejects.toBe(down);
+
+    expect(updates().map((u) => u.UpdateExpression)).toEqual([
+      expect.stringMatching(/^SET lastSeenAt = :now/),
+      'REMOVE #last, #notified',
+    ]);
+    expect(putItems()).toEqual([]);
+  });
+
+  it('still bootstraps a primary-group launch, but starts no replacement failover and sends nothing', async () => {
+    sfn.on(StartExecutionCommand).resolves({ executionArn: `${BOOTSTRAP_ARN}:x`, startDate: new Date() });
+
+    await expect(handler(lifecycleEvent(LAUNCH, PRIMARY), context)).resolves.toMatchObject({
+      outcome: 'started',
+    });
+
+    expect(sfn.commandCalls(StartExecutionCommand).map((c) => c.args[0].input.stateMachineArn)).toEqual([
+      BOOTSTRAP_ARN,
+    ]);
+    expect(sns).toHaveReceivedCommandTimes(PublishCommand, 0);
+    expect(output.metrics()).toEqual(expect.arrayContaining([{ DispatchPaused: 1 }]));
+  });
+
+  it.each(['TRUE', 'yes', ''])(
+    'fails with a ConfigurationError naming AUTOMATION_ENABLED for %j, touching nothing',
+    async (value) => {
+      process.env[ENV.automationEnabled] = value;
+
+      const err: unknown = await handler(alarmEvent(), context).catch((e: unknown) => e);
+
+      expect(err).toBeInstanceOf(ConfigurationError);
+      expect((err as Error).message).toContain(ENV.automationEnabled);
+      expect(sdkCalls()).toBe(0);
+    },
+  );
 });

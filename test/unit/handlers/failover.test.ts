@@ -499,13 +499,40 @@ describe('validate (handler, strict SDK mocks)', () => {
     resetClients();
   });
 
-  it('returns the input with its defaults for a good one', async () => {
+  it('returns the input with its defaults for a good one, not held by the pause', async () => {
     await expect(handler({ op: 'validate', input: good }, context)).resolves.toEqual({
-      ...good,
-      trigger: 'manual',
-      dryRun: false,
-      force: false,
+      input: { ...good, trigger: 'manual', dryRun: false, force: false },
+      paused: false,
     });
+    expect(sdkCalls()).toBe(0);
+  });
+
+  it.each([
+    ['true', 'alarm', false],
+    ['false', 'alarm', true],
+    ['false', 'drain', true],
+    ['false', 'reconciler', true],
+    ['false', 'replacement', true],
+    ['false', 'manual', false],
+  ] as const)(
+    'with automation.enabled %s, a %s run is held by the pause: %s (decided before the lock)',
+    async (enabled, trigger, paused) => {
+      process.env[ENV.automationEnabled] = enabled;
+      const input = {
+        ...good,
+        trigger,
+        ...(trigger === 'drain' ? { instanceId: 'i-0123456789abcdef0' } : {}),
+      };
+      await expect(handler({ op: 'validate', input }, context)).resolves.toMatchObject({ paused });
+      expect(sdkCalls()).toBe(0);
+    },
+  );
+
+  it('refuses an automation switch that is neither true nor false, naming it, before anything runs', async () => {
+    process.env[ENV.automationEnabled] = 'TRUE';
+    await expect(handler({ op: 'validate', input: good }, context)).rejects.toThrow(
+      /AUTOMATION_ENABLED must be true or false/,
+    );
     expect(sdkCalls()).toBe(0);
   });
 

@@ -4,18 +4,19 @@ import {
   DescribeAutoScalingGroupsCommand,
   type Instance,
 } from '@aws-sdk/client-auto-scaling';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { ConditionalCheckFailedException, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
   DescribeExecutionCommand,
   ExecutionAlreadyExists,
   SFNClient,
   StartExecutionCommand,
 } from '@aws-sdk/client-sfn';
-import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
+import { DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { Context } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
-import { auditKey, stateKey } from '../../../functions/core/keys';
+import { auditKey, lockKey, noticeKey, stateKey } from '../../../functions/core/keys';
 import { HOOK_NAMES } from '../../../functions/core/lifecycle';
 import { handler, SweepIncompleteError } from '../../../functions/reconciler/handler';
 import { resetClients, setClientsForTest } from '../../../functions/shared/clients';
@@ -30,6 +31,7 @@ const BOOTSTRAP_ARN = 'arn:aws:states:us-east-1:123456789012:stateMachine:node-b
 const DRAIN_ARN = 'arn:aws:states:us-east-1:123456789012:stateMachine:node-drain';
 const FAILOVER_ARN = 'arn:aws:states:us-east-1:123456789012:stateMachine:primary-failover';
 const TABLE = 'artifactory-ha-state';
+const TOPIC = 'arn:aws:sns:us-east-1:123456789012:artifactory-ha-ops';
 
 const ENVIRONMENT: Record<string, string> = {
   [ENV.clusterName]: 'artifactory-prod',
@@ -40,6 +42,8 @@ const ENVIRONMENT: Record<string, string> = {
   [ENV.drainStateMachineArn]: DRAIN_ARN,
   [ENV.failoverStateMachineArn]: FAILOVER_ARN,
   [ENV.stateTable]: TABLE,
+  [ENV.automationEnabled]: 'true',
+  [ENV.topicArn]: TOPIC,
 };
 
 const context: Context = {
@@ -128,6 +132,7 @@ const sfn = mockClient(SFNClient);
 const asg = mockClient(AutoScalingClient);
 const ddb = mockClient(DynamoDBClient);
 const doc = mockClient(DynamoDBDocumentClient);
+const sns = mockClient(SNSClient);
 /** What the tests need from each mock; the clients' stub types do not unify into one callable union. */
 interface StrictMock {
   reset(): unknown;
@@ -135,7 +140,7 @@ interface StrictMock {
   calls(): unknown[];
   onAnyCommand(): { rejects(error: Error): unknown };
 }
-const allMocks: StrictMock[] = [sfn, asg, ddb, doc];
+const allMocks: StrictMock[] = [sfn, asg, ddb, doc, sns];
 const sdkCalls = () => allMocks.reduce((n, m) => n + m.calls().length, 0);
 
 const describes = (...groups: AutoScalingGroup[]) =>
@@ -163,6 +168,7 @@ beforeEach(() => {
     autoScaling: new AutoScalingClient({ region: 'us-east-1' }),
     dynamoDB: new DynamoDBClient({ region: 'us-east-1' }),
     dynamoDoc: DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'us-east-1' })),
+    sns: new SNSClient({ region: 'us-east-1' }),
   });
   Object.assign(process.env, ENVIRONMENT);
   output = captureOutput();
@@ -512,5 +518,181 @@ describe('reconciler sweep: census of primaries (legacy-primary)', () => {
       alreadyHandled: 0,
     });
     expect(doc).toHaveReceivedCommandTimes(GetCommand, 0);
+  });
+});
+
+describe('reconciler sweep while automation is paused', () => {
+  const P = 'i-0eeeeeeeeeeeeeee5';
+  const DEAD_RUN = 'arn:aws:states:us-east-1:123456789012:execution:primary-failover:manual-1';
+  const NOW = Date.parse('2015-10-08T16:53:06Z');
+  const suspended = (g: AutoScalingGroup, ...processes: string[]): AutoScalingGroup => ({
+    ...g,
+    SuspendedProcesses: processes.map((ProcessName) => ({ ProcessName, SuspensionReason: 'User suspended' })),
+  });
+  const items = (state: Record<string, unknown> | undefined, lock: Record<string, unknown> | undefined) =>
+    doc
+      .on(GetCommand, { Key: stateKey('artifactory-prod') })
+      .resolves({ Item: state && { ...stateKey('artifactory-prod'), ...state } })
+      .on(GetCommand, { Key: lockKey('artifactory-prod', 'cluster') })
+      .resolves({ Item: lock && { ...lockKey('artifactory-prod', 'cluster'), ...lock } });
+  const updates = () => doc.commandCalls(UpdateCommand).map((c) => c.args[0].input);
+
+  beforeEach(() => {
+    process.env[ENV.clusterMode] = 'legacy-primary';
+    process.env[ENV.automationEnabled] = 'false';
+    jest.useFakeTimers({ now: NOW, doNotFake: ['nextTick', 'setImmediate', 'setTimeout', 'setInterval'] });
+    doc.on(UpdateCommand).resolves({});
+    sns.on(PublishCommand).resolves({ MessageId: 'm-1' });
+  });
+
+  afterEach(() => {
+    jest.useRealTimers();
+  });
+
+  it('reports what the census found instead of starting a failover, once per incident, and audits every sweep', async () => {
+    describes(group(PRIMARY, []), group(MEMBERS, [instance(M_IN_SERVICE, 'InService')]));
+    items({ epoch: 3, primary: P, phase: 'committed' }, undefined);
+
+    await expect(handler(loadEventFixture(SCHEDULED), context)).resolves.toMatchObject({
+      primaries: { census: 'zero', paused: true, notified: true },
+    });
+    expect(sfn).toHaveReceivedCommandTimes(StartExecutionCommand, 0);
+    expect(updates()[0]?.Key).toEqual(noticeKey('artifactory-prod', 'no-primary'));
+    const published = sns.commandCalls(PublishCommand)[0]?.args[0].input;
+    expect(published?.Subject).toBe(
+      '[artifactory-prod/us-east-1] automation paused: no primary in the primary group',
+    );
+    expect(published?.Message).toMatch(/^The sweep's census found zero primaries: no instance InService/);
+    expect(doc.commandCalls(PutCommand).map((c) => c.args[0].input)).toEqual([
+      {
+        TableName: TABLE,
+        Item: expect.objectContaining({
+          ...auditKey(
+            'artifactory-prod',
+            '2015-10-08T16:53:06Z',
+            '53dc4d37-cffa-4f76-80c9-8b7d4a4d2eaa#no-primary',
+          ),
+          trigger: 'sweep',
+          finding: 'no-primary',
+          outcome: 'paused',
+          notified: true,
+        }),
+        ConditionExpression: 'attribute_not_exists(sk)',
+      },
+    ]);
+    expect(output.metrics()).not.toContainEqual({ PrimaryCensusFailover: 1 });
+  });
+
+  it('records a later sweep of the same incident as a repeat: audited, counted, not sent', async () => {
+    describes(group(PRIMARY, []), group(MEMBERS, [instance(M_IN_SERVICE, 'InService')]));
+    items({ epoch: 3, primary: P, phase: 'committed' }, undefined);
+    doc
+      .on(UpdateCommand)
+      .rejectsOnce(
+        new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} }),
+      )
+      .resolves({});
+
+    await expect(handler(loadEventFixture(SCHEDULED), context)).resolves.toMatchObject({
+      primaries: { census: 'zero', paused: true, notified: false },
+    });
+    expect(sns).toHaveReceivedCommandTimes(PublishCommand, 0);
+    expect(updates()[1]?.UpdateExpression).toBe('SET lastSeenAt = :now, #ttl = :ttl ADD repeats :one');
+    expect(output.metrics()).toContainEqual({ PausedIncidentRepeat: 1 });
+  });
+
+  it('reports Launch a dead run left suspended, and resumes nothing', async () => {
+    describes(
+      suspended(group(PRIMARY, [instance(P, 'InService')]), 'Launch', 'AZRebalance'),
+      group(MEMBERS, [instance(M_IN_SERVICE, 'InService')]),
+    );
+    items({ epoch: 3, primary: P, phase: 'committed' }, { owner: DEAD_RUN, expiresAt: NOW + 600_000 });
+    sfn.on(DescribeExecutionCommand).resolves({ status: 'ABORTED' } as never);
+
+    await expect(handler(loadEventFixture(SCHEDULED), context)).resolves.toMatchObject({
+      primaries: { census: 'ok' },
+      leftovers: [{ group: 'primary', process: 'Launch' }],
+    });
+    expect(sfn).toHaveReceivedCommandWith(DescribeExecutionCommand, { executionArn: DEAD_RUN });
+    expect(updates()[0]?.Key).toEqual(noticeKey('artifactory-prod', 'suspended-processes'));
+    expect(sns.commandCalls(PublishCommand)[0]?.args[0].input.Message).toMatch(
+      /^Launch on prod-primary suspended while no primary-failover run holds the cluster lock/,
+    );
+    // Describe only: nothing is resumed (the strict mock would refuse ResumeProcesses).
+    expect(asg.calls()).toHaveLength(1);
+  });
+
+  it.each([
+    ['its run still holds the lock', { owner: DEAD_RUN, expiresAt: NOW + 600_000 }, 'RUNNING', 1],
+    ['nothing the failover suspends is suspended', undefined, undefined, 0],
+  ])('reports no leftover when %s', async (_what, lock, status, describeCalls) => {
+    describes(
+      suspended(
+        group(PRIMARY, [instance(P, 'InService')]),
+        ...(lock === undefined ? ['AZRebalance'] : ['Launch']),
+      ),
+      group(MEMBERS, [instance(M_IN_SERVICE, 'InService')]),
+    );
+    items({ epoch: 3, primary: P, phase: 'committed' }, lock);
+    if (status) sfn.on(DescribeExecutionCommand).resolves({ status } as never);
+
+    const out = await handler(loadEventFixture(SCHEDULED), context);
+    expect(out).toMatchObject({ leftovers: [] });
+    expect(sfn).toHaveReceivedCommandTimes(DescribeExecutionCommand, describeCalls);
+    expect(sns).toHaveReceivedCommandTimes(PublishCommand, 0);
+  });
+
+  it('reports a lock whose lease expired without asking for its holder', async () => {
+    describes(suspended(group(PRIMARY, [instance(P, 'InService')]), 'Launch'), group(MEMBERS, []));
+    items({ epoch: 3, primary: P, phase: 'committed' }, { owner: DEAD_RUN, expiresAt: NOW - 1 });
+
+    await expect(handler(loadEventFixture(SCHEDULED), context)).resolves.toMatchObject({
+      leftovers: [{ group: 'primary', process: 'Launch' }],
+    });
+    expect(sfn).toHaveReceivedCommandTimes(DescribeExecutionCommand, 0);
+  });
+
+  it('reports leftovers in cloud-native mode too (HealthCheck on the member group)', async () => {
+    process.env[ENV.clusterMode] = 'cloud-native';
+    describes(
+      group(PRIMARY, []),
+      suspended(group(MEMBERS, [instance(M_IN_SERVICE, 'InService')]), 'HealthCheck'),
+    );
+    items(undefined, undefined);
+
+    await expect(handler(loadEventFixture(SCHEDULED), context)).resolves.toEqual({
+      checked: 0,
+      recovered: 0,
+      alreadyHandled: 0,
+      leftovers: [{ group: 'member', process: 'HealthCheck' }],
+    });
+  });
+
+  it('still sweeps lost lifecycle events while paused (they answer Auto Scaling’s own actions)', async () => {
+    describes(group(PRIMARY, [instance(P_WAITING, 'Pending:Wait')]), group(MEMBERS, []));
+    items({ epoch: 3, primary: P, phase: 'committed' }, undefined);
+    sfn.on(StartExecutionCommand).resolves(started());
+
+    await expect(handler(loadEventFixture(SCHEDULED), context)).resolves.toMatchObject({
+      recovered: 1,
+      primaries: { census: 'ok' },
+    });
+    expect(startedNames()).toEqual([`node-bootstrap-${P_WAITING}`]);
+  });
+
+  it('fails the sweep (after the rest) when the leftover check cannot read the lock', async () => {
+    describes(suspended(group(PRIMARY, [instance(P, 'InService')]), 'Launch'), group(MEMBERS, []));
+    const throttled = Object.assign(new Error('Rate exceeded'), {
+      name: 'ProvisionedThroughputExceededException',
+    });
+    doc
+      .on(GetCommand, { Key: stateKey('artifactory-prod') })
+      .resolves({ Item: { epoch: 3, primary: P, phase: 'committed' } })
+      .on(GetCommand, { Key: lockKey('artifactory-prod', 'cluster') })
+      .rejects(throttled);
+
+    const err: unknown = await handler(loadEventFixture(SCHEDULED), context).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(SweepIncompleteError);
+    expect((err as SweepIncompleteError).failed).toEqual(['leftovers']);
   });
 });

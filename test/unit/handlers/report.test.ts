@@ -1,9 +1,10 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { ConditionalCheckFailedException, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
-import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { Context } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
+import { noticeKey } from '../../../functions/core/keys';
 import { type Outcome, renderOutcome, type WorkflowOutcome } from '../../../functions/core/report';
 import { handler } from '../../../functions/report/handler';
 import { resetClients, setClientsForTest } from '../../../functions/shared/clients';
@@ -156,9 +157,71 @@ describe('report handler', () => {
     expect(sns).toHaveReceivedCommandTimes(PublishCommand, 0);
   });
 
+  describe('a run held by the pause (incident set)', () => {
+    const held = {
+      ...base,
+      outcome: 'refused' as const,
+      summary: 'Automation is paused.',
+      incident: 'no-primary',
+    };
+    const conditionFailed = () =>
+      new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} });
+    const updates = () => doc.commandCalls(UpdateCommand).map((c) => c.args[0].input);
+
+    it('notifies the sighting that opens the incident, and audits it as notified', async () => {
+      doc.on(UpdateCommand).resolves({});
+
+      await expect(handler(held, context)).resolves.toMatchObject({ notified: true });
+
+      expect(updates()).toEqual([
+        expect.objectContaining({
+          TableName: TABLE,
+          Key: noticeKey('artifactory-prod', 'no-primary'),
+          ConditionExpression: 'attribute_not_exists(lastSeenAt) OR lastSeenAt < :quietSince',
+        }),
+      ]);
+      expect(sns).toHaveReceivedCommandTimes(PublishCommand, 1);
+      expect(doc.commandCalls(PutCommand)[0]?.args[0].input.Item).toMatchObject({
+        outcome: 'refused',
+        incident: 'no-primary',
+        notified: true,
+      });
+    });
+
+    it('audits and counts a repeat of the incident without notifying', async () => {
+      doc.on(UpdateCommand).rejectsOnce(conditionFailed()).resolves({});
+
+      await expect(handler(held, context)).resolves.toMatchObject({ notified: false });
+
+      expect(sns).toHaveReceivedCommandTimes(PublishCommand, 0);
+      expect(updates()[1]?.UpdateExpression).toBe('SET lastSeenAt = :now, #ttl = :ttl ADD repeats :one');
+      expect(doc.commandCalls(PutCommand)[0]?.args[0].input.Item).toMatchObject({ notified: false });
+      expect(lines.join('')).toContain('"PausedIncidentRepeat"');
+      expect(lines.join('')).toContain('"PrimaryFailoverRefused"');
+    });
+
+    it('gives the claim back when the notification fails, so the next sighting notifies', async () => {
+      doc.on(UpdateCommand).resolves({});
+      const down = Object.assign(new Error('SNS is down'), { name: 'InternalErrorException' });
+      sns.on(PublishCommand).rejects(down);
+
+      await expect(handler(held, context)).rejects.toBe(down);
+      expect(updates().map((u) => u.UpdateExpression)).toEqual([
+        expect.stringMatching(/^SET lastSeenAt = :now/),
+        'REMOVE #last, #notified',
+      ]);
+    });
+
+    it('records nothing for an outcome that is not notified anyway', async () => {
+      await expect(handler({ ...held, notify: false }, context)).resolves.toMatchObject({ notified: false });
+      expect(doc).toHaveReceivedCommandTimes(UpdateCommand, 0);
+    });
+  });
+
   it.each([
     ['an unknown outcome', { outcome: 'promoted' }, 'outcome'],
     ['a non-boolean notify', { notify: 'yes' }, 'notify'],
+    ['an unknown incident', { incident: 'meteor' }, 'incident'],
   ])('refuses %s, touching nothing', async (_what, change, path) => {
     const err: unknown = await handler({ ...base, ...change }, context).catch((e: unknown) => e);
 

@@ -1,4 +1,10 @@
-import { ENV, readEnv, requireEnv, requireWholeNumberEnv } from '../../../functions/shared/env';
+import {
+  ENV,
+  readEnv,
+  requireBooleanEnv,
+  requireEnv,
+  requireWholeNumberEnv,
+} from '../../../functions/shared/env';
 import { ConfigurationError } from '../../../functions/shared/errors';
 
 describe('requireEnv', () => {
@@ -65,5 +71,26 @@ describe('ENV', () => {
   it('names each variable once', () => {
     const names = Object.values(ENV);
     expect(new Set(names).size).toBe(names.length);
+  });
+});
+
+describe('requireBooleanEnv', () => {
+  it.each([
+    ['true', true],
+    ['false', false],
+  ])('reads %j as %s', (value, expected) => {
+    expect(requireBooleanEnv(ENV.automationEnabled, { [ENV.automationEnabled]: value })).toBe(expected);
+  });
+
+  it.each(['TRUE', 'False', '1', 'yes', ' true'])('refuses %j, naming the variable', (value) => {
+    expect(() => requireBooleanEnv(ENV.automationEnabled, { [ENV.automationEnabled]: value })).toThrow(
+      new ConfigurationError('AUTOMATION_ENABLED must be true or false'),
+    );
+  });
+
+  it('refuses an unset variable like requireEnv', () => {
+    expect(() => requireBooleanEnv(ENV.automationEnabled, {})).toThrow(
+      'Missing required environment variable AUTOMATION_ENABLED',
+    );
   });
 });

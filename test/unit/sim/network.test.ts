@@ -1,3 +1,4 @@
+import * as vm from 'node:vm';
 import { MetricAlarmStateChangeEventSchema } from '../../../functions/shared/events';
 import { VirtualClock } from '../../../sim/core/clock';
 import type { AlarmSpec, AlarmState } from '../../../sim/core/contracts';
@@ -328,6 +329,27 @@ async function put(r: TestRegion, value: number, at?: number) {
 }
 
 describe('CloudWatch alarm evaluation', () => {
+  it('takes a Date timestamp made in another realm (the world clones inputs with Node’s structuredClone)', async () => {
+    const tw = makeWorld(clock);
+    const r = tw.region(E1);
+    r.cloudwatch.putAlarm(alarm('realm', { datapointsToAlarm: 1, evaluationPeriods: 1 }));
+    const foreign = vm.runInNewContext(`new Date(${clock.now()})`) as Date;
+    expect(foreign instanceof Date).toBe(false);
+    await r.cloudwatch.api.PutMetricData({
+      Namespace: 'Test',
+      MetricData: [
+        {
+          MetricName: 'Value',
+          Dimensions: [{ Name: 'Cluster', Value: 'art' }],
+          Value: 70,
+          Timestamp: foreign,
+        },
+      ],
+    });
+    await clock.runFor(MIN);
+    expect(r.cloudwatch.alarmState('realm')).toBe('ALARM');
+  });
+
   it('goes to ALARM when M of the last N datapoints breach', async () => {
     const tw = makeWorld(clock);
     const r = tw.region(E1);
