@@ -255,6 +255,16 @@ export class NodeLifecycle extends Construct {
       ),
     });
     useKey(this.bootstrap.role);
+    // The join lock is taken over from an ended node-bootstrap (takeOverIfEnded): the lease Lambda reads its
+    // holder's status (the restarts that take it are granted by PrimaryFailover).
+    const bootstraps = this.bootstrap.executionArnPattern;
+    this.lease.role.addToPolicy(
+      new iam.PolicyStatement({ actions: ['states:DescribeExecution'], resources: [bootstraps] }),
+    );
+    acknowledge(this.lease.role, {
+      id: `AwsSolutions-IAM5[Resource::${nagForm(bootstraps)}]`,
+      reason: wildcardReason(bootstraps, 'states:DescribeExecution'),
+    });
 
     this.drain = new Workflow(this, 'NodeDrain', {
       name: 'node-drain',
