@@ -96,6 +96,7 @@ export const FAILOVER_WORKFLOWS = [
   'primary-failover-stop-old',
   'primary-failover-candidate',
   'primary-failover-group-move',
+  'primary-failover-demote',
 ] as const;
 export type FailoverWorkflow = (typeof FAILOVER_WORKFLOWS)[number];
 

@@ -119,8 +119,14 @@ export class PrimaryFailover extends Construct {
           },
         ),
         phase('Candidate', 'primary-failover-candidate', {
-          'lambda:InvokeFunction': [lifecycle.failover.functionArn],
+          // The fence assertion, and the join lock around the promotion's restart.
+          'lambda:InvokeFunction': [lifecycle.failover.functionArn, lifecycle.lease.functionArn],
           'autoscaling:DetachInstances': [memberGroupArn],
+          ...lifecycle.nodeCommandChild,
+        }),
+        // A demotion stops the extra primary and restarts it as a member under the join lock.
+        phase('Demote', 'primary-failover-demote', {
+          'lambda:InvokeFunction': [lifecycle.lease.functionArn],
           ...lifecycle.nodeCommandChild,
         }),
         phase('GroupMove', 'primary-failover-group-move', {
@@ -159,16 +165,23 @@ export class PrimaryFailover extends Construct {
       throw new Error(`${this.workflow.stateMachineName} is not the workflow NodeLifecycle starts`);
     }
 
-    // The cluster lock is taken over from an ended primary-failover execution (takeOverIfEnded), so the lease
-    // Lambda reads the holder's status.
-    const executions = this.workflow.executionArnPattern;
+    // A lock is taken over from an ended holder (takeOverIfEnded), so the lease Lambda reads the holder's
+    // status: the cluster lock's (primary-failover runs) and the join lock's restarts (a candidate attempt, a
+    // demotion; node-bootstrap's are granted by NodeLifecycle).
+    const holders = [
+      this.workflow,
+      this.phases['primary-failover-candidate'],
+      this.phases['primary-failover-demote'],
+    ].map((w) => (w as Workflow).executionArnPattern);
     lifecycle.lease.role.addToPolicy(
-      new iam.PolicyStatement({ actions: ['states:DescribeExecution'], resources: [executions] }),
+      new iam.PolicyStatement({ actions: ['states:DescribeExecution'], resources: holders }),
     );
-    acknowledge(lifecycle.lease.role, {
-      id: `AwsSolutions-IAM5[Resource::${nagForm(executions)}]`,
-      reason: wildcardReason(executions, 'states:DescribeExecution'),
-    });
+    for (const executions of holders) {
+      acknowledge(lifecycle.lease.role, {
+        id: `AwsSolutions-IAM5[Resource::${nagForm(executions)}]`,
+        reason: wildcardReason(executions, 'states:DescribeExecution'),
+      });
+    }
 
     this.watch = new ControlPlaneFunction(this, 'Watch', {
       handlerDir: 'watch',

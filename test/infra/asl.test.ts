@@ -226,6 +226,7 @@ describe('the workflow pattern', () => {
         'primary-failover-stop-old',
         'primary-failover-candidate',
         'primary-failover-group-move',
+        'primary-failover-demote',
       ]),
     );
   });
