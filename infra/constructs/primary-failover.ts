@@ -124,9 +124,12 @@ export class PrimaryFailover extends Construct {
           'autoscaling:DetachInstances': [memberGroupArn],
           ...lifecycle.nodeCommandChild,
         }),
-        // A demotion stops the extra primary and restarts it as a member under the join lock.
+        // A demotion restarts the extra primary as a member under the join lock.
         phase('Demote', 'primary-failover-demote', {
           'lambda:InvokeFunction': [lifecycle.lease.functionArn],
+          // Whether the extra primary is leaving meanwhile (read-only: IAM cannot scope these two).
+          'ec2:DescribeInstances': ['*'],
+          'autoscaling:DescribeAutoScalingInstances': ['*'],
           ...lifecycle.nodeCommandChild,
         }),
         phase('GroupMove', 'primary-failover-group-move', {

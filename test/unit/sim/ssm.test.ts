@@ -208,6 +208,7 @@ describe('Run Command', () => {
       ready: false,
       routerHealth: 503,
       role: 'member',
+      service: 'active',
       status: 'starting',
     });
     await w.clock.runFor(NODE_TIMING.start[1]);
@@ -217,6 +218,7 @@ describe('Run Command', () => {
       role: 'member',
       taskAffinity: null,
       nodeId: inst.id,
+      service: 'active',
       status: 'running',
     });
     const promoted = await finished(await send(docs.setPrimaryRole, inst, { Role: ['primary'] }), inst);
@@ -290,6 +292,7 @@ describe('Run Command', () => {
     );
     expect(probe).toMatchObject({
       ready: false,
+      service: 'failed',
       status: 'failed',
       failureReason: `started in parallel with ${first.id}`,
     });
