@@ -108,6 +108,7 @@ export const FAILOVER_WORKFLOWS = [
   'primary-failover-candidate',
   'primary-failover-quarantine',
   'primary-failover-group-move',
+  'primary-failover-demote',
 ] as const;
 export type FailoverWorkflow = (typeof FAILOVER_WORKFLOWS)[number];
 

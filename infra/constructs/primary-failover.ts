@@ -134,8 +134,17 @@ export class PrimaryFailover extends Construct {
           },
         ),
         phase('Candidate', 'primary-failover-candidate', {
-          'lambda:InvokeFunction': [lifecycle.failover.functionArn],
+          // The fence assertion, and the join lock around the promotion's restart.
+          'lambda:InvokeFunction': [lifecycle.failover.functionArn, lifecycle.lease.functionArn],
           'autoscaling:DetachInstances': [memberGroupArn],
+          ...lifecycle.nodeCommandChild,
+        }),
+        // A demotion restarts the extra primary as a member under the join lock.
+        phase('Demote', 'primary-failover-demote', {
+          'lambda:InvokeFunction': [lifecycle.lease.functionArn],
+          // Whether the extra primary is leaving meanwhile (read-only: IAM cannot scope these two).
+          'ec2:DescribeInstances': ['*'],
+          'autoscaling:DescribeAutoScalingInstances': ['*'],
           ...lifecycle.nodeCommandChild,
         }),
         phase('GroupMove', 'primary-failover-group-move', {
@@ -164,7 +173,7 @@ export class PrimaryFailover extends Construct {
           'autoscaling:ResumeProcesses': [primaryGroupArn, memberGroupArn],
           'autoscaling:UpdateAutoScalingGroup': [primaryGroupArn],
         },
-        lifecycle.nodeCommandChild,
+        // The parent runs no node command itself: its phases do.
         syncChildResources(this, Object.keys(this.phases)),
       ),
     });

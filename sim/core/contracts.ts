@@ -91,6 +91,8 @@ export type NodeStatus = 'unconfigured' | 'stopped' | 'starting' | 'running' | '
 export interface ArtifactoryNodeContract {
   readonly instanceId: string;
   readonly status: NodeStatus;
+  /** Every change of `status` with its virtual time, oldest first. */
+  readonly statusLog: readonly { readonly at: number; readonly status: NodeStatus }[];
   /** `primary` / `member` in legacy mode; cloud-native nodes have a taskAffinity instead. */
   readonly role: 'primary' | 'member' | undefined;
   readonly taskAffinity: 'any' | 'none' | undefined;
@@ -431,6 +433,8 @@ export interface FaultsView {
   isAzDown(region: string, az: string): boolean;
   /** Consumes one injected SSM command fault matching the document/instance, if any. */
   takeSsmFault(region: string, document: string, instanceId: string): 'Failed' | 'TimedOut' | undefined;
+  /** Consumes one injected slow run matching the document/instance: how much longer it takes (ms, 0: none). */
+  takeSsmDelay(region: string, document: string, instanceId: string): number;
   /** Consumes one injected event fault matching the detail-type, if any. */
   takeEventFault(
     region: string,

@@ -33,6 +33,12 @@ export class Faults implements FaultsView {
     instanceId: string | '*';
     outcome: 'Failed' | 'TimedOut';
   }>[] = [];
+  private readonly ssmDelays: Counted<{
+    region: string;
+    document: string | '*';
+    instanceId: string | '*';
+    delayMs: number;
+  }>[] = [];
   private readonly eventFaults: Counted<{
     region: string | '*';
     detailType: string | '*';
@@ -201,6 +207,53 @@ export class Faults implements FaultsView {
     f.remaining--;
     this.timeline.add(region, 'fault', `SSM ${document} on ${instanceId} forced to ${f.match.outcome}`);
     return f.match.outcome;
+  }
+
+  /**
+   * The next `times` runs of a document (on an instance) are slow: the step takes `seconds` longer on the node
+   * (a slow mirror, a JVM that takes long to stop) before doing its work. A run that outlasts the document's
+   * execution timeout ends TimedOut (Execution Timed Out) and does nothing (sim/services/ssm.ts).
+   */
+  slowSsmCommand(opts: {
+    region: string;
+    document?: string;
+    instanceId?: string;
+    times?: number;
+    seconds: number;
+  }): void {
+    if (!(opts.seconds > 0)) throw new Error(`a slow SSM command needs seconds > 0 (got ${opts.seconds})`);
+    this.ssmDelays.push({
+      match: {
+        region: opts.region,
+        document: opts.document ?? '*',
+        instanceId: opts.instanceId ?? '*',
+        delayMs: opts.seconds * 1000,
+      },
+      remaining: opts.times ?? 1,
+    });
+    this.timeline.add(
+      opts.region,
+      'fault',
+      `next ${opts.times ?? 1} run(s) of ${opts.document ?? 'any document'} take ${opts.seconds} s longer`,
+    );
+  }
+
+  takeSsmDelay(region: string, document: string, instanceId: string): number {
+    const f = this.ssmDelays.find(
+      (x) =>
+        x.remaining > 0 &&
+        x.match.region === region &&
+        (x.match.document === '*' || x.match.document === document) &&
+        (x.match.instanceId === '*' || x.match.instanceId === instanceId),
+    );
+    if (!f) return 0;
+    f.remaining--;
+    this.timeline.add(
+      region,
+      'fault',
+      `SSM ${document} on ${instanceId} runs ${f.match.delayMs / 1000} s longer`,
+    );
+    return f.match.delayMs;
   }
 
   // ---- events

@@ -4,6 +4,7 @@ import { AUTOMATION_PAUSED_SCENARIOS } from './automation-paused';
 import { FOREIGN_EVENT_SCENARIOS } from './foreign-events';
 import { LEASE_SCENARIOS } from './lease-holders';
 import { NODE_LIFECYCLE_SCENARIOS } from './node-lifecycle';
+import { NODE_RESTART_SCENARIOS } from './node-restarts';
 import { PRIMARY_FAILOVER_SCENARIOS, primaryCrashAsgOnly } from './primary-failover';
 import { PRIMARY_FAILOVER_FAULT_SCENARIOS } from './primary-failover-faults';
 import { PRIMARY_FENCING_SCENARIOS } from './primary-fencing';
@@ -16,6 +17,7 @@ export const SCENARIOS: readonly Scenario[] = [
   memberCrash,
   switchByHand,
   ...NODE_LIFECYCLE_SCENARIOS,
+  ...NODE_RESTART_SCENARIOS,
   ...FOREIGN_EVENT_SCENARIOS,
   ...PRIMARY_FAILOVER_SCENARIOS,
   primaryCrashAsgOnly,

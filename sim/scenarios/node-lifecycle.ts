@@ -1,5 +1,6 @@
 import type { ExecutionRecord } from '../core/world';
 import type { Twin } from '../twin';
+import { expectSerialStarts } from './restart-checks';
 import { expectThat, MINUTE, type Scenario, type ScenarioResult } from './types';
 
 const regionOf = (twin: Twin) => twin.world.regionNames[0] as string;
@@ -27,34 +28,9 @@ const drains = (twin: Twin): ExecutionRecord[] =>
 const enteredAt = (e: ExecutionRecord, state: string) =>
   e.history.find((h) => h.type === 'StateEntered' && h.state === state)?.at;
 
-/** When each bootstrap held the join lock: from taking it to giving it back (either path). */
-function lockHolds(twin: Twin): { name: string; from: number; to: number }[] {
-  return bootstraps(twin)
-    .map((e) => ({
-      name: e.name,
-      from: enteredAt(e, 'DescribeSsmRegistration'),
-      to: enteredAt(e, 'ReleaseJoinLock') ?? enteredAt(e, 'ReleaseJoinLockAfterFailure') ?? e.stoppedAt,
-    }))
-    .filter(
-      (h): h is { name: string; from: number; to: number } => h.from !== undefined && h.to !== undefined,
-    )
-    .sort((a, b) => a.from - b.from);
-}
-
-/** The join lock was never held by two bootstraps at once, and no node failed a parallel start. */
+/** The joins were serial up to the moment each node was ready, under the join lock (restart-checks.ts). */
 function expectSerialJoins(twin: Twin): void {
-  const holds = lockHolds(twin);
-  for (let i = 1; i < holds.length; i++) {
-    const prev = holds[i - 1] as { name: string; to: number };
-    const cur = holds[i] as { name: string; from: number };
-    expectThat(cur.from >= prev.to, `${cur.name} took the join lock while ${prev.name} held it`);
-  }
-  for (const inst of twin.world.region(regionOf(twin)).ec2.instances()) {
-    expectThat(
-      !/parallel/.test(inst.node.failureReason ?? ''),
-      `${inst.id} failed: ${inst.node.failureReason}`,
-    );
-  }
+  expectSerialStarts(twin, regionOf(twin));
 }
 
 function oneExecutionPerInstance(list: ExecutionRecord[]): void {

@@ -104,6 +104,7 @@ export class ArtifactoryCluster {
 export class ArtifactoryNode implements ArtifactoryNodeContract {
   readonly servedCertificate: ArtifactoryNodeContract['servedCertificate'] = undefined;
   private current: NodeStatus = 'unconfigured';
+  private readonly statuses: { at: number; status: NodeStatus }[] = [];
   private yaml: NodeSystemYaml | undefined;
   private keys: Keys | undefined;
   /** What the process runs with (read at its start). */
@@ -127,6 +128,11 @@ export class ArtifactoryNode implements ArtifactoryNodeContract {
 
   get status(): NodeStatus {
     return this.current;
+  }
+
+  /** Every change of status with its virtual time (the scenes' serial-start check reads it). */
+  get statusLog(): readonly { readonly at: number; readonly status: NodeStatus }[] {
+    return this.statuses;
   }
 
   get failureReason(): string | undefined {
@@ -177,7 +183,7 @@ export class ArtifactoryNode implements ArtifactoryNodeContract {
     if (!this.host.alive) return;
     this.yaml = { ...yaml };
     if (keys) this.keys = { masterKey: keys.masterKey, joinKey: keys.joinKey };
-    if (this.current === 'unconfigured') this.current = 'stopped';
+    if (this.current === 'unconfigured') this.setStatus('stopped');
     this.log(`system.yaml written (node.id=${yaml.nodeId}, node.ip=${yaml.nodeIp}, ${describeRole(yaml)})`);
   }
 
@@ -190,7 +196,7 @@ export class ArtifactoryNode implements ArtifactoryNodeContract {
     if (this.current === 'stopping') return { started: false, reason: 'Artifactory is stopping' };
     const generation = ++this.generation;
     this.loaded = { yaml, keys };
-    this.current = 'starting';
+    this.setStatus('starting');
     this.reason = undefined;
     this.log(`Artifactory starting (${describeRole(yaml)})`);
 
@@ -208,7 +214,7 @@ export class ArtifactoryNode implements ArtifactoryNodeContract {
     }
     this.ctx.clock.after(this.rng.between(...NODE_TIMING.start), () => {
       if (generation !== this.generation) return;
-      this.current = 'running';
+      this.setStatus('running');
       this.cluster.adoptKeys(keys);
       this.log(`Artifactory running${this.isPrimary() ? ' as the primary' : ''}`);
     });
@@ -220,18 +226,18 @@ export class ArtifactoryNode implements ArtifactoryNodeContract {
     if (!this.processUp) {
       // `systemctl stop` on a failed unit resets it to inactive.
       if (this.current === 'failed') {
-        this.current = 'stopped';
+        this.setStatus('stopped');
         this.log('Artifactory stopped (was failed)');
       }
       return Promise.resolve();
     }
     const generation = ++this.generation;
-    this.current = 'stopping';
+    this.setStatus('stopping');
     this.log('Artifactory stopping (graceful)');
     this.stopping = new Promise<void>((resolve) => {
       this.ctx.clock.after(this.rng.between(...NODE_TIMING.stop), () => {
         if (generation === this.generation) {
-          this.current = 'stopped';
+          this.setStatus('stopped');
           this.loaded = undefined;
           this.log('Artifactory stopped');
         }
@@ -265,14 +271,14 @@ export class ArtifactoryNode implements ArtifactoryNodeContract {
     const wasUp = this.processUp;
     this.loaded = undefined;
     if (how === 'crash' && wasUp) {
-      this.current = 'failed';
+      this.setStatus('failed');
       this.reason = 'host crashed';
       this.log('Artifactory died with its host');
     } else if (wasUp) {
-      this.current = 'stopped';
+      this.setStatus('stopped');
       this.log('Artifactory stopped with its instance');
     } else if (this.current === 'failed') {
-      this.current = 'stopped';
+      this.setStatus('stopped');
     }
   }
 
@@ -304,7 +310,7 @@ export class ArtifactoryNode implements ArtifactoryNodeContract {
     this.yaml = yaml;
     this.keys = keys;
     this.loaded = { yaml, keys };
-    this.current = 'running';
+    this.setStatus('running');
     this.cluster.adoptKeys(keys);
   }
 
@@ -337,8 +343,14 @@ export class ArtifactoryNode implements ArtifactoryNodeContract {
     return undefined;
   }
 
+  private setStatus(status: NodeStatus): void {
+    if (status === this.current) return;
+    this.current = status;
+    this.statuses.push({ at: this.ctx.clock.now(), status });
+  }
+
   private fail(reason: string): void {
-    this.current = 'failed';
+    this.setStatus('failed');
     this.reason = reason;
     this.loaded = undefined;
     this.log(`Artifactory failed: ${reason}`);

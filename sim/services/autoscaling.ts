@@ -1013,6 +1013,14 @@ export class AutoScalingSim implements SimService, AutoScalingContract {
       action.globalDeadline,
     );
     this.armTimeout(g, member, action);
+    // Shown with --verbose only; scenes measure the gaps between heartbeats from these entries.
+    this.log(`${g.name}: heartbeat for ${member.id} (hook ${action.hook.name})`, {
+      verbose: true,
+      heartbeat: true,
+      instanceId: member.id,
+      hook: action.hook.name,
+      token: action.token,
+    });
     return {};
   }
 

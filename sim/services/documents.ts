@@ -15,7 +15,13 @@ import {
   documentParameters,
   type ParameterName,
 } from '../../infra/ssm-documents';
-import type { DocumentEffect, DocumentOptions, NodeSystemYaml, SsmContract } from '../core/contracts';
+import type {
+  DocumentEffect,
+  DocumentOptions,
+  NodeStatus,
+  NodeSystemYaml,
+  SsmContract,
+} from '../core/contracts';
 import type { Rng } from '../core/rng';
 
 /** How long the documents' own steps take (ms), apart from Artifactory's start and stop (NODE_TIMING). */
@@ -124,8 +130,22 @@ const stopArtifactory: DocumentEffect = async ({ instance }) => {
 };
 
 /**
+ * What `systemctl is-active artifactory` prints for each state of the node (systemctl(1), `is-active`: active,
+ * inactive, failed, deactivating, ...). The service forks: it is active once `systemctl start` has returned,
+ * while Artifactory is still starting; a start that failed leaves the unit failed.
+ */
+const SYSTEMD_STATE: Readonly<Record<NodeStatus, string>> = {
+  unconfigured: 'inactive',
+  stopped: 'inactive',
+  starting: 'active',
+  running: 'active',
+  stopping: 'deactivating',
+  failed: 'failed',
+};
+
+/**
  * ProbeReadiness (probe-readiness.sh): on the node, `GET /artifactory/api/v1/system/readiness` and
- * `GET /router/api/v1/system/health`; prints one JSON line.
+ * `GET /router/api/v1/system/health`, and the service's systemd state; prints one JSON line.
  */
 const probeReadiness: DocumentEffect = async ({ instance, clock, rng }) => {
   await pause(clock, rng, DOCUMENT_TIMING.probe);
@@ -137,6 +157,7 @@ const probeReadiness: DocumentEffect = async ({ instance, clock, rng }) => {
       role: node.role ?? null,
       taskAffinity: node.taskAffinity ?? null,
       nodeId: node.nodeId ?? null,
+      service: SYSTEMD_STATE[node.status],
       status: node.status,
       ...(node.failureReason !== undefined ? { failureReason: node.failureReason } : {}),
     }),

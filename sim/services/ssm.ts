@@ -245,6 +245,16 @@ export class SsmSim implements SimService, SsmContract {
         );
         return;
       }
+      // A slow run (an injected fault) does its work late. One that outlasts the execution timeout has ended
+      // TimedOut meanwhile, "Execution Timed Out: Command execution started on the managed node, but the
+      // execution wasn't complete before the execution timeout expired" (SSM API Reference,
+      // GetCommandInvocation StatusDetails); the twin takes it that the step was stopped and did nothing.
+      const delay = this.ctx.world.faults.takeSsmDelay(this.ctx.region, command.documentName, inv.instanceId);
+      if (delay > 0) clock.after(delay, () => (isTerminal(inv.status) ? undefined : runEffect()));
+      else runEffect();
+    };
+
+    const runEffect = () => {
       const inst = this.ec2.instance(inv.instanceId);
       if (!inst) return;
       doc

@@ -221,12 +221,12 @@ describe('the workflow pattern', () => {
       .filter((c) => c !== undefined);
     expect(new Set(children)).toEqual(
       new Set([
-        'node-command',
         'primary-failover-confirm',
         'primary-failover-stop-old',
         'primary-failover-candidate',
         'primary-failover-quarantine',
         'primary-failover-group-move',
+        'primary-failover-demote',
       ]),
     );
   });

@@ -101,15 +101,14 @@ describe('primary-failover in the control-plane stack', () => {
       FailoverFunctionArn: flat(arnOf(lifecycle.failover.fn)),
       LeaseFunctionArn: flat(arnOf(lifecycle.lease.fn)),
       ReportFunctionArn: flat(arnOf(lifecycle.report.fn)),
-      NodeCommandStateMachineArn: flat(ref(lifecycle.nodeCommand.stateMachine)),
       PrimaryAsgName: region.primaryAsgName,
       MemberAsgName: region.memberAsgName,
-      SetPrimaryRoleDocument: 'artifactory-prod-SetPrimaryRole',
       PrimaryFailoverConfirmStateMachineArn: phaseArn('primary-failover-confirm'),
       PrimaryFailoverStopOldStateMachineArn: phaseArn('primary-failover-stop-old'),
       PrimaryFailoverCandidateStateMachineArn: phaseArn('primary-failover-candidate'),
       PrimaryFailoverQuarantineStateMachineArn: phaseArn('primary-failover-quarantine'),
       PrimaryFailoverGroupMoveStateMachineArn: phaseArn('primary-failover-group-move'),
+      PrimaryFailoverDemoteStateMachineArn: phaseArn('primary-failover-demote'),
     });
     // Each phase is deployed under the name its parent starts it by.
     for (const [name, phase] of Object.entries(failover.phases)) {
@@ -118,12 +117,19 @@ describe('primary-failover in the control-plane stack', () => {
         StateMachineName: `artifactory-prod-control-plane-${region.name}-${name}`,
       });
     }
+    for (const name of ['primary-failover-candidate', 'primary-failover-demote']) {
+      const vars = sub(failover.phases[name]?.stateMachine as IConstruct);
+      expect(Object.fromEntries(Object.entries(vars).map(([k, v]) => [k, flat(v)]))).toEqual(
+        expect.objectContaining({
+          SetPrimaryRoleDocument: 'artifactory-prod-SetPrimaryRole',
+          ProbeDocument: 'artifactory-prod-ProbeReadiness',
+          StopDocument: 'artifactory-prod-StopArtifactory',
+          LeaseFunctionArn: flat(arnOf(lifecycle.lease.fn)),
+        }),
+      );
+    }
     expect(sub(failover.phases['primary-failover-candidate']?.stateMachine as IConstruct)).toEqual(
-      expect.objectContaining({
-        SetPrimaryRoleDocument: 'artifactory-prod-SetPrimaryRole',
-        ProbeDocument: 'artifactory-prod-ProbeReadiness',
-        MemberAsgName: region.memberAsgName,
-      }),
+      expect.objectContaining({ MemberAsgName: region.memberAsgName }),
     );
     // A failed or superseded candidate is demoted through the same document, or stopped at the hypervisor.
     expect(sub(failover.phases['primary-failover-quarantine']?.stateMachine as IConstruct)).toEqual(
@@ -371,7 +377,7 @@ describe('primary-failover least privilege', () => {
     }
   });
 
-  it('lets the workflow invoke only its three Lambdas and start only node-command and its own phases', () => {
+  it('lets the workflow invoke only its three Lambdas and start only its own phases (they run the node commands)', () => {
     expect(statementsOf(wf).filter((s) => [s.Action].flat().includes('lambda:InvokeFunction'))).toEqual([
       expect.objectContaining({
         Resource: expect.arrayContaining([
@@ -387,16 +393,13 @@ describe('primary-failover least privilege', () => {
     const executions = (name: string) =>
       `arn:\${AWS::Partition}:states:${region.name}:\${AWS::AccountId}:execution:artifactory-prod-control-plane-${region.name}-${name}:*`;
     const phases = Object.keys(failover.phases).sort();
-    expect(resourcesFor(wf, 'states:StartExecution')).toEqual(
-      [flat(ref(lifecycle.nodeCommand.stateMachine)), ...phases.map(machine)].sort(),
-    );
-    expect(resourcesFor(wf, 'states:DescribeExecution')).toEqual(
-      ['node-command', ...phases].map(executions).sort(),
-    );
-    // A phase invokes at most the failover Lambda and starts nothing but node-command.
+    expect(resourcesFor(wf, 'states:StartExecution')).toEqual(phases.map(machine).sort());
+    expect(resourcesFor(wf, 'states:DescribeExecution')).toEqual(phases.map(executions).sort());
+    // A phase invokes at most the failover Lambda and the lease Lambda (the join lock around a restart), and
+    // starts nothing but node-command.
     for (const phase of Object.values(failover.phases)) {
       for (const r of resourcesFor(phase.role, 'lambda:InvokeFunction')) {
-        expect(r).toBe(flat(arnOf(lifecycle.failover.fn)));
+        expect([flat(arnOf(lifecycle.failover.fn)), flat(arnOf(lifecycle.lease.fn))]).toContain(r);
       }
       for (const r of resourcesFor(phase.role, 'states:StartExecution')) {
         expect(r).toBe(flat(ref(lifecycle.nodeCommand.stateMachine)));
@@ -475,11 +478,15 @@ describe('primary-failover least privilege', () => {
     });
   });
 
-  it('lets the lease Lambda read only the lease holders’ executions, to take over a lock an ended run held', () => {
-    expect(resourcesFor(lifecycle.lease.role, 'states:DescribeExecution')).toEqual([
-      `arn:\${AWS::Partition}:states:${region.name}:\${AWS::AccountId}:execution:${SM_NAME.replace('primary-failover', 'node-bootstrap')}:*`,
-      `arn:\${AWS::Partition}:states:${region.name}:\${AWS::AccountId}:execution:${SM_NAME}:*`,
-    ]);
+  it('lets the lease Lambda read only the executions that hold locks, to take over a lock an ended one held', () => {
+    const executions = (name: string) =>
+      `arn:\${AWS::Partition}:states:${region.name}:\${AWS::AccountId}:execution:${name}:*`;
+    // The cluster lock: primary-failover runs; the join lock: node-bootstrap, a candidate attempt, a demotion.
+    expect(resourcesFor(lifecycle.lease.role, 'states:DescribeExecution').sort()).toEqual(
+      [SM_NAME, `${SM_NAME}-candidate`, `${SM_NAME}-demote`, lifecycle.bootstrap.stateMachineName]
+        .map(executions)
+        .sort(),
+    );
   });
 
   it('lets dispatch, the reconciler and node-drain start it, and node-bootstrap invoke the failover Lambda', () => {

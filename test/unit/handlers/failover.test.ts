@@ -356,6 +356,34 @@ describe('claim (node-bootstrap) against fence', () => {
     });
   });
 
+  it('two primary-group nodes claiming at once (the claim runs outside the join lock): one primary, one member', async () => {
+    const cluster = freshCluster();
+    const RIVAL = 'i-0000000000000000d';
+    const RIVAL_BOOT = BOOT.replace(NEW, RIVAL);
+    ec2Mock
+      .on(DescribeInstancesCommand)
+      .resolves({ Reservations: [{ Instances: [instanceState(RIVAL, 'running')] }] });
+    let rival: Promise<unknown> | undefined;
+    let lookups = 0;
+    // The rival's whole claim lands between this claim's read of the state and its conditional write.
+    autoScalingMock.on(DescribeAutoScalingGroupsCommand).callsFake(async () => {
+      if (lookups++ === 0) {
+        rival = call({ op: 'claim', cluster, execution: RIVAL_BOOT, instanceId: RIVAL, role: 'primary' });
+        await rival;
+      }
+      return { AutoScalingGroups: [] };
+    });
+
+    await expect(claim(cluster)).resolves.toMatchObject({ role: 'member' });
+    await expect(rival).resolves.toMatchObject({ role: 'primary', epoch: 1 });
+    expect(await stateOf(cluster)).toMatchObject({
+      epoch: 1,
+      phase: 'claimed',
+      primary: RIVAL,
+      owner: RIVAL_BOOT,
+    });
+  });
+
   it('joins as a member while the recorded primary still runs, and claims once it is gone', async () => {
     const cluster = freshCluster();
     await putState(cluster, { epoch: 2, phase: 'committed', primary: OLD, owner: A });

@@ -208,6 +208,7 @@ describe('Run Command', () => {
       ready: false,
       routerHealth: 503,
       role: 'member',
+      service: 'active',
       status: 'starting',
     });
     await w.clock.runFor(NODE_TIMING.start[1]);
@@ -217,6 +218,7 @@ describe('Run Command', () => {
       role: 'member',
       taskAffinity: null,
       nodeId: inst.id,
+      service: 'active',
       status: 'running',
     });
     const promoted = await finished(await send(docs.setPrimaryRole, inst, { Role: ['primary'] }), inst);
@@ -305,6 +307,7 @@ describe('Run Command', () => {
     );
     expect(probe).toMatchObject({
       ready: false,
+      service: 'failed',
       status: 'failed',
       failureReason: `started in parallel with ${first.id}`,
     });
@@ -339,6 +342,30 @@ describe('Run Command', () => {
     });
     // ProbeReadiness runs for at most 60 s.
     expect(w.clock.now() - sentAt).toBeLessThan(60_000 + SSM_TIMING.delivery[1] + 5_000 + 1);
+  });
+
+  it('injected slow runs: late but done under the execution timeout; TimedOut past it, and nothing done', async () => {
+    const inst = await managedInstance();
+    w.faults.slowSsmCommand({ region: 'eu-west-1', document: docs.configureNode, seconds: 250 });
+    const sentAt = w.clock.now();
+    const slow = await finished(await send(docs.configureNode, inst, configureParams(inst)), inst);
+    expect(slow).toMatchObject({ Status: 'Success' });
+    // ConfigureNode's own work takes 5-15 s; the slow run adds 250 s, still inside its 300 s timeout.
+    expect(w.clock.now() - sentAt).toBeGreaterThanOrEqual(250_000);
+    expect(inst.node.status).toBe('stopped');
+
+    // StartArtifactory's execution timeout is 300 s: a run 400 s slow never starts anything.
+    w.faults.slowSsmCommand({ region: 'eu-west-1', document: docs.startArtifactory, seconds: 400, times: 1 });
+    const startSentAt = w.clock.now();
+    const timedOut = await finished(await send(docs.startArtifactory, inst), inst);
+    expect(timedOut).toMatchObject({ Status: 'TimedOut', StatusDetails: 'ExecutionTimedOut' });
+    expect(w.clock.now() - startSentAt).toBeLessThan(300_000 + SSM_TIMING.delivery[1] + 5_000 + 1);
+    await w.clock.runFor(200_000);
+    expect(inst.node.status).toBe('stopped');
+    // The fault was used up: the next run starts Artifactory at once.
+    expect((await finished(await send(docs.startArtifactory, inst), inst)).Status).toBe('Success');
+    expect(inst.node.status).toBe('starting');
+    expect(() => w.faults.slowSsmCommand({ region: 'eu-west-1', seconds: 0 })).toThrow(/seconds > 0/);
   });
 
   it('a command to a node that becomes unreachable times out; one never delivered times out at the delivery deadline', async () => {
