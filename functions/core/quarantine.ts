@@ -2,8 +2,8 @@
  * Quarantine: the nodes an election put out of service without being able to trust them again. A candidate
  * that failed its attempt may be half-promoted (its `system.yaml` says `primary: true`, its process may run
  * as the primary), and a candidate promoted by a run that was then superseded is a primary nobody recorded.
- * Each is demoted (Artifactory restarted as a member) or, when that cannot be confirmed, stopped at the
- * hypervisor, and it is kept in the cluster's `STATE` item (`quarantine`, a map of instance id → entry) until
+ * Each is demoted (`primary: false` written, Artifactory stopped) or, when that cannot be confirmed, stopped at
+ * the hypervisor, and it is kept in the cluster's `STATE` item (`quarantine`, a map of instance id → entry) until
  * EC2 reports it terminated or an operator releases it: never forgotten by a commit or an escalation. Observe
  * probes the quarantined nodes, node-bootstrap's claim will not take the role beside one that may still act
  * as the primary, and no candidate pick chooses one. This module holds the rules; functions/core/fencing.ts

@@ -125,6 +125,8 @@ export class PrimaryFailover extends Construct {
             // A failed or superseded candidate whose demotion cannot be confirmed: the cluster's instances only.
             'ec2:StopInstances': [instanceArn],
             'ec2:DescribeInstances': ['*'],
+            // Whether the node's SSM agent is connected (no resource-level permissions).
+            'ssm:DescribeInstanceInformation': ['*'],
             ...lifecycle.nodeCommandChild,
           },
           {
