@@ -74,7 +74,7 @@ export const primarySlowElection: Scenario = {
   title:
     'An election that takes longer than half an hour keeps its lock and its fence: no second run acts beside it',
   description:
-    "The primary is partitioned, and the promotion command of every candidate hangs on its node (SSM: InProgress until node-command gives up after 10 minutes). The election stops the old primary at the hypervisor, tries three candidates one after the other, and runs well past 30 minutes. After 31 minutes an operator starts a run by hand. The cluster lock is sized to outlast the workflow's own timeout and is taken over only from an execution that has ended: the run by hand finds it held and changes nothing. The election escalates and tells the operator, whose next run promotes a member.",
+    "The primary is partitioned, and the promotion command of every candidate hangs on its node (SSM: InProgress until node-command gives up after 10 minutes). The election stops the old primary at the hypervisor, tries three candidates one after the other, and runs well past 30 minutes. After 31 minutes an operator starts a run by hand. The cluster lock is sized to outlast the workflow's own timeout and is taken over only from an execution that has ended: the run by hand finds it held and changes nothing. The election ends by promoting a member, or escalates and tells the operator, whose next run does.",
   members: 3,
   async run(twin, say) {
     await twin.run(3 * MINUTE);
@@ -116,7 +116,11 @@ export const primarySlowElection: Scenario = {
     );
     await twin.runUntil(() => election.status !== 'RUNNING', 60 * MINUTE, 'the election ending');
     const took = duration(election, twin.world.clock.now());
-    expectThat(outcomeOf(election) === 'escalated', `the election escalated (it ${outcomeOf(election)})`);
+    const outcome = outcomeOf(election) ?? election.status;
+    expectThat(
+      outcome === 'succeeded' || outcome === 'escalated',
+      `the election promoted a member or escalated (it ${outcome})`,
+    );
     await twin.run(15 * MINUTE); // the census sweeps again after the election
     const overlap = overlappingHolds(clusterLockHolds(twin));
     expectThat(
@@ -125,27 +129,31 @@ export const primarySlowElection: Scenario = {
         ? `${overlap[1].run} took the cluster lock at T+${minutes(overlap[1].from - cutAt)} while ${overlap[0].run} still held it`
         : '',
     );
-    say(`the election gave up after ${minutes(took)}, holding the lock alone; the operator was told`);
-
-    // The commands answer again; the operator runs primary-failover by hand.
-    const manual = await startFailover(twin, 'after-escalation', {
-      cluster,
-      region,
-      reason: 'the election escalated: promotion commands hung',
-    });
-    expectThat(outcomeOf(manual) === 'succeeded', `the operator's run succeeded (it ${outcomeOf(manual)})`);
+    say(`the election ${outcome} after ${minutes(took)}, holding the lock alone`);
+    let recoveredBy = election;
+    if (outcome === 'escalated') {
+      // The operator was told; once the commands answer again, the operator runs primary-failover by hand.
+      const manual = await startFailover(twin, 'after-escalation', {
+        cluster,
+        region,
+        reason: 'the election escalated: promotion commands hung',
+      });
+      expectThat(outcomeOf(manual) === 'succeeded', `the operator's run succeeded (it ${outcomeOf(manual)})`);
+      recoveredBy = manual;
+    }
     await twin.runUntil(
       () => recovered(twin) && settled(twin),
       60 * MINUTE,
       'the primary group holding the primary',
     );
-    const gap = twin.world.clock.now() - cutAt;
+    // The run that recovered ends once its new primary is ready and in the primary group.
+    const gap = (recoveredBy.stoppedAt ?? twin.world.clock.now()) - cutAt;
     expectCleanEnd(twin);
-    say(`${thePrimary(twin)} is the primary after the operator's run`);
+    say(`${thePrimary(twin)} is the primary, in the primary group ${minutes(gap)} after the partition`);
     return {
       'election (lock held alone)': minutes(took),
       'runs that held the lock': clusterLockHolds(twin).length,
-      'time to a primary, with the operator': minutes(gap),
+      'time to a primary in the primary group': minutes(gap),
     };
   },
 };
