@@ -1,5 +1,6 @@
 import type { ExecutionRecord } from '../core/world';
 import type { Twin } from '../twin';
+import { expectReadinessWaitBound } from './bounds';
 import { expectThat, MINUTE, type Scenario, type ScenarioResult } from './types';
 
 const regionOf = (twin: Twin) => twin.world.regionNames[0] as string;
@@ -66,6 +67,12 @@ const settled = (twin: Twin) => twin.world.executions.every((e) => e.status !== 
 
 const minutes = (ms: number) => `${(ms / MINUTE).toFixed(1)} min`;
 
+/** Every readiness wait of the scene kept its bound (sim/scenarios/bounds.ts); reported with the slowest. */
+function readinessBound(twin: Twin): ScenarioResult {
+  const { waits, slowestMs } = expectReadinessWaitBound(twin, regionOf(twin));
+  return { 'readiness waits': waits, 'slowest notice': `${Math.round(slowestMs / 1000)} s after serving` };
+}
+
 export const scaleOut: Scenario = {
   name: 'scale-out',
   title: 'Scale out by 3 at once: nodes join one after the other',
@@ -89,7 +96,11 @@ export const scaleOut: Scenario = {
       'three bootstraps succeeded',
     );
     say('all five members are in service; the three joins never overlapped');
-    return { 'time to 5 members': minutes(twin.world.clock.now() - start), 'bootstrap executions': 3 };
+    return {
+      'time to 5 members': minutes(twin.world.clock.now() - start),
+      'bootstrap executions': 3,
+      ...readinessBound(twin),
+    };
   },
 };
 
@@ -129,7 +140,11 @@ export const bootNeverReady: Scenario = {
     expectThat(notices.length === 1, `the operator was notified once (got ${notices.length})`);
     expectSerialJoins(twin);
     say(`operator notified: "${notices[0]?.subject}"`);
-    return { 'failed bootstraps': 1, 'members in service': inService(twin, group).length };
+    return {
+      'failed bootstraps': 1,
+      'members in service': inService(twin, group).length,
+      ...readinessBound(twin),
+    };
   },
 };
 
@@ -164,7 +179,7 @@ export const ssmFailsOnce: Scenario = {
       'the one bootstrap succeeded',
     );
     say('the configure command failed once and was retried; the node joined');
-    return { 'node-command runs': commands.length };
+    return { 'node-command runs': commands.length, ...readinessBound(twin) };
   },
 };
 
@@ -201,7 +216,7 @@ export const lostLaunchEvent: Scenario = {
       'the new member in service',
     );
     say(`the sweep recovered the lost event after ${minutes(recoveredAfter)}`);
-    return { 'recovered after': minutes(recoveredAfter) };
+    return { 'recovered after': minutes(recoveredAfter), ...readinessBound(twin) };
   },
 };
 
@@ -233,7 +248,7 @@ export const duplicatedEvent: Scenario = {
     say(
       `the event was delivered ${new Set(deliveries.map((d) => `${d.eventId}/${d.copy}`)).size} times; one node-bootstrap ran`,
     );
-    return { 'bootstrap executions': bootstraps(twin).length };
+    return { 'bootstrap executions': bootstraps(twin).length, ...readinessBound(twin) };
   },
 };
 
@@ -266,7 +281,10 @@ export const scaleIn: Scenario = {
     expectThat(drain.status === 'SUCCEEDED', `node-drain succeeded (${drain.status} ${drain.error ?? ''})`);
     expectThat(enteredAt(drain, 'StopArtifactory') !== undefined, 'Artifactory was stopped gracefully');
     say('the member was drained, stopped and removed');
-    return { 'scale-in took': minutes(twin.world.clock.now() - start) } satisfies ScenarioResult;
+    return {
+      'scale-in took': minutes(twin.world.clock.now() - start),
+      ...readinessBound(twin),
+    } satisfies ScenarioResult;
   },
 };
 
@@ -307,7 +325,7 @@ export const throttledScaleOut: Scenario = {
     ).length;
     twin.world.faults.clearApiFaults();
     say(`${throttled} Auto Scaling calls were throttled; both nodes joined`);
-    return { 'throttled calls': throttled };
+    return { 'throttled calls': throttled, ...readinessBound(twin) };
   },
 };
 
