@@ -5,6 +5,8 @@ import { NODE_LIFECYCLE_SCENARIOS } from './node-lifecycle';
 import { PRIMARY_FAILOVER_SCENARIOS, primaryCrashAsgOnly } from './primary-failover';
 import { PRIMARY_FAILOVER_FAULT_SCENARIOS } from './primary-failover-faults';
 import { PRIMARY_FENCING_SCENARIOS } from './primary-fencing';
+import { TWIN_FAULT_SCENARIOS } from './twin-faults';
+import { TWIN_SIGNAL_FAULT_SCENARIOS } from './twin-signal-faults';
 import type { Scenario } from './types';
 import { memberCrash, switchByHand } from './world-baseline';
 
@@ -18,6 +20,8 @@ export const SCENARIOS: readonly Scenario[] = [
   primaryCrashAsgOnly,
   ...PRIMARY_FAILOVER_FAULT_SCENARIOS,
   ...PRIMARY_FENCING_SCENARIOS,
+  ...TWIN_FAULT_SCENARIOS,
+  ...TWIN_SIGNAL_FAULT_SCENARIOS,
 ];
 
 export function scenarioByName(name: string): Scenario | undefined {
