@@ -68,6 +68,10 @@ async function runScenario(scenario: Scenario, seed: number, verbose: boolean): 
     `    API calls        ${world.apiCalls.length} (${world.apiCalls.filter((c) => c.error).length} failed)`,
   );
   for (const [k, v] of Object.entries(result ?? {})) out(`    ${k.padEnd(16)} ${v}`);
+  if (world.notModelled.length > 0) {
+    // Each is a twin-not-modelled violation too (listed below): the scene fails even if a workflow caught it.
+    out(styleText('red', `    not modelled     ${world.notModelled.length} call(s) the twin does not model`));
+  }
   for (const [region, ms] of Object.entries(twin.invariants.primaryGapTotals())) {
     if (ms > 0) out(`    no primary       ${region}: ${Math.round(ms / 1000)} s in total`);
   }

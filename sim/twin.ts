@@ -48,7 +48,18 @@ export class Twin implements TwinRuntime {
       config: options.config,
       ...(options.startAt !== undefined ? { startAt: options.startAt } : {}),
     });
-    this.dynamo = new DynamoSim(this.world.clock);
+    const world = this.world;
+    this.dynamo = new DynamoSim(world.clock, {
+      beforeCall: (region, action, caller) => world.faults.beforeCall(region, 'dynamodb', action, caller),
+      record: (region, action, error) =>
+        world.apiCalls.push({
+          at: world.clock.now(),
+          region,
+          service: 'dynamodb',
+          action,
+          ...(error !== undefined ? { error } : {}),
+        }),
+    });
     this.lambda = new LambdaSim(this.world);
     this.invariants = new Invariants(this.world);
   }

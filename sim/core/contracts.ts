@@ -85,6 +85,13 @@ export interface SimInstance {
   readonly node: ArtifactoryNodeContract;
 }
 
+/** One start or stop a node began at `at`, drawn to take `ms` (a stalled or failed start never completes). */
+export interface NodeTiming {
+  readonly kind: 'start' | 'stop';
+  readonly at: number;
+  readonly ms: number;
+}
+
 export type NodeStatus = 'unconfigured' | 'stopped' | 'starting' | 'running' | 'stopping' | 'failed';
 
 /** The Artifactory service on one instance. */
@@ -108,6 +115,11 @@ export interface ArtifactoryNodeContract {
     | undefined;
   /** Why the node failed, when status is `failed` (e.g. started in parallel with another node). */
   readonly failureReason: string | undefined;
+  /**
+   * How long each start (to readiness) and graceful stop the node began was drawn to take, in order: the
+   * seed's own timings, from which scenes compute the floor of a recovery window (never from the window).
+   */
+  readonly drawnTimings: readonly NodeTiming[];
   /** Legacy mode: the running process was started with `primary: true` (cloud-native nodes never are). */
   isPrimary(): boolean;
   /** `system.yaml` as written on the node, once configured (the running process may predate it). */
@@ -432,7 +444,13 @@ export interface FaultsView {
   isRegionDown(region: string): boolean;
   isAzDown(region: string, az: string): boolean;
   /** Consumes one injected SSM command fault matching the document/instance, if any. */
-  takeSsmFault(region: string, document: string, instanceId: string): 'Failed' | 'TimedOut' | undefined;
+  takeSsmFault(
+    region: string,
+    document: string,
+    instanceId: string,
+  ): 'Failed' | 'TimedOut' | 'Hang' | undefined;
+  /** The ALB health-check fault on a target, if any: `fail` while the node is fine, `pass` before it is ready. */
+  albProbe(region: string, instanceId: string): 'fail' | 'pass' | undefined;
   /** Consumes one injected slow run matching the document/instance: how much longer it takes (ms, 0: none). */
   takeSsmDelay(region: string, document: string, instanceId: string): number;
   /** Consumes one injected event fault matching the detail-type, if any. */

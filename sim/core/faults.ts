@@ -1,23 +1,20 @@
 import type { FaultsView, ServiceName } from './contracts';
 import { AwsError, throttling } from './errors';
+import {
+  type AlbHealthFault,
+  type ApiFault,
+  type Caller,
+  type Counted,
+  checkAmount,
+  describe,
+  LAMBDA_FAULT_MODES,
+  type LambdaFaultMode,
+  type SsmFaultOutcome,
+} from './fault-kinds';
 import type { Rng } from './rng';
 import type { Timeline } from './timeline';
 
-interface ApiFault {
-  readonly service: ServiceName;
-  readonly action: string | '*';
-  readonly region: string | '*';
-  /** Remaining calls it applies to (Infinity for a fraction-based fault). */
-  remaining: number;
-  /** Probability per matching call (1 = every call while `remaining` lasts). */
-  readonly fraction: number;
-  readonly make: (service: ServiceName, action: string) => Error;
-}
-
-interface Counted<T> {
-  readonly match: T;
-  remaining: number;
-}
+export type { AlbHealthFault, Caller, LambdaFaultMode, SsmFaultOutcome } from './fault-kinds';
 
 /**
  * Injected faults. Services consult them (FaultsView); the world's API entry point applies the API ones.
@@ -31,7 +28,7 @@ export class Faults implements FaultsView {
     region: string;
     document: string | '*';
     instanceId: string | '*';
-    outcome: 'Failed' | 'TimedOut';
+    outcome: SsmFaultOutcome;
   }>[] = [];
   private readonly ssmDelays: Counted<{
     region: string;
@@ -39,6 +36,12 @@ export class Faults implements FaultsView {
     instanceId: string | '*';
     delayMs: number;
   }>[] = [];
+  private readonly lambdaFaults: (Counted<{
+    region: string | '*';
+    functionName: string | '*';
+    mode: LambdaFaultMode;
+  }> & { readonly fraction: number; skip: number })[] = [];
+  private readonly albFaults: { region: string; instanceId: string | '*'; mode: AlbHealthFault }[] = [];
   private readonly eventFaults: Counted<{
     region: string | '*';
     detailType: string | '*';
@@ -93,6 +96,7 @@ export class Faults implements FaultsView {
     service: ServiceName;
     action?: string;
     region?: string;
+    caller?: Caller;
     times?: number;
     fraction?: number;
   }): void {
@@ -100,7 +104,7 @@ export class Faults implements FaultsView {
     this.timeline.add(
       opts.region ?? '*',
       'fault',
-      `throttling ${opts.service}:${opts.action ?? '*'} (${describe(opts)})`,
+      `throttling ${opts.service}:${opts.action ?? '*'}${opts.caller ? ` (${opts.caller} calls)` : ''} (${describe(opts)})`,
     );
   }
 
@@ -109,6 +113,7 @@ export class Faults implements FaultsView {
     service: ServiceName;
     action?: string;
     region?: string;
+    caller?: Caller;
     times?: number;
     fraction?: number;
     errorName?: string;
@@ -123,7 +128,7 @@ export class Faults implements FaultsView {
     this.timeline.add(
       opts.region ?? '*',
       'fault',
-      `failing ${opts.service}:${opts.action ?? '*'} with ${name} (${describe(opts)})`,
+      `failing ${opts.service}:${opts.action ?? '*'}${opts.caller ? ` (${opts.caller} calls)` : ''} with ${name} (${describe(opts)})`,
     );
   }
 
@@ -132,7 +137,7 @@ export class Faults implements FaultsView {
   }
 
   /** Applied by the world to every API call; returns the error to throw, if any. */
-  beforeCall(region: string, service: ServiceName, action: string): Error | undefined {
+  beforeCall(region: string, service: ServiceName, action: string, caller?: Caller): Error | undefined {
     if (service !== 'route53' && this.regionsDown.has(region)) {
       return new AwsError('ServiceUnavailable', `${service} in ${region} is unavailable (region lost)`, {
         status: 503,
@@ -143,7 +148,8 @@ export class Faults implements FaultsView {
       if (
         f.service !== service ||
         (f.action !== '*' && f.action !== action) ||
-        (f.region !== '*' && f.region !== region)
+        (f.region !== '*' && f.region !== region) ||
+        (f.caller !== '*' && f.caller !== caller)
       )
         continue;
       if (f.fraction < 1 && !this.rng.chance(f.fraction)) continue;
@@ -154,15 +160,26 @@ export class Faults implements FaultsView {
   }
 
   private addApiFault(
-    opts: { service: ServiceName; action?: string; region?: string; times?: number; fraction?: number },
+    opts: {
+      service: ServiceName;
+      action?: string;
+      region?: string;
+      caller?: Caller;
+      times?: number;
+      fraction?: number;
+    },
     make: ApiFault['make'],
   ): void {
+    if (opts.caller !== undefined && opts.caller !== 'workflow' && opts.caller !== 'handler')
+      throw new Error(`a fault's caller is workflow or handler (got ${opts.caller})`);
     if (opts.times === undefined && opts.fraction === undefined)
       throw new Error('a fault needs times or fraction');
+    checkAmount(opts);
     this.apiFaults.push({
       service: opts.service,
       action: opts.action ?? '*',
       region: opts.region ?? '*',
+      caller: opts.caller ?? '*',
       remaining: opts.times ?? Number.POSITIVE_INFINITY,
       fraction: opts.fraction ?? 1,
       make,
@@ -177,8 +194,11 @@ export class Faults implements FaultsView {
     document?: string;
     instanceId?: string;
     times?: number;
-    outcome: 'Failed' | 'TimedOut';
+    outcome: SsmFaultOutcome;
   }): void {
+    checkAmount(opts);
+    if (!['Failed', 'TimedOut', 'Hang'].includes(opts.outcome))
+      throw new Error(`an SSM fault's outcome is Failed, TimedOut or Hang (got ${opts.outcome})`);
     this.ssmFaults.push({
       match: {
         region: opts.region,
@@ -195,7 +215,7 @@ export class Faults implements FaultsView {
     );
   }
 
-  takeSsmFault(region: string, document: string, instanceId: string): 'Failed' | 'TimedOut' | undefined {
+  takeSsmFault(region: string, document: string, instanceId: string): SsmFaultOutcome | undefined {
     const f = this.ssmFaults.find(
       (x) =>
         x.remaining > 0 &&
@@ -266,6 +286,11 @@ export class Faults implements FaultsView {
     times?: number;
     delayMs?: number;
   }): void {
+    checkAmount(opts);
+    if (!['lose', 'duplicate', 'delay'].includes(opts.mode))
+      throw new Error(`an event fault's mode is lose, duplicate or delay (got ${opts.mode})`);
+    if (opts.delayMs !== undefined && !(opts.delayMs > 0))
+      throw new Error(`an event fault's delayMs must be positive (got ${opts.delayMs})`);
     this.eventFaults.push({
       match: {
         region: opts.region ?? '*',
@@ -297,10 +322,111 @@ export class Faults implements FaultsView {
     return { mode: f.match.mode, delayMs: f.match.delayMs };
   }
 
+  // ---- Lambda invocations
+
+  /**
+   * The next `times` invocations (or a `fraction` of them, until cleared) of a function (by name, default
+   * every function) fail as `mode` says, before the handler runs. Step Functions reports them by Lambda's
+   * error names (Step Functions developer guide, "Handle Lambda service exceptions").
+   */
+  lambda(opts: {
+    region?: string;
+    functionName?: string;
+    /** Let this many matching invocations through first (the fault bites the next ones). */
+    skip?: number;
+    times?: number;
+    fraction?: number;
+    mode: LambdaFaultMode;
+  }): void {
+    if (opts.times === undefined && opts.fraction === undefined)
+      throw new Error('a fault needs times or fraction');
+    checkAmount(opts);
+    if (opts.skip !== undefined && !(Number.isInteger(opts.skip) && opts.skip >= 0))
+      throw new Error(`a Lambda fault's skip must be a non-negative integer (got ${opts.skip})`);
+    if (!LAMBDA_FAULT_MODES.includes(opts.mode))
+      throw new Error(`a Lambda fault's mode is one of ${LAMBDA_FAULT_MODES.join(', ')} (got ${opts.mode})`);
+    this.lambdaFaults.push({
+      match: { region: opts.region ?? '*', functionName: opts.functionName ?? '*', mode: opts.mode },
+      remaining: opts.times ?? Number.POSITIVE_INFINITY,
+      fraction: opts.fraction ?? 1,
+      skip: opts.skip ?? 0,
+    });
+    this.timeline.add(
+      opts.region ?? '*',
+      'fault',
+      `Lambda ${opts.functionName ?? 'any function'}: ${opts.mode} (${opts.skip ? `after ${opts.skip} invocation(s), ` : ''}${describe(opts)})`,
+    );
+  }
+
+  clearLambdaFaults(): void {
+    this.lambdaFaults.length = 0;
+  }
+
+  /** Consumes one Lambda fault matching the function, if any (applied by the twin's Lambda). */
+  takeLambdaFault(region: string, functionName: string): LambdaFaultMode | undefined {
+    for (const f of this.lambdaFaults) {
+      if (f.remaining <= 0) continue;
+      if (f.match.region !== '*' && f.match.region !== region) continue;
+      if (f.match.functionName !== '*' && f.match.functionName !== functionName) continue;
+      if (f.skip > 0) {
+        f.skip--;
+        continue;
+      }
+      if (f.fraction < 1 && !this.rng.chance(f.fraction)) continue;
+      f.remaining--;
+      this.timeline.add(region, 'fault', `invocation of ${functionName}: ${f.match.mode} (injected)`);
+      return f.match.mode;
+    }
+    return undefined;
+  }
+
+  // ---- ALB health checks
+
+  /**
+   * From now until cleared, the ALB's health checks of a target (default every target in the region)
+   * disagree with the node as `mode` says (see {@link AlbHealthFault}).
+   */
+  albHealth(opts: { region: string; instanceId?: string; mode: AlbHealthFault }): void {
+    if (opts.mode !== 'fail' && opts.mode !== 'pass')
+      throw new Error(`an ALB health fault's mode is fail or pass (got ${opts.mode})`);
+    this.albFaults.push({ region: opts.region, instanceId: opts.instanceId ?? '*', mode: opts.mode });
+    this.timeline.add(
+      opts.region,
+      'fault',
+      opts.mode === 'fail'
+        ? `the ALB's health checks cannot reach ${opts.instanceId ?? 'any target'} (security group / listener fault)`
+        : `the ALB's health path answers 200 on ${opts.instanceId ?? 'every target'} as soon as its router listens`,
+    );
+  }
+
+  /** Ends the ALB health faults of a region (of one target, when given). */
+  clearAlbHealth(region: string, instanceId?: string): void {
+    for (let i = this.albFaults.length - 1; i >= 0; i--) {
+      const f = this.albFaults[i];
+      if (f?.region === region && (instanceId === undefined || f.instanceId === instanceId))
+        this.albFaults.splice(i, 1);
+    }
+    this.timeline.add(
+      region,
+      'fault',
+      `the ALB's health checks of ${instanceId ?? 'every target'} are normal again`,
+    );
+  }
+
+  /** The health-check fault on a target, if any (the latest injected wins). */
+  albProbe(region: string, instanceId: string): AlbHealthFault | undefined {
+    for (let i = this.albFaults.length - 1; i >= 0; i--) {
+      const f = this.albFaults[i];
+      if (f?.region === region && (f.instanceId === '*' || f.instanceId === instanceId)) return f.mode;
+    }
+    return undefined;
+  }
+
   // ---- boots
 
   /** The next `times` instances launched in the region never become ready. */
   stallNextBoots(region: string, times = 1): void {
+    checkAmount({ times });
     this.bootStalls.push({ match: { region }, remaining: times });
     this.timeline.add(region, 'fault', `next ${times} boot(s) in ${region} stall`);
   }
@@ -311,12 +437,4 @@ export class Faults implements FaultsView {
     f.remaining--;
     return true;
   }
-}
-
-function describe(opts: { times?: number; fraction?: number; region?: string }): string {
-  const parts = [];
-  if (opts.times !== undefined) parts.push(`${opts.times} call(s)`);
-  if (opts.fraction !== undefined) parts.push(`${Math.round(opts.fraction * 100)}% of calls`);
-  parts.push(opts.region ? `in ${opts.region}` : 'in every region');
-  return parts.join(', ');
 }

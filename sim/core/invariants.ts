@@ -13,6 +13,8 @@
  * - lifecycle-timeout: every lifecycle action is completed before its timeout.
  * - no-secrets: no secret value, private key or access token in any execution's input, output or history,
  *   any captured log line or output, or any SNS message. Findings name where, never what.
+ * - twin-not-modelled: no call reached something the twin does not model (a TwinNotModelled error), even one
+ *   its caller caught: a scene must not pass over behaviour the twin does not have. One violation per call.
  *
  * A condition that holds over time is one violation per episode (with `clearedAt` once it ends), not one per
  * check.
@@ -35,7 +37,8 @@ export type InvariantName =
   | 'min-serving-regions'
   | 'rollout-capacity'
   | 'lifecycle-timeout'
-  | 'no-secrets';
+  | 'no-secrets'
+  | 'twin-not-modelled';
 
 export interface Violation {
   readonly at: number;
@@ -91,6 +94,12 @@ export interface InvariantWorld {
   readonly route53: Pick<Route53Contract, 'servingRegions'>;
   readonly executions: readonly WorldExecutionRecord[];
   readonly outputs: readonly WorldCapturedOutput[];
+  /** Calls the twin does not model, as the world records them (absent: none can happen). */
+  readonly notModelled?: readonly {
+    readonly at: number;
+    readonly region: string;
+    readonly message: string;
+  }[];
   region(name: string): InvariantRegion;
 }
 
@@ -153,6 +162,7 @@ export class Invariants {
   private readonly knownSecrets = new Set<string>();
   private readonly executionCursors = new WeakMap<WorldExecutionRecord, ExecutionCursor>();
   private outputsScanned = 0;
+  private notModelledSeen = 0;
   private readonly snsScanned = new Map<string, number>();
   private scanned = { executions: 0, historyEvents: 0, outputs: 0, snsMessages: 0 };
 
@@ -206,6 +216,7 @@ export class Invariants {
       }
       this.checkServingRegions(now);
       this.scanForSecrets(now);
+      this.checkNotModelled();
     } finally {
       this.checking = false;
     }
@@ -228,6 +239,7 @@ export class Invariants {
       'rollout-capacity': 0,
       'lifecycle-timeout': 0,
       'no-secrets': 0,
+      'twin-not-modelled': 0,
     };
     for (const v of this.found) byInvariant[v.invariant]++;
     const primaryGaps: InvariantReport['primaryGaps'] = {};
@@ -321,6 +333,22 @@ export class Invariants {
         now,
         () => `no ready primary for more than ${limit} ms (since ${iso(current?.start ?? now)})`,
       );
+    }
+  }
+
+  // ---------------------------------------------------------------- calls the twin does not model
+
+  private checkNotModelled(): void {
+    const list = this.world.notModelled ?? [];
+    for (; this.notModelledSeen < list.length; this.notModelledSeen++) {
+      const call = list[this.notModelledSeen];
+      if (!call) continue;
+      this.record({
+        at: call.at,
+        invariant: 'twin-not-modelled',
+        region: call.region,
+        message: `${call.message} (the twin must model a call before a scene may rely on it)`,
+      });
     }
   }
 

@@ -91,6 +91,12 @@ export class World<R53 extends Route53Contract & SimService = Route53Contract & 
   readonly outputs: CapturedOutput[] = [];
   readonly apiCalls: { at: number; region: string; service: ServiceName; action: string; error?: string }[] =
     [];
+  /**
+   * Every attempted call the twin does not model (a TwinNotModelled error), recorded where it is thrown, so
+   * one a workflow or handler catches is still seen: each is a violation of the `twin-not-modelled` invariant
+   * and fails the scene. A scene must never pass over behaviour the twin does not have.
+   */
+  readonly notModelled: { at: number; region: string; message: string }[] = [];
   private readonly regions = new Map<string, RegionWorld>();
 
   constructor(options: WorldOptions, assembler: WorldAssembler<R53>) {
@@ -144,14 +150,28 @@ export class World<R53 extends Route53Contract & SimService = Route53Contract & 
         ? this.route53
         : (this.region(region).services as Record<string, SimService>)[service];
     const handler = svc?.api[action];
-    if (!handler) throw new NotModelledError(`the twin does not model ${service}:${action}`);
+    if (!handler) {
+      this.apiCalls.push({ at, region, service, action, error: 'TwinNotModelled' });
+      throw this.notModelledCall(
+        region,
+        new NotModelledError(`the twin does not model ${service}:${action}`),
+      );
+    }
     try {
       const out = await handler(structuredClone(input ?? {}));
       this.apiCalls.push({ at, region, service, action });
       return structuredClone(out ?? {});
     } catch (err) {
       this.apiCalls.push({ at, region, service, action, error: (err as Error).name });
+      if (err instanceof NotModelledError) this.notModelledCall(region, err);
       throw err;
     }
+  }
+
+  /** Records a TwinNotModelled error where it is thrown (see {@link notModelled}); returns it to throw. */
+  notModelledCall(region: string, err: NotModelledError): NotModelledError {
+    this.notModelled.push({ at: this.clock.now(), region, message: err.message });
+    this.timeline.add(region, 'twin', `TwinNotModelled: ${err.message}`);
+    return err;
   }
 }

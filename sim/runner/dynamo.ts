@@ -4,6 +4,7 @@ import { Readable } from 'node:stream';
 import { CreateTableCommand, DynamoDBClient, UpdateTimeToLiveCommand } from '@aws-sdk/client-dynamodb';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import type { VirtualClock } from '../core/clock';
+import { invocationStore } from './invocation';
 
 /**
  * The HTTP exchange with dynalite, and only it, is real I/O the virtual clock must wait for: the SDK's own
@@ -42,6 +43,18 @@ class TrackedHttpHandler {
 
 const SERVER = path.join(__dirname, 'dynalite-server.cjs');
 
+/** What the twin does around every DynamoDB request: inject the world's faults, record the call. */
+export interface DynamoObserver {
+  /** The error an injected fault makes this call fail with, if any; `caller` is whose client makes it. */
+  beforeCall(region: string, action: string, caller: 'workflow' | 'handler'): Error | undefined;
+  /** Every call, with its error's name when it failed. */
+  record(region: string, action: string, error?: string): void;
+}
+
+interface StackClient {
+  middlewareStack: { add(mw: unknown, opts: Record<string, unknown>): void };
+}
+
 /**
  * DynamoDB for the twin: a real dynalite server on 127.0.0.1 in a child process (started and stopped by the
  * twin), reached by real SDK clients whose requests are tracked by the virtual clock.
@@ -51,7 +64,10 @@ export class DynamoSim {
   private port: number | undefined;
   private readonly clients: DynamoDBClient[] = [];
 
-  constructor(private readonly clock: VirtualClock) {}
+  constructor(
+    private readonly clock: VirtualClock,
+    private readonly observer?: DynamoObserver,
+  ) {}
 
   /** Starts the server; call before the virtual clock is installed or while it is, either works. */
   async start(): Promise<void> {
@@ -81,15 +97,27 @@ export class DynamoSim {
     return `http://127.0.0.1:${this.port}`;
   }
 
-  /** A real DynamoDB client for `region` pointed at dynalite; its requests hold virtual time still. */
-  client(region: string): DynamoDBClient {
+  /**
+   * A real DynamoDB client for `region` pointed at dynalite; its requests hold virtual time still. A handler's
+   * client retries as the SDK does (3 attempts, standard mode); Step Functions' optimized integration gets
+   * `{ sdkRetries: false }`, so a failed request fails the Task and the workflow's own Retry decides.
+   */
+  client(region: string, opts: { sdkRetries?: boolean } = {}): DynamoDBClient {
     const client = new DynamoDBClient({
       region,
       endpoint: this.endpoint,
       credentials: { accessKeyId: 'twin', secretAccessKey: 'twin' },
-      maxAttempts: 3,
+      maxAttempts: opts.sdkRetries === false ? 1 : 3,
+      retryMode: 'standard',
       requestHandler: new TrackedHttpHandler(this.clock) as unknown as NodeHttpHandler,
     });
+    if (this.observer)
+      observe(
+        client as unknown as StackClient,
+        region,
+        opts.sdkRetries === false ? 'workflow' : 'handler',
+        this.observer,
+      );
     this.clients.push(client);
     return client;
   }
@@ -128,4 +156,40 @@ export class DynamoSim {
         .catch(() => undefined);
     }
   }
+}
+
+/**
+ * The twin's faults and call log for one DynamoDB client. The middleware sits in the deserialize step, inside
+ * the SDK's retry middleware, so the SDK retries an injected throttling error (ProvisionedThroughputExceeded,
+ * ThrottlingException) or 500 (InternalServerError) exactly as it would one from DynamoDB: "the AWS SDKs
+ * implement automatic retry logic and exponential backoff" for them (DynamoDB developer guide, "Error handling
+ * with DynamoDB"). The region is the current Lambda invocation's, else the client's.
+ */
+function observe(
+  client: StackClient,
+  clientRegion: string,
+  caller: 'workflow' | 'handler',
+  observer: DynamoObserver,
+): void {
+  client.middlewareStack.add(
+    (next: (args: unknown) => Promise<unknown>, context: { commandName?: string }) =>
+      async (args: unknown) => {
+        const action = (context.commandName ?? '').replace(/Command$/, '');
+        const region = invocationStore.getStore()?.region ?? clientRegion;
+        const fault = observer.beforeCall(region, action, caller);
+        if (fault) {
+          observer.record(region, action, fault.name);
+          throw fault;
+        }
+        try {
+          const out = await next(args);
+          observer.record(region, action);
+          return out;
+        } catch (err) {
+          observer.record(region, action, (err as Error).name);
+          throw err;
+        }
+      },
+    { step: 'deserialize', priority: 'high', name: 'twinDynamoFaults' },
+  );
 }

@@ -1,5 +1,6 @@
 import type { Context } from 'aws-lambda';
 import { loadMiddy } from '../../functions/shared/handler';
+import type { LambdaFaultMode } from '../core/faults';
 import type { World } from '../core/world';
 import { type Invocation, invocationStore, patchOutput, patchProcessEnv } from './invocation';
 
@@ -63,6 +64,8 @@ export class LambdaSim {
         functionArnOrName,
       );
     const clock = this.world.clock;
+    const fault = this.world.faults.takeLambdaFault(fn.region, fn.name);
+    if (fault !== undefined) return this.injected(fault, fn);
     if (fn.coldStart) {
       // A cold start's module loading is real I/O: the handler kit imports the ESM-only middy on its first
       // call, which virtual time must wait for (as Lambda's init phase does not count toward the timeout).
@@ -126,6 +129,31 @@ export class LambdaSim {
     } finally {
       timeout.catch(() => undefined);
     }
+  }
+
+  /**
+   * An injected Lambda fault, as Step Functions reports it from the optimized integration (Step Functions
+   * developer guide, "Handle Lambda service exceptions"): the service's 500 `ServiceException` and the 429
+   * `TooManyRequestsException` come back at once as `Lambda.<name>`, before any handler code runs; a hung
+   * invocation (its handler stuck in init or on a call that never answers) fails only when the function's
+   * timeout elapses, as `Sandbox.Timedout` (an unhandled function error: Step Functions retries it only when a
+   * Retry names it or States.ALL / States.TaskFailed).
+   */
+  private async injected(fault: LambdaFaultMode, fn: FunctionSpec): Promise<never> {
+    if (fault === 'throttle')
+      throw new FunctionError('Lambda.TooManyRequestsException', 'Rate Exceeded.', fn.name);
+    if (fault === 'service-error')
+      throw new FunctionError(
+        'Lambda.ServiceException',
+        'Lambda was unable to process the request (injected 500)',
+        fn.name,
+      );
+    await new Promise<void>((resolve) => this.world.clock.after(fn.timeoutSeconds * 1000, resolve));
+    throw new FunctionError(
+      'Sandbox.Timedout',
+      `Task timed out after ${fn.timeoutSeconds}.00 seconds`,
+      fn.name,
+    );
   }
 
   private capture(region: string, name: string, lines: string[], result: unknown): void {

@@ -102,7 +102,7 @@ export class StepFunctionsSim implements SimService {
     private readonly lambda: LambdaSim,
     dynamo: DynamoSim,
   ) {
-    this.ddb = dynamo.client(region);
+    this.ddb = dynamo.client(region, { sdkRetries: false });
     this.api = {
       StartExecution: (input: { stateMachineArn: string; name?: string; input?: string }) =>
         this.startExecution(input),
@@ -305,8 +305,9 @@ export class StepFunctionsSim implements SimService {
       const [, service = '', action = ''] = sdk;
       const twinService = SDK_SERVICES[service];
       if (!twinService)
-        throw new NotModelledError(
-          `the twin does not model the aws-sdk:${service} integration (${stateName})`,
+        throw this.world.notModelledCall(
+          this.region,
+          new NotModelledError(`the twin does not model the aws-sdk:${service} integration (${stateName})`),
         );
       const api = action.charAt(0).toUpperCase() + action.slice(1);
       if (twinService === 'sfn' && api === 'StartExecution') return this.routeStart(params);
@@ -330,7 +331,10 @@ export class StepFunctionsSim implements SimService {
     if (resource === 'arn:aws:states:::states:startExecution') return this.routeStart(params);
     if (resource === 'arn:aws:states:::states:startExecution.sync:2')
       return this.startSync(params, executionArn, spec.timeoutSeconds);
-    throw new NotModelledError(`the twin does not model the Task resource ${resource} (${stateName})`);
+    throw this.world.notModelledCall(
+      this.region,
+      new NotModelledError(`the twin does not model the Task resource ${resource} (${stateName})`),
+    );
   }
 
   /** A child execution may belong to another region's Step Functions (by its ARN). */
@@ -404,14 +408,22 @@ export class StepFunctionsSim implements SimService {
       updateItem: UpdateItemCommand,
       deleteItem: DeleteItemCommand,
     }[action];
-    if (!Command) throw new NotModelledError(`dynamodb:${action}`);
+    if (!Command)
+      throw this.world.notModelledCall(
+        this.region,
+        new NotModelledError(`the twin does not model dynamodb:${action}`),
+      );
     try {
       const command = new (Command as new (input: unknown) => Parameters<DynamoDBClient['send']>[0])(params);
       const { $metadata: _m, ...out } = (await this.ddb.send(command)) as unknown as Record<string, unknown>;
       return out;
     } catch (err) {
       const e = err as Error;
-      throw new TaskError(`DynamoDB.${e.name}`, e.message);
+      // Named as SDK-integration errors are (`DynamoDB.` and the error name with the Exception suffix), so
+      // DynamoDB's 500 `InternalServerError` is `DynamoDB.InternalServerErrorException`, the name the
+      // workflows' Retry lists match; ConditionalCheckFailedException and the throttling errors keep theirs.
+      const name = e.name.endsWith('Exception') ? e.name : `${e.name}Exception`;
+      throw new TaskError(`DynamoDB.${name}`, e.message);
     }
   }
 

@@ -9,6 +9,8 @@ import { PRIMARY_FAILOVER_SCENARIOS, primaryCrashAsgOnly } from './primary-failo
 import { PRIMARY_FAILOVER_FAULT_SCENARIOS } from './primary-failover-faults';
 import { PRIMARY_FENCING_SCENARIOS } from './primary-fencing';
 import { PRIMARY_QUARANTINE_SCENARIOS } from './primary-quarantine';
+import { TWIN_FAULT_SCENARIOS } from './twin-faults';
+import { TWIN_SIGNAL_FAULT_SCENARIOS } from './twin-signal-faults';
 import type { Scenario } from './types';
 import { memberCrash, switchByHand } from './world-baseline';
 
@@ -26,6 +28,8 @@ export const SCENARIOS: readonly Scenario[] = [
   ...LEASE_SCENARIOS,
   ...PRIMARY_QUARANTINE_SCENARIOS,
   ...AUTOMATION_PAUSED_SCENARIOS,
+  ...TWIN_FAULT_SCENARIOS,
+  ...TWIN_SIGNAL_FAULT_SCENARIOS,
 ];
 
 export function scenarioByName(name: string): Scenario | undefined {

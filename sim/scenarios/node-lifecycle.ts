@@ -1,5 +1,6 @@
 import type { ExecutionRecord } from '../core/world';
 import type { Twin } from '../twin';
+import { expectReadinessWaitBound } from './bounds';
 import { expectSerialStarts } from './restart-checks';
 import { expectThat, MINUTE, type Scenario, type ScenarioResult } from './types';
 
@@ -42,6 +43,12 @@ const settled = (twin: Twin) => twin.world.executions.every((e) => e.status !== 
 
 const minutes = (ms: number) => `${(ms / MINUTE).toFixed(1)} min`;
 
+/** Every readiness wait of the scene kept its bound (sim/scenarios/bounds.ts); reported with the slowest. */
+function readinessBound(twin: Twin): ScenarioResult {
+  const { waits, slowestMs } = expectReadinessWaitBound(twin, regionOf(twin));
+  return { 'readiness waits': waits, 'slowest notice': `${Math.round(slowestMs / 1000)} s after serving` };
+}
+
 export const scaleOut: Scenario = {
   name: 'scale-out',
   title: 'Scale out by 3 at once: nodes join one after the other',
@@ -65,7 +72,11 @@ export const scaleOut: Scenario = {
       'three bootstraps succeeded',
     );
     say('all five members are in service; the three joins never overlapped');
-    return { 'time to 5 members': minutes(twin.world.clock.now() - start), 'bootstrap executions': 3 };
+    return {
+      'time to 5 members': minutes(twin.world.clock.now() - start),
+      'bootstrap executions': 3,
+      ...readinessBound(twin),
+    };
   },
 };
 
@@ -105,7 +116,11 @@ export const bootNeverReady: Scenario = {
     expectThat(notices.length === 1, `the operator was notified once (got ${notices.length})`);
     expectSerialJoins(twin);
     say(`operator notified: "${notices[0]?.subject}"`);
-    return { 'failed bootstraps': 1, 'members in service': inService(twin, group).length };
+    return {
+      'failed bootstraps': 1,
+      'members in service': inService(twin, group).length,
+      ...readinessBound(twin),
+    };
   },
 };
 
@@ -140,7 +155,7 @@ export const ssmFailsOnce: Scenario = {
       'the one bootstrap succeeded',
     );
     say('the configure command failed once and was retried; the node joined');
-    return { 'node-command runs': commands.length };
+    return { 'node-command runs': commands.length, ...readinessBound(twin) };
   },
 };
 
@@ -177,7 +192,7 @@ export const lostLaunchEvent: Scenario = {
       'the new member in service',
     );
     say(`the sweep recovered the lost event after ${minutes(recoveredAfter)}`);
-    return { 'recovered after': minutes(recoveredAfter) };
+    return { 'recovered after': minutes(recoveredAfter), ...readinessBound(twin) };
   },
 };
 
@@ -209,7 +224,7 @@ export const duplicatedEvent: Scenario = {
     say(
       `the event was delivered ${new Set(deliveries.map((d) => `${d.eventId}/${d.copy}`)).size} times; one node-bootstrap ran`,
     );
-    return { 'bootstrap executions': bootstraps(twin).length };
+    return { 'bootstrap executions': bootstraps(twin).length, ...readinessBound(twin) };
   },
 };
 
@@ -242,7 +257,10 @@ export const scaleIn: Scenario = {
     expectThat(drain.status === 'SUCCEEDED', `node-drain succeeded (${drain.status} ${drain.error ?? ''})`);
     expectThat(enteredAt(drain, 'StopArtifactory') !== undefined, 'Artifactory was stopped gracefully');
     say('the member was drained, stopped and removed');
-    return { 'scale-in took': minutes(twin.world.clock.now() - start) } satisfies ScenarioResult;
+    return {
+      'scale-in took': minutes(twin.world.clock.now() - start),
+      ...readinessBound(twin),
+    } satisfies ScenarioResult;
   },
 };
 
@@ -283,7 +301,7 @@ export const throttledScaleOut: Scenario = {
     ).length;
     twin.world.faults.clearApiFaults();
     say(`${throttled} Auto Scaling calls were throttled; both nodes joined`);
-    return { 'throttled calls': throttled };
+    return { 'throttled calls': throttled, ...readinessBound(twin) };
   },
 };
 

@@ -4,7 +4,9 @@
  * it again, that Launch is resumed on the primary group, that the cluster lock is free, and (through the
  * invariants the tests check after every scene) that there are never two primaries.
  */
+import { definitionText } from '../../infra/workflow-definitions';
 import type { ExecutionRecord } from '../core/world';
+import type { Elbv2Sim } from '../services/elbv2';
 import type { Twin } from '../twin';
 import { expectThat, MINUTE, type Scenario, type ScenarioResult } from './types';
 
@@ -102,7 +104,7 @@ export async function crashAndRecover(
   twin: Twin,
   say: (m: string) => void,
   within: number,
-): Promise<ScenarioResult> {
+): Promise<ScenarioResult & { gapMs: number; crashedAt: number }> {
   await twin.run(3 * MINUTE);
   const old = thePrimary(twin);
   say(`the host of the primary ${old} dies`);
@@ -111,8 +113,44 @@ export async function crashAndRecover(
   await twin.runUntil(() => readyPrimaries(twin).some((p) => p !== old), within, 'a new ready primary');
   const gap = twin.world.clock.now() - crashedAt;
   say(`${readyPrimaries(twin)[0]} is the ready primary ${minutes(gap)} after the crash`);
-  return { 'time without a ready primary': minutes(gap), gapMs: gap };
+  return { 'time without a ready primary': minutes(gap), gapMs: gap, crashedAt };
 }
+
+/** node-command's wait before its first look at a command (statemachines/node-command.asl.json). */
+export const NODE_COMMAND_POLL_MS =
+  (JSON.parse(definitionText('node-command')) as { States: { WaitForNodeCommand: { Seconds: number } } })
+    .States.WaitForNodeCommand.Seconds * 1000;
+
+/**
+ * The least time a ready primary can take to come back after the primary's host died at `crashedAt`, from the
+ * twin's settings and the timings this seed drew, never from the window itself: the ALB's health checks must
+ * fail UnhealthyThresholdCount times in a row before anything can notice (Auto Scaling's ELB health check
+ * then condemns the instance); the election's confirmation waits at least one node-command poll for the
+ * members' readiness probes; the promoted member restarts as the primary (its graceful stop and its start to
+ * readiness, as drawn). SSM delivery, event latency and the Lambdas add to it, hence a ratio above 1.
+ */
+export function crashFloor(
+  twin: Twin,
+  crashedAt: number,
+  promoted: string,
+): { floorMs: number; detectionMs: number; restartMs: number } {
+  const r = twin.world.region(regionOf(twin));
+  const checks = (r.services.elbv2 as Elbv2Sim).healthChecksAfter(
+    layoutOf(twin).targetGroupArn,
+    crashedAt,
+    10,
+  );
+  const detectionMs = (checks.times[checks.unhealthyThreshold - 1] as number) - crashedAt;
+  const drawn = r.ec2.instance(promoted)?.node.drawnTimings.filter((t) => t.at >= crashedAt) ?? [];
+  const start = drawn.filter((t) => t.kind === 'start').at(-1);
+  const stop = drawn.filter((t) => t.kind === 'stop' && t.at <= (start?.at ?? 0)).at(-1);
+  expectThat(start !== undefined, `${promoted} was restarted as the primary after the crash`);
+  const restartMs = (stop?.ms ?? 0) + (start?.ms ?? 0);
+  return { floorMs: detectionMs + NODE_COMMAND_POLL_MS + restartMs, detectionMs, restartMs };
+}
+
+/** The bound the primary-crash scenes promise: the window is at most this multiple of its floor. */
+export const CRASH_GAP_FACTOR = 1.2;
 
 export const primaryCrash: Scenario = {
   name: 'primary-crash',
@@ -121,6 +159,16 @@ export const primaryCrash: Scenario = {
     "The primary's host dies. Auto Scaling's ELB health check marks it unhealthy and terminates it; node-drain starts primary-failover (and the primary-unhealthy alarm fires too; the second run finds the cluster lock held or the primary recovered). The failover confirms, passes the gate, fences with the epoch, suspends Launch on the primary group, promotes the healthiest member in another AZ, verifies readiness, commits, and moves the instance into the primary group (shrink to 0, detach, resume Launch, attach, min 1). The replacement Auto Scaling had already launched joins as a member and is scaled in by the swap.",
   async run(twin, say) {
     const result = await crashAndRecover(twin, say, 30 * MINUTE);
+    const promoted = readyPrimaries(twin)[0] as string;
+    const floor = crashFloor(twin, result.crashedAt, promoted);
+    const ratio = result.gapMs / floor.floorMs;
+    say(
+      `floor ${minutes(floor.floorMs)} (ALB detection ${Math.round(floor.detectionMs / 1000)} s + one probe poll + restart ${Math.round(floor.restartMs / 1000)} s): the window is ${ratio.toFixed(2)}x it`,
+    );
+    expectThat(
+      ratio <= CRASH_GAP_FACTOR,
+      `the window without a ready primary (${minutes(result.gapMs)}) is at most ${CRASH_GAP_FACTOR}x its floor ${minutes(floor.floorMs)} (got ${ratio.toFixed(2)}x)`,
+    );
     await twin.runUntil(
       () => recovered(twin) && settled(twin),
       60 * MINUTE,
@@ -130,7 +178,12 @@ export const primaryCrash: Scenario = {
     expectThat(ok.length === 1, `one failover promoted a member (got ${ok.length})`);
     expectCleanEnd(twin);
     say(`the primary group holds ${thePrimary(twin)}; Launch resumed; the cluster lock is free`);
-    return { ...result, 'failover executions': failovers(twin).length };
+    return {
+      ...result,
+      'floor (seed)': minutes(floor.floorMs),
+      'window / floor': ratio.toFixed(2),
+      'failover executions': failovers(twin).length,
+    };
   },
 };
 

@@ -19,6 +19,7 @@ import type {
   InstanceState,
   NodeStatus,
   NodeSystemYaml,
+  NodeTiming,
   SimContext,
   WorldView,
 } from '../core/contracts';
@@ -103,6 +104,7 @@ export class ArtifactoryCluster {
  */
 export class ArtifactoryNode implements ArtifactoryNodeContract {
   readonly servedCertificate: ArtifactoryNodeContract['servedCertificate'] = undefined;
+  readonly drawnTimings: NodeTiming[] = [];
   private current: NodeStatus = 'unconfigured';
   private readonly statuses: { at: number; status: NodeStatus }[] = [];
   private yaml: NodeSystemYaml | undefined;
@@ -212,7 +214,9 @@ export class ArtifactoryNode implements ArtifactoryNodeContract {
       this.log('Artifactory start stalls: it will not become ready until restarted');
       return { started: true };
     }
-    this.ctx.clock.after(this.rng.between(...NODE_TIMING.start), () => {
+    const startMs = this.rng.between(...NODE_TIMING.start);
+    this.drawnTimings.push({ kind: 'start', at: this.ctx.clock.now(), ms: startMs });
+    this.ctx.clock.after(startMs, () => {
       if (generation !== this.generation) return;
       this.setStatus('running');
       this.cluster.adoptKeys(keys);
@@ -234,8 +238,10 @@ export class ArtifactoryNode implements ArtifactoryNodeContract {
     const generation = ++this.generation;
     this.setStatus('stopping');
     this.log('Artifactory stopping (graceful)');
+    const stopMs = this.rng.between(...NODE_TIMING.stop);
+    this.drawnTimings.push({ kind: 'stop', at: this.ctx.clock.now(), ms: stopMs });
     this.stopping = new Promise<void>((resolve) => {
-      this.ctx.clock.after(this.rng.between(...NODE_TIMING.stop), () => {
+      this.ctx.clock.after(stopMs, () => {
         if (generation === this.generation) {
           this.setStatus('stopped');
           this.loaded = undefined;

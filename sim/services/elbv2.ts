@@ -14,6 +14,10 @@
  *   UnHealthyHostCount in AWS/ApplicationELB, dimensions TargetGroup and LoadBalancer, reported every minute.
  * - [RouterHealth] JFrog Platform REST API, "Router Health Check" (docs/facts.md, Artifactory HA): the ALB probes
  *   `GET /router/api/v1/system/health`, which returns 503 when any local service is unhealthy.
+ * - [Troubleshoot] ALB User Guide, "Troubleshoot your Application Load Balancers", "A registered target is not in
+ *   service": the target's security group (or network ACL) must allow the load balancer's health-check traffic
+ *   on the health check port, else the checks time out. Injected as `faults.albHealth({ mode: 'fail' })`; the
+ *   opposite disagreement, a health path that answers 200 before the node is ready, is `mode: 'pass'`.
  *
  * Simplifications: one ALB per region with every target group behind it; every probe answers at once (no
  * HealthCheckTimeoutSeconds wait); connection draining always lasts the full deregistration delay (AWS ends it
@@ -97,6 +101,8 @@ interface Group {
   readonly dimension: string;
   readonly targets: Map<string, Target>;
   readonly cancel: () => void;
+  /** When the group's health checks started: they run every interval from then. */
+  readonly checksFrom: number;
 }
 
 type Probe = { readonly ok: true } | { readonly ok: false; readonly reason: Reason };
@@ -178,6 +184,7 @@ export class Elbv2Sim implements SimService, Elbv2Contract {
       // [HealthChecks] "The load balancer sends a health check request to each registered target every
       // HealthCheckIntervalSeconds seconds".
       cancel: this.ctx.clock.every(i * 1000, () => this.healthCheck(spec.arn)),
+      checksFrom: this.ctx.clock.now(),
     };
     this.groups.set(spec.arn, group);
     this.ctx.timeline.add(this.ctx.region, 'elb', `target group ${group.name} created`);
@@ -202,6 +209,26 @@ export class Elbv2Sim implements SimService, Elbv2Contract {
       targetGroupArn,
       instanceIds.map((Id) => ({ Id })),
     );
+  }
+
+  /**
+   * When the next `count` health checks of a target group run, strictly after `after` (every
+   * HealthCheckIntervalSeconds from the group's creation), with its thresholds: what a scene needs to compute
+   * how soon the ALB can notice a change, from the twin's settings rather than from what happened.
+   */
+  healthChecksAfter(
+    targetGroupArn: string,
+    after: number,
+    count: number,
+  ): { times: number[]; healthyThreshold: number; unhealthyThreshold: number } {
+    const g = this.group(targetGroupArn);
+    const interval = g.spec.healthCheckIntervalSeconds * 1000;
+    const first = g.checksFrom + (Math.floor((after - g.checksFrom) / interval) + 1) * interval;
+    return {
+      times: Array.from({ length: count }, (_, k) => first + k * interval),
+      healthyThreshold: g.spec.healthyThresholdCount,
+      unhealthyThreshold: g.spec.unhealthyThresholdCount,
+    };
   }
 
   targetState(targetGroupArn: string, instanceId: string): TargetHealthState | undefined {
@@ -342,10 +369,19 @@ export class Elbv2Sim implements SimService, Elbv2Contract {
     if (this.ctx.world.faults.isRegionDown(this.ctx.region) || !inst.reachable || inst.state === 'pending') {
       return { ok: false, reason: 'Target.Timeout' };
     }
+    const listening = ['starting', 'running', 'stopping'].includes(inst.node.status);
+    const fault = this.ctx.world.faults.albProbe(this.ctx.region, inst.id);
+    // [Troubleshoot] a security group or network ACL that does not let the load balancer's health checks
+    // reach the target on the health check port makes them time out (Target.Timeout), however well the node
+    // itself is: the ALB calls a ready node unhealthy.
+    if (fault === 'fail') return { ok: false, reason: 'Target.Timeout' };
+    // [HealthChecks] a check succeeds when the health check path answers with a code the Matcher accepts: a
+    // path that answers 200 as soon as the router listens makes the ALB call a node healthy before
+    // Artifactory is ready.
+    if (fault === 'pass' && listening) return { ok: true };
     if (inst.node.routerHealthy()) return { ok: true };
     // A started router answers 503 when a local service is unhealthy ([RouterHealth]); with Artifactory not
     // running nothing listens on the port and the connection fails.
-    const listening = ['starting', 'running', 'stopping'].includes(inst.node.status);
     return { ok: false, reason: listening ? 'Target.ResponseCodeMismatch' : 'Target.FailedHealthChecks' };
   }
 

@@ -223,6 +223,16 @@ export class SsmSim implements SimService, SsmContract {
       inv.status = 'InProgress';
       inv.statusDetails = 'InProgress';
       inv.startedAt = clock.now();
+      const fault = this.ctx.world.faults.takeSsmFault(this.ctx.region, command.documentName, inv.instanceId);
+      if (fault === 'Hang') {
+        // The agent took the command and the node never answers again: no terminal status ever comes back, so
+        // the invocation stays InProgress until the command expires. "If a command expires, it changes status
+        // to DeliveryTimedOut for all invocations that have the status InProgress, Pending, or Delayed";
+        // ExpiresAfter is the delivery timeout plus the execution timeout from the request (SSM API Reference,
+        // `Command`, ExpiresAfter; SSM User Guide, *Understanding command timeout values*).
+        clock.after(deliveryDeadline - clock.now(), () => timeOut('DeliveryTimedOut'));
+        return;
+      }
       const executionDeadline = inv.startedAt + command.executionTimeoutSeconds * 1000;
       // "If the agent isn't running or available on the instance, the command status remains at In Progress
       // until the agent is available again, or until the execution timeout limit is reached."
@@ -231,7 +241,6 @@ export class SsmSim implements SimService, SsmContract {
         timeOut(inst?.reachable ? 'ExecutionTimedOut' : 'DeliveryTimedOut');
       });
 
-      const fault = this.ctx.world.faults.takeSsmFault(this.ctx.region, command.documentName, inv.instanceId);
       if (fault === 'TimedOut') return; // the command hangs on the node until the execution timeout
       if (fault === 'Failed') {
         const rng = this.ctx.rng.fork(`${command.id}/${inv.instanceId}`);

@@ -5,14 +5,16 @@ import { type Scenario, type ScenarioResult, unexpectedViolations } from '../../
 export const SEEDS = Array.from({ length: 20 }, (_, i) => i + 1);
 
 /**
- * Runs one scene on a fresh twin and checks what every scene must leave behind: every invariant held (never
- * two primaries among them) and no execution still running.
+ * Runs one scene on a fresh twin and checks what every scene must leave behind: no call the twin does not
+ * model, every invariant held (never two primaries among them) and no execution still running.
  */
 export async function runScene(scenario: Scenario, seed: number): Promise<ScenarioResult | undefined> {
   const twin = await startTwinFor(scenario, seed);
   try {
     const result = await scenario.run(twin, (m) => twin.world.timeline.add('-', 'scenario', m));
     twin.invariants.check();
+    // A call the twin does not model fails the scene even when a workflow caught it (also an invariant).
+    expect(twin.world.notModelled).toEqual([]);
     // A fault the scene injects on purpose may break an invariant: each such episode must have ended in
     // its bound; anything else is a violation.
     expect(unexpectedViolations(scenario, twin.invariants.violations)).toEqual([]);

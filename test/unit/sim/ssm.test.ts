@@ -1,10 +1,9 @@
-import { documentNames } from '../../../infra/ssm-documents';
 import type { SimInstance } from '../../../sim/core/contracts';
 import { NODE_TIMING } from '../../../sim/services/artifactory';
 import { EC2_TIMING } from '../../../sim/services/ec2';
-import { clusterKeySecretNames } from '../../../sim/services/secrets';
 import { SSM_TIMING } from '../../../sim/services/ssm';
 import { apiError, type ComputeWorld, makeWorld } from './compute-harness';
+import { ssmHarness } from './ssm-harness';
 
 let w: ComputeWorld;
 
@@ -17,71 +16,7 @@ afterEach(() => {
   w.clock.uninstall();
 });
 
-const ssm = () => w.region().ssm;
-const call = async <T = Record<string, unknown>>(
-  action: string,
-  input: Record<string, unknown>,
-): Promise<T> => {
-  const handler = ssm().api[action];
-  if (!handler) throw new Error(`${action} is not modelled`);
-  return (await handler(input)) as T;
-};
-
-interface Invocation {
-  Status: string;
-  StatusDetails: string;
-  ResponseCode: number;
-  StandardOutputContent: string;
-  StandardErrorContent: string;
-}
-
-const secretNames = clusterKeySecretNames('artifactory-test');
-/** The documents as the harness's world registers them (cluster `artifactory-test`). */
-const docs = documentNames('artifactory-test');
-const configureParams = (inst: SimInstance, role = 'member') => ({
-  Role: [role],
-  NodeId: [inst.id],
-  MasterKeySecretId: [secretNames.masterKey],
-  JoinKeySecretId: [secretNames.joinKey],
-  ClusterMode: ['legacy-primary'],
-});
-
-/** Launches an instance and waits until it is a managed node. */
-async function managedInstance(az = 'eu-west-1a'): Promise<SimInstance> {
-  const inst = w.region().ec2.launch({ az, launchedBy: 'test', role: 'member', bootstrap: 'none' });
-  await w.clock.runFor(EC2_TIMING.boot[1] + SSM_TIMING.registration[1]);
-  expect(ssm().isManaged(inst.id)).toBe(true);
-  return inst;
-}
-
-async function send(
-  doc: string,
-  inst: SimInstance,
-  Parameters: Record<string, string[]> = {},
-  TimeoutSeconds?: number,
-) {
-  const out = await call<{ Command: { CommandId: string; Status: string } }>('SendCommand', {
-    DocumentName: doc,
-    InstanceIds: [inst.id],
-    Parameters,
-    ...(TimeoutSeconds !== undefined ? { TimeoutSeconds } : {}),
-  });
-  return out.Command.CommandId;
-}
-
-const invocation = (commandId: string, inst: SimInstance) =>
-  call<Invocation>('GetCommandInvocation', { CommandId: commandId, InstanceId: inst.id });
-
-/** Polls GetCommandInvocation every 5 s until a terminal status (as a workflow would). */
-async function finished(commandId: string, inst: SimInstance, maxMs = 2 * 3_600_000): Promise<Invocation> {
-  const until = w.clock.now() + maxMs;
-  while (w.clock.now() < until) {
-    await w.clock.runFor(5_000);
-    const inv = await invocation(commandId, inst);
-    if (!['Pending', 'InProgress', 'Delayed'].includes(inv.Status)) return inv;
-  }
-  throw new Error('command did not finish');
-}
+const { ssm, call, docs, configureParams, managedInstance, send, invocation, finished } = ssmHarness(() => w);
 
 describe('managed nodes', () => {
   it('registers an instance 20–60 s after it runs, and never while unreachable', async () => {

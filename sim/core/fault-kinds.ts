@@ -1,0 +1,68 @@
+/**
+ * The kinds of fault the twin injects (sim/core/faults.ts), and the checks a fault's options pass before
+ * anything is recorded.
+ */
+import type { ServiceName } from './contracts';
+
+/**
+ * Who makes a call, where the twin can tell: `workflow` for a Step Functions optimized integration (the
+ * `dynamodb:` Tasks), `handler` for a Lambda handler's SDK client. A fault limited to one caller lets a scene
+ * aim at the workflows' Retry blocks or at the SDK's own retries.
+ */
+export type Caller = 'workflow' | 'handler';
+
+export interface ApiFault {
+  readonly service: ServiceName;
+  readonly action: string | '*';
+  readonly region: string | '*';
+  readonly caller: Caller | '*';
+  /** Remaining calls it applies to (Infinity for a fraction-based fault). */
+  remaining: number;
+  /** Probability per matching call (1 = every call while `remaining` lasts). */
+  readonly fraction: number;
+  readonly make: (service: ServiceName, action: string) => Error;
+}
+
+export interface Counted<T> {
+  readonly match: T;
+  remaining: number;
+}
+
+/**
+ * How an injected SSM fault ends a command invocation: `Failed` (the script exits non-zero), `TimedOut` (it
+ * runs past the document's execution timeout: TimedOut / ExecutionTimedOut), or `Hang` (the agent took the
+ * command but the node never answers: InProgress until the command expires, then DeliveryTimedOut).
+ */
+export type SsmFaultOutcome = 'Failed' | 'TimedOut' | 'Hang';
+
+/**
+ * How an injected fault fails a Lambda invocation: `throttle` (Lambda.TooManyRequestsException, 429),
+ * `service-error` (Lambda.ServiceException, 500), `timeout` (the invocation hangs until the function's timeout:
+ * Sandbox.Timedout).
+ */
+export type LambdaFaultMode = 'throttle' | 'service-error' | 'timeout';
+export const LAMBDA_FAULT_MODES: readonly LambdaFaultMode[] = ['throttle', 'service-error', 'timeout'];
+
+/**
+ * How an injected fault bends the ALB's health check of a target against the node's own state: `fail` (the
+ * check never reaches the node, e.g. a security group or listener fault: Target.Timeout while the node is
+ * ready) or `pass` (the health path answers 200 as soon as the router listens, before Artifactory is ready).
+ */
+export type AlbHealthFault = 'fail' | 'pass';
+
+/** A fault's count and fraction, checked before anything is recorded: a bad one changes nothing. */
+export function checkAmount(opts: { times?: number | undefined; fraction?: number | undefined }): void {
+  if (opts.times !== undefined && !(Number.isInteger(opts.times) && opts.times > 0))
+    throw new Error(`a fault's times must be a positive integer (got ${opts.times})`);
+  if (opts.fraction !== undefined && !(opts.fraction > 0 && opts.fraction <= 1))
+    throw new Error(`a fault's fraction must be in (0, 1] (got ${opts.fraction})`);
+}
+
+/** How a fault's amount reads on the timeline. */
+export function describe(opts: { times?: number; fraction?: number; region?: string }): string {
+  const parts = [];
+  if (opts.times !== undefined) parts.push(`${opts.times} call(s)`);
+  if (opts.fraction !== undefined) parts.push(`${Math.round(opts.fraction * 100)}% of calls`);
+  parts.push(opts.region ? `in ${opts.region}` : 'in every region');
+  return parts.join(', ');
+}
