@@ -64,6 +64,18 @@ describe('a requested candidate is refused with the reason', () => {
     expect(refused(node(A, over))).toBe(`candidate ${A} ${why}`);
   });
 
+  it('legacy: a member running tasks, or an orphan running tasks, may be the primary', () => {
+    const tasks = { probe: { ...READY_MEMBER, taskAffinity: 'any' } } as const;
+    expect(refused(node(A, tasks))).toBe('accepted');
+    expect(refused(orphan(A, tasks))).toBe('accepted');
+  });
+
+  it('legacy: a ready member an operator is detaching is still outside the groups', () => {
+    expect(refused(node(A, { lifecycleState: 'Detaching' }))).toBe(
+      `candidate ${A} is outside the groups and not a ready member`,
+    );
+  });
+
   it('cloud-native: a node already running tasks, in a group or outside', () => {
     const tasks = { probe: { ...READY_MEMBER, taskAffinity: 'any' } } as const;
     expect(refused(node(A, tasks), 'cloud-native')).toBe(`candidate ${A} already runs cluster tasks`);
@@ -123,6 +135,8 @@ describe('eligible', () => {
     ['unreachable', { probe: UNREACHABLE }],
     ['not ready', { probe: { ...READY_MEMBER, ready: false } }],
     ['a primary', { probe: { ...READY_MEMBER, role: 'primary' } }],
+    ['unprobed', { probe: undefined }],
+    ['unreachable yet called ready', { probe: { ...READY_MEMBER, reachable: false } }],
   ])('refuses an orphan that is %s', (_what, over) => {
     expect(eligible(orphan(A, over), new Set())).toBe(false);
   });
@@ -178,6 +192,33 @@ describe('plan: the steps the operator reads', () => {
         'resume Launch on the primary group',
         'record the new primary',
       ],
+    });
+  });
+
+  it('finds the failed primary wherever it is listed, and never takes it as a candidate', () => {
+    expect(plan([node(A), node(B), failed], undefined, { ...legacy, failedPrimary: P })).toMatchObject({
+      failedAz: 'eu-west-1a',
+      candidates: [A, B],
+    });
+    // A presumed primary that answers as a member is the failed primary, although it looks eligible.
+    expect(plan([node(A), node(B)], undefined, { ...legacy, failedPrimary: A })).toMatchObject({
+      candidates: [B],
+      failedPrimary: A,
+    });
+    expect(
+      plan([{ ...failed, probe: undefined }, node(A)], undefined, { ...legacy, failedPrimary: P }),
+    ).toMatchObject({
+      failedPrimaryReachable: false,
+    });
+  });
+
+  it('adopts and demotes only in legacy mode', () => {
+    expect(plan([node(A), node(B)], undefined, { ...native, adopt: P })).toMatchObject({
+      action: 'promote',
+      candidates: [A, B],
+    });
+    expect(plan([node(A), node(B)], undefined, { ...native, split: [A, B] })).toMatchObject({
+      action: 'promote',
     });
   });
 
@@ -251,6 +292,20 @@ describe('plan: the steps the operator reads', () => {
         `demote ${B} (primary: false, restart)`,
         `record ${A} as the primary`,
       ],
+    });
+    // No recorded primary among them: the one in the primary group stays, not another of that group.
+    const housed = node(B, { group: 'primary' });
+    expect(
+      plan([node(A), housed, node(C, { group: 'primary' })], undefined, { ...legacy, split: [A, B] }),
+    ).toMatchObject({
+      keep: B,
+      demote: [A],
+    });
+    expect(
+      plan([node(C, { group: 'primary' }), node(A), node(B)], undefined, { ...legacy, split: [B, A] }),
+    ).toMatchObject({
+      keep: A,
+      demote: [B],
     });
     // One primary is no split.
     expect(plan([failed, node(A)], undefined, { ...legacy, split: [A] })).toMatchObject({
