@@ -116,6 +116,10 @@ describe('concludeFailover: every ending, word for word', () => {
     expect(
       conclude({ ...fenced, attempt: { outcome: 'failed', detail: { cause: 'epoch 9' } } }).report.outcome,
     ).toBe('succeeded');
+    expect(conclude({ ...fenced, attempt: { outcome: 'superseded' } }).report.summary).toBe(superseded);
+    expect(conclude(decided).report).toStrictEqual(
+      report('failed', 'Could not fence (epoch write failed); nothing was changed.'),
+    );
     expect(conclude({ ...decided, fenceError: err })).toEqual({
       report: report('failed', 'Could not fence (epoch write failed); nothing was changed.', { error: err }),
       failed: true,
@@ -148,6 +152,8 @@ describe('concludeFailover: every ending, word for word', () => {
       summary: expect.stringContaining('(epoch 7, 0 tried, last none)'),
       error: err,
     });
+    // A failed stop without an escalation did not end the run.
+    expect(conclude({ ...fenced, stopOldError: err }).report.outcome).toBe('succeeded');
     const native = { ...fenced, decision: decision({ plan: { action: 'promote', mode: 'cloud-native' } }) };
     expect(conclude({ ...native, escalation: {} }).restorePrimaryGroup).toBe(false);
     expect(conclude({ ...native, escalation: {}, stopOldError: err }).restorePrimaryGroup).toBe(false);
@@ -176,6 +182,12 @@ describe('concludeFailover: every ending, word for word', () => {
       failed: false,
       restorePrimaryGroup: false,
     });
+  });
+
+  it('leaves notify out unless the ending decides it (the report Lambda then applies its default)', () => {
+    expect(Object.keys(conclude({ input, lock: { acquired: false } }).report)).not.toContain('notify');
+    expect(Object.keys(conclude({ ...fenced, swapError: err }).report)).not.toContain('notify');
+    expect(Object.keys(conclude(fenced).report)).toContain('notify');
   });
 
   it('restores the primary group only for a run that holds the lock', () => {
