@@ -7,6 +7,8 @@ const common = {
   transformIgnorePatterns: ['/node_modules/(?!@middy/)'],
   setupFiles: ['<rootDir>/test/setup.ts'],
   testEnvironment: 'node',
+  // `npm run mutate` copies the repository into .stryker-tmp/ while it runs.
+  modulePathIgnorePatterns: ['<rootDir>/.stryker-tmp/'],
 };
 module.exports = {
   projects: [

@@ -108,6 +108,7 @@ export function observe(
   settings: ObserveSettings,
 ): Observation {
   if (settings.mode === 'cloud-native') {
+    // Stryker disable next-line OptionalChaining: equivalent, serving(n) holds only for a node with a probe
     const taskNodes = nodes.filter((n) => serving(n) && n.probe?.taskAffinity === 'any');
     return taskNodes.length >= settings.minTaskNodes
       ? { kind: 'healthy' }
@@ -117,6 +118,7 @@ export function observe(
         };
   }
   // A quarantined node that answers as a ready primary counts: two of them, or one beside another, are a split.
+  // Stryker disable next-line OptionalChaining: equivalent, serving(n) holds only for a node with a probe
   const primaries = nodes.filter((n) => serving(n) && n.probe?.role === 'primary');
   if (primaries.length > 1) {
     return { kind: 'split', primaries: primaries.map((n) => n.instanceId).sort() };
@@ -154,12 +156,8 @@ export function observe(
   }
   const nodeDown = !probe?.reachable || !probe.ready;
   if (albDown && nodeDown) {
-    const nodeWhy =
-      presumed.ec2State !== 'running'
-        ? `the instance is ${presumed.ec2State}`
-        : !probe?.reachable
-          ? 'the node is unreachable'
-          : 'its readiness probe fails';
+    // A presumed primary that is not running was called down above (condemned).
+    const nodeWhy = !probe?.reachable ? 'the node is unreachable' : 'its readiness probe fails';
     return { kind: 'down', primary: id, why: `target ${presumed.target} behind the ALB and ${nodeWhy}` };
   }
   return {

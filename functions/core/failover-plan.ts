@@ -18,6 +18,7 @@ export function eligible(n: NodeObservation, excluded: ReadonlySet<string>): boo
   if (n.group === 'none') return orphan(n, excluded);
   // A member on its way out (`Detaching`) may be an operator's doing: only the recorded candidate of an
   // interrupted election is taken over (see plan).
+  // Stryker disable next-line ConditionalExpression: equivalent, a Detaching node also fails the InService check
   if (outsideGroups(n)) return false;
   return (
     !excluded.has(n.instanceId) &&
@@ -58,18 +59,21 @@ export function chooseCandidates(
   opts: { readonly failedAz?: string | undefined; readonly exclude?: readonly string[]; mode: ClusterMode },
 ): string[] {
   const excluded = new Set(opts.exclude ?? []);
-  return nodes
-    .filter((n) => eligible(n, excluded))
-    .filter((n) => opts.mode === 'legacy-primary' || n.probe?.taskAffinity !== 'any')
-    .sort((a, b) => {
-      // An orphan of an interrupted election first: it is already detached, and otherwise it would leak.
-      const orphaned = Number(b.group === 'none') - Number(a.group === 'none');
-      if (orphaned !== 0) return orphaned;
-      const az = Number(a.az === opts.failedAz) - Number(b.az === opts.failedAz);
-      return az !== 0 ? az : a.instanceId < b.instanceId ? -1 : a.instanceId > b.instanceId ? 1 : 0;
-    })
-    .slice(0, MAX_CANDIDATES)
-    .map((n) => n.instanceId);
+  return (
+    nodes
+      .filter((n) => eligible(n, excluded))
+      // Stryker disable next-line OptionalChaining: equivalent, an eligible node has a probe
+      .filter((n) => opts.mode === 'legacy-primary' || n.probe?.taskAffinity !== 'any')
+      .sort((a, b) => {
+        // An orphan of an interrupted election first: it is already detached, and otherwise it would leak.
+        const orphaned = Number(b.group === 'none') - Number(a.group === 'none');
+        if (orphaned !== 0) return orphaned;
+        const az = Number(a.az === opts.failedAz) - Number(b.az === opts.failedAz);
+        return az !== 0 ? az : a.instanceId < b.instanceId ? -1 : a.instanceId > b.instanceId ? 1 : 0;
+      })
+      .slice(0, MAX_CANDIDATES)
+      .map((n) => n.instanceId)
+  );
 }
 
 /** What the workflow does after confirmation. */
@@ -158,6 +162,7 @@ export function plan(
   const failedAz = failed?.az;
   let needed = 1;
   if (mode === 'cloud-native') {
+    // Stryker disable next-line OptionalChaining: equivalent, serving(n) holds only for a node with a probe
     const taskNodes = nodes.filter((n) => serving(n) && n.probe?.taskAffinity === 'any').length;
     needed = Math.max(0, input.minTaskNodes - taskNodes);
     if (needed === 0) {

@@ -28,13 +28,16 @@ export interface TableKey {
   readonly sk: string;
 }
 
-/** `States.Format`'s substitution: each `{}` in turn takes the next value, and a value is never re-read. */
-function fill(template: string, ...values: readonly string[]): string {
+/**
+ * `States.Format`'s substitution: each `{}` in turn takes the next value, and a value is never re-read. Like
+ * `States.Format`, it refuses a count of values that does not match the template's placeholders.
+ */
+export function fill(template: string, ...values: readonly string[]): string {
   const parts = template.split('{}');
   if (parts.length !== values.length + 1) {
     throw new Error(`key template ${template} takes ${parts.length - 1} value(s), got ${values.length}`);
   }
-  return parts.reduce((out, part, i) => (i === 0 ? part : `${out}${values[i - 1]}${part}`), '');
+  return parts.reduce((out, part, i) => `${out}${values[i - 1]}${part}`);
 }
 
 /** `CLUSTER#<cluster>`: the partition of everything the control plane records about one cluster. */

@@ -78,6 +78,7 @@ function childError(e: CaughtError): CaughtError | undefined {
     return typeof inner === 'string'
       ? { Error: inner, Cause: typeof cause === 'string' ? cause : undefined }
       : undefined;
+    // Stryker disable next-line BlockStatement: equivalent, a catch block left empty also returns undefined
   } catch {
     return undefined;
   }

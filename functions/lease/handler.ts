@@ -4,6 +4,7 @@ import { lockKey } from '../core/keys';
 import {
   type AcquireResult,
   acquireUpdate,
+  type HolderStatus,
   heldLease,
   type LeaseItem,
   releaseDelete,
@@ -84,7 +85,13 @@ export async function lease(
   // Released between our write and our read: the next attempt of the workflow's wait loop takes it.
   if (item === undefined)
     return { acquired: false, holder: undefined, expiresAt: undefined } satisfies AcquireResult;
-  const status = await executionStatus(item.owner, ctx);
+  // Every holder is an execution (the schema says so); an item written otherwise cannot be asked about, and
+  // only its expiry then tells that it has ended.
+  const status: HolderStatus = item.owner?.startsWith('arn:aws:states:')
+    ? await executionStatus(item.owner, ctx)
+    : item.expiresAt < now
+      ? 'GONE'
+      : 'RUNNING';
   const verdict = heldLease(item, status, now);
   if (verdict === 'take-over') {
     try {
