@@ -30,13 +30,16 @@ export const FailoverRunSchema = z.looseObject({
   input: z.looseObject({
     cluster: z.string().min(1),
     region: z.string().min(1),
-    trigger: z.string().min(1),
+    /** The validated input always has one; the raw input a failed validation leaves may not (its default). */
+    trigger: z.string().min(1).default('manual'),
     instanceId: z.string().optional(),
     dryRun: z.boolean().optional(),
   }),
   /** Held by the pause (automatic while automation is disabled): it observed and took no lock. */
   paused: z.boolean().optional(),
   lock: z.looseObject({ acquired: z.boolean() }).optional(),
+  /** ValidateInput failed for another reason than the input (the Lambda, after its retries): no lock taken. */
+  validateError: CaughtError.optional(),
   lockError: CaughtError.optional(),
   confirmError: CaughtError.optional(),
   confirmation: z
@@ -104,11 +107,18 @@ interface Ending {
 
 /**
  * Names the run's ending. Checks follow the workflow's order, so the first phase that ended the run names
- * the outcome: lock, confirmation, decision, gate and plan, fence, candidates, group move.
+ * the outcome: validation, lock, confirmation, decision, gate and plan, fence, candidates, group move.
  */
 function ending(run: FailoverRun): Ending {
   const { input } = run;
   const trigger = `${input.trigger} trigger`;
+  if (run.validateError) {
+    return {
+      outcome: 'failed',
+      summary: `Could not validate the input (${trigger}): the validation step failed, not the input; no lock was taken and nothing was changed. Start the run again.`,
+      error: run.validateError,
+    };
+  }
   if (run.lockError) {
     return {
       outcome: 'failed',

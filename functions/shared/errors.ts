@@ -72,12 +72,30 @@ export class SafetyViolationError extends Error {
 }
 
 /**
+ * Throttling errors the SDK retries by name although it models them as client faults without `$retryable`,
+ * DynamoDB's among them (Amazon DynamoDB Developer Guide, _Error handling with DynamoDB_: throttling is
+ * retryable; the SDK's list is `THROTTLING_ERROR_CODES` in @smithy/service-error-classification).
+ */
+const THROTTLING_ERROR_NAMES: ReadonlySet<string> = new Set([
+  'ProvisionedThroughputExceededException',
+  'ThrottlingException',
+  'ThrottledException',
+  'RequestThrottledException',
+  'TooManyRequestsException',
+  'RequestLimitExceeded',
+  'RequestThrottled',
+  'LimitExceededException',
+  'TransactionInProgressException',
+]);
+
+/**
  * Whether retrying the failed operation may succeed: a {@link TransientError}, or an AWS SDK error the SDK
- * itself marks retryable (`$retryable`) or blames on the service (`$fault: 'server'`).
+ * itself marks retryable (`$retryable`), names as throttling, or blames on the service (`$fault: 'server'`).
  */
 export function isRetryable(err: unknown): boolean {
   if (err instanceof TransientError) return true;
   if (typeof err !== 'object' || err === null) return false;
-  const sdk = err as { $retryable?: unknown; $fault?: unknown };
-  return sdk.$retryable !== undefined || sdk.$fault === 'server';
+  const sdk = err as { $retryable?: unknown; $fault?: unknown; name?: unknown };
+  if (sdk.$retryable !== undefined || sdk.$fault === 'server') return true;
+  return sdk.$fault !== undefined && typeof sdk.name === 'string' && THROTTLING_ERROR_NAMES.has(sdk.name);
 }

@@ -2,7 +2,10 @@
  * The wrapper every Lambda handler goes through: Powertools logging context, metrics (with cold starts) and
  * tracing, then validation of the raw event against a zod schema before any domain code runs.
  *
- * Errors are rethrown untouched so Step Functions can match `Retry`/`Catch` on their `name`.
+ * Errors are rethrown untouched so Step Functions can match `Retry`/`Catch` on their `name`, with one
+ * exception: an AWS error the SDK calls retryable (throttling, 5xx) that outlasted the SDK's own retries
+ * becomes a {@link TransientError} (the original as its `cause`), which every workflow's Lambda `Retry`
+ * names. Domain errors and client errors (`ConditionalCheckFailedException` included) pass as they are.
  */
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
@@ -10,7 +13,7 @@ import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import type { Context } from 'aws-lambda';
 import type { ZodType } from 'zod';
 import { clients } from './clients';
-import { ValidationError } from './errors';
+import { isRetryable, TransientError, ValidationError } from './errors';
 import {
   logger as defaultLogger,
   metrics as defaultMetrics,
@@ -84,7 +87,11 @@ export function makeHandler<TEvent, TResult>(
     const { default: middy } = await loadMiddy();
     return middy(async (event: unknown, context: Context, { signal }: { signal: AbortSignal }) =>
       // The validation middleware has already replaced the raw event with the schema's output.
-      fn(event as TEvent, { lambda: context, signal, logger, metrics, tracer, clients }),
+      fn(event as TEvent, { lambda: context, signal, logger, metrics, tracer, clients }).catch(
+        (err: unknown) => {
+          throw asTransient(err);
+        },
+      ),
     )
       .use(injectLambdaContext(logger, { logEvent: false, resetKeys: true }))
       .use(logMetrics(metrics, { captureColdStartMetric: true }))
@@ -109,4 +116,14 @@ export function makeHandler<TEvent, TResult>(
     handler ??= build();
     return (await handler)(event, context);
   };
+}
+
+/**
+ * An AWS error worth retrying (see {@link isRetryable}) as a {@link TransientError} naming it; any other error
+ * (a TransientError already, a domain error, a client error) as it is.
+ */
+export function asTransient(err: unknown): unknown {
+  if (err instanceof TransientError || !isRetryable(err)) return err;
+  const { name, message } = err as Error;
+  return new TransientError(`${name}: ${message}`, { cause: err });
 }

@@ -254,7 +254,7 @@ export const manualRuns: Scenario = {
   name: 'primary-manual',
   title: 'Operator runs: a bad input is refused at once; a dry run reports the plan; a forced run hands over',
   description:
-    "A manual execution with a region that is not this stack's fails at its first state naming the field, before the lock. A dry run reports the chosen candidate and the steps and changes nothing. A manual run (no confirmation wait) promotes a member in another AZ, stops the old primary and moves the instance into the primary group.",
+    "A manual execution with a region that is not this stack's fails at its first state naming the field, before the lock. A good input whose validation step hangs on every attempt is no refusal: the run ends failed, reported and notified, without the lock. A dry run reports the chosen candidate and the steps and changes nothing. A manual run (no confirmation wait) promotes a member in another AZ, stops the old primary and moves the instance into the primary group.",
   async run(twin, say) {
     await twin.run(3 * MINUTE);
     const cluster = twin.world.config.cluster.name;
@@ -271,6 +271,24 @@ export const manualRuns: Scenario = {
       'nothing ran after validation',
     );
     say(`bad input refused: ${bad.cause?.slice(0, 120)}`);
+    // A good input whose validation hangs on every attempt (the first and the Retry's 4): that is no refusal.
+    const since = twin.world.clock.now();
+    const fn = `${cluster}-failover`;
+    twin.world.faults.lambda({ region, functionName: fn, times: 5, mode: 'timeout' });
+    const hung = await startFailover(twin, 'manual-hung', { cluster, region, reason: 'validation hangs' });
+    expectThat(
+      hung.status === 'FAILED' && hung.error === 'FailoverFailed' && !entered(hung, 'InputRejected'),
+      `a hung validation ends the run failed, not refused (got ${hung.error}: ${hung.cause})`,
+    );
+    expectThat(
+      entered(hung, 'ReportRun') && !entered(hung, 'AcquireClusterLock'),
+      'it is reported through the cleanup path and took no lock',
+    );
+    const told = twin.world
+      .region(region)
+      .sns.messages.filter((m) => m.at >= since && /primary-failover/.test(m.subject ?? ''));
+    expectThat(told.length === 1, `the operator is told once (${told.length})`);
+    say(`hung validation reported: ${told[0]?.subject}`);
     const before = thePrimary(twin);
     const dry = await startFailover(twin, 'manual-dry', {
       cluster,

@@ -210,6 +210,32 @@ describe('one retry policy per kind of call', () => {
       .map(([kind, set]) => `${kind}: ${[...set].join(' | ')}`);
     expect(mixed).toEqual([]);
   });
+
+  it("every Lambda Task retries Lambda's service errors, a timed-out function and TransientError", () => {
+    // Lambda's own errors (Step Functions Developer Guide, Handle Lambda service exceptions); a function that
+    // runs out its timeout fails as Sandbox.Timedout, or Lambda.Unknown (same page); the handlers turn
+    // throttling and 5xx from AWS into TransientError (functions/shared/handler.ts). The operations are
+    // idempotent (conditional writes), so a hung invocation is retried, never taken for a member's failure.
+    const required = [
+      'Lambda.ServiceException',
+      'Lambda.AWSLambdaException',
+      'Lambda.SdkClientException',
+      'Lambda.TooManyRequestsException',
+      'Sandbox.Timedout',
+      'Lambda.Unknown',
+      'TransientError',
+    ];
+    const lambdaTasks = workflows.flatMap((file) =>
+      allStates(load(file)).filter(([, s]) => s.Type === 'Task' && kindOf(s) === 'lambda'),
+    );
+    expect(lambdaTasks.length).toBeGreaterThan(20);
+    const offenders = lambdaTasks.flatMap(([name, s]) => {
+      const retried = new Set((s.Retry ?? []).flatMap((r) => r.ErrorEquals));
+      const missing = required.filter((e) => !retried.has(e));
+      return missing.length > 0 ? [`${name}: does not retry ${missing.join(', ')}`] : [];
+    });
+    expect(offenders).toEqual([]);
+  });
 });
 
 describe('the workflow pattern', () => {

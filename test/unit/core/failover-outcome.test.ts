@@ -31,6 +31,7 @@ const conclude = (run: FailoverRun) => concludeFailover(run, EXECUTION);
 
 describe('concludeFailover: the one report of a primary-failover run', () => {
   it.each<[string, FailoverRun, string, boolean, boolean]>([
+    ['validation step failed (not the input)', { input, validateError: err }, 'failed', true, false],
     ['lock error', { input, lockError: err }, 'failed', true, false],
     ['cluster busy', { input, lock: { acquired: false } }, 'skipped', false, false],
     ['observation failed', { input, lock: { acquired: true }, confirmError: err }, 'failed', true, false],
@@ -186,6 +187,20 @@ describe('concludeFailover: the one report of a primary-failover run', () => {
     ).toBeUndefined();
   });
 
+  it('reports a validation step that failed (not the input) as failed, notified, with the error, nothing restored', () => {
+    const timedOut = { Error: 'Sandbox.Timedout', Cause: 'Task timed out after 60.00 seconds' };
+    // The raw input such a run passes on may lack the trigger (the validated input's default is manual).
+    const raw = FailoverRunSchema.parse({
+      input: { cluster: 'prod', region: 'eu-west-1' },
+      validateError: timedOut,
+    });
+    const c = conclude(raw);
+    expect(c).toMatchObject({ failed: true, restorePrimaryGroup: false });
+    expect(c.report).toMatchObject({ outcome: 'failed', error: timedOut });
+    expect(c.report.summary).toMatch(/^Could not validate the input \(manual trigger\).*no lock was taken/);
+    expect(renderOutcome(c.report, Date.UTC(2025, 0, 1)).notify).toBe(true);
+  });
+
   it('refuses a run without its input (the ASL always passes it)', () => {
     expect(() => FailoverRunSchema.parse({ lock: { acquired: true } })).toThrow();
   });
@@ -203,6 +218,7 @@ describe('concludeFailover: the one report of a primary-failover run', () => {
       }),
       paused: fc.option(fc.boolean(), { nil: undefined }),
       lock: fc.option(fc.record({ acquired: fc.boolean() }), { nil: undefined }),
+      validateError: caught,
       lockError: caught,
       confirmError: caught,
       confirmation: fc.option(
@@ -278,7 +294,9 @@ describe('concludeFailover: the one report of a primary-failover run', () => {
   it('property: a run that did not get the lock never reports a change', () => {
     fc.assert(
       fc.property(runs, (run) => {
-        fc.pre(run.lock?.acquired === false && run.lockError === undefined);
+        fc.pre(
+          run.lock?.acquired === false && run.lockError === undefined && run.validateError === undefined,
+        );
         expect(conclude(run).report.outcome).toBe('skipped');
       }),
     );

@@ -350,8 +350,10 @@ describe('dispatch: lifecycle events to executions', () => {
     });
     sfn.on(StartExecutionCommand).rejects(throttled);
 
+    // The shared handler names a retryable AWS error TransientError, with the original as its cause.
     await expect(handler(lifecycleEvent(LAUNCH), context)).rejects.toMatchObject({
-      name: 'ThrottlingException',
+      name: 'TransientError',
+      cause: throttled,
     });
     expect(sfn).toHaveReceivedCommandTimes(StartExecutionCommand, 1);
     // The failure is audited too; the retry's own entry replaces it.

@@ -54,6 +54,27 @@ describe('isRetryable', () => {
     ],
     ['an SDK server fault', Object.assign(new Error('InternalFailure'), { $fault: 'server' }), true],
     ['an SDK client fault', Object.assign(new Error('AccessDenied'), { $fault: 'client' }), false],
+    [
+      "DynamoDB's throttling (a client fault without $retryable)",
+      Object.assign(new Error('Rate of requests exceeds'), {
+        name: 'ProvisionedThroughputExceededException',
+        $fault: 'client',
+      }),
+      true,
+    ],
+    [
+      'a failed condition',
+      Object.assign(new Error('The conditional request failed'), {
+        name: 'ConditionalCheckFailedException',
+        $fault: 'client',
+      }),
+      false,
+    ],
+    [
+      'a plain error named like throttling',
+      Object.assign(new Error('x'), { name: 'ThrottlingException' }),
+      false,
+    ],
     ['a ConflictError', new ConflictError('lost'), false],
     ['a SafetyViolationError', new SafetyViolationError('no'), false],
     ['a ValidationError', new ValidationError('bad', []), false],

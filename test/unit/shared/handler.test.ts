@@ -1,8 +1,13 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
+import {
+  ConditionalCheckFailedException,
+  InternalServerError,
+  ProvisionedThroughputExceededException,
+} from '@aws-sdk/client-dynamodb';
 import type { Context } from 'aws-lambda';
 import { clients } from '../../../functions/shared/clients';
-import { ConflictError, ValidationError } from '../../../functions/shared/errors';
+import { ConflictError, ErrorNames, TransientError, ValidationError } from '../../../functions/shared/errors';
 import {
   type LaunchLifecycleActionEvent,
   LaunchLifecycleActionEventSchema,
@@ -168,6 +173,59 @@ describe('makeHandler', () => {
     expect((err as Error).name).toBe('ConflictError');
     expect((err as Error).cause).toBe(cause);
     expect(emfLines(output.json()).flatMap(metricNames)).not.toContain(INVALID_EVENT_METRIC);
+  });
+
+  /** What the handler throws when the function fails with `thrown`. */
+  const failWith = async (thrown: unknown): Promise<unknown> =>
+    makeHandler(LaunchLifecycleActionEventSchema, async () => {
+      throw thrown;
+    })(loadEventFixture(LAUNCH), context).catch((e: unknown) => e);
+
+  it.each([
+    [
+      'DynamoDB throttling the SDK gave up on',
+      new ProvisionedThroughputExceededException({ message: 'Rate of requests exceeds', $metadata: {} }),
+    ],
+    ['a DynamoDB 500', new InternalServerError({ message: 'Internal server error', $metadata: {} })],
+    [
+      'a throttled API call',
+      Object.assign(new Error('Rate exceeded'), {
+        name: 'ThrottlingException',
+        $retryable: { throttling: true },
+      }),
+    ],
+    [
+      'a 503',
+      Object.assign(new Error('Service unavailable'), { name: 'ServiceUnavailable', $fault: 'server' }),
+    ],
+  ])(
+    'turns %s into a TransientError the workflows retry, keeping it as the cause',
+    async (_what, sdkError) => {
+      const err = await failWith(sdkError);
+      expect(err).toBeInstanceOf(TransientError);
+      expect((err as Error).name).toBe(ErrorNames.Transient);
+      expect((err as Error).message).toBe(`${sdkError.name}: ${sdkError.message}`);
+      expect((err as Error).cause).toBe(sdkError);
+    },
+  );
+
+  it.each([
+    [
+      'a failed condition',
+      new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} }),
+    ],
+    [
+      'a domain error',
+      Object.assign(new Error('epoch 3 no longer belongs to this execution'), { name: 'StaleEpoch' }),
+    ],
+    ['a TransientError', new TransientError('node still starting')],
+    [
+      'a client fault',
+      Object.assign(new Error('bad request'), { name: 'ValidationException', $fault: 'client' }),
+    ],
+    ['a thrown string', 'boom'],
+  ])('leaves %s as it is', async (_what, thrown) => {
+    expect(await failWith(thrown)).toBe(thrown);
   });
 
   it('never logs the event payload, even when POWERTOOLS_LOGGER_LOG_EVENT asks for it', async () => {
