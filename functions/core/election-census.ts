@@ -10,6 +10,11 @@ import type { ClusterMode } from './lifecycle';
  * when no election is under way and no other live instance holds the role or may act as the primary (a
  * quarantined node EC2 runs whose demotion was not confirmed); otherwise it joins as a member
  * (the election's group swap, or the reconciler, deals with it). Member-group nodes are always members.
+ *
+ * `askAgain`: the only obstacle is a peer of the primary group Auto Scaling is already replacing (condemned,
+ * on a host that still runs) while no primary is recorded. Nothing deals with a member left in the primary
+ * group then (after an escalation the census sees its instance there and is content), so node-bootstrap asks
+ * again, in bounded rounds, until the peer is gone, rather than joining as a member for good.
  */
 export function bootstrapRole(
   input: {
@@ -24,6 +29,11 @@ export function bootstrapRole(
      * where the control plane cannot see it (a partition), so the newcomer must not take the role beside it.
      */
     readonly livePeerInPrimaryGroup?: boolean;
+    /**
+     * Whether every such live peer is one Auto Scaling has condemned (Unhealthy, or Terminating) on a host
+     * that still runs: on its way out, so the newcomer may ask again once it is gone.
+     */
+    readonly livePeersLeaving?: boolean;
     /** Whether the fencing execution (the state's `owner`) still runs; undefined when unknown. */
     readonly fenceOwnerRunning?: boolean | undefined;
     /**
@@ -34,18 +44,29 @@ export function bootstrapRole(
   },
   state: ClusterState | undefined,
   now: number,
-): { readonly role: 'primary' | 'member'; readonly claim: boolean; readonly reason: string } {
+): {
+  readonly role: 'primary' | 'member';
+  readonly claim: boolean;
+  readonly reason: string;
+  readonly askAgain: boolean;
+} {
   if (input.mode === 'cloud-native' || input.groupRole === 'member') {
-    return { role: input.groupRole, claim: false, reason: 'role of its group' };
+    return { role: input.groupRole, claim: false, askAgain: false, reason: 'role of its group' };
   }
   if (state && fenceInForce(state, now, input.fenceOwnerRunning)) {
-    return { role: 'member', claim: false, reason: `an election (epoch ${state.epoch}) is under way` };
+    return {
+      role: 'member',
+      claim: false,
+      askAgain: false,
+      reason: `an election (epoch ${state.epoch}) is under way`,
+    };
   }
   const quarantined = (input.quarantinedLive ?? []).filter((id) => id !== input.instanceId);
   if (quarantined.length > 0) {
     return {
       role: 'member',
       claim: false,
+      askAgain: false,
       reason: `quarantined ${quarantined.join(', ')} may still act as the primary (running, demotion not confirmed)`,
     };
   }
@@ -55,16 +76,25 @@ export function bootstrapRole(
     state.phase !== 'escalated' &&
     input.recordedPrimaryRunning
   ) {
-    return { role: 'member', claim: false, reason: `${state.primary} holds the primary role` };
-  }
-  if (state?.primary === undefined && input.livePeerInPrimaryGroup === true) {
     return {
       role: 'member',
       claim: false,
-      reason: 'no primary is recorded and another instance of the primary group is still live',
+      askAgain: false,
+      reason: `${state.primary} holds the primary role`,
     };
   }
-  return { role: 'primary', claim: true, reason: 'no other live primary' };
+  if (state?.primary === undefined && input.livePeerInPrimaryGroup === true) {
+    const leaving = input.livePeersLeaving === true;
+    return {
+      role: 'member',
+      claim: false,
+      askAgain: leaving,
+      reason: leaving
+        ? 'no primary is recorded and another instance of the primary group, which Auto Scaling is replacing, is still live'
+        : 'no primary is recorded and another instance of the primary group is still live',
+    };
+  }
+  return { role: 'primary', claim: true, askAgain: false, reason: 'no other live primary' };
 }
 
 /** What the reconciler's sweep finds about the primary from Auto Scaling and the state item alone. */

@@ -25,7 +25,7 @@ import { executionStatus } from '../shared/executions';
 import { MetricUnit } from '../shared/powertools';
 import type { OpContext } from './config';
 import type { OpRequest } from './input';
-import { livePrimaryGroupPeer, quarantinedLive, readState, recordedPrimaryRunning } from './observe';
+import { livePrimaryGroupPeers, quarantinedLive, readState, recordedPrimaryRunning } from './observe';
 
 /** A typed execution error: the epoch moved on (another election fenced after this one). */
 export class StaleEpochError extends Error {
@@ -156,11 +156,12 @@ export async function escalate(
 /**
  * `claim` (node-bootstrap): decide the launching node's role and, for the primary, take the epoch. A fence or
  * claim landing between the read and the write makes it decide again on the new state, at most three times.
+ * `askAgain`: a member only because a peer Auto Scaling is replacing still runs; node-bootstrap asks again.
  */
 export async function claim(
   request: OpRequest<'claim'>,
   ctx: OpContext,
-): Promise<{ role: 'primary' | 'member'; reason: string; epoch?: number }> {
+): Promise<{ role: 'primary' | 'member'; reason: string; askAgain: boolean; epoch?: number }> {
   const { config, deps, now } = ctx;
   for (let attempt = 0; attempt < 3; attempt++) {
     const state = toClusterState(await readState(ctx, request.cluster));
@@ -170,11 +171,10 @@ export async function claim(
       recordedPrimary !== request.instanceId &&
       (await recordedPrimaryRunning(recordedPrimary, ctx));
     // Nothing recorded: any other live instance of the primary group may be the primary.
-    const livePeer =
-      recordedPrimary === undefined &&
-      request.role === 'primary' &&
-      config.mode === 'legacy-primary' &&
-      (await livePrimaryGroupPeer(request.instanceId, ctx));
+    const peers =
+      recordedPrimary === undefined && request.role === 'primary' && config.mode === 'legacy-primary'
+        ? await livePrimaryGroupPeers(request.instanceId, ctx)
+        : { live: false, leaving: false };
     // A fence stands while its election runs, however long; once that execution has ended it stands no more.
     const fenceOwnerRunning =
       state?.phase === 'fenced' && state.owner !== undefined
@@ -190,7 +190,8 @@ export async function claim(
         groupRole: request.role,
         mode: config.mode,
         recordedPrimaryRunning: running,
-        livePeerInPrimaryGroup: livePeer,
+        livePeerInPrimaryGroup: peers.live,
+        livePeersLeaving: peers.leaving,
         fenceOwnerRunning,
         quarantinedLive: quarantined,
       },
@@ -199,7 +200,7 @@ export async function claim(
     );
     if (!decision.claim) {
       deps.logger.info('bootstrap role', { instanceId: request.instanceId, role: decision.role });
-      return { role: decision.role, reason: decision.reason };
+      return { role: decision.role, reason: decision.reason, askAgain: decision.askAgain };
     }
     const expectedEpoch = state?.epoch ?? 0;
     try {
@@ -214,7 +215,7 @@ export async function claim(
       );
       await send(ctx, update);
       deps.logger.info('primary claimed', { instanceId: request.instanceId, epoch: expectedEpoch + 1 });
-      return { role: 'primary', reason: decision.reason, epoch: expectedEpoch + 1 };
+      return { role: 'primary', reason: decision.reason, askAgain: false, epoch: expectedEpoch + 1 };
     } catch (err) {
       if (!conditionFailed(err)) throw err;
     }

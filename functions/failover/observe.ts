@@ -199,18 +199,22 @@ export async function readState(
 }
 
 /**
- * Whether the recorded primary still serves, for node-bootstrap's claim. A crashed host stays `running` in
- * EC2 for minutes. It is gone when Auto Scaling has condemned it (Unhealthy, Terminating) AND EC2's status
- * checks call its host impaired; a condemned primary on a live host (scaled in, Terminating:Wait) still
- * serves until an election stops it, so the newcomer waits.
+ * Whether an instance still serves, for node-bootstrap's claim. A crashed host stays `running` in EC2 for
+ * minutes. It is `gone` when it does not run, or when Auto Scaling has condemned it (Unhealthy, Terminating)
+ * AND EC2's status checks call its host impaired; condemned on a live host it is `leaving` (scaled in,
+ * Terminating:Wait, or stopped by an election and being replaced): it may still serve until it is gone;
+ * otherwise it is `serving`.
  */
-export async function recordedPrimaryRunning(primary: string, { config, deps }: OpContext): Promise<boolean> {
+async function instanceLiveness(
+  instanceId: string,
+  { config, deps }: OpContext,
+): Promise<'gone' | 'leaving' | 'serving'> {
   const out = await deps.clients
     .ec2()
-    .send(new DescribeInstancesCommand({ InstanceIds: [primary] }))
+    .send(new DescribeInstancesCommand({ InstanceIds: [instanceId] }))
     .catch(forgotten);
   const s = out.Reservations?.[0]?.Instances?.[0]?.State?.Name;
-  if (s !== 'running' && s !== 'pending') return false;
+  if (s !== 'running' && s !== 'pending') return 'gone';
   const groups = await deps.clients.autoScaling().send(
     new DescribeAutoScalingGroupsCommand({
       AutoScalingGroupNames: [config.primaryAsgName, config.memberAsgName],
@@ -218,24 +222,36 @@ export async function recordedPrimaryRunning(primary: string, { config, deps }: 
   );
   const member = (groups.AutoScalingGroups ?? [])
     .flatMap((g) => g.Instances ?? [])
-    .find((i) => i.InstanceId === primary);
+    .find((i) => i.InstanceId === instanceId);
   if (
     !member ||
     (member.HealthStatus !== 'Unhealthy' && !(member.LifecycleState ?? '').startsWith('Terminating'))
   ) {
-    return true;
+    return 'serving';
   }
   const status = await deps.clients
     .ec2()
-    .send(new DescribeInstanceStatusCommand({ InstanceIds: [primary], IncludeAllInstances: true }));
-  return status.InstanceStatuses?.[0]?.InstanceStatus?.Status !== 'impaired';
+    .send(new DescribeInstanceStatusCommand({ InstanceIds: [instanceId], IncludeAllInstances: true }));
+  return status.InstanceStatuses?.[0]?.InstanceStatus?.Status === 'impaired' ? 'gone' : 'leaving';
 }
 
 /**
- * Whether an instance of the primary group other than `self` is still live by the rule of
- * {@link recordedPrimaryRunning}: running, and not both condemned by Auto Scaling and impaired by EC2.
+ * Whether the recorded primary still serves, for node-bootstrap's claim: not gone by the rule of
+ * {@link instanceLiveness}. A condemned primary on a live host (scaled in, Terminating:Wait) still serves
+ * until an election stops it, so the newcomer joins as a member.
  */
-export async function livePrimaryGroupPeer(self: string, ctx: OpContext): Promise<boolean> {
+export async function recordedPrimaryRunning(primary: string, ctx: OpContext): Promise<boolean> {
+  return (await instanceLiveness(primary, ctx)) !== 'gone';
+}
+
+/**
+ * The live instances of the primary group other than `self`, by the rule of {@link instanceLiveness}: `live`
+ * when any is not gone, `leaving` when every live one is condemned by Auto Scaling (on its way out).
+ */
+export async function livePrimaryGroupPeers(
+  self: string,
+  ctx: OpContext,
+): Promise<{ readonly live: boolean; readonly leaving: boolean }> {
   const groups = await ctx.deps.clients
     .autoScaling()
     .send(new DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: [ctx.config.primaryAsgName] }));
@@ -243,10 +259,13 @@ export async function livePrimaryGroupPeer(self: string, ctx: OpContext): Promis
     .flatMap((g) => g.Instances ?? [])
     .map((i) => i.InstanceId)
     .filter((id): id is string => id !== undefined && id !== self);
+  let live = false;
   for (const peer of peers) {
-    if (await recordedPrimaryRunning(peer, ctx)) return true;
+    const liveness = await instanceLiveness(peer, ctx);
+    if (liveness === 'serving') return { live: true, leaving: false };
+    if (liveness === 'leaving') live = true;
   }
-  return false;
+  return { live, leaving: live };
 }
 
 /**

@@ -267,7 +267,7 @@ export const promotionHangs: Scenario = {
   title:
     "The candidate's promotion command hangs (the node never answers): it is abandoned in bound, the next is tried",
   description:
-    "The primary dies. The first candidate's SetPrimaryRole command reaches its SSM Agent, which never answers again: the invocation stays InProgress until the command expires (delivery plus execution timeout, 20 minutes), far past node-command's own bound (120 polls, 5 s apart). node-command gives up (CommandTimedOut), the workflow stops that candidate and keeps it detached, and promotes the next one: a ready primary within the crash's bound plus node-command's. The next promotion's restart takes the join lock, so it may queue behind the member group's replacement while that one starts (JFrog: nodes must not start in parallel): the bound adds that queue, itself bounded by the candidate's lock wait (10 minutes).",
+    "The primary dies. The first candidate's SetPrimaryRole command reaches its SSM Agent, which never answers again: the invocation stays InProgress until the command expires (delivery plus execution timeout, 20 minutes), far past node-command's own bound (120 polls, 5 s apart). node-command gives up (CommandTimedOut), the workflow quarantines that candidate and promotes the next one: a ready primary within the crash's bound plus node-command's. The next promotion's restart takes the join lock, so it may queue behind the member group's replacement while that one starts (JFrog: nodes must not start in parallel): the bound adds that queue, itself bounded by the candidate's lock wait (20 minutes).",
   async run(twin, say) {
     const region = regionOf(twin);
     twin.world.faults.ssmCommand({
@@ -301,7 +301,7 @@ export const promotionHangs: Scenario = {
     expectThat(!escalated(), 'the run did not escalate: the next candidate was promoted');
     // Every restart takes the join lock: the next candidate may queue behind the member group's replacement,
     // which Auto Scaling launched when the hung candidate was detached and which is starting. That wait is
-    // bounded by the candidate's own lock queue (30 rounds of 20 s), and it is part of the promise.
+    // bounded by the candidate's own lock queue (60 rounds of 20 s), and it is part of the promise.
     const queued = lockQueueMs(twin);
     expectThat(
       queued <= PROMOTION_LOCK_QUEUE_MS,
@@ -326,8 +326,8 @@ export const promotionHangs: Scenario = {
   },
 };
 
-/** The candidate child's bound on queueing for the join lock: 30 rounds of 20 s. */
-const PROMOTION_LOCK_QUEUE_MS = 30 * 20_000;
+/** The candidate child's bound on queueing for the join lock: 60 rounds of 20 s. */
+const PROMOTION_LOCK_QUEUE_MS = 60 * 20_000;
 
 /**
  * How long candidate attempts queued for the join lock: from their first AcquirePromotionJoinLock until they

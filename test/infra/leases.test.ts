@@ -20,6 +20,11 @@ import { exampleConfig, testApp } from './helpers';
 const ALL = [...NODE_WORKFLOWS, ...FAILOVER_WORKFLOWS];
 /** Clock skew between Lambda hosts and the time a lease Task takes: the TTL's margin over its holder's timeout. */
 const MARGIN_SECONDS = 60;
+/** A loop's counter Choice (its first rule bounds the rounds) or its Wait. */
+interface AslLoopState {
+  readonly Choices?: readonly { readonly NumericGreaterThanEquals?: number }[];
+  readonly Seconds?: number;
+}
 const timeoutOf = (name: string) =>
   (JSON.parse(definitionText(name)) as { TimeoutSeconds: number }).TimeoutSeconds;
 
@@ -48,6 +53,31 @@ describe('lease sizing (static, over every definition)', () => {
 
   it('keeps a fence standing, when its execution cannot be asked, longer than an election can run', () => {
     expect(STALE_FENCE_MS).toBeGreaterThanOrEqual((timeoutOf(PRIMARY_FAILOVER) + MARGIN_SECONDS) * 1000);
+  });
+
+  it('lets a promotion queue for the join lock as long as a join does, longer than one join may hold it', () => {
+    // A join holds the lock from its start until the node is ready; a promotion (the cluster has no primary)
+    // that gave up sooner could lose to ordinary joins, and its run then quarantined the untouched candidate.
+    const patience = (workflow: string, counter: string, wait: string) => {
+      const states = (JSON.parse(definitionText(workflow)) as { States: Record<string, AslLoopState> })
+        .States;
+      const rounds = states[counter]?.Choices?.[0]?.NumericGreaterThanEquals;
+      const seconds = states[wait]?.Seconds;
+      if (rounds === undefined || seconds === undefined)
+        throw new Error(`no ${counter}/${wait} in ${workflow}`);
+      return rounds * seconds;
+    };
+    const promotion = patience(
+      'primary-failover-candidate',
+      'PromotionLockWaitsLeft',
+      'WaitForPromotionLock',
+    );
+    const join = patience('node-bootstrap', 'JoinLockWaitsLeft', 'WaitForJoinLock');
+    const readiness = patience('node-bootstrap-await-ready', 'ReadyWaitsLeft', 'WaitForReadiness');
+    expect(promotion).toBeGreaterThanOrEqual(join);
+    expect(promotion).toBeGreaterThan(readiness);
+    // The attempt's own bound leaves the promotion and its verification their time after the queue.
+    expect(timeoutOf('primary-failover-candidate')).toBeGreaterThanOrEqual(promotion + 900);
   });
 
   it('has no renew op left anywhere: leases are sized, not renewed', () => {

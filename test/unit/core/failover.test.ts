@@ -897,6 +897,59 @@ describe('bootstrapRole', () => {
     ).toBe('primary');
   });
 
+  it('asks again exactly when the one obstacle is a live peer Auto Scaling is replacing, and never claims beside it', () => {
+    fc.assert(
+      fc.property(
+        claimInput,
+        fc.boolean(),
+        fc.boolean(),
+        fc.option(fc.constantFrom(...IDS.slice(0, 3)), { nil: undefined }),
+        (i, livePeer, leaving, quarantined) => {
+          const state: ClusterState | undefined = i.state ? { ...i.state, primary: undefined } : undefined;
+          const r = bootstrapRole(
+            {
+              instanceId: ME,
+              ...i,
+              livePeerInPrimaryGroup: livePeer,
+              livePeersLeaving: leaving,
+              quarantinedLive: quarantined ? [quarantined] : [],
+            },
+            state,
+            i.now,
+          );
+          const onlyObstacle =
+            i.mode === 'legacy-primary' &&
+            i.groupRole === 'primary' &&
+            !fenceInForce(state, i.now, undefined) &&
+            quarantined === undefined &&
+            livePeer &&
+            leaving;
+          expect(r.askAgain).toBe(onlyObstacle);
+          if (r.askAgain) expect(r).toMatchObject({ role: 'member', claim: false });
+          if (livePeer && i.mode === 'legacy-primary' && i.groupRole === 'primary')
+            expect(r.role).toBe('member');
+        },
+      ),
+      RUNS,
+    );
+    // With a primary recorded, a leaving peer is no reason to ask again: the census sees a member housed in
+    // the primary group instead of the recorded primary, and the reconciler acts.
+    expect(
+      bootstrapRole(
+        {
+          instanceId: ME,
+          groupRole: 'primary',
+          mode: 'legacy-primary',
+          recordedPrimaryRunning: true,
+          livePeerInPrimaryGroup: true,
+          livePeersLeaving: true,
+        },
+        { epoch: 3, phase: 'committed', primary: 'i-0000000000000000a' },
+        NOON,
+      ),
+    ).toMatchObject({ role: 'member', claim: false, askAgain: false });
+  });
+
   it('claims only for the primary group in legacy mode, and then exactly when it becomes the primary', () => {
     fc.assert(
       fc.property(claimInput, (i) => {

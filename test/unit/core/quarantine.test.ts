@@ -224,6 +224,7 @@ describe('bootstrapRole beside a quarantined node', () => {
     ).toEqual({
       role: 'member',
       claim: false,
+      askAgain: false,
       reason: `quarantined ${Q} may still act as the primary (running, demotion not confirmed)`,
     });
     // Nothing quarantined runs: the claim goes ahead as before.

@@ -445,16 +445,57 @@ describe('claim (node-bootstrap) against fence', () => {
       ec2Mock
         .on(DescribeInstanceStatusCommand)
         .resolves({ InstanceStatuses: [{ InstanceId: OLD, InstanceStatus: { Status } as never }] });
-    // Condemned by Auto Scaling (the ALB cannot reach it) but its host passes status checks: still live.
+    // In service and healthy: it may be the primary; the newcomer is a member for good (nothing to wait for).
+    autoScalingMock.on(DescribeAutoScalingGroupsCommand).resolves(peerGroup('Healthy', 'InService') as never);
+    host('ok');
+    await expect(claim(cluster)).resolves.toMatchObject({ role: 'member', askAgain: false });
+    // Condemned by Auto Scaling (the ALB cannot reach it) but its host passes status checks: still live, and
+    // on its way out, so node-bootstrap asks again instead of leaving a member in the primary group for good.
     autoScalingMock
       .on(DescribeAutoScalingGroupsCommand)
       .resolves(peerGroup('Unhealthy', 'Terminating:Wait') as never);
-    host('ok');
-    await expect(claim(cluster)).resolves.toMatchObject({ role: 'member' });
+    await expect(claim(cluster)).resolves.toMatchObject({ role: 'member', askAgain: true });
+    autoScalingMock
+      .on(DescribeAutoScalingGroupsCommand)
+      .resolves(peerGroup('Unhealthy', 'InService') as never);
+    await expect(claim(cluster)).resolves.toMatchObject({ role: 'member', askAgain: true });
     expect(await stateOf(cluster)).toBeUndefined();
     // Its host impaired too: a dead peer, the newcomer claims.
     host('impaired');
-    await expect(claim(cluster)).resolves.toMatchObject({ role: 'primary', epoch: 1 });
+    await expect(claim(cluster)).resolves.toMatchObject({ role: 'primary', epoch: 1, askAgain: false });
+  });
+
+  it('asks again only while every live peer of the primary group is leaving, and claims once it has terminated', async () => {
+    const cluster = freshCluster();
+    // The superseded handover's sequence: the old primary was stopped and marked Unhealthy, the other
+    // election escalated (no primary recorded), Auto Scaling's replacement boots while the old one drains.
+    await putState(cluster, { epoch: 2, phase: 'escalated', owner: A });
+    const LIVE = 'i-00000000000000010';
+    ec2Mock.on(DescribeInstancesCommand).callsFake(async ({ InstanceIds }: { InstanceIds: string[] }) => ({
+      Reservations: [{ Instances: InstanceIds.map((id) => instanceState(id, 'running')) }],
+    }));
+    ec2Mock
+      .on(DescribeInstanceStatusCommand)
+      .callsFake(async ({ InstanceIds }: { InstanceIds: string[] }) => ({
+        InstanceStatuses: InstanceIds.map((id) => ({ InstanceId: id, InstanceStatus: { Status: 'ok' } })),
+      }));
+    const leaving = { id: OLD, health: 'Unhealthy', state: 'Terminating:Wait' };
+    const self = { id: NEW, health: 'Healthy', state: 'Pending:Wait' };
+    // A leaving peer and a serving one: the serving one may be the primary, a member for good.
+    autoScalingMock
+      .on(DescribeAutoScalingGroupsCommand)
+      .resolves(primaryGroupOf(leaving, { id: LIVE, health: 'Healthy', state: 'InService' }, self) as never);
+    await expect(claim(cluster)).resolves.toMatchObject({ role: 'member', askAgain: false });
+    autoScalingMock.on(DescribeAutoScalingGroupsCommand).resolves(primaryGroupOf(leaving, self) as never);
+    await expect(claim(cluster)).resolves.toMatchObject({ role: 'member', askAgain: true });
+    expect(await stateOf(cluster)).toMatchObject({ epoch: 2, phase: 'escalated' });
+    // Terminated: the replacement claims the role the escalation left to it.
+    ec2Mock.on(DescribeInstancesCommand).callsFake(async ({ InstanceIds }: { InstanceIds: string[] }) => ({
+      Reservations: [
+        { Instances: InstanceIds.map((id) => instanceState(id, id === OLD ? 'terminated' : 'running')) },
+      ],
+    }));
+    await expect(claim(cluster)).resolves.toMatchObject({ role: 'primary', epoch: 3, askAgain: false });
   });
 
   it('claims beside a fence at once when its election has ended, and never while it runs, however old', async () => {
