@@ -13,7 +13,7 @@ const legacy = {
 
 describe('bootstrapRole says why a launching node takes its role', () => {
   it('takes its group’s role in cloud-native mode and in the member group', () => {
-    const why = { claim: false, reason: 'role of its group' };
+    const why = { claim: false, askAgain: false, reason: 'role of its group' };
     expect(bootstrapRole({ ...legacy, mode: 'cloud-native' }, undefined, NOW)).toEqual({
       role: 'primary',
       ...why,
@@ -29,6 +29,7 @@ describe('bootstrapRole says why a launching node takes its role', () => {
     expect(bootstrapRole(legacy, fenced, NOW)).toEqual({
       role: 'member',
       claim: false,
+      askAgain: false,
       reason: 'an election (epoch 7) is under way',
     });
     expect(bootstrapRole(legacy, { ...fenced, fencedAt: NOW - STALE_FENCE_MS }, NOW).claim).toBe(true);
@@ -41,12 +42,13 @@ describe('bootstrapRole says why a launching node takes its role', () => {
     expect(bootstrapRole({ ...legacy, recordedPrimaryRunning: true }, committed, NOW)).toEqual({
       role: 'member',
       claim: false,
+      askAgain: false,
       reason: `${OTHER} holds the primary role`,
     });
     // An escalated election left no primary that holds the role.
     expect(
       bootstrapRole({ ...legacy, recordedPrimaryRunning: true }, { ...committed, phase: 'escalated' }, NOW),
-    ).toEqual({ role: 'primary', claim: true, reason: 'no other live primary' });
+    ).toEqual({ role: 'primary', claim: true, askAgain: false, reason: 'no other live primary' });
     // The recorded primary relaunching under its own id claims again.
     expect(
       bootstrapRole({ ...legacy, recordedPrimaryRunning: true }, { ...committed, primary: ME }, NOW).claim,
@@ -57,6 +59,7 @@ describe('bootstrapRole says why a launching node takes its role', () => {
     expect(bootstrapRole({ ...legacy, livePeerInPrimaryGroup: true }, { epoch: 0 }, NOW)).toEqual({
       role: 'member',
       claim: false,
+      askAgain: false,
       reason: 'no primary is recorded and another instance of the primary group is still live',
     });
     // A recorded primary that is no longer running is the one asked about; a live peer does not matter then.
@@ -65,6 +68,7 @@ describe('bootstrapRole says why a launching node takes its role', () => {
     expect(bootstrapRole({ ...legacy, livePeerInPrimaryGroup: false }, undefined, NOW)).toEqual({
       role: 'primary',
       claim: true,
+      askAgain: false,
       reason: 'no other live primary',
     });
   });
