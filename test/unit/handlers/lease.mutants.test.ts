@@ -130,6 +130,42 @@ describe('lease: errors that are not a failed condition fail the call (the workf
 });
 
 describe('lease: takeover only from an execution', () => {
+  it('answers an acquire with its expiry', async () => {
+    docMock.on(UpdateCommand).resolves({});
+    await expect(lease(request('acquire'), ctx, NOW)).resolves.toEqual({
+      acquired: true,
+      owner: ME,
+      expiresAt: NOW + 900_000,
+    });
+  });
+
+  it('takes over from an execution Step Functions no longer knows, and says so', async () => {
+    docMock.on(UpdateCommand).rejectsOnce(conditionFailed()).resolves({});
+    docMock.on(GetCommand).resolves({ Item: { owner: HOLDER, expiresAt: NOW + 5 } });
+    sfnMock.on(DescribeExecutionCommand).rejects(named('ExecutionDoesNotExist'));
+    await expect(lease(request('acquire', true), ctx, NOW)).resolves.toMatchObject({ tookOverFrom: HOLDER });
+    expect(logged[0]?.data).toMatchObject({ previousStatus: 'GONE' });
+  });
+
+  it('finds nothing to take over when the lease vanished or has no owner', async () => {
+    docMock.on(UpdateCommand).rejects(conditionFailed());
+    docMock
+      .on(GetCommand)
+      .resolvesOnce({})
+      .resolves({ Item: { expiresAt: NOW + 5 } });
+    await expect(lease(request('acquire', true), ctx, NOW)).resolves.toEqual({
+      acquired: false,
+      holder: undefined,
+      expiresAt: undefined,
+    });
+    await expect(lease(request('acquire', true), ctx, NOW)).resolves.toEqual({
+      acquired: false,
+      holder: undefined,
+      expiresAt: NOW + 5,
+    });
+    expect(sfnMock).toHaveReceivedCommandTimes(DescribeExecutionCommand, 0);
+  });
+
   it('does not ask Step Functions about a holder that is no execution ARN', async () => {
     docMock.on(UpdateCommand).rejects(conditionFailed());
     docMock.on(GetCommand).resolves({ Item: { owner: 'someone', expiresAt: NOW + 5 } });
