@@ -333,6 +333,7 @@ describe('claim beside a quarantined node', () => {
     await expect(claim(cluster)).resolves.toEqual({
       role: 'member',
       reason: `quarantined ${Q} may still act as the primary (running, demotion not confirmed)`,
+      askAgain: false,
     });
     expect(await stateOf(cluster)).toMatchObject({ epoch: 4, phase: 'escalated' });
   });
