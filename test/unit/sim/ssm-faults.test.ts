@@ -36,6 +36,30 @@ describe('injected SSM command faults', () => {
     expect(w.clock.now() - sentAt).toBeLessThan(60_000 + SSM_TIMING.delivery[1] + 5_000 + 1);
   });
 
+  it('injected slow runs: late but done under the execution timeout; TimedOut past it, and nothing done', async () => {
+    const inst = await managedInstance();
+    w.faults.slowSsmCommand({ region: 'eu-west-1', document: docs.configureNode, seconds: 250 });
+    const sentAt = w.clock.now();
+    const slow = await finished(await send(docs.configureNode, inst, configureParams(inst)), inst);
+    expect(slow).toMatchObject({ Status: 'Success' });
+    // ConfigureNode's own work takes 5-15 s; the slow run adds 250 s, still inside its 300 s timeout.
+    expect(w.clock.now() - sentAt).toBeGreaterThanOrEqual(250_000);
+    expect(inst.node.status).toBe('stopped');
+
+    // StartArtifactory's execution timeout is 300 s: a run 400 s slow never starts anything.
+    w.faults.slowSsmCommand({ region: 'eu-west-1', document: docs.startArtifactory, seconds: 400, times: 1 });
+    const startSentAt = w.clock.now();
+    const timedOut = await finished(await send(docs.startArtifactory, inst), inst);
+    expect(timedOut).toMatchObject({ Status: 'TimedOut', StatusDetails: 'ExecutionTimedOut' });
+    expect(w.clock.now() - startSentAt).toBeLessThan(300_000 + SSM_TIMING.delivery[1] + 5_000 + 1);
+    await w.clock.runFor(200_000);
+    expect(inst.node.status).toBe('stopped');
+    // The fault was used up: the next run starts Artifactory at once.
+    expect((await finished(await send(docs.startArtifactory, inst), inst)).Status).toBe('Success');
+    expect(inst.node.status).toBe('starting');
+    expect(() => w.faults.slowSsmCommand({ region: 'eu-west-1', seconds: 0 })).toThrow(/seconds > 0/);
+  });
+
   it('injected Hang: the node never answers, InProgress past the execution timeout until the command expires', async () => {
     const inst = await managedInstance();
     await finished(await send(docs.configureNode, inst, configureParams(inst)), inst);
