@@ -71,17 +71,17 @@ type CaughtError = { readonly Error?: string | undefined; readonly Cause?: strin
 /** The error of the child execution a `States.TaskFailed` describes, if it describes one. */
 function childError(e: CaughtError): CaughtError | undefined {
   if (e.Error !== 'States.TaskFailed' || !e.Cause?.startsWith('{')) return undefined;
+  let described: Record<string, unknown>;
   try {
-    const described = JSON.parse(e.Cause) as Record<string, unknown>;
-    const inner = described.error ?? described.Error;
-    const cause = described.cause ?? described.Cause;
-    return typeof inner === 'string'
-      ? { Error: inner, Cause: typeof cause === 'string' ? cause : undefined }
-      : undefined;
-    // Stryker disable next-line BlockStatement: equivalent, a catch block left empty also returns undefined
+    described = JSON.parse(e.Cause) as Record<string, unknown>;
   } catch {
     return undefined;
   }
+  const inner = described.error ?? described.Error;
+  const cause = described.cause ?? described.Cause;
+  return typeof inner === 'string'
+    ? { Error: inner, Cause: typeof cause === 'string' ? cause : undefined }
+    : undefined;
 }
 
 /**

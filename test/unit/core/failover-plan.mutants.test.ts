@@ -80,6 +80,7 @@ describe('a requested candidate is refused with the reason', () => {
     const tasks = { probe: { ...READY_MEMBER, taskAffinity: 'any' } } as const;
     expect(refused(node(A, tasks), 'cloud-native')).toBe(`candidate ${A} already runs cluster tasks`);
     expect(refused(orphan(A, tasks), 'cloud-native')).toBe(`candidate ${A} already runs cluster tasks`);
+    expect(refused(orphan(A), 'cloud-native')).toBe('accepted');
     // In cloud-native mode a primary role says nothing.
     expect(refused(node(A, { probe: { ...READY_MEMBER, role: 'primary' } }), 'cloud-native')).toBe(
       'accepted',
@@ -116,6 +117,7 @@ describe('eligible', () => {
     ['stopped', { ec2State: 'stopped' }],
     ['not a healthy target', { target: 'initial' }],
     ['unreachable', { probe: { ...READY_MEMBER, reachable: false } }],
+    ['unprobed', { probe: undefined }],
     ['not ready', { probe: { ...READY_MEMBER, ready: false } }],
     ['a primary', { probe: { ...READY_MEMBER, role: 'primary' } }],
     ['in the primary group', { group: 'primary' }],
@@ -306,6 +308,14 @@ describe('plan: the steps the operator reads', () => {
     ).toMatchObject({
       keep: A,
       demote: [B],
+    });
+    expect(plan([node(A), node(B), node(C)], undefined, { ...legacy, split: [C, B, A] })).toMatchObject({
+      keep: A,
+      steps: [
+        'bump the epoch (fence)',
+        `demote ${C}, ${B} (primary: false, restart)`,
+        `record ${A} as the primary`,
+      ],
     });
     // One primary is no split.
     expect(plan([failed, node(A)], undefined, { ...legacy, split: [A] })).toMatchObject({
