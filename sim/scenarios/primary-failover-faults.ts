@@ -90,9 +90,9 @@ export const primaryFlapping: Scenario = {
 
 export const candidateFails: Scenario = {
   name: 'primary-candidate-fails',
-  title: 'The chosen candidate fails its promotion: it is stopped and the next candidate is promoted',
+  title: 'The chosen candidate fails its promotion: it is quarantined and the next candidate is promoted',
   description:
-    "The primary dies. The first candidate's SetPrimaryRole (Role=primary) command fails. The workflow stops that candidate, counts the attempt and promotes the next candidate (bounded by MAX_CANDIDATES), which becomes the primary and is moved into the primary group; the epoch still belongs to the same run.",
+    "The primary dies. The first candidate's SetPrimaryRole (Role=primary) command fails. The workflow quarantines that candidate (demoted, or stopped at the hypervisor), counts the attempt and promotes the next candidate (bounded by MAX_CANDIDATES), which becomes the primary and is moved into the primary group; the epoch still belongs to the same run.",
   async run(twin, say) {
     const region = regionOf(twin);
     twin.world.faults.ssmCommand({
