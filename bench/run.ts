@@ -1,83 +1,88 @@
 /**
- * Benchmarks: performance is measured here (`npm run bench`), never asserted by timed tests.
- * - Lambda bundles: size and cold-start module load of every functions/<name>/handler.ts, bundled exactly
- *   as the CDK construct bundles it (esbuild, minified, CJS, Node 24 target).
- * - Synth: wall time of synthesizing the example deployment with policy checks.
- * Results are printed as a table and written to bench/results/latest.json.
+ * `npm run bench`: performance is measured here, never asserted by timed tests. Each section (bench/*.ts)
+ * measures, renders markdown and states its budgets; this writes them all to BENCHMARKS.md (committed) and
+ * the raw figures to bench/results/latest.json, and exits 1 when a budget is exceeded.
+ *   npm run bench                     every section
+ *   npm run bench -- --only lambdas   some sections (comma-separated: lambdas, synth)
  */
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { build } from 'esbuild';
+import { Command } from 'commander';
+import { lambdaSection } from './lambdas';
+import { ROOT, synthOnce, synthSection } from './synth';
+import { type BenchSection, table, withinBudget } from './types';
 
-const ROOT = path.resolve(__dirname, '..');
+const SECTIONS: Record<string, () => Promise<BenchSection>> = {
+  lambdas: lambdaSection,
+  synth: async () => synthSection([synthOnce().seconds]),
+};
 
-async function lambdaBundles() {
-  const dir = path.join(ROOT, 'functions');
-  // shared/handler.ts is the wrapper every Lambda uses, not a Lambda.
-  const handlers = readdirSync(dir).filter(
-    (d) => d !== 'shared' && existsSync(path.join(dir, d, 'handler.ts')),
-  );
-  const out = mkdtempSync(path.join(tmpdir(), 'bench-'));
-  const rows = [];
-  for (const name of handlers) {
-    const outfile = path.join(out, name, 'index.js');
-    await build({
-      entryPoints: [path.join(dir, name, 'handler.ts')],
-      bundle: true,
-      minify: true,
-      platform: 'node',
-      target: 'node24',
-      format: 'cjs',
-      outfile,
-      logLevel: 'silent',
-    });
-    // Median of 5 fresh processes: the time to evaluate the bundle, as a cold start pays it.
-    const samples = Array.from({ length: 5 }, () =>
-      Number(
-        execFileSync(process.execPath, [
-          '-e',
-          `const t=process.hrtime.bigint();require(${JSON.stringify(outfile)});console.log(Number(process.hrtime.bigint()-t)/1e6)`,
-        ]).toString(),
-      ),
-    ).sort((a, b) => a - b);
-    rows.push({
-      handler: name,
-      bundleKiB: Math.round(statSync(outfile).size / 1024),
-      moduleLoadMs: samples[2],
-    });
+function render(
+  sections: readonly BenchSection[],
+  meta: { node: string; date: string; cpus: string },
+): string {
+  const budgets = sections.flatMap((s) => s.budgets);
+  const failed = budgets.filter((b) => !withinBudget(b));
+  return [
+    '# Benchmarks',
+    '',
+    `Written by \`npm run bench\` on ${meta.date} (Node ${meta.node}, ${meta.cpus}). Do not edit by hand.`,
+    '',
+    '## Budgets',
+    '',
+    budgets.length === 0
+      ? 'No budgets.'
+      : table(
+          ['budget', 'value', 'limit', 'within', 'source'],
+          budgets.map((b) => [
+            b.name,
+            String(b.value),
+            String(b.limit),
+            withinBudget(b) ? 'yes' : '**no**',
+            b.source,
+          ]),
+        ),
+    '',
+    failed.length === 0 ? 'Every budget holds.' : `${failed.length} budget(s) exceeded.`,
+    ...sections.flatMap((s) => ['', `## ${s.title}`, '', s.markdown]),
+    '',
+  ].join('\n');
+}
+
+async function main(): Promise<void> {
+  const opts = new Command()
+    .option('--only <sections>', `comma-separated subset of: ${Object.keys(SECTIONS).join(', ')}`)
+    .parse()
+    .opts<{ only?: string }>();
+  const names = opts.only ? opts.only.split(',') : Object.keys(SECTIONS);
+  const unknown = names.filter((n) => !(n in SECTIONS));
+  if (unknown.length > 0) throw new Error(`unknown section(s): ${unknown.join(', ')}`);
+  const sections: BenchSection[] = [];
+  for (const name of names) {
+    process.stderr.write(`bench: ${name}…\n`);
+    sections.push(await (SECTIONS[name] as () => Promise<BenchSection>)());
   }
-  return rows;
-}
-
-function synthSeconds(): number {
-  const start = process.hrtime.bigint();
-  execFileSync(
-    path.join(ROOT, 'node_modules/.bin/cdk'),
-    ['synth', '--no-notices', '--quiet', '-o', mkdtempSync(path.join(tmpdir(), 'bench-synth-'))],
-    {
-      cwd: ROOT,
-      env: { ...process.env, CDK_DISABLE_CLI_TELEMETRY: 'true' },
-      stdio: 'ignore',
-    },
-  );
-  return Number(process.hrtime.bigint() - start) / 1e9;
-}
-
-async function main() {
-  const bundles = await lambdaBundles();
-  const synth = synthSeconds();
-  console.log('Lambda bundles (esbuild, minified; module load = median of 5 cold processes)');
-  if (bundles.length === 0) console.log('  (no handlers yet)');
-  else console.table(bundles);
-  console.log(`cdk synth of the example deployment with cdk-nag and cfn-guard: ${synth.toFixed(1)} s`);
+  const os = await import('node:os');
+  const meta = {
+    node: process.version,
+    date: new Date().toISOString().slice(0, 10),
+    cpus: `${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}`,
+  };
+  const markdown = render(sections, meta);
+  // A partial run (--only) prints but does not overwrite the committed file.
+  if (!opts.only) writeFileSync(path.join(ROOT, 'BENCHMARKS.md'), markdown);
+  process.stdout.write(markdown);
   mkdirSync(path.join(ROOT, 'bench/results'), { recursive: true });
-  const result = { node: process.version, date: new Date().toISOString(), bundles, synthSeconds: synth };
-  writeFileSync(path.join(ROOT, 'bench/results/latest.json'), `${JSON.stringify(result, null, 2)}\n`);
+  writeFileSync(
+    path.join(ROOT, 'bench/results/latest.json'),
+    `${JSON.stringify({ ...meta, sections: sections.map((s) => ({ title: s.title, budgets: s.budgets, data: s.data })) }, null, 2)}\n`,
+  );
+  const failed = sections.flatMap((s) => s.budgets).filter((b) => !withinBudget(b));
+  for (const b of failed) process.stderr.write(`bench: over budget: ${b.name} ${b.value} > ${b.limit}\n`);
+  if (failed.length > 0) process.exitCode = 1;
 }
 
 main().catch((err) => {
   console.error(err);
-  process.exit(1);
+  process.exitCode = 1;
 });
