@@ -247,6 +247,9 @@ export class StepFunctionsSim implements SimService {
           ...(e.state?.name ? { state: e.state.name } : {}),
           data: event,
         });
+        // Step Functions bills a state transition for every step executed, retries included
+        // (https://aws.amazon.com/step-functions/pricing/): a retried Task counts once more per attempt.
+        if (e.type === 'StateRetried') record.transitions++;
         if (e.type === 'StateEntered') {
           record.transitions++;
           if (e.state?.type === 'Task') {
