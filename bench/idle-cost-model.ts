@@ -24,6 +24,7 @@ export interface IdleMeasurement {
   readonly functions: Readonly<Record<string, { invocations: number; logBytes: number }>>;
   readonly series: readonly { namespace: string; name: string; dimensions: readonly string[]; via: string }[];
   readonly putMetricDataCalls: number;
+  readonly stateTransitions: number;
 }
 
 /** What neither the templates nor the twin can say (the twin's clock is virtual: it measures no duration). */
@@ -100,32 +101,50 @@ export function healthCheckLines(global: Template, share: number): CostLine[] {
 
 /** CloudWatch alarms: each metric an alarm reads is billed (a metric-math alarm pays for every metric). */
 export function alarmLines(t: Template): CostLine[] {
-  return of(t, 'AWS::CloudWatch::Alarm').map(([id, r]) => {
-    const p = props(r);
-    const stats = Array.isArray(p.Metrics)
-      ? (p.Metrics as { MetricStat?: { Period?: number } }[])
-          .filter((m) => m.MetricStat)
-          .map((m) => m.MetricStat?.Period)
-      : p.MetricName !== undefined
-        ? [p.Period as number | undefined]
-        : undefined;
-    if (!stats || stats.length === 0) throw new Error(`alarm ${id}: neither MetricName nor a MetricStat`);
-    const usd = stats.reduce<number>(
-      (sum, period) =>
-        sum +
-        (period !== undefined && period < 60
-          ? PRICES.cloudwatchAlarmHighResMetric.usd
-          : PRICES.cloudwatchAlarmMetric.usd),
-      0,
-    );
-    return {
-      category: 'CloudWatch alarms',
-      item: `${id} (${p.MetricName ?? `metric math over ${stats.length} metrics`})`,
-      quantity: stats.length,
-      unit: 'alarm metric',
-      usdPerMonth: usd,
-    };
-  });
+  const composite = of(t, 'AWS::CloudWatch::CompositeAlarm').map(([id]) => ({
+    category: 'CloudWatch alarms',
+    item: `${id} (composite)`,
+    quantity: 1,
+    unit: 'composite alarm',
+    usdPerMonth: PRICES.cloudwatchCompositeAlarm.usd,
+  }));
+  return [
+    ...of(t, 'AWS::CloudWatch::Alarm').map(([id, r]) => {
+      const p = props(r);
+      const expressions = Array.isArray(p.Metrics)
+        ? (p.Metrics as { Expression?: string }[]).map((m) => m.Expression ?? '')
+        : [];
+      // Metrics Insights and anomaly-detection alarms are billed by other rules: refuse rather than misprice.
+      if (expressions.some((e) => /\bSELECT\b|ANOMALY_DETECTION_BAND/i.test(e)))
+        throw new Error(
+          `alarm ${id}: a Metrics Insights or anomaly-detection alarm, which this model does not price`,
+        );
+      const stats = Array.isArray(p.Metrics)
+        ? (p.Metrics as { MetricStat?: { Period?: number } }[])
+            .filter((m) => m.MetricStat)
+            .map((m) => m.MetricStat?.Period)
+        : p.MetricName !== undefined
+          ? [p.Period as number | undefined]
+          : undefined;
+      if (!stats || stats.length === 0) throw new Error(`alarm ${id}: neither MetricName nor a MetricStat`);
+      const usd = stats.reduce<number>(
+        (sum, period) =>
+          sum +
+          (period !== undefined && period < 60
+            ? PRICES.cloudwatchAlarmHighResMetric.usd
+            : PRICES.cloudwatchAlarmMetric.usd),
+        0,
+      );
+      return {
+        category: 'CloudWatch alarms',
+        item: `${id} (${p.MetricName ?? `metric math over ${stats.length} metrics`})`,
+        quantity: stats.length,
+        unit: 'alarm metric',
+        usdPerMonth: usd,
+      };
+    }),
+    ...composite,
+  ];
 }
 
 /** Customer managed KMS keys, with the rotation surcharge of the year asked for (capped at two rotations). */
@@ -278,7 +297,13 @@ export function idleCostNow(input: {
   const { regional, global, regions, idle, assumptions } = input;
   if (!Number.isInteger(regions) || regions < 1)
     throw new Error(`regions must be a positive integer: ${regions}`);
+  const scheduled = new Set(scheduledFunctions(regional).map((f) => f.service));
+  for (const [name, f] of Object.entries(idle.functions)) {
+    if (f.invocations > 0 && !scheduled.has(name))
+      throw new Error(`the twin ran ${name} while idle, but no schedule of the template invokes it`);
+  }
   const kms = assumptions.kmsRequestsPerMonth;
+  const transitions = (idle.stateTransitions / idle.hours) * HOURS_PER_MONTH;
   return [
     ...healthCheckLines(global, 1 / regions),
     ...keyLines(regional, assumptions.keyYear),
@@ -292,7 +317,48 @@ export function idleCostNow(input: {
     ...alarmLines(regional),
     ...metricLines(idle),
     ...scheduleLines(regional, idle, assumptions),
+    {
+      category: 'Step Functions',
+      item: `${idle.stateTransitions / idle.hours} state transitions an hour on the twin`,
+      quantity: Math.round(transitions),
+      unit: 'transition',
+      usdPerMonth: transitions * PRICES.sfnStandardTransition.usd,
+    },
   ];
+}
+
+/** Resource types that cost nothing while idle (or whose idle cost the lines above already carry). */
+export const PRICED_OR_FREE_WHEN_IDLE = new Set([
+  'AWS::CDK::Metadata',
+  'AWS::IAM::Role',
+  'AWS::IAM::Policy',
+  'AWS::IAM::ManagedPolicy',
+  'AWS::Lambda::Function',
+  'AWS::Lambda::Permission',
+  'AWS::Logs::LogGroup',
+  'AWS::Events::Rule',
+  'AWS::CloudWatch::Alarm',
+  'AWS::CloudWatch::CompositeAlarm',
+  'AWS::KMS::Key',
+  'AWS::KMS::Alias',
+  'AWS::Route53::HealthCheck',
+  'AWS::Route53::RecordSet',
+  'AWS::AutoScaling::LifecycleHook',
+  'AWS::SSM::Document',
+  'AWS::SNS::Topic',
+  'AWS::SNS::Subscription',
+  'AWS::SNS::TopicPolicy',
+  'AWS::SQS::Queue',
+  'AWS::SQS::QueuePolicy',
+  'AWS::StepFunctions::StateMachine',
+  // On-demand: reads and writes only; the few KB of state and their point-in-time recovery round to $0.
+  'AWS::DynamoDB::GlobalTable',
+]);
+
+/** Resource types in the templates this model neither prices nor knows to be free when idle. */
+export function unpricedTypes(templates: readonly Template[]): string[] {
+  const types = new Set(templates.flatMap((t) => Object.values(t.Resources).map((r) => r.Type)));
+  return [...types].filter((t) => !PRICED_OR_FREE_WHEN_IDLE.has(t)).sort();
 }
 
 export const total = (lines: readonly CostLine[]): number => lines.reduce((s, l) => s + l.usdPerMonth, 0);

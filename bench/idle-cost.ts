@@ -13,6 +13,7 @@ import {
   scheduledFunctions,
   type Template,
   total,
+  unpricedTypes,
 } from './idle-cost-model';
 import { type IdleHour, measureIdleHour } from './idle-twin';
 import { PRICES } from './prices';
@@ -142,6 +143,7 @@ export async function idleCostSection(): Promise<BenchSection> {
   });
   const [first, , late] = byYear as [(typeof byYear)[number], unknown, (typeof byYear)[number]];
   const hour = idleHourCost(idle, inputs.regional);
+  const unpriced = unpricedTypes(templates.map((x) => x.t));
 
   const markdown = [
     `One region of the example deployment (${regional.length} regions) idle for a month (${HOURS_PER_MONTH} h), at list prices (bench/prices.ts; no free tier subtracted). Resources come from the synthesized templates (${mine?.file}, and the global stack's health checks shared by ${regional.length}); what the functions log and emit comes from one idle hour on the twin (${idle.region}, seed 1, after 10 minutes of warm-up); durations are stated. docs/performance.md says what each dollar buys.`,
@@ -170,6 +172,10 @@ export async function idleCostSection(): Promise<BenchSection> {
     `The region key rotates every year: each of its first two rotations adds $1 a month, so from the third year the all-in figure is ${usd(late.allIn)}.`,
     '',
     hour.text,
+    '',
+    unpriced.length === 0
+      ? 'Every resource type in the templates is either priced above or free while idle (bench/idle-cost-model.ts).'
+      : `**Not priced** (counted as $0 idle until the model knows them): ${unpriced.join(', ')}.`,
   ].join('\n');
 
   return {
@@ -183,6 +189,6 @@ export async function idleCostSection(): Promise<BenchSection> {
         source: 'issue 12 goal 4',
       },
     ],
-    data: { idle, byYear, planned: PLANNED, assumptions: ASSUMPTIONS, idleHourUsd: hour.usd },
+    data: { idle, byYear, planned: PLANNED, assumptions: ASSUMPTIONS, idleHourUsd: hour.usd, unpriced },
   };
 }

@@ -102,6 +102,13 @@ export const PRICES = {
     read: READ,
     note: CLOUDWATCH_TABS,
   },
+  cloudwatchCompositeAlarm: {
+    usd: 0.5,
+    per: 'composite alarm per month',
+    source: CLOUDWATCH,
+    read: READ,
+    note: CLOUDWATCH_TABS,
+  },
   logsIngestion: {
     usd: 0.5,
     per: 'GB of logs ingested (standard class)',

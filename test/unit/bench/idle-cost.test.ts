@@ -11,6 +11,7 @@ import {
   scheduleLines,
   type Template,
   total,
+  unpricedTypes,
 } from '../../../bench/idle-cost-model';
 import { emfSeries } from '../../../bench/idle-twin';
 
@@ -85,6 +86,7 @@ const idle: IdleMeasurement = {
     { namespace: 'N', name: 'B', dimensions: [], via: 'PutMetricData' },
   ],
   putMetricDataCalls: 10,
+  stateTransitions: 4,
 };
 
 const assumptions: Assumptions = {
@@ -144,6 +146,20 @@ describe('idle cost model', () => {
     ).toThrow(/alarm A: neither MetricName nor a MetricStat/);
   });
 
+  it('prices a composite alarm at $0.50 and refuses alarms billed by rules it does not model', () => {
+    const composite: Template = { Resources: { C: { Type: 'AWS::CloudWatch::CompositeAlarm' } } };
+    expect(alarmLines(composite).map((l) => l.usdPerMonth)).toEqual([0.5]);
+    const insights: Template = {
+      Resources: {
+        I: {
+          Type: 'AWS::CloudWatch::Alarm',
+          Properties: { Metrics: [{ Id: 'q', Expression: 'SELECT AVG(x) FROM y' }] },
+        },
+      },
+    };
+    expect(() => alarmLines(insights)).toThrow(/alarm I: a Metrics Insights or anomaly-detection alarm/);
+  });
+
   it('adds $1 for each of the first two rotations of a rotating symmetric key, never for an asymmetric one', () => {
     const usd = (year: 1 | 2 | 3) => keyLines(regional, year).map((l) => l.usdPerMonth);
     expect(usd(1)).toEqual([1, 1]);
@@ -200,25 +216,38 @@ describe('idle cost model', () => {
 
   it('adds up to the sum of its parts', () => {
     const lines = idleCostNow({ regional, global, regions: 2, idle, assumptions });
-    const expected =
-      2.25 +
-      0.375 +
-      0.25 +
-      0.25 + // health checks, half each
-      2 +
-      10_000 * 0.000003 + // keys and KMS requests
-      0.6 + // alarms
-      0.6 +
-      3650 * 0.00001 + // metrics and PutMetricData
-      730 * 0.2e-6 +
-      365 * 0.0000133334 +
-      0.00073 * 0.5 +
-      0.00073 * (30 / (365 / 12)) * 0.03 +
-      730 * 5e-6;
+    const parts = {
+      // Endpoint $0.50 + 4 features, Outside $0.75, Switch and Calc $0.50: half of each per region.
+      healthChecks: (4.5 + 0.75 + 0.5 + 0.5) / 2,
+      keys: 1 + 1 + 10_000 * 0.000003,
+      alarms: 0.1 + 0.5,
+      metrics: 0.3 + 0.3 + 3650 * 0.00001,
+      lambda: 730 * 0.2e-6 + 365 * 0.0000133334,
+      logs: 0.00073 * 0.5 + 0.00073 * (30 / (365 / 12)) * 0.03,
+      xray: 730 * 5e-6,
+      // 4 transitions in 2 hours.
+      stepFunctions: 2 * 730 * 0.000025,
+    };
+    const expected = Object.values(parts).reduce((a, b) => a + b, 0);
     expect(total(lines)).toBeCloseTo(expected, 9);
     expect(() => idleCostNow({ regional, global, regions: 0, idle, assumptions })).toThrow(
       /positive integer/,
     );
+  });
+
+  it('refuses an idle measurement in which a function no schedule invokes ran', () => {
+    const stray = { ...idle, functions: { ...idle.functions, dispatch: { invocations: 1, logBytes: 10 } } };
+    expect(() => idleCostNow({ regional, global, regions: 2, idle: stray, assumptions })).toThrow(
+      /the twin ran dispatch while idle, but no schedule of the template invokes it/,
+    );
+  });
+
+  it('names the resource types it neither prices nor knows to be free', () => {
+    expect(unpricedTypes([regional, global])).toEqual([]);
+    const more: Template = {
+      Resources: { S: { Type: 'AWS::Scheduler::Schedule' }, N: { Type: 'AWS::EC2::NatGateway' } },
+    };
+    expect(unpricedTypes([regional, more])).toEqual(['AWS::EC2::NatGateway', 'AWS::Scheduler::Schedule']);
   });
 
   it('a rate schedule of n minutes fires 43,800 / n times a month', () => {
