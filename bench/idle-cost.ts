@@ -169,7 +169,9 @@ export async function idleCostSection(): Promise<BenchSection> {
       ]),
     ),
     '',
-    `The region key rotates every year: each of its first two rotations adds $1 a month, so from the third year the all-in figure is ${usd(late.allIn)}.`,
+    late.allIn > first.allIn
+      ? `A rotating key's first two rotations add $1 a month each (later ones nothing): from the third year the all-in figure is ${usd(late.allIn)}.`
+      : 'No key rotates: the figure is the same every year.',
     '',
     hour.text,
     '',
