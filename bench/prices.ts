@@ -51,7 +51,7 @@ export const PRICES = {
     per: 'health check of an AWS endpoint per month (basic; calculated and CloudWatch-alarm checks priced alike)',
     source: ROUTE53,
     read: READ,
-    note: ROUTE53_NOTE,
+    note: `${ROUTE53_NOTE} Calculated and CloudWatch-alarm checks are priced as basic AWS-endpoint checks, as issue 12's $2.50 does; not confirmed on the page.`,
   },
   route53HealthCheckNonAws: {
     usd: 0.75,
