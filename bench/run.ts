@@ -8,6 +8,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { Command } from 'commander';
+import { idleCostSection } from './idle-cost';
 import { lambdaSection } from './lambdas';
 import { ROOT, synthOnce, synthSection } from './synth';
 import { type BenchSection, table, withinBudget } from './types';
@@ -15,6 +16,7 @@ import { type BenchSection, table, withinBudget } from './types';
 const SECTIONS: Record<string, () => Promise<BenchSection>> = {
   lambdas: lambdaSection,
   synth: async () => synthSection([synthOnce().seconds]),
+  'idle-cost': idleCostSection,
 };
 
 function render(

@@ -1,6 +1,6 @@
 /**
- * The wrapper every Lambda handler goes through: Powertools logging context, metrics (with cold starts) and
- * tracing, then validation of the raw event against a zod schema before any domain code runs.
+ * The wrapper every Lambda handler goes through: Powertools logging context, metrics and tracing, then
+ * validation of the raw event against a zod schema before any domain code runs.
  *
  * Errors are rethrown untouched so Step Functions can match `Retry`/`Catch` on their `name`, with one
  * exception: an AWS error the SDK calls retryable (throttling, 5xx) that outlasted the SDK's own retries
@@ -85,30 +85,34 @@ export function makeHandler<TEvent, TResult>(
 
   const build = async (): Promise<LambdaHandler<TResult>> => {
     const { default: middy } = await loadMiddy();
-    return middy(async (event: unknown, context: Context, { signal }: { signal: AbortSignal }) =>
-      // The validation middleware has already replaced the raw event with the schema's output.
-      fn(event as TEvent, { lambda: context, signal, logger, metrics, tracer, clients }).catch(
-        (err: unknown) => {
-          throw asTransient(err);
-        },
-      ),
-    )
-      .use(injectLambdaContext(logger, { logEvent: false, resetKeys: true }))
-      .use(logMetrics(metrics, { captureColdStartMetric: true }))
-      .use(captureLambdaHandler(tracer, { captureResponse: opts.captureResponse ?? false }))
-      .use({
-        before: (request: { event: unknown }) => {
-          try {
-            request.event = parseOrThrow(schema, request.event, inputName);
-          } catch (err) {
-            if (err instanceof ValidationError) {
-              logger.error(`Invalid ${inputName}`, { errorName: err.name, issues: err.issues });
-              metrics.addMetric(INVALID_EVENT_METRIC, MetricUnit.Count, 1);
+    return (
+      middy(async (event: unknown, context: Context, { signal }: { signal: AbortSignal }) =>
+        // The validation middleware has already replaced the raw event with the schema's output.
+        fn(event as TEvent, { lambda: context, signal, logger, metrics, tracer, clients }).catch(
+          (err: unknown) => {
+            throw asTransient(err);
+          },
+        ),
+      )
+        .use(injectLambdaContext(logger, { logEvent: false, resetKeys: true }))
+        // No ColdStart metric: nothing alarms on it, Lambda's REPORT line already gives every cold start's Init
+        // Duration, and each hour it has a datapoint would bill a custom metric per function (docs/performance.md).
+        .use(logMetrics(metrics, { captureColdStartMetric: false }))
+        .use(captureLambdaHandler(tracer, { captureResponse: opts.captureResponse ?? false }))
+        .use({
+          before: (request: { event: unknown }) => {
+            try {
+              request.event = parseOrThrow(schema, request.event, inputName);
+            } catch (err) {
+              if (err instanceof ValidationError) {
+                logger.error(`Invalid ${inputName}`, { errorName: err.name, issues: err.issues });
+                metrics.addMetric(INVALID_EVENT_METRIC, MetricUnit.Count, 1);
+              }
+              throw err;
             }
-            throw err;
-          }
-        },
-      });
+          },
+        })
+    );
   };
 
   let handler: Promise<LambdaHandler<TResult>> | undefined;

@@ -1,0 +1,196 @@
+/**
+ * Idle cost per region per month (issue 12): synthesizes the example deployment, reads the templates
+ * (health checks, alarms, keys, schedules, functions, log groups), measures an idle hour on the twin (what
+ * the functions log and emit), and itemizes "now" and "planned" (issues 13 and 15) against the $7 budget.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import {
+  type Assumptions,
+  type CostLine,
+  HOURS_PER_MONTH,
+  idleCostNow,
+  scheduledFunctions,
+  type Template,
+  total,
+  unpricedTypes,
+} from './idle-cost-model';
+import { type IdleHour, measureIdleHour } from './idle-twin';
+import { PRICES } from './prices';
+import { synthOnce } from './synth';
+import { type BenchSection, table } from './types';
+
+export const IDLE_BUDGET_USD = 7;
+
+/** What the templates and the twin cannot say, stated (see docs/performance.md, "Idle cost"). */
+export const ASSUMPTIONS: Omit<Assumptions, 'keyYear'> = {
+  // A warm watch makes two Describe calls in parallel and one PutMetricData; a warm sweep one
+  // DescribeAutoScalingGroups and one GetItem. Rounded up from typical SDK round trips in-region.
+  durationMs: { watch: 300, reconciler: 600 },
+  // JSON log format: platform.start (~150 B) and platform.report with its X-Ray fields (~450 B).
+  platformLogBytes: 600,
+  // DynamoDB asks KMS for the table key at most once per sweep's GetItem (it caches it for minutes).
+  kmsRequestsPerMonth: 8_760,
+};
+
+/** Issues 13 and 15, designed cheaply: each line states its count and how it aggregates. */
+export const PLANNED: readonly CostLine[] = [
+  {
+    category: 'KMS keys',
+    item: 'issue 13: the region CA key (asymmetric RSA, SIGN_VERIFY; no automatic rotation)',
+    quantity: 1,
+    unit: 'key',
+    usdPerMonth: PRICES.kmsKey.usd,
+  },
+  {
+    category: 'Step Functions',
+    item: 'issue 13: daily renewal check of cert-rotation (assumed ≤ 20 transitions, nothing to renew)',
+    quantity: 20 * 30,
+    unit: 'transition',
+    usdPerMonth: 20 * 30 * PRICES.sfnStandardTransition.usd,
+  },
+  ...(
+    [
+      [
+        'failed runs: one metric of FAILED/TIMED_OUT/ABORTED from Step Functions status events, every workflow',
+        'covers the Lambdas the workflows invoke (lease, report, failover, signer)',
+      ],
+      [
+        'dead letters: depth of the one queue that is the on-failure destination of dispatch, watch and reconciler',
+        'Lambda errors and throttles of the event-driven functions that outlast their retries (AWS/SQS metric, free)',
+      ],
+      ['InvalidEvent: emitted without the service dimension, one alarm for every function', undefined],
+      ['SweepErrors: emitted only when a sweep fails (no datapoint otherwise)', undefined],
+      ['watch metric missing: PrimaryHealthy with missing data breaching', undefined],
+    ] as const
+  ).map(([item, note]) => ({
+    category: 'CloudWatch alarms',
+    item: `issue 15: ${item}`,
+    quantity: 1,
+    unit: 'alarm metric',
+    usdPerMonth: PRICES.cloudwatchAlarmMetric.usd,
+    ...(note ? { note } : {}),
+  })),
+];
+
+const usd = (n: number) => `$${n.toFixed(2)}`;
+
+function itemized(lines: readonly CostLine[]): string {
+  const categories = [...new Set(lines.map((l) => l.category))];
+  const rows = categories.flatMap((c) => {
+    const ls = lines.filter((l) => l.category === c);
+    return [
+      [`**${c}**`, '', '', `**${usd(total(ls))}**`],
+      ...ls.map((l) => [
+        l.item + (l.note ? ` (${l.note})` : ''),
+        String(Number(l.quantity.toFixed(3))),
+        l.unit,
+        `$${l.usdPerMonth.toFixed(3)}`,
+      ]),
+    ];
+  });
+  return table(['item', 'quantity / month', 'unit', 'USD / month'], rows);
+}
+
+/** The Step Functions and Lambda cost of the twin's idle hour. */
+function idleHourCost(idle: IdleHour, regional: Template): { usd: number; text: string } {
+  let lambda = 0;
+  for (const f of scheduledFunctions(regional)) {
+    const n = idle.functions[f.service]?.invocations ?? 0;
+    const ms = ASSUMPTIONS.durationMs[f.service] ?? 0;
+    lambda +=
+      n * PRICES.lambdaRequest.usd +
+      n *
+        (ms / 1000) *
+        (f.memoryMb / 1024) *
+        (f.arm ? PRICES.lambdaArmGbSecond.usd : PRICES.lambdaX86GbSecond.usd);
+  }
+  const sfn = idle.stateTransitions * PRICES.sfnStandardTransition.usd;
+  const invocations = Object.entries(idle.functions)
+    .map(([name, f]) => `${name} ${f.invocations}`)
+    .join(', ');
+  return {
+    usd: lambda + sfn,
+    text: `One idle hour on the twin: ${idle.executions} executions, ${idle.stateTransitions} state transitions ($${sfn.toFixed(5)}); Lambda invocations ${invocations} ($${lambda.toFixed(5)}, durations stated).`,
+  };
+}
+
+export async function idleCostSection(): Promise<BenchSection> {
+  const { outdir } = synthOnce();
+  const templates = readdirSync(outdir)
+    .filter((f) => f.endsWith('.template.json'))
+    .map((f) => ({ file: f, t: JSON.parse(readFileSync(path.join(outdir, f), 'utf8')) as Template }));
+  const isGlobal = (t: Template) =>
+    Object.values(t.Resources).some((r) => r.Type === 'AWS::Route53::HealthCheck');
+  const global = templates.filter((x) => isGlobal(x.t));
+  const regional = templates.filter((x) => !isGlobal(x.t));
+  if (global.length !== 1 || regional.length === 0)
+    throw new Error(
+      `expected one global stack and regional stacks in ${outdir}: ${templates.map((x) => x.file)}`,
+    );
+  const idle = await measureIdleHour();
+  // The twin measures its first region: price that region's stack.
+  const mine = regional.find((x) => x.file.includes(`-${idle.region}.`)) ?? regional[0];
+  const inputs = {
+    regional: mine?.t as Template,
+    global: global[0]?.t as Template,
+    regions: regional.length,
+    idle,
+  };
+  const byYear = ([1, 2, 3] as const).map((keyYear) => {
+    const now = idleCostNow({ ...inputs, assumptions: { ...ASSUMPTIONS, keyYear } });
+    return { keyYear, now: total(now), allIn: total(now) + total(PLANNED), lines: now };
+  });
+  const [first, , late] = byYear as [(typeof byYear)[number], unknown, (typeof byYear)[number]];
+  const hour = idleHourCost(idle, inputs.regional);
+  const unpriced = unpricedTypes(templates.map((x) => x.t));
+
+  const markdown = [
+    `One region of the example deployment (${regional.length} regions) idle for a month (${HOURS_PER_MONTH} h), at list prices (bench/prices.ts; no free tier subtracted). Resources come from the synthesized templates (${mine?.file}, and the global stack's health checks shared by ${regional.length}); what the functions log and emit comes from one idle hour on the twin (${idle.region}, seed 1, after 10 minutes of warm-up); durations are stated. docs/performance.md says what each dollar buys.`,
+    '',
+    '### Now (the templates), keys in their first year',
+    '',
+    itemized(first.lines),
+    '',
+    '### Planned (issues 13 and 15)',
+    '',
+    itemized(PLANNED),
+    '',
+    '### Totals',
+    '',
+    table(
+      ['keys in their', 'now', 'planned', 'all-in', `within $${IDLE_BUDGET_USD}`],
+      byYear.map((y) => [
+        y.keyYear === 3 ? 'third year and later' : y.keyYear === 1 ? 'first year' : 'second year',
+        usd(y.now),
+        usd(total(PLANNED)),
+        usd(y.allIn),
+        y.allIn <= IDLE_BUDGET_USD ? 'yes' : '**no**',
+      ]),
+    ),
+    '',
+    late.allIn > first.allIn
+      ? `A rotating key's first two rotations add $1 a month each (later ones nothing): from the third year the all-in figure is ${usd(late.allIn)}.`
+      : 'No key rotates: the figure is the same every year.',
+    '',
+    hour.text,
+    '',
+    unpriced.length === 0
+      ? 'Every resource type in the templates is either priced above or free while idle (bench/idle-cost-model.ts).'
+      : `**Not priced** (counted as $0 idle until the model knows them): ${unpriced.join(', ')}.`,
+  ].join('\n');
+
+  return {
+    title: 'Idle cost',
+    markdown,
+    budgets: [
+      {
+        name: 'idle cost per region per month, all-in, keys in their first year (USD)',
+        value: Number(first.allIn.toFixed(2)),
+        limit: IDLE_BUDGET_USD,
+        source: 'issue 12 goal 4',
+      },
+    ],
+    data: { idle, byYear, planned: PLANNED, assumptions: ASSUMPTIONS, idleHourUsd: hour.usd, unpriced },
+  };
+}

@@ -1,0 +1,29 @@
+/**
+ * The idle hour the idle-cost bench prices (bench/idle-twin.ts): what the control plane does in a region when
+ * nothing happens. Every custom metric series emitted idle costs $0.30 a month and every PutMetricData call
+ * $0.01 per thousand (docs/performance.md, "Idle cost"), so the idle hour is held to what something reads.
+ */
+import { measureIdleHour } from '../../bench/idle-twin';
+
+jest.setTimeout(120_000);
+
+describe('an idle hour on the twin', () => {
+  it.each([1, 2])(
+    'runs the watch every minute and the sweep every 5, emits only PrimaryHealthy and starts nothing (seed %i)',
+    async (seed) => {
+      const idle = await measureIdleHour({ seed });
+      expect(Object.fromEntries(Object.entries(idle.functions).map(([k, f]) => [k, f.invocations]))).toEqual({
+        watch: 60,
+        reconciler: 12,
+      });
+      // The primary-unhealthy alarm's metric, once a minute; no other series (no zeros, no cold starts).
+      expect(idle.series.map((s) => `${s.name} ${s.dimensions.join(',')} ${s.via}`)).toEqual([
+        `PrimaryHealthy Cluster=artifactory-prod,Region=${idle.region} PutMetricData`,
+      ]);
+      expect(idle.putMetricDataCalls).toBe(60);
+      expect(Object.values(idle.functions).every((f) => f.emfLines === 0)).toBe(true);
+      expect(idle.executions).toBe(0);
+      expect(idle.stateTransitions).toBe(0);
+    },
+  );
+});
