@@ -35,8 +35,8 @@ export interface Assumptions {
   readonly platformLogBytes: number;
   /** KMS requests a month that AWS services make for the region's key while idle. */
   readonly kmsRequestsPerMonth: number;
-  /** Which rotation year of the keys: 1 (no rotation yet), 2 (one), 3 or later (two: the cap). */
-  readonly keyYear: 1 | 2 | 3;
+  /** Which year of the keys' life (1 = the first): the month priced is that year's last. */
+  readonly keyYear: number;
 }
 
 export interface CostLine {
@@ -147,16 +147,27 @@ export function alarmLines(t: Template): CostLine[] {
   ];
 }
 
+/**
+ * Rotations a key has had by the last month of its `keyYear`-th year, at its rotation period (KMS's default
+ * 365 days when the template sets none): only the first two are billed, so the count is capped at two.
+ */
+export function billedRotations(keyYear: number, periodDays = 365): number {
+  const lastMonthStartsOnDay = keyYear * 365 - 30;
+  return Math.min(2, Math.max(0, Math.floor(lastMonthStartsOnDay / periodDays)));
+}
+
 /** Customer managed KMS keys, with the rotation surcharge of the year asked for (capped at two rotations). */
-export function keyLines(t: Template, keyYear: 1 | 2 | 3): CostLine[] {
+export function keyLines(t: Template, keyYear: number): CostLine[] {
   return of(t, 'AWS::KMS::Key').map(([id, r]) => {
     const p = props(r);
     const spec = String(p.KeySpec ?? 'SYMMETRIC_DEFAULT');
+    const period = typeof p.RotationPeriodInDays === 'number' ? p.RotationPeriodInDays : 365;
     // Automatic rotation exists for symmetric encryption keys only.
-    const rotations = p.EnableKeyRotation === true && spec === 'SYMMETRIC_DEFAULT' ? keyYear - 1 : 0;
+    const rotating = p.EnableKeyRotation === true && spec === 'SYMMETRIC_DEFAULT';
+    const rotations = rotating ? billedRotations(keyYear, period) : 0;
     return {
       category: 'KMS keys',
-      item: `${id} (${spec}${p.EnableKeyRotation === true ? ', rotation on' : ''})`,
+      item: `${id} (${spec}${rotating ? `, rotation every ${period} days` : ''})`,
       quantity: 1,
       unit: 'key',
       usdPerMonth: PRICES.kmsKey.usd + PRICES.kmsRotation.usd * rotations,

@@ -154,6 +154,21 @@ export const ConfigSchema = z
         caLifetimeDays: z.number().int().min(30).max(7300).default(3650),
       })
       .prefault({}),
+    encryption: z
+      .strictObject({
+        /**
+         * Automatic rotation period of each region's control-plane key (AWS allows 90-2560 days). Each of a
+         * key's first two rotations adds $1 a month to its price (docs/performance.md#idle-cost): the default,
+         * AWS's longest period, keeps the key at $1 a month for its first seven years.
+         */
+        keyRotationDays: z
+          .number()
+          .int()
+          .min(90, 'encryption.keyRotationDays must be 90-2560 (the KMS limits)')
+          .max(2560, 'encryption.keyRotationDays must be 90-2560 (the KMS limits)')
+          .default(2560),
+      })
+      .prefault({}),
     notifications: z
       .strictObject({
         emails: z.array(z.email('notifications.emails must hold e-mail addresses')).default([]),

@@ -1,4 +1,4 @@
-import { RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
@@ -19,7 +19,7 @@ export function projectLogGroupNamePatterns(stackName: string): string[] {
 
 /**
  * The region's customer-managed key: encrypts the state tables, the notification topic and every log group.
- * Rotation on; grants only for AWS services acting for our resources.
+ * Rotation on (its period is the config's); grants only for AWS services acting for our resources.
  */
 export class ControlPlaneKey extends Construct {
   readonly key: kms.Key;
@@ -27,13 +27,19 @@ export class ControlPlaneKey extends Construct {
   constructor(
     scope: Construct,
     id: string,
-    props: { readonly description: string; readonly alias?: string },
+    props: {
+      readonly description: string;
+      readonly alias?: string;
+      /** Automatic rotation period (KMS: 90-2560 days; config `encryption.keyRotationDays`). */
+      readonly rotationDays: number;
+    },
   ) {
     super(scope, id);
     const stack = Stack.of(this);
     this.key = new kms.Key(this, 'Key', {
       description: props.description,
       enableKeyRotation: true,
+      rotationPeriod: Duration.days(props.rotationDays),
       ...(props.alias ? { alias: props.alias } : {}),
       removalPolicy: RemovalPolicy.RETAIN,
     });

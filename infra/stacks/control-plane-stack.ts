@@ -36,6 +36,7 @@ export class ControlPlaneStack extends Stack {
     this.key = new ControlPlaneKey(this, 'Key', {
       description: `${config.cluster.name} control plane: state, notifications and logs`,
       alias: `alias/${config.cluster.name}-control-plane`,
+      rotationDays: config.encryption.keyRotationDays,
     }).key;
 
     this.stateTable = new dynamodb.TableV2(this, 'StateTable', {

@@ -94,6 +94,11 @@ describe('deployment configuration', () => {
       (r) => (r.failover.minServingRegions = 3),
       /^failover\.minServingRegions: .*exceeds the number of regions \(2\)/,
     ],
+    [
+      'a key rotation period KMS does not allow',
+      (r) => (r.encryption = { keyRotationDays: 3000 }),
+      /^encryption\.keyRotationDays: encryption\.keyRotationDays must be 90-2560/,
+    ],
     ['an unknown field', (r) => (r.cluster.primaryCount = 2), /^cluster: unknown field\(s\) primaryCount/],
     ['no regions', (r) => (r.regions = []), /^regions: at least one region/],
     [

@@ -17,7 +17,7 @@ function fixtureStack(options: { bundle?: boolean; checks?: boolean } = {}) {
   const app = testApp({ bundle: options.bundle ?? false });
   if (options.checks) Validations.of(app).addPlugins(new AwsSolutionsChecks(app), new CfnGuardValidator());
   const stack = new Stack(app, 'Fixture', { env: { account: '111122223333', region: 'eu-west-1' } });
-  const key = new ControlPlaneKey(stack, 'Key', { description: 'fixture' }).key;
+  const key = new ControlPlaneKey(stack, 'Key', { description: 'fixture', rotationDays: 365 }).key;
   const decide = new ControlPlaneFunction(stack, 'Decide', {
     handlerDir: 'echo',
     entry: path.resolve(__dirname, '../fixtures/functions/echo/handler.ts'),

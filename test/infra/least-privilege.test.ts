@@ -156,7 +156,7 @@ describe('Resource "*" on the Lambda roles: acknowledged per policy, naming its 
   it('fails when an action is added to a Resource "*" statement without being acknowledged by name', () => {
     const app = testApp();
     const fixture = new Stack(app, 'Fixture', { env: { account: '111122223333', region: 'eu-west-1' } });
-    const key = new ControlPlaneKey(fixture, 'Key', { description: 'fixture' }).key;
+    const key = new ControlPlaneKey(fixture, 'Key', { description: 'fixture', rotationDays: 365 }).key;
     const fn = new ControlPlaneFunction(fixture, 'Fn', {
       handlerDir: 'echo',
       entry: path.resolve(__dirname, '../fixtures/functions/echo/handler.ts'),

@@ -50,7 +50,7 @@ describe('control-plane stack', () => {
   });
 
   it('encrypts notifications with the rotating key, requires TLS, and subscribes the configured e-mails', () => {
-    regional.hasResourceProperties('AWS::KMS::Key', { EnableKeyRotation: true });
+    regional.hasResourceProperties('AWS::KMS::Key', { EnableKeyRotation: true, RotationPeriodInDays: 2560 });
     regional.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: Match.anyValue() });
     regional.hasResourceProperties('AWS::SNS::TopicPolicy', {
       PolicyDocument: {

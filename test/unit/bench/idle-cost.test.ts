@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import {
   type Assumptions,
   alarmLines,
+  billedRotations,
   firingsPerMonth,
   healthCheckLines,
   type IdleMeasurement,
@@ -161,10 +162,25 @@ describe('idle cost model', () => {
   });
 
   it('adds $1 for each of the first two rotations of a rotating symmetric key, never for an asymmetric one', () => {
-    const usd = (year: 1 | 2 | 3) => keyLines(regional, year).map((l) => l.usdPerMonth);
+    const usd = (year: number) => keyLines(regional, year).map((l) => l.usdPerMonth);
     expect(usd(1)).toEqual([1, 1]);
     expect(usd(2)).toEqual([2, 1]);
     expect(usd(3)).toEqual([3, 1]);
+    expect(usd(9)).toEqual([3, 1]);
+  });
+
+  it('counts rotations at the key’s own period: 2560 days bills none before the eighth year', () => {
+    const slow: Template = {
+      Resources: {
+        K: { Type: 'AWS::KMS::Key', Properties: { EnableKeyRotation: true, RotationPeriodInDays: 2560 } },
+      },
+    };
+    const usd = (year: number) => keyLines(slow, year)[0]?.usdPerMonth;
+    expect([1, 2, 3, 7].map(usd)).toEqual([1, 1, 1, 1]);
+    expect(usd(8)).toBe(2);
+    expect(usd(15)).toBe(3);
+    expect(billedRotations(1, 90)).toBe(2);
+    expect(billedRotations(40, 365)).toBe(2);
   });
 
   it('turns a schedule into requests, GB-seconds, traces and logs with the measured bytes', () => {
