@@ -24,7 +24,7 @@ import {
   type TerminalStatus,
 } from '../core/command';
 import { ENV, requireEnv } from '../shared/env';
-import { ValidationError } from '../shared/errors';
+import { TransientError, ValidationError } from '../shared/errors';
 import { CommandInvocationStatusChangeEventSchema, ManagedNodeIdSchema } from '../shared/events';
 import { type Deps, makeHandler } from '../shared/handler';
 import { MetricUnit } from '../shared/powertools';
@@ -94,7 +94,11 @@ async function completionOf(
   known?: GetCommandInvocationResult,
 ): Promise<Completion> {
   const invocation = known ?? (await readInvocation(commandId, instanceId, ctx));
-  return completionFor(status, invocation?.StatusDetails, invocation?.StandardOutputContent ?? '');
+  // Never complete without the output: a probe's answer is its stdout. Not visible yet (eventual
+  // consistency): the caller is retried (the wait Task's Retry, or EventBridge's).
+  if (invocation === undefined)
+    throw new TransientError(`invocation ${commandId} on ${instanceId} not visible yet`);
+  return completionFor(status, invocation.StatusDetails, invocation.StandardOutputContent ?? '');
 }
 
 async function update(

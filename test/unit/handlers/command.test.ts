@@ -222,6 +222,14 @@ describe("SSM's status event", () => {
     },
   );
 
+  it('never completes without the output: an invocation not visible yet is a TransientError (retried)', async () => {
+    item({ token: TOKEN, status: 'Success' });
+    ssm.on(GetCommandInvocationCommand).rejects(named('InvocationDoesNotExist'));
+    await expect(handler(statusEvent('Success'), context)).rejects.toBeInstanceOf(TransientError);
+    await expect(handler(wait, context)).rejects.toBeInstanceOf(TransientError);
+    expect(sfn.calls()).toHaveLength(0);
+  });
+
   it('lets any other Step Functions error fail the invocation (EventBridge retries it)', async () => {
     item({ token: TOKEN, status: 'Success' });
     invocation('Success');
