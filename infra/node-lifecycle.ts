@@ -3,9 +3,11 @@
  * alike, so what is rehearsed on the twin is what is deployed: hook settings, the event pattern that routes
  * lifecycle actions to dispatch, the reconciler's schedule, and each workflow's definition substitutions.
  */
+import { TERMINAL_STATUSES } from '../functions/core/command';
 import { KEY_FORMATS } from '../functions/core/keys';
 import { HOOK_NAMES } from '../functions/core/lifecycle';
 import type { Config, RegionConfig } from './config/schema';
+import { DOCUMENT_KINDS, documentName } from './ssm-documents';
 import { stateMachineArnPlaceholder, substitutionsFor } from './workflow-definitions';
 
 /**
@@ -46,6 +48,23 @@ export function lifecycleEventPattern(region: RegionConfig) {
     source: ['aws.autoscaling'],
     'detail-type': ['EC2 Instance-launch Lifecycle Action', 'EC2 Instance-terminate Lifecycle Action'],
     detail: { AutoScalingGroupName: [region.primaryAsgName, region.memberAsgName] },
+  };
+}
+
+/**
+ * EventBridge pattern: SSM's invocation status changes that end one of the cluster's own documents in this
+ * region, routed to the command function, which completes node-command's wait. Non-terminal statuses are
+ * not delivered (nothing waits on them).
+ */
+export function commandStatusEventPattern(config: Config, region: RegionConfig) {
+  return {
+    source: ['aws.ssm'],
+    'detail-type': ['EC2 Command Invocation Status-change Notification'],
+    region: [region.name],
+    detail: {
+      'document-name': DOCUMENT_KINDS.map((kind) => documentName(config.cluster.name, kind)),
+      status: [...TERMINAL_STATUSES],
+    },
   };
 }
 
@@ -111,4 +130,9 @@ export function nodeLifecycleSubstitutions(
   return Object.fromEntries(
     NODE_WORKFLOWS.map((name) => [name, substitutionsFor(name, available)]),
   ) as Record<NodeWorkflow, Record<string, string>>;
+}
+
+/** node-command's definition substitutions: the command function its wait Task invokes with a task token. */
+export function nodeCommandSubstitutions(commandFunctionArn: string): Record<string, string> {
+  return substitutionsFor('node-command', { CommandFunctionArn: commandFunctionArn });
 }

@@ -18,6 +18,7 @@ export const FUNCTION_TIMEOUT_SECONDS = {
   report: 30,
   failover: 60,
   watch: 30,
+  command: 30,
 } as const;
 export type FunctionName = keyof typeof FUNCTION_TIMEOUT_SECONDS;
 

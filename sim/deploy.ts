@@ -1,11 +1,13 @@
 import * as path from 'node:path';
 import { ENV } from '../functions/shared/env';
 import {
+  commandStatusEventPattern,
   HOOKS,
   keySecretNames,
   lifecycleEventPattern,
   NODE_WORKFLOWS,
   type NodeLifecycleRefs,
+  nodeCommandSubstitutions,
   nodeLifecycleSubstitutions,
   SWEEP_MINUTES,
 } from '../infra/node-lifecycle';
@@ -66,7 +68,15 @@ export function deployControlPlane(twin: Twin, layout: RegionLayout): ControlPla
     [ENV.stateTable]: layout.stateTable,
     [ENV.topicArn]: layout.topicArn,
   });
-  const nodeCommandArn = sfn.createStateMachine('node-command', definitionText('node-command'), {});
+  const commandFunctionArn = fn('command', 'command', {
+    [ENV.clusterName]: config.cluster.name,
+    [ENV.stateTable]: layout.stateTable,
+  });
+  const nodeCommandArn = sfn.createStateMachine(
+    'node-command',
+    definitionText('node-command'),
+    nodeCommandSubstitutions(commandFunctionArn),
+  );
   const failoverFunctionArn = fn(
     'failover',
     'failover',
@@ -145,6 +155,15 @@ export function deployControlPlane(twin: Twin, layout: RegionLayout): ControlPla
     pattern: lifecycleEventPattern(region),
     target: async (event) => {
       await twin.lambda.invoke(dispatchArn, event);
+    },
+    retryPolicy: lambdaRetry,
+  });
+  // SSM's status events complete node-command's waits, as the control-plane stack routes them.
+  r.events.putRule({
+    name: `${config.cluster.name}-command-status`,
+    pattern: commandStatusEventPattern(config, region),
+    target: async (event) => {
+      await twin.lambda.invoke(commandFunctionArn, event);
     },
     retryPolicy: lambdaRetry,
   });

@@ -2,7 +2,8 @@
  * The state table's keys, in one place. One partition per cluster (`CLUSTER#<cluster>`) holds its `STATE`
  * item (epoch, phase, owner, primary), its leases (`LOCK#<name>`), one item per node (`NODE#<instance id>`),
  * one anti-flapping gate per automatic action (`GATE#<action>`), one record per kind of incident the operator
- * was told about while automation is paused (`NOTICE#<finding>`) and the audit log (`AUDIT#<time>#<id>`).
+ * was told about while automation is paused (`NOTICE#<finding>`), one rendezvous per SSM command node-command
+ * waits on (`COMMAND#<command id>#<instance id>`) and the audit log (`AUDIT#<time>#<id>`).
  *
  * {@link KEY_FORMATS} are the templates; the functions fill them. The workflows build the same keys with
  * `States.Format`, which takes these templates verbatim: a template never holds a character `States.Format`
@@ -17,6 +18,7 @@ export const KEY_FORMATS = {
   nodeSk: 'NODE#{}',
   gateSk: 'GATE#{}',
   noticeSk: 'NOTICE#{}',
+  commandSk: 'COMMAND#{}#{}',
   auditSk: 'AUDIT#{}#{}',
 } as const;
 
@@ -56,6 +58,13 @@ export const gateSk = (action: string): string => fill(KEY_FORMATS.gateSk, actio
 export const noticeSk = (finding: string): string => fill(KEY_FORMATS.noticeSk, finding);
 
 /**
+ * `COMMAND#<command id>#<instance id>`: where node-command's wait (its task token) and SSM's status event for
+ * one command invocation meet.
+ */
+export const commandSk = (commandId: string, instanceId: string): string =>
+  fill(KEY_FORMATS.commandSk, commandId, instanceId);
+
+/**
  * `AUDIT#<time>#<id>`: one audit entry. The time is written as ISO-8601 UTC with milliseconds, so entries
  * sort by time; `id` (an event id, an execution name) makes it one entry per event or run.
  */
@@ -87,6 +96,12 @@ export const gateKey = (cluster: string, action: string): TableKey => ({
 export const noticeKey = (cluster: string, finding: string): TableKey => ({
   pk: clusterPk(cluster),
   sk: noticeSk(finding),
+});
+
+/** A command invocation's rendezvous item (see {@link commandSk}). */
+export const commandKey = (cluster: string, commandId: string, instanceId: string): TableKey => ({
+  pk: clusterPk(cluster),
+  sk: commandSk(commandId, instanceId),
 });
 
 /** An audit entry's key (see {@link auditSk}). */

@@ -11,6 +11,11 @@ const nonEmpty = z.string().min(1);
 /** EC2 instance id, e.g. `i-1234567890abcdef0` (8 hex digits for old ids, 17 for current ones). */
 export const InstanceIdSchema = z.string().regex(/^i-[0-9a-f]{8,17}$/, 'Invalid EC2 instance id');
 
+/** A managed node's id as SSM writes it (SSM API Reference, `CommandInvocation.InstanceId`). */
+export const ManagedNodeIdSchema = z
+  .string()
+  .regex(/^(i-(\w{8}|\w{17})|mi-\w{17})$/, 'Invalid managed node id');
+
 /** ISO-8601 timestamp with `Z` or a numeric offset, as EventBridge writes `time`. */
 export const IsoTimeSchema = z.iso.datetime({ offset: true });
 
@@ -37,12 +42,14 @@ export const DetailTypes = {
   terminateLifecycleAction: 'EC2 Instance-terminate Lifecycle Action',
   alarmStateChange: 'CloudWatch Alarm State Change',
   scheduled: 'Scheduled Event',
+  commandInvocationStatusChange: 'EC2 Command Invocation Status-change Notification',
 } as const;
 
 export const Sources = {
   autoScaling: 'aws.autoscaling',
   cloudWatch: 'aws.cloudwatch',
   events: 'aws.events',
+  ssm: 'aws.ssm',
 } as const;
 
 // --- Auto Scaling lifecycle actions ---------------------------------------------------------------------
@@ -166,6 +173,28 @@ export const ScheduledEventSchema = eventBridgeEnvelope(
   z.looseObject({}),
 );
 
+// --- SSM Run Command invocation status changes ---------------------------------------------------------
+
+/**
+ * One command invocation's new status (SSM User Guide, "Amazon EventBridge event examples for Systems
+ * Manager", Run Command events; docs/facts.md). The status is free text: a status SSM adds later must not
+ * make the event unparseable, and only the terminal ones are acted on.
+ */
+export const CommandInvocationStatusChangeDetailSchema = z.looseObject({
+  'command-id': nonEmpty,
+  'document-name': nonEmpty,
+  'instance-id': ManagedNodeIdSchema,
+  status: nonEmpty,
+});
+
+export const CommandInvocationStatusChangeEventSchema = eventBridgeEnvelope(
+  DetailTypes.commandInvocationStatusChange,
+  Sources.ssm,
+  CommandInvocationStatusChangeDetailSchema,
+);
+
+export type CommandInvocationStatusChangeEvent = z.infer<typeof CommandInvocationStatusChangeEventSchema>;
+
 // --- All of them ----------------------------------------------------------------------------------------
 
 /** Any event the control plane consumes, discriminated on `detail-type`. */
@@ -174,6 +203,7 @@ export const ControlPlaneEventSchema = z.discriminatedUnion('detail-type', [
   TerminateLifecycleActionEventSchema,
   AlarmStateChangeEventSchema,
   ScheduledEventSchema,
+  CommandInvocationStatusChangeEventSchema,
 ]);
 
 export type LifecycleLocation = z.infer<typeof LifecycleLocationSchema>;

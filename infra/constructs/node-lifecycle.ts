@@ -16,6 +16,7 @@ import {
   lifecycleEventPattern,
   NODE_WORKFLOWS,
   type NodeLifecycleRefs,
+  nodeCommandSubstitutions,
   nodeLifecycleSubstitutions,
   SWEEP_MINUTES,
 } from '../node-lifecycle';
@@ -28,6 +29,7 @@ import {
 import { ProjectDocuments } from '../ssm-documents/construct';
 import { FUNCTION_TIMEOUT_SECONDS, leaseHolders } from '../workflow-definitions';
 import { acknowledge } from './acknowledge';
+import { CommandWait } from './command-wait';
 import { ControlPlaneFunction } from './control-plane-function';
 import { mergeResources, nagForm, syncChildResources, Workflow, wildcardReason } from './workflow';
 
@@ -56,6 +58,8 @@ export class NodeLifecycle extends Construct {
   /** primary-failover's decision steps and node-bootstrap's primary claim (fenced by the epoch). */
   readonly failover: ControlPlaneFunction;
   readonly nodeCommand: Workflow;
+  /** node-command's wait: the command function and the rule bringing it SSM's status events. */
+  readonly commandWait: CommandWait;
   readonly bootstrap: Workflow;
   readonly drain: Workflow;
   /** node-bootstrap's and node-drain's waiting phases, by workflow name. */
@@ -183,14 +187,21 @@ export class NodeLifecycle extends Construct {
     canReadElections(this.failover);
 
     const documentArns = Object.values(this.documents.arns);
+    this.commandWait = new CommandWait(this, 'CommandWait', {
+      config,
+      region,
+      key,
+      stateTable,
+      nodeCommandStateMachineArn: Workflow.stateMachineArnFor(this, 'node-command'),
+    });
     this.nodeCommand = new Workflow(this, 'NodeCommand', {
       name: 'node-command',
       logKey: key,
-      substitutions: {},
+      substitutions: nodeCommandSubstitutions(this.commandWait.fn.functionArn),
       resources: {
         // The project's documents, pinned by ARN; the instance side is the statement below.
         'ssm:SendCommand': documentArns,
-        'ssm:GetCommandInvocation': ['*'],
+        'lambda:InvokeFunction': [this.commandWait.fn.functionArn],
       },
     });
     // SendCommand is authorized on the document AND on each target instance. The documents run as root, so the

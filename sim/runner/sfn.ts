@@ -9,6 +9,7 @@ import { StateMachine } from 'aws-local-stepfunctions';
 import type { ServiceName, SimService } from '../core/contracts';
 import { AwsError, NotModelledError } from '../core/errors';
 import type { ExecutionRecord, World } from '../core/world';
+import { TaskTokens } from './callbacks';
 import type { DynamoSim } from './dynamo';
 import { invocationStore } from './invocation';
 import type { LambdaSim } from './lambda';
@@ -95,6 +96,7 @@ export class StepFunctionsSim implements SimService {
   private readonly machines = new Map<string, Machine>();
   private readonly running = new Map<string, Running>();
   private readonly ddb: DynamoDBClient;
+  private readonly tokens: TaskTokens;
 
   constructor(
     private readonly world: World,
@@ -103,7 +105,11 @@ export class StepFunctionsSim implements SimService {
     dynamo: DynamoSim,
   ) {
     this.ddb = dynamo.client(region, { sdkRetries: false });
+    this.tokens = new TaskTokens(region, (arn) => this.world.executions.find((e) => e.executionArn === arn));
     this.api = {
+      SendTaskSuccess: (input: { taskToken?: string; output?: string }) => this.tokens.sendTaskSuccess(input),
+      SendTaskFailure: (input: { taskToken?: string; error?: string; cause?: string }) =>
+        this.tokens.sendTaskFailure(input),
       StartExecution: (input: { stateMachineArn: string; name?: string; input?: string }) =>
         this.startExecution(input),
       DescribeExecution: (input: { executionArn: string }) => this.describe(this.record(input.executionArn)),
@@ -236,7 +242,9 @@ export class StepFunctionsSim implements SimService {
           RoleArn: `arn:aws:iam::${this.world.accountId}:role/${machine.name}-role`,
         },
         StateMachine: { Id: machine.arn, Name: machine.name },
-      },
+        // `$$.Task.Token` (callback pattern): a fresh token for each Task attempt that reads it.
+        Task: this.tokens.contextTask(record.executionArn),
+      } as never,
     });
     const history = (async () => {
       for await (const event of execution.eventLogs) {
@@ -303,6 +311,9 @@ export class StepFunctionsSim implements SimService {
       // The optimized Lambda integration returns the Invoke API response, the function's result in Payload.
       return { ExecutedVersion: '$LATEST', Payload: payload ?? null, StatusCode: 200 };
     }
+    if (resource === 'arn:aws:states:::lambda:invoke.waitForTaskToken') {
+      return this.invokeAndWait(stateName, spec, params, executionArn);
+    }
     const sdk = /^arn:aws:states:::aws-sdk:([a-z0-9]+):([A-Za-z0-9]+)$/.exec(resource);
     if (sdk) {
       const [, service = '', action = ''] = sdk;
@@ -338,6 +349,31 @@ export class StepFunctionsSim implements SimService {
       this.region,
       new NotModelledError(`the twin does not model the Task resource ${resource} (${stateName})`),
     );
+  }
+
+  /**
+   * `lambda:invoke.waitForTaskToken`: invoke the function (its failure fails the Task), then wait for the token
+   * it was given to be completed. The interpreter raises States.Timeout at the Task's TimeoutSeconds; the
+   * token is closed at that moment, so a later completion is answered TaskTimedOut (see callbacks.ts).
+   */
+  private async invokeAndWait(
+    stateName: string,
+    spec: TaskSpec,
+    params: Record<string, unknown>,
+    executionArn: string,
+  ): Promise<unknown> {
+    const wait = this.tokens.await(executionArn, stateName, params.Payload);
+    const cancelTimer =
+      spec.timeoutSeconds === undefined
+        ? () => undefined
+        : this.world.clock.after(spec.timeoutSeconds * 1000, wait.close);
+    try {
+      await this.lambda.invoke(String(params.FunctionName), params.Payload ?? {});
+      return await wait.settled;
+    } finally {
+      wait.close();
+      cancelTimer();
+    }
   }
 
   /** A child execution may belong to another region's Step Functions (by its ARN). */

@@ -3,6 +3,7 @@ import { EXAMPLE_CONFIG, Twin } from '../twin';
 import { AUTOMATION_PAUSED_SCENARIOS } from './automation-paused';
 import { FOREIGN_EVENT_SCENARIOS } from './foreign-events';
 import { LEASE_SCENARIOS } from './lease-holders';
+import { NODE_COMMAND_SCENARIOS } from './node-commands';
 import { NODE_LIFECYCLE_SCENARIOS } from './node-lifecycle';
 import { NODE_RESTART_SCENARIOS } from './node-restarts';
 import { PRIMARY_FAILOVER_SCENARIOS, primaryCrashAsgOnly } from './primary-failover';
@@ -20,6 +21,7 @@ export const SCENARIOS: readonly Scenario[] = [
   switchByHand,
   ...NODE_LIFECYCLE_SCENARIOS,
   ...NODE_RESTART_SCENARIOS,
+  ...NODE_COMMAND_SCENARIOS,
   ...FOREIGN_EVENT_SCENARIOS,
   ...PRIMARY_FAILOVER_SCENARIOS,
   primaryCrashAsgOnly,

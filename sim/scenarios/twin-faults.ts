@@ -5,8 +5,9 @@
  * because the node never answers. Delivery and health-signal faults are in twin-signal-faults.ts.
  */
 import { primaryAlarmSpec, WATCH_MINUTES } from '../../infra/primary-failover';
-import { definitionText, FUNCTION_TIMEOUT_SECONDS } from '../../infra/workflow-definitions';
+import { FUNCTION_TIMEOUT_SECONDS } from '../../infra/workflow-definitions';
 import type { Twin } from '../twin';
+import { expectNodeCommandBudget } from './node-commands';
 import {
   CRASH_GAP_FACTOR,
   crashAndRecover,
@@ -16,7 +17,7 @@ import {
   expectCleanEnd,
   failovers,
   minutes,
-  NODE_COMMAND_POLL_MS,
+  NODE_COMMAND_WAIT_MS,
   outcomeOf,
   readyPrimaries,
   recovered,
@@ -254,20 +255,12 @@ function timedOutTasks(twin: Twin): string[] {
   );
 }
 
-/** node-command's own bound on a command that never ends: its polls (statemachines/node-command.asl.json). */
-const NODE_COMMAND_POLLS_MS = (() => {
-  const d = JSON.parse(definitionText('node-command')) as {
-    States: { NodeCommandPollsLeft: { Choices: { NumericGreaterThanEquals: number }[] } };
-  };
-  return (d.States.NodeCommandPollsLeft.Choices[0]?.NumericGreaterThanEquals ?? 0) * NODE_COMMAND_POLL_MS;
-})();
-
 export const promotionHangs: Scenario = {
   name: 'primary-promotion-hangs',
   title:
     "The candidate's promotion command hangs (the node never answers): it is abandoned in bound, the next is tried",
   description:
-    "The primary dies. The first candidate's SetPrimaryRole command reaches its SSM Agent, which never answers again: the invocation stays InProgress until the command expires (delivery plus execution timeout, 20 minutes), far past node-command's own bound (120 polls, 5 s apart). node-command gives up (CommandTimedOut), the workflow quarantines that candidate and promotes the next one: a ready primary within the crash's bound plus node-command's. The next promotion's restart takes the join lock, so it may queue behind the member group's replacement while that one starts (JFrog: nodes must not start in parallel): the bound adds that queue, itself bounded by the candidate's lock wait (20 minutes).",
+    "The primary dies. The first candidate's SetPrimaryRole command reaches its SSM Agent, which never answers again: the invocation stays InProgress until the command expires (delivery plus execution timeout, 20 minutes), far past node-command's own bound (10 rounds of 60 s). node-command gives up (CommandTimedOut), the workflow quarantines that candidate and promotes the next one: a ready primary within the crash's bound plus node-command's. The next promotion's restart takes the join lock, so it may queue behind the member group's replacement while that one starts (JFrog: nodes must not start in parallel): the bound adds that queue, itself bounded by the candidate's lock wait (20 minutes).",
   async run(twin, say) {
     const region = regionOf(twin);
     twin.world.faults.ssmCommand({
@@ -293,7 +286,7 @@ export const promotionHangs: Scenario = {
     expectThat(hung.length === 1, `node-command gave up on the hung command once (${hung.length})`);
     const held = (hung[0]?.stoppedAt ?? 0) - (hung[0]?.startedAt ?? 0);
     expectThat(
-      held <= NODE_COMMAND_POLLS_MS + 2 * MINUTE,
+      held <= NODE_COMMAND_WAIT_MS + 2 * MINUTE,
       `node-command gave up within its bound (${minutes(held)})`,
     );
     const runs = failovers(twin).filter((e) => entered(e, 'CandidateFailed'));
@@ -311,15 +304,17 @@ export const promotionHangs: Scenario = {
     const out = expectCrashBound(
       twin,
       { gapMs, crashedAt },
-      NODE_COMMAND_POLLS_MS + MINUTE + queued,
+      NODE_COMMAND_WAIT_MS + MINUTE + queued,
       "node-command's bound, the stop and the join lock's queue",
     );
     await untilRecovered(twin, 60 * MINUTE);
     expectThat(promotedRuns(twin).length === 1, `one run promoted a member (${promotedRuns(twin).length})`);
     expectCleanEnd(twin);
+    const budget = expectNodeCommandBudget(twin);
     say(`the hung promotion was abandoned after ${minutes(held)}; ${thePrimary(twin)} is the primary`);
     return {
       ...out,
+      ...budget,
       'hung command abandoned after': minutes(held),
       'queued for the join lock': minutes(queued),
     };

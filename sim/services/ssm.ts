@@ -181,6 +181,30 @@ export class SsmSim implements SimService, SsmContract {
     });
   }
 
+  /**
+   * Run Command sends "EC2 Command Invocation Status-change Notification" to the region's default event bus
+   * each time an invocation's status changes, with the command id, document name, instance id, request time
+   * and new status in `detail` and the instance's ARN in `resources` (SSM User Guide, "Amazon EventBridge event
+   * examples for Systems Manager", Run Command events:
+   * https://docs.aws.amazon.com/systems-manager/latest/userguide/monitoring-systems-manager-event-examples.html).
+   * Delivery is best effort (EventBridge event reference, events-ref-ssm): the twin's event faults (lose,
+   * duplicate, delay) apply to it.
+   */
+  private statusChanged(command: SentCommand, inv: Invocation): void {
+    this.region.events.emit({
+      source: 'aws.ssm',
+      detailType: 'EC2 Command Invocation Status-change Notification',
+      detail: {
+        'command-id': command.id,
+        'document-name': command.documentName,
+        'instance-id': inv.instanceId,
+        'requested-date-time': new Date(command.requestedAt).toISOString(),
+        status: inv.status,
+      },
+      resources: [`arn:aws:ec2:${this.ctx.region}:${this.ctx.world.accountId}:instance/${inv.instanceId}`],
+    });
+  }
+
   private pingStatus(agent: Agent): 'Online' | 'ConnectionLost' {
     const last = agent.lastPingAt ?? 0;
     return this.ctx.clock.now() - last > SSM_TIMING.ping ? 'ConnectionLost' : 'Online';
@@ -203,6 +227,7 @@ export class SsmSim implements SimService, SsmContract {
         `${command.documentName} on ${inv.instanceId}: TimedOut (${details})`,
         { commandId: command.id },
       );
+      this.statusChanged(command, inv);
     };
 
     const deliver = () => {
@@ -223,6 +248,7 @@ export class SsmSim implements SimService, SsmContract {
       inv.status = 'InProgress';
       inv.statusDetails = 'InProgress';
       inv.startedAt = clock.now();
+      this.statusChanged(command, inv);
       const fault = this.ctx.world.faults.takeSsmFault(this.ctx.region, command.documentName, inv.instanceId);
       if (fault === 'Hang') {
         // The agent took the command and the node never answers again: no terminal status ever comes back, so
@@ -303,6 +329,7 @@ export class SsmSim implements SimService, SsmContract {
         `${command.documentName} on ${inv.instanceId}: ${result.status}`,
         { commandId: command.id },
       );
+      this.statusChanged(command, inv);
     };
 
     clock.after(this.ctx.rng.between(...SSM_TIMING.delivery), deliver);
@@ -373,7 +400,10 @@ export class SsmSim implements SimService, SsmContract {
         commandId: id,
       },
     );
-    for (const inv of command.invocations) this.run(command, inv, doc);
+    for (const inv of command.invocations) {
+      this.statusChanged(command, inv);
+      this.run(command, inv, doc);
+    }
     return { Command: this.describeCommand(command) };
   }
 

@@ -195,7 +195,12 @@ describe('every step is bounded in time (AWS gives a Task no default timeout)', 
 });
 
 describe('one retry policy per kind of call', () => {
-  const extraRetriers = new Set(['States.TaskFailed', 'Ssm.InvocationDoesNotExistException']);
+  // States.Timeout: a callback Task's counted rounds (node-command's wait), not a policy for transient errors.
+  const extraRetriers = new Set([
+    'States.TaskFailed',
+    'Ssm.InvocationDoesNotExistException',
+    'States.Timeout',
+  ]);
   it('every Task of a kind (Lambda, each SDK service, child workflows, DynamoDB) retries transient errors alike', () => {
     const policies = new Map<string, Set<string>>();
     for (const file of workflows) {
@@ -236,6 +241,47 @@ describe('one retry policy per kind of call', () => {
     });
     expect(offenders).toEqual([]);
   });
+});
+
+describe('callback Tasks (.waitForTaskToken)', () => {
+  const callbacks = workflows.flatMap((file) =>
+    allStates(load(file))
+      .filter(([, s]) => s.Type === 'Task' && String(s.Resource).endsWith('.waitForTaskToken'))
+      .map(([name, s]) => [file, name, s] as const),
+  );
+
+  it('node-command waits with one', () => {
+    expect(callbacks.map(([file, name]) => `${path.basename(file)}/${name}`)).toEqual([
+      'node-command.asl.json/WaitForNodeCommand',
+    ]);
+  });
+
+  it.each(callbacks)(
+    '%s %s: passes its task token, and its rounds fit its state machine bound',
+    (file, _n, s) => {
+      expect(JSON.stringify(s.Parameters)).toContain('"$$.Task.Token"');
+      const rounds = 1 + (s.Retry?.find((r) => r.ErrorEquals.includes('States.Timeout'))?.MaxAttempts ?? 0);
+      const bound = (load(file) as unknown as { TimeoutSeconds: number }).TimeoutSeconds;
+      // Each round waits TimeoutSeconds; the retry pauses (IntervalSeconds 1, full jitter) add under a second each,
+      // and SendCommand (60 s Task, retried) comes before: the rounds leave it that much of the bound.
+      expect(rounds * (s.TimeoutSeconds as number) + rounds).toBeLessThanOrEqual(bound - 120);
+    },
+  );
+
+  it.each(callbacks)(
+    '%s %s: a lost callback is made up for well before a parent stops waiting',
+    (_f, _n, s) => {
+      // A parent that starts node-command waits TimeoutSeconds on it; the command's end is noticed at worst one
+      // round late, so a round is at most half of the shortest of those waits (a readiness probe's, 120 s).
+      const parentWaits = workflows.flatMap((file) =>
+        allStates(load(file))
+          .filter(([, st]) => st.Type === 'Task' && childOf(st) === 'node-command')
+          .map(([, st]) => st.TimeoutSeconds as number),
+      );
+      expect(parentWaits.length).toBeGreaterThan(5);
+      expect(2 * (s.TimeoutSeconds as number)).toBeLessThanOrEqual(Math.min(...parentWaits));
+    },
+  );
 });
 
 describe('the workflow pattern', () => {

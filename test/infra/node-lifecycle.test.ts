@@ -51,6 +51,57 @@ describe('node lifecycle in the control-plane stack', () => {
     t.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'rate(5 minutes)' });
   });
 
+  it("lets the command function complete node-command's tasks only", () => {
+    const policies = t.findResources('AWS::IAM::Policy', {
+      Properties: { Roles: [{ Ref: Match.stringLikeRegexp('^NodeLifecycleCommandWait') }] },
+    });
+    const statements = Object.values(policies).flatMap((p) => p.Properties.PolicyDocument.Statement) as {
+      Action: string | string[];
+      Resource: unknown;
+    }[];
+    const sendTask = statements.filter((st) => [st.Action].flat().some((a) => a.startsWith('states:')));
+    expect(sendTask).toHaveLength(1);
+    expect([sendTask[0]?.Action].flat().sort()).toEqual(['states:SendTaskFailure', 'states:SendTaskSuccess']);
+    expect(JSON.stringify(sendTask[0]?.Resource)).toContain(
+      ':stateMachine:artifactory-prod-control-plane-eu-west-1-node-command',
+    );
+    expect(JSON.stringify(sendTask[0]?.Resource)).not.toContain('*');
+  });
+
+  it("routes SSM's status events of the cluster's own documents in this region only, terminal statuses only", () => {
+    t.hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: {
+        source: ['aws.ssm'],
+        'detail-type': ['EC2 Command Invocation Status-change Notification'],
+        region: ['eu-west-1'],
+        detail: {
+          'document-name': [
+            'artifactory-prod-ConfigureNode',
+            'artifactory-prod-StartArtifactory',
+            'artifactory-prod-StopArtifactory',
+            'artifactory-prod-ProbeReadiness',
+            'artifactory-prod-SetPrimaryRole',
+          ],
+          status: ['Success', 'Failed', 'TimedOut', 'Cancelled'],
+        },
+      },
+      Targets: [
+        Match.objectLike({
+          Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^NodeLifecycleCommandWaitFunction'), 'Arn'] },
+          RetryPolicy: { MaximumRetryAttempts: 2, MaximumEventAgeInSeconds: 3600 },
+        }),
+      ],
+    });
+    t.hasResourceProperties('AWS::StepFunctions::StateMachine', {
+      StateMachineName: 'artifactory-prod-control-plane-eu-west-1-node-command',
+      DefinitionSubstitutions: {
+        CommandFunctionArn: {
+          'Fn::GetAtt': [Match.stringLikeRegexp('^NodeLifecycleCommandWaitFunction'), 'Arn'],
+        },
+      },
+    });
+  });
+
   it('deploys the three workflows, named, with the definitions’ substitutions', () => {
     for (const name of ['node-command', 'node-bootstrap', 'node-drain']) {
       t.hasResourceProperties('AWS::StepFunctions::StateMachine', {
@@ -90,14 +141,26 @@ describe('node lifecycle in the control-plane stack', () => {
     );
     expect(actionsOf('NodeLifecycleNodeBootstrap')).not.toContain('ssm:SendCommand');
     expect(actionsOf('NodeLifecycleNodeCommand')).toEqual(
-      expect.arrayContaining(['ssm:GetCommandInvocation', 'ssm:SendCommand']),
+      expect.arrayContaining(['lambda:InvokeFunction', 'ssm:SendCommand']),
     );
+    // node-command no longer polls: the command function reads the invocation and completes the wait.
+    expect(actionsOf('NodeLifecycleNodeCommand')).not.toContain('ssm:GetCommandInvocation');
+    expect(actionsOf('NodeLifecycleCommandWait')).toEqual(
+      expect.arrayContaining([
+        'dynamodb:UpdateItem',
+        'ssm:GetCommandInvocation',
+        'states:SendTaskFailure',
+        'states:SendTaskSuccess',
+      ]),
+    );
+    expect(actionsOf('NodeLifecycleCommandWait')).not.toContain('ssm:SendCommand');
     for (const prefix of [
       'NodeLifecycleDispatch',
       'NodeLifecycleReconciler',
       'NodeLifecycleLease',
       'NodeLifecycleReport',
       'NodeLifecycleNode',
+      'NodeLifecycleCommandWait',
     ]) {
       expect(actionsOf(prefix).filter((a) => a.endsWith('*') || a === '*')).toEqual([]);
     }

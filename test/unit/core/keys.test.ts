@@ -3,6 +3,7 @@ import {
   auditKey,
   auditSk,
   clusterPk,
+  commandKey,
   gateKey,
   gateSk,
   KEY_FORMATS,
@@ -43,6 +44,10 @@ describe('the state table keys', () => {
     });
     expect(gateKey('prod', 'primary-failover')).toEqual({ pk: 'CLUSTER#prod', sk: 'GATE#primary-failover' });
     expect(noticeKey('prod', 'no-primary')).toEqual({ pk: 'CLUSTER#prod', sk: 'NOTICE#no-primary' });
+    expect(commandKey('prod', 'e8d3c0e4-71f7-4491-898f-c9b35bee5f3b', 'i-0123456789abcdef0')).toEqual({
+      pk: 'CLUSTER#prod',
+      sk: 'COMMAND#e8d3c0e4-71f7-4491-898f-c9b35bee5f3b#i-0123456789abcdef0',
+    });
     expect(auditKey('prod', '2026-03-10T12:00:00.000Z', 'run-1')).toEqual({
       pk: 'CLUSTER#prod',
       sk: 'AUDIT#2026-03-10T12:00:00.000Z#run-1',

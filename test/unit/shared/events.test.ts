@@ -2,6 +2,7 @@ import type { ZodType } from 'zod';
 import { ValidationError } from '../../../functions/shared/errors';
 import {
   AlarmStateChangeEventSchema,
+  CommandInvocationStatusChangeEventSchema,
   CompositeAlarmStateChangeEventSchema,
   ControlPlaneEventSchema,
   goesToWarmPool,
@@ -22,6 +23,7 @@ const METRIC_ALARM = 'cloudwatch-metric-alarm-state-change.json';
 const METRIC_MATH_ALARM = 'cloudwatch-metric-math-alarm-state-change.json';
 const COMPOSITE_ALARM = 'cloudwatch-composite-alarm-state-change.json';
 const SCHEDULED = 'eventbridge-scheduled-event.json';
+const COMMAND_STATUS = 'ssm-command-invocation-status-change.json';
 
 const fixtureSchemas: [string, ZodType<unknown>][] = [
   [LAUNCH, LaunchLifecycleActionEventSchema],
@@ -32,6 +34,7 @@ const fixtureSchemas: [string, ZodType<unknown>][] = [
   [METRIC_MATH_ALARM, MetricAlarmStateChangeEventSchema],
   [COMPOSITE_ALARM, CompositeAlarmStateChangeEventSchema],
   [SCHEDULED, ScheduledEventSchema],
+  [COMMAND_STATUS, CommandInvocationStatusChangeEventSchema],
 ];
 
 /** Parse and return the ValidationError the parse must throw. */

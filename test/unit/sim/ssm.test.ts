@@ -128,6 +128,29 @@ describe('Run Command', () => {
     ).toBe('InvocationDoesNotExist');
   });
 
+  it("sends an 'EC2 Command Invocation Status-change Notification' to the bus on each status change", async () => {
+    const inst = await managedInstance();
+    const id = await send(docs.probeReadiness, inst);
+    await finished(id, inst);
+    const events = w
+      .region()
+      .events.emitted.filter(
+        (e) =>
+          e['detail-type'] === 'EC2 Command Invocation Status-change Notification' &&
+          (e.detail as { 'command-id'?: string })['command-id'] === id,
+      );
+    expect(events.map((e) => (e.detail as { status: string }).status)).toEqual([
+      'Pending',
+      'InProgress',
+      'Success',
+    ]);
+    for (const e of events) {
+      expect(e.source).toBe('aws.ssm');
+      expect(e.resources).toEqual([expect.stringMatching(new RegExp(`:instance/${inst.id}$`))]);
+      expect(e.detail).toMatchObject({ 'document-name': docs.probeReadiness, 'instance-id': inst.id });
+    }
+  });
+
   it('configure, start, probe, promote: the documents drive the node in realistic time', async () => {
     const inst = await managedInstance();
     expect((await finished(await send(docs.configureNode, inst, configureParams(inst)), inst)).Status).toBe(
