@@ -4,10 +4,9 @@
  * it again, that Launch is resumed on the primary group, that the cluster lock is free, and (through the
  * invariants the tests check after every scene) that there are never two primaries.
  */
-import { definitionText } from '../../infra/workflow-definitions';
 import type { ExecutionRecord } from '../core/world';
-import type { Elbv2Sim } from '../services/elbv2';
 import type { Twin } from '../twin';
+import { crashFloor } from './floors';
 import { expectThat, MINUTE, type Scenario, type ScenarioResult } from './types';
 
 export const regionOf = (twin: Twin) => twin.world.regionNames[0] as string;
@@ -116,38 +115,7 @@ export async function crashAndRecover(
   return { 'time without a ready primary': minutes(gap), gapMs: gap, crashedAt };
 }
 
-/** node-command's wait before its first look at a command (statemachines/node-command.asl.json). */
-export const NODE_COMMAND_POLL_MS =
-  (JSON.parse(definitionText('node-command')) as { States: { WaitForNodeCommand: { Seconds: number } } })
-    .States.WaitForNodeCommand.Seconds * 1000;
-
-/**
- * The least time a ready primary can take to come back after the primary's host died at `crashedAt`, from the
- * twin's settings and the timings this seed drew, never from the window itself: the ALB's health checks must
- * fail UnhealthyThresholdCount times in a row before anything can notice (Auto Scaling's ELB health check
- * then condemns the instance); the election's confirmation waits at least one node-command poll for the
- * members' readiness probes; the promoted member restarts as the primary (its graceful stop and its start to
- * readiness, as drawn). SSM delivery, event latency and the Lambdas add to it, hence a ratio above 1.
- */
-export function crashFloor(
-  twin: Twin,
-  crashedAt: number,
-  promoted: string,
-): { floorMs: number; detectionMs: number; restartMs: number } {
-  const r = twin.world.region(regionOf(twin));
-  const checks = (r.services.elbv2 as Elbv2Sim).healthChecksAfter(
-    layoutOf(twin).targetGroupArn,
-    crashedAt,
-    10,
-  );
-  const detectionMs = (checks.times[checks.unhealthyThreshold - 1] as number) - crashedAt;
-  const drawn = r.ec2.instance(promoted)?.node.drawnTimings.filter((t) => t.at >= crashedAt) ?? [];
-  const start = drawn.filter((t) => t.kind === 'start').at(-1);
-  const stop = drawn.filter((t) => t.kind === 'stop' && t.at <= (start?.at ?? 0)).at(-1);
-  expectThat(start !== undefined, `${promoted} was restarted as the primary after the crash`);
-  const restartMs = (stop?.ms ?? 0) + (start?.ms ?? 0);
-  return { floorMs: detectionMs + NODE_COMMAND_POLL_MS + restartMs, detectionMs, restartMs };
-}
+export { crashFloor, NODE_COMMAND_POLL_MS } from './floors';
 
 /** The bound the primary-crash scenes promise: the window is at most this multiple of its floor. */
 export const CRASH_GAP_FACTOR = 1.2;
