@@ -172,3 +172,48 @@ export function windowText(w: KeyWindow | undefined): string {
 
 /** Dollars with enough digits for fractions of a cent. */
 export const dollars = (usd: number): string => `$${usd.toFixed(5)}`;
+
+/** The invariants cell: held, held with accepted injected episodes, or the number violated. */
+export function invariantsText(s: SceneSummary): string {
+  if (!s.invariants.held) return `${s.invariants.violations.length} violated`;
+  return s.invariants.accepted > 0 ? `held (${s.invariants.accepted} injected)` : 'held';
+}
+
+/** The closing table: one row per scene and a total row; columns padded (plain text, no colour). */
+export function summaryTable(summaries: readonly SceneSummary[]): string {
+  const header = [
+    'scene',
+    'outcome',
+    'key window / floor',
+    'executions',
+    'transitions',
+    'dollars',
+    'invariants',
+  ];
+  const rows = summaries.map((s) => [
+    s.scene,
+    s.outcome,
+    windowText(s.window),
+    String(s.executions.total),
+    String(s.transitions),
+    dollars(s.dollars.total),
+    invariantsText(s),
+  ]);
+  const passed = summaries.filter((s) => s.outcome === 'passed').length;
+  rows.push([
+    `total (${summaries.length})`,
+    `${passed} passed`,
+    '',
+    String(summaries.reduce((n, s) => n + s.executions.total, 0)),
+    String(summaries.reduce((n, s) => n + s.transitions, 0)),
+    dollars(summaries.reduce((n, s) => n + s.dollars.total, 0)),
+    `${summaries.filter((s) => s.invariants.held).length} held`,
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: readonly string[]) =>
+    cells
+      .map((c, i) => (i >= 3 && i <= 5 ? c.padStart(widths[i] ?? 0) : c.padEnd(widths[i] ?? 0)))
+      .join('  ')
+      .trimEnd();
+  return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
+}
