@@ -19,8 +19,10 @@ export interface FunctionSpec {
 export const FUNCTION_MEMORY_MB = 512;
 
 /**
- * One request to a function, as Lambda bills it: one request, and its duration (virtual time: a handler takes
- * virtual time only while it waits on the twin's clock, so this is a lower bound) times its memory.
+ * One request to a function, as Lambda bills it (https://aws.amazon.com/lambda/pricing/: requests, and the
+ * duration from the time the code begins executing until it returns or otherwise terminates, rounded up to the
+ * nearest 1 ms, times the memory): virtual time, so a lower bound (a handler takes virtual time only while it
+ * waits on the twin's clock; a hung one runs to its timeout).
  */
 export interface LambdaInvocation {
   readonly at: number;
