@@ -17,7 +17,7 @@ import { type Scenario, unexpectedViolations } from './scenarios/types';
 
 /** What a summary is computed from: the records of a finished twin (see {@link sceneRecordOf}). */
 export interface SceneRecord {
-  readonly scene: Pick<Scenario, 'name' | 'injected'>;
+  readonly scene: Pick<Scenario, 'name' | 'injected' | 'premise'>;
   readonly seed: number;
   /** Why the scene's run threw, if it did (an expectation that failed, a bound that did not hold). */
   readonly error?: string;
@@ -173,10 +173,10 @@ export function windowText(w: KeyWindow | undefined): string {
 /** Dollars with enough digits for fractions of a cent. */
 export const dollars = (usd: number): string => `$${usd.toFixed(5)}`;
 
-/** The invariants cell: held, held with accepted injected episodes, or the number violated. */
+/** The invariants cell: held, held with episodes the scene causes on purpose (accepted), or the number violated. */
 export function invariantsText(s: SceneSummary): string {
   if (!s.invariants.held) return `${s.invariants.violations.length} violated`;
-  return s.invariants.accepted > 0 ? `held (${s.invariants.accepted} injected)` : 'held';
+  return s.invariants.accepted > 0 ? `held (${s.invariants.accepted} accepted)` : 'held';
 }
 
 /** The closing table: one row per scene and a total row; columns padded (plain text, no colour). */

@@ -56,7 +56,7 @@ describe('summaryTable', () => {
       /^scene +outcome +key window \/ floor +executions +transitions +dollars +invariants$/,
     );
     expect(table[2]).toMatch(
-      /^primary-crash +passed +4m12s \/ 3m05s = 1\.36× +2 +30 +\$0\.00075 +held \(2 injected\)$/,
+      /^primary-crash +passed +4m12s \/ 3m05s = 1\.36× +2 +30 +\$0\.00075 +held \(2 accepted\)$/,
     );
     expect(table[3]).toMatch(/^odd +failed +— +2 +30 +\$0\.00075 +2 violated$/);
     expect(table[4]).toMatch(/^total \(2\) +1 passed +4 +60 +\$0\.00150 +1 held$/);

@@ -129,6 +129,24 @@ describe('summarizeScene', () => {
     expect(other.why).toEqual(['no-secrets: no-secrets broke']);
   });
 
+  it("accepts what the scene's premise causes, up to its count and only with a matching message", () => {
+    const scene = {
+      name: 'fake',
+      premise: [{ invariant: 'lifecycle-timeout', message: /hook other-team/, count: 1 }] as const,
+    };
+    const theirs = {
+      ...violation('lifecycle-timeout', 0),
+      message: 'timed out (hook other-team, heartbeat)',
+    };
+    const ours = { ...violation('lifecycle-timeout', 0), message: 'timed out (hook ours, heartbeat)' };
+    const one = summarizeScene(record({ scene, violations: [theirs] }));
+    expect(one.invariants).toEqual({ held: true, violations: [], accepted: 1 });
+    expect(
+      summarizeScene(record({ scene, violations: [theirs, theirs] })).invariants.violations,
+    ).toHaveLength(1);
+    expect(summarizeScene(record({ scene, violations: [ours] })).outcome).toBe('failed');
+  });
+
   it('fails on a call the twin does not model, said once even when the invariant has recorded it too', () => {
     const notModelled = [{ message: 'the twin does not model ec2:Foo' }];
     expect(summarizeScene(record({ notModelled })).why).toEqual(['1 call(s) the twin does not model']);
