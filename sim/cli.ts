@@ -9,7 +9,7 @@
  * Exit code: 0 when every scene passed, 1 when one failed, 2 for an unknown scenario.
  */
 import { styleText } from 'node:util';
-import { Command } from 'commander';
+import { Command, InvalidArgumentError } from 'commander';
 import type { TimelineEntry } from './core/timeline';
 import { SCENARIOS, scenarioByName } from './scenarios';
 import type { Scenario } from './scenarios/types';
@@ -65,6 +65,13 @@ function printDetails(s: SceneSummary, result: Record<string, string | number> |
   for (const [k, v] of Object.entries(result ?? {})) out(`    ${k.padEnd(16)} ${v}`);
 }
 
+function parseSeed(v: string): number {
+  const n = Number(v);
+  if (v.trim() === '' || !Number.isSafeInteger(n) || n < 0)
+    throw new InvalidArgumentError(`a seed is a whole number ≥ 0, got "${v}"`);
+  return n;
+}
+
 async function main(): Promise<void> {
   const program = new Command()
     .name('npm start --')
@@ -73,7 +80,7 @@ async function main(): Promise<void> {
     )
     .option('-s, --scenario <name>', 'run one scenario (default: all of them)')
     .option('-l, --list', 'list the scenarios')
-    .option('--seed <n>', 'seed of the simulated world', (v) => Number.parseInt(v, 10), 1)
+    .option('--seed <n>', 'seed of the simulated world (a whole number ≥ 0)', parseSeed, 1)
     .option('-v, --verbose', "print each scene's timeline, every workflow step included")
     .parse();
   const opts = program.opts<{ scenario?: string; list?: boolean; seed: number; verbose?: boolean }>();

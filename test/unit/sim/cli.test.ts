@@ -94,6 +94,13 @@ describe('npm start', () => {
     expect(r.stdout.trimEnd().split('\n').at(-1)).toMatch(/^total \(1\) +1 passed/);
   });
 
+  it('refuses a seed that is not a whole number, running nothing', () => {
+    const r = cli('--scenario', 'primary-false-alarm', '--seed', '1.5');
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain('a seed is a whole number ≥ 0, got "1.5"');
+    expect(r.stdout).toBe('');
+  });
+
   it('refuses an unknown scenario with exit 2, naming the known ones', () => {
     const r = cli('--scenario', 'no-such-scene');
     expect(r.status).toBe(2);
