@@ -1,16 +1,25 @@
 /**
- * `npm start`: runs the control plane on the twin and prints what happened.
+ * `npm start`: runs the control plane on the twin and prints what happened. Quiet by default: one line per
+ * scene as it finishes, then one table (scene, outcome, key window against its floor, executions,
+ * transitions, dollars, invariants). `--verbose` prints each scene's timeline, every workflow step included.
  *   npm start                         every scenario, one world each
  *   npm start -- --scenario <name>    one scenario
  *   npm start -- --list               the scenarios
- *   npm start -- --seed 7 --verbose   another seed; show every workflow step
+ *   npm start -- --seed 7 --verbose   another seed, with the timelines
+ * Exit code: 0 when every scene passed, 1 when one failed, 2 for an unknown scenario.
  */
 import { styleText } from 'node:util';
-import { Command } from 'commander';
+import { Command, InvalidArgumentError } from 'commander';
 import type { TimelineEntry } from './core/timeline';
-import { SCENARIOS, scenarioByName, startTwinFor } from './scenarios';
-import { type Scenario, unexpectedViolations } from './scenarios/types';
+import { SCENARIOS, scenarioByName } from './scenarios';
+import type { Scenario } from './scenarios/types';
+import { runSceneSummary } from './scene-run';
+import { dollars, duration, type SceneSummary, summaryTable, windowText } from './scene-summary';
 
+type Style = Parameters<typeof styleText>[0];
+/** Colour only on a terminal, and never with NO_COLOR set. */
+const COLOUR = process.stdout.isTTY === true && !process.env.NO_COLOR;
+const paint = (style: Style, text: string) => (COLOUR ? styleText(style, text) : text);
 const out = (line = '') => process.stdout.write(`${line}\n`);
 
 function clockLabel(at: number, start: number): string {
@@ -21,7 +30,7 @@ function clockLabel(at: number, start: number): string {
   return `T+${hh}:${mm}:${ss}`;
 }
 
-const COLORS: Record<string, Parameters<typeof styleText>[0]> = {
+const COLORS: Record<string, Style> = {
   scenario: 'bold',
   fault: 'red',
   invariant: 'magenta',
@@ -29,66 +38,38 @@ const COLORS: Record<string, Parameters<typeof styleText>[0]> = {
   'sfn-step': 'gray',
 };
 
-async function runScenario(scenario: Scenario, seed: number, verbose: boolean): Promise<boolean> {
-  out(styleText('bold', `\n=== ${scenario.name}: ${scenario.title} (seed ${seed})`));
-  out(styleText('dim', scenario.description));
-  const twin = await startTwinFor(scenario, seed);
-  const start = twin.world.clock.startAt;
-  const print = (e: TimelineEntry) => {
-    if (
-      !verbose &&
-      (e.source === 'sfn-step' || e.data?.verbose === true || /matches no rule/.test(e.message))
-    )
-      return;
-    const line = `  ${clockLabel(e.at, start)}  ${e.region.padEnd(10)} ${e.source.padEnd(9)} ${e.message}`;
-    out(COLORS[e.source] ? styleText(COLORS[e.source] as Parameters<typeof styleText>[0], line) : line);
+function printTimeline(scenario: Scenario, seed: number) {
+  return (twin: Parameters<NonNullable<Parameters<typeof runSceneSummary>[2]>>[0]) => {
+    out(paint('bold', `\n=== ${scenario.name}: ${scenario.title} (seed ${seed})`));
+    out(paint('dim', scenario.description));
+    const start = twin.world.clock.startAt;
+    twin.world.timeline.onEntry((e: TimelineEntry) => {
+      const line = `  ${clockLabel(e.at, start)}  ${e.region.padEnd(10)} ${e.source.padEnd(9)} ${e.message}`;
+      const style = COLORS[e.source];
+      out(style ? paint(style, line) : line);
+    });
   };
-  twin.world.timeline.onEntry(print);
-  const say = (message: string) => twin.world.timeline.add('-', 'scenario', message);
-  let ok = true;
-  let result: Awaited<ReturnType<Scenario['run']>>;
-  try {
-    result = await scenario.run(twin, say);
-  } catch (err) {
-    ok = false;
-    out(styleText('red', `  scenario failed: ${(err as Error).message}`));
-  }
-  twin.invariants.check();
-  const { world } = twin;
-  const violations = unexpectedViolations(scenario, twin.invariants.violations);
-  const accepted = twin.invariants.violations.length - violations.length;
-  out(styleText('bold', '\n  summary'));
-  out(`    virtual time     ${clockLabel(world.clock.now(), start).slice(2)}`);
-  const execs = world.executions;
-  const transitions = execs.reduce((n, e) => n + e.transitions, 0);
+}
+
+/** A scene's details under its timeline (--verbose): the figures and what the scene reported. */
+function printDetails(s: SceneSummary, result: Record<string, string | number> | undefined): void {
+  out(paint('bold', '\n  summary'));
+  out(`    virtual time     ${duration(s.virtualMs)}`);
   out(
-    `    executions       ${execs.length} (${execs.filter((e) => e.status === 'SUCCEEDED').length} succeeded, ${execs.filter((e) => e.status === 'FAILED').length} failed), ${transitions} state transitions ≈ $${((transitions * 0.025) / 1000).toFixed(5)}`,
+    `    executions       ${s.executions.total} (${s.executions.succeeded} succeeded, ${s.executions.failed} failed), ${s.transitions} state transitions`,
   );
   out(
-    `    API calls        ${world.apiCalls.length} (${world.apiCalls.filter((c) => c.error).length} failed)`,
+    `    dollars          ${dollars(s.dollars.total)} (Step Functions ${dollars(s.dollars.stepFunctions)}, Lambda ${s.lambda.requests} requests ${dollars(s.dollars.lambda)})`,
   );
+  out(`    key window       ${s.window ? `${s.window.label}: ${windowText(s.window)}` : '—'}`);
   for (const [k, v] of Object.entries(result ?? {})) out(`    ${k.padEnd(16)} ${v}`);
-  if (world.notModelled.length > 0) {
-    // Each is a twin-not-modelled violation too (listed below): the scene fails even if a workflow caught it.
-    out(styleText('red', `    not modelled     ${world.notModelled.length} call(s) the twin does not model`));
-  }
-  for (const [region, ms] of Object.entries(twin.invariants.primaryGapTotals())) {
-    if (ms > 0) out(`    no primary       ${region}: ${Math.round(ms / 1000)} s in total`);
-  }
-  if (accepted > 0) {
-    out(
-      `    injected         ${accepted} episode(s) of an invariant the scene breaks on purpose, each ended in its bound`,
-    );
-  }
-  if (violations.length === 0) out(styleText('green', '    invariants       all held'));
-  else {
-    ok = false;
-    out(styleText('red', `    invariants       ${violations.length} violation(s):`));
-    for (const v of violations)
-      out(styleText('red', `      ${clockLabel(v.at, start)} ${v.invariant}: ${v.message}`));
-  }
-  await twin.stop();
-  return ok;
+}
+
+function parseSeed(v: string): number {
+  const n = Number(v);
+  if (v.trim() === '' || !Number.isSafeInteger(n) || n < 0)
+    throw new InvalidArgumentError(`a seed is a whole number ≥ 0, got "${v}"`);
+  return n;
 }
 
 async function main(): Promise<void> {
@@ -99,12 +80,12 @@ async function main(): Promise<void> {
     )
     .option('-s, --scenario <name>', 'run one scenario (default: all of them)')
     .option('-l, --list', 'list the scenarios')
-    .option('--seed <n>', 'seed of the simulated world', (v) => Number.parseInt(v, 10), 1)
-    .option('-v, --verbose', 'also show every workflow step')
+    .option('--seed <n>', 'seed of the simulated world (a whole number ≥ 0)', parseSeed, 1)
+    .option('-v, --verbose', "print each scene's timeline, every workflow step included")
     .parse();
   const opts = program.opts<{ scenario?: string; list?: boolean; seed: number; verbose?: boolean }>();
   if (opts.list) {
-    for (const s of SCENARIOS) out(`${s.name.padEnd(28)} ${s.title}`);
+    for (const s of SCENARIOS) out(`${s.name.padEnd(32)} ${s.title}`);
     return;
   }
   let chosen: readonly Scenario[] = SCENARIOS;
@@ -117,17 +98,32 @@ async function main(): Promise<void> {
     }
     chosen = [s];
   }
-  let failed = 0;
-  for (const s of chosen) if (!(await runScenario(s, opts.seed, opts.verbose ?? false))) failed++;
+  const summaries: SceneSummary[] = [];
+  for (const [i, s] of chosen.entries()) {
+    const { summary, result } = await runSceneSummary(
+      s,
+      opts.seed,
+      opts.verbose ? printTimeline(s, opts.seed) : undefined,
+    );
+    summaries.push(summary);
+    if (opts.verbose) printDetails(summary, result);
+    const mark = summary.outcome === 'passed' ? paint('green', 'passed') : paint('red', 'FAILED');
+    out(
+      `[${String(i + 1).padStart(String(chosen.length).length)}/${chosen.length}] ${s.name.padEnd(32)} ${mark}  ${windowText(summary.window)}`,
+    );
+    for (const why of summary.why) out(paint('red', `      ${why}`));
+  }
+  out('');
   out(
-    failed === 0
-      ? styleText('green', `\n${chosen.length} scenario(s) ran; every invariant held.`)
-      : styleText('red', `\n${failed} of ${chosen.length} scenario(s) failed.`),
+    `seed ${opts.seed}; key windows: docs/twin.md, "Windows and floors"; dollars: Step Functions + Lambda.`,
   );
-  if (failed > 0) process.exitCode = 1;
+  out(summaryTable(summaries));
+  if (summaries.some((s) => s.outcome === 'failed')) process.exitCode = 1;
 }
 
-main().catch((err) => {
-  console.error(err);
-  process.exitCode = 1;
-});
+if (require.main === module) {
+  main().catch((err) => {
+    console.error(err);
+    process.exitCode = 1;
+  });
+}

@@ -15,6 +15,26 @@ export interface FunctionSpec {
   readonly timeoutSeconds: number;
 }
 
+/** The memory every control-plane function gets (infra/constructs/control-plane-function.ts's default). */
+export const FUNCTION_MEMORY_MB = 512;
+
+/**
+ * One request to a function, as Lambda bills it (https://aws.amazon.com/lambda/pricing/: requests, and the
+ * duration from the time the code begins executing until it returns or otherwise terminates, rounded up to the
+ * nearest 1 ms, times the memory): virtual time, so a lower bound (a handler takes virtual time only while it
+ * waits on the twin's clock; a hung one runs to its timeout).
+ */
+export interface LambdaInvocation {
+  readonly at: number;
+  readonly region: string;
+  readonly functionName: string;
+  readonly memoryMb: number;
+  readonly durationMs: number;
+  /** The execution whose Task invoked it (absent: an event, a schedule or a test). */
+  readonly executionArn?: string;
+  readonly error?: string;
+}
+
 /** A Lambda function error as Step Functions and the SDK see it: the handler's error type as the name. */
 export class FunctionError extends Error {
   constructor(
@@ -38,6 +58,8 @@ export class LambdaSim {
     FunctionSpec & { arn: string; handler?: Handler; coldStart: boolean }
   >();
   private requests = 0;
+  /** Every request that ran (a hung one included); a throttled or refused one (429, 500) ran nothing. */
+  readonly invocations: LambdaInvocation[] = [];
 
   constructor(private readonly world: World) {
     patchProcessEnv();
@@ -54,8 +76,34 @@ export class LambdaSim {
     return `arn:aws:lambda:${region}:${this.world.accountId}:function:${name}`;
   }
 
-  /** Invokes synchronously (RequestResponse); throws FunctionError when the handler throws or times out. */
-  async invoke(functionArnOrName: string, payload: unknown): Promise<unknown> {
+  /**
+   * Invokes synchronously (RequestResponse); throws FunctionError when the handler throws or times out.
+   * `executionArn` names the execution whose Task invokes it (for the per-run cost).
+   */
+  async invoke(functionArnOrName: string, payload: unknown, executionArn?: string): Promise<unknown> {
+    const at = this.world.clock.now();
+    let error: string | undefined;
+    try {
+      return await this.invokeOnce(functionArnOrName, payload);
+    } catch (err) {
+      error = (err as Error).name;
+      throw err;
+    } finally {
+      const fn = this.functions.get(functionArnOrName.replace(/:(\$LATEST|\d+)$/, ''));
+      if (fn && error !== 'Lambda.TooManyRequestsException' && error !== 'Lambda.ServiceException')
+        this.invocations.push({
+          at,
+          region: fn.region,
+          functionName: fn.name,
+          memoryMb: FUNCTION_MEMORY_MB,
+          durationMs: this.world.clock.now() - at,
+          ...(executionArn !== undefined ? { executionArn } : {}),
+          ...(error !== undefined ? { error } : {}),
+        });
+    }
+  }
+
+  private async invokeOnce(functionArnOrName: string, payload: unknown): Promise<unknown> {
     const fn = this.functions.get(functionArnOrName.replace(/:(\$LATEST|\d+)$/, ''));
     if (!fn)
       throw new FunctionError(
@@ -90,7 +138,7 @@ export class LambdaSim {
       functionName: fn.name,
       functionVersion: '$LATEST',
       invokedFunctionArn: fn.arn,
-      memoryLimitInMB: '512',
+      memoryLimitInMB: String(FUNCTION_MEMORY_MB),
       awsRequestId: requestId,
       logGroupName: `/aws/lambda/${fn.name}`,
       logStreamName: `twin/${requestId}`,

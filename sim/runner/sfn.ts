@@ -307,7 +307,11 @@ export class StepFunctionsSim implements SimService {
     const { resource } = spec;
     const params = (input ?? {}) as Record<string, unknown>;
     if (resource === 'arn:aws:states:::lambda:invoke') {
-      const payload = await this.lambda.invoke(String(params.FunctionName), params.Payload ?? {});
+      const payload = await this.lambda.invoke(
+        String(params.FunctionName),
+        params.Payload ?? {},
+        executionArn,
+      );
       // The optimized Lambda integration returns the Invoke API response, the function's result in Payload.
       return { ExecutedVersion: '$LATEST', Payload: payload ?? null, StatusCode: 200 };
     }

@@ -28,6 +28,10 @@ const asgLog = (twin: Twin, pattern: RegExp) =>
 
 export const foreignLaunchHook: Scenario = {
   name: 'foreign-launch-hook',
+  // The other team's action ending by its default is the scene's premise, not the control plane's doing.
+  premise: [
+    { invariant: 'lifecycle-timeout', message: new RegExp(`\\(hook ${OTHER_TEAM_HOOK}, `), count: 1 },
+  ],
   title: "Another team's launch hook on the member group: the node joins once, under the project's hook",
   description:
     "Another team puts its own launch hook (other-team-launch, heartbeat 300 s, default CONTINUE) on the member group, then the group scales out by one. Auto Scaling emits one lifecycle event per hook for the new instance. Dispatch refuses the other team's event (counted as ForeignEvent, not thrown, so not retried) and starts node-bootstrap for the project's hook only; the other team's action is left to its owner and ends by its own default when its heartbeat timeout expires. The node joins exactly once: no abandoned launch, no replacement instance.",

@@ -34,6 +34,24 @@ export const SCENARIOS: readonly Scenario[] = [
   ...TWIN_SIGNAL_FAULT_SCENARIOS,
 ];
 
+/**
+ * The standard scenes (issue 12): the everyday runs of each workflow, on which the budgets of transitions and
+ * dollars per workflow run are measured (bench/scenes.ts). Other engineers' budgets use this list too.
+ */
+export const STANDARD_SCENES: readonly Scenario[] = [
+  'scale-out',
+  'scale-in',
+  'primary-crash',
+  'primary-az-loss',
+  'primary-scale-in',
+  'primary-cloud-native',
+  'primary-manual',
+].map((name) => {
+  const s = SCENARIOS.find((x) => x.name === name);
+  if (!s) throw new Error(`STANDARD_SCENES names ${name}, which is no scenario`);
+  return s;
+});
+
 export function scenarioByName(name: string): Scenario | undefined {
   return SCENARIOS.find((s) => s.name === name);
 }

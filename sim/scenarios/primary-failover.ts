@@ -6,8 +6,8 @@
  */
 import { definitionText } from '../../infra/workflow-definitions';
 import type { ExecutionRecord } from '../core/world';
-import type { Elbv2Sim } from '../services/elbv2';
 import type { Twin } from '../twin';
+import { crashFloor } from './floors';
 import { expectNodeCommandBudget } from './node-commands';
 import { expectThat, MINUTE, type Scenario, type ScenarioResult } from './types';
 
@@ -136,32 +136,7 @@ export const NODE_COMMAND_WAIT_MS = (() => {
   return rounds * wait.TimeoutSeconds * 1000;
 })();
 
-/**
- * The least time a ready primary can take to come back after the primary's host died at `crashedAt`, from the
- * twin's settings and the timings this seed drew, never from the window itself: the ALB's health checks must
- * fail UnhealthyThresholdCount times in a row before anything can notice (Auto Scaling's ELB health check
- * then condemns the instance); the promoted member restarts as the primary (its graceful stop and its start to
- * readiness, as drawn). SSM delivery, event latency and the Lambdas add to it, hence a ratio above 1.
- */
-export function crashFloor(
-  twin: Twin,
-  crashedAt: number,
-  promoted: string,
-): { floorMs: number; detectionMs: number; restartMs: number } {
-  const r = twin.world.region(regionOf(twin));
-  const checks = (r.services.elbv2 as Elbv2Sim).healthChecksAfter(
-    layoutOf(twin).targetGroupArn,
-    crashedAt,
-    10,
-  );
-  const detectionMs = (checks.times[checks.unhealthyThreshold - 1] as number) - crashedAt;
-  const drawn = r.ec2.instance(promoted)?.node.drawnTimings.filter((t) => t.at >= crashedAt) ?? [];
-  const start = drawn.filter((t) => t.kind === 'start').at(-1);
-  const stop = drawn.filter((t) => t.kind === 'stop' && t.at <= (start?.at ?? 0)).at(-1);
-  expectThat(start !== undefined, `${promoted} was restarted as the primary after the crash`);
-  const restartMs = (stop?.ms ?? 0) + (start?.ms ?? 0);
-  return { floorMs: detectionMs + restartMs, detectionMs, restartMs };
-}
+export { crashFloor } from './floors';
 
 /** The bound the primary-crash scenes promise: the window is at most this multiple of its floor. */
 export const CRASH_GAP_FACTOR = 1.2;

@@ -19,6 +19,16 @@ export interface Scenario {
    * invariant must hold throughout.
    */
   readonly injected?: readonly { readonly invariant: string; readonly withinMs: number }[];
+  /**
+   * Violations the scene's premise causes and the control plane is not asked to prevent (e.g. another team's
+   * lifecycle action ending by its default): at most `count` of `invariant` whose message matches `message`
+   * are accepted. Every other violation, and any beyond `count`, fails the scene.
+   */
+  readonly premise?: readonly {
+    readonly invariant: string;
+    readonly message: RegExp;
+    readonly count: number;
+  }[];
   /** Drives the twin; `say` adds a narrated step to the timeline. Throws when an expectation fails. */
   run(twin: Twin, say: (message: string) => void): Promise<ScenarioResult | undefined>;
 }
@@ -35,12 +45,21 @@ export const MINUTE = 60_000;
 
 /**
  * The violations a scene must not have: every one, except an episode of an invariant the scene breaks on
- * purpose ({@link Scenario.injected}) that ended within its bound.
+ * purpose ({@link Scenario.injected}) that ended within its bound, and those its premise causes
+ * ({@link Scenario.premise}), up to their count.
  */
 export function unexpectedViolations<
-  V extends { invariant: string; at: number; clearedAt?: number | undefined },
->(scenario: Pick<Scenario, 'injected'>, violations: readonly V[]): V[] {
+  V extends { invariant: string; at: number; clearedAt?: number | undefined; message?: string },
+>(scenario: Pick<Scenario, 'injected' | 'premise'>, violations: readonly V[]): V[] {
+  const premiseLeft = (scenario.premise ?? []).map((p) => ({ ...p, left: p.count }));
   return violations.filter((v) => {
+    const premise = premiseLeft.find(
+      (p) => p.invariant === v.invariant && p.left > 0 && p.message.test(v.message ?? ''),
+    );
+    if (premise) {
+      premise.left--;
+      return false;
+    }
     const bound = scenario.injected?.find((i) => i.invariant === v.invariant)?.withinMs;
     return bound === undefined || v.clearedAt === undefined || v.clearedAt - v.at > bound;
   });
