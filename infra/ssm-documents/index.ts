@@ -131,9 +131,17 @@ export const DOCUMENTS = {
     suffix: 'ProbeReadiness',
     script: 'probe-readiness.sh',
     description:
-      'Probes readiness and router health on the node and prints one JSON line (ready, routerHealth, role).',
-    timeoutSeconds: 60,
-    parameters: {},
+      'Probes readiness and router health on the node and prints one JSON line (ready, routerHealth, role); with WaitSeconds, probes every 5 s on the node until it is ready, its service failed, or WaitSeconds passed.',
+    timeoutSeconds: 360,
+    parameters: {
+      WaitSeconds: {
+        variable: 'WAIT_SECONDS',
+        description:
+          'How long to wait on the node for readiness (0-300 s, probing every 5 s); 0 probes once.',
+        allowedPattern: '^([0-9]|[1-9][0-9]|[1-2][0-9][0-9]|300)$',
+        default: '0',
+      },
+    },
   },
   setPrimaryRole: {
     suffix: 'SetPrimaryRole',
@@ -159,6 +167,23 @@ export const DOCUMENTS = {
     },
   },
 } as const satisfies Readonly<Record<DocumentKind, DocumentSpec>>;
+
+/** What one ProbeReadiness probe takes at most, whatever WaitSeconds says (two 5-s curls, systemctl, grep). */
+export const PROBE_ONCE_SECONDS = 60;
+
+/**
+ * The longest a command of this document runs with these parameters: the document's timeout, or, for
+ * ProbeReadiness (which bounds its own loop by WaitSeconds), WaitSeconds plus one probe.
+ */
+export function commandRunBoundSeconds(kind: DocumentKind, parameters: Record<string, unknown> = {}): number {
+  const timeout = DOCUMENTS[kind].timeoutSeconds;
+  if (kind !== 'probeReadiness') return timeout;
+  const sent = parameters.WaitSeconds;
+  const wait = Number(
+    Array.isArray(sent) ? sent[0] : (sent ?? DOCUMENTS.probeReadiness.parameters.WaitSeconds.default),
+  );
+  return Number.isFinite(wait) ? Math.min(timeout, wait + PROBE_ONCE_SECONDS) : timeout;
+}
 
 /** The parameter names of one kind of document, as the workflows send them. */
 export type ParameterName<K extends DocumentKind> = keyof (typeof DOCUMENTS)[K]['parameters'] & string;
