@@ -40,8 +40,16 @@ export interface DocumentSpec {
   /** The script in this directory that is the step's body. */
   readonly script: string;
   readonly description: string;
-  /** The step's execution timeout; each script bounds its own waits below it. */
+  /**
+   * The step's execution timeout; each script bounds its own waits below it. With `timeoutParameter`, the
+   * largest value that parameter allows.
+   */
   readonly timeoutSeconds: number;
+  /**
+   * A parameter whose value is the step's `timeoutSeconds` (`{{ Name }}`), as AWS-RunShellScript's
+   * `executionTimeout` is: a command that waits long asks for a long timeout, a quick one keeps a short one.
+   */
+  readonly timeoutParameter?: string;
   readonly parameters: Readonly<Record<string, ParameterSpec>>;
 }
 
@@ -133,7 +141,15 @@ export const DOCUMENTS = {
     description:
       'Probes readiness and router health on the node and prints one JSON line (ready, routerHealth, role); with WaitSeconds, probes every 5 s on the node until it is ready, its service failed, or WaitSeconds passed.',
     timeoutSeconds: 360,
+    timeoutParameter: 'ExecutionTimeout',
     parameters: {
+      ExecutionTimeout: {
+        variable: 'EXECUTION_TIMEOUT',
+        description:
+          "The step's execution timeout (60-360 s; at least WaitSeconds + 60): a probe of a node that stops answering ends with it.",
+        allowedPattern: '^([6-9][0-9]|[1-2][0-9][0-9]|3[0-5][0-9]|360)$',
+        default: '60',
+      },
       WaitSeconds: {
         variable: 'WAIT_SECONDS',
         description:
@@ -168,21 +184,18 @@ export const DOCUMENTS = {
   },
 } as const satisfies Readonly<Record<DocumentKind, DocumentSpec>>;
 
-/** What one ProbeReadiness probe takes at most, whatever WaitSeconds says (two 5-s curls, systemctl, grep). */
-export const PROBE_ONCE_SECONDS = 60;
-
 /**
- * The longest a command of this document runs with these parameters: the document's timeout, or, for
- * ProbeReadiness (which bounds its own loop by WaitSeconds), WaitSeconds plus one probe.
+ * The execution timeout of a command of this document sent with these parameters: the document's own, or the
+ * value of its timeout parameter (sent, else its default), never above the document's largest.
  */
 export function commandRunBoundSeconds(kind: DocumentKind, parameters: Record<string, unknown> = {}): number {
-  const timeout = DOCUMENTS[kind].timeoutSeconds;
-  if (kind !== 'probeReadiness') return timeout;
-  const sent = parameters.WaitSeconds;
-  const wait = Number(
-    Array.isArray(sent) ? sent[0] : (sent ?? DOCUMENTS.probeReadiness.parameters.WaitSeconds.default),
+  const spec: DocumentSpec = DOCUMENTS[kind];
+  if (spec.timeoutParameter === undefined) return spec.timeoutSeconds;
+  const sent = parameters[spec.timeoutParameter];
+  const value = Number(
+    Array.isArray(sent) ? sent[0] : (sent ?? spec.parameters[spec.timeoutParameter]?.default),
   );
-  return Number.isFinite(wait) ? Math.min(timeout, wait + PROBE_ONCE_SECONDS) : timeout;
+  return Number.isInteger(value) && value > 0 ? Math.min(spec.timeoutSeconds, value) : spec.timeoutSeconds;
 }
 
 /** The parameter names of one kind of document, as the workflows send them. */
@@ -337,7 +350,14 @@ export function documentContent(kind: DocumentKind, cluster?: string): CommandDo
         action: 'aws:runShellScript',
         name: spec.suffix,
         precondition: { StringEquals: ['platformType', 'Linux'] },
-        inputs: { timeoutSeconds: String(spec.timeoutSeconds), runCommand: documentCommands(kind) },
+        inputs: {
+          // AWS-RunShellScript feeds its executionTimeout parameter to its step the same way.
+          timeoutSeconds:
+            spec.timeoutParameter !== undefined
+              ? `{{ ${spec.timeoutParameter} }}`
+              : String(spec.timeoutSeconds),
+          runCommand: documentCommands(kind),
+        },
       },
     ],
   };

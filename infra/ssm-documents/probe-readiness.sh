@@ -12,12 +12,16 @@
 # The document runs lib.sh before this script (strict mode, the node's paths, require, get_node_key).
 #
 # Parameters: shell variables assigned by the header the SSM document prepends (infra/ssm-documents/index.ts).
-#   WAIT_SECONDS  0-300 (default 0)
+#   WAIT_SECONDS       0-300 (default 0)
+#   EXECUTION_TIMEOUT  60-360 (default 60): the step's timeout; it must leave 60 s after WAIT_SECONDS
 
 readonly BASE_URL=http://localhost:8082
 readonly PROBE_INTERVAL_SECONDS=5
 
 require WAIT_SECONDS '^([0-9]|[1-9][0-9]|[1-2][0-9][0-9]|300)$'
+require EXECUTION_TIMEOUT '^([6-9][0-9]|[1-2][0-9][0-9]|3[0-5][0-9]|360)$'
+((10#$WAIT_SECONDS + 60 <= 10#$EXECUTION_TIMEOUT)) ||
+  die 'invalid parameters: EXECUTION_TIMEOUT must be at least WAIT_SECONDS + 60' 2
 
 # The HTTP status code of a GET (0 when nothing answered); the body goes to FILE.
 http_status() {
@@ -37,7 +41,7 @@ body=$(mktemp)
 trap 'rm -f "$body"' EXIT
 
 # Counted and timed: at most WAIT_SECONDS / PROBE_INTERVAL_SECONDS more probes, and none after WAIT_SECONDS
-# (a probe takes up to 10 s), so the script ends well below the document's 360 s timeout.
+# (a probe takes up to 10 s), so the script ends well below EXECUTION_TIMEOUT.
 readonly PROBES_LEFT=$((10#$WAIT_SECONDS / PROBE_INTERVAL_SECONDS))
 deadline=$((SECONDS + 10#$WAIT_SECONDS))
 for ((probe = 0; ; probe++)); do

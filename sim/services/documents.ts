@@ -11,6 +11,7 @@ import {
   DOCUMENT_KINDS,
   DOCUMENTS,
   type DocumentKind,
+  type DocumentSpec,
   documentName,
   documentParameters,
   type ParameterName,
@@ -157,6 +158,13 @@ const probeReadiness: DocumentEffect = async ({ instance, parameters, clock, rng
   if (!(Number.isInteger(waitSeconds) && waitSeconds >= 0 && waitSeconds <= 300)) {
     return { ...failed('invalid parameter WAIT_SECONDS: must be 0-300'), responseCode: 2 };
   }
+  const timeout = Number(param('probeReadiness', parameters, 'ExecutionTimeout') ?? '60');
+  if (!(Number.isInteger(timeout) && timeout >= 60 && timeout <= 360 && waitSeconds + 60 <= timeout)) {
+    return {
+      ...failed('invalid parameters: EXECUTION_TIMEOUT must be at least WAIT_SECONDS + 60'),
+      responseCode: 2,
+    };
+  }
   const probesLeft = Math.floor((waitSeconds * 1000) / PROBE_INTERVAL_MS);
   const deadline = clock.now() + waitSeconds * 1000;
   const node = instance.node;
@@ -252,7 +260,16 @@ export function documentOptions(kind: DocumentKind, cluster?: string): DocumentO
         : {}),
     };
   }
-  return { parameters, executionTimeoutSeconds: DOCUMENTS[kind].timeoutSeconds };
+  const spec: DocumentSpec = DOCUMENTS[kind];
+  const timeoutDefault =
+    spec.timeoutParameter !== undefined ? declared[spec.timeoutParameter]?.default : undefined;
+  return {
+    parameters,
+    executionTimeoutSeconds: spec.timeoutSeconds,
+    ...(spec.timeoutParameter !== undefined && timeoutDefault !== undefined
+      ? { executionTimeoutParameter: { name: spec.timeoutParameter, default: timeoutDefault } }
+      : {}),
+  };
 }
 
 /**

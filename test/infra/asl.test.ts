@@ -181,6 +181,11 @@ describe('every step is bounded in time (AWS gives a Task no default timeout)', 
               return [`${name}: ${timeout} s ends before the command can (${needed} s)`];
             if (timeout > bound + 60)
               return [`${name}: ${timeout} s outlasts node-command's own ${bound} s bound`];
+            // A probe that waits on the node must ask for an execution timeout that lets it (the script
+            // refuses otherwise).
+            const wait = Number((input?.parameters?.WaitSeconds as string[] | undefined)?.[0] ?? 0);
+            if (kind === 'probeReadiness' && wait + 60 > commandRunBoundSeconds(kind, input?.parameters))
+              return [`${name}: WaitSeconds ${wait} needs an ExecutionTimeout of at least ${wait + 60}`];
             return [];
           }
           if (timeout < bound + 30)

@@ -195,6 +195,12 @@ describe('ProjectDocuments', () => {
       Name: `${CLUSTER}-ProbeReadiness`,
       Content: Match.objectLike({
         parameters: {
+          ExecutionTimeout: {
+            type: 'String',
+            description: Match.stringLikeRegexp('60-360'),
+            allowedPattern: '^([6-9][0-9]|[1-2][0-9][0-9]|3[0-5][0-9]|360)$',
+            default: '60',
+          },
           WaitSeconds: {
             type: 'String',
             description: Match.stringLikeRegexp('0-300'),
@@ -202,7 +208,10 @@ describe('ProjectDocuments', () => {
             default: '0',
           },
         },
-        mainSteps: [Match.objectLike({ inputs: Match.objectLike({ timeoutSeconds: '360' }) })],
+        // The step's timeout is the parameter's value, as AWS-RunShellScript's executionTimeout.
+        mainSteps: [
+          Match.objectLike({ inputs: Match.objectLike({ timeoutSeconds: '{{ ExecutionTimeout }}' }) }),
+        ],
       }),
     });
     template.hasResourceProperties('AWS::SSM::Document', {
@@ -815,7 +824,7 @@ echo "sleep $*" >>"$STUB_LOG"
       const { root, run, systemctl } = node();
       expect(run('configureNode', { ...CONFIGURE, Role: 'member' }).status).toBe(0);
       const probes = readyAfter(root, 4);
-      const out = run('probeReadiness', { WaitSeconds: '300' });
+      const out = run('probeReadiness', { WaitSeconds: '300', ExecutionTimeout: '360' });
       expect(out).toMatchObject({ status: 0, stderr: '' });
       expect(JSON.parse(out.stdout)).toMatchObject({ ready: true, readiness: 200, role: 'member' });
       expect(probes()).toBe(4);
@@ -826,7 +835,7 @@ echo "sleep $*" >>"$STUB_LOG"
       const { root, run, systemctl } = node();
       expect(run('configureNode', { ...CONFIGURE, Role: 'member' }).status).toBe(0);
       const probes = readyAfter(root, 100);
-      const out = run('probeReadiness', { WaitSeconds: '12' });
+      const out = run('probeReadiness', { WaitSeconds: '12', ExecutionTimeout: '72' });
       expect(JSON.parse(out.stdout)).toMatchObject({ ready: false, readiness: 503 });
       expect(probes()).toBe(3);
       expect(systemctl().match(/^sleep 5$/gm)).toHaveLength(2);
@@ -846,6 +855,10 @@ echo "sleep $*" >>"$STUB_LOG"
       expect(out.status).toBe(2);
       expect(out.stderr).toMatch(/invalid parameter WAIT_SECONDS/);
       expect(out.stdout).toBe('');
+      // A wait the execution timeout would cut short is refused too: 100 s of waiting within the default 60 s.
+      const cut = run('probeReadiness', { WaitSeconds: '100' });
+      expect(cut.status).toBe(2);
+      expect(cut.stderr).toMatch(/EXECUTION_TIMEOUT must be at least WAIT_SECONDS \+ 60/);
       expect(probes()).toBe(0);
     });
   });
