@@ -83,10 +83,12 @@ describe('lease sizing (static, over every definition)', () => {
       'WaitForPromotionLock',
     );
     // The join's queue backs off along a schedule: its patience is the schedule's sum.
-    const join = (
-      (JSON.parse(definitionText('node-bootstrap')) as { States: Record<string, { Parameters?: unknown }> })
-        .States.CountJoinLockWait?.Parameters as Record<string, string>
-    )['seconds.$']
+    const queue = (
+      JSON.parse(definitionText('node-bootstrap')) as {
+        States: Record<string, { Parameters?: Record<string, string> }>;
+      }
+    ).States.CountJoinLockWait?.Parameters;
+    const join = queue?.['seconds.$']
       ?.match(/States\.Array\(([\d,\s]+)\)/)?.[1]
       ?.split(',')
       .reduce((sum, n) => sum + Number(n), 0);
