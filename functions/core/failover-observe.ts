@@ -149,6 +149,15 @@ export function observe(
       why: `the instance is ${presumed.ec2State !== 'running' ? presumed.ec2State : `condemned by Auto Scaling (${presumed.lifecycleState}, ${presumed.health})`}`,
     };
   }
+  if (presumed.lifecycleState.startsWith('Pending') && probe?.reachable === true && !probe.ready) {
+    // The recorded primary is still joining: its node-bootstrap holds the launch hook and waits for it to be
+    // ready (or abandons it, and Auto Scaling terminates it). A node that answers while it starts is not down.
+    return {
+      kind: 'mixed',
+      primary: id,
+      why: `it is still joining (${presumed.lifecycleState}): its bootstrap waits for it to be ready`,
+    };
+  }
   if (!only && probe?.reachable === true && probe.ready && probe.role === 'member') {
     // The presumed primary answers as a member (it joined while another held the role, and that one is gone):
     // the cluster has no primary, whatever the ALB says.

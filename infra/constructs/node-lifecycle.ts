@@ -269,7 +269,12 @@ export class NodeLifecycle extends Construct {
       name: 'node-bootstrap-await-ready',
       logKey: key,
       substitutions: substitutions['node-bootstrap-await-ready'],
-      resources: { ...heartbeat, 'elasticloadbalancing:DescribeTargetHealth': ['*'], ...syncChild },
+      resources: {
+        ...heartbeat,
+        'elasticloadbalancing:DescribeTargetHealth': ['*'],
+        'elasticloadbalancing:RegisterTargets': region.targetGroupArns,
+        ...syncChild,
+      },
     });
     const awaitDrained = new Workflow(this, 'NodeDrainAwaitDrained', {
       name: 'node-drain-await-drained',
@@ -291,7 +296,6 @@ export class NodeLifecycle extends Construct {
             this.failover.functionArn,
           ],
           autoscaling: groupArns,
-          'elasticloadbalancing:RegisterTargets': region.targetGroupArns,
           'elasticloadbalancing:DeregisterTargets': region.targetGroupArns,
           dynamodb: [stateTable.tableArn],
         },

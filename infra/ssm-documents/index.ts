@@ -40,8 +40,16 @@ export interface DocumentSpec {
   /** The script in this directory that is the step's body. */
   readonly script: string;
   readonly description: string;
-  /** The step's execution timeout; each script bounds its own waits below it. */
+  /**
+   * The step's execution timeout; each script bounds its own waits below it. With `timeoutParameter`, the
+   * largest value that parameter allows.
+   */
   readonly timeoutSeconds: number;
+  /**
+   * A parameter whose value is the step's `timeoutSeconds` (`{{ Name }}`), as AWS-RunShellScript's
+   * `executionTimeout` is: a command that waits long asks for a long timeout, a quick one keeps a short one.
+   */
+  readonly timeoutParameter?: string;
   readonly parameters: Readonly<Record<string, ParameterSpec>>;
 }
 
@@ -131,9 +139,25 @@ export const DOCUMENTS = {
     suffix: 'ProbeReadiness',
     script: 'probe-readiness.sh',
     description:
-      'Probes readiness and router health on the node and prints one JSON line (ready, routerHealth, role).',
-    timeoutSeconds: 60,
-    parameters: {},
+      'Probes readiness and router health on the node and prints one JSON line (ready, routerHealth, role); with WaitSeconds, probes every 5 s on the node until it is ready, its service failed, or WaitSeconds passed.',
+    timeoutSeconds: 360,
+    timeoutParameter: 'ExecutionTimeout',
+    parameters: {
+      ExecutionTimeout: {
+        variable: 'EXECUTION_TIMEOUT',
+        description:
+          "The step's execution timeout (60-360 s; at least WaitSeconds + 60): a probe of a node that stops answering ends with it.",
+        allowedPattern: '^([6-9][0-9]|[1-2][0-9][0-9]|3[0-5][0-9]|360)$',
+        default: '60',
+      },
+      WaitSeconds: {
+        variable: 'WAIT_SECONDS',
+        description:
+          'How long to wait on the node for readiness (0-300 s, probing every 5 s); 0 probes once.',
+        allowedPattern: '^([0-9]|[1-9][0-9]|[1-2][0-9][0-9]|300)$',
+        default: '0',
+      },
+    },
   },
   setPrimaryRole: {
     suffix: 'SetPrimaryRole',
@@ -159,6 +183,20 @@ export const DOCUMENTS = {
     },
   },
 } as const satisfies Readonly<Record<DocumentKind, DocumentSpec>>;
+
+/**
+ * The execution timeout of a command of this document sent with these parameters: the document's own, or the
+ * value of its timeout parameter (sent, else its default), never above the document's largest.
+ */
+export function commandRunBoundSeconds(kind: DocumentKind, parameters: Record<string, unknown> = {}): number {
+  const spec: DocumentSpec = DOCUMENTS[kind];
+  if (spec.timeoutParameter === undefined) return spec.timeoutSeconds;
+  const sent = parameters[spec.timeoutParameter];
+  const value = Number(
+    Array.isArray(sent) ? sent[0] : (sent ?? spec.parameters[spec.timeoutParameter]?.default),
+  );
+  return Number.isInteger(value) && value > 0 ? Math.min(spec.timeoutSeconds, value) : spec.timeoutSeconds;
+}
 
 /** The parameter names of one kind of document, as the workflows send them. */
 export type ParameterName<K extends DocumentKind> = keyof (typeof DOCUMENTS)[K]['parameters'] & string;
@@ -312,7 +350,14 @@ export function documentContent(kind: DocumentKind, cluster?: string): CommandDo
         action: 'aws:runShellScript',
         name: spec.suffix,
         precondition: { StringEquals: ['platformType', 'Linux'] },
-        inputs: { timeoutSeconds: String(spec.timeoutSeconds), runCommand: documentCommands(kind) },
+        inputs: {
+          // AWS-RunShellScript feeds its executionTimeout parameter to its step the same way.
+          timeoutSeconds:
+            spec.timeoutParameter !== undefined
+              ? `{{ ${spec.timeoutParameter} }}`
+              : String(spec.timeoutSeconds),
+          runCommand: documentCommands(kind),
+        },
       },
     ],
   };

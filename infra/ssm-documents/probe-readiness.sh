@@ -6,9 +6,22 @@
 # GET /router/api/v1/system/health (503 when any local service is unhealthy; 0 when nothing answered).
 # role: from system.yaml's shared.node.primary (null in cloud-native mode). A node that is not ready is not
 # an error: the script fails only when it cannot probe at all.
-# The document runs lib.sh before this script (strict mode, the node's paths, get_node_key).
+# WAIT_SECONDS > 0 waits ON THE NODE, probing every 5 s, until the node is ready, its service has failed, or
+# WAIT_SECONDS have passed, then prints the last probe: one command (one workflow round) instead of one per
+# probe. 0 probes once.
+# The document runs lib.sh before this script (strict mode, the node's paths, require, get_node_key).
+#
+# Parameters: shell variables assigned by the header the SSM document prepends (infra/ssm-documents/index.ts).
+#   WAIT_SECONDS       0-300 (default 0)
+#   EXECUTION_TIMEOUT  60-360 (default 60): the step's timeout; it must leave 60 s after WAIT_SECONDS
 
 readonly BASE_URL=http://localhost:8082
+readonly PROBE_INTERVAL_SECONDS=5
+
+require WAIT_SECONDS '^([0-9]|[1-9][0-9]|[1-2][0-9][0-9]|300)$'
+require EXECUTION_TIMEOUT '^([6-9][0-9]|[1-2][0-9][0-9]|3[0-5][0-9]|360)$'
+((10#$WAIT_SECONDS + 60 <= 10#$EXECUTION_TIMEOUT)) ||
+  die 'invalid parameters: EXECUTION_TIMEOUT must be at least WAIT_SECONDS + 60' 2
 
 # The HTTP status code of a GET (0 when nothing answered); the body goes to FILE.
 http_status() {
@@ -27,10 +40,21 @@ json_string() {
 body=$(mktemp)
 trap 'rm -f "$body"' EXIT
 
-router=$(http_status "${BASE_URL}/router/api/v1/system/health" /dev/null)
-readiness=$(http_status "${BASE_URL}/artifactory/api/v1/system/readiness" "$body")
-ready=false
-if ((readiness == 200)) && grep -Eq '"code"[[:space:]]*:[[:space:]]*"OK"' "$body"; then ready=true; fi
+# Counted and timed: at most WAIT_SECONDS / PROBE_INTERVAL_SECONDS more probes, and none after WAIT_SECONDS
+# (a probe takes up to 10 s), so the script ends well below EXECUTION_TIMEOUT.
+readonly PROBES_LEFT=$((10#$WAIT_SECONDS / PROBE_INTERVAL_SECONDS))
+deadline=$((SECONDS + 10#$WAIT_SECONDS))
+for ((probe = 0; ; probe++)); do
+  router=$(http_status "${BASE_URL}/router/api/v1/system/health" /dev/null)
+  readiness=$(http_status "${BASE_URL}/artifactory/api/v1/system/readiness" "$body")
+  ready=false
+  if ((readiness == 200)) && grep -Eq '"code"[[:space:]]*:[[:space:]]*"OK"' "$body"; then ready=true; fi
+  service=$(systemctl is-active "$SERVICE" 2>/dev/null) || true
+  if [[ $ready == true || $service == failed ]] || ((probe >= PROBES_LEFT || SECONDS >= deadline)); then
+    break
+  fi
+  sleep "$PROBE_INTERVAL_SECONDS"
+done
 
 case $(get_node_key "$SYSTEM_YAML" primary) in
   true) role=primary ;;
@@ -39,7 +63,6 @@ case $(get_node_key "$SYSTEM_YAML" primary) in
 esac
 affinity=$(get_node_key "$SYSTEM_YAML" taskAffinity)
 node_id=$(get_node_key "$SYSTEM_YAML" id)
-service=$(systemctl is-active "$SERVICE" 2>/dev/null) || true
 
 printf '{"ready":%s,"routerHealth":%d,"readiness":%d,"role":%s,"taskAffinity":%s,"nodeId":%s,"service":%s}\n' \
   "$ready" "$router" "$readiness" \

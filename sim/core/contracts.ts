@@ -264,6 +264,11 @@ export interface DocumentOptions {
   >;
   /** The document's execution timeout (`timeoutSeconds` of its step); default 3600 s as AWS-RunShellScript. */
   readonly executionTimeoutSeconds?: number;
+  /**
+   * A parameter whose value (sent, else its default) is the step's `timeoutSeconds` instead, as
+   * AWS-RunShellScript's `executionTimeout` parameter is (`"timeoutSeconds": "{{ executionTimeout }}"`).
+   */
+  readonly executionTimeoutParameter?: { readonly name: string; readonly default: string };
 }
 
 export interface SsmContract {

@@ -10,23 +10,32 @@ import { expectThat } from './types';
 interface AwaitReadyDefinition {
   readonly TimeoutSeconds: number;
   readonly States: {
-    readonly WaitForReadiness: { readonly Seconds: number };
-    readonly ReadyWaitsLeft: { readonly Choices: readonly { readonly NumericGreaterThanEquals: number }[] };
+    readonly WaitForTargetHealth: { readonly Seconds: number };
+    readonly TargetHealthy: {
+      readonly Choices: readonly { readonly NumericGreaterThanEquals?: number }[];
+    };
   };
 }
 
 const AWAIT_READY = JSON.parse(definitionText('node-bootstrap-await-ready')) as AwaitReadyDefinition;
 
-/** node-bootstrap-await-ready's rhythm: one round every `roundMs`, at most `rounds`, within `timeoutMs`. */
+/**
+ * node-bootstrap-await-ready's rhythm once the node says ready (the probe itself waits on the node, probing
+ * every 5 s): one target check every `roundMs`, at most `rounds`, within `timeoutMs`. Giving up takes at least
+ * those rounds (the shortest way to NodeNotReady; the other is 4 probes of up to 240 s each).
+ */
 export const READINESS_WAIT = {
-  roundMs: AWAIT_READY.States.WaitForReadiness.Seconds * 1000,
-  rounds: AWAIT_READY.States.ReadyWaitsLeft.Choices[0]?.NumericGreaterThanEquals ?? 0,
+  roundMs: AWAIT_READY.States.WaitForTargetHealth.Seconds * 1000,
+  rounds:
+    AWAIT_READY.States.TargetHealthy.Choices.find((c) => c.NumericGreaterThanEquals !== undefined)
+      ?.NumericGreaterThanEquals ?? 0,
   timeoutMs: AWAIT_READY.TimeoutSeconds * 1000,
 };
 
 /**
- * One readiness probe and target look, at most: node-command's wait (SSM's status event), SSM delivery (≤ 3 s) and the
- * invocation's visibility (≤ 1.5 s), the ProbeReadiness run, the DescribeTargetHealth and heartbeat calls.
+ * One readiness probe and target look, at most: ProbeReadiness's own 5-s interval on the node, node-command's
+ * wait (SSM's status event), SSM delivery (≤ 3 s) and the invocation's visibility (≤ 1.5 s), the probe, the
+ * DescribeTargetHealth and heartbeat calls.
  * Generous on purpose: the bound below is about rounds, not seconds.
  */
 export const PROBE_ROUND_MAX_MS = 15_000;

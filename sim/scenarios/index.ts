@@ -1,6 +1,7 @@
 import { loadConfig } from '../../infra/config/load';
 import { EXAMPLE_CONFIG, Twin } from '../twin';
 import { AUTOMATION_PAUSED_SCENARIOS } from './automation-paused';
+import { STANDARD_SCENE_NAMES } from './costs';
 import { FOREIGN_EVENT_SCENARIOS } from './foreign-events';
 import { LEASE_SCENARIOS } from './lease-holders';
 import { NODE_COMMAND_SCENARIOS } from './node-commands';
@@ -34,21 +35,10 @@ export const SCENARIOS: readonly Scenario[] = [
   ...TWIN_SIGNAL_FAULT_SCENARIOS,
 ];
 
-/**
- * The standard scenes (issue 12): the everyday runs of each workflow, on which the budgets of transitions and
- * dollars per workflow run are measured (bench/scenes.ts). Other engineers' budgets use this list too.
- */
-export const STANDARD_SCENES: readonly Scenario[] = [
-  'scale-out',
-  'scale-in',
-  'primary-crash',
-  'primary-az-loss',
-  'primary-scale-in',
-  'primary-cloud-native',
-  'primary-manual',
-].map((name) => {
+/** The standard scenes (issue 12, `STANDARD_SCENE_NAMES` in ./costs.ts) as scenes. */
+export const STANDARD_SCENES: readonly Scenario[] = STANDARD_SCENE_NAMES.map((name) => {
   const s = SCENARIOS.find((x) => x.name === name);
-  if (!s) throw new Error(`STANDARD_SCENES names ${name}, which is no scenario`);
+  if (!s) throw new Error(`STANDARD_SCENE_NAMES names ${name}, which is no scenario`);
   return s;
 });
 

@@ -11,6 +11,7 @@ import {
   DOCUMENT_KINDS,
   DOCUMENTS,
   type DocumentKind,
+  type DocumentSpec,
   documentName,
   documentParameters,
   type ParameterName,
@@ -143,13 +144,35 @@ const SYSTEMD_STATE: Readonly<Record<NodeStatus, string>> = {
   failed: 'failed',
 };
 
+/** ProbeReadiness's interval between probes on the node when it waits (probe-readiness.sh). */
+export const PROBE_INTERVAL_MS = 5_000;
+
 /**
  * ProbeReadiness (probe-readiness.sh): on the node, `GET /artifactory/api/v1/system/readiness` and
- * `GET /router/api/v1/system/health`, and the service's systemd state; prints one JSON line.
+ * `GET /router/api/v1/system/health`, and the service's systemd state; prints one JSON line. With WaitSeconds
+ * it probes again every 5 s until the node is ready, its service has failed, or WaitSeconds have passed (at
+ * most WaitSeconds / 5 more probes), and prints the last probe.
  */
-const probeReadiness: DocumentEffect = async ({ instance, clock, rng }) => {
-  await pause(clock, rng, DOCUMENT_TIMING.probe);
+const probeReadiness: DocumentEffect = async ({ instance, parameters, clock, rng }) => {
+  const waitSeconds = Number(param('probeReadiness', parameters, 'WaitSeconds') ?? '0');
+  if (!(Number.isInteger(waitSeconds) && waitSeconds >= 0 && waitSeconds <= 300)) {
+    return { ...failed('invalid parameter WAIT_SECONDS: must be 0-300'), responseCode: 2 };
+  }
+  const timeout = Number(param('probeReadiness', parameters, 'ExecutionTimeout') ?? '60');
+  if (!(Number.isInteger(timeout) && timeout >= 60 && timeout <= 360 && waitSeconds + 60 <= timeout)) {
+    return {
+      ...failed('invalid parameters: EXECUTION_TIMEOUT must be at least WAIT_SECONDS + 60'),
+      responseCode: 2,
+    };
+  }
+  const probesLeft = Math.floor((waitSeconds * 1000) / PROBE_INTERVAL_MS);
+  const deadline = clock.now() + waitSeconds * 1000;
   const node = instance.node;
+  for (let probe = 0; ; probe++) {
+    await pause(clock, rng, DOCUMENT_TIMING.probe);
+    if (node.ready() || node.status === 'failed' || probe >= probesLeft || clock.now() >= deadline) break;
+    await clock.sleep(PROBE_INTERVAL_MS);
+  }
   return ok(
     JSON.stringify({
       ready: node.ready(),
@@ -237,7 +260,16 @@ export function documentOptions(kind: DocumentKind, cluster?: string): DocumentO
         : {}),
     };
   }
-  return { parameters, executionTimeoutSeconds: DOCUMENTS[kind].timeoutSeconds };
+  const spec: DocumentSpec = DOCUMENTS[kind];
+  const timeoutDefault =
+    spec.timeoutParameter !== undefined ? declared[spec.timeoutParameter]?.default : undefined;
+  return {
+    parameters,
+    executionTimeoutSeconds: spec.timeoutSeconds,
+    ...(spec.timeoutParameter !== undefined && timeoutDefault !== undefined
+      ? { executionTimeoutParameter: { name: spec.timeoutParameter, default: timeoutDefault } }
+      : {}),
+  };
 }
 
 /**

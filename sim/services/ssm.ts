@@ -21,6 +21,20 @@ import type {
 import { AwsError, NotModelledError } from '../core/errors';
 import type { Rng } from '../core/rng';
 
+/**
+ * A command's execution timeout: the document's step `timeoutSeconds`, or, when the step takes it from a
+ * parameter (as AWS-RunShellScript's `"timeoutSeconds": "{{ executionTimeout }}"`), that parameter's value as
+ * sent, else its default; AWS-RunShellScript's 3600 s when the document says nothing.
+ */
+function executionTimeoutOf(options: DocumentOptions, parameters: Record<string, string[]>): number {
+  const p = options.executionTimeoutParameter;
+  if (p !== undefined) {
+    const value = Number(parameters[p.name]?.[0] ?? p.default);
+    if (Number.isInteger(value) && value > 0) return value;
+  }
+  return options.executionTimeoutSeconds ?? DEFAULT_EXECUTION_TIMEOUT_S;
+}
+
 /** How long Systems Manager takes (ms, seeded within the range). */
 export const SSM_TIMING = {
   /** From boot until SSM Agent has registered the instance as a managed node. */
@@ -377,7 +391,7 @@ export class SsmSim implements SimService, SsmContract {
       instanceIds: [...ids],
       requestedAt: now,
       timeoutSeconds,
-      executionTimeoutSeconds: doc.options.executionTimeoutSeconds ?? DEFAULT_EXECUTION_TIMEOUT_S,
+      executionTimeoutSeconds: executionTimeoutOf(doc.options, parameters),
       invocations: ids.map((instanceId) => ({
         commandId: id,
         instanceId,

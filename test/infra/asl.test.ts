@@ -1,7 +1,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import aslValidator from 'asl-validator';
-import { DOCUMENTS, type DocumentKind } from '../../infra/ssm-documents';
+import { commandRunBoundSeconds, type DocumentKind } from '../../infra/ssm-documents';
 import {
   FUNCTION_TIMEOUT_SECONDS,
   type FunctionName,
@@ -163,17 +163,29 @@ describe('every step is bounded in time (AWS gives a Task no default timeout)', 
           if (!child) return [`${name}: starts a workflow that is not in statemachines/`];
           const bound = machineTimeout(child) ?? Number.POSITIVE_INFINITY;
           if (child === 'node-command') {
-            const input = (s.Parameters as { Input?: { timeoutSeconds?: number; document?: string } }).Input;
+            const input = (
+              s.Parameters as {
+                Input?: { timeoutSeconds?: number; document?: string; parameters?: Record<string, unknown> };
+              }
+            ).Input;
             const kind = DOCUMENT_PLACEHOLDERS[String(input?.document)];
             if (!kind) return [`${name}: runs a document that is not one of the project's`];
             // The command may take its delivery timeout plus the document's own execution timeout, which
             // node-command bounds; a Task may stop waiting sooner only when its Comment says why (naming it).
             const needed =
-              Math.min(bound, (input?.timeoutSeconds ?? 0) + DOCUMENTS[kind].timeoutSeconds) + 30;
+              Math.min(
+                bound,
+                (input?.timeoutSeconds ?? 0) + commandRunBoundSeconds(kind, input?.parameters),
+              ) + 30;
             if (timeout < needed && !s.Comment?.includes(`${timeout} s`))
               return [`${name}: ${timeout} s ends before the command can (${needed} s)`];
             if (timeout > bound + 60)
               return [`${name}: ${timeout} s outlasts node-command's own ${bound} s bound`];
+            // A probe that waits on the node must ask for an execution timeout that lets it (the script
+            // refuses otherwise).
+            const wait = Number((input?.parameters?.WaitSeconds as string[] | undefined)?.[0] ?? 0);
+            if (kind === 'probeReadiness' && wait + 60 > commandRunBoundSeconds(kind, input?.parameters))
+              return [`${name}: WaitSeconds ${wait} needs an ExecutionTimeout of at least ${wait + 60}`];
             return [];
           }
           if (timeout < bound + 30)

@@ -34,6 +34,7 @@ export interface AslState {
   readonly Resource?: string;
   readonly TimeoutSeconds?: number;
   readonly Seconds?: number;
+  readonly SecondsPath?: string;
   readonly Next?: string;
   readonly End?: boolean;
   readonly Default?: string;
@@ -41,6 +42,7 @@ export interface AslState {
   readonly Catch?: readonly { readonly ErrorEquals: readonly string[]; readonly Next: string }[];
   readonly Retry?: readonly Retrier[];
   readonly Parameters?: unknown;
+  readonly ResultPath?: string | null;
 }
 
 export interface AslMachine {
@@ -61,6 +63,22 @@ export interface Stretch {
   readonly seconds: number;
   /** The states on the way, `Parent/Child` for a child's states; the first is where it starts. */
   readonly path: readonly string[];
+}
+
+/**
+ * The longest wait a `SecondsPath` can name: the path must be set by a Pass state's
+ * `States.ArrayGetItem(States.Array(n, ...), ...)` schedule (a back-off), and costs the schedule's largest entry.
+ */
+export function scheduledWait(machine: AslMachine, secondsPath: string | undefined): number | undefined {
+  if (secondsPath === undefined) return undefined;
+  const cut = secondsPath.lastIndexOf('.');
+  const [resultPath, key] = [secondsPath.slice(0, cut), secondsPath.slice(cut + 1)];
+  const schedules = Object.values(machine.States)
+    .filter((s) => s.Type === 'Pass' && s.ResultPath === resultPath)
+    .map((s) => (s.Parameters as Record<string, unknown> | undefined)?.[`${key}.$`])
+    .map((v) => /^States\.ArrayGetItem\(States\.Array\(([\d,\s]+)\),/.exec(String(v))?.[1]);
+  if (schedules.length === 0 || schedules.some((m) => m === undefined)) return undefined;
+  return Math.max(...schedules.flatMap((m) => String(m).split(',').map(Number)));
 }
 
 const HEARTBEAT = 'arn:aws:states:::aws-sdk:autoscaling:recordLifecycleActionHeartbeat';
@@ -127,11 +145,20 @@ function buildGraph(workflow: string, model: GapModel): { nodes: Map<string, Nod
       const caught = s.Catch?.map((c) => id(c.Next)) ?? [...failTo];
       switch (s.Type) {
         case 'Pass':
-        case 'Wait':
-          if (s.Type === 'Wait' && typeof s.Seconds !== 'number')
-            throw new Error(`${id(name)}: only a Wait with Seconds has a bound here`);
-          nodes.set(id(name), { id: id(name), cost: s.Seconds ?? 0, kind: 'plain', next, onError: [] });
+        case 'Wait': {
+          const cost =
+            s.Type === 'Pass'
+              ? 0
+              : typeof s.Seconds === 'number'
+                ? s.Seconds
+                : scheduledWait(machine, s.SecondsPath);
+          if (cost === undefined)
+            throw new Error(
+              `${id(name)}: only a Wait with Seconds or a scheduled SecondsPath has a bound here`,
+            );
+          nodes.set(id(name), { id: id(name), cost, kind: 'plain', next, onError: [] });
           break;
+        }
         case 'Choice': {
           const targets = [...(s.Choices ?? []).map((c) => c.Next), ...(s.Default ? [s.Default] : [])];
           nodes.set(id(name), { id: id(name), cost: 0, kind: 'plain', next: targets.map(id), onError: [] });

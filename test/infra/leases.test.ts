@@ -25,6 +25,14 @@ interface AslLoopState {
   readonly Choices?: readonly { readonly NumericGreaterThanEquals?: number }[];
   readonly Seconds?: number;
 }
+interface AwaitReadyStates {
+  readonly States: Record<
+    string,
+    AslLoopState & {
+      readonly Parameters?: { readonly Input?: { readonly parameters?: Record<string, string[]> } };
+    }
+  >;
+}
 const timeoutOf = (name: string) =>
   (JSON.parse(definitionText(name)) as { TimeoutSeconds: number }).TimeoutSeconds;
 
@@ -61,7 +69,9 @@ describe('lease sizing (static, over every definition)', () => {
     const patience = (workflow: string, counter: string, wait: string) => {
       const states = (JSON.parse(definitionText(workflow)) as { States: Record<string, AslLoopState> })
         .States;
-      const rounds = states[counter]?.Choices?.[0]?.NumericGreaterThanEquals;
+      const rounds = states[counter]?.Choices?.find(
+        (c) => c.NumericGreaterThanEquals !== undefined,
+      )?.NumericGreaterThanEquals;
       const seconds = states[wait]?.Seconds;
       if (rounds === undefined || seconds === undefined)
         throw new Error(`no ${counter}/${wait} in ${workflow}`);
@@ -72,9 +82,26 @@ describe('lease sizing (static, over every definition)', () => {
       'PromotionLockWaitsLeft',
       'WaitForPromotionLock',
     );
-    const join = patience('node-bootstrap', 'JoinLockWaitsLeft', 'WaitForJoinLock');
-    const readiness = patience('node-bootstrap-await-ready', 'ReadyWaitsLeft', 'WaitForReadiness');
-    expect(promotion).toBeGreaterThanOrEqual(join);
+    // The join's queue backs off along a schedule: its patience is the schedule's sum.
+    const queue = (
+      JSON.parse(definitionText('node-bootstrap')) as {
+        States: Record<string, { Parameters?: Record<string, string> }>;
+      }
+    ).States.CountJoinLockWait?.Parameters;
+    const join = queue?.['seconds.$']
+      ?.match(/States\.Array\(([\d,\s]+)\)/)?.[1]
+      ?.split(',')
+      .reduce((sum, n) => sum + Number(n), 0);
+    expect(join).toBeGreaterThan(900);
+    // The readiness wait: its probes, each waiting on the node, then the ALB's checks.
+    const ready = (JSON.parse(definitionText('node-bootstrap-await-ready')) as AwaitReadyStates).States;
+    const readiness =
+      (ready.StartRoundsLeft?.Choices?.[0]?.NumericGreaterThanEquals ?? 0) *
+        Number(ready.ProbeNodeReadiness?.Parameters?.Input?.parameters?.WaitSeconds?.[0]) +
+      (ready.WaitForTargetHealth?.Seconds ?? 0) +
+      patience('node-bootstrap-await-ready', 'TargetHealthy', 'WaitForTargetHealth');
+    expect(readiness).toBeGreaterThan(600);
+    expect(promotion).toBeGreaterThanOrEqual(join ?? Number.POSITIVE_INFINITY);
     expect(promotion).toBeGreaterThan(readiness);
     // The attempt's own bound leaves the promotion and its verification their time after the queue.
     expect(timeoutOf('primary-failover-candidate')).toBeGreaterThanOrEqual(promotion + 900);

@@ -122,6 +122,7 @@ const NODE_PROGRAMS = new Set([
   'mktemp',
   'mv',
   'rm',
+  'sleep',
   'systemctl',
   'timeout',
   'tr',
@@ -193,8 +194,24 @@ describe('ProjectDocuments', () => {
     template.hasResourceProperties('AWS::SSM::Document', {
       Name: `${CLUSTER}-ProbeReadiness`,
       Content: Match.objectLike({
-        parameters: {},
-        mainSteps: [Match.objectLike({ inputs: Match.objectLike({ timeoutSeconds: '60' }) })],
+        parameters: {
+          ExecutionTimeout: {
+            type: 'String',
+            description: Match.stringLikeRegexp('60-360'),
+            allowedPattern: '^([6-9][0-9]|[1-2][0-9][0-9]|3[0-5][0-9]|360)$',
+            default: '60',
+          },
+          WaitSeconds: {
+            type: 'String',
+            description: Match.stringLikeRegexp('0-300'),
+            allowedPattern: '^([0-9]|[1-9][0-9]|[1-2][0-9][0-9]|300)$',
+            default: '0',
+          },
+        },
+        // The step's timeout is the parameter's value, as AWS-RunShellScript's executionTimeout.
+        mainSteps: [
+          Match.objectLike({ inputs: Match.objectLike({ timeoutSeconds: '{{ ExecutionTimeout }}' }) }),
+        ],
       }),
     });
     template.hasResourceProperties('AWS::SSM::Document', {
@@ -596,8 +613,12 @@ esac`,
       for (const [name, body] of Object.entries(STUBS)) {
         writeFileSync(path.join(bin, name), `#!/usr/bin/env bash\n${body}\n`, { mode: 0o755 });
       }
-      const run = (kind: DocumentKind, parameters: Record<string, string> = {}) => {
-        const commands = rendered(kind, parameters);
+      const run = (
+        kind: DocumentKind,
+        parameters: Record<string, string> = {},
+        edit: (commands: string) => string = (c) => c,
+      ) => {
+        const commands = edit(rendered(kind, parameters));
         const moved = commands.replace(
           /^(\s*)readonly JFROG_HOME=\/opt\/jfrog$/m,
           `$1readonly JFROG_HOME=${root}`,
@@ -766,6 +787,79 @@ esac`,
         nodeId: 'i-0123456789abcdef0',
         service: null,
       });
+    });
+
+    /** Readiness answers 200 OK from the Nth readiness probe on; sleep is recorded, not slept. */
+    function readyAfter(root: string, n: number) {
+      const bin = path.join(root, 'bin');
+      const count = path.join(root, 'probes');
+      writeFileSync(
+        path.join(bin, 'curl'),
+        `#!/usr/bin/env bash
+case "$*" in
+  *readiness*)
+    n=$(( $(cat "${count}" 2>/dev/null || echo 0) + 1 )); echo "$n" >"${count}"
+    if (( n >= ${n} )); then
+      for a in "$@"; do [[ $prev == -o ]] && echo '{"code":"OK"}' >"$a"; prev=$a; done
+      printf 200
+    else printf 503; fi ;;
+  *) printf 200 ;;
+esac
+`,
+        { mode: 0o755 },
+      );
+      writeFileSync(
+        path.join(bin, 'sleep'),
+        `#!/usr/bin/env bash
+echo "sleep $*" >>"$STUB_LOG"
+`,
+        {
+          mode: 0o755,
+        },
+      );
+      return () => Number(bash('cat "$1"', {}, [count]).stdout.trim());
+    }
+
+    it('probe-readiness with WaitSeconds probes every 5 s on the node until it is ready', () => {
+      const { root, run, systemctl } = node();
+      expect(run('configureNode', { ...CONFIGURE, Role: 'member' }).status).toBe(0);
+      const probes = readyAfter(root, 4);
+      const out = run('probeReadiness', { WaitSeconds: '300', ExecutionTimeout: '360' });
+      expect(out).toMatchObject({ status: 0, stderr: '' });
+      expect(JSON.parse(out.stdout)).toMatchObject({ ready: true, readiness: 200, role: 'member' });
+      expect(probes()).toBe(4);
+      expect(systemctl().match(/^sleep 5$/gm)).toHaveLength(3);
+    });
+
+    it('probe-readiness gives up after WaitSeconds / 5 more probes, and waits for nothing by default', () => {
+      const { root, run, systemctl } = node();
+      expect(run('configureNode', { ...CONFIGURE, Role: 'member' }).status).toBe(0);
+      const probes = readyAfter(root, 100);
+      const out = run('probeReadiness', { WaitSeconds: '12', ExecutionTimeout: '72' });
+      expect(JSON.parse(out.stdout)).toMatchObject({ ready: false, readiness: 503 });
+      expect(probes()).toBe(3);
+      expect(systemctl().match(/^sleep 5$/gm)).toHaveLength(2);
+      expect(JSON.parse(run('probeReadiness').stdout)).toMatchObject({ ready: false });
+      expect(probes()).toBe(4);
+    });
+
+    it('probe-readiness refuses a WaitSeconds outside 0-300 and probes nothing', () => {
+      const { root, run } = node();
+      expect(run('configureNode', { ...CONFIGURE, Role: 'member' }).status).toBe(0);
+      const probes = readyAfter(root, 1);
+      // SSM refuses it against allowedPattern; the script checks it again (as if SSM had not).
+      expect(() => run('probeReadiness', { WaitSeconds: '301' })).toThrow(/WaitSeconds=301/);
+      const out = run('probeReadiness', { WaitSeconds: '30' }, (c) =>
+        c.replace("WAIT_SECONDS='30'", "WAIT_SECONDS='301'"),
+      );
+      expect(out.status).toBe(2);
+      expect(out.stderr).toMatch(/invalid parameter WAIT_SECONDS/);
+      expect(out.stdout).toBe('');
+      // A wait the execution timeout would cut short is refused too: 100 s of waiting within the default 60 s.
+      const cut = run('probeReadiness', { WaitSeconds: '100' });
+      expect(cut.status).toBe(2);
+      expect(cut.stderr).toMatch(/EXECUTION_TIMEOUT must be at least WAIT_SECONDS \+ 60/);
+      expect(probes()).toBe(0);
     });
   });
 });

@@ -1,5 +1,7 @@
+import { STANDARD_SCENE_NAMES } from '../../sim/scenarios/costs';
 import { NODE_LIFECYCLE_SCENARIOS } from '../../sim/scenarios/node-lifecycle';
 import { Twin } from '../../sim/twin';
+import { recordCosts, reportCosts } from './scene-runner';
 
 jest.setTimeout(180_000);
 
@@ -14,8 +16,12 @@ describe.each(NODE_LIFECYCLE_SCENARIOS.map((s) => [s.name, s] as const))('%s', (
       expect(twin.invariants.violations).toEqual([]);
       // No execution is left running, and none was started that the scenario did not account for.
       expect(twin.world.executions.filter((e) => e.status === 'RUNNING')).toEqual([]);
+      if (STANDARD_SCENE_NAMES.includes(scenario.name)) recordCosts(scenario.name, twin.world.executions);
     } finally {
       await twin.stop();
     }
   });
 });
+
+// Reported, not asserted: the budgets themselves are asserted per run above.
+afterAll(reportCosts);

@@ -5,7 +5,7 @@ import {
   primaryAzLoss,
   primaryScaleIn,
 } from '../../sim/scenarios/primary-failover-faults';
-import { recordGap, reportGaps, runScene, SEEDS } from './scene-runner';
+import { recordGap, reportCosts, reportGaps, runScene, SEEDS } from './scene-runner';
 
 jest.setTimeout(180_000);
 
@@ -18,4 +18,7 @@ describe.each(
 });
 
 // Reported, not asserted (performance is measured, not timed).
-afterAll(reportGaps);
+afterAll(() => {
+  reportGaps();
+  reportCosts();
+});

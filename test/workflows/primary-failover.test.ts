@@ -1,5 +1,5 @@
 import { PRIMARY_FAILOVER_SCENARIOS, primaryCrashAsgOnly } from '../../sim/scenarios/primary-failover';
-import { recordGap, reportGaps, runScene, SEEDS } from './scene-runner';
+import { recordGap, reportCosts, reportGaps, runScene, SEEDS } from './scene-runner';
 
 jest.setTimeout(180_000);
 
@@ -16,4 +16,7 @@ describe.each([...PRIMARY_FAILOVER_SCENARIOS, primaryCrashAsgOnly].map((s) => [s
 );
 
 // Reported, not asserted (performance is measured, not timed).
-afterAll(reportGaps);
+afterAll(() => {
+  reportGaps();
+  reportCosts();
+});

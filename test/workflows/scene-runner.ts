@@ -1,4 +1,6 @@
+import type { ExecutionRecord } from '../../sim/core/world';
 import { startTwinFor } from '../../sim/scenarios';
+import { expectTransitionBudgets, STANDARD_SCENE_NAMES } from '../../sim/scenarios/costs';
 import { type Scenario, type ScenarioResult, unexpectedViolations } from '../../sim/scenarios/types';
 
 /** Seeds every primary-failover scene runs over (issue 5: at least 20). */
@@ -19,6 +21,7 @@ export async function runScene(scenario: Scenario, seed: number): Promise<Scenar
     // its bound; anything else is a violation.
     expect(unexpectedViolations(scenario, twin.invariants.violations)).toEqual([]);
     expect(twin.world.executions.filter((e) => e.status === 'RUNNING')).toEqual([]);
+    if (STANDARD_SCENE_NAMES.includes(scenario.name)) recordCosts(scenario.name, twin.world.executions);
     return result;
   } finally {
     await twin.stop();
@@ -41,6 +44,34 @@ export function reportGaps(): void {
     const mean = list.reduce((a, b) => a + b, 0) / list.length / 60_000;
     process.stdout.write(
       `${name}: no ready primary for ${mean.toFixed(1)} min on average (${min.toFixed(1)}-${max.toFixed(1)}) over ${list.length} seeds\n`,
+    );
+  }
+}
+
+/** The most expensive node-bootstrap and primary-failover run per standard scene, per seed. */
+const costs = new Map<string, { bootstrap: number[]; failover: number[] }>();
+
+/**
+ * Asserts issue 12's transition budgets on a standard scene's runs (sim/scenarios/costs.ts) and keeps the
+ * most expensive run of each workflow for {@link reportCosts}.
+ */
+export function recordCosts(scene: string, executions: readonly ExecutionRecord[]): void {
+  const { bootstrap, failover } = expectTransitionBudgets(executions);
+  const entry = costs.get(scene) ?? { bootstrap: [], failover: [] };
+  if (bootstrap) entry.bootstrap.push(bootstrap.total);
+  if (failover) entry.failover.push(failover.total);
+  costs.set(scene, entry);
+}
+
+/** Prints, per standard scene, the costliest run's transitions: mean and range over its seeds. */
+export function reportCosts(): void {
+  const line = (list: number[]) =>
+    list.length === 0
+      ? 'none'
+      : `${(list.reduce((a, b) => a + b, 0) / list.length).toFixed(0)} (${Math.min(...list)}-${Math.max(...list)})`;
+  for (const [name, c] of costs) {
+    process.stdout.write(
+      `${name}: costliest node-bootstrap ${line(c.bootstrap)}, primary-failover ${line(c.failover)} state transitions over ${Math.max(c.bootstrap.length, c.failover.length)} seeds\n`,
     );
   }
 }

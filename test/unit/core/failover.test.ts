@@ -556,6 +556,44 @@ describe('observe (holistic)', () => {
     expect(presumedPrimary(replacing, undefined)).toBeUndefined();
   });
 
+  it('does not call a recorded primary still joining (Pending:Wait, answering, not ready yet) down', () => {
+    const cfg = { mode: 'legacy-primary' as const, minTaskNodes: 1 };
+    const recorded = { epoch: 2, primary: 'i-0000000000000000e' };
+    const starting = { reachable: true, ready: false, role: 'primary' as const, taskAffinity: null };
+    const joining = world({
+      instanceId: 'i-0000000000000000e',
+      lifecycleState: 'Pending:Wait',
+      target: 'absent',
+      probe: starting,
+    });
+    expect(observe(joining, recorded, cfg)).toEqual({
+      kind: 'mixed',
+      primary: 'i-0000000000000000e',
+      why: 'it is still joining (Pending:Wait): its bootstrap waits for it to be ready',
+    });
+    // Unreachable, condemned or in service, the usual rules apply.
+    const lost = world({
+      instanceId: 'i-0000000000000000e',
+      lifecycleState: 'Pending:Wait',
+      target: 'absent',
+      probe: UNREACHABLE,
+    });
+    expect(observe(lost, recorded, cfg)).toMatchObject({ kind: 'down' });
+    const condemnedJoin = world({
+      instanceId: 'i-0000000000000000e',
+      lifecycleState: 'Pending:Wait',
+      health: 'Unhealthy',
+      target: 'absent',
+      probe: starting,
+    });
+    expect(observe(condemnedJoin, recorded, cfg)).toMatchObject({
+      kind: 'down',
+      why: expect.stringContaining('condemned'),
+    });
+    const inService = world({ instanceId: 'i-0000000000000000e', target: 'unhealthy', probe: starting });
+    expect(observe(inService, recorded, cfg)).toMatchObject({ kind: 'down' });
+  });
+
   it('counts task nodes in cloud-native mode', () => {
     const nodes = [
       member('i-0000000000000000b', 'eu-west-1b', { taskAffinity: 'any' }),

@@ -305,6 +305,36 @@ describe('Run Command', () => {
     expect(w.clock.now() - sentAt).toBeLessThanOrEqual(90_000 + 5_000);
   });
 
+  it('ProbeReadiness with WaitSeconds waits on the node until ready; its ExecutionTimeout bounds a lost one', async () => {
+    const inst = await managedInstance();
+    await finished(await send(docs.configureNode, inst, configureParams(inst)), inst);
+    await finished(await send(docs.startArtifactory, inst), inst);
+    expect(inst.node.ready()).toBe(false);
+    const waited = await send(docs.probeReadiness, inst, { WaitSeconds: ['240'], ExecutionTimeout: ['300'] });
+    const sentAt = w.clock.now();
+    const out = await finished(waited, inst);
+    expect(out).toMatchObject({ Status: 'Success' });
+    expect(JSON.parse(String(out.StandardOutputContent))).toMatchObject({ ready: true });
+    // One command saw the whole start (60-180 s), noticing readiness within a 5-s probe interval.
+    expect(w.clock.now() - sentAt).toBeLessThanOrEqual(NODE_TIMING.start[1] + 15_000);
+    // A wait the execution timeout would cut short fails on the node (exit 2), as the script does.
+    const cut = await finished(await send(docs.probeReadiness, inst, { WaitSeconds: ['100'] }), inst);
+    expect(cut).toMatchObject({ Status: 'Failed', ResponseCode: 2 });
+    // Its execution timeout is the parameter's: a probe lost with its node ends at 30 s + 120 s, not + 360 s.
+    await w.clock.runFor(SSM_TIMING.delivery[1]);
+    const lost = await send(
+      docs.probeReadiness,
+      inst,
+      { WaitSeconds: ['60'], ExecutionTimeout: ['120'] },
+      30,
+    );
+    const lostAt = w.clock.now();
+    w.faults.azDown('eu-west-1', inst.az);
+    expect(await finished(lost, inst)).toMatchObject({ Status: 'TimedOut' });
+    expect(w.clock.now() - lostAt).toBeLessThanOrEqual(150_000 + 5_000);
+    expect(w.clock.now() - lostAt).toBeGreaterThan(60_000);
+  });
+
   it('never puts a secret value in any command output', async () => {
     const nodes = [await managedInstance('eu-west-1a'), await managedInstance('eu-west-1b')];
     const commands: [string, SimInstance][] = [];

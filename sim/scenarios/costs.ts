@@ -1,0 +1,97 @@
+/**
+ * What a workflow run costs in state transitions (the unit Step Functions Standard bills, retries included:
+ * https://aws.amazon.com/step-functions/pricing/), children included, and the budgets of issue 12 on the
+ * standard scenes: a node-bootstrap costs at most 60, a primary-failover at most 120.
+ *
+ * Every node-command child counts as it ran: it waits for SSM's command status-change event with a task token,
+ * so a command costs 2-3 transitions however long it runs (12 when it never ends).
+ */
+import type { ExecutionRecord } from '../core/world';
+import { expectThat } from './types';
+
+/**
+ * The standard scenes (issue 12): the everyday runs of each workflow, on which the budgets hold and the bench
+ * measures transitions and dollars per run (`STANDARD_SCENES` in ./index.ts is this list as scenes).
+ */
+export const STANDARD_SCENE_NAMES: readonly string[] = [
+  'scale-out',
+  'scale-in',
+  'primary-crash',
+  'primary-az-loss',
+  'primary-scale-in',
+  'primary-cloud-native',
+  'primary-manual',
+];
+
+export const TRANSITION_BUDGETS = { 'node-bootstrap': 60, 'primary-failover': 120 } as const;
+
+/** node-bootstrap's queue for the join lock: each round (heartbeat, acquire, choice, count, wait) costs this. */
+export const JOIN_QUEUE_ROUND = 5;
+
+export interface RunCost {
+  readonly execution: ExecutionRecord;
+  /** State transitions of the run and every child, as billed. */
+  readonly total: number;
+  /** node-command executions among the children (at any depth), and what they cost. */
+  readonly commands: number;
+  readonly commandTransitions: number;
+  /** Rounds node-bootstrap spent queued behind another holder of the join lock (0 for other workflows). */
+  readonly queueRounds: number;
+}
+
+/** The run's cost, children included. */
+export function runCost(execution: ExecutionRecord): RunCost {
+  let total = 0;
+  let commands = 0;
+  let commandTransitions = 0;
+  const walk = (e: ExecutionRecord, underCommand: boolean) => {
+    const isCommand = underCommand || e.stateMachine === 'node-command';
+    total += e.transitions;
+    if (isCommand) commandTransitions += e.transitions;
+    if (e.stateMachine === 'node-command' && !underCommand) commands++;
+    for (const c of e.children ?? []) walk(c, isCommand);
+  };
+  walk(execution, false);
+  const queueRounds = execution.history.filter(
+    (h) => h.type === 'StateEntered' && h.state === 'CountJoinLockWait',
+  ).length;
+  return {
+    execution,
+    total,
+    commands,
+    commandTransitions,
+    queueRounds,
+  };
+}
+
+/**
+ * Checks issue 12's budgets on every finished top-level node-bootstrap and primary-failover run. A
+ * node-bootstrap queued behind other starts for the join lock is allowed
+ * {@link JOIN_QUEUE_ROUND} more per round it queued (a polling queue cannot wait for minutes for free; its
+ * rounds back off from 30 s to 120 s). Returns the most expensive run of each workflow.
+ */
+export function expectTransitionBudgets(executions: readonly ExecutionRecord[]): {
+  bootstrap: RunCost | undefined;
+  failover: RunCost | undefined;
+} {
+  const roots = executions.filter((e) => e.parentArn === undefined && e.status !== 'RUNNING');
+  const worst: Record<keyof typeof TRANSITION_BUDGETS, RunCost | undefined> = {
+    'node-bootstrap': undefined,
+    'primary-failover': undefined,
+  };
+  const over: string[] = [];
+  for (const e of roots) {
+    if (e.stateMachine !== 'node-bootstrap' && e.stateMachine !== 'primary-failover') continue;
+    const cost = runCost(e);
+    const budget = TRANSITION_BUDGETS[e.stateMachine] + JOIN_QUEUE_ROUND * cost.queueRounds;
+    if (cost.total > budget) {
+      over.push(
+        `${e.stateMachine} ${e.name} costs ${cost.total} state transitions (${cost.commands} node commands: ${cost.commandTransitions}), over its budget of ${budget}${cost.queueRounds > 0 ? ` (${cost.queueRounds} rounds queued for the join lock)` : ''}`,
+      );
+    }
+    const w = worst[e.stateMachine];
+    if (w === undefined || w.total < cost.total) worst[e.stateMachine] = cost;
+  }
+  expectThat(over.length === 0, over.join('; '));
+  return { bootstrap: worst['node-bootstrap'], failover: worst['primary-failover'] };
+}
