@@ -15,7 +15,8 @@
  *   detection, no confirmation).
  * - `node-join`: window = the first launch of the scene's joins to the last joined node InService; floor =
  *   the first node's boot and SSM registration + every joined node's Artifactory start (JFrog: nodes start
- *   one at a time) + the ALB's HealthyThresholdCount checks.
+ *   one at a time) + the wait for the ALB's first check of the last target registered (a target registered once
+ *   its node is ready is healthy after one passing check).
  * - `node-drain`: window = Auto Scaling starting to terminate a member to its node-drain run ending; floor =
  *   the target group's deregistration delay (as the ALB drained it) + the node's graceful stop as drawn.
  * - `task-nodes` (cloud-native): window = the run's start to the restarted node's readiness; floor = that
@@ -78,17 +79,13 @@ const regionOf = (twin: Twin) => twin.world.regionNames[0] as string;
 
 /**
  * When the ALB has seen UnhealthyThresholdCount failed checks after `at` (its checks run on a fixed schedule
- * from the target group's creation), and the HealthyThresholdCount checks a new target needs.
+ * from the target group's creation).
  */
-export function albDetection(twin: Twin, at: number): { detectionMs: number; healthyMs: number } {
+export function albDetection(twin: Twin, at: number): { detectionMs: number } {
   const region = regionOf(twin);
   const tg = twin.layout.regions.get(region)?.targetGroupArn as string;
   const checks = (twin.world.region(region).services.elbv2 as Elbv2Sim).healthChecksAfter(tg, at, 10);
-  const interval = (checks.times[1] as number) - (checks.times[0] as number);
-  return {
-    detectionMs: (checks.times[checks.unhealthyThreshold - 1] as number) - at,
-    healthyMs: checks.healthyThreshold * interval,
-  };
+  return { detectionMs: (checks.times[checks.unhealthyThreshold - 1] as number) - at };
 }
 
 /** The last start drawn for `instanceId` in [from, until] and the stop drawn just before it (if any). */
@@ -194,6 +191,23 @@ function primaryWindow(twin: Twin, planned: boolean): KeyWindow {
   };
 }
 
+/**
+ * The wait for the ALB's first check of the last joined target after its registration: a target registered
+ * once its node is ready is healthy after that one passing check (ALB User Guide, "Health checks for your
+ * target groups": "After your target is registered, it must pass one health check to be considered healthy").
+ */
+function firstCheckAfterRegistration(twin: Twin, joined: readonly string[]): number {
+  const region = regionOf(twin);
+  const registeredAt = twin.world.timeline.entries
+    .filter((e) => e.source === 'elb' && joined.some((id) => e.message.startsWith(`${id} registered with `)))
+    .map((e) => e.at);
+  if (registeredAt.length === 0) return 0;
+  const last = Math.max(...registeredAt);
+  const tg = twin.layout.regions.get(region)?.targetGroupArn as string;
+  const checks = (twin.world.region(region).services.elbv2 as Elbv2Sim).healthChecksAfter(tg, last, 1);
+  return Math.max(0, (checks.times[0] ?? last) - last);
+}
+
 function joinWindow(twin: Twin): KeyWindow | undefined {
   const launches = asgEntries(twin, /: launching i-/);
   const inService = asgEntries(twin, / InService$/);
@@ -221,7 +235,7 @@ function joinWindow(twin: Twin): KeyWindow | undefined {
     boot: (running ?? first.at) - first.at,
     'SSM registration': registered !== undefined && running !== undefined ? registered - running : 0,
     [`start × ${joined.length}`]: starts.reduce((a, b) => a + b, 0),
-    'ALB healthy': albDetection(twin, first.at).healthyMs,
+    'ALB first check': firstCheckAfterRegistration(twin, joined),
   };
   return {
     kind: 'node-join',
