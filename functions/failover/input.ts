@@ -3,7 +3,7 @@
  * and payload fields are what primary-failover and node-bootstrap send, and must not change under them), and
  * `validate`, which checks a run's input against this deployment.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { FailoverRunSchema } from '../core/failover-outcome';
 import { AWS_REGIONS } from '../shared/aws-regions';
 import { ValidationError } from '../shared/errors';

@@ -1,5 +1,4 @@
-import { DeleteCommand, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { z } from 'zod';
+import * as z from 'zod';
 import { lockKey } from '../core/keys';
 import {
   type AcquireResult,
@@ -10,6 +9,8 @@ import {
   releaseDelete,
   takeoverUpdate,
 } from '../core/lease';
+import { dynamoDoc, dynamoDocSdk } from '../shared/clients/dynamodb';
+import { sfn } from '../shared/clients/sfn';
 import { ENV, requireEnv } from '../shared/env';
 import { executionStatus } from '../shared/executions';
 import { type HandlerContext, makeHandler } from '../shared/handler';
@@ -50,9 +51,10 @@ const isConditionFailure = (err: unknown) => (err as Error).name === 'Conditiona
 /** Performs one lease operation against the state table. */
 export async function lease(
   input: LeaseInput,
-  ctx: Pick<HandlerContext, 'clients' | 'logger' | 'metrics'>,
+  ctx: Pick<HandlerContext<'dynamoDoc' | 'sfn'>, 'clients' | 'logger' | 'metrics'>,
   now = Date.now(),
 ) {
+  const { DeleteCommand, GetCommand, UpdateCommand } = dynamoDocSdk();
   const TableName = requireEnv(ENV.stateTable);
   const doc = ctx.clients.dynamoDoc();
   if (input.op === 'release') {
@@ -127,6 +129,6 @@ export async function lease(
   return { acquired: false, holder: item.owner, expiresAt: item.expiresAt } satisfies AcquireResult;
 }
 
-export const handler = makeHandler(LeaseInputSchema, (input, ctx) => lease(input, ctx), {
+export const handler = makeHandler(LeaseInputSchema, { dynamoDoc, sfn }, (input, ctx) => lease(input, ctx), {
   inputName: 'lease request',
 });

@@ -1,8 +1,8 @@
-import { PublishCommand } from '@aws-sdk/client-sns';
-import { PutCommand } from '@aws-sdk/lib-dynamodb';
-import { z } from 'zod';
+import * as z from 'zod';
 import { PAUSED_FINDINGS } from '../core/paused';
 import { renderOutcome } from '../core/report';
+import { dynamoDoc, dynamoDocSdk } from '../shared/clients/dynamodb';
+import { sns, snsSdk } from '../shared/clients/sns';
 import { ENV, requireEnv } from '../shared/env';
 import { type HandlerContext, makeHandler } from '../shared/handler';
 import { claimNotice, releaseNotice } from '../shared/notice';
@@ -41,9 +41,11 @@ export const ReportInputSchema = z.strictObject({
  */
 export async function report(
   input: z.infer<typeof ReportInputSchema>,
-  ctx: Pick<HandlerContext, 'clients' | 'metrics' | 'logger'>,
+  ctx: Pick<HandlerContext<'dynamoDoc' | 'sns'>, 'clients' | 'metrics' | 'logger'>,
   now = Date.now(),
 ) {
+  const { PutCommand } = dynamoDocSdk();
+  const { PublishCommand } = snsSdk();
   const out = renderOutcome(input, now);
   const stateTable = requireEnv(ENV.stateTable);
   const sighting =
@@ -81,6 +83,11 @@ export async function report(
   return { audited: out.audit.sk, notified: notify };
 }
 
-export const handler = makeHandler(ReportInputSchema, (input, ctx) => report(input, ctx), {
-  inputName: 'workflow outcome',
-});
+export const handler = makeHandler(
+  ReportInputSchema,
+  { dynamoDoc, sns },
+  (input, ctx) => report(input, ctx),
+  {
+    inputName: 'workflow outcome',
+  },
+);

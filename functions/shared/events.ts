@@ -4,7 +4,7 @@
  * Objects are loose: AWS adds fields over time (Origin/Destination arrived with warm pools) and an unknown
  * field must not turn a real event into an outage. Fields the control plane acts on are strict.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
 const nonEmpty = z.string().min(1);
 
