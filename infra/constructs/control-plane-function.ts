@@ -24,7 +24,8 @@ export const LAMBDA_RUNTIME = lambda.Runtime.NODEJS_24_X;
  * - The AWS SDK (and its @smithy packages) is taken from the runtime, not bundled: bundled, EC2's client alone
  *   is 851 KB, over the 600 KB a bundle may weigh, and every bundle is 3-10x larger. The runtime's SDK is
  *   not the version the tests ran; {@link ControlPlaneFunction} lets it change only when we deploy.
- * - `mainFields: ['module', 'main']`: ES module builds first, so esbuild drops what is not imported.
+ * - `mainFields: ['module', 'main']`: ES module builds first, so esbuild drops what is not imported (of the
+ *   packages bundled today, all resolve through `exports` maps, which take precedence; docs/performance.md).
  * - No source map: `--enable-source-maps` cost ~0.8x a bare Node start at every cold start, and a map
  *   nobody loads is dead weight in the asset; minified names in a stack trace are the price.
  */

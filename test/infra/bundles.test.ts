@@ -4,13 +4,21 @@
  * the SDK loaded until a client is first used. Sizes and load times are the bench's (bench/lambdas.ts).
  */
 import { spawnSync } from 'node:child_process';
-import { rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import * as path from 'node:path';
+import { Stack } from 'aws-cdk-lib';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type { Metafile } from 'esbuild';
 import { build } from 'esbuild';
 import { bundleHandler, clientModules, lambdaHandlers, sdkPackages } from '../../bench/lambdas';
 import { ROOT } from '../../bench/synth';
-import { esbuildOptions, LAMBDA_BUNDLING } from '../../infra/constructs/control-plane-function';
+import {
+  ControlPlaneFunction,
+  esbuildOptions,
+  LAMBDA_BUNDLING,
+} from '../../infra/constructs/control-plane-function';
+import { ControlPlaneKey } from '../../infra/constructs/control-plane-key';
+import { testApp } from './helpers';
 
 /** The clients each Lambda passes to makeHandler, and the SDK packages they load. */
 const EXPECTED: Record<string, { clients: string[]; sdk: string[] }> = {
@@ -101,6 +109,22 @@ beforeAll(async () => {
 afterAll(() => rmSync(OUT, { recursive: true, force: true }));
 
 describe('Lambda bundles (LAMBDA_BUNDLING)', () => {
+  it('are what the construct deploys: its own bundle of a handler is byte for byte the same', () => {
+    const app = testApp({ bundle: true });
+    const stack = new Stack(app, 'Bundles', { env: { account: '111122223333', region: 'eu-west-1' } });
+    const logKey = new ControlPlaneKey(stack, 'Key', { description: 'fixture' }).key;
+    const fn = new ControlPlaneFunction(stack, 'Lease', {
+      handlerDir: 'lease',
+      description: 'fixture',
+      logKey,
+    });
+    const assembly = app.synth();
+    const code = stack.resolve((fn.fn.node.defaultChild as lambda.CfnFunction).code) as { s3Key: string };
+    const asset = path.join(assembly.directory, `asset.${code.s3Key.replace(/\.zip$/, '')}`, 'index.js');
+    const { outfile } = bundles.get('lease') as { outfile: string };
+    expect(readFileSync(asset, 'utf8')).toBe(readFileSync(outfile, 'utf8'));
+  }, 60_000);
+
   it('covers every Lambda', () => {
     expect([...bundles.keys()]).toEqual(Object.keys(EXPECTED).sort());
   });
