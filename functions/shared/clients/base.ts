@@ -1,8 +1,9 @@
 /**
  * What every AWS SDK client shares: one base config, one cache, one test seam. The clients themselves live one
- * per module beside this one (`./auto-scaling`, `./ec2`, …), so a handler bundles only the SDK packages of
- * the modules it imports (issue 12), and each module loads its package on first use, not at import: a cold
- * start evaluates no SDK code until a client is needed (docs/performance.md).
+ * per module beside this one (`./auto-scaling`, `./ec2`, …), so a handler's bundle names only the SDK packages
+ * of the modules it imports (issue 12), and each module loads its package on first use, not at import: a cold
+ * start evaluates no SDK code until a client is needed (docs/performance.md, "Lambda bundles"). Never gather
+ * them in an index module: importing it would put every client back into every bundle.
  * Tests and the simulator swap clients in with {@link setClientsForTest}; every module's getter reads the
  * same cache, so one call reaches them all.
  */
