@@ -7,7 +7,7 @@ import * as z from 'zod';
 import { FailoverRunSchema } from '../core/failover-outcome';
 import { AWS_REGIONS } from '../shared/aws-regions';
 import { ValidationError } from '../shared/errors';
-import { InstanceIdSchema } from '../shared/events';
+import { InstanceIdSchema } from '../shared/event-envelope';
 import { parseOrThrow } from '../shared/validation';
 import type { FailoverConfig } from './config';
 

@@ -18,7 +18,7 @@ import {
 import { putAudit } from '../shared/audit';
 import { dynamoDocSdk } from '../shared/clients/dynamodb';
 import { sfnSdk } from '../shared/clients/sfn';
-import type { ScheduledEvent } from '../shared/events';
+import type { ScheduledEvent } from '../shared/event-envelope';
 import type { Deps } from '../shared/handler';
 import type { LifecycleConfig } from '../shared/lifecycle-config';
 import { notifyOnce } from '../shared/notice';

@@ -5,45 +5,18 @@
  * field must not turn a real event into an outage. Fields the control plane acts on are strict.
  */
 import * as z from 'zod';
+import {
+  DetailTypes,
+  eventBridgeEnvelope,
+  InstanceIdSchema,
+  IsoTimeSchema,
+  nonEmpty,
+  type ScheduledEvent,
+  ScheduledEventSchema,
+  Sources,
+} from './event-envelope';
 
-const nonEmpty = z.string().min(1);
-
-/** EC2 instance id, e.g. `i-1234567890abcdef0` (8 hex digits for old ids, 17 for current ones). */
-export const InstanceIdSchema = z.string().regex(/^i-[0-9a-f]{8,17}$/, 'Invalid EC2 instance id');
-
-/** ISO-8601 timestamp with `Z` or a numeric offset, as EventBridge writes `time`. */
-export const IsoTimeSchema = z.iso.datetime({ offset: true });
-
-function eventBridgeEnvelope<
-  const DetailType extends string,
-  const Source extends string,
-  Detail extends z.ZodType,
->(detailType: DetailType, source: Source, detail: Detail) {
-  return z.looseObject({
-    version: nonEmpty,
-    id: nonEmpty,
-    'detail-type': z.literal(detailType),
-    source: z.literal(source),
-    account: z.string().regex(/^\d{12}$/, 'Invalid AWS account id'),
-    time: IsoTimeSchema,
-    region: nonEmpty,
-    resources: z.array(nonEmpty),
-    detail,
-  });
-}
-
-export const DetailTypes = {
-  launchLifecycleAction: 'EC2 Instance-launch Lifecycle Action',
-  terminateLifecycleAction: 'EC2 Instance-terminate Lifecycle Action',
-  alarmStateChange: 'CloudWatch Alarm State Change',
-  scheduled: 'Scheduled Event',
-} as const;
-
-export const Sources = {
-  autoScaling: 'aws.autoscaling',
-  cloudWatch: 'aws.cloudwatch',
-  events: 'aws.events',
-} as const;
+export { DetailTypes, InstanceIdSchema, IsoTimeSchema, type ScheduledEvent, ScheduledEventSchema, Sources };
 
 // --- Auto Scaling lifecycle actions ---------------------------------------------------------------------
 
@@ -158,14 +131,6 @@ export const AlarmStateChangeEventSchema = eventBridgeEnvelope(
   z.union([MetricAlarmDetailSchema, CompositeAlarmDetailSchema]),
 );
 
-// --- Scheduled events -----------------------------------------------------------------------------------
-
-export const ScheduledEventSchema = eventBridgeEnvelope(
-  DetailTypes.scheduled,
-  Sources.events,
-  z.looseObject({}),
-);
-
 // --- All of them ----------------------------------------------------------------------------------------
 
 /** Any event the control plane consumes, discriminated on `detail-type`. */
@@ -192,8 +157,6 @@ export type CompositeAlarmDetail = z.infer<typeof CompositeAlarmDetailSchema>;
 export type MetricAlarmStateChangeEvent = z.infer<typeof MetricAlarmStateChangeEventSchema>;
 export type CompositeAlarmStateChangeEvent = z.infer<typeof CompositeAlarmStateChangeEventSchema>;
 export type AlarmStateChangeEvent = z.infer<typeof AlarmStateChangeEventSchema>;
-
-export type ScheduledEvent = z.infer<typeof ScheduledEventSchema>;
 
 export type ControlPlaneEvent = z.infer<typeof ControlPlaneEventSchema>;
 export type ControlPlaneDetailType = ControlPlaneEvent['detail-type'];

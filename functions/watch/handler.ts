@@ -9,7 +9,7 @@ import { autoScaling, autoScalingSdk } from '../shared/clients/auto-scaling';
 import { cloudWatch, cloudWatchSdk } from '../shared/clients/cloudwatch';
 import { elbv2, elbv2Sdk } from '../shared/clients/elbv2';
 import { ENV, requireEnv } from '../shared/env';
-import { type ScheduledEvent, ScheduledEventSchema } from '../shared/events';
+import { type ScheduledEvent, ScheduledEventSchema } from '../shared/event-envelope';
 import { type HandlerContext, makeHandler } from '../shared/handler';
 
 /** 1 when an InService instance of the primary group is a healthy target, else 0. */
