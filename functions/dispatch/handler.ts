@@ -9,7 +9,7 @@
  * retries cannot make it acceptable (they would only run it three times). The lifecycle action token is used
  * for CompleteLifecycleAction only: it is never logged, audited or passed to a workflow.
  */
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { type AuditOutcome, alarmAuditPut } from '../core/audit';
 import { failoverExecutionName, primaryAlarmName } from '../core/failover';
 import { clusterGroups, decideLifecycle, isProjectHook, type LifecycleAction } from '../core/lifecycle';

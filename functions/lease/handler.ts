@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { lockKey } from '../core/keys';
 import {
   type AcquireResult,
@@ -20,10 +20,10 @@ import { MetricUnit } from '../shared/powertools';
 export const MAX_LEASE_SECONDS = 3 * 60 * 60;
 
 const leaseTarget = {
-  cluster: z.string().min(1),
+  cluster: z.string().check(z.minLength(1)),
   name: z.enum(['join', 'cluster']),
   /** The execution ARN that holds the lease. */
-  owner: z.string().startsWith('arn:aws:states:', 'owner must be a Step Functions execution ARN'),
+  owner: z.string().check(z.startsWith('arn:aws:states:', 'owner must be a Step Functions execution ARN')),
 };
 
 /** Called by workflows: take or give back a named lease on the cluster (join lock, cluster lock). */
@@ -32,13 +32,13 @@ export const LeaseInputSchema = z.discriminatedUnion('op', [
     op: z.literal('acquire'),
     ...leaseTarget,
     /** At least the holder workflow's TimeoutSeconds: the lease must not run out while its holder runs. */
-    ttlSeconds: z.number().int().min(30).max(MAX_LEASE_SECONDS),
+    ttlSeconds: z.int().check(z.gte(30)).check(z.lte(MAX_LEASE_SECONDS)),
   }),
   z.strictObject({
     op: z.literal('release'),
     ...leaseTarget,
     /** Ignored: a release may carry its acquire's payload. */
-    ttlSeconds: z.number().int().optional(),
+    ttlSeconds: z.optional(z.int()),
   }),
 ]);
 export type LeaseInput = z.infer<typeof LeaseInputSchema>;

@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { PAUSED_FINDINGS } from '../core/paused';
 import { renderOutcome } from '../core/report';
 import { dynamoDoc, dynamoDocSdk } from '../shared/clients/dynamodb';
@@ -9,10 +9,12 @@ import { claimNotice, releaseNotice } from '../shared/notice';
 import { MetricUnit } from '../shared/powertools';
 
 export const ReportInputSchema = z.strictObject({
-  cluster: z.string().min(1),
-  region: z.string().min(1),
-  workflow: z.string().min(1),
-  execution: z.string().startsWith('arn:aws:states:', 'execution must be a Step Functions execution ARN'),
+  cluster: z.string().check(z.minLength(1)),
+  region: z.string().check(z.minLength(1)),
+  workflow: z.string().check(z.minLength(1)),
+  execution: z
+    .string()
+    .check(z.startsWith('arn:aws:states:', 'execution must be a Step Functions execution ARN')),
   outcome: z.enum([
     'succeeded',
     'failed',
@@ -26,13 +28,13 @@ export const ReportInputSchema = z.strictObject({
     'escalated',
     'handover-started',
   ]),
-  subject: z.string().min(1),
-  summary: z.string().min(1).max(2000),
-  error: z.looseObject({ Error: z.string().optional(), Cause: z.string().optional() }).optional(),
+  subject: z.string().check(z.minLength(1)),
+  summary: z.string().check(z.minLength(1)).check(z.maxLength(2000)),
+  error: z.optional(z.looseObject({ Error: z.optional(z.string()), Cause: z.optional(z.string()) })),
   /** Override whether the operator is notified (default: by outcome). */
-  notify: z.boolean().optional(),
+  notify: z.optional(z.boolean()),
   /** A run held by the pause: the kind of incident it found, notified once per incident. */
-  incident: z.enum(PAUSED_FINDINGS).optional(),
+  incident: z.optional(z.enum(PAUSED_FINDINGS)),
 });
 
 /**

@@ -4,7 +4,7 @@
  * Objects are loose: AWS adds fields over time (Origin/Destination arrived with warm pools) and an unknown
  * field must not turn a real event into an outage. Fields the control plane acts on are strict.
  */
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import {
   DetailTypes,
   eventBridgeEnvelope,
@@ -30,9 +30,9 @@ function lifecycleActionDetail<const Transition extends string>(transition: Tran
     LifecycleHookName: nonEmpty,
     EC2InstanceId: InstanceIdSchema,
     LifecycleTransition: z.literal(transition),
-    NotificationMetadata: z.string().optional(),
-    Origin: LifecycleLocationSchema.optional(),
-    Destination: LifecycleLocationSchema.optional(),
+    NotificationMetadata: z.optional(z.string()),
+    Origin: z.optional(LifecycleLocationSchema),
+    Destination: z.optional(LifecycleLocationSchema),
   });
 }
 
@@ -63,30 +63,30 @@ export const AlarmStateValueSchema = z.enum(['ALARM', 'OK', 'INSUFFICIENT_DATA']
  */
 export const AlarmStateSchema = z.looseObject({
   value: AlarmStateValueSchema,
-  reason: z.string().optional(),
-  reasonData: z.string().optional(),
+  reason: z.optional(z.string()),
+  reasonData: z.optional(z.string()),
   timestamp: nonEmpty,
-  actionsSuppressedBy: z.string().optional(),
-  actionsSuppressedReason: z.string().optional(),
+  actionsSuppressedBy: z.optional(z.string()),
+  actionsSuppressedReason: z.optional(z.string()),
 });
 
 const MetricStatSchema = z.looseObject({
   metric: z.looseObject({
     namespace: nonEmpty,
     name: nonEmpty,
-    dimensions: z.record(z.string(), z.string()).optional(),
+    dimensions: z.optional(z.record(z.string(), z.string())),
   }),
-  period: z.number().int().positive(),
+  period: z.int().check(z.positive()),
   stat: nonEmpty,
 });
 
 /** One entry of a metric alarm's `configuration.metrics`: a metric (`metricStat`) or a math `expression`. */
 export const AlarmMetricSchema = z.looseObject({
   id: nonEmpty,
-  metricStat: MetricStatSchema.optional(),
-  expression: z.string().optional(),
-  label: z.string().optional(),
-  returnData: z.boolean().optional(),
+  metricStat: z.optional(MetricStatSchema),
+  expression: z.optional(z.string()),
+  label: z.optional(z.string()),
+  returnData: z.optional(z.boolean()),
 });
 
 export const MetricAlarmDetailSchema = z.looseObject({
@@ -94,8 +94,8 @@ export const MetricAlarmDetailSchema = z.looseObject({
   state: AlarmStateSchema,
   previousState: AlarmStateSchema,
   configuration: z.looseObject({
-    description: z.string().optional(),
-    metrics: z.array(AlarmMetricSchema).min(1),
+    description: z.optional(z.string()),
+    metrics: z.array(AlarmMetricSchema).check(z.minLength(1)),
   }),
 });
 
@@ -104,11 +104,11 @@ export const CompositeAlarmDetailSchema = z.looseObject({
   state: AlarmStateSchema,
   previousState: AlarmStateSchema,
   configuration: z.looseObject({
-    description: z.string().optional(),
+    description: z.optional(z.string()),
     alarmRule: nonEmpty,
-    actionsSuppressor: z.string().optional(),
-    actionsSuppressorWaitPeriod: z.number().int().nonnegative().optional(),
-    actionsSuppressorExtensionPeriod: z.number().int().nonnegative().optional(),
+    actionsSuppressor: z.optional(z.string()),
+    actionsSuppressorWaitPeriod: z.optional(z.int().check(z.nonnegative())),
+    actionsSuppressorExtensionPeriod: z.optional(z.int().check(z.nonnegative())),
   }),
 });
 

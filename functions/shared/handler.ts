@@ -10,7 +10,7 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import type { Context } from 'aws-lambda';
-import type { ZodType } from 'zod';
+import type { z } from 'zod/mini';
 import type { ClientName, Clients } from './clients/base';
 import { isRetryable, TransientError, ValidationError } from './errors';
 import {
@@ -78,7 +78,7 @@ export const loadMiddy = () => {
  * emits the {@link INVALID_EVENT_METRIC} metric and throws a {@link ValidationError} naming those paths.
  */
 export function makeHandler<TEvent, TResult, C extends ClientName>(
-  schema: ZodType<TEvent>,
+  schema: z.core.$ZodType<TEvent>,
   clients: Pick<Clients, C>,
   fn: (event: TEvent, ctx: HandlerContext<C>) => Promise<TResult>,
   opts: HandlerOptions = {},

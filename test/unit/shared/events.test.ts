@@ -1,4 +1,4 @@
-import type { ZodType } from 'zod';
+import type { z } from 'zod/mini';
 import { ValidationError } from '../../../functions/shared/errors';
 import {
   AlarmStateChangeEventSchema,
@@ -23,7 +23,7 @@ const METRIC_MATH_ALARM = 'cloudwatch-metric-math-alarm-state-change.json';
 const COMPOSITE_ALARM = 'cloudwatch-composite-alarm-state-change.json';
 const SCHEDULED = 'eventbridge-scheduled-event.json';
 
-const fixtureSchemas: [string, ZodType<unknown>][] = [
+const fixtureSchemas: [string, z.core.$ZodType<unknown>][] = [
   [LAUNCH, LaunchLifecycleActionEventSchema],
   [TERMINATE, TerminateLifecycleActionEventSchema],
   [WARM_LAUNCH, LaunchLifecycleActionEventSchema],
@@ -35,7 +35,7 @@ const fixtureSchemas: [string, ZodType<unknown>][] = [
 ];
 
 /** Parse and return the ValidationError the parse must throw. */
-function validationErrorOf(schema: ZodType<unknown>, input: unknown): ValidationError {
+function validationErrorOf(schema: z.core.$ZodType<unknown>, input: unknown): ValidationError {
   try {
     parseOrThrow(schema, input, 'event');
   } catch (err) {
@@ -109,7 +109,7 @@ describe('AWS-documented sample events', () => {
 });
 
 describe('malformed events', () => {
-  const cases: [string, string, ZodType<unknown>, string[], unknown, string][] = [
+  const cases: [string, string, z.core.$ZodType<unknown>, string[], unknown, string][] = [
     [
       'missing LifecycleActionToken',
       LAUNCH,
