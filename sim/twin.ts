@@ -1,6 +1,6 @@
 import './polyfills';
 import * as path from 'node:path';
-import { resetClients, setClientsForTest } from '../functions/shared/clients';
+import { resetClients, setClientsForTest } from '../functions/shared/clients/base';
 import { loadConfig } from '../infra/config/load';
 import type { Config } from '../infra/config/schema';
 import { Invariants } from './core/invariants';

@@ -6,10 +6,8 @@
  *   documents: a terminal status is recorded, and a registered token is completed.
  */
 
-import { SendTaskFailureCommand, SendTaskSuccessCommand } from '@aws-sdk/client-sfn';
-import { GetCommandInvocationCommand, type GetCommandInvocationResult } from '@aws-sdk/client-ssm';
-import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { z } from 'zod';
+import type { GetCommandInvocationResult } from '@aws-sdk/client-ssm';
+import * as z from 'zod/mini';
 import {
   CLOSED_TASK_ERRORS,
   type Completion,
@@ -23,16 +21,19 @@ import {
   registerTokenUpdate,
   type TerminalStatus,
 } from '../core/command';
+import { dynamoDoc, dynamoDocSdk } from '../shared/clients/dynamodb';
+import { sfn, sfnSdk } from '../shared/clients/sfn';
+import { ssm, ssmSdk } from '../shared/clients/ssm';
+import { CommandInvocationStatusChangeEventSchema, ManagedNodeIdSchema } from '../shared/command-events';
 import { ENV, requireEnv } from '../shared/env';
 import { TransientError, ValidationError } from '../shared/errors';
-import { CommandInvocationStatusChangeEventSchema, ManagedNodeIdSchema } from '../shared/events';
 import { type Deps, makeHandler } from '../shared/handler';
 import { MetricUnit } from '../shared/powertools';
 
 /** The wait Task's payload: its task token and the command it waits on. */
 export const WaitRequestSchema = z.strictObject({
-  taskToken: z.string().min(1).max(1024),
-  commandId: z.string().length(36, 'commandId must be an SSM command id (36 characters)'),
+  taskToken: z.string().check(z.minLength(1), z.maxLength(1024)),
+  commandId: z.string().check(z.length(36, 'commandId must be an SSM command id (36 characters)')),
   instanceId: ManagedNodeIdSchema,
 });
 export type WaitRequest = z.infer<typeof WaitRequestSchema>;
@@ -43,7 +44,7 @@ type CommandInput = z.infer<typeof CommandInputSchema>;
 /** Emitted when a completion found its task already closed (timed out, or completed by the other half). */
 export const LATE_COMPLETION_METRIC = 'CommandCompletionLate';
 
-type Ctx = Pick<Deps, 'clients' | 'logger' | 'metrics'> & { now?: () => number };
+type Ctx = Pick<Deps<'dynamoDoc' | 'sfn' | 'ssm'>, 'clients' | 'logger' | 'metrics'> & { now?: () => number };
 
 /** The invocation as GetCommandInvocation reports it, or undefined while it is not visible yet. */
 async function readInvocation(
@@ -51,6 +52,7 @@ async function readInvocation(
   instanceId: string,
   ctx: Ctx,
 ): Promise<GetCommandInvocationResult | undefined> {
+  const { GetCommandInvocationCommand } = ssmSdk();
   try {
     return await ctx.clients
       .ssm()
@@ -64,14 +66,15 @@ async function readInvocation(
 
 /** Sends the completion; a task already closed is logged and counted, not an error. */
 async function complete(token: string, completion: Completion, ctx: Ctx): Promise<boolean> {
-  const sfn = ctx.clients.sfn();
+  const { SendTaskFailureCommand, SendTaskSuccessCommand } = sfnSdk();
+  const client = ctx.clients.sfn();
   try {
     if (completion.kind === 'success') {
-      await sfn.send(
+      await client.send(
         new SendTaskSuccessCommand({ taskToken: token, output: JSON.stringify(completion.output) }),
       );
     } else {
-      await sfn.send(
+      await client.send(
         new SendTaskFailureCommand({ taskToken: token, error: completion.error, cause: completion.cause }),
       );
     }
@@ -105,6 +108,7 @@ async function update(
   params: ReturnType<typeof registerTokenUpdate> | ReturnType<typeof recordStatusUpdate>,
   ctx: Ctx,
 ): Promise<RendezvousItem> {
+  const { UpdateCommand } = dynamoDocSdk();
   const TableName = requireEnv(ENV.stateTable);
   const out = await ctx.clients.dynamoDoc().send(new UpdateCommand({ TableName, ...params }));
   return (out.Attributes ?? {}) as RendezvousItem;
@@ -169,6 +173,9 @@ export function command(input: CommandInput, ctx: Ctx): Promise<Record<string, u
     : recordEvent(input as z.infer<typeof CommandInvocationStatusChangeEventSchema>, ctx);
 }
 
-export const handler = makeHandler(CommandInputSchema, (input, ctx) => command(input, ctx), {
-  inputName: 'command wait or status event',
-});
+export const handler = makeHandler(
+  CommandInputSchema,
+  { dynamoDoc, sfn, ssm },
+  (input, ctx) => command(input, ctx),
+  { inputName: 'command wait or status event' },
+);

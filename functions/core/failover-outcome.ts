@@ -5,12 +5,12 @@
  * the execution ends failed, and whether the cleanup must restore the primary group (min 1) before it resumes
  * Launch.
  */
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { findingOfVerdict, type PausedFinding } from './paused';
 import type { Outcome, WorkflowOutcome } from './report';
 
 /** A Step Functions error as a Catch records it. */
-const CaughtError = z.looseObject({ Error: z.string().optional(), Cause: z.string().optional() });
+const CaughtError = z.looseObject({ Error: z.optional(z.string()), Cause: z.optional(z.string()) });
 type CaughtError = z.infer<typeof CaughtError>;
 
 /**
@@ -28,56 +28,59 @@ const quarantineText = (q: QuarantineResult) =>
 /** The fields of the parent's state that decide the outcome; anything else in the state is ignored. */
 export const FailoverRunSchema = z.looseObject({
   input: z.looseObject({
-    cluster: z.string().min(1),
-    region: z.string().min(1),
+    cluster: z.string().check(z.minLength(1)),
+    region: z.string().check(z.minLength(1)),
     /** The validated input always has one; the raw input a failed validation leaves may not (its default). */
-    trigger: z.string().min(1).default('manual'),
-    instanceId: z.string().optional(),
-    dryRun: z.boolean().optional(),
+    trigger: z._default(z.string().check(z.minLength(1)), 'manual'),
+    instanceId: z.optional(z.string()),
+    dryRun: z.optional(z.boolean()),
   }),
   /** Held by the pause (automatic while automation is disabled): it observed and took no lock. */
-  paused: z.boolean().optional(),
-  lock: z.looseObject({ acquired: z.boolean() }).optional(),
+  paused: z.optional(z.boolean()),
+  lock: z.optional(z.looseObject({ acquired: z.boolean() })),
   /** ValidateInput failed for another reason than the input (the Lambda, after its retries): no lock taken. */
-  validateError: CaughtError.optional(),
-  lockError: CaughtError.optional(),
-  confirmError: CaughtError.optional(),
-  confirmation: z
-    .looseObject({
+  validateError: z.optional(CaughtError),
+  lockError: z.optional(CaughtError),
+  confirmError: z.optional(CaughtError),
+  confirmation: z.optional(
+    z.looseObject({
       verdict: z.looseObject({
         verdict: z.string(),
-        payload: z.looseObject({ why: z.string().optional() }).optional(),
+        payload: z.optional(z.looseObject({ why: z.optional(z.string()) })),
       }),
-    })
-    .optional(),
-  decideError: CaughtError.optional(),
-  decision: z
-    .looseObject({
+    }),
+  ),
+  decideError: z.optional(CaughtError),
+  decision: z.optional(
+    z.looseObject({
       gate: z.looseObject({ allow: z.boolean() }),
-      plan: z.looseObject({ action: z.string(), mode: z.string().optional() }),
+      plan: z.looseObject({ action: z.string(), mode: z.optional(z.string()) }),
       summary: z.string(),
-    })
-    .optional(),
-  staleError: CaughtError.optional(),
-  fenceError: CaughtError.optional(),
-  fence: z.looseObject({ epoch: z.number() }).optional(),
-  attempts: z.looseObject({ attempt: z.number(), lastFailed: z.string().optional() }).optional(),
-  attempt: z
-    .looseObject({ outcome: z.string(), detail: z.looseObject({ cause: z.string().optional() }).optional() })
-    .optional(),
-  candidate: z.looseObject({ instanceId: z.string() }).optional(),
-  escalation: z.unknown().optional(),
-  demoteError: CaughtError.optional(),
-  suspendError: CaughtError.optional(),
-  stopOldError: CaughtError.optional(),
-  swapError: CaughtError.optional(),
+    }),
+  ),
+  staleError: z.optional(CaughtError),
+  fenceError: z.optional(CaughtError),
+  fence: z.optional(z.looseObject({ epoch: z.number() })),
+  attempts: z.optional(z.looseObject({ attempt: z.number(), lastFailed: z.optional(z.string()) })),
+  attempt: z.optional(
+    z.looseObject({
+      outcome: z.string(),
+      detail: z.optional(z.looseObject({ cause: z.optional(z.string()) })),
+    }),
+  ),
+  candidate: z.optional(z.looseObject({ instanceId: z.string() })),
+  escalation: z.optional(z.unknown()),
+  demoteError: z.optional(CaughtError),
+  suspendError: z.optional(CaughtError),
+  stopOldError: z.optional(CaughtError),
+  swapError: z.optional(CaughtError),
   /** The last failed candidate's quarantine (primary-failover-quarantine's output). */
-  quarantined: QuarantineResult.optional(),
+  quarantined: z.optional(QuarantineResult),
   /** The quarantine of a failed candidate could not confirm it out of service: the run escalates. */
-  quarantineError: CaughtError.optional(),
+  quarantineError: z.optional(CaughtError),
   /** The quarantine of the candidate this run promoted before its commit was found stale. */
-  supersededCandidate: QuarantineResult.optional(),
-  supersededError: CaughtError.optional(),
+  supersededCandidate: z.optional(QuarantineResult),
+  supersededError: z.optional(CaughtError),
 });
 export type FailoverRun = z.infer<typeof FailoverRunSchema>;
 

@@ -9,12 +9,15 @@
  * retries cannot make it acceptable (they would only run it three times). The lifecycle action token is used
  * for CompleteLifecycleAction only: it is never logged, audited or passed to a workflow.
  */
-import { CompleteLifecycleActionCommand } from '@aws-sdk/client-auto-scaling';
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { type AuditOutcome, alarmAuditPut } from '../core/audit';
 import { failoverExecutionName, primaryAlarmName } from '../core/failover';
 import { clusterGroups, decideLifecycle, isProjectHook, type LifecycleAction } from '../core/lifecycle';
 import { putAudit, writeAudit } from '../shared/audit';
+import { autoScaling, autoScalingSdk } from '../shared/clients/auto-scaling';
+import { dynamoDoc } from '../shared/clients/dynamodb';
+import { sfn } from '../shared/clients/sfn';
+import { sns } from '../shared/clients/sns';
 import { ENV, requireEnv } from '../shared/env';
 import { ValidationError } from '../shared/errors';
 import {
@@ -29,6 +32,9 @@ import { type Deps, type LambdaHandler, makeHandler } from '../shared/handler';
 import { type LifecycleConfig, loadLifecycleConfig } from '../shared/lifecycle-config';
 import { notifyOnce } from '../shared/notice';
 import { MetricUnit } from '../shared/powertools';
+
+/** What dispatch may call: Auto Scaling, Step Functions, the state table and SNS. */
+type DispatchDeps = Deps<'autoScaling' | 'sfn' | 'dynamoDoc' | 'sns'>;
 
 export const LifecycleActionEventSchema = z.union([
   LaunchLifecycleActionEventSchema,
@@ -82,7 +88,7 @@ function refuse(
  * hook's action would take the deterministic execution name the project's own action needs. SDK errors
  * propagate, so Lambda and EventBridge retry the event.
  */
-export async function dispatch(event: LifecycleActionEvent, deps: Deps): Promise<DispatchResult> {
+export async function dispatch(event: LifecycleActionEvent, deps: DispatchDeps): Promise<DispatchResult> {
   const config = loadLifecycleConfig(deps.env);
   const region = requireEnv(ENV.awsRegion, deps.env);
   const { detail } = event;
@@ -185,8 +191,9 @@ export async function dispatch(event: LifecycleActionEvent, deps: Deps): Promise
 async function completeWarmPoolAction(
   event: LifecycleActionEvent,
   result: 'CONTINUE',
-  deps: Pick<Deps, 'clients'>,
+  deps: Pick<Deps<'autoScaling'>, 'clients'>,
 ): Promise<'completed' | 'duplicate'> {
+  const { CompleteLifecycleActionCommand } = autoScalingSdk();
   const token = event.detail.LifecycleActionToken;
   try {
     await deps.clients.autoScaling().send(
@@ -214,7 +221,10 @@ async function completeWarmPoolAction(
  * alarm, or another state is refused ({@link refuse}). The workflow itself confirms, gates and locks: dispatch
  * only starts it and audits. While automation is paused nothing is started ({@link holdAlarm}).
  */
-export async function dispatchAlarm(event: AlarmStateChangeEvent, deps: Deps): Promise<DispatchResult> {
+export async function dispatchAlarm(
+  event: AlarmStateChangeEvent,
+  deps: DispatchDeps,
+): Promise<DispatchResult> {
   const config = loadLifecycleConfig(deps.env);
   const failoverArn = requireEnv(ENV.failoverStateMachineArn, deps.env);
   const region = requireEnv(ENV.awsRegion, deps.env);
@@ -278,7 +288,7 @@ async function holdAlarm(
   event: AlarmStateChangeEvent,
   region: string,
   config: LifecycleConfig,
-  deps: Deps,
+  deps: DispatchDeps,
 ): Promise<DispatchResult> {
   const { detail } = event;
   const notified = await notifyOnce(
@@ -325,7 +335,7 @@ async function startReplacementFailover(
   instanceId: string,
   region: string,
   config: LifecycleConfig,
-  deps: Pick<Deps, 'clients' | 'env' | 'logger' | 'metrics' | 'now'>,
+  deps: Pick<DispatchDeps, 'clients' | 'env' | 'logger' | 'metrics' | 'now'>,
 ): Promise<void> {
   if (!config.automationEnabled) {
     // Paused: the replacement's own bootstrap still runs and takes its group's role if no live primary holds
@@ -353,6 +363,7 @@ export const DispatchEventSchema = z.union([LifecycleActionEventSchema, AlarmSta
 
 const validated = makeHandler(
   DispatchEventSchema,
+  { autoScaling, sfn, dynamoDoc, sns },
   (event, ctx) =>
     event['detail-type'] === 'CloudWatch Alarm State Change'
       ? dispatchAlarm(event as AlarmStateChangeEvent, ctx)

@@ -39,10 +39,13 @@ export function loadFailoverConfig(env?: NodeJS.ProcessEnv): FailoverConfig {
   };
 }
 
+/** What the failover Lambda may call: the state table, Auto Scaling, the ALB, EC2 and Step Functions. */
+export type FailoverDeps = Deps<'dynamoDoc' | 'autoScaling' | 'elbv2' | 'ec2' | 'sfn'>;
+
 /** What every op runs with: the config, the handler's clients and powertools, and one `now` per call. */
 export interface OpContext {
   readonly config: FailoverConfig;
-  readonly deps: Deps;
+  readonly deps: FailoverDeps;
   /** Epoch milliseconds, read once per call. */
   readonly now: number;
 }

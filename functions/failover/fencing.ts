@@ -4,7 +4,6 @@
  * takes it for a launching primary. The update expressions are built in functions/core/fencing.ts; a write
  * whose condition fails is a {@link StaleEpochError}.
  */
-import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { bootstrapRole } from '../core/election-census';
 import { toClusterState } from '../core/failover';
 import { FAILOVER_GATE, type GateRecord } from '../core/failover-gate';
@@ -21,6 +20,7 @@ import {
 } from '../core/fencing';
 import { gateKey } from '../core/keys';
 import { isQuarantined } from '../core/quarantine';
+import { dynamoDocSdk } from '../shared/clients/dynamodb';
 import { executionStatus } from '../shared/executions';
 import { MetricUnit } from '../shared/powertools';
 import type { OpContext } from './config';
@@ -40,7 +40,9 @@ export class CandidateQuarantinedError extends Error {
 const conditionFailed = (err: unknown) => (err as Error).name === 'ConditionalCheckFailedException';
 
 const send = ({ config, deps }: OpContext, update: UpdateRequest) =>
-  deps.clients.dynamoDoc().send(new UpdateCommand({ TableName: config.stateTable, ...update }));
+  deps.clients
+    .dynamoDoc()
+    .send(new (dynamoDocSdk().UpdateCommand)({ TableName: config.stateTable, ...update }));
 
 /** Send `update`; a failed condition means the epoch is no longer this execution's. */
 async function sendOwned(ctx: OpContext, update: UpdateRequest, epoch: number): Promise<void> {
@@ -76,7 +78,7 @@ export async function fence(request: OpRequest<'fence'>, ctx: OpContext): Promis
     throw err;
   }
   const gateNow = await deps.clients.dynamoDoc().send(
-    new GetCommand({
+    new (dynamoDocSdk().GetCommand)({
       TableName: config.stateTable,
       Key: gateKey(request.cluster, FAILOVER_GATE),
       ConsistentRead: true,

@@ -5,8 +5,13 @@
  */
 import { concludeFailover } from '../core/failover-outcome';
 import { heldByPause } from '../core/paused';
-import { type Deps, makeHandler } from '../shared/handler';
-import { loadFailoverConfig, type OpContext } from './config';
+import { autoScaling } from '../shared/clients/auto-scaling';
+import { dynamoDoc } from '../shared/clients/dynamodb';
+import { ec2 } from '../shared/clients/ec2';
+import { elbv2 } from '../shared/clients/elbv2';
+import { sfn } from '../shared/clients/sfn';
+import { makeHandler } from '../shared/handler';
+import { type FailoverDeps, loadFailoverConfig, type OpContext } from './config';
 import { assert, claim, commit, escalate, fence } from './fencing';
 import {
   type FailoverOp,
@@ -44,7 +49,7 @@ const OPS: { readonly [K in FailoverOp]: Op<K> } = {
 };
 
 /** Run one op with the deployment's config and one `now` for the whole call. */
-export async function failover(request: FailoverRequest, deps: Deps): Promise<unknown> {
+export async function failover(request: FailoverRequest, deps: FailoverDeps): Promise<unknown> {
   const config = loadFailoverConfig(deps.env);
   const now = (deps.now ?? Date.now)();
   // The table pairs each op with its own request type; indexing it by a union loses that pairing.
@@ -52,6 +57,11 @@ export async function failover(request: FailoverRequest, deps: Deps): Promise<un
   return op(request, { config, deps, now });
 }
 
-export const handler = makeHandler(FailoverRequestSchema, (request, ctx) => failover(request, ctx), {
-  inputName: 'failover request',
-});
+export const handler = makeHandler(
+  FailoverRequestSchema,
+  { dynamoDoc, autoScaling, elbv2, ec2, sfn },
+  (request, ctx) => failover(request, ctx),
+  {
+    inputName: 'failover request',
+  },
+);

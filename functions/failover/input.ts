@@ -3,34 +3,38 @@
  * and payload fields are what primary-failover and node-bootstrap send, and must not change under them), and
  * `validate`, which checks a run's input against this deployment.
  */
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { FailoverRunSchema } from '../core/failover-outcome';
 import { AWS_REGIONS } from '../shared/aws-regions';
 import { ValidationError } from '../shared/errors';
-import { InstanceIdSchema } from '../shared/events';
+import { InstanceIdSchema } from '../shared/event-envelope';
 import { parseOrThrow } from '../shared/validation';
 import type { FailoverConfig } from './config';
 
 /** What an operator (or dispatch, the reconciler, node-drain) starts primary-failover with. */
 export const FailoverInputSchema = z.strictObject({
-  cluster: z.string().min(1, 'cluster is required'),
-  region: z.string().min(1, 'region is required'),
-  reason: z.string().trim().min(1, 'reason is required').max(500, 'reason is longer than 500 characters'),
-  trigger: z.enum(['alarm', 'drain', 'reconciler', 'manual', 'replacement']).default('manual'),
-  candidate: InstanceIdSchema.optional(),
+  cluster: z.string().check(z.minLength(1, 'cluster is required')),
+  region: z.string().check(z.minLength(1, 'region is required')),
+  reason: z
+    .string()
+    .check(z.trim())
+    .check(z.minLength(1, 'reason is required'))
+    .check(z.maxLength(500, 'reason is longer than 500 characters')),
+  trigger: z._default(z.enum(['alarm', 'drain', 'reconciler', 'manual', 'replacement']), 'manual'),
+  candidate: z.optional(InstanceIdSchema),
   /** node-drain: the instance being drained. */
-  instanceId: InstanceIdSchema.optional(),
-  dryRun: z.boolean().default(false),
-  force: z.boolean().default(false),
+  instanceId: z.optional(InstanceIdSchema),
+  dryRun: z._default(z.boolean(), false),
+  force: z._default(z.boolean(), false),
   /** Set by Step Functions when a workflow starts this one (node-drain): accepted, not used. */
-  AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID: z.string().optional(),
+  AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID: z.optional(z.string()),
 });
 export type FailoverInput = z.infer<typeof FailoverInputSchema>;
 
 const ProbeResultSchema = z.looseObject({
   instanceId: z.string(),
-  stdout: z.string().optional(),
-  unreachable: z.boolean().optional(),
+  stdout: z.optional(z.string()),
+  unreachable: z.optional(z.boolean()),
 });
 
 const NodeSchema = z.looseObject({
@@ -42,27 +46,27 @@ const NodeSchema = z.looseObject({
   target: z.string(),
   ec2State: z.string(),
 });
-const StateSchema = z
-  .looseObject({
+const StateSchema = z.optional(
+  z.looseObject({
     epoch: z.number(),
-    primary: z.string().optional(),
-    phase: z.enum(['fenced', 'committed', 'claimed', 'escalated']).optional(),
-    owner: z.string().optional(),
-    fencedAt: z.number().optional(),
-    candidate: z.string().optional(),
-    quarantine: z.record(z.string(), z.looseObject({})).optional(),
-  })
-  .optional();
+    primary: z.optional(z.string()),
+    phase: z.optional(z.enum(['fenced', 'committed', 'claimed', 'escalated'])),
+    owner: z.optional(z.string()),
+    fencedAt: z.optional(z.number()),
+    candidate: z.optional(z.string()),
+    quarantine: z.optional(z.record(z.string(), z.looseObject({}))),
+  }),
+);
 const SnapshotSchema = z.looseObject({
   nodes: z.array(NodeSchema),
   state: StateSchema,
-  gate: z.looseObject({}).optional(),
+  gate: z.optional(z.looseObject({})),
   probeTargets: z.array(z.string()),
 });
 
 const execution = z
   .string()
-  .startsWith('arn:aws:states:', 'execution must be a Step Functions execution ARN');
+  .check(z.startsWith('arn:aws:states:', 'execution must be a Step Functions execution ARN'));
 
 /** One branch per op; handler.ts routes each to its function. */
 export const FailoverRequestSchema = z.discriminatedUnion('op', [
@@ -73,8 +77,8 @@ export const FailoverRequestSchema = z.discriminatedUnion('op', [
     input: FailoverInputSchema,
     snapshot: SnapshotSchema,
     probes: z.array(ProbeResultSchema),
-    round: z.number().int().min(0),
-    confirmations: z.number().int().min(0),
+    round: z.int().check(z.gte(0)),
+    confirmations: z.int().check(z.gte(0)),
   }),
   z.strictObject({
     op: z.literal('decide'),
@@ -87,33 +91,33 @@ export const FailoverRequestSchema = z.discriminatedUnion('op', [
     op: z.literal('fence'),
     cluster: z.string(),
     execution,
-    expectedEpoch: z.number().int().min(0),
+    expectedEpoch: z.int().check(z.gte(0)),
     plan: z.looseObject({
       /** `demote` (a split brain) is fenced like an election but not recorded as one by the gate. */
-      action: z.string().optional(),
-      failedPrimary: z.string().optional(),
+      action: z.optional(z.string()),
+      failedPrimary: z.optional(z.string()),
       /** An automatic election: counted against the daily budget. */
-      budgeted: z.boolean().optional(),
+      budgeted: z.optional(z.boolean()),
       /** Quarantined nodes seen terminated: dropped from the quarantine record by this fence. */
-      prune: z.array(InstanceIdSchema).optional(),
+      prune: z.optional(z.array(InstanceIdSchema)),
     }),
   }),
   z.strictObject({
     op: z.literal('assert'),
     cluster: z.string(),
     execution,
-    epoch: z.number().int(),
+    epoch: z.int(),
     /** The instance about to be detached and promoted: recorded so a re-run can find it if this one dies. */
-    candidate: z.string().optional(),
+    candidate: z.optional(z.string()),
   }),
   z.strictObject({
     op: z.literal('commit'),
     cluster: z.string(),
     execution,
-    epoch: z.number().int(),
-    primary: z.string().optional(),
+    epoch: z.int(),
+    primary: z.optional(z.string()),
   }),
-  z.strictObject({ op: z.literal('escalate'), cluster: z.string(), execution, epoch: z.number().int() }),
+  z.strictObject({ op: z.literal('escalate'), cluster: z.string(), execution, epoch: z.int() }),
   /**
    * primary-failover-quarantine: record a node in quarantine before it is demoted or stopped (no `fence`),
    * then how it was put out of service (`fence`).
@@ -122,22 +126,26 @@ export const FailoverRequestSchema = z.discriminatedUnion('op', [
     op: z.literal('quarantine'),
     cluster: z.string(),
     execution,
-    epoch: z.number().int(),
+    epoch: z.int(),
     instanceId: InstanceIdSchema,
     reason: z.enum(['candidate-failed', 'superseded']),
-    fence: z.enum(['demoted', 'stopped', 'unconfirmed']).optional(),
+    fence: z.optional(z.enum(['demoted', 'stopped', 'unconfirmed'])),
   }),
   /** An operator releases one quarantined node (README, Operations). */
   z.strictObject({
     op: z.literal('release-quarantine'),
-    cluster: z.string().min(1, 'cluster is required'),
+    cluster: z.string().check(z.minLength(1, 'cluster is required')),
     instanceId: InstanceIdSchema,
     operator: z
       .string()
-      .trim()
-      .min(1, 'operator is required')
-      .max(128, 'operator is longer than 128 characters'),
-    reason: z.string().trim().min(1, 'reason is required').max(500, 'reason is longer than 500 characters'),
+      .check(z.trim())
+      .check(z.minLength(1, 'operator is required'))
+      .check(z.maxLength(128, 'operator is longer than 128 characters')),
+    reason: z
+      .string()
+      .check(z.trim())
+      .check(z.minLength(1, 'reason is required'))
+      .check(z.maxLength(500, 'reason is longer than 500 characters')),
   }),
   /** The parent's whole state at its cleanup, for the one report of the run. */
   z.strictObject({ op: z.literal('conclude'), execution, run: FailoverRunSchema }),

@@ -3,10 +3,6 @@
  * `assess` and `decide` hand what the workflow observed to the pure decisions of functions/core; the claim's
  * look at the recorded primary. Nothing here writes.
  */
-import { DescribeAutoScalingGroupsCommand } from '@aws-sdk/client-auto-scaling';
-import { DescribeInstanceStatusCommand, DescribeInstancesCommand } from '@aws-sdk/client-ec2';
-import { DescribeTargetHealthCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
-import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { type ClusterState, toClusterState } from '../core/failover';
 import { type Assessment, immediateVerdict } from '../core/failover-assess';
 import { type AssessedVerdict, type Decision, decide as decideFailover } from '../core/failover-decide';
@@ -23,6 +19,10 @@ import {
 import { CandidateError } from '../core/failover-plan';
 import { gateKey, stateKey } from '../core/keys';
 import { mayActAsPrimary, quarantinedIds, quarantineOf } from '../core/quarantine';
+import { autoScalingSdk } from '../shared/clients/auto-scaling';
+import { dynamoDocSdk } from '../shared/clients/dynamodb';
+import { ec2Sdk } from '../shared/clients/ec2';
+import { elbv2Sdk } from '../shared/clients/elbv2';
 import { ValidationError } from '../shared/errors';
 import type { OpContext } from './config';
 import type { OpRequest } from './input';
@@ -46,6 +46,10 @@ export async function snapshot(
   _request: OpRequest<'observe'>,
   { config, deps }: OpContext,
 ): Promise<Snapshot> {
+  const { DescribeAutoScalingGroupsCommand } = autoScalingSdk();
+  const { DescribeTargetHealthCommand } = elbv2Sdk();
+  const { GetCommand } = dynamoDocSdk();
+  const { DescribeInstanceStatusCommand, DescribeInstancesCommand } = ec2Sdk();
   const doc = deps.clients.dynamoDoc();
   const [groups, targets, stateItem, gateItem] = await Promise.all([
     deps.clients.autoScaling().send(
@@ -192,6 +196,7 @@ export async function readState(
   { config, deps }: OpContext,
   cluster: string,
 ): Promise<ClusterState | undefined> {
+  const { GetCommand } = dynamoDocSdk();
   const got = await deps.clients
     .dynamoDoc()
     .send(new GetCommand({ TableName: config.stateTable, Key: stateKey(cluster), ConsistentRead: true }));
@@ -209,6 +214,8 @@ async function instanceLiveness(
   instanceId: string,
   { config, deps }: OpContext,
 ): Promise<'gone' | 'leaving' | 'serving'> {
+  const { DescribeInstanceStatusCommand, DescribeInstancesCommand } = ec2Sdk();
+  const { DescribeAutoScalingGroupsCommand } = autoScalingSdk();
   const out = await deps.clients
     .ec2()
     .send(new DescribeInstancesCommand({ InstanceIds: [instanceId] }))
@@ -252,6 +259,7 @@ export async function livePrimaryGroupPeers(
   self: string,
   ctx: OpContext,
 ): Promise<{ readonly live: boolean; readonly leaving: boolean }> {
+  const { DescribeAutoScalingGroupsCommand } = autoScalingSdk();
   const groups = await ctx.deps.clients
     .autoScaling()
     .send(new DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: [ctx.config.primaryAsgName] }));
@@ -278,6 +286,7 @@ export async function quarantinedLive(
   self: string,
   { deps }: OpContext,
 ): Promise<string[]> {
+  const { DescribeInstancesCommand } = ec2Sdk();
   const entries = Object.entries(quarantineOf(state)).filter(([id]) => id !== self);
   if (entries.length === 0) return [];
   const describe = (InstanceIds: string[]) =>

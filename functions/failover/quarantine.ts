@@ -4,7 +4,6 @@
  * quarantine, audited). The rules are functions/core/quarantine.ts; the conditional writes are built in
  * functions/core/fencing.ts.
  */
-import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { toClusterState } from '../core/failover';
 import {
   quarantineFenceUpdate,
@@ -15,6 +14,7 @@ import {
 } from '../core/fencing';
 import { isQuarantined, quarantineRefusal, releaseAuditPut, releaseCheck } from '../core/quarantine';
 import { putAudit } from '../shared/audit';
+import { dynamoDocSdk } from '../shared/clients/dynamodb';
 import { ConflictError, TransientError, ValidationError } from '../shared/errors';
 import { MetricUnit } from '../shared/powertools';
 import type { OpContext } from './config';
@@ -25,6 +25,7 @@ const conditionFailed = (err: unknown) => (err as Error).name === 'ConditionalCh
 
 /** Send `update`; false when its condition failed. */
 async function sendConditional({ config, deps }: OpContext, update: UpdateRequest): Promise<boolean> {
+  const { UpdateCommand } = dynamoDocSdk();
   try {
     await deps.clients.dynamoDoc().send(new UpdateCommand({ TableName: config.stateTable, ...update }));
     return true;

@@ -1,5 +1,4 @@
-import { DeleteCommand, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { lockKey } from '../core/keys';
 import {
   type AcquireResult,
@@ -10,6 +9,8 @@ import {
   releaseDelete,
   takeoverUpdate,
 } from '../core/lease';
+import { dynamoDoc, dynamoDocSdk } from '../shared/clients/dynamodb';
+import { sfn } from '../shared/clients/sfn';
 import { ENV, requireEnv } from '../shared/env';
 import { executionStatus } from '../shared/executions';
 import { type HandlerContext, makeHandler } from '../shared/handler';
@@ -19,10 +20,10 @@ import { MetricUnit } from '../shared/powertools';
 export const MAX_LEASE_SECONDS = 3 * 60 * 60;
 
 const leaseTarget = {
-  cluster: z.string().min(1),
+  cluster: z.string().check(z.minLength(1)),
   name: z.enum(['join', 'cluster']),
   /** The execution ARN that holds the lease. */
-  owner: z.string().startsWith('arn:aws:states:', 'owner must be a Step Functions execution ARN'),
+  owner: z.string().check(z.startsWith('arn:aws:states:', 'owner must be a Step Functions execution ARN')),
 };
 
 /** Called by workflows: take or give back a named lease on the cluster (join lock, cluster lock). */
@@ -31,13 +32,13 @@ export const LeaseInputSchema = z.discriminatedUnion('op', [
     op: z.literal('acquire'),
     ...leaseTarget,
     /** At least the holder workflow's TimeoutSeconds: the lease must not run out while its holder runs. */
-    ttlSeconds: z.number().int().min(30).max(MAX_LEASE_SECONDS),
+    ttlSeconds: z.int().check(z.gte(30)).check(z.lte(MAX_LEASE_SECONDS)),
   }),
   z.strictObject({
     op: z.literal('release'),
     ...leaseTarget,
     /** Ignored: a release may carry its acquire's payload. */
-    ttlSeconds: z.number().int().optional(),
+    ttlSeconds: z.optional(z.int()),
   }),
 ]);
 export type LeaseInput = z.infer<typeof LeaseInputSchema>;
@@ -50,9 +51,10 @@ const isConditionFailure = (err: unknown) => (err as Error).name === 'Conditiona
 /** Performs one lease operation against the state table. */
 export async function lease(
   input: LeaseInput,
-  ctx: Pick<HandlerContext, 'clients' | 'logger' | 'metrics'>,
+  ctx: Pick<HandlerContext<'dynamoDoc' | 'sfn'>, 'clients' | 'logger' | 'metrics'>,
   now = Date.now(),
 ) {
+  const { DeleteCommand, GetCommand, UpdateCommand } = dynamoDocSdk();
   const TableName = requireEnv(ENV.stateTable);
   const doc = ctx.clients.dynamoDoc();
   if (input.op === 'release') {
@@ -127,6 +129,6 @@ export async function lease(
   return { acquired: false, holder: item.owner, expiresAt: item.expiresAt } satisfies AcquireResult;
 }
 
-export const handler = makeHandler(LeaseInputSchema, (input, ctx) => lease(input, ctx), {
+export const handler = makeHandler(LeaseInputSchema, { dynamoDoc, sfn }, (input, ctx) => lease(input, ctx), {
   inputName: 'lease request',
 });

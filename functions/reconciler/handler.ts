@@ -6,22 +6,25 @@
  * actions), but its census starts no failover: what it finds, and any scaling process a dead failover left
  * suspended, is reported instead (./paused.ts).
  */
-import { type AutoScalingGroup, DescribeAutoScalingGroupsCommand } from '@aws-sdk/client-auto-scaling';
-import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import type { AutoScalingGroup } from '@aws-sdk/client-auto-scaling';
 import { primaryCensus } from '../core/election-census';
 import { type ClusterState, failoverExecutionName } from '../core/failover';
 import { stateKey } from '../core/keys';
 import { clusterGroups, decideLifecycle, sweptAction, WAITING_STATES } from '../core/lifecycle';
 import { findingOfCensus, type Suspension } from '../core/paused';
 import { writeAudit } from '../shared/audit';
+import { autoScaling, autoScalingSdk } from '../shared/clients/auto-scaling';
+import { dynamoDoc, dynamoDocSdk } from '../shared/clients/dynamodb';
+import { sfn } from '../shared/clients/sfn';
+import { sns } from '../shared/clients/sns';
 import { ENV, requireEnv } from '../shared/env';
-import type { ScheduledEvent } from '../shared/events';
-import { ScheduledEventSchema } from '../shared/events';
+import type { ScheduledEvent } from '../shared/event-envelope';
+import { ScheduledEventSchema } from '../shared/event-envelope';
 import { executionStatus, startNamedExecution, startNodeWorkflow } from '../shared/executions';
-import { type Deps, makeHandler } from '../shared/handler';
+import { makeHandler } from '../shared/handler';
 import { type LifecycleConfig, loadLifecycleConfig } from '../shared/lifecycle-config';
 import { MetricUnit } from '../shared/powertools';
-import { reportLeftovers, reportPausedFinding } from './paused';
+import { reportLeftovers, reportPausedFinding, type SweepDeps } from './paused';
 
 export const SweepMetrics = {
   primaryCensus: 'PrimaryCensusFailover',
@@ -72,7 +75,8 @@ type Census = {
 };
 
 /** One sweep over both groups. Failures are collected; the rest still run; then {@link SweepIncompleteError}. */
-export async function sweep(event: ScheduledEvent, deps: Deps): Promise<SweepResult> {
+export async function sweep(event: ScheduledEvent, deps: SweepDeps): Promise<SweepResult> {
+  const { DescribeAutoScalingGroupsCommand } = autoScalingSdk();
   const config = loadLifecycleConfig(deps.env);
   // Fail fast: the census needs it only when it finds a problem, the worst moment to learn it is missing.
   if (config.mode === 'legacy-primary') requireEnv(ENV.failoverStateMachineArn, deps.env);
@@ -184,8 +188,9 @@ async function censusOfPrimaries(
   event: ScheduledEvent,
   config: LifecycleConfig,
   groups: readonly AutoScalingGroup[],
-  deps: Deps,
+  deps: SweepDeps,
 ): Promise<Census> {
+  const { GetCommand } = dynamoDocSdk();
   const list = (name: string) =>
     (groups.find((g) => g.AutoScalingGroupName === name)?.Instances ?? []).map((i) => ({
       id: i.InstanceId ?? '',
@@ -242,6 +247,11 @@ async function censusOfPrimaries(
   return { census: census.kind, execution: name };
 }
 
-export const handler = makeHandler(ScheduledEventSchema, (event, ctx) => sweep(event, ctx), {
-  inputName: 'scheduled event',
-});
+export const handler = makeHandler(
+  ScheduledEventSchema,
+  { autoScaling, sfn, dynamoDoc, sns },
+  (event, ctx) => sweep(event, ctx),
+  {
+    inputName: 'scheduled event',
+  },
+);

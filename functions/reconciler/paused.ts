@@ -4,8 +4,6 @@
  * Each finding is audited on every sweep and notified once per incident (functions/shared/notice.ts).
  */
 import type { AutoScalingGroup } from '@aws-sdk/client-auto-scaling';
-import { DescribeExecutionCommand } from '@aws-sdk/client-sfn';
-import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { pausedSweepAuditPut } from '../core/audit';
 import { lockKey } from '../core/keys';
 import {
@@ -18,7 +16,9 @@ import {
   type Suspension,
 } from '../core/paused';
 import { putAudit } from '../shared/audit';
-import type { ScheduledEvent } from '../shared/events';
+import { dynamoDocSdk } from '../shared/clients/dynamodb';
+import { sfnSdk } from '../shared/clients/sfn';
+import type { ScheduledEvent } from '../shared/event-envelope';
 import type { Deps } from '../shared/handler';
 import type { LifecycleConfig } from '../shared/lifecycle-config';
 import { notifyOnce } from '../shared/notice';
@@ -26,13 +26,16 @@ import { notifyOnce } from '../shared/notice';
 /** The lease primary-failover takes (statemachines/primary-failover.asl.json, AcquireClusterLock). */
 const CLUSTER_LOCK = 'cluster';
 
+/** What the sweep may call: Auto Scaling, Step Functions, the state table and SNS. */
+export type SweepDeps = Deps<'autoScaling' | 'sfn' | 'dynamoDoc' | 'sns'>;
+
 /** Report one finding of a paused sweep: notified once per incident, audited every time. */
 export async function reportPausedFinding(
   event: ScheduledEvent,
   config: LifecycleConfig,
   finding: PausedFinding,
   detail: string,
-  deps: Deps,
+  deps: SweepDeps,
 ): Promise<boolean> {
   const notified = await notifyOnce(
     {
@@ -65,7 +68,13 @@ export async function reportPausedFinding(
 }
 
 /** The cluster lock and, while its lease runs, whether its holder's execution still runs. */
-async function readLock(config: LifecycleConfig, deps: Deps, now: number): Promise<LockView | undefined> {
+async function readLock(
+  config: LifecycleConfig,
+  deps: SweepDeps,
+  now: number,
+): Promise<LockView | undefined> {
+  const { GetCommand } = dynamoDocSdk();
+  const { DescribeExecutionCommand } = sfnSdk();
   const got = await deps.clients.dynamoDoc().send(
     new GetCommand({
       TableName: config.stateTable,
@@ -96,7 +105,7 @@ export async function reportLeftovers(
   event: ScheduledEvent,
   config: LifecycleConfig,
   groups: readonly AutoScalingGroup[],
-  deps: Deps,
+  deps: SweepDeps,
 ): Promise<Suspension[]> {
   const suspendedIn = (name: string) =>
     (groups.find((g) => g.AutoScalingGroupName === name)?.SuspendedProcesses ?? []).flatMap((p) =>

@@ -1,18 +1,20 @@
-import { PublishCommand } from '@aws-sdk/client-sns';
-import { PutCommand } from '@aws-sdk/lib-dynamodb';
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { PAUSED_FINDINGS } from '../core/paused';
 import { renderOutcome } from '../core/report';
+import { dynamoDoc, dynamoDocSdk } from '../shared/clients/dynamodb';
+import { sns, snsSdk } from '../shared/clients/sns';
 import { ENV, requireEnv } from '../shared/env';
 import { type HandlerContext, makeHandler } from '../shared/handler';
 import { claimNotice, releaseNotice } from '../shared/notice';
 import { MetricUnit } from '../shared/powertools';
 
 export const ReportInputSchema = z.strictObject({
-  cluster: z.string().min(1),
-  region: z.string().min(1),
-  workflow: z.string().min(1),
-  execution: z.string().startsWith('arn:aws:states:', 'execution must be a Step Functions execution ARN'),
+  cluster: z.string().check(z.minLength(1)),
+  region: z.string().check(z.minLength(1)),
+  workflow: z.string().check(z.minLength(1)),
+  execution: z
+    .string()
+    .check(z.startsWith('arn:aws:states:', 'execution must be a Step Functions execution ARN')),
   outcome: z.enum([
     'succeeded',
     'failed',
@@ -26,13 +28,13 @@ export const ReportInputSchema = z.strictObject({
     'escalated',
     'handover-started',
   ]),
-  subject: z.string().min(1),
-  summary: z.string().min(1).max(2000),
-  error: z.looseObject({ Error: z.string().optional(), Cause: z.string().optional() }).optional(),
+  subject: z.string().check(z.minLength(1)),
+  summary: z.string().check(z.minLength(1)).check(z.maxLength(2000)),
+  error: z.optional(z.looseObject({ Error: z.optional(z.string()), Cause: z.optional(z.string()) })),
   /** Override whether the operator is notified (default: by outcome). */
-  notify: z.boolean().optional(),
+  notify: z.optional(z.boolean()),
   /** A run held by the pause: the kind of incident it found, notified once per incident. */
-  incident: z.enum(PAUSED_FINDINGS).optional(),
+  incident: z.optional(z.enum(PAUSED_FINDINGS)),
 });
 
 /**
@@ -41,9 +43,11 @@ export const ReportInputSchema = z.strictObject({
  */
 export async function report(
   input: z.infer<typeof ReportInputSchema>,
-  ctx: Pick<HandlerContext, 'clients' | 'metrics' | 'logger'>,
+  ctx: Pick<HandlerContext<'dynamoDoc' | 'sns'>, 'clients' | 'metrics' | 'logger'>,
   now = Date.now(),
 ) {
+  const { PutCommand } = dynamoDocSdk();
+  const { PublishCommand } = snsSdk();
   const out = renderOutcome(input, now);
   const stateTable = requireEnv(ENV.stateTable);
   const sighting =
@@ -81,6 +85,11 @@ export async function report(
   return { audited: out.audit.sk, notified: notify };
 }
 
-export const handler = makeHandler(ReportInputSchema, (input, ctx) => report(input, ctx), {
-  inputName: 'workflow outcome',
-});
+export const handler = makeHandler(
+  ReportInputSchema,
+  { dynamoDoc, sns },
+  (input, ctx) => report(input, ctx),
+  {
+    inputName: 'workflow outcome',
+  },
+);

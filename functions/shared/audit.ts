@@ -1,6 +1,6 @@
 /** Writing audit entries to the state table. */
-import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { type AuditEntry, type AuditPut, auditPut } from '../core/audit';
+import { dynamoDocSdk } from './clients/dynamodb';
 import type { Deps } from './handler';
 
 /**
@@ -10,8 +10,9 @@ import type { Deps } from './handler';
 export async function putAudit(
   stateTable: string,
   put: AuditPut,
-  deps: Pick<Deps, 'clients'>,
+  deps: Pick<Deps<'dynamoDoc'>, 'clients'>,
 ): Promise<void> {
+  const { PutCommand } = dynamoDocSdk();
   try {
     await deps.clients.dynamoDoc().send(new PutCommand({ TableName: stateTable, ...put }));
   } catch (err) {
@@ -26,7 +27,7 @@ export async function putAudit(
 export async function writeAudit(
   entry: AuditEntry,
   config: { readonly stateTable: string },
-  deps: Pick<Deps, 'clients' | 'now'>,
+  deps: Pick<Deps<'dynamoDoc'>, 'clients' | 'now'>,
 ): Promise<void> {
   await putAudit(config.stateTable, auditPut(entry, (deps.now ?? Date.now)()), deps);
 }

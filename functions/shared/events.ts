@@ -4,53 +4,20 @@
  * Objects are loose: AWS adds fields over time (Origin/Destination arrived with warm pools) and an unknown
  * field must not turn a real event into an outage. Fields the control plane acts on are strict.
  */
-import { z } from 'zod';
+import * as z from 'zod/mini';
+import { CommandInvocationStatusChangeEventSchema } from './command-events';
+import {
+  DetailTypes,
+  eventBridgeEnvelope,
+  InstanceIdSchema,
+  IsoTimeSchema,
+  nonEmpty,
+  type ScheduledEvent,
+  ScheduledEventSchema,
+  Sources,
+} from './event-envelope';
 
-const nonEmpty = z.string().min(1);
-
-/** EC2 instance id, e.g. `i-1234567890abcdef0` (8 hex digits for old ids, 17 for current ones). */
-export const InstanceIdSchema = z.string().regex(/^i-[0-9a-f]{8,17}$/, 'Invalid EC2 instance id');
-
-/** A managed node's id as SSM writes it (SSM API Reference, `CommandInvocation.InstanceId`). */
-export const ManagedNodeIdSchema = z
-  .string()
-  .regex(/^(i-(\w{8}|\w{17})|mi-\w{17})$/, 'Invalid managed node id');
-
-/** ISO-8601 timestamp with `Z` or a numeric offset, as EventBridge writes `time`. */
-export const IsoTimeSchema = z.iso.datetime({ offset: true });
-
-function eventBridgeEnvelope<
-  const DetailType extends string,
-  const Source extends string,
-  Detail extends z.ZodType,
->(detailType: DetailType, source: Source, detail: Detail) {
-  return z.looseObject({
-    version: nonEmpty,
-    id: nonEmpty,
-    'detail-type': z.literal(detailType),
-    source: z.literal(source),
-    account: z.string().regex(/^\d{12}$/, 'Invalid AWS account id'),
-    time: IsoTimeSchema,
-    region: nonEmpty,
-    resources: z.array(nonEmpty),
-    detail,
-  });
-}
-
-export const DetailTypes = {
-  launchLifecycleAction: 'EC2 Instance-launch Lifecycle Action',
-  terminateLifecycleAction: 'EC2 Instance-terminate Lifecycle Action',
-  alarmStateChange: 'CloudWatch Alarm State Change',
-  scheduled: 'Scheduled Event',
-  commandInvocationStatusChange: 'EC2 Command Invocation Status-change Notification',
-} as const;
-
-export const Sources = {
-  autoScaling: 'aws.autoscaling',
-  cloudWatch: 'aws.cloudwatch',
-  events: 'aws.events',
-  ssm: 'aws.ssm',
-} as const;
+export { DetailTypes, InstanceIdSchema, IsoTimeSchema, type ScheduledEvent, ScheduledEventSchema, Sources };
 
 // --- Auto Scaling lifecycle actions ---------------------------------------------------------------------
 
@@ -64,9 +31,9 @@ function lifecycleActionDetail<const Transition extends string>(transition: Tran
     LifecycleHookName: nonEmpty,
     EC2InstanceId: InstanceIdSchema,
     LifecycleTransition: z.literal(transition),
-    NotificationMetadata: z.string().optional(),
-    Origin: LifecycleLocationSchema.optional(),
-    Destination: LifecycleLocationSchema.optional(),
+    NotificationMetadata: z.optional(z.string()),
+    Origin: z.optional(LifecycleLocationSchema),
+    Destination: z.optional(LifecycleLocationSchema),
   });
 }
 
@@ -97,30 +64,30 @@ export const AlarmStateValueSchema = z.enum(['ALARM', 'OK', 'INSUFFICIENT_DATA']
  */
 export const AlarmStateSchema = z.looseObject({
   value: AlarmStateValueSchema,
-  reason: z.string().optional(),
-  reasonData: z.string().optional(),
+  reason: z.optional(z.string()),
+  reasonData: z.optional(z.string()),
   timestamp: nonEmpty,
-  actionsSuppressedBy: z.string().optional(),
-  actionsSuppressedReason: z.string().optional(),
+  actionsSuppressedBy: z.optional(z.string()),
+  actionsSuppressedReason: z.optional(z.string()),
 });
 
 const MetricStatSchema = z.looseObject({
   metric: z.looseObject({
     namespace: nonEmpty,
     name: nonEmpty,
-    dimensions: z.record(z.string(), z.string()).optional(),
+    dimensions: z.optional(z.record(z.string(), z.string())),
   }),
-  period: z.number().int().positive(),
+  period: z.int().check(z.positive()),
   stat: nonEmpty,
 });
 
 /** One entry of a metric alarm's `configuration.metrics`: a metric (`metricStat`) or a math `expression`. */
 export const AlarmMetricSchema = z.looseObject({
   id: nonEmpty,
-  metricStat: MetricStatSchema.optional(),
-  expression: z.string().optional(),
-  label: z.string().optional(),
-  returnData: z.boolean().optional(),
+  metricStat: z.optional(MetricStatSchema),
+  expression: z.optional(z.string()),
+  label: z.optional(z.string()),
+  returnData: z.optional(z.boolean()),
 });
 
 export const MetricAlarmDetailSchema = z.looseObject({
@@ -128,8 +95,8 @@ export const MetricAlarmDetailSchema = z.looseObject({
   state: AlarmStateSchema,
   previousState: AlarmStateSchema,
   configuration: z.looseObject({
-    description: z.string().optional(),
-    metrics: z.array(AlarmMetricSchema).min(1),
+    description: z.optional(z.string()),
+    metrics: z.array(AlarmMetricSchema).check(z.minLength(1)),
   }),
 });
 
@@ -138,11 +105,11 @@ export const CompositeAlarmDetailSchema = z.looseObject({
   state: AlarmStateSchema,
   previousState: AlarmStateSchema,
   configuration: z.looseObject({
-    description: z.string().optional(),
+    description: z.optional(z.string()),
     alarmRule: nonEmpty,
-    actionsSuppressor: z.string().optional(),
-    actionsSuppressorWaitPeriod: z.number().int().nonnegative().optional(),
-    actionsSuppressorExtensionPeriod: z.number().int().nonnegative().optional(),
+    actionsSuppressor: z.optional(z.string()),
+    actionsSuppressorWaitPeriod: z.optional(z.int().check(z.nonnegative())),
+    actionsSuppressorExtensionPeriod: z.optional(z.int().check(z.nonnegative())),
   }),
 });
 
@@ -164,36 +131,6 @@ export const AlarmStateChangeEventSchema = eventBridgeEnvelope(
   Sources.cloudWatch,
   z.union([MetricAlarmDetailSchema, CompositeAlarmDetailSchema]),
 );
-
-// --- Scheduled events -----------------------------------------------------------------------------------
-
-export const ScheduledEventSchema = eventBridgeEnvelope(
-  DetailTypes.scheduled,
-  Sources.events,
-  z.looseObject({}),
-);
-
-// --- SSM Run Command invocation status changes ---------------------------------------------------------
-
-/**
- * One command invocation's new status (SSM User Guide, "Amazon EventBridge event examples for Systems
- * Manager", Run Command events; docs/facts.md). The status is free text: a status SSM adds later must not
- * make the event unparseable, and only the terminal ones are acted on.
- */
-export const CommandInvocationStatusChangeDetailSchema = z.looseObject({
-  'command-id': nonEmpty,
-  'document-name': nonEmpty,
-  'instance-id': ManagedNodeIdSchema,
-  status: nonEmpty,
-});
-
-export const CommandInvocationStatusChangeEventSchema = eventBridgeEnvelope(
-  DetailTypes.commandInvocationStatusChange,
-  Sources.ssm,
-  CommandInvocationStatusChangeDetailSchema,
-);
-
-export type CommandInvocationStatusChangeEvent = z.infer<typeof CommandInvocationStatusChangeEventSchema>;
 
 // --- All of them ----------------------------------------------------------------------------------------
 
@@ -222,8 +159,6 @@ export type CompositeAlarmDetail = z.infer<typeof CompositeAlarmDetailSchema>;
 export type MetricAlarmStateChangeEvent = z.infer<typeof MetricAlarmStateChangeEventSchema>;
 export type CompositeAlarmStateChangeEvent = z.infer<typeof CompositeAlarmStateChangeEventSchema>;
 export type AlarmStateChangeEvent = z.infer<typeof AlarmStateChangeEventSchema>;
-
-export type ScheduledEvent = z.infer<typeof ScheduledEventSchema>;
 
 export type ControlPlaneEvent = z.infer<typeof ControlPlaneEventSchema>;
 export type ControlPlaneDetailType = ControlPlaneEvent['detail-type'];

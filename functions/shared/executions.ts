@@ -3,9 +3,9 @@
  * and the reconciler's sweep for the same action, start one execution; and reading whether the execution
  * that holds a lease or a fence still runs.
  */
-import { DescribeExecutionCommand, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import type { HolderStatus } from '../core/lease';
 import type { LifecycleDecision } from '../core/lifecycle';
+import { sfnSdk } from './clients/sfn';
 import type { Deps } from './handler';
 import type { LifecycleConfig } from './lifecycle-config';
 
@@ -26,8 +26,9 @@ export async function startNamedExecution(
   stateMachineArn: string,
   name: string,
   input: unknown,
-  deps: Pick<Deps, 'clients' | 'now'>,
+  deps: Pick<Deps<'sfn'>, 'clients' | 'now'>,
 ): Promise<'started' | 'duplicate'> {
+  const { StartExecutionCommand } = sfnSdk();
   const now = deps.now ?? Date.now;
   const calledAt = now();
   try {
@@ -48,7 +49,7 @@ export async function startNamedExecution(
 export async function startNodeWorkflow(
   decision: Extract<LifecycleDecision, { kind: 'start' }>,
   config: LifecycleConfig,
-  deps: Pick<Deps, 'clients' | 'now'>,
+  deps: Pick<Deps<'sfn'>, 'clients' | 'now'>,
 ): Promise<'started' | 'duplicate'> {
   return startNamedExecution(
     config.stateMachineArns[decision.workflow],
@@ -65,8 +66,9 @@ export async function startNodeWorkflow(
  */
 export async function executionStatus(
   executionArn: string,
-  deps: Pick<Deps, 'clients'>,
+  deps: Pick<Deps<'sfn'>, 'clients'>,
 ): Promise<HolderStatus> {
+  const { DescribeExecutionCommand } = sfnSdk();
   try {
     const out = await deps.clients.sfn().send(new DescribeExecutionCommand({ executionArn }));
     return (out.status ?? 'GONE') as HolderStatus;

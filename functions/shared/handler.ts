@@ -1,6 +1,6 @@
 /**
- * The wrapper every Lambda handler goes through: Powertools logging context, metrics and tracing, then
- * validation of the raw event against a zod schema before any domain code runs.
+ * The wrapper every Lambda handler goes through: Powertools logging context and metrics (no ColdStart metric),
+ * then validation of the raw event against a zod schema before any domain code runs.
  *
  * Errors are rethrown untouched so Step Functions can match `Retry`/`Catch` on their `name`, with one
  * exception: an AWS error the SDK calls retryable (throttling, 5xx) that outlasted the SDK's own retries
@@ -9,15 +9,13 @@
  */
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
-import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import type { Context } from 'aws-lambda';
-import type { ZodType } from 'zod';
-import { clients } from './clients';
+import type { z } from 'zod/mini';
+import type { ClientName, Clients } from './clients/base';
 import { isRetryable, TransientError, ValidationError } from './errors';
 import {
   logger as defaultLogger,
   metrics as defaultMetrics,
-  tracer as defaultTracer,
   MetricUnit,
   type Powertools,
 } from './powertools';
@@ -26,20 +24,26 @@ import { parseOrThrow } from './validation';
 /** Metric emitted (count 1) for every event that fails validation. */
 export const INVALID_EVENT_METRIC = 'InvalidEvent';
 
-/** What a domain function receives besides its validated event. */
-export interface HandlerContext extends Powertools {
+/**
+ * What a domain function receives besides its validated event. `C` names the clients it may call: the handler
+ * passes exactly those to {@link makeHandler}, and the type checker holds every function it calls to them.
+ */
+export interface HandlerContext<C extends ClientName = ClientName> extends Powertools {
   /** The Lambda invocation context. */
   lambda: Context;
   /** Aborted shortly before the Lambda times out, so long polls can stop cleanly. */
   signal: AbortSignal;
-  clients: typeof clients;
+  clients: Pick<Clients, C>;
 }
 
 /**
- * What domain code takes from the handler context, plus a clock (epoch milliseconds; default `Date.now`) and
- * an environment (default the process's) that tests and the twin replace.
+ * What domain code takes from the handler context (with the clients `C` it calls), plus a clock (epoch
+ * milliseconds; default `Date.now`) and an environment (default the process's) that tests and the twin replace.
  */
-export type Deps = Pick<HandlerContext, 'clients' | 'logger' | 'metrics'> & {
+export type Deps<C extends ClientName = ClientName> = Pick<
+  HandlerContext<C>,
+  'clients' | 'logger' | 'metrics'
+> & {
   now?: () => number;
   env?: NodeJS.ProcessEnv;
 };
@@ -47,8 +51,6 @@ export type Deps = Pick<HandlerContext, 'clients' | 'logger' | 'metrics'> & {
 export interface HandlerOptions {
   /** What the schema validates, for log lines and error messages. Default `event`. */
   inputName?: string;
-  /** Record the result as trace metadata. Off by default: results can carry tokens or secret references. */
-  captureResponse?: boolean;
   /** Replace the shared Powertools instances (tests). */
   powertools?: Partial<Powertools>;
 }
@@ -68,51 +70,46 @@ export const loadMiddy = () => {
 };
 
 /**
- * Build a Lambda handler that validates its event with `schema` and then calls `fn` with the typed event.
+ * Build a Lambda handler that validates its event with `schema` and then calls `fn` with the typed event and
+ * `clients`: the getters (from functions/shared/clients/*) of the only clients the function may use, so its
+ * bundle holds only their SDK packages.
  *
  * A malformed event never reaches `fn`: the handler logs the failing field paths (not their values),
  * emits the {@link INVALID_EVENT_METRIC} metric and throws a {@link ValidationError} naming those paths.
  */
-export function makeHandler<TEvent, TResult>(
-  schema: ZodType<TEvent>,
-  fn: (event: TEvent, ctx: HandlerContext) => Promise<TResult>,
+export function makeHandler<TEvent, TResult, C extends ClientName>(
+  schema: z.core.$ZodType<TEvent>,
+  clients: Pick<Clients, C>,
+  fn: (event: TEvent, ctx: HandlerContext<C>) => Promise<TResult>,
   opts: HandlerOptions = {},
 ): LambdaHandler<TResult> {
   const logger = opts.powertools?.logger ?? defaultLogger;
   const metrics = opts.powertools?.metrics ?? defaultMetrics;
-  const tracer = opts.powertools?.tracer ?? defaultTracer;
   const inputName = opts.inputName ?? 'event';
 
   const build = async (): Promise<LambdaHandler<TResult>> => {
     const { default: middy } = await loadMiddy();
-    return (
-      middy(async (event: unknown, context: Context, { signal }: { signal: AbortSignal }) =>
-        // The validation middleware has already replaced the raw event with the schema's output.
-        fn(event as TEvent, { lambda: context, signal, logger, metrics, tracer, clients }).catch(
-          (err: unknown) => {
-            throw asTransient(err);
-          },
-        ),
-      )
-        .use(injectLambdaContext(logger, { logEvent: false, resetKeys: true }))
-        // No ColdStart metric: nothing alarms on it, Lambda's REPORT line already gives every cold start's Init
-        // Duration, and each hour it has a datapoint would bill a custom metric per function (docs/performance.md).
-        .use(logMetrics(metrics, { captureColdStartMetric: false }))
-        .use(captureLambdaHandler(tracer, { captureResponse: opts.captureResponse ?? false }))
-        .use({
-          before: (request: { event: unknown }) => {
-            try {
-              request.event = parseOrThrow(schema, request.event, inputName);
-            } catch (err) {
-              if (err instanceof ValidationError) {
-                logger.error(`Invalid ${inputName}`, { errorName: err.name, issues: err.issues });
-                metrics.addMetric(INVALID_EVENT_METRIC, MetricUnit.Count, 1);
-              }
-              throw err;
+    return middy(async (event: unknown, context: Context, { signal }: { signal: AbortSignal }) =>
+      // The validation middleware has already replaced the raw event with the schema's output.
+      fn(event as TEvent, { lambda: context, signal, logger, metrics, clients }).catch((err: unknown) => {
+        throw asTransient(err);
+      }),
+    )
+      .use(injectLambdaContext(logger, { logEvent: false, resetKeys: true }))
+      .use(logMetrics(metrics, { captureColdStartMetric: false }))
+      .use({
+        before: (request: { event: unknown }) => {
+          try {
+            request.event = parseOrThrow(schema, request.event, inputName);
+          } catch (err) {
+            if (err instanceof ValidationError) {
+              logger.error(`Invalid ${inputName}`, { errorName: err.name, issues: err.issues });
+              metrics.addMetric(INVALID_EVENT_METRIC, MetricUnit.Count, 1);
             }
-          },
-        })
-    );
+            throw err;
+          }
+        },
+      });
   };
 
   let handler: Promise<LambdaHandler<TResult>> | undefined;

@@ -3,9 +3,9 @@
  * functions/core/paused.ts decides which sighting notifies (across Lambdas: dispatch, the sweep and
  * primary-failover's report), and a notification that could not be sent gives its claim back.
  */
-import { PublishCommand } from '@aws-sdk/client-sns';
-import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { noticeClaim, noticeRelease, noticeRepeat, type PausedFinding, pausedNotice } from '../core/paused';
+import { dynamoDocSdk } from './clients/dynamodb';
+import { snsSdk } from './clients/sns';
 import type { Deps } from './handler';
 import { MetricUnit } from './powertools';
 
@@ -31,9 +31,10 @@ const conditionFailed = (err: unknown) =>
  */
 export async function claimNotice(
   s: Sighting,
-  deps: Pick<Deps, 'clients' | 'metrics'>,
+  deps: Pick<Deps<'dynamoDoc'>, 'clients' | 'metrics'>,
   now: number,
 ): Promise<boolean> {
+  const { UpdateCommand } = dynamoDocSdk();
   const doc = deps.clients.dynamoDoc();
   try {
     await doc.send(new UpdateCommand({ TableName: s.stateTable, ...noticeClaim(s, now) }));
@@ -49,9 +50,10 @@ export async function claimNotice(
 /** Give back the claim made at `claimedAt` (its notification failed), so the next sighting notifies. */
 export async function releaseNotice(
   s: Omit<Sighting, 'source'>,
-  deps: Pick<Deps, 'clients'>,
+  deps: Pick<Deps<'dynamoDoc'>, 'clients'>,
   claimedAt: number,
 ): Promise<void> {
+  const { UpdateCommand } = dynamoDocSdk();
   try {
     await deps.clients
       .dynamoDoc()
@@ -67,8 +69,9 @@ export async function releaseNotice(
  */
 export async function notifyOnce(
   s: Sighting & { readonly region: string; readonly topicArn: string; readonly detail: string },
-  deps: Pick<Deps, 'clients' | 'metrics' | 'logger' | 'now'>,
+  deps: Pick<Deps<'dynamoDoc' | 'sns'>, 'clients' | 'metrics' | 'logger' | 'now'>,
 ): Promise<boolean> {
+  const { PublishCommand } = snsSdk();
   const now = (deps.now ?? Date.now)();
   const due = await claimNotice(s, deps, now);
   deps.logger.warn('automation paused: finding', { finding: s.finding, source: s.source, notified: due });

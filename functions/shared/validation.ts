@@ -2,8 +2,13 @@
  * Turns zod failures into {@link ValidationError}s whose issues name field paths but never echo input
  * values, so they are safe to log and to return to Step Functions.
  */
-import type { ZodType, z } from 'zod';
+import * as z from 'zod/mini';
+import en from 'zod/v4/locales/en.cjs';
 import { ValidationError, type ValidationIssue } from './errors';
+
+// zod/mini (docs/performance.md) loads no locale by itself; English gives the messages zod's full build gives.
+// Imported alone: `z.locales.en` would put every locale into the bundle.
+z.config(en());
 
 type ZodIssue = z.core.$ZodIssue;
 
@@ -54,8 +59,8 @@ export function toValidationIssues(
  * Parse `input` with `schema`, returning the typed data or throwing a {@link ValidationError} whose message
  * and issues list every bad field path (e.g. `detail.LifecycleActionToken: Required`).
  */
-export function parseOrThrow<T>(schema: ZodType<T>, input: unknown, what = 'input'): T {
-  const result = schema.safeParse(input, { error: errorMap });
+export function parseOrThrow<T>(schema: z.core.$ZodType<T>, input: unknown, what = 'input'): T {
+  const result = z.safeParse(schema, input, { error: errorMap });
   if (result.success) return result.data;
   const issues = toValidationIssues(result.error.issues);
   const summary = issues.map((i) => `${i.path}: ${i.message}`).join('; ');

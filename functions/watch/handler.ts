@@ -4,12 +4,12 @@
  * alarm watches. A metric rather than a direct start: the alarm's datapoints-to-alarm smooths one failed ALB
  * check, its state changes are visible to operators, and EventBridge routes them to dispatch like any alarm.
  */
-import { DescribeAutoScalingGroupsCommand } from '@aws-sdk/client-auto-scaling';
-import { PutMetricDataCommand } from '@aws-sdk/client-cloudwatch';
-import { DescribeTargetHealthCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { PRIMARY_HEALTHY_METRIC } from '../core/failover';
+import { autoScaling, autoScalingSdk } from '../shared/clients/auto-scaling';
+import { cloudWatch, cloudWatchSdk } from '../shared/clients/cloudwatch';
+import { elbv2, elbv2Sdk } from '../shared/clients/elbv2';
 import { ENV, requireEnv } from '../shared/env';
-import { type ScheduledEvent, ScheduledEventSchema } from '../shared/events';
+import { type ScheduledEvent, ScheduledEventSchema } from '../shared/event-envelope';
 import { type HandlerContext, makeHandler } from '../shared/handler';
 
 /** 1 when an InService instance of the primary group is a healthy target, else 0. */
@@ -23,9 +23,12 @@ export function primaryHealthy(
 /** One look: publish the `PrimaryHealthy` datapoint for the event's minute and return it. */
 export async function watch(
   event: ScheduledEvent,
-  ctx: Pick<HandlerContext, 'clients' | 'logger'>,
+  ctx: Pick<HandlerContext<'autoScaling' | 'elbv2' | 'cloudWatch'>, 'clients' | 'logger'>,
   env?: NodeJS.ProcessEnv,
 ): Promise<{ primaryHealthy: 0 | 1 }> {
+  const { DescribeAutoScalingGroupsCommand } = autoScalingSdk();
+  const { DescribeTargetHealthCommand } = elbv2Sdk();
+  const { PutMetricDataCommand } = cloudWatchSdk();
   const cluster = requireEnv(ENV.clusterName, env);
   const group = requireEnv(ENV.primaryAsgName, env);
   const targetGroupArn = requireEnv(ENV.targetGroupArn, env);
@@ -64,6 +67,11 @@ export async function watch(
   return { primaryHealthy: value };
 }
 
-export const handler = makeHandler(ScheduledEventSchema, (event, ctx) => watch(event, ctx), {
-  inputName: 'scheduled event',
-});
+export const handler = makeHandler(
+  ScheduledEventSchema,
+  { autoScaling, elbv2, cloudWatch },
+  (event, ctx) => watch(event, ctx),
+  {
+    inputName: 'scheduled event',
+  },
+);

@@ -3,22 +3,59 @@ import { Duration, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { type BundlingOptions, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import type { BuildOptions } from 'esbuild';
 import { METRIC_NAMESPACE } from '../stacks/names';
 import { FUNCTION_TIMEOUT_SECONDS } from '../workflow-definitions';
 import { acknowledge, acknowledgeAnyResource } from './acknowledge';
 import { ACTIONS_WITHOUT_RESOURCE_SCOPE } from './asl-actions';
 import { lambdaLogGroupName } from './control-plane-key';
 
-/** What active tracing adds to a function's role, on Resource "*" (X-Ray has no resource-level permissions). */
-export const XRAY_ACTIONS = ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'] as const;
-
 export const REPO_ROOT = path.resolve(__dirname, '..', '..');
 
 /** The runtime every control-plane Lambda uses (nodejs22.x or newer: the Node.js versions the AWS SDK and Powertools support). */
 export const LAMBDA_RUNTIME = lambda.Runtime.NODEJS_24_X;
+
+/**
+ * How every control-plane Lambda is bundled; bench/lambdas.ts and test/infra/bundles.test.ts build with exactly
+ * these options (through {@link esbuildOptions}). Measured and argued in docs/performance.md, "Lambda bundles":
+ * - The AWS SDK (and its @smithy packages) is taken from the runtime, not bundled: bundled, EC2's client alone
+ *   is 851 KB, over the 600 KB a bundle may weigh, and every bundle is 3-10x larger. The runtime's SDK is
+ *   not the version the tests ran; {@link ControlPlaneFunction} lets it change only when we deploy.
+ * - `mainFields: ['module', 'main']`: ES module builds first, so esbuild drops what is not imported (of the
+ *   packages bundled today, all resolve through `exports` maps, which take precedence; docs/performance.md).
+ * - No source map: `--enable-source-maps` cost ~0.8x a bare Node start at every cold start, and a map
+ *   nobody loads is dead weight in the asset; minified names in a stack trace are the price.
+ */
+export const LAMBDA_BUNDLING = {
+  minify: true,
+  sourceMap: false,
+  target: 'node24',
+  format: OutputFormat.CJS,
+  mainFields: ['module', 'main'],
+  externalModules: ['@aws-sdk/*', '@smithy/*'],
+  forceDockerBundling: false,
+} as const satisfies BundlingOptions;
+
+/**
+ * {@link LAMBDA_BUNDLING} as esbuild's own build options, as the NodejsFunction construct turns them into
+ * esbuild arguments (aws-cdk-lib/aws-lambda-nodejs/lib/bundling.js: bundle, platform node, target, format,
+ * minify, source map, externals, main fields). `bundling` may differ for a comparison (the bench's other choice).
+ */
+export function esbuildOptions(bundling: BundlingOptions = LAMBDA_BUNDLING): BuildOptions {
+  return {
+    bundle: true,
+    platform: 'node',
+    ...(bundling.target ? { target: bundling.target } : {}),
+    format: bundling.format === OutputFormat.ESM ? 'esm' : 'cjs',
+    minify: bundling.minify ?? false,
+    sourcemap: bundling.sourceMap ?? false,
+    external: [...(bundling.externalModules ?? [])],
+    ...(bundling.mainFields ? { mainFields: [...bundling.mainFields] } : {}),
+  };
+}
 
 export interface ControlPlaneFunctionProps {
   /** Directory under functions/ holding handler.ts (e.g. `dispatch`). */
@@ -37,9 +74,11 @@ export interface ControlPlaneFunctionProps {
 }
 
 /**
- * The Lambda defaults in one place: newest Node runtime, arm64, esbuild bundle (minified, source
- * maps), Powertools environment, active tracing, an encrypted log group with a retention, and a role of its
- * own that starts with nothing but writing its logs and traces. Grants are added by the caller.
+ * The Lambda defaults in one place: newest Node runtime, arm64, esbuild bundle ({@link LAMBDA_BUNDLING}),
+ * Powertools environment, an encrypted log group with a retention, and a role of its own that starts with
+ * nothing but writing its logs. Grants are added by the caller. No active tracing: X-Ray would record a
+ * trace for every scheduled run (the watch Lambda's every minute) and bring its SDK into every cold start
+ * (docs/performance.md, "Tracing").
  */
 export class ControlPlaneFunction extends Construct {
   readonly fn: NodejsFunction;
@@ -86,21 +125,17 @@ export class ControlPlaneFunction extends Construct {
       role: this.role,
       logGroup: this.logGroup,
       loggingFormat: lambda.LoggingFormat.JSON,
-      tracing: lambda.Tracing.ACTIVE,
+      tracing: lambda.Tracing.DISABLED,
       projectRoot: REPO_ROOT,
       depsLockFilePath: path.join(REPO_ROOT, 'package-lock.json'),
+      // The runtime's SDK (LAMBDA_BUNDLING) changes only when we deploy, not under a running function.
+      runtimeManagementMode: lambda.RuntimeManagementMode.FUNCTION_UPDATE,
       bundling: {
-        minify: true,
-        sourceMap: true,
-        sourcesContent: false,
-        target: 'node24',
-        format: OutputFormat.CJS,
-        // The runtime ships AWS SDK v3, but pinning our own keeps behaviour identical to the tests.
-        externalModules: [],
-        forceDockerBundling: false,
+        ...LAMBDA_BUNDLING,
+        mainFields: [...LAMBDA_BUNDLING.mainFields],
+        externalModules: [...LAMBDA_BUNDLING.externalModules],
       },
       environment: {
-        NODE_OPTIONS: '--enable-source-maps',
         POWERTOOLS_SERVICE_NAME: serviceName,
         POWERTOOLS_METRICS_NAMESPACE: METRIC_NAMESPACE,
         POWERTOOLS_LOG_LEVEL: 'INFO',
@@ -108,9 +143,6 @@ export class ControlPlaneFunction extends Construct {
       },
     });
 
-    // Active tracing put the X-Ray actions on "*" into the role's default policy: acknowledged there, by name.
-    // A later "*" statement in that policy is not covered by this reason (test/infra checks the names).
-    acknowledgeAnyResource(this.role.node.findChild('DefaultPolicy'), XRAY_ACTIONS);
     acknowledge(this.fn, {
       id: 'cdk-validator-cfnguard::lambda_inside_vpc_check',
       reason:

@@ -8,7 +8,7 @@ import { SFNClient } from '@aws-sdk/client-sfn';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { ClientSet } from '../../functions/shared/clients';
+import type { ClientSet } from '../../functions/shared/clients/base';
 import type { ServiceName } from '../core/contracts';
 import type { World } from '../core/world';
 import type { DynamoSim } from './dynamo';

@@ -122,11 +122,12 @@ describe('ControlPlaneFunction construct', () => {
       Architectures: ['arm64'],
       MemorySize: 512,
       Timeout: 30,
-      TracingConfig: { Mode: 'Active' },
+      TracingConfig: Match.absent(),
+      RuntimeManagementConfig: { UpdateRuntimeOn: 'FunctionUpdate' },
       LoggingConfig: { LogFormat: 'JSON', LogGroup: Match.anyValue() },
       Environment: {
         Variables: Match.objectLike({
-          NODE_OPTIONS: '--enable-source-maps',
+          NODE_OPTIONS: Match.absent(),
           POWERTOOLS_SERVICE_NAME: 'echo',
           POWERTOOLS_METRICS_NAMESPACE: 'ArtifactoryHA',
         }),

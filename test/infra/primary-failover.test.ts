@@ -447,8 +447,6 @@ describe('primary-failover least privilege', () => {
         'logs:CreateLogStream',
         'logs:PutLogEvents',
         'states:DescribeExecution',
-        'xray:PutTelemetryRecords',
-        'xray:PutTraceSegments',
       ].sort(),
     );
     expect(resourcesFor(role, 'states:DescribeExecution')).toEqual([
@@ -469,8 +467,6 @@ describe('primary-failover least privilege', () => {
         'elasticloadbalancing:DescribeTargetHealth',
         'logs:CreateLogStream',
         'logs:PutLogEvents',
-        'xray:PutTelemetryRecords',
-        'xray:PutTraceSegments',
       ].sort(),
     );
     expect(statementsOf(role).find((s) => s.Action === 'cloudwatch:PutMetricData')?.Condition).toEqual({

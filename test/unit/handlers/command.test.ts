@@ -6,7 +6,7 @@ import type { Context } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
 import { handler, LATE_COMPLETION_METRIC } from '../../../functions/command/handler';
-import { resetClients, setClientsForTest } from '../../../functions/shared/clients';
+import { resetClients, setClientsForTest } from '../../../functions/shared/clients/base';
 import { ENV } from '../../../functions/shared/env';
 import { TransientError, ValidationError } from '../../../functions/shared/errors';
 import { loadEventFixture, mutate } from '../shared/fixtures';

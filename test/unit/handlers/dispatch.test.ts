@@ -10,7 +10,7 @@ import { AUDIT_RETENTION_DAYS } from '../../../functions/core/audit';
 import { auditKey, noticeKey } from '../../../functions/core/keys';
 import { HOOK_NAMES } from '../../../functions/core/lifecycle';
 import { handler } from '../../../functions/dispatch/handler';
-import { resetClients, setClientsForTest } from '../../../functions/shared/clients';
+import { resetClients, setClientsForTest } from '../../../functions/shared/clients/base';
 import { ENV } from '../../../functions/shared/env';
 import { ConfigurationError } from '../../../functions/shared/errors';
 import { INVALID_EVENT_METRIC } from '../../../functions/shared/handler';

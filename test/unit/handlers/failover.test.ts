@@ -23,7 +23,7 @@ import { gateKey, stateKey } from '../../../functions/core/keys';
 import { StaleEpochError } from '../../../functions/failover/fencing';
 import { failover, handler } from '../../../functions/failover/handler';
 import type { FailoverRequest } from '../../../functions/failover/input';
-import { resetClients, setClientsForTest } from '../../../functions/shared/clients';
+import { resetClients, setClientsForTest } from '../../../functions/shared/clients/base';
 import { ENV } from '../../../functions/shared/env';
 import { ValidationError } from '../../../functions/shared/errors';
 import type { HandlerContext } from '../../../functions/shared/handler';

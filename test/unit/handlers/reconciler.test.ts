@@ -19,7 +19,7 @@ import 'aws-sdk-client-mock-jest';
 import { auditKey, lockKey, noticeKey, stateKey } from '../../../functions/core/keys';
 import { HOOK_NAMES } from '../../../functions/core/lifecycle';
 import { handler, SweepIncompleteError } from '../../../functions/reconciler/handler';
-import { resetClients, setClientsForTest } from '../../../functions/shared/clients';
+import { resetClients, setClientsForTest } from '../../../functions/shared/clients/base';
 import { ENV } from '../../../functions/shared/env';
 import { ConfigurationError, ValidationError } from '../../../functions/shared/errors';
 import { INVALID_EVENT_METRIC } from '../../../functions/shared/handler';

@@ -7,7 +7,7 @@ import 'aws-sdk-client-mock-jest';
 import { noticeKey } from '../../../functions/core/keys';
 import { type Outcome, renderOutcome, type WorkflowOutcome } from '../../../functions/core/report';
 import { handler } from '../../../functions/report/handler';
-import { resetClients, setClientsForTest } from '../../../functions/shared/clients';
+import { resetClients, setClientsForTest } from '../../../functions/shared/clients/base';
 import { ENV } from '../../../functions/shared/env';
 import { ValidationError } from '../../../functions/shared/errors';
 

@@ -14,7 +14,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
 import fc from 'fast-check';
 import { PRIMARY_HEALTHY_METRIC } from '../../../functions/core/failover';
-import { resetClients, setClientsForTest } from '../../../functions/shared/clients';
+import { resetClients, setClientsForTest } from '../../../functions/shared/clients/base';
 import { ENV } from '../../../functions/shared/env';
 import { ConfigurationError, ValidationError } from '../../../functions/shared/errors';
 import { handler, primaryHealthy } from '../../../functions/watch/handler';

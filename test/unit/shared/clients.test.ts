@@ -11,14 +11,40 @@ import { SSMClient } from '@aws-sdk/client-ssm';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
+import { autoScaling } from '../../../functions/shared/clients/auto-scaling';
 import {
   baseClientConfig,
   type ClientName,
-  clients,
+  type Clients,
+  onFirstUse,
   resetClients,
   setClientsForTest,
   USER_AGENT,
-} from '../../../functions/shared/clients';
+} from '../../../functions/shared/clients/base';
+import { cloudWatch } from '../../../functions/shared/clients/cloudwatch';
+import { dynamoDB, dynamoDoc, dynamoDocSdk } from '../../../functions/shared/clients/dynamodb';
+import { ec2, ec2Sdk } from '../../../functions/shared/clients/ec2';
+import { elbv2 } from '../../../functions/shared/clients/elbv2';
+import { route53 } from '../../../functions/shared/clients/route53';
+import { secretsManager } from '../../../functions/shared/clients/secrets-manager';
+import { sfn } from '../../../functions/shared/clients/sfn';
+import { sns } from '../../../functions/shared/clients/sns';
+import { ssm } from '../../../functions/shared/clients/ssm';
+
+/** Every client module's getter, by name (the type requires one per client). */
+const clients: Clients = {
+  autoScaling,
+  ec2,
+  ssm,
+  elbv2,
+  cloudWatch,
+  route53,
+  sfn,
+  sns,
+  secretsManager,
+  dynamoDB,
+  dynamoDoc,
+};
 
 const ORIGINAL_REGION = process.env.AWS_REGION;
 
@@ -47,10 +73,6 @@ describe('client factory', () => {
     ['dynamoDB', DynamoDBClient],
     ['dynamoDoc', DynamoDBDocumentClient],
   ];
-
-  it('has a getter for every client', () => {
-    expect(Object.keys(clients).sort()).toEqual(kinds.map(([name]) => name).sort());
-  });
 
   it.each(kinds)('%s is built once and then cached', (name, cls) => {
     const first = clients[name]();
@@ -101,13 +123,29 @@ describe('client factory', () => {
         };
       });
       const isolated =
-        require('../../../functions/shared/clients') as typeof import('../../../functions/shared/clients');
+        require('../../../functions/shared/clients/ec2') as typeof import('../../../functions/shared/clients/ec2');
       expect(events).toEqual([]);
-      isolated.clients.ec2();
-      isolated.clients.ec2();
+      isolated.ec2();
+      isolated.ec2();
+      isolated.ec2Sdk();
       expect(events).toEqual(['loaded', 'constructed']);
       jest.dontMock('@aws-sdk/client-ec2');
     });
+  });
+
+  it('hands out the SDK packages the clients are built from, so commands match their classes', () => {
+    expect(ec2Sdk()).toBe(require('@aws-sdk/client-ec2'));
+    expect(ec2Sdk().DescribeInstancesCommand).toBe(DescribeInstancesCommand);
+    expect(dynamoDocSdk().DynamoDBDocumentClient).toBe(DynamoDBDocumentClient);
+  });
+
+  it('onFirstUse loads once, on the first call', () => {
+    const load = jest.fn(() => ({ loaded: true }));
+    const get = onFirstUse(load);
+    expect(load).not.toHaveBeenCalled();
+    const first = get();
+    expect(get()).toBe(first);
+    expect(load).toHaveBeenCalledTimes(1);
   });
 });
 

@@ -1,8 +1,8 @@
-import type { ZodType } from 'zod';
+import type { z } from 'zod/mini';
+import { CommandInvocationStatusChangeEventSchema } from '../../../functions/shared/command-events';
 import { ValidationError } from '../../../functions/shared/errors';
 import {
   AlarmStateChangeEventSchema,
-  CommandInvocationStatusChangeEventSchema,
   CompositeAlarmStateChangeEventSchema,
   ControlPlaneEventSchema,
   goesToWarmPool,
@@ -25,7 +25,7 @@ const COMPOSITE_ALARM = 'cloudwatch-composite-alarm-state-change.json';
 const SCHEDULED = 'eventbridge-scheduled-event.json';
 const COMMAND_STATUS = 'ssm-command-invocation-status-change.json';
 
-const fixtureSchemas: [string, ZodType<unknown>][] = [
+const fixtureSchemas: [string, z.core.$ZodType<unknown>][] = [
   [LAUNCH, LaunchLifecycleActionEventSchema],
   [TERMINATE, TerminateLifecycleActionEventSchema],
   [WARM_LAUNCH, LaunchLifecycleActionEventSchema],
@@ -38,7 +38,7 @@ const fixtureSchemas: [string, ZodType<unknown>][] = [
 ];
 
 /** Parse and return the ValidationError the parse must throw. */
-function validationErrorOf(schema: ZodType<unknown>, input: unknown): ValidationError {
+function validationErrorOf(schema: z.core.$ZodType<unknown>, input: unknown): ValidationError {
   try {
     parseOrThrow(schema, input, 'event');
   } catch (err) {
@@ -112,7 +112,7 @@ describe('AWS-documented sample events', () => {
 });
 
 describe('malformed events', () => {
-  const cases: [string, string, ZodType<unknown>, string[], unknown, string][] = [
+  const cases: [string, string, z.core.$ZodType<unknown>, string[], unknown, string][] = [
     [
       'missing LifecycleActionToken',
       LAUNCH,

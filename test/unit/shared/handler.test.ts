@@ -6,7 +6,7 @@ import {
   ProvisionedThroughputExceededException,
 } from '@aws-sdk/client-dynamodb';
 import type { Context } from 'aws-lambda';
-import { clients } from '../../../functions/shared/clients';
+import { ec2 } from '../../../functions/shared/clients/ec2';
 import { ConflictError, ErrorNames, TransientError, ValidationError } from '../../../functions/shared/errors';
 import {
   type LaunchLifecycleActionEvent,
@@ -89,8 +89,8 @@ afterEach(() => {
 
 describe('makeHandler', () => {
   it('passes a valid event to the function, typed, with the shared tools', async () => {
-    const seen: { event?: LaunchLifecycleActionEvent; ctx?: HandlerContext } = {};
-    const handler = makeHandler(LaunchLifecycleActionEventSchema, async (event, ctx) => {
+    const seen: { event?: LaunchLifecycleActionEvent; ctx?: HandlerContext<'ec2'> } = {};
+    const handler = makeHandler(LaunchLifecycleActionEventSchema, { ec2 }, async (event, ctx) => {
       seen.event = event;
       seen.ctx = ctx;
       return { instanceId: event.detail.EC2InstanceId, hook: event.detail.LifecycleHookName };
@@ -103,14 +103,15 @@ describe('makeHandler', () => {
     expect(seen.event).toEqual(loadEventFixture(LAUNCH));
     expect(seen.ctx?.lambda).toBe(context);
     expect(seen.ctx?.logger).toBe(sharedLogger);
-    expect(seen.ctx?.clients).toBe(clients);
+    expect(seen.ctx?.clients).toEqual({ ec2 });
+    expect(seen.ctx?.clients.ec2).toBe(ec2);
     expect(seen.ctx?.signal).toBeInstanceOf(AbortSignal);
     expect(seen.ctx?.signal.aborted).toBe(false);
   });
 
   it('rejects a malformed event with a ValidationError naming the field, without calling the function', async () => {
     const fn = jest.fn(async () => 'should not run');
-    const handler = makeHandler(LaunchLifecycleActionEventSchema, fn);
+    const handler = makeHandler(LaunchLifecycleActionEventSchema, {}, fn);
     const event = mutate(loadEventFixture(LAUNCH), ['detail', 'LifecycleActionToken'], DELETE);
 
     const err: unknown = await handler(event, context).catch((e: unknown) => e);
@@ -125,7 +126,7 @@ describe('makeHandler', () => {
   });
 
   it('logs the invalid fields (not their values) and emits the InvalidEvent metric', async () => {
-    const handler = makeHandler(LaunchLifecycleActionEventSchema, async () => 'unused');
+    const handler = makeHandler(LaunchLifecycleActionEventSchema, {}, async () => 'unused');
     const event = mutate(loadEventFixture(LAUNCH), ['detail', 'EC2InstanceId'], 'i-SECRETVALUE');
 
     await expect(handler(event, context)).rejects.toThrow(ValidationError);
@@ -163,7 +164,7 @@ describe('makeHandler', () => {
   it('rethrows errors from the function with their name and cause', async () => {
     const cause = new Error('ConditionalCheckFailedException');
     const thrown = new ConflictError('lease taken by another execution', { cause });
-    const handler = makeHandler(LaunchLifecycleActionEventSchema, async () => {
+    const handler = makeHandler(LaunchLifecycleActionEventSchema, {}, async () => {
       throw thrown;
     });
 
@@ -177,7 +178,7 @@ describe('makeHandler', () => {
 
   /** What the handler throws when the function fails with `thrown`. */
   const failWith = async (thrown: unknown): Promise<unknown> =>
-    makeHandler(LaunchLifecycleActionEventSchema, async () => {
+    makeHandler(LaunchLifecycleActionEventSchema, {}, async () => {
       throw thrown;
     })(loadEventFixture(LAUNCH), context).catch((e: unknown) => e);
 
@@ -239,6 +240,7 @@ describe('makeHandler', () => {
     expect(logger.shouldLogEvent()).toBe(true);
     const handler = makeHandler(
       LaunchLifecycleActionEventSchema,
+      {},
       async (event, ctx) => {
         ctx.logger.info('handling lifecycle action', { instanceId: event.detail.EC2InstanceId });
         return 'done';
@@ -266,6 +268,7 @@ describe('makeHandler', () => {
     }
     const handler = makeHandler(
       LaunchLifecycleActionEventSchema,
+      {},
       async (_event, ctx) => {
         ctx.metrics.addMetric('LifecycleActionHandled', MetricUnit.Count, 1);
         return 'ok';
@@ -283,7 +286,7 @@ describe('makeHandler', () => {
   });
 
   it('names the validated input as configured', async () => {
-    const handler = makeHandler(LaunchLifecycleActionEventSchema, async () => 'unused', {
+    const handler = makeHandler(LaunchLifecycleActionEventSchema, {}, async () => 'unused', {
       inputName: 'task input',
     });
     await expect(handler({}, context)).rejects.toThrow(/^Invalid task input: /);

@@ -54,12 +54,12 @@ describe('functions/', () => {
     expect(crossing).toEqual([]);
   });
 
-  it('keeps core pure: it imports only core modules and zod (no AWS SDK, clients or environment)', () => {
+  it('keeps core pure: it imports only core modules and zod/mini (no AWS SDK, clients or environment)', () => {
     const impure = files
       .filter((f) => f.name.startsWith('core/'))
       .flatMap((f) =>
         imports(f.text)
-          .filter((i) => !i.startsWith('./') && i !== 'zod')
+          .filter((i) => !i.startsWith('./') && i !== 'zod/mini')
           .map((i) => `${f.name} -> ${i}`),
       );
     expect(impure).toEqual([]);

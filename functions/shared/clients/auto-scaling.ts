@@ -1,0 +1,11 @@
+/** Auto Scaling: the SDK package and the cached client, each loaded on first use (see ./base). */
+import type * as sdk from '@aws-sdk/client-auto-scaling';
+import { baseClientConfig, cachedClient, onFirstUse } from './base';
+
+/** The package, required on first call; commands are built from it, so importing this module loads no SDK. */
+export const autoScalingSdk = onFirstUse((): typeof sdk => require('@aws-sdk/client-auto-scaling'));
+
+export const autoScaling = cachedClient(
+  'autoScaling',
+  () => new (autoScalingSdk().AutoScalingClient)(baseClientConfig()),
+);

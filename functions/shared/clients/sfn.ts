@@ -1,0 +1,8 @@
+/** Step Functions: the SDK package and the cached client, each loaded on first use (see ./base). */
+import type * as sdk from '@aws-sdk/client-sfn';
+import { baseClientConfig, cachedClient, onFirstUse } from './base';
+
+/** The package, required on first call; commands are built from it, so importing this module loads no SDK. */
+export const sfnSdk = onFirstUse((): typeof sdk => require('@aws-sdk/client-sfn'));
+
+export const sfn = cachedClient('sfn', () => new (sfnSdk().SFNClient)(baseClientConfig()));
