@@ -22,6 +22,10 @@ import { testApp } from './helpers';
 
 /** The clients each Lambda passes to makeHandler, and the SDK packages they load. */
 const EXPECTED: Record<string, { clients: string[]; sdk: string[] }> = {
+  command: {
+    clients: ['dynamodb', 'sfn', 'ssm'],
+    sdk: ['@aws-sdk/client-dynamodb', '@aws-sdk/client-sfn', '@aws-sdk/client-ssm', '@aws-sdk/lib-dynamodb'],
+  },
   dispatch: {
     clients: ['auto-scaling', 'dynamodb', 'sfn', 'sns'],
     sdk: [
