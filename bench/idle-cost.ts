@@ -154,7 +154,7 @@ export async function idleCostSection(): Promise<BenchSection> {
   const markdown = [
     `One region of the example deployment (${regional.length} regions) idle for a month (${HOURS_PER_MONTH} h), at list prices (bench/prices.ts; no free tier subtracted). Resources come from the synthesized templates (${mine?.file}, and the global stack's health checks shared by ${regional.length}); what the functions log and emit comes from one idle hour on the twin (${idle.region}, seed 1, after 10 minutes of warm-up); durations are stated. docs/performance.md says what each dollar buys.`,
     '',
-    '### Now (the templates), keys in their first year',
+    '### Now (the templates), the keys’ worst year of their first seven',
     '',
     itemized(first.lines),
     '',

@@ -220,7 +220,7 @@ export async function lambdaSection(): Promise<BenchSection> {
     markdown: [
       `Each handler bundled with the construct's esbuild options (\`LAMBDA_BUNDLING\`: minified, no source map, ` +
         `ES module entry points first). Size: the bundle without any map. Load: \`require(bundle)\` in a fresh ` +
-        `process over \`node -e 0\`, median (min–max) of ${PAIRS} paired runs of ${process.execPath} ` +
+        `process over \`node -e 0\`, median (min–max) of ${PAIRS} paired runs of ${path.relative(ROOT, process.execPath)} ` +
         `(Node ${process.version}; bare start ${bare.median.toFixed(0)} ms median; load average ${loadAverage} ` +
         `on ${os.cpus().length} CPUs at the end), and the same pairs in CPU time (user + system of the child ` +
         'process), which other work on the machine disturbs less. "Load + first use" also ' +
