@@ -76,13 +76,7 @@ export function registerTokenUpdate(
   token: string,
   now: number,
 ) {
-  return {
-    Key: commandKey(cluster, commandId, instanceId),
-    UpdateExpression: 'SET #token = :token, #ttl = :ttl',
-    ExpressionAttributeNames: { '#token': 'token', '#ttl': 'ttl' },
-    ExpressionAttributeValues: { ':token': token, ':ttl': expiry(now) },
-    ReturnValues: 'ALL_NEW' as const,
-  };
+  return setHalf(commandKey(cluster, commandId, instanceId), 'token', token, now);
 }
 
 /**
@@ -96,11 +90,21 @@ export function recordStatusUpdate(
   status: TerminalStatus,
   now: number,
 ) {
+  return setHalf(commandKey(cluster, commandId, instanceId), 'status', status, now);
+}
+
+/** One half of the rendezvous: sets `attribute` (and the item's TTL) and returns the whole item. */
+function setHalf(
+  key: ReturnType<typeof commandKey>,
+  attribute: 'token' | 'status',
+  value: string,
+  now: number,
+) {
   return {
-    Key: commandKey(cluster, commandId, instanceId),
-    UpdateExpression: 'SET #status = :status, #ttl = :ttl',
-    ExpressionAttributeNames: { '#status': 'status', '#ttl': 'ttl' },
-    ExpressionAttributeValues: { ':status': status, ':ttl': expiry(now) },
+    Key: key,
+    UpdateExpression: `SET #${attribute} = :${attribute}, #ttl = :ttl`,
+    ExpressionAttributeNames: { [`#${attribute}`]: attribute, '#ttl': 'ttl' },
+    ExpressionAttributeValues: { [`:${attribute}`]: value, ':ttl': expiry(now) },
     ReturnValues: 'ALL_NEW' as const,
   };
 }
