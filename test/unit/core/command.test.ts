@@ -81,6 +81,9 @@ describe('the rendezvous of a wait and its event', () => {
     expect(rec.ReturnValues).toBe('ALL_NEW');
     expect(reg.ExpressionAttributeValues[':ttl']).toBe(NOW / 1000 + RENDEZVOUS_TTL_SECONDS);
     expect(rec.ExpressionAttributeValues[':ttl']).toBe(NOW / 1000 + RENDEZVOUS_TTL_SECONDS);
+    // The TTL is the table's own attribute (timeToLiveAttribute `ttl`), so the item expires.
+    expect(reg.ExpressionAttributeNames).toEqual({ '#token': 'token', '#ttl': 'ttl' });
+    expect(rec.ExpressionAttributeNames).toEqual({ '#status': 'status', '#ttl': 'ttl' });
     // Neither half overwrites the other's attribute.
     expect(reg.UpdateExpression).not.toContain('#status');
     expect(rec.UpdateExpression).not.toContain('#token');

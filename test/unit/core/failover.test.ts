@@ -571,6 +571,14 @@ describe('observe (holistic)', () => {
       primary: 'i-0000000000000000e',
       why: 'it is still joining (Pending:Wait): its bootstrap waits for it to be ready',
     });
+    // Unprobed (SSM could not be asked), it is not known to be joining: the usual rules apply.
+    const unprobed = world({
+      instanceId: 'i-0000000000000000e',
+      lifecycleState: 'Pending:Wait',
+      target: 'absent',
+      probe: undefined,
+    });
+    expect(observe(unprobed, recorded, cfg)).not.toMatchObject({ kind: 'mixed' });
     // Unreachable, condemned or in service, the usual rules apply.
     const lost = world({
       instanceId: 'i-0000000000000000e',
