@@ -114,7 +114,7 @@ export function releaseDelete(req: Pick<LeaseRequest, 'cluster' | 'name' | 'owne
 
 /** How long a queued acquirer has waited for a lease, and how long it may. */
 export interface LeaseQueue {
-  /** When the queue began (ISO 8601, e.g. the workflow's `$$.State.EnteredTime` at its first refusal). */
+  /** When the queue began (ISO 8601): the `checkedAt` of the acquire that first found the lease held. */
   readonly since: string;
   /** The queue's patience: a held lease found this long after `since` ends it. */
   readonly seconds: number;

@@ -31,27 +31,34 @@ const leaseTarget = {
 
 /** Called by workflows: take or give back a named lease on the cluster (join lock, cluster lock). */
 export const LeaseInputSchema = z.discriminatedUnion('op', [
-  z.strictObject({
-    op: z.literal('acquire'),
-    ...leaseTarget,
-    /** At least the holder workflow's TimeoutSeconds: the lease must not run out while its holder runs. */
-    ttlSeconds: z.int().check(z.gte(30)).check(z.lte(MAX_LEASE_SECONDS)),
-    /**
-     * What a held lease answers: `return` (the default) `{ acquired: false }`, `fail` a {@link LeaseHeld}
-     * error, for a workflow that queues by retrying the Task.
-     */
-    whenHeld: z.optional(z.enum(['return', 'fail'])),
-    /**
-     * A queue's start and patience (with `whenHeld: "fail"`): a lease still held `seconds` after `since`
-     * fails with {@link LeaseQueueExpired} instead, which ends the queue.
-     */
-    queue: z.optional(
-      z.strictObject({
-        since: IsoTimeSchema,
-        seconds: z.int().check(z.gte(1)).check(z.lte(MAX_LEASE_SECONDS)),
+  z
+    .strictObject({
+      op: z.literal('acquire'),
+      ...leaseTarget,
+      /** At least the holder workflow's TimeoutSeconds: the lease must not run out while its holder runs. */
+      ttlSeconds: z.int().check(z.gte(30)).check(z.lte(MAX_LEASE_SECONDS)),
+      /**
+       * What a held lease answers: `return` (the default) `{ acquired: false }`, `fail` a {@link LeaseHeld}
+       * error, for a workflow whose queue catches it (node-bootstrap's QueueForJoinLock).
+       */
+      whenHeld: z.optional(z.enum(['return', 'fail'])),
+      /**
+       * A queue's start and patience (only with `whenHeld: "fail"`): a lease still held `seconds` after
+       * `since` fails with {@link LeaseQueueExpired} instead, which ends the queue.
+       */
+      queue: z.optional(
+        z.strictObject({
+          since: IsoTimeSchema,
+          seconds: z.int().check(z.gte(1)).check(z.lte(MAX_LEASE_SECONDS)),
+        }),
+      ),
+    })
+    .check(
+      z.refine((r) => r.queue === undefined || r.whenHeld === 'fail', {
+        message: 'queue needs whenHeld: "fail"',
+        path: ['queue'],
       }),
     ),
-  }),
   z.strictObject({
     op: z.literal('release'),
     ...leaseTarget,

@@ -54,7 +54,7 @@ export class NotFoundError extends Error {
 
 /**
  * A lease acquired with `whenHeld: "fail"` is held by a running execution. Not a fault: a workflow queueing
- * for the lease retries this error with back-off (one state transition per poll) instead of looping.
+ * for the lease catches it into its next round (node-bootstrap's queue for the join lock).
  */
 export class LeaseHeld extends Error {
   override readonly name = ErrorNames.LeaseHeld;

@@ -228,6 +228,17 @@ describe('bad lease requests change nothing', () => {
       },
     ],
     [
+      'a queue on an acquire that returns when held',
+      {
+        op: 'acquire',
+        cluster: 'c',
+        name: 'join',
+        owner: OWNERS[0],
+        ttlSeconds: 60,
+        queue: { since: '2026-01-01T00:00:00Z', seconds: 60 },
+      },
+    ],
+    [
       'a queue without patience',
       {
         op: 'acquire',
