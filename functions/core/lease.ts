@@ -27,7 +27,13 @@ export interface LeaseItem {
 
 export type AcquireResult =
   | { readonly acquired: true; readonly owner: string; readonly expiresAt: number }
-  | { readonly acquired: false; readonly holder: string | undefined; readonly expiresAt: number | undefined };
+  | {
+      readonly acquired: false;
+      readonly holder: string | undefined;
+      readonly expiresAt: number | undefined;
+      /** When the lease was found held (ISO 8601): where a queue for it begins. */
+      readonly checkedAt: string;
+    };
 
 /**
  * The conditional update that takes the lease: free, or already ours (a retried acquire by the same execution
@@ -104,4 +110,20 @@ export function releaseDelete(req: Pick<LeaseRequest, 'cluster' | 'name' | 'owne
     ExpressionAttributeNames: { '#owner': 'owner' },
     ExpressionAttributeValues: { ':owner': req.owner },
   };
+}
+
+/** How long a queued acquirer has waited for a lease, and how long it may. */
+export interface LeaseQueue {
+  /** When the queue began (ISO 8601): the `checkedAt` of the acquire that first found the lease held. */
+  readonly since: string;
+  /** The queue's patience: a held lease found this long after `since` ends it. */
+  readonly seconds: number;
+}
+
+/**
+ * Whether a queue for a held lease has run out of patience at `now` (epoch ms): `seconds` or more after it
+ * began. A queue whose start lies in the future (clock skew) has not.
+ */
+export function queueExpired(queue: LeaseQueue, now: number): boolean {
+  return now - Date.parse(queue.since) >= queue.seconds * 1000;
 }

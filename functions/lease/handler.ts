@@ -6,12 +6,15 @@ import {
   type HolderStatus,
   heldLease,
   type LeaseItem,
+  queueExpired,
   releaseDelete,
   takeoverUpdate,
 } from '../core/lease';
 import { dynamoDoc, dynamoDocSdk } from '../shared/clients/dynamodb';
 import { sfn } from '../shared/clients/sfn';
 import { ENV, requireEnv } from '../shared/env';
+import { LeaseHeld, LeaseQueueExpired } from '../shared/errors';
+import { IsoTimeSchema } from '../shared/event-envelope';
 import { executionStatus } from '../shared/executions';
 import { type HandlerContext, makeHandler } from '../shared/handler';
 import { MetricUnit } from '../shared/powertools';
@@ -28,17 +31,41 @@ const leaseTarget = {
 
 /** Called by workflows: take or give back a named lease on the cluster (join lock, cluster lock). */
 export const LeaseInputSchema = z.discriminatedUnion('op', [
-  z.strictObject({
-    op: z.literal('acquire'),
-    ...leaseTarget,
-    /** At least the holder workflow's TimeoutSeconds: the lease must not run out while its holder runs. */
-    ttlSeconds: z.int().check(z.gte(30)).check(z.lte(MAX_LEASE_SECONDS)),
-  }),
+  z
+    .strictObject({
+      op: z.literal('acquire'),
+      ...leaseTarget,
+      /** At least the holder workflow's TimeoutSeconds: the lease must not run out while its holder runs. */
+      ttlSeconds: z.int().check(z.gte(30)).check(z.lte(MAX_LEASE_SECONDS)),
+      /**
+       * What a held lease answers: `return` (the default) `{ acquired: false }`, `fail` a {@link LeaseHeld}
+       * error, for a workflow whose queue catches it (node-bootstrap's QueueForJoinLock).
+       */
+      whenHeld: z.optional(z.enum(['return', 'fail'])),
+      /**
+       * A queue's start and patience (only with `whenHeld: "fail"`): a lease still held `seconds` after
+       * `since` fails with {@link LeaseQueueExpired} instead, which ends the queue.
+       */
+      queue: z.optional(
+        z.strictObject({
+          since: IsoTimeSchema,
+          seconds: z.int().check(z.gte(1)).check(z.lte(MAX_LEASE_SECONDS)),
+        }),
+      ),
+    })
+    .check(
+      z.refine((r) => r.queue === undefined || r.whenHeld === 'fail', {
+        message: 'queue needs whenHeld: "fail"',
+        path: ['queue'],
+      }),
+    ),
   z.strictObject({
     op: z.literal('release'),
     ...leaseTarget,
     /** Ignored: a release may carry its acquire's payload. */
     ttlSeconds: z.optional(z.int()),
+    /** Ignored, as `ttlSeconds`. */
+    whenHeld: z.optional(z.enum(['return', 'fail'])),
   }),
 ]);
 export type LeaseInput = z.infer<typeof LeaseInputSchema>;
@@ -85,8 +112,7 @@ export async function lease(
   );
   const item = held.Item as LeaseItem | undefined;
   // Released between our write and our read: the next attempt of the workflow's wait loop takes it.
-  if (item === undefined)
-    return { acquired: false, holder: undefined, expiresAt: undefined } satisfies AcquireResult;
+  if (item === undefined) return busy(input, undefined, undefined, now);
   // Every holder is an execution (the schema says so); an item written otherwise cannot be asked about, and
   // only its expiry then tells that it has ended.
   const status: HolderStatus = item.owner?.startsWith('arn:aws:states:')
@@ -126,7 +152,30 @@ export async function lease(
   } else {
     ctx.logger.info('lease busy', { lease: input.name, holder: item.owner, expiresAt: item.expiresAt });
   }
-  return { acquired: false, holder: item.owner, expiresAt: item.expiresAt } satisfies AcquireResult;
+  return busy(input, item.owner, item.expiresAt, now);
+}
+
+/**
+ * A held lease's answer: the result, or with `whenHeld: "fail"` a {@link LeaseHeld} error naming the holder
+ * ({@link LeaseQueueExpired} once the request's queue has waited out its patience).
+ */
+function busy(
+  input: Extract<LeaseInput, { op: 'acquire' }>,
+  holder: string | undefined,
+  expiresAt: number | undefined,
+  now: number,
+): AcquireResult {
+  const result = { acquired: false, holder, expiresAt, checkedAt: new Date(now).toISOString() } as const;
+  if (input.whenHeld === 'fail' && input.queue !== undefined && queueExpired(input.queue, now))
+    throw new LeaseQueueExpired(
+      `lease ${input.name} of ${input.cluster} is still held${result.holder === undefined ? '' : ` by ${result.holder}`} ${input.queue.seconds} s after the queue for it began`,
+    );
+  if (input.whenHeld === 'fail')
+    throw new LeaseHeld(
+      `lease ${input.name} of ${input.cluster} is held${result.holder === undefined ? '' : ` by ${result.holder}`}`,
+      result.holder,
+    );
+  return result;
 }
 
 export const handler = makeHandler(LeaseInputSchema, { dynamoDoc, sfn }, (input, ctx) => lease(input, ctx), {

@@ -14,6 +14,8 @@ export const ErrorNames = {
   NotFound: 'NotFoundError',
   Transient: 'TransientError',
   SafetyViolation: 'SafetyViolationError',
+  LeaseHeld: 'LeaseHeld',
+  LeaseQueueExpired: 'LeaseQueueExpired',
 } as const;
 
 export type ErrorName = (typeof ErrorNames)[keyof typeof ErrorNames];
@@ -48,6 +50,25 @@ export class ConflictError extends Error {
 /** A resource the operation needs does not exist (instance gone, record missing). */
 export class NotFoundError extends Error {
   override readonly name = ErrorNames.NotFound;
+}
+
+/**
+ * A lease acquired with `whenHeld: "fail"` is held by a running execution. Not a fault: a workflow queueing
+ * for the lease catches it into its next round (node-bootstrap's queue for the join lock).
+ */
+export class LeaseHeld extends Error {
+  override readonly name = ErrorNames.LeaseHeld;
+  readonly holder: string | undefined;
+
+  constructor(message: string, holder: string | undefined, options?: ErrorOptions) {
+    super(message, options);
+    this.holder = holder;
+  }
+}
+
+/** A lease is still held when its queue (`queue` of an acquire) has waited out its patience: give up. */
+export class LeaseQueueExpired extends Error {
+  override readonly name = ErrorNames.LeaseQueueExpired;
 }
 
 /** A failure expected to clear by itself (throttling, a node still starting); safe to retry with backoff. */

@@ -25,8 +25,13 @@ export const STANDARD_SCENE_NAMES: readonly string[] = [
 
 export const TRANSITION_BUDGETS = { 'node-bootstrap': 60, 'primary-failover': 120 } as const;
 
-/** node-bootstrap's queue for the join lock: each round (heartbeat, acquire, choice, count, wait) costs this. */
-export const JOIN_QUEUE_ROUND = 5;
+/**
+ * How often a node-bootstrap polled the join lock from its queue (QueueForJoinLock, after a heartbeat and a
+ * wait): 0 when its first acquire took the lock.
+ */
+export function joinLockPolls(execution: ExecutionRecord): number {
+  return execution.history.filter((h) => h.type === 'StateEntered' && h.state === 'QueueForJoinLock').length;
+}
 
 export interface RunCost {
   readonly execution: ExecutionRecord;
@@ -35,8 +40,8 @@ export interface RunCost {
   /** node-command executions among the children (at any depth), and what they cost. */
   readonly commands: number;
   readonly commandTransitions: number;
-  /** Rounds node-bootstrap spent queued behind another holder of the join lock (0 for other workflows). */
-  readonly queueRounds: number;
+  /** Polls node-bootstrap made queued behind another holder of the join lock (0 for other workflows). */
+  readonly queuePolls: number;
 }
 
 /** The run's cost, children included. */
@@ -52,23 +57,20 @@ export function runCost(execution: ExecutionRecord): RunCost {
     for (const c of e.children ?? []) walk(c, isCommand);
   };
   walk(execution, false);
-  const queueRounds = execution.history.filter(
-    (h) => h.type === 'StateEntered' && h.state === 'CountJoinLockWait',
-  ).length;
+  const queuePolls = joinLockPolls(execution);
   return {
     execution,
     total,
     commands,
     commandTransitions,
-    queueRounds,
+    queuePolls,
   };
 }
 
 /**
- * Checks issue 12's budgets on every finished top-level node-bootstrap and primary-failover run. A
- * node-bootstrap queued behind other starts for the join lock is allowed
- * {@link JOIN_QUEUE_ROUND} more per round it queued (a polling queue cannot wait for minutes for free; its
- * rounds back off from 30 s to 120 s). Returns the most expensive run of each workflow.
+ * Checks issue 12's budgets on every finished top-level node-bootstrap and primary-failover run, a
+ * node-bootstrap queued behind other starts for the join lock included: no allowance (a round of its queue is
+ * three transitions: a heartbeat, a 240 s wait and a poll). Returns the most expensive run of each workflow.
  */
 export function expectTransitionBudgets(executions: readonly ExecutionRecord[]): {
   bootstrap: RunCost | undefined;
@@ -83,10 +85,10 @@ export function expectTransitionBudgets(executions: readonly ExecutionRecord[]):
   for (const e of roots) {
     if (e.stateMachine !== 'node-bootstrap' && e.stateMachine !== 'primary-failover') continue;
     const cost = runCost(e);
-    const budget = TRANSITION_BUDGETS[e.stateMachine] + JOIN_QUEUE_ROUND * cost.queueRounds;
+    const budget = TRANSITION_BUDGETS[e.stateMachine];
     if (cost.total > budget) {
       over.push(
-        `${e.stateMachine} ${e.name} costs ${cost.total} state transitions (${cost.commands} node commands: ${cost.commandTransitions}), over its budget of ${budget}${cost.queueRounds > 0 ? ` (${cost.queueRounds} rounds queued for the join lock)` : ''}`,
+        `${e.stateMachine} ${e.name} costs ${cost.total} state transitions (${cost.commands} node commands: ${cost.commandTransitions}), over its budget of ${budget}${cost.queuePolls > 0 ? ` (${cost.queuePolls} polls queued for the join lock)` : ''}`,
       );
     }
     const w = worst[e.stateMachine];

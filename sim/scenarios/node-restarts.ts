@@ -9,6 +9,7 @@ import { HOOKS } from '../../infra/node-lifecycle';
 import { documentNames } from '../../infra/ssm-documents';
 import type { ExecutionRecord } from '../core/world';
 import type { Twin } from '../twin';
+import { joinLockPolls } from './costs';
 import {
   crashAndRecover,
   endedAs,
@@ -127,7 +128,7 @@ export const promotionDuringJoin: Scenario = {
     );
     expectThat(starts >= 2, `the promotion's restart and at least one join (got ${starts} starts)`);
     const queued = bootstraps(twin).filter(
-      (e) => (e.input as { groupName?: string }).groupName === memberGroup && entered(e, 'CountJoinLockWait'),
+      (e) => (e.input as { groupName?: string }).groupName === memberGroup && joinLockPolls(e) > 0,
     );
     expectThat(queued.length >= 1, "the member group's replacement queued for the join lock");
     expectCleanEnd(twin);

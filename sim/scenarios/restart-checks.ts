@@ -3,7 +3,7 @@
  * own state rather than from the workflows' step names:
  * - a **start** runs from the node's `starting` status until it leaves it (running, failed, stopping), in the
  *   node's status log; JFrog's rule is that no two nodes of a cluster are starting at once;
- * - a **join-lock hold** runs from an `Acquire…JoinLock` step that took the lease (`{acquired: true}` in its
+ * - a **join-lock hold** runs from an `Acquire…JoinLock` (or `QueueFor…JoinLock`) step that took the lease (`{acquired: true}` in its
  *   output) until the execution enters a step that gives it back (`Release…JoinLock…`) or ends; every start the control plane
  *   makes (a join, a promotion, a demotion) must lie inside a hold on that node, up to the moment the node is
  *   ready, not merely up to the release step;
@@ -32,7 +32,7 @@ export interface JoinLockHold {
   readonly to: number | undefined;
 }
 
-const ACQUIRE = /^Acquire\w*JoinLock/;
+const ACQUIRE = /^(Acquire|QueueFor)\w*JoinLock/;
 const RELEASE = /^Release\w*JoinLock/;
 
 /** Every start of every node in `region`, from the nodes' status logs, oldest first. */

@@ -59,6 +59,30 @@ describe('no lifecycle wait outlasts the hook’s heartbeat timeout', () => {
   );
 });
 
+describe('node-bootstrap’s queue for the join lock', () => {
+  it('costs a round (wait and poll) between two heartbeats, below the limit', () => {
+    const machine = fromFiles.load('node-bootstrap');
+    const queue = machine.States.QueueForJoinLock;
+    const wait = machine.States.WaitForJoinLock?.Seconds;
+    if (!queue || wait === undefined)
+      throw new Error('node-bootstrap has no WaitForJoinLock and QueueForJoinLock');
+    const round = wait + taskCost('QueueForJoinLock', queue, fromFiles.functionTimeout(queue));
+    const stretches = heartbeatStretches('node-bootstrap', fromFiles).filter(
+      (s) => s.path[0] === 'HeartbeatWhileQueued',
+    );
+    expect(stretches.map((s) => s.path.slice(0, 3))).toContainEqual([
+      'HeartbeatWhileQueued',
+      'WaitForJoinLock',
+      'QueueForJoinLock',
+    ]);
+    const limit = (HOOK_FOR['node-bootstrap']?.heartbeatTimeoutSeconds ?? 0) - MARGIN_SECONDS;
+    const [longest] = stretches.sort((a, b) => b.seconds - a.seconds);
+    expect(longest?.path[1]).toBe('WaitForJoinLock');
+    expect(longest?.seconds).toBeGreaterThan(round);
+    expect(longest?.seconds).toBeLessThanOrEqual(limit);
+  });
+});
+
 // ---- the walk itself, on small definitions
 
 const task = (extra: Partial<AslState> = {}): AslState => ({
@@ -111,6 +135,44 @@ describe('the heartbeat walk', () => {
     // A Lambda's retried attempt lasts at most the function's own timeout.
     const lambda = task({ TimeoutSeconds: 60, Retry: [{ ErrorEquals: ['TransientError'], MaxAttempts: 2 }] });
     expect(taskCost('l', lambda, 30)).toBe(60 + (1 + 2) + 2 * 30);
+  });
+
+  it('costs a queue that polls by retrying a Task: its retries between the heartbeats of its rounds', () => {
+    const queue = task({
+      Resource: 'arn:aws:states:::lambda:invoke',
+      Parameters: { fn: 'lease' },
+      TimeoutSeconds: 60,
+      Retry: [
+        {
+          ErrorEquals: ['LeaseHeld'],
+          IntervalSeconds: 30,
+          MaxAttempts: 3,
+          BackoffRate: 2,
+          MaxDelaySeconds: 120,
+        },
+      ],
+      Catch: [{ ErrorEquals: ['LeaseHeld'], Next: 'Count' }],
+      Next: 'Start',
+    });
+    const states = (beat: boolean): Record<string, AslState> => ({
+      Beat: heartbeat('Queue'),
+      Queue: queue,
+      Count: { Type: 'Pass', Next: 'Left' },
+      Left: { Type: 'Choice', Choices: [{ Next: 'Done' }], Default: beat ? 'Beat' : 'Queue' },
+      Start: heartbeat('Done'),
+      Done: { Type: 'Succeed' },
+    });
+    const model = modelOf({ wf: { StartAt: 'Beat', States: states(true) } }, { lease: 30 });
+    // The first attempt at the Task's timeout, three back-offs at their caps (30, 60, 120), three retried
+    // attempts at the function's timeout; then the next heartbeat.
+    const round = 60 + (30 + 60 + 120) + 3 * 30;
+    expect(heartbeatStretches('wf', model)[0]).toEqual({
+      seconds: round + 60,
+      path: ['Beat', 'Queue', 'Start'],
+    });
+    // A queue whose rounds skip the heartbeat has no bound.
+    const unbeaten = modelOf({ wf: { StartAt: 'Beat', States: states(false) } }, { lease: 30 });
+    expect(() => heartbeatStretches('wf', unbeaten)).toThrow(/a loop without a heartbeat: Queue → Count/);
   });
 
   it('walks a child that heartbeats, and lets its errors surface anywhere into the parent’s Catch', () => {

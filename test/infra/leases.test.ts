@@ -82,16 +82,13 @@ describe('lease sizing (static, over every definition)', () => {
       'PromotionLockWaitsLeft',
       'WaitForPromotionLock',
     );
-    // The join's queue backs off along a schedule: its patience is the schedule's sum.
+    // The join queues until the lease function finds the lock still held its patience after the queue began.
     const queue = (
       JSON.parse(definitionText('node-bootstrap')) as {
-        States: Record<string, { Parameters?: Record<string, string> }>;
+        States: Record<string, { Parameters?: { Payload?: { queue?: { seconds?: number } } } }>;
       }
-    ).States.CountJoinLockWait?.Parameters;
-    const join = queue?.['seconds.$']
-      ?.match(/States\.Array\(([\d,\s]+)\)/)?.[1]
-      ?.split(',')
-      .reduce((sum, n) => sum + Number(n), 0);
+    ).States.QueueForJoinLock?.Parameters?.Payload?.queue;
+    const join = queue?.seconds;
     expect(join).toBeGreaterThan(900);
     // The readiness wait: its probes, each waiting on the node, then the ALB's checks.
     const ready = (JSON.parse(definitionText('node-bootstrap-await-ready')) as AwaitReadyStates).States;

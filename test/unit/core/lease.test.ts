@@ -148,7 +148,12 @@ describe('leases on real conditional writes', () => {
 
     await expect(
       lease({ op: 'acquire', cluster: 'slow', name: 'join', owner: b, ttlSeconds: 60 }, ctx, now + 61_000),
-    ).resolves.toEqual({ acquired: false, holder: a, expiresAt: now + 60_000 });
+    ).resolves.toEqual({
+      acquired: false,
+      holder: a,
+      expiresAt: now + 60_000,
+      checkedAt: new Date(now + 61_000).toISOString(),
+    });
     expect(metricsSeen).toEqual([LEASE_EXPIRED_UNDER_HOLDER_METRIC]);
     // Still a's: its release frees it.
     await expect(
@@ -205,6 +210,45 @@ describe('bad lease requests change nothing', () => {
     [
       'an owner that is not an execution',
       { op: 'acquire', cluster: 'c', name: 'join', owner: 'me', ttlSeconds: 60 },
+    ],
+    [
+      'a held lease answered otherwise than returning or failing',
+      { op: 'acquire', cluster: 'c', name: 'join', owner: OWNERS[0], ttlSeconds: 60, whenHeld: 'wait' },
+    ],
+    [
+      'a queue whose start is no timestamp',
+      {
+        op: 'acquire',
+        cluster: 'c',
+        name: 'join',
+        owner: OWNERS[0],
+        ttlSeconds: 60,
+        whenHeld: 'fail',
+        queue: { since: 'yesterday', seconds: 60 },
+      },
+    ],
+    [
+      'a queue on an acquire that returns when held',
+      {
+        op: 'acquire',
+        cluster: 'c',
+        name: 'join',
+        owner: OWNERS[0],
+        ttlSeconds: 60,
+        queue: { since: '2026-01-01T00:00:00Z', seconds: 60 },
+      },
+    ],
+    [
+      'a queue without patience',
+      {
+        op: 'acquire',
+        cluster: 'c',
+        name: 'join',
+        owner: OWNERS[0],
+        ttlSeconds: 60,
+        whenHeld: 'fail',
+        queue: { since: '2026-01-01T00:00:00Z', seconds: 0 },
+      },
     ],
     [
       'an unknown field',
@@ -271,6 +315,7 @@ describe('a lease left behind by an execution that ended', () => {
       acquired: false,
       holder,
       expiresAt: 1_000 + 1_800_000,
+      checkedAt: expect.any(String),
     });
     expect(await holderOf(cluster)).toMatchObject({ owner: holder });
   });

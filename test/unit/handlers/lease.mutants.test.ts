@@ -79,6 +79,7 @@ describe('lease: what it logs', () => {
       acquired: false,
       holder: undefined,
       expiresAt: undefined,
+      checkedAt: new Date(NOW).toISOString(),
     });
     expect(docMock).toHaveReceivedCommandWith(GetCommand, {
       TableName: TABLE,
@@ -141,6 +142,7 @@ describe('lease: an expired lease under a running holder', () => {
       acquired: false,
       holder: HOLDER,
       expiresAt: NOW - 1,
+      checkedAt: new Date(NOW).toISOString(),
     });
     expect(docMock).toHaveReceivedCommandTimes(UpdateCommand, 1);
     expect(counted).toEqual(['LeaseExpiredUnderRunningHolder']);
@@ -162,6 +164,7 @@ describe('lease: a holder that is no execution ARN (an item written by hand)', (
       acquired: false,
       holder: 'someone',
       expiresAt: NOW + 5,
+      checkedAt: new Date(NOW).toISOString(),
     });
     expect(sfnMock).toHaveReceivedCommandTimes(DescribeExecutionCommand, 0);
     docMock.reset();

@@ -1,0 +1,153 @@
+import { DescribeExecutionCommand, SFNClient } from '@aws-sdk/client-sfn';
+import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
+import type { Context } from 'aws-lambda';
+import { mockClient } from 'aws-sdk-client-mock';
+import 'aws-sdk-client-mock-jest';
+import fc from 'fast-check';
+import { lockKey } from '../../../functions/core/keys';
+import { queueExpired } from '../../../functions/core/lease';
+import { handler, LEASE_EXPIRED_UNDER_HOLDER_METRIC, lease } from '../../../functions/lease/handler';
+import { ENV } from '../../../functions/shared/env';
+import { LeaseHeld, LeaseQueueExpired, ValidationError } from '../../../functions/shared/errors';
+import type { HandlerContext } from '../../../functions/shared/handler';
+import { logger } from '../../../functions/shared/powertools';
+import { VirtualClock } from '../../../sim/core/clock';
+import { DynamoSim } from '../../../sim/runner/dynamo';
+
+/** The lease function's queue options (`whenHeld: "fail"`, `queue`) on real conditional writes (dynalite). */
+const TABLE = 'lease-queue-test';
+const OWNERS = ['a', 'b'].map((x) => `arn:aws:states:eu-west-1:111122223333:execution:node-bootstrap:${x}`);
+
+let dynamo: DynamoSim;
+let doc: DynamoDBDocumentClient;
+let ctx: Pick<HandlerContext, 'clients' | 'logger' | 'metrics'>;
+const metricsSeen: string[] = [];
+const metrics = {
+  addMetric: (name: string) => metricsSeen.push(name),
+} as unknown as HandlerContext['metrics'];
+const sfn = new SFNClient({ region: 'eu-west-1' });
+const sfnMock = mockClient(sfn);
+
+beforeAll(async () => {
+  dynamo = new DynamoSim(new VirtualClock());
+  await dynamo.start();
+  await dynamo.createTable('eu-west-1', TABLE, { sortKey: 'sk' });
+  doc = DynamoDBDocumentClient.from(dynamo.client('eu-west-1'));
+  ctx = {
+    clients: { dynamoDoc: () => doc, sfn: () => sfn } as unknown as HandlerContext['clients'],
+    logger,
+    metrics,
+  };
+  process.env[ENV.stateTable] = TABLE;
+  logger.setLogLevel('SILENT');
+});
+
+beforeEach(() => {
+  metricsSeen.length = 0;
+  sfnMock.reset();
+  sfnMock.onAnyCommand().rejects(new Error('unexpected command'));
+});
+
+afterAll(async () => {
+  sfnMock.restore();
+  await dynamo.stop();
+});
+
+describe('queueExpired (pure)', () => {
+  it('is true exactly from `seconds` after the queue began', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: 4_000_000_000_000 }),
+        fc.integer({ min: 1, max: 10_800 }),
+        fc.integer({ min: -10_000_000, max: 20_000_000 }),
+        (since, seconds, elapsed) => {
+          const queue = { since: new Date(since).toISOString(), seconds };
+          expect(queueExpired(queue, since + elapsed)).toBe(elapsed >= seconds * 1000);
+        },
+      ),
+    );
+  });
+});
+
+describe('whenHeld: "fail" (a workflow that queues by retrying its acquire)', () => {
+  const [a, b] = OWNERS as [string, string];
+  const acquire = (cluster: string, owner: string, now: number) =>
+    lease({ op: 'acquire', cluster, name: 'join', owner, ttlSeconds: 60, whenHeld: 'fail' }, ctx, now);
+  const holderOf = async (cluster: string) =>
+    (
+      await doc.send(
+        new GetCommand({ TableName: TABLE, Key: lockKey(cluster, 'join'), ConsistentRead: true }),
+      )
+    ).Item;
+
+  it('takes a free lease, and fails a held one with LeaseHeld naming its holder, changing nothing', async () => {
+    await expect(acquire('queue', a, 1_000)).resolves.toMatchObject({ acquired: true, owner: a });
+    sfnMock.on(DescribeExecutionCommand, { executionArn: a }).resolves({ status: 'RUNNING' });
+    const err: unknown = await acquire('queue', b, 2_000).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(LeaseHeld);
+    expect(err).toMatchObject({ name: 'LeaseHeld', holder: a });
+    expect((err as Error).message).toContain(a);
+    expect(await holderOf('queue')).toMatchObject({ owner: a, acquiredAt: 1_000 });
+    expect(metricsSeen).toEqual([]);
+    // Once a releases, b's next poll takes it.
+    await lease({ op: 'release', cluster: 'queue', name: 'join', owner: a, whenHeld: 'fail' }, ctx, 3_000);
+    await expect(acquire('queue', b, 4_000)).resolves.toMatchObject({ acquired: true, owner: b });
+  });
+
+  it('still takes over from an ended holder, and fails (with the alert) under an expired running one', async () => {
+    await acquire('queue-ended', a, 1_000);
+    sfnMock.on(DescribeExecutionCommand, { executionArn: a }).resolves({ status: 'FAILED' });
+    await expect(acquire('queue-ended', b, 2_000)).resolves.toMatchObject({
+      acquired: true,
+      tookOverFrom: a,
+    });
+
+    await acquire('queue-expired', a, 1_000);
+    sfnMock.on(DescribeExecutionCommand, { executionArn: a }).resolves({ status: 'RUNNING' });
+    await expect(acquire('queue-expired', b, 62_000)).rejects.toThrow(LeaseHeld);
+    expect(metricsSeen).toEqual([LEASE_EXPIRED_UNDER_HOLDER_METRIC]);
+    expect(await holderOf('queue-expired')).toMatchObject({ owner: a });
+  });
+
+  it('ends a queue with LeaseQueueExpired once the lease is still held its patience after the queue began', async () => {
+    await acquire('queue-patience', a, 1_000);
+    sfnMock.on(DescribeExecutionCommand, { executionArn: a }).resolves({ status: 'RUNNING' });
+    const queued = (now: number) =>
+      lease(
+        {
+          op: 'acquire',
+          cluster: 'queue-patience',
+          name: 'join',
+          owner: b,
+          ttlSeconds: 60,
+          whenHeld: 'fail',
+          queue: { since: new Date(2_000).toISOString(), seconds: 30 },
+        },
+        ctx,
+        now,
+      );
+    await expect(queued(31_999)).rejects.toThrow(LeaseHeld);
+    await expect(queued(32_000)).rejects.toThrow(LeaseQueueExpired);
+    expect(await holderOf('queue-patience')).toMatchObject({ owner: a, acquiredAt: 1_000 });
+    // Free again: the expired queue's poll still takes it (patience ends waiting, not acquiring).
+    await lease({ op: 'release', cluster: 'queue-patience', name: 'join', owner: a }, ctx, 40_000);
+    await expect(queued(41_000)).resolves.toMatchObject({ acquired: true, owner: b });
+  });
+
+  it('is refused by the handler with a ValidationError when it is neither, before any call', async () => {
+    const context = { functionName: 'lease', awsRequestId: 'r' } as unknown as Context;
+    const bad = {
+      op: 'acquire',
+      cluster: 'queue-bad',
+      name: 'join',
+      owner: a,
+      ttlSeconds: 60,
+      whenHeld: 'wait',
+    };
+    const err: unknown = await handler(bad, context).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ValidationError);
+    expect((err as ValidationError).issues.map((i) => i.path)).toEqual(['whenHeld']);
+    expect(await holderOf('queue-bad')).toBeUndefined();
+    expect(sfnMock).toHaveReceivedCommandTimes(DescribeExecutionCommand, 0);
+  });
+});
