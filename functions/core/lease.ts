@@ -118,12 +118,16 @@ export interface LeaseQueue {
   readonly since: string;
   /** The queue's patience: a held lease found this long after `since` ends it. */
   readonly seconds: number;
+  /** The queue's round counter (the workflow counts its rounds), and the most rounds it may take. */
+  readonly round: number;
+  readonly rounds: number;
 }
 
 /**
  * Whether a queue for a held lease has run out of patience at `now` (epoch ms): `seconds` or more after it
- * began. A queue whose start lies in the future (clock skew) has not.
+ * began, or its counted rounds used up (the loop's count bound, whatever the clocks say). A queue whose
+ * start lies in the future (clock skew) has not run out of time.
  */
 export function queueExpired(queue: LeaseQueue, now: number): boolean {
-  return now - Date.parse(queue.since) >= queue.seconds * 1000;
+  return queue.round >= queue.rounds || now - Date.parse(queue.since) >= queue.seconds * 1000;
 }

@@ -43,13 +43,17 @@ export const LeaseInputSchema = z.discriminatedUnion('op', [
        */
       whenHeld: z.optional(z.enum(['return', 'fail'])),
       /**
-       * A queue's start and patience (only with `whenHeld: "fail"`): a lease still held `seconds` after
-       * `since` fails with {@link LeaseQueueExpired} instead, which ends the queue.
+       * A queue's start, patience and round count (only with `whenHeld: "fail"`): a lease still held
+       * `seconds` after `since`, or at its last round, fails with {@link LeaseQueueExpired} instead, which
+       * ends the queue.
        */
       queue: z.optional(
         z.strictObject({
           since: IsoTimeSchema,
           seconds: z.int().check(z.gte(1)).check(z.lte(MAX_LEASE_SECONDS)),
+          /** This poll's round (counted by the workflow, from 1) and the most rounds the queue may take. */
+          round: z.int().check(z.gte(1)),
+          rounds: z.int().check(z.gte(1), z.lte(100)),
         }),
       ),
     })
@@ -168,7 +172,7 @@ function busy(
   const result = { acquired: false, holder, expiresAt, checkedAt: new Date(now).toISOString() } as const;
   if (input.whenHeld === 'fail' && input.queue !== undefined && queueExpired(input.queue, now))
     throw new LeaseQueueExpired(
-      `lease ${input.name} of ${input.cluster} is still held${result.holder === undefined ? '' : ` by ${result.holder}`} ${input.queue.seconds} s after the queue for it began`,
+      `lease ${input.name} of ${input.cluster} is still held${result.holder === undefined ? '' : ` by ${result.holder}`} ${input.queue.seconds} s or ${input.queue.rounds} rounds after the queue for it began`,
     );
   if (input.whenHeld === 'fail')
     throw new LeaseHeld(

@@ -54,15 +54,17 @@ afterAll(async () => {
 });
 
 describe('queueExpired (pure)', () => {
-  it('is true exactly from `seconds` after the queue began', () => {
+  it('is true exactly from `seconds` after the queue began, or from its last counted round', () => {
     fc.assert(
       fc.property(
         fc.integer({ min: 0, max: 4_000_000_000_000 }),
         fc.integer({ min: 1, max: 10_800 }),
         fc.integer({ min: -10_000_000, max: 20_000_000 }),
-        (since, seconds, elapsed) => {
-          const queue = { since: new Date(since).toISOString(), seconds };
-          expect(queueExpired(queue, since + elapsed)).toBe(elapsed >= seconds * 1000);
+        fc.integer({ min: 1, max: 12 }),
+        fc.integer({ min: 1, max: 12 }),
+        (since, seconds, elapsed, round, rounds) => {
+          const queue = { since: new Date(since).toISOString(), seconds, round, rounds };
+          expect(queueExpired(queue, since + elapsed)).toBe(elapsed >= seconds * 1000 || round >= rounds);
         },
       ),
     );
@@ -112,7 +114,7 @@ describe('whenHeld: "fail" (a workflow that queues by retrying its acquire)', ()
   it('ends a queue with LeaseQueueExpired once the lease is still held its patience after the queue began', async () => {
     await acquire('queue-patience', a, 1_000);
     sfnMock.on(DescribeExecutionCommand, { executionArn: a }).resolves({ status: 'RUNNING' });
-    const queued = (now: number) =>
+    const queued = (now: number, round = 1) =>
       lease(
         {
           op: 'acquire',
@@ -121,13 +123,16 @@ describe('whenHeld: "fail" (a workflow that queues by retrying its acquire)', ()
           owner: b,
           ttlSeconds: 60,
           whenHeld: 'fail',
-          queue: { since: new Date(2_000).toISOString(), seconds: 30 },
+          queue: { since: new Date(2_000).toISOString(), seconds: 30, round, rounds: 6 },
         },
         ctx,
         now,
       );
     await expect(queued(31_999)).rejects.toThrow(LeaseHeld);
     await expect(queued(32_000)).rejects.toThrow(LeaseQueueExpired);
+    // The counted bound ends it too, whatever the time: round 6 of 6 is the last.
+    await expect(queued(10_000, 5)).rejects.toThrow(LeaseHeld);
+    await expect(queued(10_000, 6)).rejects.toThrow(LeaseQueueExpired);
     expect(await holderOf('queue-patience')).toMatchObject({ owner: a, acquiredAt: 1_000 });
     // Free again: the expired queue's poll still takes it (patience ends waiting, not acquiring).
     await lease({ op: 'release', cluster: 'queue-patience', name: 'join', owner: a }, ctx, 40_000);

@@ -224,7 +224,7 @@ describe('bad lease requests change nothing', () => {
         owner: OWNERS[0],
         ttlSeconds: 60,
         whenHeld: 'fail',
-        queue: { since: 'yesterday', seconds: 60 },
+        queue: { since: 'yesterday', seconds: 60, round: 1, rounds: 6 },
       },
     ],
     [
@@ -235,7 +235,7 @@ describe('bad lease requests change nothing', () => {
         name: 'join',
         owner: OWNERS[0],
         ttlSeconds: 60,
-        queue: { since: '2026-01-01T00:00:00Z', seconds: 60 },
+        queue: { since: '2026-01-01T00:00:00Z', seconds: 60, round: 1, rounds: 6 },
       },
     ],
     [
@@ -247,7 +247,31 @@ describe('bad lease requests change nothing', () => {
         owner: OWNERS[0],
         ttlSeconds: 60,
         whenHeld: 'fail',
-        queue: { since: '2026-01-01T00:00:00Z', seconds: 0 },
+        queue: { since: '2026-01-01T00:00:00Z', seconds: 0, round: 1, rounds: 6 },
+      },
+    ],
+    [
+      'a queue without a round count',
+      {
+        op: 'acquire',
+        cluster: 'c',
+        name: 'join',
+        owner: OWNERS[0],
+        ttlSeconds: 60,
+        whenHeld: 'fail',
+        queue: { since: '2026-01-01T00:00:00Z', seconds: 60 },
+      },
+    ],
+    [
+      'a queue at round 0',
+      {
+        op: 'acquire',
+        cluster: 'c',
+        name: 'join',
+        owner: OWNERS[0],
+        ttlSeconds: 60,
+        whenHeld: 'fail',
+        queue: { since: '2026-01-01T00:00:00Z', seconds: 60, round: 0, rounds: 6 },
       },
     ],
     [
