@@ -8,6 +8,15 @@ export const DEFAULT_START = Date.parse('2026-01-05T09:00:00.000Z');
 const realSetImmediate = globalThis.setImmediate;
 
 /**
+ * One fake-timers instance for the process. Its timer ids count on across every world that installs it: each
+ * `withGlobal()` starts its own counter at the same id, so a world created afresh would hand out the ids of the
+ * previous world's timers again, and a late `clearTimeout` from the previous world (an invocation finishing
+ * after its twin stopped) would clear an unrelated timer of the next one: a drain or a retry that then never
+ * fires.
+ */
+const fakeTimers = FakeTimers.withGlobal(globalThis);
+
+/**
  * Virtual time for the whole process. The global timers and Date are replaced (fake-timers) so that the
  * workflow interpreter's Wait states, retry pauses and task timeouts, the SDK's retry back-off and the
  * twin's own schedules all run on one clock that moves only when the driver moves it. Real I/O (the
@@ -23,7 +32,7 @@ export class VirtualClock {
 
   install(): void {
     if (this.fake) return;
-    this.fake = FakeTimers.withGlobal(globalThis).install({
+    this.fake = fakeTimers.install({
       now: this.startAt,
       shouldClearNativeTimers: true,
       toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'Date'],
