@@ -1,57 +1,19 @@
-import { DescribeExecutionCommand, SFNClient } from '@aws-sdk/client-sfn';
-import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
+import { DescribeExecutionCommand } from '@aws-sdk/client-sfn';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import type { Context } from 'aws-lambda';
-import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
 import fc from 'fast-check';
 import { lockKey } from '../../../functions/core/keys';
 import { queueExpired } from '../../../functions/core/lease';
 import { handler, LEASE_EXPIRED_UNDER_HOLDER_METRIC, lease } from '../../../functions/lease/handler';
-import { ENV } from '../../../functions/shared/env';
 import { LeaseHeld, LeaseQueueExpired, ValidationError } from '../../../functions/shared/errors';
-import type { HandlerContext } from '../../../functions/shared/handler';
-import { logger } from '../../../functions/shared/powertools';
-import { VirtualClock } from '../../../sim/core/clock';
-import { DynamoSim } from '../../../sim/runner/dynamo';
+import { executionArn, leaseFixture } from './lease-fixture';
 
 /** The lease function's queue options (`whenHeld: "fail"`, `queue`) on real conditional writes (dynalite). */
 const TABLE = 'lease-queue-test';
-const OWNERS = ['a', 'b'].map((x) => `arn:aws:states:eu-west-1:111122223333:execution:node-bootstrap:${x}`);
+const OWNERS = ['a', 'b'].map(executionArn);
 
-let dynamo: DynamoSim;
-let doc: DynamoDBDocumentClient;
-let ctx: Pick<HandlerContext, 'clients' | 'logger' | 'metrics'>;
-const metricsSeen: string[] = [];
-const metrics = {
-  addMetric: (name: string) => metricsSeen.push(name),
-} as unknown as HandlerContext['metrics'];
-const sfn = new SFNClient({ region: 'eu-west-1' });
-const sfnMock = mockClient(sfn);
-
-beforeAll(async () => {
-  dynamo = new DynamoSim(new VirtualClock());
-  await dynamo.start();
-  await dynamo.createTable('eu-west-1', TABLE, { sortKey: 'sk' });
-  doc = DynamoDBDocumentClient.from(dynamo.client('eu-west-1'));
-  ctx = {
-    clients: { dynamoDoc: () => doc, sfn: () => sfn } as unknown as HandlerContext['clients'],
-    logger,
-    metrics,
-  };
-  process.env[ENV.stateTable] = TABLE;
-  logger.setLogLevel('SILENT');
-});
-
-beforeEach(() => {
-  metricsSeen.length = 0;
-  sfnMock.reset();
-  sfnMock.onAnyCommand().rejects(new Error('unexpected command'));
-});
-
-afterAll(async () => {
-  sfnMock.restore();
-  await dynamo.stop();
-});
+const { ctx, metricsSeen, sfnMock, doc: docClient } = leaseFixture(TABLE);
 
 describe('queueExpired (pure)', () => {
   it('is true exactly from `seconds` after the queue began, or from its last counted round', () => {
@@ -77,7 +39,7 @@ describe('whenHeld: "fail" (a workflow that queues by retrying its acquire)', ()
     lease({ op: 'acquire', cluster, name: 'join', owner, ttlSeconds: 60, whenHeld: 'fail' }, ctx, now);
   const holderOf = async (cluster: string) =>
     (
-      await doc.send(
+      await docClient().send(
         new GetCommand({ TableName: TABLE, Key: lockKey(cluster, 'join'), ConsistentRead: true }),
       )
     ).Item;

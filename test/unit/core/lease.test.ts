@@ -1,56 +1,16 @@
-import { DescribeExecutionCommand, ExecutionDoesNotExist, SFNClient } from '@aws-sdk/client-sfn';
-import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
-import { mockClient } from 'aws-sdk-client-mock';
+import { DescribeExecutionCommand, ExecutionDoesNotExist } from '@aws-sdk/client-sfn';
+import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import 'aws-sdk-client-mock-jest';
 import fc from 'fast-check';
 import { lockKey } from '../../../functions/core/keys';
 import { type HolderStatus, heldLease } from '../../../functions/core/lease';
 import { LEASE_EXPIRED_UNDER_HOLDER_METRIC, LeaseInputSchema, lease } from '../../../functions/lease/handler';
-import { ENV } from '../../../functions/shared/env';
-import type { HandlerContext } from '../../../functions/shared/handler';
-import { logger } from '../../../functions/shared/powertools';
-import { VirtualClock } from '../../../sim/core/clock';
-import { DynamoSim } from '../../../sim/runner/dynamo';
+import { executionArn, leaseFixture } from './lease-fixture';
 
 const TABLE = 'lease-test';
-const OWNERS = ['a', 'b', 'c'].map(
-  (x) => `arn:aws:states:eu-west-1:111122223333:execution:node-bootstrap:${x}`,
-);
+const OWNERS = ['a', 'b', 'c'].map(executionArn);
 
-let dynamo: DynamoSim;
-let doc: DynamoDBDocumentClient;
-let ctx: Pick<HandlerContext, 'clients' | 'logger' | 'metrics'>;
-const metricsSeen: string[] = [];
-const metrics = {
-  addMetric: (name: string) => metricsSeen.push(name),
-} as unknown as HandlerContext['metrics'];
-const sfn = new SFNClient({ region: 'eu-west-1' });
-const sfnMock = mockClient(sfn);
-
-beforeAll(async () => {
-  dynamo = new DynamoSim(new VirtualClock());
-  await dynamo.start();
-  await dynamo.createTable('eu-west-1', TABLE, { sortKey: 'sk' });
-  doc = DynamoDBDocumentClient.from(dynamo.client('eu-west-1'));
-  ctx = {
-    clients: { dynamoDoc: () => doc, sfn: () => sfn } as unknown as HandlerContext['clients'],
-    logger,
-    metrics,
-  };
-  process.env[ENV.stateTable] = TABLE;
-  logger.setLogLevel('SILENT');
-});
-
-beforeEach(() => {
-  metricsSeen.length = 0;
-  sfnMock.reset();
-  sfnMock.onAnyCommand().rejects(new Error('unexpected command'));
-});
-
-afterAll(async () => {
-  sfnMock.restore();
-  await dynamo.stop();
-});
+const { ctx, metricsSeen, sfnMock, doc: docClient } = leaseFixture(TABLE);
 
 type Op = { op: 'acquire' | 'release'; owner: number; advance: number; ends: boolean };
 
@@ -129,7 +89,7 @@ describe('leases on real conditional writes', () => {
               if (expected) model = undefined;
             }
             // What DynamoDB holds is what the model holds: one item, one owner.
-            const stored = await doc.send(
+            const stored = await docClient().send(
               new GetCommand({ TableName: TABLE, Key: lockKey(cluster, 'join'), ConsistentRead: true }),
             );
             expect(stored.Item?.owner).toBe(model?.owner);
@@ -289,7 +249,7 @@ describe('a lease left behind by an execution that ended', () => {
     lease({ op: 'acquire', cluster, name: 'cluster', owner, ttlSeconds: 1800 }, ctx, now);
   const holderOf = async (cluster: string) =>
     (
-      await doc.send(
+      await docClient().send(
         new GetCommand({ TableName: TABLE, Key: lockKey(cluster, 'cluster'), ConsistentRead: true }),
       )
     ).Item;
@@ -350,7 +310,7 @@ describe('a lease left behind by an execution that ended', () => {
     await acquire(cluster, holder, 1_000);
     // While this acquire asks about the ended holder, a third execution takes the lease over first.
     sfnMock.on(DescribeExecutionCommand).callsFake(async () => {
-      await doc.send(
+      await docClient().send(
         new PutCommand({
           TableName: TABLE,
           Item: {
