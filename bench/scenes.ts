@@ -5,6 +5,8 @@
  */
 
 import { SCENARIOS, STANDARD_SCENES } from '../sim/scenarios';
+import { TRANSITION_BUDGETS } from '../sim/scenarios/costs';
+import { NODE_COMMAND_TRANSITION_BUDGET } from '../sim/scenarios/node-commands';
 import type { Scenario } from '../sim/scenarios/types';
 import { runSceneSummary } from '../sim/scene-run';
 import { dollars, duration, type SceneSummary } from '../sim/scene-summary';
@@ -150,19 +152,19 @@ export function renderScenes(
     {
       name: 'node-bootstrap run, largest (transitions, children included)',
       value: bootstrap.value,
-      limit: 60,
+      limit: TRANSITION_BUDGETS['node-bootstrap'],
       source: GOAL,
     },
     {
       name: 'primary-failover run, largest (transitions, children included)',
       value: failover.value,
-      limit: 120,
+      limit: TRANSITION_BUDGETS['primary-failover'],
       source: GOAL,
     },
     {
       name: 'node-command execution that ended timed out, largest (transitions)',
       value: worstCommand.transitions,
-      limit: 20,
+      limit: NODE_COMMAND_TRANSITION_BUDGET,
       source: GOAL,
     },
   ];

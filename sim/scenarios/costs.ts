@@ -7,6 +7,7 @@
  * so a command costs 2-3 transitions however long it runs (12 when it never ends).
  */
 import type { ExecutionRecord } from '../core/world';
+import { family } from '../scene-summary';
 import { expectThat } from './types';
 
 /**
@@ -44,26 +45,17 @@ export interface RunCost {
   readonly queuePolls: number;
 }
 
-/** The run's cost, children included. */
+/** The run's cost, children included (node-command starts no children of its own). */
 export function runCost(execution: ExecutionRecord): RunCost {
-  let total = 0;
-  let commands = 0;
-  let commandTransitions = 0;
-  const walk = (e: ExecutionRecord, underCommand: boolean) => {
-    const isCommand = underCommand || e.stateMachine === 'node-command';
-    total += e.transitions;
-    if (isCommand) commandTransitions += e.transitions;
-    if (e.stateMachine === 'node-command' && !underCommand) commands++;
-    for (const c of e.children ?? []) walk(c, isCommand);
-  };
-  walk(execution, false);
-  const queuePolls = joinLockPolls(execution);
+  const all = family(execution);
+  const commands = all.filter((e) => e.stateMachine === 'node-command');
+  const sum = (es: readonly ExecutionRecord[]) => es.reduce((n, e) => n + e.transitions, 0);
   return {
     execution,
-    total,
-    commands,
-    commandTransitions,
-    queuePolls,
+    total: sum(all),
+    commands: commands.length,
+    commandTransitions: sum(commands),
+    queuePolls: joinLockPolls(execution),
   };
 }
 

@@ -1,6 +1,7 @@
 import { renderScenes, scenesSection, spread } from '../../../bench/scenes';
 import { withinBudget } from '../../../bench/types';
 import type { SceneSummary, WorkflowRun } from '../../../sim/scene-summary';
+import { fakeSummary } from '../sim/scene-summary-fixture';
 
 const run = (
   stateMachine: string,
@@ -16,23 +17,8 @@ const run = (
   dollars: transitions * 0.000025,
 });
 
-function summary(scene: string, seed: number, extra: Partial<SceneSummary> = {}): SceneSummary {
-  return {
-    scene,
-    seed,
-    outcome: 'passed',
-    why: [],
-    virtualMs: 1000,
-    executions: { total: 1, succeeded: 1, failed: 0 },
-    transitions: 10,
-    lambda: { requests: 0, gbSeconds: 0 },
-    dollars: { stepFunctions: 0.00025, lambda: 0, total: 0.00025 },
-    runs: [],
-    timedOutCommands: [],
-    invariants: { held: true, violations: [], accepted: 0 },
-    ...extra,
-  };
-}
+const summary = (scene: string, seed: number, extra: Partial<SceneSummary> = {}): SceneSummary =>
+  fakeSummary(scene, { seed, ...extra });
 
 const options = { standardSeeds: 5, otherSeeds: 1 };
 

@@ -1,6 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
 import { type SceneSummary, summaryTable } from '../../../sim/scene-summary';
+import { fakeSummary } from './scene-summary-fixture';
 
 const ROOT = path.resolve(__dirname, '../../..');
 
@@ -15,23 +16,14 @@ function cli(...args: string[]) {
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
-function summary(scene: string, extra: Partial<SceneSummary> = {}): SceneSummary {
-  return {
-    scene,
-    seed: 1,
-    outcome: 'passed',
-    why: [],
-    virtualMs: 1000,
+const summary = (scene: string, extra: Partial<SceneSummary> = {}): SceneSummary =>
+  fakeSummary(scene, {
     executions: { total: 2, succeeded: 2, failed: 0 },
     transitions: 30,
     lambda: { requests: 1, gbSeconds: 0 },
     dollars: { stepFunctions: 0.00075, lambda: 0, total: 0.00075 },
-    runs: [],
-    timedOutCommands: [],
-    invariants: { held: true, violations: [], accepted: 0 },
     ...extra,
-  };
-}
+  });
 
 describe('summaryTable', () => {
   it('has one row per scene and a total row, windows against floors, invariants held or violated', () => {
