@@ -14,30 +14,16 @@ import type { BundlingOptions } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { build, type Metafile } from 'esbuild';
 import { esbuildOptions, LAMBDA_BUNDLING } from '../infra/constructs/control-plane-function';
 import { ROOT } from './synth';
-import { type BenchSection, type Budget, table } from './types';
+import { type BenchSection, type Budget, type Spread, spread, table } from './types';
+
+/** The other choice, measured for comparison: the SDK bundled (pinned to the version the tests ran). */
+const BUNDLED_SDK: BundlingOptions = { ...LAMBDA_BUNDLING, externalModules: [] };
 
 /** Paired runs per figure (issue 12 asks for at least 10). */
 export const PAIRS = 15;
 export const BUDGET_KB = 600;
 export const BUDGET_RATIO = 2.0;
 const SOURCE = 'issue 12 goal 1';
-
-/** The other choice, measured for comparison: the SDK bundled (pinned to the version the tests ran). */
-const BUNDLED_SDK: BundlingOptions = { ...LAMBDA_BUNDLING, externalModules: [] };
-
-export interface Spread {
-  readonly min: number;
-  readonly median: number;
-  readonly max: number;
-  readonly n: number;
-}
-
-export function spread(values: readonly number[]): Spread {
-  const s = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(s.length / 2);
-  const median = s.length % 2 === 1 ? (s[mid] as number) : ((s[mid - 1] as number) + (s[mid] as number)) / 2;
-  return { min: s[0] ?? Number.NaN, median, max: s[s.length - 1] ?? Number.NaN, n: s.length };
-}
 
 /** The child's own CPU time (user + system, all threads, from its start), written to stderr as it exits. */
 const REPORT_CPU =

@@ -11,7 +11,7 @@ import type { Scenario } from '../sim/scenarios/types';
 import { runSceneSummary } from '../sim/scene-run';
 import { dollars, duration, type SceneSummary } from '../sim/scene-summary';
 import { PRICES } from './prices';
-import { type BenchSection, type Budget, table } from './types';
+import { type BenchSection, type Budget, spread, table } from './types';
 
 export interface SceneBenchOptions {
   /** Seeds 1..n for each standard scene (≥ 5). */
@@ -23,11 +23,11 @@ export interface SceneBenchOptions {
 const GOAL = 'issue 12 goal 2 (waiting costs little)';
 
 /** min / median / max of a non-empty list, formatted. */
-export function spread(values: readonly number[], fmt: (v: number) => string): string {
+/** `min / median / max` of `values` (bench/types.ts `spread`), each formatted; "—" for none. */
+export function spreadText(values: readonly number[], fmt: (v: number) => string): string {
   if (values.length === 0) return '—';
-  const s = [...values].sort((a, b) => a - b);
-  const median = s[Math.floor((s.length - 1) / 2)] as number;
-  return `${fmt(s[0] as number)} / ${fmt(median)} / ${fmt(s.at(-1) as number)}`;
+  const { min, median, max } = spread(values);
+  return `${fmt(min)} / ${fmt(median)} / ${fmt(max)}`;
 }
 
 const ratioOf = (s: SceneSummary) =>
@@ -97,15 +97,15 @@ export function renderScenes(
         scene.name,
         m,
         String(list.length),
-        spread(
+        spreadText(
           list.map((r) => r.executions),
           int,
         ),
-        spread(
+        spreadText(
           list.map((r) => r.transitions),
           int,
         ),
-        spread(
+        spreadText(
           list.map((r) => r.dollars),
           dollars,
         ),
@@ -117,14 +117,14 @@ export function renderScenes(
     String(runs.length),
     `${runs.filter((s) => s.outcome === 'passed').length}/${runs.length}`,
     runs[0]?.window?.label ?? '—',
-    spread(defined(runs.map((s) => s.window?.windowMs)), duration),
-    spread(defined(runs.map((s) => s.window?.floorMs)), duration),
-    spread(defined(runs.map(ratioOf)), fixed2),
-    spread(
+    spreadText(defined(runs.map((s) => s.window?.windowMs)), duration),
+    spreadText(defined(runs.map((s) => s.window?.floorMs)), duration),
+    spreadText(defined(runs.map(ratioOf)), fixed2),
+    spreadText(
       runs.map((s) => s.transitions),
       int,
     ),
-    spread(
+    spreadText(
       runs.map((s) => s.dollars.total),
       dollars,
     ),

@@ -6,6 +6,7 @@
 import { TERMINAL_STATUSES } from '../functions/core/command';
 import { KEY_FORMATS } from '../functions/core/keys';
 import { HOOK_NAMES } from '../functions/core/lifecycle';
+import { DetailTypes, Sources } from '../functions/shared/event-envelope';
 import type { Config, RegionConfig } from './config/schema';
 import { DOCUMENT_KINDS, documentName } from './ssm-documents';
 import { stateMachineArnPlaceholder, substitutionsFor } from './workflow-definitions';
@@ -58,8 +59,8 @@ export function lifecycleEventPattern(region: RegionConfig) {
  */
 export function commandStatusEventPattern(config: Config, region: RegionConfig) {
   return {
-    source: ['aws.ssm'],
-    'detail-type': ['EC2 Command Invocation Status-change Notification'],
+    source: [Sources.ssm],
+    'detail-type': [DetailTypes.commandInvocationStatusChange],
     region: [region.name],
     detail: {
       'document-name': DOCUMENT_KINDS.map((kind) => documentName(config.cluster.name, kind)),

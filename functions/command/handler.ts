@@ -44,7 +44,7 @@ type CommandInput = z.infer<typeof CommandInputSchema>;
 /** Emitted when a completion found its task already closed (timed out, or completed by the other half). */
 export const LATE_COMPLETION_METRIC = 'CommandCompletionLate';
 
-type Ctx = Pick<Deps<'dynamoDoc' | 'sfn' | 'ssm'>, 'clients' | 'logger' | 'metrics'> & { now?: () => number };
+type Ctx = Pick<Deps<'dynamoDoc' | 'sfn' | 'ssm'>, 'clients' | 'logger' | 'metrics' | 'now'>;
 
 /** The invocation as GetCommandInvocation reports it, or undefined while it is not visible yet. */
 async function readInvocation(
@@ -163,14 +163,9 @@ export async function recordEvent(event: z.infer<typeof CommandInvocationStatusC
   return { recorded: true, completed: sent };
 }
 
-const isWaitRequest = (input: CommandInput): input is WaitRequest =>
-  !('detail-type' in input) && typeof input.taskToken === 'string';
-
-/** Routes a wait request or an SSM status event. */
+/** Routes a wait request or an SSM status event (the schema admits exactly one of the two). */
 export function command(input: CommandInput, ctx: Ctx): Promise<Record<string, unknown>> {
-  return isWaitRequest(input)
-    ? registerWait(input, ctx)
-    : recordEvent(input as z.infer<typeof CommandInvocationStatusChangeEventSchema>, ctx);
+  return 'detail-type' in input ? recordEvent(input, ctx) : registerWait(input, ctx);
 }
 
 export const handler = makeHandler(

@@ -10,9 +10,6 @@
  */
 import { commandKey } from './keys';
 
-/** The SSM event node-command waits on (source `aws.ssm`). */
-export const COMMAND_STATUS_EVENT = 'EC2 Command Invocation Status-change Notification';
-
 /**
  * An invocation's terminal statuses: after one of these it never changes again (SSM User Guide,
  * "Understanding command statuses"). Pending, InProgress, Delayed and Cancelling are on the way.

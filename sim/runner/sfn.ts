@@ -372,7 +372,7 @@ export class StepFunctionsSim implements SimService {
         ? () => undefined
         : this.world.clock.after(spec.timeoutSeconds * 1000, wait.close);
     try {
-      await this.lambda.invoke(String(params.FunctionName), params.Payload ?? {});
+      await this.lambda.invoke(String(params.FunctionName), params.Payload ?? {}, executionArn);
       return await wait.settled;
     } finally {
       wait.close();

@@ -3,6 +3,8 @@
  * through a task token, so it costs a handful of state transitions, and a lost event costs one round of the
  * wait, not the command.
  */
+
+import { DetailTypes } from '../../functions/shared/event-envelope';
 import { definitionText } from '../../infra/workflow-definitions';
 import type { ExecutionRecord } from '../core/world';
 import type { Twin } from '../twin';
@@ -14,7 +16,7 @@ import { expectThat, MINUTE, type Scenario, type ScenarioResult } from './types'
 export const NODE_COMMAND_TRANSITION_BUDGET = 20;
 
 /** The SSM event node-command waits on. */
-export const COMMAND_STATUS_EVENT = 'EC2 Command Invocation Status-change Notification';
+export const COMMAND_STATUS_EVENT = DetailTypes.commandInvocationStatusChange;
 
 /** node-command's wait: one round lasts the wait Task's TimeoutSeconds (statemachines/node-command.asl.json). */
 export function nodeCommandRoundMs(): number {

@@ -1,4 +1,4 @@
-import { renderScenes, scenesSection, spread } from '../../../bench/scenes';
+import { renderScenes, scenesSection, spreadText } from '../../../bench/scenes';
 import { withinBudget } from '../../../bench/types';
 import type { SceneSummary, WorkflowRun } from '../../../sim/scene-summary';
 import { fakeSummary } from '../sim/scene-summary-fixture';
@@ -23,10 +23,10 @@ const summary = (scene: string, seed: number, extra: Partial<SceneSummary> = {})
 const options = { standardSeeds: 5, otherSeeds: 1 };
 
 describe('spread', () => {
-  it('is min / median / max, the lower median for an even count', () => {
-    expect(spread([3, 1, 2], String)).toBe('1 / 2 / 3');
-    expect(spread([4, 1, 3, 2], String)).toBe('1 / 2 / 4');
-    expect(spread([], String)).toBe('—');
+  it('is min / median / max, the mean of the middle two for an even count', () => {
+    expect(spreadText([3, 1, 2], String)).toBe('1 / 2 / 3');
+    expect(spreadText([4, 1, 3, 2], String)).toBe('1 / 2.5 / 4');
+    expect(spreadText([], String)).toBe('—');
   });
 });
 

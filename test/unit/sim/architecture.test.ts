@@ -172,7 +172,7 @@ describe('architecture: the graph walk itself', () => {
         [
           { to: 'npm:zod', typeOnly: false },
           { to: 'functions/shared/env.ts', typeOnly: true },
-          { to: 'functions/shared/clients.ts', typeOnly: false },
+          { to: 'functions/shared/clients/base.ts', typeOnly: false },
         ],
       ],
       [
@@ -184,7 +184,7 @@ describe('architecture: the graph walk itself', () => {
       ],
     ]);
     expect(layeringViolations(graph)).toEqual([
-      expect.stringMatching(/^functions\/core\/lease\.ts -> functions\/shared\/clients\.ts/),
+      expect.stringMatching(/^functions\/core\/lease\.ts -> functions\/shared\/clients\/base\.ts/),
       expect.stringMatching(/^functions\/watch\/handler\.ts -> functions\/lease\/handler\.ts/),
       expect.stringMatching(/^sim\/core\/world\.ts -> sim\/services\/ec2\.ts/),
     ]);

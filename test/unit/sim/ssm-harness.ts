@@ -72,7 +72,7 @@ export function ssmHarness(world: () => ComputeWorld) {
   const invocation = (commandId: string, inst: SimInstance) =>
     call<Invocation>('GetCommandInvocation', { CommandId: commandId, InstanceId: inst.id });
 
-  /** Polls GetCommandInvocation every 5 s until a terminal status (as a workflow would). */
+  /** Polls GetCommandInvocation every 5 s until a terminal status (the harness's own wait). */
   async function finished(commandId: string, inst: SimInstance, maxMs = 2 * 3_600_000): Promise<Invocation> {
     const until = w.clock.now() + maxMs;
     while (w.clock.now() < until) {
