@@ -19,6 +19,8 @@ export const FUNCTION_TIMEOUT_SECONDS = {
   failover: 60,
   watch: 30,
   command: 30,
+  signer: 30,
+  certs: 60,
 } as const;
 export type FunctionName = keyof typeof FUNCTION_TIMEOUT_SECONDS;
 

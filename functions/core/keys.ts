@@ -3,7 +3,9 @@
  * item (epoch, phase, owner, primary), its leases (`LOCK#<name>`), one item per node (`NODE#<instance id>`),
  * one anti-flapping gate per automatic action (`GATE#<action>`), one record per kind of incident the operator
  * was told about while automation is paused (`NOTICE#<finding>`), one rendezvous per SSM command node-command
- * waits on (`COMMAND#<command id>#<instance id>`) and the audit log (`AUDIT#<time>#<id>`).
+ * waits on (`COMMAND#<command id>#<instance id>`), the cluster CA's state (`PKI`: which generation issues,
+ * which are trusted, a CA rotation's phase), one item per CA generation (`CA#<generation>`: its KMS key and
+ * certificate) and the audit log (`AUDIT#<time>#<id>`).
  *
  * {@link KEY_FORMATS} are the templates; the functions fill them. The workflows build the same keys with
  * `States.Format`, which takes these templates verbatim: a template never holds a character `States.Format`
@@ -19,6 +21,8 @@ export const KEY_FORMATS = {
   gateSk: 'GATE#{}',
   noticeSk: 'NOTICE#{}',
   commandSk: 'COMMAND#{}#{}',
+  pkiSk: 'PKI',
+  caSk: 'CA#{}',
   auditSk: 'AUDIT#{}#{}',
 } as const;
 
@@ -64,6 +68,9 @@ export const noticeSk = (finding: string): string => fill(KEY_FORMATS.noticeSk, 
 export const commandSk = (commandId: string, instanceId: string): string =>
   fill(KEY_FORMATS.commandSk, commandId, instanceId);
 
+/** `CA#<generation>`: one generation of the cluster CA (its KMS key ARN and self-signed certificate). */
+export const caSk = (generation: number): string => fill(KEY_FORMATS.caSk, String(generation));
+
 /**
  * `AUDIT#<time>#<id>`: one audit entry. The time is written as ISO-8601 UTC with milliseconds, so entries
  * sort by time; `id` (an event id, an execution name) makes it one entry per event or run.
@@ -102,6 +109,15 @@ export const noticeKey = (cluster: string, finding: string): TableKey => ({
 export const commandKey = (cluster: string, commandId: string, instanceId: string): TableKey => ({
   pk: clusterPk(cluster),
   sk: commandSk(commandId, instanceId),
+});
+
+/** The cluster's PKI item: the issuing CA generation, the trusted ones, and a CA rotation in progress. */
+export const pkiKey = (cluster: string): TableKey => ({ pk: clusterPk(cluster), sk: KEY_FORMATS.pkiSk });
+
+/** One CA generation's item (see {@link caSk}). */
+export const caKey = (cluster: string, generation: number): TableKey => ({
+  pk: clusterPk(cluster),
+  sk: caSk(generation),
 });
 
 /** An audit entry's key (see {@link auditSk}). */

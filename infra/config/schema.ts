@@ -150,8 +150,72 @@ export const ConfigSchema = z
           .gt(0, 'certificates.renewalFraction must be > 0')
           .lt(1, 'certificates.renewalFraction must be < 1')
           .default(2 / 3),
+        /** The smallest RSA key the signer accepts in a node's CSR, and the size the node's key is made with. */
         keySize: z.union([z.literal(2048), z.literal(3072), z.literal(4096)]).default(2048),
         caLifetimeDays: z.number().int().min(30).max(7300).default(3650),
+        /** Nodes a rotation takes out of service at once; never below `cluster.minHealthyNodes` in service. */
+        maxUnavailable: z.number().int().min(1, 'certificates.maxUnavailable must be >= 1').default(1),
+        /**
+         * When planned renewals may restart nodes (UTC): on these days, from `startHour` to `endHour`
+         * (exclusive; 24 = midnight). Absent: any time. A certificate with fewer than `nearExpiryDays` left
+         * renews outside the window, and the run says so.
+         */
+        renewalWindow: z.optional(
+          z.strictObject({
+            days: z
+              .array(z.enum(['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun']))
+              .min(1, 'certificates.renewalWindow.days must name at least one day'),
+            startHour: z.number().int().min(0).max(23),
+            endHour: z.number().int().min(1).max(24),
+          }),
+        ),
+        /** Days left below which a certificate renews outside the window, and the expiry alarm fires. */
+        nearExpiryDays: z.number().int().min(1, 'certificates.nearExpiryDays must be >= 1').default(14),
+        /** The hour (UTC) of the daily census that finds certificates due for renewal. */
+        censusHourUtc: z.number().int().min(0).max(23).default(3),
+        /**
+         * The cluster CA's generation: each is its own KMS key (asymmetric keys cannot rotate). Raising it
+         * deploys a new CA key beside the old one; a CA rotation run then moves the cluster to it. With
+         * `keepPrevious` the previous generation's key stays deployed (it still signs until the rotation's
+         * second phase, and its certificate stays trusted until the third).
+         */
+        ca: z
+          .strictObject({
+            generation: z.number().int().min(1, 'certificates.ca.generation must be >= 1').default(1),
+            keepPrevious: z.boolean().default(true),
+          })
+          .prefault({}),
+      })
+      .superRefine((c, ctx) => {
+        // An out-of-range fraction is already reported; the comparisons below would only add noise.
+        if (!(c.renewalFraction > 0 && c.renewalFraction < 1)) return;
+        const renewalDaysLeft = (1 - c.renewalFraction) * c.leafLifetimeDays;
+        if (c.nearExpiryDays >= renewalDaysLeft) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['nearExpiryDays'],
+            message: `certificates.nearExpiryDays (${c.nearExpiryDays}) must be less than the days left at renewal (${renewalDaysLeft.toFixed(1)} = (1 - renewalFraction) x leafLifetimeDays)`,
+          });
+        }
+        const w = c.renewalWindow;
+        if (w === undefined) return;
+        if (w.endHour <= w.startHour) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['renewalWindow', 'endHour'],
+            message: `certificates.renewalWindow.endHour (${w.endHour}) must be after startHour (${w.startHour})`,
+          });
+        }
+        // A window must open at least once between the renewal point and the near-expiry override, or every
+        // renewal would wait for the override (cert-manager#9146: windows that could never be met).
+        const planned = renewalDaysLeft - c.nearExpiryDays;
+        if (planned < 7) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['renewalWindow'],
+            message: `certificates.renewalWindow: a weekly window may not open in the ${planned.toFixed(1)} days between renewal and the near-expiry override (${c.nearExpiryDays} days); allow at least 7`,
+          });
+        }
       })
       .prefault({}),
     encryption: z

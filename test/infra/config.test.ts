@@ -37,6 +37,10 @@ describe('deployment configuration', () => {
       renewalFraction: 2 / 3,
       keySize: 2048,
       caLifetimeDays: 3650,
+      maxUnavailable: 1,
+      nearExpiryDays: 14,
+      censusHourUtc: 3,
+      ca: { generation: 1, keepPrevious: true },
     });
     expect(defaults.automation.cooldownMinutes.primaryFailover).toBe(15);
   });
@@ -83,6 +87,34 @@ describe('deployment configuration', () => {
       /^certificates\.renewalFraction: .*< 1/,
     ],
     ['a 1024-bit key', (r) => (r.certificates.keySize = 1024), /^certificates\.keySize/],
+    [
+      'a near-expiry override past the renewal point',
+      (r) => (r.certificates.nearExpiryDays = 30),
+      /^certificates\.nearExpiryDays: .*less than the days left at renewal \(30\.0/,
+    ],
+    [
+      'a renewal window that ends before it starts',
+      (r) => (r.certificates.renewalWindow = { days: ['sat'], startHour: 6, endHour: 2 }),
+      /^certificates\.renewalWindow\.endHour: .*after startHour/,
+    ],
+    [
+      'a renewal window that may never open before the override',
+      (r) => {
+        r.certificates.renewalWindow = { days: ['sun'], startHour: 1, endHour: 5 };
+        r.certificates.nearExpiryDays = 25;
+      },
+      /^certificates\.renewalWindow: .*a weekly window may not open in the 5\.0 days/,
+    ],
+    [
+      'no window days',
+      (r) => (r.certificates.renewalWindow = { days: [], startHour: 1, endHour: 5 }),
+      /^certificates\.renewalWindow\.days/,
+    ],
+    [
+      'a CA generation of 0',
+      (r) => (r.certificates.ca = { generation: 0 }),
+      /^certificates\.ca\.generation: .*>= 1/,
+    ],
     ['an unknown mode', (r) => (r.cluster.mode = 'active-active'), /^cluster\.mode/],
     [
       'a target group in another region',
