@@ -51,14 +51,13 @@ export function scenarioByName(name: string): Scenario | undefined {
 /** Starts a twin as `scenario` needs it: its config adjustments, with or without the control plane. */
 export function startTwinFor(scenario: Scenario, seed: number): Promise<Twin> {
   const config = loadConfig(EXAMPLE_CONFIG);
+  const prepare = scenario.prepare?.bind(scenario);
   return Twin.start({
+    ...(prepare !== undefined ? { prepare } : {}),
     seed,
     controlPlane: scenario.controlPlane ?? true,
     config: scenario.configure ? scenario.configure(config) : config,
     ...(scenario.members !== undefined ? { members: scenario.members } : {}),
     ...(scenario.tls !== undefined ? { tls: scenario.tls } : {}),
-    ...(scenario.prepare !== undefined
-      ? { prepare: (twin: Twin) => scenario.prepare?.(twin) ?? Promise.resolve() }
-      : {}),
   });
 }
