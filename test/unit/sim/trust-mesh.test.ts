@@ -4,13 +4,14 @@
  * on a hand-built world of real certificates.
  */
 import 'reflect-metadata';
+import { createPrivateKey, createPublicKey } from 'node:crypto';
 import { type CertInfo, parseBundle, parseCertificate } from '../../../sim/core/certificates';
 import { VirtualClock } from '../../../sim/core/clock';
 import { type InvariantInstance, Invariants, type InvariantWorld } from '../../../sim/core/invariants';
 import { Timeline } from '../../../sim/core/timeline';
 import type { CapturedOutput, ExecutionRecord } from '../../../sim/core/world';
 import { TestCa } from '../../../sim/services/test-ca';
-import { pooledKey } from '../../../sim/services/tls';
+import { makeCsrPem, pooledKey } from '../../../sim/services/tls';
 
 const EU = 'eu-west-1';
 const DAY = 86_400_000;
@@ -258,8 +259,23 @@ describe('no-secrets: private keys', () => {
     t.executions.push(record('whole', JSON.stringify({ stdout: body })));
     // Two lines from the middle of the key, nothing else.
     t.executions.push(record('part', { stdout: body.split('\n').slice(5, 7).join('\n') }));
-    // A CSR and a certificate are not keys.
-    t.executions.push(record('clean', { certificate: ca.certificate }));
+    // A CSR and a certificate are not keys, though they hold the key's public half (its modulus): the node's
+    // own CSR and certificate, several times over, are no finding.
+    const node = nodes[2] as StubTlsNode;
+    const csr = await makeCsrPem(key, node.privateIp);
+    const cert = node.served?.pem as string;
+    // The public key's base64 at each byte alignment: whatever document holds it, one of these is its text.
+    const spki = createPublicKey(createPrivateKey(key)).export({ type: 'spki', format: 'der' });
+    const aligned = [0, 1, 2].map((n) => Buffer.concat([Buffer.alloc(n), spki]).toString('base64'));
+    t.executions.push(
+      record('clean', {
+        certificate: ca.certificate,
+        csr,
+        cert,
+        aligned,
+        again: JSON.stringify({ csr, cert }),
+      }),
+    );
     await t.clock.runFor(5_000);
     expect(leaks(inv).map((v) => v.message)).toEqual([
       'TLS private key material of i-node2 found in execution whole (cert-rotation) history event #1 TaskStateExited in state "MakeCsr" [redacted]',
