@@ -137,6 +137,18 @@ describe('checkCsr / decideLeaf', () => {
       check: 'signature',
     });
     expect(checkCsr({ ...good, sanIps: [] }, inst, POLICY)).toMatchObject({ check: 'san' });
+    // A second CN or SAN IP beside the right one is refused, and the message lists them all.
+    expect(checkCsr({ ...good, commonNames: ['10.0.0.5', '10.0.0.6'] }, inst, POLICY)).toMatchObject({
+      check: 'subject',
+      reason: expect.stringContaining('[10.0.0.5, 10.0.0.6]'),
+    });
+    expect(checkCsr({ ...good, sanIps: ['10.0.0.5', '10.0.0.6'] }, inst, POLICY)).toMatchObject({
+      check: 'san',
+      reason: expect.stringContaining('[10.0.0.5, 10.0.0.6]'),
+    });
+    expect(checkCsr(good, { ...inst, groupName: 'x' }, POLICY)).toMatchObject({
+      reason: expect.stringContaining('(c-primary, c-member)'),
+    });
     expect(checkCsr(good, { instanceId: 'i-1' }, POLICY)).toMatchObject({ check: 'instance' });
   });
 });
