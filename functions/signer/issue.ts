@@ -13,9 +13,9 @@ import { autoScalingSdk } from '../shared/clients/auto-scaling';
 import { ec2Sdk } from '../shared/clients/ec2';
 import { CsrRefused } from '../shared/errors';
 import { MetricUnit } from '../shared/powertools';
-import { bundleOf, caPublicKey, ensureCa, kmsSigner, publishBundle, type SignerDeps } from './ca';
+import { bundleOf, ensureCa, kmsSigner, publishBundle, type SignerDeps } from './ca';
 import type { SignerConfig } from './config';
-import { buildCertificate, CsrUnreadable, csrBlocks, readCsr, subjectNameOf } from './x509';
+import { buildCertificate, CsrUnreadable, csrBlocks, issuerOf, readCsr } from './x509';
 
 export interface IssueInput {
   readonly instanceId: string;
@@ -122,11 +122,12 @@ export async function issue(config: SignerConfig, input: IssueInput, deps: Signe
   if (view.created) await publishBundle(config, bundleOf(view), deps);
   const issuer = view.records.get(view.pki.active) as CaRecord;
   const keyArn = config.caKeys.get(issuer.generation) ?? issuer.keyArn;
+  const issuerCert = issuerOf(issuer.certificate);
   const cert = await buildCertificate({
     profile: decision.profile,
     subjectKey: csr.spki,
-    issuerName: subjectNameOf(issuer.certificate),
-    issuerKey: await caPublicKey(keyArn, deps),
+    issuerName: issuerCert.name,
+    issuerKey: issuerCert.key,
     sign: kmsSigner(keyArn, deps),
   });
   const out = {

@@ -181,6 +181,13 @@ describe('issue: the certificate', () => {
     expect(f.parameter.value).toBe(out.caBundle);
   });
 
+  it('makes one KMS call per leaf once the CA exists (Sign; the issuer key comes from the CA certificate)', async () => {
+    await handler({ op: 'ca' }, context);
+    f.kms.resetHistory();
+    await issue(await makeCsr(IP));
+    expect(f.kms.calls().map((c) => c.args[0].constructor.name)).toEqual(['SignCommand']);
+  });
+
   it('finds the group through Auto Scaling when the instance has no group tag', async () => {
     f.state.instance.group = undefined;
     const { DescribeAutoScalingInstancesCommand } = await import('@aws-sdk/client-auto-scaling');
