@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Instance } from '@aws-sdk/client-ec2';
 import { certificateAuditPut } from '../core/audit';
-import { type CsrCheck, decideLeaf, type InstanceFacts } from '../core/pki';
+import { type CsrCheck, checkCsr, decideLeaf, type InstanceFacts } from '../core/pki';
 import type { CaRecord } from '../core/pki-state';
 import { putAudit } from '../shared/audit';
 import { autoScalingSdk } from '../shared/clients/auto-scaling';
@@ -110,17 +110,21 @@ export async function issue(config: SignerConfig, input: IssueInput, deps: Signe
   }
   const instance = await instanceFacts(input.instanceId, deps);
   const now = new Date((deps.now ?? Date.now)());
-  const decision = decideLeaf(
-    csr.facts,
-    instance,
-    { minKeyBits: config.keySize, groups: config.groups },
-    { now, lifetimeDays: config.leafLifetimeDays, random: randomBytes(16) },
-  );
-  if (decision.kind === 'refuse') return refuse(config, input, decision.check, decision.reason, deps);
+  const policy = { minKeyBits: config.keySize, groups: config.groups };
+  const verdict = checkCsr(csr.facts, instance, policy);
+  // Refused before the CA is read: a refusal records its audit entry and nothing else.
+  if (!verdict.ok) return refuse(config, input, verdict.check, verdict.reason, deps);
   const view = await ensureCa(config, deps);
   // The first issuance of a cluster (node-bootstrap before any `ca` op) publishes the bundle it made.
   if (view.created) await publishBundle(config, bundleOf(view), deps);
   const issuer = view.records.get(view.pki.active) as CaRecord;
+  const decision = decideLeaf(csr.facts, instance, policy, {
+    now,
+    lifetimeDays: config.leafLifetimeDays,
+    random: randomBytes(16),
+    issuerNotAfter: new Date(issuer.notAfter),
+  });
+  if (decision.kind === 'refuse') return refuse(config, input, decision.check, decision.reason, deps);
   const keyArn = config.caKeys.get(issuer.generation) ?? issuer.keyArn;
   const issuerCert = issuerOf(issuer.certificate);
   const cert = await buildCertificate({
