@@ -51,7 +51,12 @@ describe('CA rotation phases', () => {
         let s = initialPki([active]);
         for (const p of ps) {
           const r = applyPhase(s, p, newest, EXEC, NOW);
-          if (r.kind === 'refuse') continue;
+          if (r.kind === 'refuse') {
+            expect(r.reason).toMatch(/phase|generation/);
+            continue;
+          }
+          expect(['noop', 'update']).toContain(r.kind);
+          if (r.kind === 'noop') expect(r.state).toBe(s);
           expect(r.state.trusted).toContain(r.state.active);
           expect(r.state.active).toBeGreaterThanOrEqual(s.active);
           expect(r.state.version).toBe(r.kind === 'update' ? s.version + 1 : s.version);
@@ -70,6 +75,9 @@ describe('CA rotation phases', () => {
         expect(once.refused).toEqual([]);
         expect(twice.refused).toEqual([]);
         expect(meaning(twice.state)).toEqual(meaning(once.state));
+        // Replaying the last phase of the prefix answers noop.
+        const last = prefix.at(-1);
+        if (last !== undefined) expect(applyPhase(once.state, last, newest, EXEC, NOW).kind).toBe('noop');
         // Each phase repeated in place is a no-op too.
         const stuttered = run(
           initialPki([active]),
@@ -92,7 +100,13 @@ describe('CA rotation phases', () => {
 
   it('refuse a phase that skips one, naming the current phase', () => {
     const s0 = initialPki([1]);
-    expect(applyPhase(s0, 'reissue', 2, EXEC, NOW)).toMatchObject({ kind: 'refuse', current: 'none' });
+    expect(currentPhase(s0)).toBe('none');
+    expect(applyPhase(s0, 'reissue', 2, EXEC, NOW)).toEqual({
+      kind: 'refuse',
+      current: 'none',
+      reason:
+        'phase reissue needs phase trust first (no CA rotation in progress; generation 2 is deployed, 1 is active)',
+    });
     expect(applyPhase(s0, 'drop', 2, EXEC, NOW)).toMatchObject({ kind: 'refuse', current: 'none' });
     const t = applyPhase(s0, 'trust', 2, EXEC, NOW);
     if (t.kind !== 'update') throw new Error('trust should update');
@@ -103,19 +117,40 @@ describe('CA rotation phases', () => {
       version: 2,
     });
     expect(currentPhase(t.state)).toBe('trust');
-    expect(applyPhase(t.state, 'drop', 2, EXEC, NOW)).toMatchObject({ kind: 'refuse', current: 'trust' });
+    expect(applyPhase(t.state, 'drop', 2, EXEC, NOW)).toEqual({
+      kind: 'refuse',
+      current: 'trust',
+      reason: 'phase drop needs phase reissue first',
+    });
     // A newer generation deployed mid-rotation: refused until the rotation in progress is finished.
     expect(applyPhase(t.state, 'reissue', 3, EXEC, NOW)).toMatchObject({
       kind: 'refuse',
       reason: expect.stringContaining('goes to generation 2'),
     });
     // The active generation newer than anything deployed (a config rolled back): refused.
-    expect(applyPhase(initialPki([3]), 'trust', 2, EXEC, NOW)).toMatchObject({ kind: 'refuse' });
+    for (const p of CA_PHASES)
+      expect(applyPhase(initialPki([3]), p, 2, EXEC, NOW)).toEqual({
+        kind: 'refuse',
+        current: 'none',
+        reason: 'the active CA generation 3 is newer than the newest deployed (2)',
+      });
   });
 
   it('with nothing to rotate, every phase is a no-op', () => {
     for (const p of CA_PHASES)
       expect(applyPhase(initialPki([4]), p, 4, EXEC, NOW)).toMatchObject({ kind: 'noop' });
+  });
+
+  it('converges a hand-edited item that trusts more than the active generation on drop, and only on drop', () => {
+    for (const trusted of [[1, 2], [2, 2], [1]]) {
+      const edited: PkiState = { active: 2, trusted, version: 7 };
+      expect(applyPhase(edited, 'trust', 2, EXEC, NOW)).toEqual({ kind: 'noop', state: edited });
+      expect(applyPhase(edited, 'reissue', 2, EXEC, NOW)).toEqual({ kind: 'noop', state: edited });
+      expect(applyPhase(edited, 'drop', 2, EXEC, NOW)).toEqual({
+        kind: 'update',
+        state: { active: 2, trusted: [2], version: 8 },
+      });
+    }
   });
 });
 
@@ -128,9 +163,10 @@ describe('PKI and CA writes', () => {
     });
     const t = applyPhase(s, 'trust', 2, EXEC, NOW);
     if (t.kind !== 'update') throw new Error('trust should update');
-    expect(pkiTransitionPut('c', s, t.state)).toMatchObject({
-      Item: { active: 1, trusted: [1, 2], version: 2, rotation: { phase: 'trust' } },
+    expect(pkiTransitionPut('c', s, t.state)).toEqual({
+      Item: { ...pkiKey('c'), active: 1, trusted: [1, 2], version: 2, rotation: t.state.rotation },
       ConditionExpression: '#version = :version',
+      ExpressionAttributeNames: { '#version': 'version' },
       ExpressionAttributeValues: { ':version': 1 },
     });
     expect(() => pkiTransitionPut('c', s, { ...t.state, version: 5 })).toThrow('version 1 to 2, not 5');
@@ -158,6 +194,9 @@ describe('PKI and CA writes', () => {
     );
     expect(() => parsePki({ active: '1', trusted: [1], version: 1 })).toThrow('active');
     expect(() => parsePki({ active: 1, trusted: ['1'], version: 1 })).toThrow('trusted');
+    expect(() => parsePki({ active: 1, trusted: [1, 'x'], version: 1 })).toThrow('trusted');
+    expect(() => parsePki({ active: 1, trusted: 1, version: 1 })).toThrow('trusted');
+    expect(parsePki({ active: 1, trusted: [1], version: 1 })).not.toHaveProperty('rotation');
     expect(() => parsePki({ active: 1, trusted: [1] })).toThrow('version');
   });
 });
@@ -170,7 +209,12 @@ describe('CA_KEYS', () => {
       [2, arn(2)],
     ]);
     expect(() => parseCaKeys('{')).toThrow('not JSON');
-    expect(() => parseCaKeys('[]')).toThrow('must be an object');
+    for (const json of ['[]', 'null', '5', '"arn"'])
+      expect(() => parseCaKeys(json)).toThrow('must be an object');
+    const china = 'arn:aws-cn:kms:cn-north-1:111122223333:key/1234abcd-12ab';
+    expect(parseCaKeys(JSON.stringify({ 1: china })).get(1)).toBe(china);
+    for (const bad of [`x${arn(1)}`, `${arn(1)}/alias`, 5])
+      expect(() => parseCaKeys(JSON.stringify({ 1: bad }))).toThrow('not a KMS key ARN');
     expect(() => parseCaKeys('{}')).toThrow('names no generation');
     expect(() => parseCaKeys(JSON.stringify({ '01': arn(1) }))).toThrow('generation 01');
     expect(() => parseCaKeys(JSON.stringify({ 1: 'alias/x' }))).toThrow('not a KMS key ARN');

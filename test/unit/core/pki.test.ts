@@ -137,7 +137,64 @@ describe('checkCsr / decideLeaf', () => {
       check: 'signature',
     });
     expect(checkCsr({ ...good, sanIps: [] }, inst, POLICY)).toMatchObject({ check: 'san' });
+    // A second CN or SAN IP beside the right one is refused, and the message lists them all.
+    expect(checkCsr({ ...good, commonNames: ['10.0.0.5', '10.0.0.6'] }, inst, POLICY)).toMatchObject({
+      check: 'subject',
+      reason: expect.stringContaining('[10.0.0.5, 10.0.0.6]'),
+    });
+    expect(checkCsr({ ...good, sanIps: ['10.0.0.5', '10.0.0.6'] }, inst, POLICY)).toMatchObject({
+      check: 'san',
+      reason: expect.stringContaining('[10.0.0.5, 10.0.0.6]'),
+    });
+    expect(checkCsr(good, { ...inst, groupName: 'x' }, POLICY)).toMatchObject({
+      reason: expect.stringContaining('(c-primary, c-member)'),
+    });
     expect(checkCsr(good, { instanceId: 'i-1' }, POLICY)).toMatchObject({ check: 'instance' });
+  });
+});
+
+describe('leaf validity', () => {
+  it('never outlives the issuing CA: the leaf ends at the earlier of its lifetime and the CA notAfter; an expired CA issues nothing', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 397 }),
+        fc.integer({ min: -5, max: 800 }),
+        random16,
+        (lifetimeDays, caDaysLeft, random) => {
+          const csr: CsrFacts = {
+            keyAlgorithm: 'RSA',
+            modulusBits: 2048,
+            commonNames: ['10.0.0.5'],
+            sanIps: ['10.0.0.5'],
+            signatureValid: true,
+          };
+          const issuerNotAfter = new Date(NOW.getTime() + caDaysLeft * 86_400_000);
+          const d = decideLeaf(
+            csr,
+            { instanceId: 'i-1', privateIp: '10.0.0.5', groupName: 'c-member' },
+            POLICY,
+            {
+              now: NOW,
+              lifetimeDays,
+              random,
+              issuerNotAfter,
+            },
+          );
+          if (caDaysLeft <= 0) {
+            expect(d).toMatchObject({
+              kind: 'refuse',
+              check: 'issuer',
+              reason: expect.stringContaining('rotate the CA'),
+            });
+            return;
+          }
+          if (d.kind !== 'issue') throw new Error('expected an issue');
+          expect(d.profile.notAfter.getTime()).toBe(
+            Math.min(NOW.getTime() + lifetimeDays * 86_400_000, issuerNotAfter.getTime()),
+          );
+        },
+      ),
+    );
   });
 });
 
