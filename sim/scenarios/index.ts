@@ -1,6 +1,7 @@
 import { loadConfig } from '../../infra/config/load';
 import { EXAMPLE_CONFIG, Twin } from '../twin';
 import { AUTOMATION_PAUSED_SCENARIOS } from './automation-paused';
+import { CERT_TRIGGER_SCENARIOS } from './cert-triggers';
 import { STANDARD_SCENE_NAMES } from './costs';
 import { FOREIGN_EVENT_SCENARIOS } from './foreign-events';
 import { LEASE_SCENARIOS } from './lease-holders';
@@ -35,6 +36,7 @@ export const SCENARIOS: readonly Scenario[] = [
   ...TWIN_FAULT_SCENARIOS,
   ...TWIN_SIGNAL_FAULT_SCENARIOS,
   ...PLANNED_RESTART_SCENARIOS,
+  ...CERT_TRIGGER_SCENARIOS,
 ];
 
 /** The standard scenes (issue 12, `STANDARD_SCENE_NAMES` in ./costs.ts) as scenes. */
