@@ -290,6 +290,20 @@ describe('expectedRotationSeconds and minDaysLeft', () => {
     expect(() => expectedRotationSeconds(3, 0, 300)).toThrow('maxUnavailable must be an integer >= 1, got 0');
     expect(() => expectedRotationSeconds(3, 1, Number.NaN)).toThrow('perNodeSeconds must be a finite number');
   });
+  it('property: the minimum over the valid notAfters, undefined when there is none', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.option(fc.integer({ min: -400, max: 400 }), { nil: undefined }), { maxLength: 8 }),
+        (lefts) => {
+          const records = lefts.map((l) =>
+            l === undefined ? {} : { cert: { notAfter: iso(NOW.getTime() + l * DAY) } },
+          );
+          const valid = lefts.filter((l): l is number => l !== undefined);
+          expect(minDaysLeft(records, NOW)).toBe(valid.length === 0 ? undefined : Math.min(...valid));
+        },
+      ),
+    );
+  });
   it('takes the minimum over the records that hold a certificate', () => {
     expect(minDaysLeft([{ cert: cert(80) }, {}, { cert: cert(10) }, { cert: { notAfter: 'x' } }], NOW)).toBe(
       10,
