@@ -21,6 +21,9 @@ export const ENV = {
   dailyBudget: 'DAILY_BUDGET',
   automationEnabled: 'AUTOMATION_ENABLED',
   metricNamespace: 'METRIC_NAMESPACE',
+  minHealthyNodes: 'MIN_HEALTHY_NODES',
+  /** The certs Lambda: `certificates.*` it plans with, as JSON (renewal fraction, window, near expiry, …). */
+  certificatePolicy: 'CERTIFICATE_POLICY',
   /** Set by Lambda. */
   awsRegion: 'AWS_REGION',
   /** Powertools' own variable; the shared Metrics instance reads it once, at load. */
