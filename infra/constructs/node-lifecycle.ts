@@ -8,6 +8,7 @@ import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { ENV } from '../../functions/shared/env';
+import { CERT_WORKFLOWS } from '../cert-rotation';
 import type { Config, RegionConfig } from '../config/schema';
 import {
   CLUSTER_TAG_KEY,
@@ -129,7 +130,7 @@ export class NodeLifecycle extends Construct {
     useKey(this.lease.fn);
     // A held lease is taken over only from an execution that has ended: the lease Lambda reads the status of
     // the workflows that hold leases (found in their definitions), and of no other.
-    const allWorkflows = [...NODE_WORKFLOWS, ...FAILOVER_WORKFLOWS];
+    const allWorkflows = [...NODE_WORKFLOWS, ...FAILOVER_WORKFLOWS, ...CERT_WORKFLOWS];
     for (const holder of leaseHolders(allWorkflows)) {
       const executions = Workflow.executionArnPatternFor(this, holder);
       this.lease.role.addToPolicy(
