@@ -36,6 +36,16 @@ const EXPECTED: Record<string, { clients: string[]; sdk: string[] }> = {
       '@aws-sdk/lib-dynamodb',
     ],
   },
+  certs: {
+    clients: ['auto-scaling', 'dynamodb', 'ec2', 'elbv2'],
+    sdk: [
+      '@aws-sdk/client-auto-scaling',
+      '@aws-sdk/client-dynamodb',
+      '@aws-sdk/client-ec2',
+      '@aws-sdk/client-elastic-load-balancing-v2',
+      '@aws-sdk/lib-dynamodb',
+    ],
+  },
   failover: {
     clients: ['auto-scaling', 'dynamodb', 'ec2', 'elbv2', 'sfn'],
     sdk: [

@@ -248,7 +248,10 @@ describe('servedMismatch', () => {
   it('names the port and both fingerprints, and a probe of another address', () => {
     const stale = {
       ...ok,
-      ports: [ok.ports[0], { port: 8443, fingerprint: 'b'.repeat(64), verified: true }],
+      ports: [
+        { port: 8082, fingerprint: FP, verified: true },
+        { port: 8443, fingerprint: 'b'.repeat(64), verified: true },
+      ],
     };
     expect(servedMismatch(stale, '10.0.0.1', FP)).toBe(`8443: serves ${'b'.repeat(64)}, issued ${FP}`);
     expect(servedMismatch(ok, '10.0.0.2', FP)).toMatch(/not 10.0.0.2/);
