@@ -1,5 +1,6 @@
 import * as path from 'node:path';
 import { ENV } from '../functions/shared/env';
+import { CA_KEY_SPEC, caGenerations, caKeyPolicy, signerEnvironment } from '../infra/cluster-ca';
 import {
   commandStatusEventPattern,
   HOOKS,
@@ -25,6 +26,7 @@ import { documentName } from '../infra/ssm-documents';
 import { definitionText, FUNCTION_TIMEOUT_SECONDS, type FunctionName } from '../infra/workflow-definitions';
 import type { RegionLayout, TwinRuntime as Twin } from './layout';
 import type { Handler } from './runner/lambda';
+import { functionRoleArn } from './services/kms';
 
 const ROOT = path.resolve(__dirname, '..');
 const handlerOf = (dir: string) => (): Handler =>
@@ -40,6 +42,9 @@ export interface ControlPlaneLayout {
   readonly failoverArn: string;
   readonly failoverFunctionArn: string;
   readonly watchArn: string;
+  readonly signerArn: string;
+  /** The CA keys' ARNs by generation (what the signer's CA_KEYS holds). */
+  readonly caKeyArns: Readonly<Record<number, string>>;
 }
 
 /**
@@ -64,6 +69,16 @@ export function deployControlPlane(twin: Twin, layout: RegionLayout): ControlPla
     });
 
   const lease = fn('lease', 'lease', { [ENV.stateTable]: layout.stateTable });
+  // The cluster CA as ClusterCa deploys it: one KMS key per deployed generation, signing only for the signer's
+  // role, and the signer with the same environment.
+  const signerRole = functionRoleArn(world.accountId, `${config.cluster.name}-signer`);
+  const caKeyArns: Record<number, string> = {};
+  for (const generation of caGenerations(config))
+    caKeyArns[generation] = r.kms.createSigningKey(
+      CA_KEY_SPEC,
+      JSON.stringify(caKeyPolicy(world.accountId, signerRole)),
+    );
+  const signerArn = fn('signer', 'signer', signerEnvironment(config, region, layout.stateTable, caKeyArns));
   const report = fn('report', 'report', {
     [ENV.stateTable]: layout.stateTable,
     [ENV.topicArn]: layout.topicArn,
@@ -203,5 +218,7 @@ export function deployControlPlane(twin: Twin, layout: RegionLayout): ControlPla
     failoverArn,
     failoverFunctionArn,
     watchArn,
+    signerArn,
+    caKeyArns,
   };
 }

@@ -13,6 +13,7 @@ export type ServiceName =
   | 'ec2'
   | 'ssm'
   | 'secretsmanager'
+  | 'kms'
   | 'elbv2'
   | 'cloudwatch'
   | 'route53'
@@ -60,6 +61,7 @@ export interface RegionServices {
   readonly autoscaling: AutoScalingContract;
   readonly ssm: SsmContract;
   readonly secretsmanager: SecretsContract;
+  readonly kms: KmsContract;
   readonly elbv2: Elbv2Contract;
   readonly cloudwatch: CloudWatchContract;
   readonly events: EventBridgeContract;
@@ -278,6 +280,8 @@ export interface SsmContract {
   isManaged(instanceId: string): boolean;
   /** Called by EC2 when an instance has booted and its SSM Agent starts (`alreadyRegistered`: the initial cluster). */
   agentStarted(instanceId: string, alreadyRegistered?: boolean): void;
+  /** Parameter Store: a parameter's current value (what `aws ssm get-parameter` reads). */
+  readonly parameters: { valueOf(name: string): string | undefined };
 }
 
 export interface SecretsContract {
@@ -286,6 +290,13 @@ export interface SecretsContract {
   secretValues(): string[];
   /** Read by the modelled SSM documents, on the node (never through a workflow). */
   valueOf(name: string): string | undefined;
+}
+
+export interface KmsContract {
+  /** The deployment's CreateKey of an RSA SIGN_VERIFY key with its key policy (JSON); returns the key ARN. */
+  createSigningKey(spec: 'RSA_2048' | 'RSA_3072' | 'RSA_4096', policy: string): string;
+  /** Every private key (PKCS #8 PEM), for the secret scan. */
+  privateKeyPems(): string[];
 }
 
 // ---------------------------------------------------------------- ELBv2, CloudWatch, Route 53
