@@ -91,6 +91,18 @@ export function caKeyPolicy(accountId: string, signerRoleArn: string, partition 
         Resource: '*',
         Condition: { ArnNotEquals: { 'aws:PrincipalArn': signerRoleArn } },
       },
+      {
+        // Grants would be a second way to hand out kms:Sign; only AWS services acting for our resources may
+        // create them (the control-plane key's rule; Control Tower CT.KMS.PR.3).
+        Sid: 'GrantsOnlyForAwsServices',
+        Effect: 'Deny',
+        Principal: { AWS: '*' },
+        Action: 'kms:CreateGrant',
+        Resource: '*',
+        Condition: {
+          BoolIfExists: { 'kms:GrantIsForAWSResource': 'false', 'aws:PrincipalIsAWSService': 'false' },
+        },
+      },
     ],
   };
 }

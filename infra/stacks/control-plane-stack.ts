@@ -7,6 +7,7 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { Construct } from 'constructs';
 import type { Config, RegionConfig } from '../config/schema';
+import { ClusterCa } from '../constructs/cluster-ca';
 import { ControlPlaneKey } from '../constructs/control-plane-key';
 import { NodeLifecycle } from '../constructs/node-lifecycle';
 import { PrimaryFailover } from '../constructs/primary-failover';
@@ -28,6 +29,7 @@ export class ControlPlaneStack extends Stack {
   readonly switchAlarm: cloudwatch.Alarm;
   readonly nodeLifecycle: NodeLifecycle;
   readonly primaryFailover: PrimaryFailover;
+  readonly clusterCa: ClusterCa;
 
   constructor(scope: Construct, id: string, props: ControlPlaneStackProps) {
     super(scope, id, props);
@@ -100,6 +102,13 @@ export class ControlPlaneStack extends Stack {
       key: this.key,
       topic: this.topic,
       lifecycle: this.nodeLifecycle,
+    });
+
+    this.clusterCa = new ClusterCa(this, 'ClusterCa', {
+      config,
+      region: regionConfig,
+      key: this.key,
+      stateTable: this.stateTable,
     });
   }
 }

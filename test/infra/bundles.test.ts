@@ -75,6 +75,17 @@ const EXPECTED: Record<string, { clients: string[]; sdk: string[] }> = {
     clients: ['dynamodb', 'sns'],
     sdk: ['@aws-sdk/client-dynamodb', '@aws-sdk/client-sns', '@aws-sdk/lib-dynamodb'],
   },
+  signer: {
+    clients: ['auto-scaling', 'dynamodb', 'ec2', 'kms', 'ssm'],
+    sdk: [
+      '@aws-sdk/client-auto-scaling',
+      '@aws-sdk/client-dynamodb',
+      '@aws-sdk/client-ec2',
+      '@aws-sdk/client-kms',
+      '@aws-sdk/client-ssm',
+      '@aws-sdk/lib-dynamodb',
+    ],
+  },
   watch: {
     clients: ['auto-scaling', 'cloudwatch', 'elbv2'],
     sdk: [
