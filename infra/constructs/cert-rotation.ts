@@ -21,8 +21,36 @@ export interface CertRotationProps {
   readonly stateTable: dynamodb.TableV2;
   /** Supplies the lease and report Lambdas, node-command and the SSM documents. */
   readonly lifecycle: NodeLifecycle;
-  /** The signer Lambda (engineer A's construct): `issue`, `ca` and `caPhase`. */
+  /** The signer Lambda (ClusterCa): `issue`, `ca` and `caPhase`. */
   readonly signerFunctionArn: string;
+  /** The certs Lambda ({@link certsFunction}), made before NodeLifecycle: node-bootstrap records with it too. */
+  readonly certs: ControlPlaneFunction;
+}
+
+/**
+ * The certs Lambda: plans rotations (reads the groups, EC2, the ALB and the node records) and writes one
+ * attribute, the node's `cert`.
+ */
+export function certsFunction(
+  scope: Construct,
+  id: string,
+  props: Pick<CertRotationProps, 'config' | 'region' | 'key' | 'stateTable'>,
+): ControlPlaneFunction {
+  const certs = new ControlPlaneFunction(scope, id, {
+    handlerDir: 'certs',
+    description:
+      "Plans cert-rotation runs (census, order, peers, floor), checks a node's served certificate and records it",
+    logKey: props.key,
+    environment: certsEnvironment(props.config, props.region, props.stateTable.tableName),
+  });
+  // Node records (BatchGetItem), the PKI item (GetItem), and the node's `cert` attribute (UpdateItem).
+  props.stateTable.grant(certs.fn, 'dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:UpdateItem');
+  certs.allowOnAnyResource('Observe', [
+    'autoscaling:DescribeAutoScalingGroups',
+    'ec2:DescribeInstances',
+    'elasticloadbalancing:DescribeTargetHealth',
+  ]);
+  return certs;
 }
 
 /**
@@ -39,23 +67,10 @@ export class CertRotation extends Construct {
 
   constructor(scope: Construct, id: string, props: CertRotationProps) {
     super(scope, id);
-    const { config, region, key, stateTable, lifecycle } = props;
+    const { config, region, key, lifecycle } = props;
     const targetGroupArn = region.targetGroupArns[0] as string;
 
-    this.certs = new ControlPlaneFunction(this, 'Certs', {
-      handlerDir: 'certs',
-      description:
-        "Plans cert-rotation runs (census, order, peers, floor), checks a node's served certificate and records it",
-      logKey: key,
-      environment: certsEnvironment(config, region, stateTable.tableName),
-    });
-    // Node records (BatchGetItem), the PKI item (GetItem), and the node's `cert` attribute (UpdateItem).
-    stateTable.grant(this.certs.fn, 'dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:UpdateItem');
-    this.certs.allowOnAnyResource('Observe', [
-      'autoscaling:DescribeAutoScalingGroups',
-      'ec2:DescribeInstances',
-      'elasticloadbalancing:DescribeTargetHealth',
-    ]);
+    this.certs = props.certs;
 
     const doc = (kind: string) => documentName(config.cluster.name, kind as DocumentKind);
     const substitutions = certRotationSubstitutions({

@@ -40,12 +40,13 @@ export interface NodeLifecycleProps {
   readonly key: kms.IKey;
   readonly stateTable: dynamodb.TableV2;
   readonly topic: sns.ITopic;
+  readonly certificates: Pick<NodeLifecycleRefs, 'signerFunctionArn' | 'certsFunctionArn'>;
 }
 
 /**
- * Node bootstrap on launch and drain on terminate: lifecycle hooks on both groups, the dispatch
- * Lambda behind an EventBridge rule, the reconciler's sweep on a schedule, the lease, report and failover
- * Lambdas, the project's SSM documents and the three workflows, each role limited to what it calls.
+ * Node bootstrap on launch and drain on terminate: lifecycle hooks on both groups, the dispatch Lambda behind
+ * an EventBridge rule, the reconciler's sweep on a schedule, the lease, report and failover Lambdas, the
+ * project's SSM documents and the three workflows, each role limited to what it calls.
  *
  * primary-failover (its own construct) is created after this one and uses its Lambdas and node-command; the
  * references back to it (node-drain's handover, dispatch's and the reconciler's starts) go through its ARN,
@@ -256,6 +257,8 @@ export class NodeLifecycle extends Construct {
       joinKeySecretId: keySecretNames(config).joinKey,
       failoverFunctionArn: this.failover.functionArn,
       failoverStateMachineArn: this.failoverStateMachineArn,
+      ...props.certificates,
+      keySize: config.certificates.keySize,
     };
 
     const substitutions = nodeLifecycleSubstitutions(refs);
@@ -292,9 +295,8 @@ export class NodeLifecycle extends Construct {
       resources: mergeResources(
         {
           'lambda:InvokeFunction': [
-            this.lease.functionArn,
-            this.report.functionArn,
-            this.failover.functionArn,
+            ...[this.lease, this.report, this.failover].map((f) => f.functionArn),
+            ...Object.values(props.certificates),
           ],
           autoscaling: groupArns,
           'elasticloadbalancing:DeregisterTargets': region.targetGroupArns,
