@@ -24,6 +24,11 @@ export interface TwinOptions {
   /** Deploy the control plane (hooks, rules, Lambdas, workflows). Default true; false shows AWS alone. */
   readonly controlPlane?: boolean;
   readonly startAt?: number;
+  /**
+   * The nodes' TLS can break them (served certificate expired, not for the node's IP, or not trusted by its
+   * own trusted directory) and the trust-mesh invariant is checked. Default off: see docs/twin.md.
+   */
+  readonly tls?: 'off' | 'on';
 }
 
 /**
@@ -47,6 +52,7 @@ export class Twin implements TwinRuntime {
       seed: options.seed,
       config: options.config,
       ...(options.startAt !== undefined ? { startAt: options.startAt } : {}),
+      ...(options.tls !== undefined ? { tls: options.tls } : {}),
     });
     const world = this.world;
     this.dynamo = new DynamoSim(world.clock, {

@@ -114,13 +114,17 @@ const NODE_PROGRAMS = new Set([
   'awk',
   'aws',
   'chmod',
+  'cat',
   'chown',
+  'cp',
   'curl',
+  'date',
   'grep',
   'id',
   'install',
   'mktemp',
   'mv',
+  'openssl',
   'rm',
   'sleep',
   'systemctl',
@@ -136,15 +140,19 @@ function undefinedCommands(source: string, functions: Set<string>): string[] {
 }
 
 describe('ProjectDocuments', () => {
-  it('creates the five Command documents, named per cluster, updated in place as new versions', () => {
+  it('creates the nine Command documents, named per cluster, updated in place as new versions', () => {
     const { template } = fixture();
-    template.resourceCountIs('AWS::SSM::Document', 5);
+    template.resourceCountIs('AWS::SSM::Document', 9);
     for (const suffix of [
       'ConfigureNode',
       'StartArtifactory',
       'StopArtifactory',
       'ProbeReadiness',
       'SetPrimaryRole',
+      'MakeCsr',
+      'InstallCertificate',
+      'RollbackCertificate',
+      'ProbeServedCertificate',
     ]) {
       template.hasResourceProperties('AWS::SSM::Document', {
         Name: `${CLUSTER}-${suffix}`,
@@ -234,13 +242,19 @@ describe('ProjectDocuments', () => {
     const configure = Object.values(
       template.findResources('AWS::SSM::Document', { Properties: { Name: `${CLUSTER}-ConfigureNode` } }),
     )[0];
-    expect(Object.keys(configure?.Properties.Content.parameters ?? {})).toHaveLength(6);
+    expect(Object.keys(configure?.Properties.Content.parameters ?? {})).toHaveLength(7);
+    // The certificate parameters: optional where the contract adds them to existing documents.
+    expect(documentParameters('configureNode').KeySize).toMatchObject({ default: '' });
+    expect(documentParameters('startArtifactory').Certificate).toMatchObject({ default: '' });
+    expect(documentParameters('startArtifactory').CaBundle).toMatchObject({ default: '' });
+    expect(documentParameters('installCertificate').Certificate?.default).toBeUndefined();
+    expect(documentParameters('makeCsr').KeySize?.default).toBeUndefined();
   });
 
   it('puts {{ }} only in the header lines, right after the shebang, one variable per parameter', () => {
     const { template } = fixture();
     const resources = Object.values(template.findResources('AWS::SSM::Document'));
-    expect(resources).toHaveLength(5);
+    expect(resources).toHaveLength(9);
     for (const r of resources) {
       const content = r.Properties.Content as ReturnType<typeof documentContent>;
       const commands = content.mainSteps[0].inputs.runCommand;
@@ -300,7 +314,7 @@ describe('ProjectDocuments', () => {
 });
 
 describe('document definitions', () => {
-  it('declare exactly the parameters node-bootstrap sends to ConfigureNode', () => {
+  it('declare the parameters node-bootstrap sends to ConfigureNode: every required one, none unknown', () => {
     const asl = JSON.parse(
       readFileSync(path.resolve(__dirname, '../../statemachines/node-bootstrap.asl.json'), 'utf8'),
     ) as { States: Record<string, { Parameters?: { Input?: { document?: string; parameters?: object } } }> };
@@ -310,7 +324,10 @@ describe('document definitions', () => {
       .find((input) => input?.document === '${ConfigureDocument}')?.parameters;
     expect(sent).toBeDefined();
     const names = Object.keys(sent ?? {}).map((k) => k.replace(/\.\$$/, ''));
-    expect(names.sort()).toEqual(Object.keys(documentParameters('configureNode')).sort());
+    const declared = documentParameters('configureNode');
+    const required = Object.keys(declared).filter((n) => declared[n]?.default === undefined);
+    expect(names.filter((n) => !(n in declared))).toEqual([]);
+    expect(required.filter((n) => !names.includes(n))).toEqual([]);
   });
 
   it('each script validates every parameter with the document allowedPattern', () => {
@@ -337,9 +354,11 @@ describe('document definitions', () => {
       ),
     ).toBe(true);
     for (const name of Object.keys(p)) {
-      for (const bad of ["x'; id; '", 'x$(id)', 'x`id`', 'x y', 'x\ny', '', 'x"y', 'x\\y', 'x;y', 'x|y']) {
+      const optional = p[name]?.default === '';
+      for (const bad of ["x'; id; '", 'x$(id)', 'x`id`', 'x y', 'x\ny', 'x"y', 'x\\y', 'x;y', 'x|y']) {
         expect({ name, bad, ok: ok(name, bad) }).toEqual({ name, bad, ok: false });
       }
+      expect({ name, empty: ok(name, '') }).toEqual({ name, empty: optional });
     }
     const role = new RegExp(documentParameters('setPrimaryRole').Role?.allowedPattern ?? '$^');
     expect(['primary', 'member', '', 'leader', 'primary;id'].map((v) => role.test(v))).toEqual([
@@ -408,7 +427,14 @@ describe('lib.sh', () => {
       'set_node_keys',
       'systemctl_bounded',
     ]);
-    expect(without('configureNode').sort()).toEqual(['die', 'require', 'set_node_keys']);
+    expect(without('configureNode').sort()).toEqual([
+      'die',
+      'imds',
+      'make_key_and_csr',
+      'node_private_ip',
+      'require',
+      'set_node_keys',
+    ]);
   });
 
   it('holds the only copy of each shared helper, and every one of its helpers is used', () => {
@@ -424,8 +450,13 @@ describe('lib.sh', () => {
     const called = new Set([lib, ...DOCUMENT_KINDS.map(script)].flatMap((t) => [...commandNames(t)]));
     for (const fn of libFunctions) expect({ fn, called: called.has(fn) }).toEqual({ fn, called: true });
     expect([...libFunctions].sort()).toEqual([
+      'cert_fingerprint',
       'die',
       'get_node_key',
+      'imds',
+      'install_certificate',
+      'make_key_and_csr',
+      'node_private_ip',
       'require',
       'set_node_keys',
       'systemctl_bounded',
