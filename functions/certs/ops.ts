@@ -10,7 +10,7 @@ import {
   servedMismatch,
 } from '../core/cert-rotation';
 import { dynamoDocSdk } from '../shared/clients/dynamodb';
-import { NotFoundError, ValidationError } from '../shared/errors';
+import { ValidationError } from '../shared/errors';
 import { parseOrThrow } from '../shared/validation';
 import { knownInstances, readCluster, readPki, targetStates } from './cluster';
 import type { CertsConfig, CertsDeps } from './config';
@@ -98,7 +98,7 @@ export function verify(request: OpRequest<'verify'>) {
   return { verified: true, fingerprint: request.expected };
 }
 
-/** `record`: the node's verified certificate into its record (a node with no record is an error). */
+/** `record`: the node's verified certificate into its record (see certRecordUpdate). */
 export async function record(
   request: OpRequest<'record'>,
   config: CertsConfig,
@@ -117,16 +117,11 @@ export async function record(
     installedAt: new Date(now).toISOString(),
     execution: request.execution,
   };
-  try {
-    await deps.clients.dynamoDoc().send(
-      new UpdateCommand({
-        TableName: config.stateTable,
-        ...certRecordUpdate(config.cluster, request.instanceId, cert),
-      }),
-    );
-  } catch (err) {
-    if ((err as Error).name !== 'ConditionalCheckFailedException') throw err;
-    throw new NotFoundError(`${request.instanceId} has no node record to hold its certificate`);
-  }
+  await deps.clients.dynamoDoc().send(
+    new UpdateCommand({
+      TableName: config.stateTable,
+      ...certRecordUpdate(config.cluster, request.instanceId, cert),
+    }),
+  );
   return { recorded: request.instanceId, serial, notAfter };
 }

@@ -299,12 +299,15 @@ export function servedMismatch(
   return problems.length ? problems.join('; ') : undefined;
 }
 
-/** The update that records a node's verified certificate; only on an existing node record. */
+/**
+ * The update that records a node's verified certificate. A node with no record (one the control plane adopted,
+ * bootstrapped before it) gets one holding only its certificate: a certificate not recorded would stay
+ * `missing` to every census and be renewed for ever.
+ */
 export function certRecordUpdate(cluster: string, instanceId: string, cert: NodeCertRecord) {
   return {
     Key: nodeKey(cluster, instanceId),
     UpdateExpression: 'SET #cert = :cert',
-    ConditionExpression: 'attribute_exists(pk)',
     ExpressionAttributeNames: { '#cert': 'cert' },
     ExpressionAttributeValues: { ':cert': cert },
   };

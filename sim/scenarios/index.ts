@@ -54,5 +54,6 @@ export function startTwinFor(scenario: Scenario, seed: number): Promise<Twin> {
     controlPlane: scenario.controlPlane ?? true,
     config: scenario.configure ? scenario.configure(config) : config,
     ...(scenario.members !== undefined ? { members: scenario.members } : {}),
+    ...(scenario.tls !== undefined ? { tls: scenario.tls } : {}),
   });
 }

@@ -11,6 +11,8 @@ export interface Scenario {
   readonly controlPlane?: boolean;
   /** Member nodes per region in the initial cluster (the twin's default is 2). */
   readonly members?: number;
+  /** The world's TLS model (B's `tls` option): `on` makes a node's served certificate matter. Default off. */
+  readonly tls?: 'off' | 'on';
   /** Adjusts the deployment config (the example config) for this scene, e.g. a shorter cooldown. */
   configure?(config: Config): Config;
   /**

@@ -272,9 +272,9 @@ describe('requestedProblems and the record', () => {
       `nodes: named twice: ${node(0).instanceId}; unknown instances: i-0ffffffffffffffff; not in the cluster's groups: i-0eeeeeeeeeeeeeeee`,
     );
   });
-  it('writes the cert attribute of an existing node record only', () => {
+  it("writes the cert attribute of the node's record, and nothing else", () => {
     const u = certRecordUpdate('c', 'i-1', cert(1));
-    expect(u.ConditionExpression).toBe('attribute_exists(pk)');
+    expect(u.UpdateExpression).toBe('SET #cert = :cert');
     expect(u.Key).toEqual({ pk: 'CLUSTER#c', sk: 'NODE#i-1' });
     expect(u.ExpressionAttributeValues[':cert'].fingerprint).toBe(FP);
   });

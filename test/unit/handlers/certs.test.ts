@@ -225,11 +225,8 @@ describe('certs floor, verify, record', () => {
     });
   });
 
-  it("records the node's cert on its existing record, and says so when there is none", async () => {
-    doc
-      .on(UpdateCommand)
-      .resolvesOnce({})
-      .rejectsOnce(Object.assign(new Error('c'), { name: 'ConditionalCheckFailedException' }));
+  it("records the node's cert, and refuses a malformed one", async () => {
+    doc.on(UpdateCommand).resolves({});
     const issued = cert(0);
     await expect(
       handler({ op: 'record', instanceId: A, execution: EXEC, issued }, context),
@@ -239,20 +236,16 @@ describe('certs floor, verify, record', () => {
     expect(doc).toHaveReceivedCommandWith(UpdateCommand, {
       TableName: TABLE,
       Key: { pk: 'CLUSTER#prod', sk: `NODE#${A}` },
-      ConditionExpression: 'attribute_exists(pk)',
+      UpdateExpression: 'SET #cert = :cert',
     });
     const written = doc.commandCalls(UpdateCommand)[0]?.args[0].input.ExpressionAttributeValues?.[':cert'];
     expect(written).toMatchObject({ ...issued, execution: EXEC });
-    await expect(
-      handler({ op: 'record', instanceId: A, execution: EXEC, issued }, context),
-    ).rejects.toMatchObject({
-      name: 'NotFoundError',
-    });
     await expect(
       handler(
         { op: 'record', instanceId: A, execution: EXEC, issued: { ...issued, fingerprint: 'XY' } },
         context,
       ),
     ).rejects.toBeInstanceOf(ValidationError);
+    expect(doc).toHaveReceivedCommandTimes(UpdateCommand, 1);
   });
 });

@@ -1,0 +1,24 @@
+import { CERT_ROTATION_SCENARIOS } from '../../sim/scenarios/cert-rotation';
+import { runScene, SEEDS } from './scene-runner';
+
+jest.setTimeout(300_000);
+
+const figures = new Map<string, number[]>();
+
+describe.each(CERT_ROTATION_SCENARIOS.map((s) => [s.name, s] as const))('%s', (_name, scenario) => {
+  it.each(SEEDS)('meets its expectations with every invariant holding (seed %i)', async (seed) => {
+    const result = await runScene(scenario, seed);
+    if (result?.rotationMs !== undefined)
+      figures.set(scenario.name, [...(figures.get(scenario.name) ?? []), Number(result.rotationMs)]);
+  });
+});
+
+// Reported, not asserted (the bounds are asserted in each scene).
+afterAll(() => {
+  for (const [name, list] of figures) {
+    const m = (x: number) => (x / 60_000).toFixed(1);
+    process.stdout.write(
+      `${name}: rotation took ${m(list.reduce((a, b) => a + b, 0) / list.length)} min on average (${m(Math.min(...list))}-${m(Math.max(...list))}) over ${list.length} seeds\n`,
+    );
+  }
+});
