@@ -82,10 +82,17 @@ export interface RotationPlan {
   readonly kind: 'renew' | 'ca';
   /** For a CA rotation: the phases still to run, in order (a resumed rotation skips the finished ones). */
   readonly phases: readonly ('trust' | 'reissue' | 'drop')[];
-  /** The nodes rotated concurrently (members; every node in cloud-native mode), in order. */
-  readonly nodes: readonly PlannedNode[];
-  /** Legacy mode: the primary, alone and last (empty otherwise). */
-  readonly last: readonly PlannedNode[];
+  /** The pass the batches are for: a renewal, or the CA rotation's trust or reissue pass. */
+  readonly pass: PassKind;
+  /**
+   * The nodes in rounds of at most `concurrency`, in order; in legacy mode the primary alone in the last
+   * round. The parent rotates one round at a time (a Map as wide as the round, so a failure leaves no
+   * queued node to start) and starts the next only when every node of the round succeeded.
+   */
+  readonly batches: readonly (readonly PlannedNode[])[];
+  readonly batchCount: number;
+  /** The parent's round counter, from 0 (a new plan starts its rounds again). */
+  readonly batch: { readonly count: number };
   readonly deferred: readonly { instanceId: string; reason: string; until?: string }[];
   /** MaxConcurrency: maxUnavailable, lowered so healthy targets never go under minHealthyNodes. */
   readonly concurrency: number;
@@ -246,11 +253,19 @@ export function planRotation(
   });
   const legacyPrimary = (p: PlannedNode) => settings.mode === 'legacy-primary' && p.isPrimary;
   const passes = Math.max(1, phases.filter((p) => p !== 'drop').length);
+  const rest = planned.filter((p) => !legacyPrimary(p));
+  const width = Math.max(1, concurrency);
+  const batches: PlannedNode[][] = [];
+  for (let i = 0; i < rest.length; i += width) batches.push(rest.slice(i, i + width));
+  const last = planned.filter(legacyPrimary);
+  if (last.length > 0) batches.push(last);
   return {
     kind: phases.length > 0 ? 'ca' : 'renew',
     phases,
-    nodes: planned.filter((p) => !legacyPrimary(p)),
-    last: planned.filter(legacyPrimary),
+    pass: phases.length === 0 ? 'renew' : phases[0] === 'trust' ? 'trust' : 'reissue',
+    batches,
+    batchCount: batches.length,
+    batch: { count: 0 },
     deferred,
     concurrency: Math.max(1, concurrency),
     order,

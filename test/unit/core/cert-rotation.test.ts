@@ -108,19 +108,21 @@ describe('planRotation', () => {
             return;
           }
           const live = cluster.filter((n) => n.target === 'healthy');
-          const all = [...plan.nodes, ...plan.last];
+          const all = plan.batches.flat();
+          expect(plan.batchCount).toBe(plan.batches.length);
+          for (const b of plan.batches) expect(b.length).toBeLessThanOrEqual(plan.concurrency);
           expect(new Set(all.map((p) => p.instanceId)).size).toBe(all.length);
           for (const p of all) {
             expect(live.map((n) => n.instanceId)).toContain(p.instanceId);
             expect(p.peer).not.toBe(p.instanceId);
             expect(live.map((n) => n.instanceId)).toContain(p.peer);
           }
-          if (mode === 'legacy-primary') {
-            expect(plan.nodes.every((p) => !p.isPrimary)).toBe(true);
-            expect(plan.last.every((p) => p.isPrimary)).toBe(true);
-            if (plan.last.length > 0)
-              expect(plan.order.slice(-plan.last.length)).toEqual(plan.last.map((p) => p.instanceId));
-          } else expect(plan.last).toEqual([]);
+          expect(all.map((p) => p.instanceId)).toEqual(plan.order);
+          const primary = all.find((p) => p.isPrimary);
+          if (mode === 'legacy-primary' && primary) {
+            // The primary alone, in the last round.
+            expect(plan.batches[plan.batches.length - 1]).toEqual([primary]);
+          }
           if (all.length > 0) expect(live.length - plan.concurrency).toBeGreaterThanOrEqual(2);
           expect(plan.concurrency).toBeLessThanOrEqual(k);
         },
@@ -132,9 +134,13 @@ describe('planRotation', () => {
     const cluster = [node(0), node(1, { cert: cert(10) }), node(2), node(3, { cert: cert(5) })];
     const plan = planRotation(cluster, { manual: false, caRotation: false }, settings(), {}, NOW);
     expect(plan.order).toEqual([node(2).instanceId, node(0).instanceId]);
-    expect(plan.last.map((p) => p.instanceId)).toEqual([node(0).instanceId]);
+    expect(plan.batches.map((b) => b.map((p) => p.instanceId))).toEqual([
+      [node(2).instanceId],
+      [node(0).instanceId],
+    ]);
     // The untouched serving nodes are the peers.
-    expect(plan.nodes[0]?.peer).toBe(node(1).instanceId);
+    expect(plan.batches[0]?.[0]?.peer).toBe(node(1).instanceId);
+    expect(plan.pass).toBe('renew');
     expect(plan.expectedSeconds).toBe(1200);
     expect(planSummary(plan)).toContain('2 node(s) in this order');
   });
@@ -184,6 +190,7 @@ describe('planRotation', () => {
     expect(trust.kind).toBe('ca');
     expect(trust.phases).toEqual(['trust', 'reissue', 'drop']);
     expect(trust.order).toEqual([node(2).instanceId]);
+    expect(trust.pass).toBe('trust');
     const reissue = planRotation(
       cluster,
       { manual: false, caRotation: false },
@@ -193,6 +200,7 @@ describe('planRotation', () => {
     );
     expect(reissue.phases).toEqual(['reissue', 'drop']);
     expect(reissue.order).toEqual([node(2).instanceId, node(3).instanceId, node(0).instanceId]);
+    expect(reissue.pass).toBe('reissue');
   });
 });
 

@@ -126,13 +126,13 @@ describe('certs plan', () => {
   it('plans the due and missing certificates, the legacy primary last, each with a peer; writes nothing', async () => {
     cluster();
     const out = (await plan({ trigger: 'manual', reason: 'quarterly' })) as {
-      plan: { order: string[]; last: { instanceId: string; peer: string }[]; nodes: { peer: string }[] };
+      plan: { order: string[]; batches: { instanceId: string; peer: string }[][] };
       paused: boolean;
       summary: string;
     };
     expect(out.plan.order).toEqual([A, C, P]);
-    expect(out.plan.last.map((n) => n.instanceId)).toEqual([P]);
-    expect(out.plan.nodes.map((n) => n.peer)).toEqual([B, B]);
+    expect(out.plan.batches.map((b) => b.map((n) => n.instanceId))).toEqual([[A], [C], [P]]);
+    expect(out.plan.batches.flat().map((n) => n.peer)).toEqual([B, B, B]);
     expect(out.paused).toBe(false);
     expect(out.summary).toMatch(/^3 node\(s\) in this order/);
     expect(doc).toHaveReceivedCommandTimes(UpdateCommand, 0);
