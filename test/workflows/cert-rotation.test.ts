@@ -1,4 +1,5 @@
 import { CERT_ROTATION_SCENARIOS } from '../../sim/scenarios/cert-rotation';
+import { CERT_CLUSTER_SCENARIOS } from '../../sim/scenarios/cert-rotation-cluster';
 import { CERT_FAULT_SCENARIOS } from '../../sim/scenarios/cert-rotation-faults';
 import { runScene, SEEDS } from './scene-runner';
 
@@ -6,16 +7,17 @@ jest.setTimeout(300_000);
 
 const figures = new Map<string, number[]>();
 
-describe.each([...CERT_ROTATION_SCENARIOS, ...CERT_FAULT_SCENARIOS].map((s) => [s.name, s] as const))(
-  '%s',
-  (_name, scenario) => {
-    it.each(SEEDS)('meets its expectations with every invariant holding (seed %i)', async (seed) => {
-      const result = await runScene(scenario, seed);
-      if (result?.rotationMs !== undefined)
-        figures.set(scenario.name, [...(figures.get(scenario.name) ?? []), Number(result.rotationMs)]);
-    });
-  },
-);
+describe.each(
+  [...CERT_ROTATION_SCENARIOS, ...CERT_FAULT_SCENARIOS, ...CERT_CLUSTER_SCENARIOS].map(
+    (s) => [s.name, s] as const,
+  ),
+)('%s', (_name, scenario) => {
+  it.each(SEEDS)('meets its expectations with every invariant holding (seed %i)', async (seed) => {
+    const result = await runScene(scenario, seed);
+    if (result?.rotationMs !== undefined)
+      figures.set(scenario.name, [...(figures.get(scenario.name) ?? []), Number(result.rotationMs)]);
+  });
+});
 
 // Reported, not asserted (the bounds are asserted in each scene).
 afterAll(() => {
