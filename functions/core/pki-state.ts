@@ -54,19 +54,19 @@ export function applyPhase(
 ): PhaseResult {
   const rotation = state.rotation;
   if (rotation === undefined) {
-    if (state.active === newest) {
-      if (state.trusted.length === 1 && state.trusted[0] === newest) return { kind: 'noop', state };
-      // A drop that was interrupted cannot leave this state (the drop write is one item); still, converge.
-      return phase === 'drop'
-        ? { kind: 'update', state: { active: newest, trusted: [newest], version: state.version + 1 } }
-        : { kind: 'noop', state };
-    }
     if (state.active > newest)
       return {
         kind: 'refuse',
         current: 'none',
         reason: `the active CA generation ${state.active} is newer than the newest deployed (${newest})`,
       };
+    if (state.active === newest) {
+      // Nothing to rotate. A PKI item edited by hand may still trust others: a drop converges it.
+      const alone = state.trusted.length === 1 && state.trusted[0] === newest;
+      return phase === 'drop' && !alone
+        ? { kind: 'update', state: { active: newest, trusted: [newest], version: state.version + 1 } }
+        : { kind: 'noop', state };
+    }
     if (phase !== 'trust')
       return {
         kind: 'refuse',
@@ -196,5 +196,6 @@ export function parseCaKeys(json: string): ReadonlyMap<number, string> {
     return [n, v] as const;
   });
   if (entries.length === 0) throw new Error('CA_KEYS names no generation');
-  return new Map(entries.sort((a, b) => a[0] - b[0]));
+  // Ascending already: an object's integer keys (canonical, checked above) enumerate in ascending order.
+  return new Map(entries);
 }

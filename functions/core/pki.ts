@@ -72,7 +72,7 @@ export function checkCsr(csr: CsrFacts, instance: InstanceFacts, policy: CsrPoli
     return refuse('key-size', `the CSR key is RSA ${bits} bits, at least ${policy.minKeyBits} are required`);
   if (instance.privateIp === undefined)
     return refuse('instance', `instance ${instance.instanceId} is unknown to EC2 or has no private IP`);
-  if (instance.groupName === undefined || !policy.groups.includes(instance.groupName))
+  if (!policy.groups.some((g) => g === instance.groupName))
     return refuse(
       'group',
       `instance ${instance.instanceId} is in ${instance.groupName === undefined ? 'no Auto Scaling group' : `group ${instance.groupName}`}, not in the cluster's groups (${policy.groups.join(', ')})`,
