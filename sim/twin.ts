@@ -29,6 +29,12 @@ export interface TwinOptions {
    * own trusted directory) and the trust-mesh invariant is checked. Default off: see docs/twin.md.
    */
   readonly tls?: 'off' | 'on';
+  /**
+   * Sets the world up after the control plane is deployed and before the invariants watch it: e.g. gives the
+   * initial cluster its certificates when `tls` is on (otherwise its nodes serve Artifactory's own, which no
+   * peer trusts, and trust-mesh fails at once).
+   */
+  readonly prepare?: (twin: Twin) => Promise<void>;
 }
 
 /**
@@ -96,6 +102,7 @@ export class Twin implements TwinRuntime {
         for (const layout of twin.layout.regions.values())
           twin.controlPlane.set(layout.region, deployControlPlane(twin, layout));
       }
+      if (options.prepare) await options.prepare(twin);
       twin.invariants.start();
       await twin.world.clock.settle();
       return twin;

@@ -226,8 +226,9 @@ install_certificate() {
   work=$(mktemp -d "${ROUTER_KEYS_DIR}/.install.XXXXXX")
   # shellcheck disable=SC2064 # expand now: work is local
   trap "rm -rf '${work}'" EXIT
-  printf '%s\n' "$certificate" >"${work}/crt"
-  printf '%s\n' "$bundle" >"${work}/ca"
+  # Each file ends with exactly one newline, however the value ended.
+  printf '%s\n' "${certificate%"${certificate##*[![:space:]]}"}" >"${work}/crt"
+  printf '%s\n' "${bundle%"${bundle##*[![:space:]]}"}" >"${work}/ca"
   fingerprint=$(cert_fingerprint "${work}/crt")
   openssl x509 -in "${work}/ca" -noout 2>/dev/null || die 'CA_BUNDLE holds no PEM certificate'
   if [[ -s $SERVER_CRT ]] && [[ $(cert_fingerprint "$SERVER_CRT") == "$fingerprint" ]]; then

@@ -17,7 +17,10 @@ readonly CONNECT_WAIT_SECONDS=10
 require TARGET_IP '^[0-9]{1,3}(\.[0-9]{1,3}){3}$'
 
 shopt -s nullglob
-trusted=("$TRUSTED_DIR"/*)
+trusted=()
+for file in "$TRUSTED_DIR"/*; do
+  if [[ -f $file && -s $file ]]; then trusted+=("$file"); fi
+done
 ((${#trusted[@]} > 0)) || die "no trusted CA file in ${TRUSTED_DIR}: this node cannot verify a certificate"
 
 work=$(mktemp -d)

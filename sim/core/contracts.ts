@@ -125,6 +125,8 @@ export interface ArtifactoryNodeContract {
   readonly servedCertificate: CertInfo | undefined;
   /** The node's certificate store and what its router loaded at start (sim/services/tls.ts). */
   readonly tls: NodeTlsContract;
+  /** Why the node's own TLS breaks it now (world option `tls: 'on'` only: then router health 503), or undefined. */
+  tlsProblem(): string | undefined;
   /** Why the node failed, when status is `failed` (e.g. started in parallel with another node). */
   readonly failureReason: string | undefined;
   /**
@@ -144,16 +146,6 @@ export interface ArtifactoryNodeContract {
   stop(): Promise<void>;
   /** Stop, then start: ready after as long as a start takes. */
   restart(): Promise<{ started: boolean; reason?: string }>;
-}
-
-/** The faults a scene arms on one node's TLS (each counts down as it bites). */
-export interface TlsFaultState {
-  /** MakeCsr puts this IP in the CSR instead of the node's own. */
-  csrWrongIp?: { ip: string; remaining: number };
-  /** A start that would serve a certificate other than the last one served fails. */
-  startFails?: { remaining: number };
-  /** A start keeps serving the certificate served before it (the router did not pick up the new files). */
-  servedStale?: { remaining: number };
 }
 
 /** A node's certificate store (files on its disk) and what its router loaded at Artifactory's last start. */
@@ -180,7 +172,6 @@ export interface NodeTlsContract {
   atStart(): string | undefined;
   /** The initial cluster's certificate, installed and loaded as if Artifactory started with it. */
   seed(certificate: string, caBundle: string, privateKeyPem: string): void;
-  readonly faults: TlsFaultState;
 }
 
 /** The part of `system.yaml` the project writes (`shared.node.*`). */
@@ -523,4 +514,10 @@ export interface FaultsView {
   ): { mode: 'lose' | 'duplicate' | 'delay'; delayMs: number } | undefined;
   /** Consumes one injected boot stall for a new instance in the region, if any. */
   takeBootStall(region: string): boolean;
+  /** Consumes one certificate fault of this kind on the node, if any (the IP a csr-wrong-ip CSR names). */
+  takeCertificateFault(
+    region: string,
+    instanceId: string,
+    kind: 'csr-wrong-ip' | 'cert-start-fails' | 'served-cert-stale',
+  ): { ip: string } | undefined;
 }

@@ -13,6 +13,7 @@ import { PRIMARY_FENCING_SCENARIOS } from './primary-fencing';
 import { PRIMARY_QUARANTINE_SCENARIOS } from './primary-quarantine';
 import { TWIN_FAULT_SCENARIOS } from './twin-faults';
 import { TWIN_SIGNAL_FAULT_SCENARIOS } from './twin-signal-faults';
+import { TWIN_TLS_SCENARIOS } from './twin-tls';
 import type { Scenario } from './types';
 import { memberCrash, switchByHand } from './world-baseline';
 
@@ -33,6 +34,7 @@ export const SCENARIOS: readonly Scenario[] = [
   ...AUTOMATION_PAUSED_SCENARIOS,
   ...TWIN_FAULT_SCENARIOS,
   ...TWIN_SIGNAL_FAULT_SCENARIOS,
+  ...TWIN_TLS_SCENARIOS,
 ];
 
 /** The standard scenes (issue 12, `STANDARD_SCENE_NAMES` in ./costs.ts) as scenes. */
@@ -49,7 +51,9 @@ export function scenarioByName(name: string): Scenario | undefined {
 /** Starts a twin as `scenario` needs it: its config adjustments, with or without the control plane. */
 export function startTwinFor(scenario: Scenario, seed: number): Promise<Twin> {
   const config = loadConfig(EXAMPLE_CONFIG);
+  const prepare = scenario.prepare?.bind(scenario);
   return Twin.start({
+    ...(prepare !== undefined ? { prepare } : {}),
     seed,
     controlPlane: scenario.controlPlane ?? true,
     config: scenario.configure ? scenario.configure(config) : config,

@@ -124,7 +124,11 @@ export class ArtifactoryNode implements ArtifactoryNodeContract {
     private readonly rng: Rng,
     private readonly cluster: ArtifactoryCluster,
   ) {
-    this.tls = new NodeTls(host, (message) => this.log(message));
+    this.tls = new NodeTls(
+      host,
+      (message) => this.log(message),
+      (kind) => ctx.world.faults.takeCertificateFault(ctx.region, host.id, kind),
+    );
   }
 
   get instanceId(): string {

@@ -49,7 +49,8 @@ import {
   parseCertificate,
   rejection,
 } from '../core/certificates';
-import type { NodeTlsContract, TlsFaultState } from '../core/contracts';
+import type { NodeTlsContract } from '../core/contracts';
+import type { CertificateFaultKind } from '../core/fault-kinds';
 
 x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0]);
 
@@ -145,11 +146,12 @@ export interface TlsHost {
 export class NodeTls implements NodeTlsContract {
   private readonly files = new Map<TlsFile, string>();
   private loaded: { cert: CertInfo | undefined; trusted: readonly CertInfo[] } | undefined;
-  readonly faults: TlsFaultState = {};
 
   constructor(
     private readonly host: TlsHost,
     private readonly log: (message: string) => void = () => undefined,
+    /** Consumes an injected certificate fault on this node (sim/core/faults.ts), if any. */
+    private readonly takeFault: (kind: CertificateFaultKind) => { ip: string } | undefined = () => undefined,
   ) {}
 
   /** A file's content (PEM), if the file exists. */
@@ -198,9 +200,8 @@ export class NodeTls implements NodeTlsContract {
   async makeCsr(bits: number, track: <T>(work: () => Promise<T>) => Promise<T>): Promise<string> {
     const key = pooledKey(bits);
     let ip = this.host.privateIp;
-    const wrong = this.faults.csrWrongIp;
-    if (wrong && wrong.remaining > 0) {
-      wrong.remaining--;
+    const wrong = this.takeFault('csr-wrong-ip');
+    if (wrong) {
       ip = wrong.ip;
       this.log(`fault csr-wrong-ip: the CSR names ${ip}, not ${this.host.privateIp}`);
     }
@@ -282,14 +283,10 @@ export class NodeTls implements NodeTlsContract {
   atStart(): string | undefined {
     const cert = this.installed;
     const changed = cert?.fingerprint !== this.loaded?.cert?.fingerprint;
-    const fails = this.faults.startFails;
-    if (fails && fails.remaining > 0 && changed) {
-      fails.remaining--;
+    if (changed && this.takeFault('cert-start-fails')) {
       return `the router failed to start with ${TLS_PATHS.routerKeys}/${TLS_FILES.crt} (${cert?.fingerprint ?? 'none'})`;
     }
-    const stale = this.faults.servedStale;
-    if (stale && stale.remaining > 0 && changed && this.loaded !== undefined) {
-      stale.remaining--;
+    if (changed && this.loaded !== undefined && this.takeFault('served-cert-stale')) {
       this.log(`fault served-cert-stale: the router keeps serving ${this.servedAtStart.fingerprint}`);
       return undefined;
     }
@@ -336,4 +333,36 @@ function pooledPublicDer(privatePem: string): Buffer {
     if (k) return k.publicDer;
   }
   return createPublicKey(createPrivateKey(privatePem)).export({ type: 'spki', format: 'der' });
+}
+
+/** What a scene reads of a node's TLS: fingerprints of what it serves, has installed and trusts. */
+export interface NodeCertificates {
+  /** Served now on 8082 and 8443 (undefined while Artifactory is not up). */
+  readonly served: CertInfo | undefined;
+  /** custom-server.crt on disk (the next start serves it). */
+  readonly installed: CertInfo | undefined;
+  /** custom-server.crt.previous (what a rollback restores). */
+  readonly previous: CertInfo | undefined;
+  /** The trusted directory now, and as the router loaded it at the last start. */
+  readonly trustedNow: readonly CertInfo[];
+  readonly trustedAtStart: readonly CertInfo[];
+  /** Why the node's own TLS breaks it now (tls on), or undefined. */
+  readonly problem: string | undefined;
+}
+
+/** A node's certificates, for scenes' checks. */
+export function certificatesOf(node: {
+  readonly servedCertificate: CertInfo | undefined;
+  readonly tls: NodeTlsContract;
+  tlsProblem(): string | undefined;
+}): NodeCertificates {
+  const previous = node.tls.file(TLS_FILES.previousCrt);
+  return {
+    served: node.servedCertificate,
+    installed: node.tls.installed,
+    previous: previous === undefined ? undefined : parseCertificate(previous),
+    trustedNow: node.tls.trustedNow,
+    trustedAtStart: node.tls.trustedAtStart,
+    problem: node.tlsProblem(),
+  };
 }

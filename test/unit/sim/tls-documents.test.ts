@@ -176,6 +176,18 @@ describe('InstallCertificate and RollbackCertificate', () => {
     expect(out.StandardErrorContent).not.toContain('id;');
   });
 
+  it('refuses a PEM-shaped Certificate that is no certificate, changing nothing', async () => {
+    const ca = await TestCa.create('Test CA', { notBefore: w.clock.now() - DAY });
+    const inst = await managedInstance();
+    await run(docs.makeCsr, inst, { KeySize: ['2048'] });
+    const files = inst.node.tls.fileNames();
+    const junk = '-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n';
+    const out = await run(docs.installCertificate, inst, { Certificate: [junk], CaBundle: [ca.certificate] });
+    expect(out).toMatchObject({ Status: 'Failed', ResponseCode: 1 });
+    expect(out.StandardErrorContent).toMatch(/^not a PEM certificate/);
+    expect(inst.node.tls.fileNames()).toEqual(files);
+  });
+
   it('RollbackCertificate with nothing to restore fails and changes nothing', async () => {
     const inst = await managedInstance();
     const out = await run(docs.rollbackCertificate, inst);
