@@ -7,6 +7,15 @@ import {
   certRotationSubstitutions,
   certsEnvironment,
 } from '../infra/cert-rotation';
+import {
+  censusRuleName,
+  censusScheduleExpression,
+  certAlarmEventPattern,
+  certAlarmSpec,
+  certDispatchEnvironment,
+  certSweepEnvironment,
+  plannedRestartEnvironment,
+} from '../infra/cert-triggers';
 import { CA_KEY_SPEC, caGenerations, caKeyPolicy, signerEnvironment } from '../infra/cluster-ca';
 import {
   commandStatusEventPattern,
@@ -187,8 +196,11 @@ export function deployControlPlane(twin: Twin, layout: RegionLayout): ControlPla
     [ENV.failoverStateMachineArn]: failoverArn,
     ...pauseEnvironment(config, layout.topicArn),
   };
-  const dispatchArn = fn('dispatch', 'dispatch', env);
-  const reconcilerArn = fn('reconciler', 'reconciler', env);
+  const dispatchArn = fn('dispatch', 'dispatch', {
+    ...env,
+    ...certDispatchEnvironment(config, certRotationArn),
+  });
+  const reconcilerArn = fn('reconciler', 'reconciler', { ...env, ...certSweepEnvironment() });
 
   for (const groupName of [region.primaryAsgName, region.memberAsgName]) {
     for (const hook of HOOKS) {
@@ -229,7 +241,10 @@ export function deployControlPlane(twin: Twin, layout: RegionLayout): ControlPla
     retryPolicy: lambdaRetry,
   });
   // The primary watch, its alarm, and the alarm's route to dispatch, as PrimaryFailover defines them.
-  const watchArn = fn('watch', 'watch', watchEnvironment(config, region));
+  const watchArn = fn('watch', 'watch', {
+    ...watchEnvironment(config, region),
+    ...plannedRestartEnvironment(layout.stateTable, certRotationArn),
+  });
   r.events.putSchedule({
     name: `${config.cluster.name}-primary-watch`,
     everyMs: WATCH_MINUTES * 60_000,
@@ -242,6 +257,24 @@ export function deployControlPlane(twin: Twin, layout: RegionLayout): ControlPla
   r.events.putRule({
     name: `${config.cluster.name}-primary-alarm`,
     pattern: primaryAlarmEventPattern(config, region.name),
+    target: async (event) => {
+      await twin.lambda.invoke(dispatchArn, event);
+    },
+    retryPolicy: lambdaRetry,
+  });
+  // cert-rotation's triggers, as CertTriggers defines them: the expiry alarm and the daily census, to dispatch.
+  r.cloudwatch.putAlarm(certAlarmSpec(config, region.name));
+  r.events.putRule({
+    name: `${config.cluster.name}-certificate-alarm`,
+    pattern: certAlarmEventPattern(config, region.name),
+    target: async (event) => {
+      await twin.lambda.invoke(dispatchArn, event);
+    },
+    retryPolicy: lambdaRetry,
+  });
+  r.events.putSchedule({
+    name: censusRuleName(config),
+    scheduleExpression: censusScheduleExpression(config),
     target: async (event) => {
       await twin.lambda.invoke(dispatchArn, event);
     },

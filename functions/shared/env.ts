@@ -16,6 +16,8 @@ export const ENV = {
   topicArn: 'TOPIC_ARN',
   targetGroupArn: 'TARGET_GROUP_ARN',
   failoverStateMachineArn: 'FAILOVER_STATE_MACHINE_ARN',
+  certRotationStateMachineArn: 'CERT_ROTATION_STATE_MACHINE_ARN',
+  certCooldownMinutes: 'CERT_COOLDOWN_MINUTES',
   minTaskNodes: 'MIN_TASK_NODES',
   cooldownMinutes: 'COOLDOWN_MINUTES',
   dailyBudget: 'DAILY_BUDGET',

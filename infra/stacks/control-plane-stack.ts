@@ -8,6 +8,7 @@ import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { Construct } from 'constructs';
 import type { Config, RegionConfig } from '../config/schema';
 import { CertRotation, certsFunction } from '../constructs/cert-rotation';
+import { CertTriggers } from '../constructs/cert-triggers';
 import { ClusterCa } from '../constructs/cluster-ca';
 import { ControlPlaneKey } from '../constructs/control-plane-key';
 import { NodeLifecycle } from '../constructs/node-lifecycle';
@@ -32,6 +33,7 @@ export class ControlPlaneStack extends Stack {
   readonly primaryFailover: PrimaryFailover;
   readonly clusterCa: ClusterCa;
   readonly certRotation: CertRotation;
+  readonly certTriggers: CertTriggers;
 
   constructor(scope: Construct, id: string, props: ControlPlaneStackProps) {
     super(scope, id, props);
@@ -131,6 +133,17 @@ export class ControlPlaneStack extends Stack {
       lifecycle: this.nodeLifecycle,
       signerFunctionArn: this.clusterCa.signer.functionArn,
       certs,
+    });
+
+    this.certTriggers = new CertTriggers(this, 'CertTriggers', {
+      config,
+      region: regionConfig,
+      stateTable: this.stateTable,
+      topic: this.topic,
+      key: this.key,
+      dispatch: this.nodeLifecycle.dispatch,
+      reconciler: this.nodeLifecycle.reconciler,
+      watch: this.primaryFailover.watch,
     });
   }
 }

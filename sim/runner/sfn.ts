@@ -156,6 +156,11 @@ export class StepFunctionsSim implements SimService {
     return arn;
   }
 
+  /** Whether a state machine named `name` is deployed in this region. */
+  has(name: string): boolean {
+    return this.machines.has(this.arnOf(name));
+  }
+
   arnOf(name: string): string {
     return `arn:aws:states:${this.region}:${this.world.accountId}:stateMachine:${name}`;
   }

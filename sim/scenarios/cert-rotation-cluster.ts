@@ -78,9 +78,8 @@ export const joinWithCertificate: Scenario = {
       .region(region)
       .autoscaling.groupInstances(group)
       .find((i) => !before.has(i.id))?.id as string;
-    const badNode = twin.world.region(region).ec2.instance(bad);
-    Object.assign(badNode?.node.tls.faults ?? {}, { csrWrongIp: { ip: '10.9.9.9', remaining: 1 } });
-    say(`${bad} will send a CSR for 10.9.9.9`);
+    twin.world.faults.certificate({ region, instanceId: bad, kind: 'csr-wrong-ip' });
+    say(`${bad} will send a CSR for another IP`);
     await twin.runUntil(
       () => bootstraps(twin).some((e) => e.name.includes(bad) && e.status !== 'RUNNING'),
       30 * MINUTE,

@@ -4,7 +4,7 @@
  * told which node, why, and what was rolled back. Faults are B's certificate faults on one node's TLS
  * (sim/services/tls.ts): `cert-start-fails`, `served-cert-stale`, `csr-wrong-ip`.
  */
-import type { TlsFaultState } from '../core/contracts';
+import type { CertificateFaultKind } from '../core/fault-kinds';
 import type { ExecutionRecord } from '../core/world';
 import type { Twin } from '../twin';
 import {
@@ -40,16 +40,15 @@ async function fourNodes(twin: Twin): Promise<{ nodes: string[]; victim: string 
 async function failedRollout(
   twin: Twin,
   say: (m: string) => void,
-  fault: (victim: string) => TlsFaultState,
+  kind: CertificateFaultKind,
   expected: { step: RegExp; error: RegExp; rolledBack: RegExp },
 ): Promise<ExecutionRecord> {
   const { nodes, victim } = await fourNodes(twin);
   const region = regionOf(twin);
   const before = servedBy(twin, victim);
   const recordBefore = await recordedCert(twin, victim);
-  const inst = twin.world.region(region).ec2.instance(victim);
-  Object.assign(inst?.node.tls.faults ?? {}, fault(victim));
-  say(`fault armed on ${victim}: ${JSON.stringify(fault(victim))}`);
+  twin.world.faults.certificate({ region, instanceId: victim, kind });
+  say(`fault ${kind} armed on ${victim}`);
   const since = twin.world.clock.now();
   const e = await startRotation(twin, 'faulty-1', { trigger: 'manual', reason: 'scene: renew all', nodes });
   expectThat(e.status === 'FAILED', `the rotation failed (${e.status})`);
@@ -92,7 +91,7 @@ export const certStartFails: Scenario = {
   members: 3,
   tls: 'on',
   async run(twin, say) {
-    await failedRollout(twin, say, () => ({ startFails: { remaining: 1 } }), {
+    await failedRollout(twin, say, 'cert-start-fails', {
       step: /(StartNodeArtifactory|ProbeNodeReadiness) failed/,
       error: /NodeNotReady|CommandFailed|States\.TaskFailed/,
       rolledBack: /rolled back: the previous certificate, key and CA file were restored/,
@@ -109,7 +108,7 @@ export const servedCertStale: Scenario = {
   members: 3,
   tls: 'on',
   async run(twin, say) {
-    await failedRollout(twin, say, () => ({ servedStale: { remaining: 1 } }), {
+    await failedRollout(twin, say, 'served-cert-stale', {
       step: /VerifyServedCertificate failed/,
       error: /ServedCertificateMismatch/,
       rolledBack: /rolled back: the previous certificate, key and CA file were restored/,
@@ -126,7 +125,7 @@ export const csrWrongIp: Scenario = {
   members: 3,
   tls: 'on',
   async run(twin, say) {
-    await failedRollout(twin, say, () => ({ csrWrongIp: { ip: '10.9.9.9', remaining: 1 } }), {
+    await failedRollout(twin, say, 'csr-wrong-ip', {
       step: /IssueNodeCertificate failed/,
       error: /CsrRefused/,
       rolledBack:

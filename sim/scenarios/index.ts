@@ -7,6 +7,7 @@ import { LEASE_SCENARIOS } from './lease-holders';
 import { NODE_COMMAND_SCENARIOS } from './node-commands';
 import { NODE_LIFECYCLE_SCENARIOS } from './node-lifecycle';
 import { NODE_RESTART_SCENARIOS } from './node-restarts';
+import { PLANNED_RESTART_SCENARIOS } from './planned-restart';
 import { PRIMARY_FAILOVER_SCENARIOS, primaryCrashAsgOnly } from './primary-failover';
 import { PRIMARY_FAILOVER_FAULT_SCENARIOS } from './primary-failover-faults';
 import { PRIMARY_FENCING_SCENARIOS } from './primary-fencing';
@@ -35,6 +36,7 @@ export const SCENARIOS: readonly Scenario[] = [
   ...TWIN_FAULT_SCENARIOS,
   ...TWIN_SIGNAL_FAULT_SCENARIOS,
   ...TWIN_TLS_SCENARIOS,
+  ...PLANNED_RESTART_SCENARIOS,
 ];
 
 /** The standard scenes (issue 12, `STANDARD_SCENE_NAMES` in ./costs.ts) as scenes. */

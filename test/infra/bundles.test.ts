@@ -62,9 +62,10 @@ const EXPECTED: Record<string, { clients: string[]; sdk: string[] }> = {
     sdk: ['@aws-sdk/client-dynamodb', '@aws-sdk/client-sfn', '@aws-sdk/lib-dynamodb'],
   },
   reconciler: {
-    clients: ['auto-scaling', 'dynamodb', 'sfn', 'sns'],
+    clients: ['auto-scaling', 'cloudwatch', 'dynamodb', 'sfn', 'sns'],
     sdk: [
       '@aws-sdk/client-auto-scaling',
+      '@aws-sdk/client-cloudwatch',
       '@aws-sdk/client-dynamodb',
       '@aws-sdk/client-sfn',
       '@aws-sdk/client-sns',
@@ -87,11 +88,14 @@ const EXPECTED: Record<string, { clients: string[]; sdk: string[] }> = {
     ],
   },
   watch: {
-    clients: ['auto-scaling', 'cloudwatch', 'elbv2'],
+    clients: ['auto-scaling', 'cloudwatch', 'dynamodb', 'elbv2', 'sfn'],
     sdk: [
       '@aws-sdk/client-auto-scaling',
       '@aws-sdk/client-cloudwatch',
+      '@aws-sdk/client-dynamodb',
       '@aws-sdk/client-elastic-load-balancing-v2',
+      '@aws-sdk/client-sfn',
+      '@aws-sdk/lib-dynamodb',
     ],
   },
 };

@@ -460,13 +460,20 @@ describe('primary-failover least privilege', () => {
 
   it('lets the watch publish metrics only into the project namespace', () => {
     const role = failover.watch.role;
+    // DynamoDB, KMS and DescribeExecution: a planned primary restart (test/infra/cert-triggers.test.ts).
     expect(actionsOf(role)).toEqual(
       [
         'autoscaling:DescribeAutoScalingGroups',
         'cloudwatch:PutMetricData',
+        'dynamodb:GetItem',
+        'dynamodb:PutItem',
         'elasticloadbalancing:DescribeTargetHealth',
+        'kms:Decrypt',
+        'kms:Encrypt',
+        'kms:GenerateDataKey',
         'logs:CreateLogStream',
         'logs:PutLogEvents',
+        'states:DescribeExecution',
       ].sort(),
     );
     expect(statementsOf(role).find((s) => s.Action === 'cloudwatch:PutMetricData')?.Condition).toEqual({
