@@ -7,7 +7,7 @@ import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dyn
 import { pkiKey } from '../../functions/core/keys';
 import type { Twin } from '../twin';
 import {
-  adoptCluster,
+  adoptEveryRegion,
   childrenOf,
   expectNodeBudget,
   nodeOf,
@@ -31,9 +31,9 @@ export const joinWithCertificate: Scenario = {
     "Three adopted nodes serve the cluster's certificates. The member group grows by one: node-bootstrap's configure step makes the node's key and CSR, the signer issues, the first start installs the certificate and the CA bundle, and the node's record holds it; the new node serves it from its first start and the ALB calls it healthy. Then another launch's CSR names the wrong IP: the signer refuses it (CsrRefused), the launch is abandoned and reported with the reason, and Auto Scaling's replacement joins with its certificate.",
   members: 2,
   tls: 'on',
+  prepare: adoptEveryRegion,
   async run(twin, say) {
     const nodes = await settledCluster(twin, 3);
-    await adoptCluster(twin, nodes);
     const region = regionOf(twin);
     const group = layoutOf(twin).memberGroup;
     const grow = (n: number) =>
@@ -133,17 +133,21 @@ export const caRotationResumed: Scenario = {
     ...config,
     certificates: { ...config.certificates, ca: { ...config.certificates.ca, generation: 2 } },
   }),
+  async prepare(twin) {
+    // Premise: the cluster ran generation 1 before generation 2 was deployed.
+    for (const region of twin.world.regionNames) {
+      const doc = DynamoDBDocumentClient.from(twin.dynamo.client(region));
+      await doc.send(
+        new PutCommand({
+          TableName: twin.layout.regions.get(region)?.stateTable,
+          Item: { ...pkiKey(twin.world.config.cluster.name), active: 1, trusted: [1], version: 1 },
+        }),
+      );
+    }
+    await adoptEveryRegion(twin);
+  },
   async run(twin, say) {
     const nodes = await settledCluster(twin, 4);
-    // Premise: the cluster ran generation 1 before generation 2 was deployed.
-    const doc = DynamoDBDocumentClient.from(twin.dynamo.client(regionOf(twin)));
-    await doc.send(
-      new PutCommand({
-        TableName: layoutOf(twin).stateTable,
-        Item: { ...pkiKey(twin.world.config.cluster.name), active: 1, trusted: [1], version: 1 },
-      }),
-    );
-    await adoptCluster(twin, nodes);
     for (const id of nodes)
       expectThat((await recordedCert(twin, id))?.issuer === 1, `${id} starts under generation 1`);
     // The signer fails every attempt of the call after phase 1's: ca, caPhase trust and one issue per node
@@ -210,9 +214,9 @@ export const rotationMeetsFailover: Scenario = {
     "An alarm-triggered primary-failover run (a false alarm: the primary is fine) holds the cluster lock while it confirms. A rotation of the primary starts meanwhile: its child waits for the cluster lock before it touches the primary, and restarts it only after the failover run ended. While the primary restarts under the rotation's cluster lock, another alarm run finds the lock held and changes nothing. One primary throughout.",
   members: 2,
   tls: 'on',
+  prepare: adoptEveryRegion,
   async run(twin, say) {
-    const nodes = await settledCluster(twin, 3);
-    await adoptCluster(twin, nodes);
+    await settledCluster(twin, 3);
     const primary = thePrimary(twin);
     const cluster = twin.world.config.cluster.name;
     const region = regionOf(twin);

@@ -8,7 +8,7 @@ import type { CertificateFaultKind } from '../core/fault-kinds';
 import type { ExecutionRecord } from '../core/world';
 import type { Twin } from '../twin';
 import {
-  adoptCluster,
+  adoptEveryRegion,
   childrenOf,
   expectNodeBudget,
   nodeOf,
@@ -24,7 +24,6 @@ import { expectThat, MINUTE, type Scenario } from './types';
 /** Four nodes (a primary, three members), adopted; returns them and the member a fault will hit (the second). */
 async function fourNodes(twin: Twin): Promise<{ nodes: string[]; victim: string }> {
   const nodes = await settledCluster(twin, 4);
-  await adoptCluster(twin, nodes);
   const primaryGroup = twin.world
     .region(regionOf(twin))
     .autoscaling.groupInstances(layoutOf(twin).primaryGroup);
@@ -90,6 +89,7 @@ export const certStartFails: Scenario = {
     "Four adopted nodes are renewed one at a time. The second member's Artifactory fails to start with its new certificate (fault cert-start-fails): the node restores its previous certificate, key and CA file, restarts under the join lock, reports ready and is registered again; the run starts no further node and fails, and one notification names the node, the step and what was rolled back.",
   members: 3,
   tls: 'on',
+  prepare: adoptEveryRegion,
   async run(twin, say) {
     await failedRollout(twin, say, 'cert-start-fails', {
       step: /(StartNodeArtifactory|ProbeNodeReadiness) failed/,
@@ -107,6 +107,7 @@ export const servedCertStale: Scenario = {
     "The second member restarts but its router keeps serving the certificate it served before (fault served-cert-stale). The peer's probe sees the old fingerprint on both ports: ServedCertificateMismatch; the node is rolled back and restarted, and the rollout stops.",
   members: 3,
   tls: 'on',
+  prepare: adoptEveryRegion,
   async run(twin, say) {
     await failedRollout(twin, say, 'served-cert-stale', {
       step: /VerifyServedCertificate failed/,
@@ -124,6 +125,7 @@ export const csrWrongIp: Scenario = {
     "The second member's CSR names another IP (fault csr-wrong-ip). The signer compares it with the instance's private IP from EC2 and refuses it (CsrRefused), audited; nothing is installed and Artifactory never stops; the node is registered again and the rollout stops.",
   members: 3,
   tls: 'on',
+  prepare: adoptEveryRegion,
   async run(twin, say) {
     await failedRollout(twin, say, 'csr-wrong-ip', {
       step: /IssueNodeCertificate failed/,

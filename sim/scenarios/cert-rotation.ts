@@ -89,8 +89,7 @@ export async function invoke(twin: Twin, fn: string, payload: Record<string, unk
  * node, the certificate issued by the signer (through the twin's KMS), installed with the CA bundle and
  * loaded as at a start, and recorded.
  */
-export async function adoptCluster(twin: Twin, nodes: readonly string[]): Promise<void> {
-  const region = regionOf(twin);
+export async function adoptRegion(twin: Twin, region: string, nodes: readonly string[]): Promise<void> {
   const cp = twin.controlPlane.get(region);
   if (!cp) throw new Error('no control plane');
   await invoke(twin, cp.signerArn, { op: 'ca' });
@@ -112,6 +111,23 @@ export async function adoptCluster(twin: Twin, nodes: readonly string[]): Promis
     };
     tls.seed(issued.certificate, issued.caBundle, tls.file(TLS_FILES.nextKey) as string);
     await invoke(twin, cp.certsArn, { op: 'record', instanceId: id, execution, issued });
+  }
+}
+
+/**
+ * A scene's `prepare` (before the invariants watch the world, the trust mesh among them): every region's
+ * initial nodes adopted (see {@link adoptRegion}).
+ */
+export async function adoptEveryRegion(twin: Twin): Promise<void> {
+  for (const region of twin.world.regionNames) {
+    const l = twin.layout.regions.get(region);
+    const r = twin.world.region(region);
+    const ids = [l?.primaryGroup, l?.memberGroup]
+      .flatMap((g) => (g === undefined ? [] : r.autoscaling.groupInstances(g)))
+      .map((i) => i.id)
+      .filter((id) => r.ec2.instance(id)?.state === 'running')
+      .sort();
+    await adoptRegion(twin, region, ids);
   }
 }
 
@@ -164,12 +180,12 @@ export const rollingRotation: Scenario = {
   name: 'cert-rolling-rotation',
   title: 'A rolling renewal of six nodes: verified from a peer, the floor kept, the primary last',
   description:
-    "Six nodes serve certificates the signer issued through the twin's KMS (adopted: see adoptCluster). An operator renews all six: one node at a time (maxUnavailable 1, minHealthyNodes 2) each is deregistered and drained, makes a new key and CSR, gets its certificate, installs it, restarts under the join lock, is checked from a peer (the served fingerprint on 8082 and 8443, verified with the peer's trusted CA) and registered again; its record follows. The primary goes last, under the cluster lock.",
+    "Six nodes serve certificates the signer issued through the twin's KMS (adopted: see adoptRegion). An operator renews all six: one node at a time (maxUnavailable 1, minHealthyNodes 2) each is deregistered and drained, makes a new key and CSR, gets its certificate, installs it, restarts under the join lock, is checked from a peer (the served fingerprint on 8082 and 8443, verified with the peer's trusted CA) and registered again; its record follows. The primary goes last, under the cluster lock.",
   members: 5,
   tls: 'on',
+  prepare: adoptEveryRegion,
   async run(twin, say) {
     const nodes = await settledCluster(twin, 6);
-    await adoptCluster(twin, nodes);
     const before = new Map(nodes.map((id) => [id, servedBy(twin, id)]));
     for (const id of nodes) {
       const rec = await recordedCert(twin, id);

@@ -5,9 +5,10 @@
  * rotation. The same restart without the lease is a down primary as any other: the alarm fires and
  * primary-failover starts, as before.
  *
- * Until the cert-rotation workflow is deployed in the twin, a stand-in of that name holds the lease: an
- * execution that only waits (a running execution of the state machine the watch is told about), while the
- * scene restarts the primary the way a rotation does (deregister, drain, stop, start, ready, register).
+ * A stand-in replaces the deployed cert-rotation and holds the lease: an execution that only waits (a running
+ * execution of the state machine the watch is told about), while the scene restarts the primary the way a
+ * rotation does (deregister, drain, stop, start, ready, register). The real rotation's primary restart, with
+ * an alarm run meeting its lock, is the scene cert-rotation-vs-failover.
  */
 import { DeleteCommand, DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { lockKey } from '../../functions/core/keys';
@@ -53,7 +54,8 @@ async function untilTarget(twin: Twin, id: string, state: string | undefined, wh
 async function holdClusterLease(twin: Twin): Promise<string> {
   const region = regionOf(twin);
   const sfn = twin.sfnIn(region);
-  if (!sfn.has(CERT_ROTATION)) sfn.createStateMachine(CERT_ROTATION, STAND_IN, {});
+  // Replaces the deployed workflow (the scene restarts the primary itself; a real run would too).
+  sfn.createStateMachine(CERT_ROTATION, STAND_IN, {});
   const out = (await twin.world.call(region, 'sfn', 'StartExecution', {
     stateMachineArn: sfn.arnOf(CERT_ROTATION),
     name: 'cert-rotation-manual-planned-restart',
