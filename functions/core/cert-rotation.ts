@@ -130,11 +130,18 @@ export function requestedProblems(
 
 /**
  * How many nodes may be out at once: `maxUnavailable`, but never so many that the healthy targets left go
- * under `minHealthyNodes`. Zero when even one would break the floor.
+ * under `minHealthyNodes`, nor more than {@link MAX_ROUND_WIDTH}. Zero when even one would break the floor.
  */
 export function safeConcurrency(healthy: number, minHealthyNodes: number, maxUnavailable: number): number {
-  return Math.max(0, Math.min(maxUnavailable, healthy - minHealthyNodes));
+  return Math.max(0, Math.min(maxUnavailable, MAX_ROUND_WIDTH, healthy - minHealthyNodes));
 }
+
+/**
+ * An inline Map runs at most 40 iterations at once (AWS Step Functions Developer Guide, "Using Map state in
+ * Inline mode", https://docs.aws.amazon.com/step-functions/latest/dg/state-map-inline.html): a round is never
+ * wider, whatever `maxUnavailable` says.
+ */
+export const MAX_ROUND_WIDTH = 40;
 
 /**
  * The peer each node's served certificate is checked from: a serving node the run does not touch if there

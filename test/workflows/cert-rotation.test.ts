@@ -6,6 +6,8 @@ import { runScene, SEEDS } from './scene-runner';
 jest.setTimeout(300_000);
 
 const figures = new Map<string, number[]>();
+/** The largest projected 500-node history (events) over the seeds, renewal and CA rotation. */
+const history = new Map<string, number>();
 
 describe.each(
   [...CERT_ROTATION_SCENARIOS, ...CERT_FAULT_SCENARIOS, ...CERT_CLUSTER_SCENARIOS].map(
@@ -16,11 +18,15 @@ describe.each(
     const result = await runScene(scenario, seed);
     if (result?.rotationMs !== undefined)
       figures.set(scenario.name, [...(figures.get(scenario.name) ?? []), Number(result.rotationMs)]);
+    for (const key of ['historyAt500', 'caHistoryAt500'] as const)
+      if (result?.[key] !== undefined) history.set(key, Math.max(history.get(key) ?? 0, Number(result[key])));
   });
 });
 
 // Reported, not asserted (the bounds are asserted in each scene).
 afterAll(() => {
+  for (const [key, events] of history)
+    process.stdout.write(`${key}: at most ${events} history events (limit 25,000)\n`);
   for (const [name, list] of figures) {
     const m = (x: number) => (x / 60_000).toFixed(1);
     process.stdout.write(
