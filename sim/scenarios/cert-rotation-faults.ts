@@ -18,7 +18,7 @@ import {
   settledCluster,
   startRotation,
 } from './cert-rotation';
-import { layoutOf, regionOf } from './primary-failover';
+import { entered, layoutOf, regionOf } from './primary-failover';
 import { expectThat, MINUTE, type Scenario } from './types';
 
 /** Four nodes (a primary, three members), adopted; returns them and the member a fault will hit (the second). */
@@ -137,4 +137,64 @@ export const csrWrongIp: Scenario = {
   },
 };
 
-export const CERT_FAULT_SCENARIOS: readonly Scenario[] = [certStartFails, servedCertStale, csrWrongIp];
+export const manualRotationRuns: Scenario = {
+  name: 'cert-manual-runs',
+  title:
+    'Operator runs: a bad node list is refused, a dry run lists the plan, a paused automatic run does nothing',
+  description:
+    'Automation is paused. A manual run naming an instance that is not in the cluster fails at its plan, naming it, before any lease. A dry run of every node returns the order (the primary last), the peers, the deferred nodes and the expected duration, and changes nothing. The daily census (trigger schedule) while paused is held: audited, nothing restarted.',
+  members: 3,
+  tls: 'on',
+  prepare: adoptEveryRegion,
+  configure: (config) => ({ ...config, automation: { ...config.automation, enabled: false } }),
+  async run(twin, say) {
+    const nodes = await settledCluster(twin, 4);
+    const before = nodes.map((id) => servedBy(twin, id)).join();
+    const stranger = 'i-0123456789abcdef0';
+    const bad = await startRotation(twin, 'manual-bad', {
+      trigger: 'manual',
+      reason: 'typo',
+      nodes: [stranger],
+    });
+    expectThat(
+      bad.status === 'FAILED' && bad.error === 'ValidationError',
+      `refused (${bad.status} ${bad.error})`,
+    );
+    expectThat(bad.cause?.includes(stranger) === true, `the refusal names ${stranger}: ${bad.cause}`);
+    expectThat(!entered(bad, 'AcquireRotationLease'), 'no lease was taken');
+    say(`refused: ${bad.cause?.slice(0, 160)}`);
+    const dry = await startRotation(twin, 'manual-dry', {
+      trigger: 'manual',
+      reason: 'rehearsal',
+      nodes,
+      dryRun: true,
+    });
+    const plan = (dry.output as { run?: { plan?: { order?: string[]; expectedSeconds?: number } } })?.run
+      ?.plan;
+    expectThat(dry.status === 'SUCCEEDED' && childrenOf(dry).length === 0, 'the dry run changed nothing');
+    expectThat(
+      plan?.order?.length === nodes.length && (plan.expectedSeconds ?? 0) > 0,
+      'it lists every node and a duration',
+    );
+    expectThat(!entered(dry, 'AcquireRotationLease'), 'the dry run took no lease');
+    const held = await startRotation(twin, 'census-paused', {
+      trigger: 'schedule',
+      reason: 'daily census',
+      nodes,
+    });
+    expectThat(held.status === 'SUCCEEDED' && entered(held, 'RotationPaused'), 'the paused census was held');
+    expectThat(childrenOf(held).length === 0, 'nothing was restarted');
+    expectThat(nodes.map((id) => servedBy(twin, id)).join() === before, 'every node serves what it served');
+    say(
+      `dry run: ${plan?.order?.length} nodes, ${Math.round((plan?.expectedSeconds ?? 0) / 60)} min expected; the paused census held`,
+    );
+    return undefined;
+  },
+};
+
+export const CERT_FAULT_SCENARIOS: readonly Scenario[] = [
+  certStartFails,
+  servedCertStale,
+  csrWrongIp,
+  manualRotationRuns,
+];
