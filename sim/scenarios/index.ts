@@ -1,6 +1,9 @@
 import { loadConfig } from '../../infra/config/load';
 import { EXAMPLE_CONFIG, Twin } from '../twin';
 import { AUTOMATION_PAUSED_SCENARIOS } from './automation-paused';
+import { CERT_ROTATION_SCENARIOS } from './cert-rotation';
+import { CERT_CLUSTER_SCENARIOS } from './cert-rotation-cluster';
+import { CERT_FAULT_SCENARIOS } from './cert-rotation-faults';
 import { STANDARD_SCENE_NAMES } from './costs';
 import { FOREIGN_EVENT_SCENARIOS } from './foreign-events';
 import { LEASE_SCENARIOS } from './lease-holders';
@@ -37,6 +40,9 @@ export const SCENARIOS: readonly Scenario[] = [
   ...TWIN_SIGNAL_FAULT_SCENARIOS,
   ...TWIN_TLS_SCENARIOS,
   ...PLANNED_RESTART_SCENARIOS,
+  ...CERT_ROTATION_SCENARIOS,
+  ...CERT_FAULT_SCENARIOS,
+  ...CERT_CLUSTER_SCENARIOS,
 ];
 
 /** The standard scenes (issue 12, `STANDARD_SCENE_NAMES` in ./costs.ts) as scenes. */
