@@ -18,7 +18,8 @@ export type CsrCheck =
   | 'subject'
   | 'san'
   | 'instance'
-  | 'group';
+  | 'group'
+  | 'issuer';
 
 /** What the signer read from a CSR (functions/signer/csr.ts), before any decision. */
 export interface CsrFacts {
@@ -161,6 +162,11 @@ export interface LeafRequest {
   readonly lifetimeDays: number;
   /** 16 random bytes for the serial. */
   readonly random: Uint8Array;
+  /**
+   * The issuing CA certificate's notAfter: a leaf never outlives its issuer (RFC 5280 §6.1.3 checks every
+   * certificate of the path for validity at the time of use), so a CA near its end issues shorter leaves.
+   */
+  readonly issuerNotAfter?: Date;
 }
 
 export type IssueDecision =
@@ -179,6 +185,12 @@ export function decideLeaf(
 ): IssueDecision {
   const verdict = checkCsr(csr, instance, policy);
   if (!verdict.ok) return { kind: 'refuse', check: verdict.check, reason: verdict.reason };
+  if (request.issuerNotAfter !== undefined && request.issuerNotAfter.getTime() <= request.now.getTime())
+    return {
+      kind: 'refuse',
+      check: 'issuer',
+      reason: `the issuing CA expired at ${request.issuerNotAfter.toISOString()}: rotate the CA to a new generation`,
+    };
   const ip = instance.privateIp as string;
   return {
     kind: 'issue',
@@ -186,7 +198,12 @@ export function decideLeaf(
       serial: serialFromBytes(request.random),
       subject: [['CN', ip]],
       notBefore: request.now,
-      notAfter: new Date(request.now.getTime() + request.lifetimeDays * DAY_MS),
+      notAfter: new Date(
+        Math.min(
+          request.now.getTime() + request.lifetimeDays * DAY_MS,
+          request.issuerNotAfter?.getTime() ?? Infinity,
+        ),
+      ),
       extensions: leafExtensions(ip),
     },
   };

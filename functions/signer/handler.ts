@@ -24,8 +24,12 @@ export const SignerInputSchema = z.discriminatedUnion('op', [
   z.strictObject({
     op: z.literal('issue'),
     instanceId: z.string().check(z.regex(/^i-[0-9a-f]{8,17}$/, 'instanceId must be an EC2 instance id')),
-    /** Text holding exactly one CSR PEM block (other lines are ignored); checked by the signer, not here. */
-    csr: z.string().check(z.maxLength(16_384)),
+    /**
+     * Text holding exactly one CSR PEM block (other lines are ignored; checked by the signer, not here): a
+     * command's output as GetCommandInvocation returns it, at most its first 24,000 characters (SSM API
+     * reference, `StandardOutputContent`).
+     */
+    csr: z.string().check(z.maxLength(24_000)),
     execution,
   }),
   z.strictObject({ op: z.literal('ca') }),

@@ -6,16 +6,16 @@
 import { randomBytes } from 'node:crypto';
 import type { Instance } from '@aws-sdk/client-ec2';
 import { certificateAuditPut } from '../core/audit';
-import { type CsrCheck, decideLeaf, type InstanceFacts } from '../core/pki';
+import { type CsrCheck, checkCsr, decideLeaf, type InstanceFacts } from '../core/pki';
 import type { CaRecord } from '../core/pki-state';
 import { putAudit } from '../shared/audit';
 import { autoScalingSdk } from '../shared/clients/auto-scaling';
 import { ec2Sdk } from '../shared/clients/ec2';
 import { CsrRefused } from '../shared/errors';
 import { MetricUnit } from '../shared/powertools';
-import { bundleOf, caPublicKey, ensureCa, kmsSigner, publishBundle, type SignerDeps } from './ca';
+import { bundleOf, ensureCa, kmsSigner, publishBundle, type SignerDeps } from './ca';
 import type { SignerConfig } from './config';
-import { buildCertificate, CsrUnreadable, csrBlocks, readCsr, subjectNameOf } from './x509';
+import { buildCertificate, CsrUnreadable, csrBlocks, issuerOf, readCsr } from './x509';
 
 export interface IssueInput {
   readonly instanceId: string;
@@ -110,23 +110,28 @@ export async function issue(config: SignerConfig, input: IssueInput, deps: Signe
   }
   const instance = await instanceFacts(input.instanceId, deps);
   const now = new Date((deps.now ?? Date.now)());
-  const decision = decideLeaf(
-    csr.facts,
-    instance,
-    { minKeyBits: config.keySize, groups: config.groups },
-    { now, lifetimeDays: config.leafLifetimeDays, random: randomBytes(16) },
-  );
-  if (decision.kind === 'refuse') return refuse(config, input, decision.check, decision.reason, deps);
+  const policy = { minKeyBits: config.keySize, groups: config.groups };
+  const verdict = checkCsr(csr.facts, instance, policy);
+  // Refused before the CA is read: a refusal records its audit entry and nothing else.
+  if (!verdict.ok) return refuse(config, input, verdict.check, verdict.reason, deps);
   const view = await ensureCa(config, deps);
   // The first issuance of a cluster (node-bootstrap before any `ca` op) publishes the bundle it made.
   if (view.created) await publishBundle(config, bundleOf(view), deps);
   const issuer = view.records.get(view.pki.active) as CaRecord;
+  const decision = decideLeaf(csr.facts, instance, policy, {
+    now,
+    lifetimeDays: config.leafLifetimeDays,
+    random: randomBytes(16),
+    issuerNotAfter: new Date(issuer.notAfter),
+  });
+  if (decision.kind === 'refuse') return refuse(config, input, decision.check, decision.reason, deps);
   const keyArn = config.caKeys.get(issuer.generation) ?? issuer.keyArn;
+  const issuerCert = issuerOf(issuer.certificate);
   const cert = await buildCertificate({
     profile: decision.profile,
     subjectKey: csr.spki,
-    issuerName: subjectNameOf(issuer.certificate),
-    issuerKey: await caPublicKey(keyArn, deps),
+    issuerName: issuerCert.name,
+    issuerKey: issuerCert.key,
     sign: kmsSigner(keyArn, deps),
   });
   const out = {

@@ -257,6 +257,11 @@ export async function buildCertificate(input: {
   return { der, pem: toPem(der, 'CERTIFICATE'), fingerprint: fingerprintOf(der) };
 }
 
-/** A certificate PEM's subject name (to name it as the issuer of the leaves it signs). */
-export const subjectNameOf = (certificatePem: string): Name =>
-  AsnConvert.parse(certificateDer(certificatePem), Certificate).tbsCertificate.subject;
+/**
+ * A CA certificate's subject name and public key, to name it as the issuer of the leaves it signs (its key
+ * gives their authority key identifier: no KMS call per leaf).
+ */
+export function issuerOf(certificatePem: string): { name: Name; key: SubjectPublicKeyInfo } {
+  const tbs = AsnConvert.parse(certificateDer(certificatePem), Certificate).tbsCertificate;
+  return { name: tbs.subject, key: tbs.subjectPublicKeyInfo };
+}

@@ -153,6 +153,51 @@ describe('checkCsr / decideLeaf', () => {
   });
 });
 
+describe('leaf validity', () => {
+  it('never outlives the issuing CA: the leaf ends at the earlier of its lifetime and the CA notAfter; an expired CA issues nothing', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 397 }),
+        fc.integer({ min: -5, max: 800 }),
+        random16,
+        (lifetimeDays, caDaysLeft, random) => {
+          const csr: CsrFacts = {
+            keyAlgorithm: 'RSA',
+            modulusBits: 2048,
+            commonNames: ['10.0.0.5'],
+            sanIps: ['10.0.0.5'],
+            signatureValid: true,
+          };
+          const issuerNotAfter = new Date(NOW.getTime() + caDaysLeft * 86_400_000);
+          const d = decideLeaf(
+            csr,
+            { instanceId: 'i-1', privateIp: '10.0.0.5', groupName: 'c-member' },
+            POLICY,
+            {
+              now: NOW,
+              lifetimeDays,
+              random,
+              issuerNotAfter,
+            },
+          );
+          if (caDaysLeft <= 0) {
+            expect(d).toMatchObject({
+              kind: 'refuse',
+              check: 'issuer',
+              reason: expect.stringContaining('rotate the CA'),
+            });
+            return;
+          }
+          if (d.kind !== 'issue') throw new Error('expected an issue');
+          expect(d.profile.notAfter.getTime()).toBe(
+            Math.min(NOW.getTime() + lifetimeDays * 86_400_000, issuerNotAfter.getTime()),
+          );
+        },
+      ),
+    );
+  });
+});
+
 describe('serials', () => {
   it('are 16 bytes, positive, minimal in DER, and carry the other 126 bits unchanged', () => {
     fc.assert(

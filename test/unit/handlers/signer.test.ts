@@ -181,6 +181,28 @@ describe('issue: the certificate', () => {
     expect(f.parameter.value).toBe(out.caBundle);
   });
 
+  it('makes one KMS call per leaf once the CA exists (Sign; the issuer key comes from the CA certificate)', async () => {
+    await handler({ op: 'ca' }, context);
+    f.kms.resetHistory();
+    await issue(await makeCsr(IP));
+    expect(f.kms.calls().map((c) => c.args[0].constructor.name)).toEqual(['SignCommand']);
+  });
+
+  it('refuses to issue under an expired CA (audited, nothing signed) and says to rotate it', async () => {
+    await handler({ op: 'ca' }, context);
+    const caItem = [...f.items.entries()].find(([k]) => k.endsWith('|CA#1'));
+    if (caItem === undefined) throw new Error('no CA item');
+    caItem[1].notAfter = '2020-01-01T00:00:00.000Z';
+    f.kms.resetHistory();
+    await expect(issue(await makeCsr(IP))).rejects.toMatchObject({
+      name: 'CsrRefused',
+      check: 'issuer',
+      message: expect.stringContaining('rotate the CA'),
+    });
+    expect(f.kms).toHaveReceivedCommandTimes(SignCommand, 0);
+    expect(refusedAudits()).toEqual([expect.objectContaining({ check: 'issuer' })]);
+  });
+
   it('finds the group through Auto Scaling when the instance has no group tag', async () => {
     f.state.instance.group = undefined;
     const { DescribeAutoScalingInstancesCommand } = await import('@aws-sdk/client-auto-scaling');

@@ -2,8 +2,10 @@
  * The signer deployed in the twin as the stack deploys it, issuing with the twin's KMS: the CA key exists
  * only in KMS, only the signer's role may sign, and what it issues verifies against the published bundle.
  */
+import { QueryCommand } from '@aws-sdk/client-dynamodb';
 import { AsnConvert } from '@peculiar/asn1-schema';
 import { Certificate } from '@peculiar/asn1-x509';
+import { clusterPk } from '../../../functions/core/keys';
 import { caBundleParameterName } from '../../../infra/cluster-ca';
 import type { SimInstance } from '../../../sim/core/contracts';
 import { Twin } from '../../../sim/twin';
@@ -85,6 +87,24 @@ describe('the signer in the twin', () => {
     await expect(
       drive(twin.lambda.invoke(signer(), { op: 'issue', instanceId: inst.id, csr, execution: EXECUTION })),
     ).rejects.toMatchObject({ name: 'CsrRefused', message: expect.stringContaining('10.9.9.9') });
+    // Audited in the state table: one issuance (the test before), one refusal, nothing issued for it.
+    const { Items } = await drive(
+      twin.dynamo.client(REGION).send(
+        new QueryCommand({
+          TableName: twin.layout.regions.get(REGION)?.stateTable,
+          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :audit)',
+          ExpressionAttributeValues: {
+            ':pk': { S: clusterPk('artifactory-prod') },
+            ':audit': { S: 'AUDIT#' },
+          },
+        }),
+      ),
+    );
+    const kinds = (Items ?? []).map((i) => [i.kind?.S, i.instanceId?.S, i.check?.S]);
+    expect(kinds.filter(([k]) => k?.startsWith('certificate-'))).toEqual([
+      ['certificate-issued', inst.id, undefined],
+      ['certificate-refused', inst.id, 'subject'],
+    ]);
   });
 
   it('lets no one but the signer sign with the CA key', async () => {
