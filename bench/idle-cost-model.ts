@@ -356,6 +356,8 @@ export const PRICED_OR_FREE_WHEN_IDLE = new Set([
   'AWS::Route53::RecordSet',
   'AWS::AutoScaling::LifecycleHook',
   'AWS::SSM::Document',
+  // Standard-tier parameters (the CA bundle) are free (AWS Systems Manager pricing, Parameter Store).
+  'AWS::SSM::Parameter',
   'AWS::SNS::Topic',
   'AWS::SNS::Subscription',
   'AWS::SNS::TopicPolicy',

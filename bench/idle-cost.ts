@@ -36,13 +36,6 @@ export const ASSUMPTIONS: Omit<Assumptions, 'keyYear'> = {
 /** Issues 13 and 15, designed cheaply: each line states its count and how it aggregates. */
 export const PLANNED: readonly CostLine[] = [
   {
-    category: 'KMS keys',
-    item: 'issue 13: the region CA key (asymmetric RSA, SIGN_VERIFY; no automatic rotation)',
-    quantity: 1,
-    unit: 'key',
-    usdPerMonth: PRICES.kmsKey.usd,
-  },
-  {
     category: 'Step Functions',
     item: 'issue 13: daily renewal check of cert-rotation (assumed ≤ 20 transitions, nothing to renew)',
     quantity: 20 * 30,

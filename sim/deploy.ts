@@ -1,7 +1,13 @@
 import * as path from 'node:path';
 import { ENV } from '../functions/shared/env';
 import {
+  CERT_DOCUMENT_KINDS,
   CERT_ROTATION,
+  CERT_WORKFLOWS,
+  certRotationSubstitutions,
+  certsEnvironment,
+} from '../infra/cert-rotation';
+import {
   censusRuleName,
   censusScheduleExpression,
   certAlarmSpec,
@@ -9,6 +15,7 @@ import {
   certSweepEnvironment,
   plannedRestartEnvironment,
 } from '../infra/cert-triggers';
+import { CA_KEY_SPEC, caGenerations, caKeyPolicy, signerEnvironment } from '../infra/cluster-ca';
 import {
   commandStatusEventPattern,
   HOOKS,
@@ -30,10 +37,11 @@ import {
   WATCH_MINUTES,
   watchEnvironment,
 } from '../infra/primary-failover';
-import { documentName } from '../infra/ssm-documents';
+import { type DocumentKind, documentName } from '../infra/ssm-documents';
 import { definitionText, FUNCTION_TIMEOUT_SECONDS, type FunctionName } from '../infra/workflow-definitions';
 import type { RegionLayout, TwinRuntime as Twin } from './layout';
 import type { Handler } from './runner/lambda';
+import { functionRoleArn } from './services/kms';
 
 const ROOT = path.resolve(__dirname, '..');
 const handlerOf = (dir: string) => (): Handler =>
@@ -49,6 +57,11 @@ export interface ControlPlaneLayout {
   readonly failoverArn: string;
   readonly failoverFunctionArn: string;
   readonly watchArn: string;
+  readonly signerArn: string;
+  readonly certsArn: string;
+  readonly certRotationArn: string;
+  /** The CA keys' ARNs by generation (what the signer's CA_KEYS holds). */
+  readonly caKeyArns: Readonly<Record<number, string>>;
 }
 
 /**
@@ -73,6 +86,17 @@ export function deployControlPlane(twin: Twin, layout: RegionLayout): ControlPla
     });
 
   const lease = fn('lease', 'lease', { [ENV.stateTable]: layout.stateTable });
+  // The cluster CA as ClusterCa deploys it: one KMS key per deployed generation, signing only for the signer's
+  // role, and the signer with the same environment.
+  const signerRole = functionRoleArn(world.accountId, `${config.cluster.name}-signer`);
+  const caKeyArns: Record<number, string> = {};
+  for (const generation of caGenerations(config))
+    caKeyArns[generation] = r.kms.createSigningKey(
+      CA_KEY_SPEC,
+      JSON.stringify(caKeyPolicy(world.accountId, signerRole)),
+    );
+  const signerArn = fn('signer', 'signer', signerEnvironment(config, region, layout.stateTable, caKeyArns));
+  const certsArn = fn('certs', 'certs', certsEnvironment(config, region, layout.stateTable));
   const report = fn('report', 'report', {
     [ENV.stateTable]: layout.stateTable,
     [ENV.topicArn]: layout.topicArn,
@@ -126,10 +150,38 @@ export function deployControlPlane(twin: Twin, layout: RegionLayout): ControlPla
     joinKeySecretId: keySecretNames(config).joinKey,
     failoverFunctionArn,
     failoverStateMachineArn: failoverArn,
+    signerFunctionArn: signerArn,
+    certsFunctionArn: certsArn,
+    keySize: config.certificates.keySize,
   };
   const nodeFamily = nodeLifecycleSubstitutions(refs);
   for (const name of NODE_WORKFLOWS) sfn.createStateMachine(name, definitionText(name), nodeFamily[name]);
   const bootstrapArn = sfn.arnOf('node-bootstrap');
+  // cert-rotation and its per-node child, as CertRotation deploys them.
+  const doc = (kind: string) => documentName(config.cluster.name, kind as DocumentKind);
+  const certFamily = certRotationSubstitutions({
+    clusterName: config.cluster.name,
+    region: region.name,
+    certsFunctionArn: certsArn,
+    signerFunctionArn: signerArn,
+    leaseFunctionArn: lease,
+    reportFunctionArn: report,
+    nodeCommandStateMachineArn: nodeCommandArn,
+    stateMachineArn: (name) => sfn.arnOf(name),
+    targetGroupArn: layout.targetGroupArn,
+    keySize: config.certificates.keySize,
+    documents: {
+      stop: documentName(config.cluster.name, 'stopArtifactory'),
+      start: documentName(config.cluster.name, 'startArtifactory'),
+      probe: documentName(config.cluster.name, 'probeReadiness'),
+      makeCsr: doc(CERT_DOCUMENT_KINDS.makeCsr),
+      installCertificate: doc(CERT_DOCUMENT_KINDS.installCertificate),
+      rollbackCertificate: doc(CERT_DOCUMENT_KINDS.rollbackCertificate),
+      probeServedCertificate: doc(CERT_DOCUMENT_KINDS.probeServedCertificate),
+    },
+  });
+  for (const name of CERT_WORKFLOWS) sfn.createStateMachine(name, definitionText(name), certFamily[name]);
+  const certRotationArn = sfn.arnOf(CERT_ROTATION);
   const drainArn = sfn.arnOf('node-drain');
 
   const env = {
@@ -143,8 +195,6 @@ export function deployControlPlane(twin: Twin, layout: RegionLayout): ControlPla
     [ENV.failoverStateMachineArn]: failoverArn,
     ...pauseEnvironment(config, layout.topicArn),
   };
-  // cert-rotation's ARN, known before the workflow is deployed (as the CDK stack refers to it).
-  const certRotationArn = sfn.arnOf(CERT_ROTATION);
   const dispatchArn = fn('dispatch', 'dispatch', {
     ...env,
     ...certDispatchEnvironment(config, certRotationArn),
@@ -231,5 +281,9 @@ export function deployControlPlane(twin: Twin, layout: RegionLayout): ControlPla
     failoverArn,
     failoverFunctionArn,
     watchArn,
+    signerArn,
+    caKeyArns,
+    certsArn,
+    certRotationArn,
   };
 }

@@ -24,6 +24,17 @@ export interface TwinOptions {
   /** Deploy the control plane (hooks, rules, Lambdas, workflows). Default true; false shows AWS alone. */
   readonly controlPlane?: boolean;
   readonly startAt?: number;
+  /**
+   * The nodes' TLS can break them (served certificate expired, not for the node's IP, or not trusted by its
+   * own trusted directory) and the trust-mesh invariant is checked. Default off: see docs/twin.md.
+   */
+  readonly tls?: 'off' | 'on';
+  /**
+   * Sets the world up after the control plane is deployed and before the invariants watch it: e.g. gives the
+   * initial cluster its certificates when `tls` is on (otherwise its nodes serve Artifactory's own, which no
+   * peer trusts, and trust-mesh fails at once).
+   */
+  readonly prepare?: (twin: Twin) => Promise<void>;
 }
 
 /**
@@ -47,6 +58,7 @@ export class Twin implements TwinRuntime {
       seed: options.seed,
       config: options.config,
       ...(options.startAt !== undefined ? { startAt: options.startAt } : {}),
+      ...(options.tls !== undefined ? { tls: options.tls } : {}),
     });
     const world = this.world;
     this.dynamo = new DynamoSim(world.clock, {
@@ -90,6 +102,7 @@ export class Twin implements TwinRuntime {
         for (const layout of twin.layout.regions.values())
           twin.controlPlane.set(layout.region, deployControlPlane(twin, layout));
       }
+      if (options.prepare) await options.prepare(twin);
       twin.invariants.start();
       await twin.world.clock.settle();
       return twin;

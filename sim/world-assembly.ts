@@ -4,6 +4,7 @@ import { CloudWatchSim } from './services/cloudwatch';
 import { Ec2Sim } from './services/ec2';
 import { Elbv2Sim } from './services/elbv2';
 import { EventBridgeSim } from './services/events';
+import { KmsSim } from './services/kms';
 import { Route53Sim } from './services/route53';
 import { SecretsManagerSim } from './services/secrets';
 import { SnsSim } from './services/sns';
@@ -19,6 +20,7 @@ export const SIMULATED_SERVICES: WorldAssembler<Route53Sim> = {
     autoscaling: new AutoScalingSim(ctx('autoscaling')),
     ssm: new SsmSim(ctx('ssm')),
     secretsmanager: new SecretsManagerSim(ctx('secretsmanager')),
+    kms: new KmsSim(ctx('kms')),
     elbv2: new Elbv2Sim(ctx('elbv2')),
     cloudwatch: new CloudWatchSim(ctx('cloudwatch')),
     events: new EventBridgeSim(ctx('events')),

@@ -127,3 +127,67 @@ export function pausedSweepAuditPut(a: PausedSweepAudit, now: number): AuditPut 
     ConditionExpression: 'attribute_not_exists(sk)',
   };
 }
+
+/** What the signer did: a leaf issued or refused, a CA generation's certificate made, a CA rotation phase. */
+export type CertificateAudit = {
+  readonly cluster: string;
+  /** When (ISO or epoch ms); with `id` the entry's sort key. */
+  readonly at: string | number;
+  /** The execution that asked (absent for a `ca` op called outside a workflow). */
+  readonly execution?: string;
+} & (
+  | {
+      readonly kind: 'certificate-issued';
+      readonly instanceId: string;
+      readonly serial: string;
+      readonly notAfter: string;
+      readonly fingerprint: string;
+      readonly issuer: number;
+    }
+  | {
+      readonly kind: 'certificate-refused';
+      readonly instanceId: string;
+      readonly check: string;
+      readonly reason: string;
+    }
+  | {
+      readonly kind: 'ca-created';
+      readonly generation: number;
+      readonly serial: string;
+      readonly notAfter: string;
+      readonly fingerprint: string;
+    }
+  | {
+      readonly kind: 'ca-phase';
+      readonly phase: string;
+      readonly active: number;
+      readonly trusted: readonly number[];
+    }
+);
+
+/**
+ * The put of a signer audit entry. Its id names the kind and what it is about (the serial of an issued leaf,
+ * the instance of a refusal, the generation of a CA, the phase), so a retried invocation at the same instant
+ * writes the same entry once.
+ */
+export function certificateAuditPut(a: CertificateAudit, now: number): AuditPut {
+  const { cluster, at, ...rest } = a;
+  const subject =
+    rest.kind === 'certificate-issued'
+      ? rest.serial
+      : rest.kind === 'certificate-refused'
+        ? rest.instanceId
+        : rest.kind === 'ca-created'
+          ? `G${rest.generation}`
+          : rest.phase;
+  return {
+    Item: {
+      ...auditKey(cluster, at, `${rest.kind}#${subject}`),
+      trigger: 'signer',
+      ...rest,
+      ...(rest.kind === 'ca-phase' ? { trusted: [...rest.trusted] } : {}),
+      ttl: auditExpiry(now),
+    },
+    ConditionExpression: 'attribute_not_exists(sk)',
+  };
+}

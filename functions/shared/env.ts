@@ -23,6 +23,16 @@ export const ENV = {
   dailyBudget: 'DAILY_BUDGET',
   automationEnabled: 'AUTOMATION_ENABLED',
   metricNamespace: 'METRIC_NAMESPACE',
+  minHealthyNodes: 'MIN_HEALTHY_NODES',
+  /** The certs Lambda: `certificates.*` it plans with, as JSON (renewal fraction, window, near expiry, …). */
+  certificatePolicy: 'CERTIFICATE_POLICY',
+  /** The signer's: JSON object of CA generation to its KMS key ARN (every deployed generation). */
+  caKeys: 'CA_KEYS',
+  /** The signer's: the SSM String parameter holding the public CA bundle (`/<cluster>/ca-bundle`). */
+  caBundleParameter: 'CA_BUNDLE_PARAMETER',
+  leafLifetimeDays: 'LEAF_LIFETIME_DAYS',
+  keySize: 'KEY_SIZE',
+  caLifetimeDays: 'CA_LIFETIME_DAYS',
   /** Set by Lambda. */
   awsRegion: 'AWS_REGION',
   /** Powertools' own variable; the shared Metrics instance reads it once, at load. */

@@ -16,6 +16,8 @@ export const ErrorNames = {
   SafetyViolation: 'SafetyViolationError',
   LeaseHeld: 'LeaseHeld',
   LeaseQueueExpired: 'LeaseQueueExpired',
+  CsrRefused: 'CsrRefused',
+  CaPhaseRefused: 'CaPhaseRefused',
 } as const;
 
 export type ErrorName = (typeof ErrorNames)[keyof typeof ErrorNames];
@@ -69,6 +71,31 @@ export class LeaseHeld extends Error {
 /** A lease is still held when its queue (`queue` of an acquire) has waited out its patience: give up. */
 export class LeaseQueueExpired extends Error {
   override readonly name = ErrorNames.LeaseQueueExpired;
+}
+
+/**
+ * The signer refused a CSR (a check failed: the message names it and the values). Audited; nothing was issued.
+ * Never retried: the same CSR fails the same check.
+ */
+export class CsrRefused extends Error {
+  override readonly name = ErrorNames.CsrRefused;
+  readonly check: string;
+
+  constructor(check: string, message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.check = check;
+  }
+}
+
+/** A CA rotation phase asked out of order; the message names the current phase. */
+export class CaPhaseRefused extends Error {
+  override readonly name = ErrorNames.CaPhaseRefused;
+  readonly current: string;
+
+  constructor(current: string, message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.current = current;
+  }
 }
 
 /** A failure expected to clear by itself (throttling, a node still starting); safe to retry with backoff. */

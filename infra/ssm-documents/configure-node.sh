@@ -14,8 +14,9 @@
 #   NODE_ID               shared.node.id: the instance id (a reused id with another IP is rejected by JFrog)
 #   MASTER_KEY_SECRET_ID  Secrets Manager name or ARN of the master key
 #   JOIN_KEY_SECRET_ID    Secrets Manager name or ARN of the join key
+#   KEY_SIZE              empty, or 2048 | 3072 | 4096: also make the TLS key custom-server.key.next and print a
+#                         CSR for it after the lines above, exactly as MakeCsr does
 export AWS_PAGER=''
-readonly IMDS=http://169.254.169.254/latest
 
 require ROLE '^(primary|member)$'
 require TASK_AFFINITY '^(any|none)$'
@@ -23,19 +24,14 @@ require CLUSTER_MODE '^(legacy-primary|cloud-native)$'
 require NODE_ID '^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$'
 require MASTER_KEY_SECRET_ID '^[A-Za-z0-9/_+=.@:-]{1,2048}$'
 require JOIN_KEY_SECRET_ID '^[A-Za-z0-9/_+=.@:-]{1,2048}$'
+require KEY_SIZE '^(2048|3072|4096)?$'
 
 [[ -d ${JFROG_HOME}/artifactory ]] || die "${JFROG_HOME}/artifactory does not exist: Artifactory is not installed"
 id -u "$SERVICE_USER" >/dev/null 2>&1 || die "user ${SERVICE_USER} does not exist: Artifactory is not installed"
 
-# IMDSv2: a session token first, then the region and the private IP.
-imds_token=$(curl -fsS --retry 3 --max-time 5 -X PUT -H 'X-aws-ec2-metadata-token-ttl-seconds: 300' "${IMDS}/api/token")
-metadata() {
-  curl -fsS --retry 3 --max-time 5 -H "X-aws-ec2-metadata-token: ${imds_token}" "${IMDS}/meta-data/$1"
-}
-region=$(metadata placement/region)
-node_ip=$(metadata local-ipv4)
+region=$(imds placement/region)
+node_ip=$(node_private_ip)
 [[ $region =~ ^[a-z]{2}(-[a-z]+)+-[0-9]+$ ]] || die "unexpected region from instance metadata"
-[[ $node_ip =~ ^[0-9]{1,3}(\.[0-9]{1,3}){3}$ ]] || die "unexpected private IP from instance metadata"
 
 umask 077
 install -d -m 0700 -o "$SERVICE_USER" -g "$SERVICE_USER" "$ETC_DIR" "$SECURITY_DIR"
@@ -72,3 +68,6 @@ else
 fi
 printf 'wrote %s: shared.node.id=%s shared.node.ip=%s shared.node.haEnabled=true %s\n' \
   "$SYSTEM_YAML" "$NODE_ID" "$node_ip" "$role_setting"
+if [[ -n $KEY_SIZE ]]; then
+  make_key_and_csr "$KEY_SIZE" "$node_ip"
+fi

@@ -18,6 +18,10 @@ export const DOCUMENT_KINDS = [
   'stopArtifactory',
   'probeReadiness',
   'setPrimaryRole',
+  'makeCsr',
+  'installCertificate',
+  'rollbackCertificate',
+  'probeServedCertificate',
 ] as const;
 
 export type DocumentKind = (typeof DOCUMENT_KINDS)[number];
@@ -69,6 +73,19 @@ const SERVICE_ACTIONS = ['restart', 'stop'] as const;
 /** A Secrets Manager secret name or ARN (letters, digits, `/_+=.@-`, and `:` in an ARN). */
 const SECRET_ID_PATTERN = '^[A-Za-z0-9/_+=.@:-]{1,2048}$';
 
+const KEY_SIZES = ['2048', '3072', '4096'] as const;
+
+/**
+ * PEM certificates, as the signer returns them: one block (a leaf) or one or more (a CA bundle). Base64 and
+ * whitespace only between the armour lines, so no quote, `$` or backtick can reach the shell; `\s` reads the same
+ * in SSM, JavaScript and bash (glibc). The scripts bound the length (a leaf 16 KiB, a bundle 32 KiB).
+ */
+const PEM_BLOCK = '-----BEGIN CERTIFICATE-----(\\s|[A-Za-z0-9+/=])+-----END CERTIFICATE-----\\s*';
+export const CERTIFICATE_PATTERN = `^${PEM_BLOCK}$`;
+export const CA_BUNDLE_PATTERN = `^(${PEM_BLOCK})+$`;
+/** An IPv4 address (a node's private IP). */
+const IPV4_PATTERN = '^[0-9]{1,3}(\\.[0-9]{1,3}){3}$';
+
 /** The mode for SetPrimaryRole: optional, the script reads it from system.yaml when empty. */
 const detectableMode: ParameterSpec = {
   variable: 'CLUSTER_MODE',
@@ -118,14 +135,36 @@ export const DOCUMENTS = {
         description: 'Name or ARN of the secret holding the join key (read on the node only).',
         allowedPattern: SECRET_ID_PATTERN,
       },
+      KeySize: {
+        variable: 'KEY_SIZE',
+        description:
+          'Empty, or the RSA key size: also make the TLS key custom-server.key.next on the node and print a CSR for it (as MakeCsr) after the usual lines.',
+        ...oneOf(KEY_SIZES, true),
+        default: '',
+      },
     },
   },
   startArtifactory: {
     suffix: 'StartArtifactory',
     script: 'start-artifactory.sh',
-    description: 'Starts the artifactory service on a configured node; readiness is probed separately.',
+    description:
+      'Starts the artifactory service on a configured node; readiness is probed separately. With Certificate and CaBundle, installs them first (as InstallCertificate).',
     timeoutSeconds: 300,
-    parameters: {},
+    parameters: {
+      Certificate: {
+        variable: 'CERTIFICATE',
+        description: 'Empty, or the leaf certificate (PEM) to install before the start (with CaBundle).',
+        allowedPattern: `^(${PEM_BLOCK})?$`,
+        default: '',
+      },
+      CaBundle: {
+        variable: 'CA_BUNDLE',
+        description:
+          'Empty, or the CA certificates (PEM) to trust, installed before the start (with Certificate).',
+        allowedPattern: `^(${PEM_BLOCK})*$`,
+        default: '',
+      },
+    },
   },
   stopArtifactory: {
     suffix: 'StopArtifactory',
@@ -179,6 +218,61 @@ export const DOCUMENTS = {
           'restart: apply the role now; stop: write it and leave Artifactory stopped (a quarantined node).',
         ...oneOf(SERVICE_ACTIONS),
         default: 'restart',
+      },
+    },
+  },
+  makeCsr: {
+    suffix: 'MakeCsr',
+    script: 'make-csr.sh',
+    description:
+      "Makes a new RSA key on the node (custom-server.key.next, mode 0600, never printed) and prints only a CSR for it with CN and SAN IP = the node's private IP.",
+    timeoutSeconds: 120,
+    parameters: {
+      KeySize: {
+        variable: 'KEY_SIZE',
+        description: 'The RSA key size in bits.',
+        ...oneOf(KEY_SIZES),
+      },
+    },
+  },
+  installCertificate: {
+    suffix: 'InstallCertificate',
+    script: 'install-certificate.sh',
+    description:
+      'Installs the certificate with the key made by MakeCsr as the router custom-server.crt/.key and the CA bundle in etc/security/keys/trusted/, keeping the current ones as *.previous; refuses a certificate that does not match the key; starts nothing.',
+    timeoutSeconds: 60,
+    parameters: {
+      Certificate: {
+        variable: 'CERTIFICATE',
+        description: 'The leaf certificate (PEM) the cluster CA issued for the CSR of MakeCsr.',
+        allowedPattern: CERTIFICATE_PATTERN,
+      },
+      CaBundle: {
+        variable: 'CA_BUNDLE',
+        description: 'Every CA certificate the node must trust (PEM), the issuing one first.',
+        allowedPattern: CA_BUNDLE_PATTERN,
+      },
+    },
+  },
+  rollbackCertificate: {
+    suffix: 'RollbackCertificate',
+    script: 'rollback-certificate.sh',
+    description:
+      'Restores the certificate, key and CA file InstallCertificate kept as *.previous (fails when there are none); starts nothing.',
+    timeoutSeconds: 60,
+    parameters: {},
+  },
+  probeServedCertificate: {
+    suffix: 'ProbeServedCertificate',
+    script: 'probe-served-certificate.sh',
+    description:
+      "Run on a peer node: connects to TargetIp on 8082 and 8443 and verifies the served certificate against this node's trusted CA files and the target IP; prints one JSON line.",
+    timeoutSeconds: 60,
+    parameters: {
+      TargetIp: {
+        variable: 'TARGET_IP',
+        description: 'The private IP of the node whose served certificate is probed.',
+        allowedPattern: IPV4_PATTERN,
       },
     },
   },

@@ -15,6 +15,20 @@ export LC_ALL=C
   readonly SECURITY_DIR="${ETC_DIR}/security"
   readonly SERVICE=artifactory
   readonly SERVICE_USER=artifactory
+  # JFrog, "Use a Custom TLS certificate with the Artifactory and Router ports" (JFrog Installation & Setup
+  # documentation, option 2: provide your own signed certificate): the router's certificate and key are
+  # bootstrap/router/keys/custom-server.crt|.key, the CA goes in etc/security/keys/trusted/ (on every node:
+  # JFrog does not propagate trusted certificates between HA nodes), and a restart applies them.
+  readonly ROUTER_KEYS_DIR="${JFROG_HOME}/artifactory/var/bootstrap/router/keys"
+  readonly SERVER_CRT="${ROUTER_KEYS_DIR}/custom-server.crt"
+  readonly SERVER_KEY="${ROUTER_KEYS_DIR}/custom-server.key"
+  readonly NEXT_KEY="${SERVER_KEY}.next"
+  readonly KEYS_DIR="${SECURITY_DIR}/keys"
+  readonly TRUSTED_DIR="${KEYS_DIR}/trusted"
+  readonly CLUSTER_CA="${TRUSTED_DIR}/cluster-ca.pem"
+  # Outside trusted/: Artifactory trusts every file in that directory, so the kept CA file must not be one.
+  readonly PREVIOUS_CA="${KEYS_DIR}/cluster-ca.pem.previous"
+  readonly IMDS=http://169.254.169.254/latest
 }
 
 # Prints MESSAGE on stderr and exits with STATUS (default 1).
@@ -158,4 +172,87 @@ set_node_keys() {
   chown "${owner}:" "$tmp"
   chmod 0640 "$tmp"
   mv -f "$tmp" "$file"
+}
+
+# Prints the instance metadata item PATH (IMDSv2: a session token first).
+imds() {
+  local token
+  token=$(curl -fsS --retry 3 --max-time 5 -X PUT -H 'X-aws-ec2-metadata-token-ttl-seconds: 300' "${IMDS}/api/token")
+  curl -fsS --retry 3 --max-time 5 -H "X-aws-ec2-metadata-token: ${token}" "${IMDS}/meta-data/$1"
+}
+
+# Prints this instance's private IP from the instance metadata (shared.node.ip); dies when it is not one.
+node_private_ip() {
+  local ip
+  ip=$(imds local-ipv4)
+  [[ $ip =~ ^[0-9]{1,3}(\.[0-9]{1,3}){3}$ ]] || die "unexpected private IP from instance metadata"
+  printf '%s\n' "$ip"
+}
+
+# Prints the fingerprint of the (first) certificate in FILE: SHA-256 of its DER, lowercase hex, no colons.
+cert_fingerprint() {
+  local digest
+  digest=$(openssl x509 -in "$1" -outform DER | openssl dgst -sha256 -r) || die "${1} holds no PEM certificate"
+  printf '%s\n' "${digest%% *}"
+}
+
+# Makes a new RSA key of BITS bits as custom-server.key.next (mode 0600, owned by the service user; never
+# printed) and prints a CSR for it with CN = IP and one SAN IP = IP (JFrog: the certificate's subject must
+# match shared.node.ip and its SANs must include the subject). The CSR is the only thing on stdout.
+make_key_and_csr() {
+  local bits=$1 ip=$2 tmp
+  umask 077
+  install -d -m 0700 -o "$SERVICE_USER" -g "$SERVICE_USER" "$ROUTER_KEYS_DIR"
+  tmp=$(mktemp "${NEXT_KEY}.XXXXXX")
+  openssl genpkey -algorithm RSA -pkeyopt "rsa_keygen_bits:${bits}" -out "$tmp" 2>/dev/null ||
+    { rm -f "$tmp"; die "openssl could not make an RSA key of ${bits} bits"; }
+  chown "${SERVICE_USER}:" "$tmp"
+  chmod 0600 "$tmp"
+  mv -f "$tmp" "$NEXT_KEY"
+  openssl req -new -key "$NEXT_KEY" -sha256 -subj "/CN=${ip}" -addext "subjectAltName=IP:${ip}" -outform PEM
+}
+
+# Installs CERTIFICATE (PEM) with the key custom-server.key.next, and CA_BUNDLE (PEM) as trusted/cluster-ca.pem,
+# keeping the current certificate, key and CA file as *.previous; starts nothing (a restart applies them).
+# Refuses a certificate whose public key is not the next key's. Installing the certificate already installed
+# is a no-op with the same answer (a retried command). Prints {"installed":"<fingerprint>","previous":...}.
+install_certificate() {
+  local certificate=$1 bundle=$2 work fingerprint previous=null current_key_pub cert_pub
+  ((${#certificate} <= 16384)) || die 'invalid parameter CERTIFICATE: longer than 16384 characters' 2
+  ((${#bundle} <= 32768)) || die 'invalid parameter CA_BUNDLE: longer than 32768 characters' 2
+  umask 077
+  install -d -m 0700 -o "$SERVICE_USER" -g "$SERVICE_USER" "$ROUTER_KEYS_DIR"
+  install -d -m 0755 -o "$SERVICE_USER" -g "$SERVICE_USER" "$KEYS_DIR" "$TRUSTED_DIR"
+  work=$(mktemp -d "${ROUTER_KEYS_DIR}/.install.XXXXXX")
+  # shellcheck disable=SC2064 # expand now: work is local
+  trap "rm -rf '${work}'" EXIT
+  # Each file ends with exactly one newline, however the value ended.
+  printf '%s\n' "${certificate%"${certificate##*[![:space:]]}"}" >"${work}/crt"
+  printf '%s\n' "${bundle%"${bundle##*[![:space:]]}"}" >"${work}/ca"
+  fingerprint=$(cert_fingerprint "${work}/crt")
+  openssl x509 -in "${work}/ca" -noout 2>/dev/null || die 'CA_BUNDLE holds no PEM certificate'
+  if [[ -s $SERVER_CRT ]] && [[ $(cert_fingerprint "$SERVER_CRT") == "$fingerprint" ]]; then
+    if [[ -s ${SERVER_CRT}.previous ]]; then previous="\"$(cert_fingerprint "${SERVER_CRT}.previous")\""; fi
+    printf '{"installed":"%s","previous":%s}\n' "$fingerprint" "$previous"
+    return 0
+  fi
+  [[ -s $NEXT_KEY ]] || die "${NEXT_KEY} does not exist: run MakeCsr first"
+  cert_pub=$(openssl x509 -in "${work}/crt" -noout -pubkey)
+  current_key_pub=$(openssl pkey -in "$NEXT_KEY" -pubout)
+  [[ $cert_pub == "$current_key_pub" ]] ||
+    die "the certificate ${fingerprint} does not match ${NEXT_KEY}: refused, nothing changed"
+  if [[ -s $SERVER_CRT && -s $SERVER_KEY ]]; then
+    previous="\"$(cert_fingerprint "$SERVER_CRT")\""
+    cp -p "$SERVER_CRT" "${SERVER_CRT}.previous"
+    cp -p "$SERVER_KEY" "${SERVER_KEY}.previous"
+    if [[ -s $CLUSTER_CA ]]; then cp -p "$CLUSTER_CA" "$PREVIOUS_CA"; else rm -f "$PREVIOUS_CA"; fi
+  else
+    rm -f "${SERVER_CRT}.previous" "${SERVER_KEY}.previous" "$PREVIOUS_CA"
+  fi
+  chown "${SERVICE_USER}:" "${work}/crt" "${work}/ca"
+  chmod 0644 "${work}/crt" "${work}/ca"
+  mv -f "${work}/ca" "$CLUSTER_CA"
+  mv -f "$NEXT_KEY" "$SERVER_KEY"
+  mv -f "${work}/crt" "$SERVER_CRT"
+  printf '{"installed":"%s","previous":%s}\n' "$fingerprint" "$previous"
 }

@@ -2,15 +2,31 @@
 # StartArtifactory: starts the artifactory service and returns; the workflow probes readiness separately
 # (ProbeReadiness). Refuses to start an unconfigured node: without the cluster's master key Artifactory would
 # generate a key of its own, and the node could never read the cluster's encrypted data.
-# The document runs lib.sh before this script (strict mode, the node's paths, die, systemctl_bounded).
+# With CERTIFICATE and CA_BUNDLE (node-bootstrap: the node's first certificate), installs them first exactly
+# as InstallCertificate does (its JSON line is printed before the start's line), so that Artifactory's first
+# start serves the cluster's certificate. Without them, nothing but the start.
+# The document runs lib.sh before this script (strict mode, the node's paths, die, systemctl_bounded,
+# install_certificate).
+#
+# Parameters: shell variables assigned by the header the SSM document prepends (infra/ssm-documents/index.ts).
+#   CERTIFICATE  empty, or the leaf certificate (PEM) to install before the start
+#   CA_BUNDLE    empty, or the CA certificates (PEM) to trust; both or neither
 
 # Below the document's 300 s timeout, so a hung start is reported by the script rather than by SSM.
 readonly START_WAIT_SECONDS=240
+
+require CERTIFICATE '^(-----BEGIN CERTIFICATE-----(\s|[A-Za-z0-9+/=])+-----END CERTIFICATE-----\s*)?$'
+require CA_BUNDLE '^(-----BEGIN CERTIFICATE-----(\s|[A-Za-z0-9+/=])+-----END CERTIFICATE-----\s*)*$'
+[[ -z $CERTIFICATE && -z $CA_BUNDLE ]] || [[ -n $CERTIFICATE && -n $CA_BUNDLE ]] ||
+  die 'invalid parameters: CERTIFICATE and CA_BUNDLE go together' 2
 
 for file in "$SYSTEM_YAML" "${SECURITY_DIR}/master.key" "${SECURITY_DIR}/join.key"; do
   [[ -s $file ]] || die "${SYSTEM_YAML} is not configured (${file} is missing): run ConfigureNode first"
 done
 
+if [[ -n $CERTIFICATE ]]; then
+  install_certificate "$CERTIFICATE" "$CA_BUNDLE"
+fi
 if systemctl is-active --quiet "$SERVICE"; then
   echo "${SERVICE}.service is already active"
   exit 0

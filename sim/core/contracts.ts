@@ -4,6 +4,7 @@
  * keyed by the action name of the AWS API reference (PascalCase), is what SDK clients and workflow tasks call.
  */
 
+import type { CertInfo } from './certificates';
 import type { VirtualClock } from './clock';
 import type { Rng } from './rng';
 import type { Timeline } from './timeline';
@@ -13,6 +14,7 @@ export type ServiceName =
   | 'ec2'
   | 'ssm'
   | 'secretsmanager'
+  | 'kms'
   | 'elbv2'
   | 'cloudwatch'
   | 'route53'
@@ -46,6 +48,12 @@ export interface SimContext {
 /** The part of the world services may reach. */
 export interface WorldView {
   readonly accountId: string;
+  /**
+   * Whether the nodes' TLS can break them (`on`: a node serving an expired, foreign or untrusted certificate
+   * fails its router health, and the trust-mesh invariant is checked) or not (`off`, the default: TLS between
+   * JFrog nodes is disabled by default). See docs/twin.md.
+   */
+  readonly tls?: 'off' | 'on';
   readonly clusterName: string;
   region(name: string): RegionServices;
   readonly regionNames: readonly string[];
@@ -60,6 +68,7 @@ export interface RegionServices {
   readonly autoscaling: AutoScalingContract;
   readonly ssm: SsmContract;
   readonly secretsmanager: SecretsContract;
+  readonly kms: KmsContract;
   readonly elbv2: Elbv2Contract;
   readonly cloudwatch: CloudWatchContract;
   readonly events: EventBridgeContract;
@@ -109,10 +118,15 @@ export interface ArtifactoryNodeContract {
   routerHealthy(): boolean;
   /** GET /artifactory/api/v1/system/readiness returns {"code":"OK"}. */
   ready(): boolean;
-  /** What the node serves on 443, if it has a certificate installed. */
-  readonly servedCertificate:
-    | { readonly fingerprint: string; readonly subject: string; readonly notAfter: number }
-    | undefined;
+  /**
+   * What the node serves on 8082 and 8443 while its process is up: the certificate installed when Artifactory
+   * last started (Artifactory's own when none was), else undefined.
+   */
+  readonly servedCertificate: CertInfo | undefined;
+  /** The node's certificate store and what its router loaded at start (sim/services/tls.ts). */
+  readonly tls: NodeTlsContract;
+  /** Why the node's own TLS breaks it now (world option `tls: 'on'` only: then router health 503), or undefined. */
+  tlsProblem(): string | undefined;
   /** Why the node failed, when status is `failed` (e.g. started in parallel with another node). */
   readonly failureReason: string | undefined;
   /**
@@ -132,6 +146,32 @@ export interface ArtifactoryNodeContract {
   stop(): Promise<void>;
   /** Stop, then start: ready after as long as a start takes. */
   restart(): Promise<{ started: boolean; reason?: string }>;
+}
+
+/** A node's certificate store (files on its disk) and what its router loaded at Artifactory's last start. */
+export interface NodeTlsContract {
+  /** A file's content (PEM), if it exists (names as TLS_FILES in sim/services/tls.ts). */
+  file(name: string): string | undefined;
+  fileNames(): string[];
+  /** custom-server.crt now: what the next start serves. */
+  readonly installed: CertInfo | undefined;
+  /** The CA certificates in the trusted directory now (what an openssl client on the node trusts). */
+  readonly trustedNow: readonly CertInfo[];
+  /** What the router loaded at the last start (Artifactory's own certificate when none was installed). */
+  readonly servedAtStart: CertInfo;
+  /** The trusted directory as the router loaded it at the last start. */
+  readonly trustedAtStart: readonly CertInfo[];
+  /** The private keys on the node (the secret scan looks for them). */
+  privateKeys(): string[];
+  makeCsr(bits: number, track: <T>(work: () => Promise<T>) => Promise<T>): Promise<string>;
+  install(certificate: string, caBundle: string): { installed: string; previous: string | null };
+  rollback(): { restored: string };
+  /** Why the node's own TLS fails at `now`, or undefined. */
+  problem(now: number): string | undefined;
+  /** Called by the node's start: loads the files, or says why the start fails. */
+  atStart(): string | undefined;
+  /** The initial cluster's certificate, installed and loaded as if Artifactory started with it. */
+  seed(certificate: string, caBundle: string, privateKeyPem: string): void;
 }
 
 /** The part of `system.yaml` the project writes (`shared.node.*`). */
@@ -278,6 +318,8 @@ export interface SsmContract {
   isManaged(instanceId: string): boolean;
   /** Called by EC2 when an instance has booted and its SSM Agent starts (`alreadyRegistered`: the initial cluster). */
   agentStarted(instanceId: string, alreadyRegistered?: boolean): void;
+  /** Parameter Store: a parameter's current value (what `aws ssm get-parameter` reads). */
+  readonly parameters: { valueOf(name: string): string | undefined };
 }
 
 export interface SecretsContract {
@@ -286,6 +328,13 @@ export interface SecretsContract {
   secretValues(): string[];
   /** Read by the modelled SSM documents, on the node (never through a workflow). */
   valueOf(name: string): string | undefined;
+}
+
+export interface KmsContract {
+  /** The deployment's CreateKey of an RSA SIGN_VERIFY key with its key policy (JSON); returns the key ARN. */
+  createSigningKey(spec: 'RSA_2048' | 'RSA_3072' | 'RSA_4096', policy: string): string;
+  /** Every private key (PKCS #8 PEM), for the secret scan. */
+  privateKeyPems(): string[];
 }
 
 // ---------------------------------------------------------------- ELBv2, CloudWatch, Route 53
@@ -465,4 +514,10 @@ export interface FaultsView {
   ): { mode: 'lose' | 'duplicate' | 'delay'; delayMs: number } | undefined;
   /** Consumes one injected boot stall for a new instance in the region, if any. */
   takeBootStall(region: string): boolean;
+  /** Consumes one certificate fault of this kind on the node, if any (the IP a csr-wrong-ip CSR names). */
+  takeCertificateFault(
+    region: string,
+    instanceId: string,
+    kind: 'csr-wrong-ip' | 'cert-start-fails' | 'served-cert-stale',
+  ): { ip: string } | undefined;
 }

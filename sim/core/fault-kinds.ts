@@ -50,6 +50,23 @@ export const LAMBDA_FAULT_MODES: readonly LambdaFaultMode[] = ['throttle', 'serv
  */
 export type AlbHealthFault = 'fail' | 'pass';
 
+/**
+ * Certificate faults on one node (sim/services/tls.ts consults them): `csr-wrong-ip` (MakeCsr puts another IP
+ * in the CSR: a node whose idea of its own address is wrong), `cert-start-fails` (Artifactory fails to start
+ * with a certificate other than the one it served before: a bad key, a chain the router rejects),
+ * `served-cert-stale` (a start keeps serving the certificate served before: the router did not pick up the
+ * new files).
+ */
+export type CertificateFaultKind = 'csr-wrong-ip' | 'cert-start-fails' | 'served-cert-stale';
+export const CERTIFICATE_FAULT_KINDS: readonly CertificateFaultKind[] = [
+  'csr-wrong-ip',
+  'cert-start-fails',
+  'served-cert-stale',
+];
+
+/** The IP a `csr-wrong-ip` CSR names unless told: TEST-NET-1 (RFC 5737), never a node's. */
+export const DEFAULT_WRONG_IP = '192.0.2.10';
+
 /** A fault's count and fraction, checked before anything is recorded: a bad one changes nothing. */
 export function checkAmount(opts: { times?: number | undefined; fraction?: number | undefined }): void {
   if (opts.times !== undefined && !(Number.isInteger(opts.times) && opts.times > 0))

@@ -4,8 +4,11 @@ import {
   type AlbHealthFault,
   type ApiFault,
   type Caller,
+  CERTIFICATE_FAULT_KINDS,
+  type CertificateFaultKind,
   type Counted,
   checkAmount,
+  DEFAULT_WRONG_IP,
   describe,
   LAMBDA_FAULT_MODES,
   type LambdaFaultMode,
@@ -14,7 +17,13 @@ import {
 import type { Rng } from './rng';
 import type { Timeline } from './timeline';
 
-export type { AlbHealthFault, Caller, LambdaFaultMode, SsmFaultOutcome } from './fault-kinds';
+export type {
+  AlbHealthFault,
+  Caller,
+  CertificateFaultKind,
+  LambdaFaultMode,
+  SsmFaultOutcome,
+} from './fault-kinds';
 
 /**
  * Injected faults. Services consult them (FaultsView); the world's API entry point applies the API ones.
@@ -49,6 +58,12 @@ export class Faults implements FaultsView {
     delayMs: number;
   }>[] = [];
   private readonly bootStalls: Counted<{ region: string }>[] = [];
+  private readonly certificateFaults: Counted<{
+    region: string;
+    instanceId: string;
+    kind: CertificateFaultKind;
+    ip: string;
+  }>[] = [];
 
   constructor(
     private readonly rng: Rng,
@@ -436,5 +451,57 @@ export class Faults implements FaultsView {
     if (!f) return false;
     f.remaining--;
     return true;
+  }
+
+  // ---- certificates on a node
+
+  /**
+   * A certificate fault on one node for its next `times` occasions (default 1): see CertificateFaultKind.
+   * `ip` is the address a `csr-wrong-ip` CSR names (default 192.0.2.10). Bad options change nothing.
+   */
+  certificate(opts: {
+    region: string;
+    instanceId: string;
+    kind: CertificateFaultKind;
+    times?: number;
+    ip?: string;
+  }): void {
+    checkAmount({ times: opts.times });
+    if (!CERTIFICATE_FAULT_KINDS.includes(opts.kind)) {
+      throw new Error(
+        `unknown certificate fault ${opts.kind} (one of ${CERTIFICATE_FAULT_KINDS.join(', ')})`,
+      );
+    }
+    const ip = opts.ip ?? DEFAULT_WRONG_IP;
+    if (!/^[0-9]{1,3}(\.[0-9]{1,3}){3}$/.test(ip))
+      throw new Error(`a csr-wrong-ip fault's ip must be an IPv4 address (got ${ip})`);
+    const times = opts.times ?? 1;
+    this.certificateFaults.push({
+      match: { region: opts.region, instanceId: opts.instanceId, kind: opts.kind, ip },
+      remaining: times,
+    });
+    this.timeline.add(
+      opts.region,
+      'fault',
+      `${opts.kind} on ${opts.instanceId} for its next ${times} occasion(s)${opts.kind === 'csr-wrong-ip' ? ` (CSR names ${ip})` : ''}`,
+    );
+  }
+
+  /** Consumes one certificate fault of this kind on the node, if any: the IP for csr-wrong-ip. */
+  takeCertificateFault(
+    region: string,
+    instanceId: string,
+    kind: CertificateFaultKind,
+  ): { ip: string } | undefined {
+    const f = this.certificateFaults.find(
+      (x) =>
+        x.remaining > 0 &&
+        x.match.region === region &&
+        x.match.instanceId === instanceId &&
+        x.match.kind === kind,
+    );
+    if (!f) return undefined;
+    f.remaining--;
+    return { ip: f.match.ip };
   }
 }

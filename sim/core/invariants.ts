@@ -12,7 +12,12 @@
  *   node-drain) runs in the region.
  * - lifecycle-timeout: every lifecycle action is completed before its timeout.
  * - no-secrets: no secret value, private key or access token in any execution's input, output or history,
- *   any captured log line or output, or any SNS message. Findings name where, never what.
+ *   any captured log line or output, or any SNS message: any PEM private key block, and any run of a node's
+ *   actual TLS key material (its base64, even without the PEM armour or JSON-escaped). Findings name where,
+ *   never what.
+ * - trust-mesh (world option `tls: 'on'`): every pair of live nodes (running and ready) trusts each other's
+ *   served certificate: its issuer is in the peer's trusted directory as the peer's router loaded it at start,
+ *   it is not expired, and it is valid for its node's IP (sim/core/certificates.ts `rejection`).
  * - twin-not-modelled: no call reached something the twin does not model (a TwinNotModelled error), even one
  *   its caller caught: a scene must not pass over behaviour the twin does not have. One violation per call.
  *
@@ -20,6 +25,8 @@
  * check.
  */
 
+import { createPrivateKey, createPublicKey } from 'node:crypto';
+import { type CertInfo, rejection } from './certificates';
 import type {
   ArtifactoryNodeContract,
   Elbv2Contract,
@@ -38,7 +45,8 @@ export type InvariantName =
   | 'rollout-capacity'
   | 'lifecycle-timeout'
   | 'no-secrets'
-  | 'twin-not-modelled';
+  | 'twin-not-modelled'
+  | 'trust-mesh';
 
 export interface Violation {
   readonly at: number;
@@ -64,7 +72,13 @@ export interface InvariantInstance {
   readonly reachable: boolean;
   /** Alive but cut off from the network (optional: absent means not partitioned). */
   readonly partitioned?: boolean;
-  readonly node: Pick<ArtifactoryNodeContract, 'role' | 'status' | 'taskAffinity' | 'ready'>;
+  /** The instance's private IP (the trust-mesh check needs it; hand-built worlds may leave it out). */
+  readonly privateIp?: string;
+  readonly node: Pick<ArtifactoryNodeContract, 'role' | 'status' | 'taskAffinity' | 'ready'> & {
+    /** What the node serves (absent: a hand-built node without TLS). */
+    readonly servedCertificate?: CertInfo | undefined;
+    readonly tls?: Pick<ArtifactoryNodeContract['tls'], 'trustedAtStart' | 'privateKeys'>;
+  };
 }
 
 /** The parts of a region the invariants read. */
@@ -83,6 +97,8 @@ export interface InvariantRegion {
  */
 export interface InvariantWorld {
   readonly clock: { now(): number; every(ms: number, fn: () => void, firstAfterMs?: number): () => void };
+  /** The nodes' TLS model (WorldOptions.tls): the trust-mesh invariant is checked only when `on`. */
+  readonly tls?: 'off' | 'on';
   readonly timeline: Pick<Timeline, 'add' | 'onEntry'>;
   readonly config: {
     readonly cluster: { readonly mode: 'legacy-primary' | 'cloud-native'; readonly minHealthyNodes: number };
@@ -118,12 +134,18 @@ export interface InvariantOptions {
   readonly checkOnTimeline?: boolean;
 }
 
-/** PEM private keys: PKCS#1 RSA, SEC1 EC, PKCS#8 and encrypted PKCS#8. */
-const PEM_PRIVATE_KEY = /-----BEGIN (RSA |EC |ENCRYPTED )?PRIVATE KEY-----/;
+/** PEM private keys of any kind: PKCS#8, encrypted PKCS#8, PKCS#1 RSA, SEC1 EC, DSA, OpenSSH... */
+const PEM_PRIVATE_KEY = /-----BEGIN ((?:[A-Z0-9]+ )*)PRIVATE KEY-----/;
 /** JFrog access tokens are JWTs: base64url header `{"...` (eyJ), a payload and a signature. */
 const JWT = /eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}\./;
 const PEM_BLOCK =
-  /-----BEGIN (RSA |EC |ENCRYPTED )?PRIVATE KEY-----[\s\S]*?(-----END (RSA |EC |ENCRYPTED )?PRIVATE KEY-----|$)/g;
+  /-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY-----[\s\S]*?(-----END (?:[A-Z0-9]+ )*PRIVATE KEY-----|$)/g;
+/**
+ * Key material is found by windows of its base64: a text run holding at least 2 × KEY_WINDOW - 1 consecutive
+ * characters of a node's key holds one window at a multiple of KEY_WINDOW of the run (144 bits: no accident).
+ */
+const KEY_WINDOW = 24;
+const BASE64_RUN = new RegExp(`[A-Za-z0-9+/]{${2 * KEY_WINDOW - 1},}`, 'g');
 const JWT_TOKEN = /eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]*/g;
 const LIFECYCLE_TIMEOUT = /lifecycle action timed out/i;
 
@@ -164,6 +186,9 @@ export class Invariants {
   private outputsScanned = 0;
   private notModelledSeen = 0;
   private readonly snsScanned = new Map<string, number>();
+  /** Every window of every node key seen, to the instance holding it; the keys already indexed. */
+  private readonly keyWindows = new Map<string, string>();
+  private readonly keysIndexed = new Set<string>();
   private scanned = { executions: 0, historyEvents: 0, outputs: 0, snsMessages: 0 };
 
   constructor(
@@ -213,6 +238,7 @@ export class Invariants {
       for (const region of this.world.regionNames) {
         this.checkPrimaries(region, now);
         this.checkRolloutCapacity(region, now);
+        if (this.world.tls === 'on') this.checkTrustMesh(region, now);
       }
       this.checkServingRegions(now);
       this.scanForSecrets(now);
@@ -240,6 +266,7 @@ export class Invariants {
       'lifecycle-timeout': 0,
       'no-secrets': 0,
       'twin-not-modelled': 0,
+      'trust-mesh': 0,
     };
     for (const v of this.found) byInvariant[v.invariant]++;
     const primaryGaps: InvariantReport['primaryGaps'] = {};
@@ -334,6 +361,50 @@ export class Invariants {
         () => `no ready primary for more than ${limit} ms (since ${iso(current?.start ?? now)})`,
       );
     }
+  }
+
+  // ---------------------------------------------------------------- trust mesh
+
+  /**
+   * Every live node's served certificate checked against every distinct trusted directory of the live nodes
+   * (one check per certificate and directory, not per pair: a 500-node cluster has one or two directories).
+   */
+  private checkTrustMesh(region: string, now: number): void {
+    const live = this.world
+      .region(region)
+      .ec2.instances()
+      .filter(
+        (i) =>
+          i.node.tls !== undefined &&
+          i.state === 'running' &&
+          i.reachable &&
+          i.node.status === 'running' &&
+          i.node.ready(),
+      );
+    const stores = new Map<string, { trusted: readonly CertInfo[]; holders: string[] }>();
+    for (const i of live) {
+      const trusted = i.node.tls?.trustedAtStart ?? [];
+      const key = trusted.map((c) => c.fingerprint).join(',');
+      const store = stores.get(key) ?? { trusted, holders: [] };
+      store.holders.push(i.id);
+      stores.set(key, store);
+    }
+    let broken: string | undefined;
+    for (const i of live) {
+      const served = i.node.servedCertificate;
+      if (served === undefined || i.privateIp === undefined) continue;
+      for (const store of stores.values()) {
+        const peer = store.holders.find((h) => h !== i.id);
+        if (peer === undefined) continue;
+        const r = rejection(served, store.trusted, i.privateIp, now);
+        if (r !== undefined) {
+          broken = `${peer} does not trust ${i.id}'s served certificate ${served.fingerprint}: ${r.reason} (${r.detail})`;
+          break;
+        }
+      }
+      if (broken) break;
+    }
+    this.episode('trust-mesh', region, broken !== undefined, now, () => broken ?? '');
   }
 
   // ---------------------------------------------------------------- calls the twin does not model
@@ -449,9 +520,46 @@ export class Invariants {
     }
     for (const [i, value] of (this.opts.extraSecrets ?? []).entries())
       add(value, `configured secret #${i + 1}`);
+    this.indexNodeKeys();
     const added = all.filter((s) => !this.knownSecrets.has(s.value));
     for (const s of added) this.knownSecrets.add(s.value);
     return { all, added };
+  }
+
+  /**
+   * Indexes the TLS private keys on every node (current, next, previous) by their base64 windows. A key is
+   * known from the moment it exists on a node, before any command could print it, so text scanned before
+   * never needs scanning again for it.
+   */
+  private indexNodeKeys(): void {
+    for (const region of this.world.regionNames) {
+      for (const i of this.world.region(region).ec2.instances()) {
+        for (const pem of i.node.tls?.privateKeys() ?? []) {
+          if (this.keysIndexed.has(pem)) continue;
+          this.keysIndexed.add(pem);
+          const body = pem.replace(/-----[A-Z0-9 ]+-----/g, '').replace(/[^A-Za-z0-9+/]/g, '');
+          const shared = publicWindows(pem);
+          for (let k = 0; k + KEY_WINDOW <= body.length; k++) {
+            const w = body.slice(k, k + KEY_WINDOW);
+            if (!shared.has(w)) this.keyWindows.set(w, i.id);
+          }
+        }
+      }
+    }
+  }
+
+  /** The instance whose key material `text` holds (plain, PEM-wrapped or JSON-escaped), if any. */
+  private keyMaterialIn(text: string): string | undefined {
+    if (this.keyWindows.size === 0 || text.length < 2 * KEY_WINDOW - 1) return undefined;
+    const flat = text.replace(/(\\+[nr])|\s/g, '');
+    for (const run of flat.matchAll(BASE64_RUN)) {
+      const r = run[0];
+      for (let k = 0; k + KEY_WINDOW <= r.length; k += KEY_WINDOW) {
+        const owner = this.keyWindows.get(r.slice(k, k + KEY_WINDOW));
+        if (owner !== undefined) return owner;
+      }
+    }
+    return undefined;
   }
 
   private scanForSecrets(now: number): void {
@@ -560,6 +668,8 @@ export class Invariants {
         const pem = PEM_PRIVATE_KEY.exec(text);
         if (pem) kinds.push(`a PEM private key block (${pem[1] ?? ''}PRIVATE KEY)`);
         if (JWT.test(text)) kinds.push('a JWT-shaped access token (eyJ...)');
+        const owner = this.keyMaterialIn(text);
+        if (owner !== undefined) kinds.push(`TLS private key material of ${owner}`);
       }
       for (const kind of kinds) {
         const key = `${where}\u0000${kind}`;
@@ -652,6 +762,26 @@ export interface InvariantReport {
     readonly outputs: number;
     readonly snsMessages: number;
   };
+}
+
+/**
+ * The windows a private key shares with what may be published: an RSA private key holds its public key (the
+ * modulus and exponent, encoded as in the SubjectPublicKeyInfo of its CSR and certificate), so the windows of
+ * the SPKI's base64, at each of the 3 byte alignments, are no evidence of a leak.
+ */
+function publicWindows(privatePem: string): Set<string> {
+  const out = new Set<string>();
+  let spki: Buffer;
+  try {
+    spki = createPublicKey(createPrivateKey(privatePem)).export({ type: 'spki', format: 'der' });
+  } catch {
+    return out;
+  }
+  for (const shift of [0, 1, 2]) {
+    const b64 = Buffer.concat([Buffer.alloc(shift), spki]).toString('base64');
+    for (let k = 0; k + KEY_WINDOW <= b64.length; k++) out.add(b64.slice(k, k + KEY_WINDOW));
+  }
+  return out;
 }
 
 function historyWhere(

@@ -70,6 +70,8 @@ export interface WorldOptions {
   readonly config: Config;
   readonly accountId?: string;
   readonly startAt?: number;
+  /** The nodes' TLS can break them, and the trust-mesh invariant is checked (default off; docs/twin.md). */
+  readonly tls?: 'off' | 'on';
 }
 
 /**
@@ -84,6 +86,7 @@ export class World<R53 extends Route53Contract & SimService = Route53Contract & 
   readonly timeline: Timeline;
   readonly faults: Faults;
   readonly accountId: string;
+  readonly tls: 'off' | 'on';
   readonly config: Config;
   readonly regionNames: readonly string[];
   readonly route53: R53;
@@ -102,6 +105,7 @@ export class World<R53 extends Route53Contract & SimService = Route53Contract & 
   constructor(options: WorldOptions, assembler: WorldAssembler<R53>) {
     this.config = options.config;
     this.accountId = options.accountId ?? '111122223333';
+    this.tls = options.tls ?? 'off';
     this.clock = new VirtualClock(options.startAt);
     this.rng = new Rng(options.seed);
     this.timeline = new Timeline(() => this.clock.now());

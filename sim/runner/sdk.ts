@@ -2,6 +2,7 @@ import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { KMSClient } from '@aws-sdk/client-kms';
 import { Route53Client } from '@aws-sdk/client-route-53';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SFNClient } from '@aws-sdk/client-sfn';
@@ -72,6 +73,7 @@ export function twinClients(world: World, dynamo: DynamoSim, defaultRegion: stri
       'secretsmanager',
       defaultRegion,
     ),
+    kms: routeToTwin(new KMSClient(base(defaultRegion)), world, 'kms', defaultRegion),
     dynamoDB,
     dynamoDoc: DynamoDBDocumentClient.from(dynamoDB, { marshallOptions: { removeUndefinedValues: true } }),
   };

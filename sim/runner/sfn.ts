@@ -23,6 +23,7 @@ const SDK_SERVICES: Record<string, ServiceName> = {
   ec2: 'ec2',
   ssm: 'ssm',
   secretsmanager: 'secretsmanager',
+  kms: 'kms',
   elasticloadbalancingv2: 'elbv2',
   cloudwatch: 'cloudwatch',
   route53: 'route53',
@@ -37,6 +38,7 @@ const ERROR_PREFIX: Record<string, string> = {
   ec2: 'Ec2',
   ssm: 'Ssm',
   secretsmanager: 'SecretsManager',
+  kms: 'Kms',
   elasticloadbalancingv2: 'ElasticLoadBalancingV2',
   cloudwatch: 'CloudWatch',
   route53: 'Route53',
@@ -154,11 +156,6 @@ export class StepFunctionsSim implements SimService {
     const arn = `arn:aws:states:${this.region}:${this.world.accountId}:stateMachine:${name}`;
     this.machines.set(arn, { arn, name, definition, machine, tasks: collectTasks(definition) });
     return arn;
-  }
-
-  /** Whether a state machine named `name` is deployed in this region. */
-  has(name: string): boolean {
-    return this.machines.has(this.arnOf(name));
   }
 
   arnOf(name: string): string {

@@ -1,6 +1,9 @@
 import { loadConfig } from '../../infra/config/load';
 import { EXAMPLE_CONFIG, Twin } from '../twin';
 import { AUTOMATION_PAUSED_SCENARIOS } from './automation-paused';
+import { CERT_ROTATION_SCENARIOS } from './cert-rotation';
+import { CERT_CLUSTER_SCENARIOS } from './cert-rotation-cluster';
+import { CERT_FAULT_SCENARIOS } from './cert-rotation-faults';
 import { CERT_TRIGGER_SCENARIOS } from './cert-triggers';
 import { STANDARD_SCENE_NAMES } from './costs';
 import { FOREIGN_EVENT_SCENARIOS } from './foreign-events';
@@ -15,6 +18,7 @@ import { PRIMARY_FENCING_SCENARIOS } from './primary-fencing';
 import { PRIMARY_QUARANTINE_SCENARIOS } from './primary-quarantine';
 import { TWIN_FAULT_SCENARIOS } from './twin-faults';
 import { TWIN_SIGNAL_FAULT_SCENARIOS } from './twin-signal-faults';
+import { TWIN_TLS_SCENARIOS } from './twin-tls';
 import type { Scenario } from './types';
 import { memberCrash, switchByHand } from './world-baseline';
 
@@ -35,7 +39,11 @@ export const SCENARIOS: readonly Scenario[] = [
   ...AUTOMATION_PAUSED_SCENARIOS,
   ...TWIN_FAULT_SCENARIOS,
   ...TWIN_SIGNAL_FAULT_SCENARIOS,
+  ...TWIN_TLS_SCENARIOS,
   ...PLANNED_RESTART_SCENARIOS,
+  ...CERT_ROTATION_SCENARIOS,
+  ...CERT_FAULT_SCENARIOS,
+  ...CERT_CLUSTER_SCENARIOS,
   ...CERT_TRIGGER_SCENARIOS,
 ];
 
@@ -53,10 +61,13 @@ export function scenarioByName(name: string): Scenario | undefined {
 /** Starts a twin as `scenario` needs it: its config adjustments, with or without the control plane. */
 export function startTwinFor(scenario: Scenario, seed: number): Promise<Twin> {
   const config = loadConfig(EXAMPLE_CONFIG);
+  const prepare = scenario.prepare?.bind(scenario);
   return Twin.start({
+    ...(prepare !== undefined ? { prepare } : {}),
     seed,
     controlPlane: scenario.controlPlane ?? true,
     config: scenario.configure ? scenario.configure(config) : config,
     ...(scenario.members !== undefined ? { members: scenario.members } : {}),
+    ...(scenario.tls !== undefined ? { tls: scenario.tls } : {}),
   });
 }

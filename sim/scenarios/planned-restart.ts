@@ -5,9 +5,10 @@
  * rotation. The same restart without the lease is a down primary as any other: the alarm fires and
  * primary-failover starts, as before.
  *
- * Until the cert-rotation workflow is deployed in the twin, a stand-in of that name holds the lease: an
- * execution that only waits (a running execution of the state machine the watch is told about), while the
- * scene restarts the primary the way a rotation does (deregister, drain, stop, start, ready, register).
+ * A stand-in replaces the deployed cert-rotation and holds the lease: an execution that only waits (a running
+ * execution of the state machine the watch is told about), while the scene restarts the primary the way a
+ * rotation does (deregister, drain, stop, start, ready, register). The real rotation's primary restart, with
+ * an alarm run meeting its lock, is the scene cert-rotation-vs-failover.
  */
 import { DeleteCommand, DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { lockKey } from '../../functions/core/keys';
@@ -49,21 +50,14 @@ async function untilTarget(twin: Twin, id: string, state: string | undefined, wh
   }
 }
 
-/**
- * The cert-rotation state machine's ARN in the first region: the stand-in is deployed under that name until
- * the workflow itself is (then the deployed one is used).
- */
-export function certRotationArn(twin: Twin): string {
-  const sfn = twin.sfnIn(regionOf(twin));
-  if (!sfn.has(CERT_ROTATION)) sfn.createStateMachine(CERT_ROTATION, STAND_IN, {});
-  return sfn.arnOf(CERT_ROTATION);
-}
-
 /** Starts a running cert-rotation execution and writes the `cluster` lease in its name, as a rotation takes it. */
 async function holdClusterLease(twin: Twin): Promise<string> {
   const region = regionOf(twin);
+  const sfn = twin.sfnIn(region);
+  // Replaces the deployed workflow (the scene restarts the primary itself; a real run would too).
+  sfn.createStateMachine(CERT_ROTATION, STAND_IN, {});
   const out = (await twin.world.call(region, 'sfn', 'StartExecution', {
-    stateMachineArn: certRotationArn(twin),
+    stateMachineArn: sfn.arnOf(CERT_ROTATION),
     name: 'cert-rotation-manual-planned-restart',
     input: JSON.stringify({ trigger: 'manual', reason: 'planned primary restart scene' }),
   })) as { executionArn: string };
@@ -82,8 +76,7 @@ async function holdClusterLease(twin: Twin): Promise<string> {
   return out.executionArn;
 }
 
-export const documents = (twin: Twin) =>
-  DynamoDBDocumentClient.from(twin.dynamo.client(regionOf(twin), { sdkRetries: false }));
+const documents = (twin: Twin) => DynamoDBDocumentClient.from(twin.dynamo.client(regionOf(twin)));
 
 /** The primary's restart as a rotation does it: deregister and drain, stop, start, ready, register, healthy. */
 async function restartPrimary(twin: Twin, primary: string, say: (m: string) => void): Promise<number> {

@@ -11,8 +11,15 @@ export interface Scenario {
   readonly controlPlane?: boolean;
   /** Member nodes per region in the initial cluster (the twin's default is 2). */
   readonly members?: number;
+  /** The world's TLS model (B's `tls` option): `on` makes a node's served certificate matter. Default off. */
+  readonly tls?: 'off' | 'on';
   /** Adjusts the deployment config (the example config) for this scene, e.g. a shorter cooldown. */
   configure?(config: Config): Config;
+  /**
+   * Sets the world up before the invariants watch it (TwinOptions.prepare), e.g. the initial cluster's
+   * certificates when `tls` is on.
+   */
+  prepare?(twin: Twin): Promise<void>;
   /**
    * Invariants the scene's own fault breaks on purpose (e.g. a split brain it injects): their episodes are
    * accepted only if each one ended within `withinMs` (the scene's promise, as a bound). Every other

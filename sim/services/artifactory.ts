@@ -25,6 +25,7 @@ import type {
 } from '../core/contracts';
 import type { Rng } from '../core/rng';
 import { clusterKeySecretNames } from './secrets';
+import { NodeTls } from './tls';
 
 /** Licenses per region's cluster unless configured (Ec2Contract.licenseCount). */
 export const DEFAULT_LICENSE_COUNT = 6;
@@ -103,7 +104,7 @@ export class ArtifactoryCluster {
  * with what it read at its last start.
  */
 export class ArtifactoryNode implements ArtifactoryNodeContract {
-  readonly servedCertificate: ArtifactoryNodeContract['servedCertificate'] = undefined;
+  readonly tls: NodeTls;
   readonly drawnTimings: NodeTiming[] = [];
   private current: NodeStatus = 'unconfigured';
   private readonly statuses: { at: number; status: NodeStatus }[] = [];
@@ -122,7 +123,13 @@ export class ArtifactoryNode implements ArtifactoryNodeContract {
     private readonly ctx: SimContext,
     private readonly rng: Rng,
     private readonly cluster: ArtifactoryCluster,
-  ) {}
+  ) {
+    this.tls = new NodeTls(
+      host,
+      (message) => this.log(message),
+      (kind) => ctx.world.faults.takeCertificateFault(ctx.region, host.id, kind),
+    );
+  }
 
   get instanceId(): string {
     return this.host.id;
@@ -171,14 +178,28 @@ export class ArtifactoryNode implements ArtifactoryNodeContract {
     return this.current === 'running' && this.loaded?.yaml.role === 'primary';
   }
 
-  /** `/router/api/v1/system/health` answers 200 only when every local service is up and the host is reachable. */
+  /**
+   * `/router/api/v1/system/health` answers 200 only when every local service is up and the host is reachable;
+   * with the world's `tls: 'on'`, a node whose own TLS fails (sim/services/tls.ts) answers 503.
+   */
   routerHealthy(): boolean {
-    return this.current === 'running' && this.host.reachable;
+    return this.current === 'running' && this.host.reachable && this.tlsProblem() === undefined;
   }
 
-  /** `/artifactory/api/v1/system/readiness` (see the module comment: independent of the primary). */
+  /** `/artifactory/api/v1/system/readiness` (see the module comment: independent of the primary; TLS as above). */
   ready(): boolean {
-    return this.current === 'running' && this.host.reachable;
+    return this.current === 'running' && this.host.reachable && this.tlsProblem() === undefined;
+  }
+
+  /** Why the node's TLS breaks it now (world option `tls: 'on'` only), or undefined. */
+  tlsProblem(): string | undefined {
+    if (this.ctx.world.tls !== 'on') return undefined;
+    return this.tls.problem(this.ctx.clock.now());
+  }
+
+  /** What the node serves on 8082 and 8443 while its process is up (see ArtifactoryNodeContract). */
+  get servedCertificate(): ArtifactoryNodeContract['servedCertificate'] {
+    return this.current === 'running' || this.current === 'stopping' ? this.tls.servedAtStart : undefined;
   }
 
   configure(yaml: NodeSystemYaml, keys?: { masterKey: string; joinKey: string }): void {
@@ -202,7 +223,7 @@ export class ArtifactoryNode implements ArtifactoryNodeContract {
     this.reason = undefined;
     this.log(`Artifactory starting (${describeRole(yaml)})`);
 
-    const problem = this.joinProblem(yaml, keys);
+    const problem = this.joinProblem(yaml, keys) ?? this.tls.atStart();
     if (problem) {
       this.ctx.clock.after(this.rng.between(...NODE_TIMING.joinFailure), () => {
         if (generation === this.generation) this.fail(problem);

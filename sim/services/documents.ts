@@ -24,6 +24,7 @@ import type {
   SsmContract,
 } from '../core/contracts';
 import type { Rng } from '../core/rng';
+import { CERTIFICATE_EFFECTS, checkPems, configureKeySize, installOn, makeCsrOn } from './cert-documents';
 
 /** How long the documents' own steps take (ms), apart from Artifactory's start and stop (NODE_TIMING). */
 export const DOCUMENT_TIMING = {
@@ -75,6 +76,8 @@ const SECURITY_DIR = '/opt/jfrog/artifactory/var/etc/security';
  * `taskAffinity` (cloud-native).
  */
 const configureNode: DocumentEffect = async ({ instance, parameters, region, clock, rng }) => {
+  const keySize = configureKeySize(parameters);
+  if (typeof keySize === 'object') return keySize;
   await pause(clock, rng, DOCUMENT_TIMING.configure);
   const get = (name: ParameterName<'configureNode'>) => param('configureNode', parameters, name);
   const mode = get('ClusterMode') as Mode;
@@ -102,6 +105,8 @@ const configureNode: DocumentEffect = async ({ instance, parameters, region, clo
   else if (role !== undefined) yaml = { ...base, role };
   else return failed('Role is required when ClusterMode is legacy-primary');
   instance.node.configure(yaml, { masterKey: keys.MasterKeySecretId, joinKey: keys.JoinKeySecretId });
+  // With KeySize, the key and CSR exactly as MakeCsr, the CSR PEM after the usual lines.
+  const csr = keySize === undefined ? [] : [(await makeCsrOn(instance, keySize, clock, rng)).trimEnd()];
   return ok(
     [
       `installed ${SECURITY_DIR}/master.key from Secrets Manager`,
@@ -111,17 +116,39 @@ const configureNode: DocumentEffect = async ({ instance, parameters, region, clo
           ? `shared.node.taskAffinity=${yaml.taskAffinity}`
           : `shared.node.primary=${role === 'primary'}`
       }`,
+      ...csr,
     ].join('\n'),
   );
 };
 
-/** StartArtifactory (start-artifactory.sh): `systemctl start artifactory`; readiness is probed separately. */
-const startArtifactory: DocumentEffect = async ({ instance, clock, rng }) => {
+/**
+ * StartArtifactory (start-artifactory.sh): `systemctl start artifactory`; readiness is probed separately. With
+ * Certificate and CaBundle, installs them first exactly as InstallCertificate (its JSON line comes first).
+ */
+const startArtifactory: DocumentEffect = async ({ instance, parameters, clock, rng }) => {
+  const certificate = param('startArtifactory', parameters, 'Certificate') ?? '';
+  const caBundle = param('startArtifactory', parameters, 'CaBundle') ?? '';
+  if ((certificate === '') !== (caBundle === '')) {
+    return { ...failed('invalid parameters: CERTIFICATE and CA_BUNDLE go together'), responseCode: 2 };
+  }
+  const bad = checkPems(certificate, caBundle, true);
+  if (bad) return bad;
+  if (certificate !== '' && !instance.node.systemYaml) {
+    return failed(`${SYSTEM_YAML} is not configured (${SYSTEM_YAML} is missing): run ConfigureNode first`);
+  }
+  const lines: string[] = [];
+  if (certificate !== '') {
+    const installed = installOn(instance, certificate, caBundle);
+    if (installed.status !== 'Success') return installed;
+    lines.push(installed.stdout);
+  }
   const wasUp = instance.node.status === 'starting' || instance.node.status === 'running';
   await pause(clock, rng, DOCUMENT_TIMING.systemctlStart);
   const result = instance.node.start();
-  if (!result.started) return failed(`Job for artifactory.service failed: ${result.reason}`);
-  return ok(wasUp ? 'artifactory.service is already active' : 'artifactory.service started');
+  if (!result.started)
+    return failed(`Job for artifactory.service failed: ${result.reason}`, lines.join('\n'));
+  lines.push(wasUp ? 'artifactory.service is already active' : 'artifactory.service started');
+  return ok(lines.join('\n'));
 };
 
 /** StopArtifactory (stop-artifactory.sh): graceful `systemctl stop artifactory` (waits until stopped). */
@@ -238,6 +265,7 @@ const EFFECTS: Readonly<Record<DocumentKind, DocumentEffect>> = {
   stopArtifactory,
   probeReadiness,
   setPrimaryRole,
+  ...CERTIFICATE_EFFECTS,
 };
 
 /**

@@ -20,6 +20,7 @@ import type {
 } from '../core/contracts';
 import { AwsError, NotModelledError } from '../core/errors';
 import type { Rng } from '../core/rng';
+import { ParameterStore } from './parameters';
 
 /**
  * A command's execution timeout: the document's step `timeoutSeconds`, or, when the step takes it from a
@@ -118,8 +119,11 @@ export class SsmSim implements SimService, SsmContract {
   private readonly agents = new Map<string, Agent>();
   private readonly commands = new Map<string, SentCommand>();
   private pingLoop: (() => void) | undefined;
+  /** Parameter Store (PutParameter, GetParameter). */
+  readonly parameters: ParameterStore;
 
   constructor(private readonly ctx: SimContext) {
+    this.parameters = new ParameterStore(ctx);
     this.api = {
       SendCommand: (input: SendCommandInput) => this.sendCommand(input),
       GetCommandInvocation: (input: { CommandId?: string; InstanceId?: string; PluginName?: string }) =>
@@ -128,6 +132,7 @@ export class SsmSim implements SimService, SsmContract {
         this.listCommandInvocations(input),
       DescribeInstanceInformation: (input: DescribeInstanceInformationInput) =>
         this.describeInstanceInformation(input),
+      ...this.parameters.api(),
     };
   }
 

@@ -36,6 +36,16 @@ const EXPECTED: Record<string, { clients: string[]; sdk: string[] }> = {
       '@aws-sdk/lib-dynamodb',
     ],
   },
+  certs: {
+    clients: ['auto-scaling', 'dynamodb', 'ec2', 'elbv2'],
+    sdk: [
+      '@aws-sdk/client-auto-scaling',
+      '@aws-sdk/client-dynamodb',
+      '@aws-sdk/client-ec2',
+      '@aws-sdk/client-elastic-load-balancing-v2',
+      '@aws-sdk/lib-dynamodb',
+    ],
+  },
   failover: {
     clients: ['auto-scaling', 'dynamodb', 'ec2', 'elbv2', 'sfn'],
     sdk: [
@@ -65,6 +75,17 @@ const EXPECTED: Record<string, { clients: string[]; sdk: string[] }> = {
   report: {
     clients: ['dynamodb', 'sns'],
     sdk: ['@aws-sdk/client-dynamodb', '@aws-sdk/client-sns', '@aws-sdk/lib-dynamodb'],
+  },
+  signer: {
+    clients: ['auto-scaling', 'dynamodb', 'ec2', 'kms', 'ssm'],
+    sdk: [
+      '@aws-sdk/client-auto-scaling',
+      '@aws-sdk/client-dynamodb',
+      '@aws-sdk/client-ec2',
+      '@aws-sdk/client-kms',
+      '@aws-sdk/client-ssm',
+      '@aws-sdk/lib-dynamodb',
+    ],
   },
   watch: {
     clients: ['auto-scaling', 'cloudwatch', 'dynamodb', 'elbv2', 'sfn'],

@@ -490,9 +490,18 @@ describe('primary-failover least privilege', () => {
   it('lets the lease Lambda read only the executions that hold locks, to take over a lock an ended one held', () => {
     const executions = (name: string) =>
       `arn:\${AWS::Partition}:states:${region.name}:\${AWS::AccountId}:execution:${name}:*`;
-    // The cluster lock: primary-failover runs; the join lock: node-bootstrap, a candidate attempt, a demotion.
+    // The cluster lock: primary-failover runs and cert-rotation runs (a primary's restart); the join lock:
+    // node-bootstrap, a candidate attempt, a demotion, a node's rotation; the rotation lease: cert-rotation.
+    const rotation = lifecycle.bootstrap.stateMachineName.replace(/node-bootstrap$/, 'cert-rotation');
     expect(resourcesFor(lifecycle.lease.role, 'states:DescribeExecution').sort()).toEqual(
-      [SM_NAME, `${SM_NAME}-candidate`, `${SM_NAME}-demote`, lifecycle.bootstrap.stateMachineName]
+      [
+        SM_NAME,
+        `${SM_NAME}-candidate`,
+        `${SM_NAME}-demote`,
+        lifecycle.bootstrap.stateMachineName,
+        rotation,
+        `${rotation}-node`,
+      ]
         .map(executions)
         .sort(),
     );

@@ -114,13 +114,17 @@ const NODE_PROGRAMS = new Set([
   'awk',
   'aws',
   'chmod',
+  'cat',
   'chown',
+  'cp',
   'curl',
+  'date',
   'grep',
   'id',
   'install',
   'mktemp',
   'mv',
+  'openssl',
   'rm',
   'sleep',
   'systemctl',
@@ -136,15 +140,19 @@ function undefinedCommands(source: string, functions: Set<string>): string[] {
 }
 
 describe('ProjectDocuments', () => {
-  it('creates the five Command documents, named per cluster, updated in place as new versions', () => {
+  it('creates the nine Command documents, named per cluster, updated in place as new versions', () => {
     const { template } = fixture();
-    template.resourceCountIs('AWS::SSM::Document', 5);
+    template.resourceCountIs('AWS::SSM::Document', 9);
     for (const suffix of [
       'ConfigureNode',
       'StartArtifactory',
       'StopArtifactory',
       'ProbeReadiness',
       'SetPrimaryRole',
+      'MakeCsr',
+      'InstallCertificate',
+      'RollbackCertificate',
+      'ProbeServedCertificate',
     ]) {
       template.hasResourceProperties('AWS::SSM::Document', {
         Name: `${CLUSTER}-${suffix}`,
@@ -234,13 +242,19 @@ describe('ProjectDocuments', () => {
     const configure = Object.values(
       template.findResources('AWS::SSM::Document', { Properties: { Name: `${CLUSTER}-ConfigureNode` } }),
     )[0];
-    expect(Object.keys(configure?.Properties.Content.parameters ?? {})).toHaveLength(6);
+    expect(Object.keys(configure?.Properties.Content.parameters ?? {})).toHaveLength(7);
+    // The certificate parameters: optional where the contract adds them to existing documents.
+    expect(documentParameters('configureNode').KeySize).toMatchObject({ default: '' });
+    expect(documentParameters('startArtifactory').Certificate).toMatchObject({ default: '' });
+    expect(documentParameters('startArtifactory').CaBundle).toMatchObject({ default: '' });
+    expect(documentParameters('installCertificate').Certificate?.default).toBeUndefined();
+    expect(documentParameters('makeCsr').KeySize?.default).toBeUndefined();
   });
 
   it('puts {{ }} only in the header lines, right after the shebang, one variable per parameter', () => {
     const { template } = fixture();
     const resources = Object.values(template.findResources('AWS::SSM::Document'));
-    expect(resources).toHaveLength(5);
+    expect(resources).toHaveLength(9);
     for (const r of resources) {
       const content = r.Properties.Content as ReturnType<typeof documentContent>;
       const commands = content.mainSteps[0].inputs.runCommand;
@@ -300,7 +314,7 @@ describe('ProjectDocuments', () => {
 });
 
 describe('document definitions', () => {
-  it('declare exactly the parameters node-bootstrap sends to ConfigureNode', () => {
+  it('declare the parameters node-bootstrap sends to ConfigureNode: every required one, none unknown', () => {
     const asl = JSON.parse(
       readFileSync(path.resolve(__dirname, '../../statemachines/node-bootstrap.asl.json'), 'utf8'),
     ) as { States: Record<string, { Parameters?: { Input?: { document?: string; parameters?: object } } }> };
@@ -310,7 +324,10 @@ describe('document definitions', () => {
       .find((input) => input?.document === '${ConfigureDocument}')?.parameters;
     expect(sent).toBeDefined();
     const names = Object.keys(sent ?? {}).map((k) => k.replace(/\.\$$/, ''));
-    expect(names.sort()).toEqual(Object.keys(documentParameters('configureNode')).sort());
+    const declared = documentParameters('configureNode');
+    const required = Object.keys(declared).filter((n) => declared[n]?.default === undefined);
+    expect(names.filter((n) => !(n in declared))).toEqual([]);
+    expect(required.filter((n) => !names.includes(n))).toEqual([]);
   });
 
   it('each script validates every parameter with the document allowedPattern', () => {
@@ -337,9 +354,11 @@ describe('document definitions', () => {
       ),
     ).toBe(true);
     for (const name of Object.keys(p)) {
-      for (const bad of ["x'; id; '", 'x$(id)', 'x`id`', 'x y', 'x\ny', '', 'x"y', 'x\\y', 'x;y', 'x|y']) {
+      const optional = p[name]?.default === '';
+      for (const bad of ["x'; id; '", 'x$(id)', 'x`id`', 'x y', 'x\ny', 'x"y', 'x\\y', 'x;y', 'x|y']) {
         expect({ name, bad, ok: ok(name, bad) }).toEqual({ name, bad, ok: false });
       }
+      expect({ name, empty: ok(name, '') }).toEqual({ name, empty: optional });
     }
     const role = new RegExp(documentParameters('setPrimaryRole').Role?.allowedPattern ?? '$^');
     expect(['primary', 'member', '', 'leader', 'primary;id'].map((v) => role.test(v))).toEqual([
@@ -408,7 +427,14 @@ describe('lib.sh', () => {
       'set_node_keys',
       'systemctl_bounded',
     ]);
-    expect(without('configureNode').sort()).toEqual(['die', 'require', 'set_node_keys']);
+    expect(without('configureNode').sort()).toEqual([
+      'die',
+      'imds',
+      'make_key_and_csr',
+      'node_private_ip',
+      'require',
+      'set_node_keys',
+    ]);
   });
 
   it('holds the only copy of each shared helper, and every one of its helpers is used', () => {
@@ -424,8 +450,13 @@ describe('lib.sh', () => {
     const called = new Set([lib, ...DOCUMENT_KINDS.map(script)].flatMap((t) => [...commandNames(t)]));
     for (const fn of libFunctions) expect({ fn, called: called.has(fn) }).toEqual({ fn, called: true });
     expect([...libFunctions].sort()).toEqual([
+      'cert_fingerprint',
       'die',
       'get_node_key',
+      'imds',
+      'install_certificate',
+      'make_key_and_csr',
+      'node_private_ip',
       'require',
       'set_node_keys',
       'systemctl_bounded',
@@ -600,7 +631,8 @@ esac`,
   *) echo "An error occurred (ResourceNotFoundException) when calling the GetSecretValue operation" >&2; exit 254 ;;
 esac`,
       systemctl: 'echo "systemctl $*" >>"$STUB_LOG"; [ "$1" != is-active ]',
-      install: 'for a in "$@"; do case $a in -*|0700|artifactory) ;; *) mkdir -p "$a" ;; esac; done',
+      install:
+        'for a in "$@"; do case $a in -*|[0-7][0-7][0-7][0-7]|artifactory) ;; *) mkdir -p "$a" ;; esac; done',
       chown: 'exit 0',
       id: 'exit 0',
     };
@@ -860,6 +892,165 @@ echo "sleep $*" >>"$STUB_LOG"
       expect(cut.status).toBe(2);
       expect(cut.stderr).toMatch(/EXECUTION_TIMEOUT must be at least WAIT_SECONDS \+ 60/);
       expect(probes()).toBe(0);
+    });
+
+    describe('certificates (real openssl)', () => {
+      /** A CA in a temporary directory, signing CSRs the way the signer would (SAN IP, KU, EKU). */
+      function opensslCa(name = 'Test CA') {
+        const dir = mkdtempSync(path.join(tmpdir(), 'ca-'));
+        const sh = (script: string, input?: string) => {
+          const out = spawnSync('bash', ['-c', script], { cwd: dir, encoding: 'utf8', input });
+          if (out.status !== 0) throw new Error(out.stderr);
+          return out.stdout;
+        };
+        sh(
+          `openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.pem -days 30 -subj '/CN=${name}' 2>/dev/null`,
+        );
+        const sign = (csr: string, ip = '10.0.1.23') => {
+          writeFileSync(
+            path.join(dir, 'ext'),
+            `subjectAltName=IP:${ip}\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth,clientAuth\n`,
+          );
+          return sh(
+            'openssl x509 -req -CA ca.pem -CAkey ca.key -CAcreateserial -days 10 -extfile ext 2>/dev/null',
+            csr,
+          );
+        };
+        const fingerprint = (pem: string) =>
+          sh('openssl x509 -outform DER | openssl dgst -sha256 -r', pem).split(' ')[0];
+        return { pem: readFileSync(path.join(dir, 'ca.pem'), 'utf8'), sign, fingerprint };
+      }
+      const keysDir = (root: string) => path.join(root, 'artifactory/var/bootstrap/router/keys');
+
+      it('MakeCsr prints only a CSR for the node IP and leaves the key as custom-server.key.next, 0600', () => {
+        const { root, run } = node();
+        const out = run('makeCsr', { KeySize: '2048' });
+        expect(out).toMatchObject({ status: 0, stderr: '' });
+        expect(out.stdout).toMatch(
+          /^-----BEGIN CERTIFICATE REQUEST-----\n[A-Za-z0-9+/=\n]+-----END CERTIFICATE REQUEST-----\n$/,
+        );
+        const text = spawnSync('openssl', ['req', '-noout', '-text', '-verify'], {
+          input: out.stdout,
+          encoding: 'utf8',
+        });
+        expect(text.stdout).toContain('Subject: CN = 10.0.1.23');
+        expect(text.stdout).toContain('IP Address:10.0.1.23');
+        expect(text.stdout).toContain('Public-Key: (2048 bit)');
+        const key = path.join(keysDir(root), 'custom-server.key.next');
+        expect(statSync(key).mode & 0o777).toBe(0o600);
+        expect(readFileSync(key, 'utf8')).toMatch(/^-----BEGIN PRIVATE KEY-----/);
+        expect(out.stdout).not.toContain(readFileSync(key, 'utf8').split('\n')[1]);
+        expect(readdirSync(keysDir(root))).toEqual(['custom-server.key.next']);
+      });
+
+      it('InstallCertificate installs, keeps the previous files, refuses a certificate for another key; Rollback restores', () => {
+        const { root, etc, run } = node();
+        const ca = opensslCa();
+        expect(run('rollbackCertificate')).toMatchObject({ status: 1, stdout: '' });
+        const first = ca.sign(run('makeCsr', { KeySize: '2048' }).stdout);
+        const installed = run('installCertificate', { Certificate: first, CaBundle: ca.pem });
+        expect(installed).toMatchObject({ status: 0, stderr: '' });
+        expect(JSON.parse(installed.stdout)).toEqual({ installed: ca.fingerprint(first), previous: null });
+        expect(readFileSync(path.join(keysDir(root), 'custom-server.crt'), 'utf8')).toBe(first);
+        expect(readFileSync(path.join(etc, 'security/keys/trusted/cluster-ca.pem'), 'utf8')).toBe(ca.pem);
+        expect(statSync(path.join(keysDir(root), 'custom-server.key')).mode & 0o777).toBe(0o600);
+        // The same certificate again (a retried command): the same answer.
+        expect(
+          JSON.parse(run('installCertificate', { Certificate: first, CaBundle: ca.pem }).stdout),
+        ).toEqual({
+          installed: ca.fingerprint(first),
+          previous: null,
+        });
+
+        const second = ca.sign(run('makeCsr', { KeySize: '2048' }).stdout);
+        const other = ca.sign(
+          spawnSync(
+            'openssl',
+            [
+              'req',
+              '-new',
+              '-newkey',
+              'rsa:2048',
+              '-nodes',
+              '-keyout',
+              '/dev/null',
+              '-subj',
+              '/CN=10.0.1.23',
+            ],
+            { encoding: 'utf8' },
+          ).stdout,
+        );
+        const refused = run('installCertificate', { Certificate: other, CaBundle: ca.pem });
+        expect(refused.status).toBe(1);
+        expect(refused.stderr).toContain('does not match');
+        expect(readFileSync(path.join(keysDir(root), 'custom-server.crt'), 'utf8')).toBe(first);
+
+        const key = readFileSync(path.join(keysDir(root), 'custom-server.key'), 'utf8');
+        expect(
+          JSON.parse(run('installCertificate', { Certificate: second, CaBundle: ca.pem }).stdout),
+        ).toEqual({
+          installed: ca.fingerprint(second),
+          previous: ca.fingerprint(first),
+        });
+        expect(readFileSync(path.join(keysDir(root), 'custom-server.key.previous'), 'utf8')).toBe(key);
+        expect(readdirSync(path.join(etc, 'security/keys')).sort()).toEqual([
+          'cluster-ca.pem.previous',
+          'trusted',
+        ]);
+
+        const rolled = run('rollbackCertificate');
+        expect(JSON.parse(rolled.stdout)).toEqual({ restored: ca.fingerprint(first) });
+        expect(readFileSync(path.join(keysDir(root), 'custom-server.crt'), 'utf8')).toBe(first);
+        expect(readFileSync(path.join(keysDir(root), 'custom-server.key'), 'utf8')).toBe(key);
+        expect(readdirSync(keysDir(root)).sort()).toEqual([
+          'custom-server.crt',
+          'custom-server.crt.previous',
+          'custom-server.key',
+          'custom-server.key.previous',
+        ]);
+      });
+
+      it('ConfigureNode with KeySize prints the CSR after its lines; StartArtifactory installs a certificate, then starts', () => {
+        const { root, run, systemctl } = node();
+        const ca = opensslCa();
+        const configured = run('configureNode', { ...CONFIGURE, KeySize: '2048' });
+        expect(configured.status).toBe(0);
+        const lines = configured.stdout.split('\n');
+        expect(lines[3]).toBe('-----BEGIN CERTIFICATE REQUEST-----');
+        const csr = configured.stdout.slice(configured.stdout.indexOf('-----BEGIN'));
+        const cert = ca.sign(csr);
+        expect(run('startArtifactory', { Certificate: cert })).toMatchObject({ status: 2 });
+        const started = run('startArtifactory', { Certificate: cert, CaBundle: ca.pem });
+        expect(started).toMatchObject({ status: 0, stderr: '' });
+        expect(started.stdout.split('\n')).toEqual([
+          JSON.stringify({ installed: ca.fingerprint(cert), previous: null }),
+          'artifactory.service started',
+          '',
+        ]);
+        expect(readFileSync(path.join(keysDir(root), 'custom-server.crt'), 'utf8')).toBe(cert);
+        expect(systemctl()).toContain('systemctl start artifactory');
+      });
+
+      it('ProbeServedCertificate fails without trusted CA files, and reports ports that do not answer', () => {
+        const { run } = node();
+        const ca = opensslCa();
+        const bare = run('probeServedCertificate', { TargetIp: '127.0.0.1' });
+        expect(bare).toMatchObject({ status: 1, stdout: '' });
+        expect(bare.stderr).toContain('no trusted CA file');
+        const cert = ca.sign(run('makeCsr', { KeySize: '2048' }).stdout);
+        expect(run('installCertificate', { Certificate: cert, CaBundle: ca.pem }).status).toBe(0);
+        const out = run('probeServedCertificate', { TargetIp: '127.0.0.1' });
+        expect(out.status).toBe(0);
+        const none = { fingerprint: null, verified: false, notAfter: null, error: 'unreachable' };
+        expect(JSON.parse(out.stdout)).toEqual({
+          target: '127.0.0.1',
+          ports: [
+            { port: 8082, ...none },
+            { port: 8443, ...none },
+          ],
+        });
+        expect(() => run('probeServedCertificate', { TargetIp: '127.0.0.1; id' })).toThrow(/TargetIp/);
+      });
     });
   });
 });

@@ -12,6 +12,7 @@ import type { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { EC2Client } from '@aws-sdk/client-ec2';
 import type { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
+import type { KMSClient } from '@aws-sdk/client-kms';
 import type { Route53Client } from '@aws-sdk/client-route-53';
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { SFNClient } from '@aws-sdk/client-sfn';
@@ -39,6 +40,7 @@ export interface ClientSet {
   sfn: SFNClient;
   sns: SNSClient;
   secretsManager: SecretsManagerClient;
+  kms: KMSClient;
   dynamoDB: DynamoDBClient;
   /** Document client over {@link ClientSet.dynamoDB}; drops `undefined` attributes instead of throwing. */
   dynamoDoc: DynamoDBDocumentClient;

@@ -3,6 +3,7 @@ import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DescribeInstancesCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { KMSClient } from '@aws-sdk/client-kms';
 import { Route53Client } from '@aws-sdk/client-route-53';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SFNClient } from '@aws-sdk/client-sfn';
@@ -25,6 +26,7 @@ import { cloudWatch } from '../../../functions/shared/clients/cloudwatch';
 import { dynamoDB, dynamoDoc, dynamoDocSdk } from '../../../functions/shared/clients/dynamodb';
 import { ec2, ec2Sdk } from '../../../functions/shared/clients/ec2';
 import { elbv2 } from '../../../functions/shared/clients/elbv2';
+import { kms } from '../../../functions/shared/clients/kms';
 import { route53 } from '../../../functions/shared/clients/route53';
 import { secretsManager } from '../../../functions/shared/clients/secrets-manager';
 import { sfn } from '../../../functions/shared/clients/sfn';
@@ -42,6 +44,7 @@ const clients: Clients = {
   sfn,
   sns,
   secretsManager,
+  kms,
   dynamoDB,
   dynamoDoc,
 };
@@ -70,6 +73,7 @@ describe('client factory', () => {
     ['sfn', SFNClient],
     ['sns', SNSClient],
     ['secretsManager', SecretsManagerClient],
+    ['kms', KMSClient],
     ['dynamoDB', DynamoDBClient],
     ['dynamoDoc', DynamoDBDocumentClient],
   ];

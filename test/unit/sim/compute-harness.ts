@@ -120,7 +120,12 @@ export interface ComputeWorld {
 }
 
 export function makeWorld(
-  opts: { seed?: number; regions?: string[]; mode?: 'legacy-primary' | 'cloud-native' } = {},
+  opts: {
+    seed?: number;
+    regions?: string[];
+    mode?: 'legacy-primary' | 'cloud-native';
+    tls?: 'off' | 'on';
+  } = {},
 ): ComputeWorld {
   const clock = new VirtualClock();
   const rng = new Rng(opts.seed ?? 42);
@@ -134,6 +139,7 @@ export function makeWorld(
   const world: WorldView & { config: { cluster: { mode: string } } } = {
     accountId: '111122223333',
     clusterName: 'artifactory-test',
+    ...(opts.tls !== undefined ? { tls: opts.tls } : {}),
     regionNames: names,
     route53,
     faults,
