@@ -94,6 +94,11 @@ export interface RotationPlan {
   /** The parent's round counter, from 0 (a new plan starts its rounds again). */
   readonly batch: { readonly count: number };
   readonly deferred: readonly { instanceId: string; reason: string; until?: string }[];
+  /**
+   * The renewals outside the renewal window (expired or near expiry; any node of a manual run), which the
+   * report names (issue 13: a certificate close to expiry renews outside the window "and says so").
+   */
+  readonly outsideWindow?: readonly { instanceId: string; reason: string }[];
   /** MaxConcurrency: maxUnavailable, lowered so healthy targets never go under minHealthyNodes. */
   readonly concurrency: number;
   readonly order: readonly string[];
@@ -196,6 +201,7 @@ export function planRotation(
     .filter((n) => !serving(n) && (request.requested?.includes(n.instanceId) ?? true))
     .map((n) => ({ instanceId: n.instanceId, reason: `not serving (${n.lifecycleState}, ${n.target})` }));
   let chosen: { node: ClusterNode; reason: PlannedNode['reason'] }[];
+  let outsideWindow: { instanceId: string; reason: string }[] = [];
   if (phases.length > 0) {
     const to = pki.rotation?.to ?? settings.caGeneration;
     const phase = phases[0];
@@ -223,6 +229,9 @@ export function planRotation(
       manual: request.manual,
     });
     for (const d of policy.deferred) deferred.push(d);
+    outsideWindow = policy.renew
+      .filter((r) => r.outsideWindow)
+      .map((r) => ({ instanceId: r.instanceId, reason: r.reason }));
     const byId = new Map(live.map((n) => [n.instanceId, n]));
     chosen = policy.renew.flatMap((r) => {
       const node = byId.get(r.instanceId);
@@ -274,6 +283,7 @@ export function planRotation(
     batchCount: batches.length,
     batch: { count: 0 },
     deferred,
+    ...(outsideWindow.length > 0 ? { outsideWindow } : {}),
     concurrency: Math.max(1, concurrency),
     order,
     expectedSeconds:
@@ -345,6 +355,7 @@ export function planSummary(plan: RotationPlan, max = 1500): string {
   const deferred = plan.deferred.map(
     (d) => `${d.instanceId} (${d.reason}${d.until ? ` until ${d.until}` : ''})`,
   );
-  const text = `${what}${plan.order.length} node(s) in this order: ${order || 'none'}; ${plan.concurrency} at a time; expected ${Math.round(plan.expectedSeconds / 60)} min; deferred: ${deferred.length ? deferred.join(', ') : 'none'}`;
+  const outside = (plan.outsideWindow ?? []).map((o) => `${o.instanceId} (${o.reason})`);
+  const text = `${what}${plan.order.length} node(s) in this order: ${order || 'none'}; ${plan.concurrency} at a time; expected ${Math.round(plan.expectedSeconds / 60)} min; deferred: ${deferred.length ? deferred.join(', ') : 'none'}${outside.length ? `; renewed outside the renewal window: ${outside.join(', ')}` : ''}`;
   return text.length > max ? `${text.slice(0, max - 1)}…` : text;
 }

@@ -1,6 +1,7 @@
 import { loadConfig } from '../../infra/config/load';
 import { EXAMPLE_CONFIG, Twin } from '../twin';
 import { AUTOMATION_PAUSED_SCENARIOS } from './automation-paused';
+import { CERT_CENSUS_SCENARIOS } from './cert-census';
 import { CERT_ROTATION_SCENARIOS } from './cert-rotation';
 import { CERT_CLUSTER_SCENARIOS } from './cert-rotation-cluster';
 import { CERT_FAULT_SCENARIOS } from './cert-rotation-faults';
@@ -45,6 +46,7 @@ export const SCENARIOS: readonly Scenario[] = [
   ...CERT_FAULT_SCENARIOS,
   ...CERT_CLUSTER_SCENARIOS,
   ...CERT_TRIGGER_SCENARIOS,
+  ...CERT_CENSUS_SCENARIOS,
 ];
 
 /** The standard scenes (issue 12, `STANDARD_SCENE_NAMES` in ./costs.ts) as scenes. */

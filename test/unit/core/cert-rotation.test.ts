@@ -288,3 +288,25 @@ describe('requestedProblems and the record', () => {
     expect(u.ExpressionAttributeValues[':cert'].fingerprint).toBe(FP);
   });
 });
+
+describe('the report of renewals outside the renewal window (issue 13: "renews even outside the window and says so")', () => {
+  // NOW is a Monday, 10:00 UTC; the window is the weekend's early hours.
+  const window = { days: ['sat', 'sun'] as ('sat' | 'sun')[], startHour: 1, endHour: 5 };
+  const request = { manual: false, caRotation: false };
+  it('names the near-expiry node it renews outside the window, and defers the due one', () => {
+    const cluster = [node(0, { cert: cert(10) }), node(1, { cert: cert(80) }), node(2, { cert: cert(65) })];
+    const plan = planRotation(cluster, request, settings({ window }), {}, NOW);
+    expect(plan.order).toEqual([cluster[1]?.instanceId]);
+    expect(plan.outsideWindow).toEqual([{ instanceId: cluster[1]?.instanceId, reason: 'near-expiry' }]);
+    expect(planSummary(plan)).toContain(
+      `; renewed outside the renewal window: ${cluster[1]?.instanceId} (near-expiry)`,
+    );
+    expect(planSummary(plan)).toContain(`${cluster[2]?.instanceId} (due until 2026-06-06T01:00:00.000Z)`);
+  });
+  it('says nothing of the window inside it, or without one', () => {
+    const cluster = [node(0, { cert: cert(10) }), node(1, { cert: cert(80) }), node(2, { cert: cert(10) })];
+    const plan = planRotation(cluster, request, settings(), {}, NOW);
+    expect(plan.outsideWindow).toBeUndefined();
+    expect(planSummary(plan)).not.toContain('outside the renewal window');
+  });
+});
