@@ -103,6 +103,11 @@ export interface NodeLifecycleRefs {
   /** node-bootstrap claims the primary role through it; node-drain starts the planned handover. */
   readonly failoverFunctionArn: string;
   readonly failoverStateMachineArn: string;
+  /** node-bootstrap issues the node's first certificate (signer) and records it (certs). */
+  readonly signerFunctionArn: string;
+  readonly certsFunctionArn: string;
+  /** `certificates.keySize`: the RSA key the node makes. */
+  readonly keySize: number;
 }
 
 /** Each node-lifecycle workflow's definition substitutions, exactly the placeholders its file uses. */
@@ -122,6 +127,9 @@ export function nodeLifecycleSubstitutions(
     MasterKeySecretId: r.masterKeySecretId,
     JoinKeySecretId: r.joinKeySecretId,
     FailoverFunctionArn: r.failoverFunctionArn,
+    SignerFunctionArn: r.signerFunctionArn,
+    CertsFunctionArn: r.certsFunctionArn,
+    KeySize: String(r.keySize),
     [stateMachineArnPlaceholder('primary-failover')]: r.failoverStateMachineArn,
     // The workflows write node items with States.Format over the state table's own key templates.
     ClusterKeyFormat: KEY_FORMATS.clusterPk,

@@ -1,5 +1,20 @@
 import * as path from 'node:path';
 import { ENV } from '../functions/shared/env';
+import {
+  CERT_DOCUMENT_KINDS,
+  CERT_ROTATION,
+  CERT_WORKFLOWS,
+  certRotationSubstitutions,
+  certsEnvironment,
+} from '../infra/cert-rotation';
+import {
+  censusRuleName,
+  censusScheduleExpression,
+  certAlarmSpec,
+  certDispatchEnvironment,
+  certSweepEnvironment,
+  plannedRestartEnvironment,
+} from '../infra/cert-triggers';
 import { CA_KEY_SPEC, caGenerations, caKeyPolicy, signerEnvironment } from '../infra/cluster-ca';
 import {
   commandStatusEventPattern,
@@ -22,7 +37,7 @@ import {
   WATCH_MINUTES,
   watchEnvironment,
 } from '../infra/primary-failover';
-import { documentName } from '../infra/ssm-documents';
+import { type DocumentKind, documentName } from '../infra/ssm-documents';
 import { definitionText, FUNCTION_TIMEOUT_SECONDS, type FunctionName } from '../infra/workflow-definitions';
 import type { RegionLayout, TwinRuntime as Twin } from './layout';
 import type { Handler } from './runner/lambda';
@@ -43,6 +58,8 @@ export interface ControlPlaneLayout {
   readonly failoverFunctionArn: string;
   readonly watchArn: string;
   readonly signerArn: string;
+  readonly certsArn: string;
+  readonly certRotationArn: string;
   /** The CA keys' ARNs by generation (what the signer's CA_KEYS holds). */
   readonly caKeyArns: Readonly<Record<number, string>>;
 }
@@ -79,6 +96,7 @@ export function deployControlPlane(twin: Twin, layout: RegionLayout): ControlPla
       JSON.stringify(caKeyPolicy(world.accountId, signerRole)),
     );
   const signerArn = fn('signer', 'signer', signerEnvironment(config, region, layout.stateTable, caKeyArns));
+  const certsArn = fn('certs', 'certs', certsEnvironment(config, region, layout.stateTable));
   const report = fn('report', 'report', {
     [ENV.stateTable]: layout.stateTable,
     [ENV.topicArn]: layout.topicArn,
@@ -132,10 +150,38 @@ export function deployControlPlane(twin: Twin, layout: RegionLayout): ControlPla
     joinKeySecretId: keySecretNames(config).joinKey,
     failoverFunctionArn,
     failoverStateMachineArn: failoverArn,
+    signerFunctionArn: signerArn,
+    certsFunctionArn: certsArn,
+    keySize: config.certificates.keySize,
   };
   const nodeFamily = nodeLifecycleSubstitutions(refs);
   for (const name of NODE_WORKFLOWS) sfn.createStateMachine(name, definitionText(name), nodeFamily[name]);
   const bootstrapArn = sfn.arnOf('node-bootstrap');
+  // cert-rotation and its per-node child, as CertRotation deploys them.
+  const doc = (kind: string) => documentName(config.cluster.name, kind as DocumentKind);
+  const certFamily = certRotationSubstitutions({
+    clusterName: config.cluster.name,
+    region: region.name,
+    certsFunctionArn: certsArn,
+    signerFunctionArn: signerArn,
+    leaseFunctionArn: lease,
+    reportFunctionArn: report,
+    nodeCommandStateMachineArn: nodeCommandArn,
+    stateMachineArn: (name) => sfn.arnOf(name),
+    targetGroupArn: layout.targetGroupArn,
+    keySize: config.certificates.keySize,
+    documents: {
+      stop: documentName(config.cluster.name, 'stopArtifactory'),
+      start: documentName(config.cluster.name, 'startArtifactory'),
+      probe: documentName(config.cluster.name, 'probeReadiness'),
+      makeCsr: doc(CERT_DOCUMENT_KINDS.makeCsr),
+      installCertificate: doc(CERT_DOCUMENT_KINDS.installCertificate),
+      rollbackCertificate: doc(CERT_DOCUMENT_KINDS.rollbackCertificate),
+      probeServedCertificate: doc(CERT_DOCUMENT_KINDS.probeServedCertificate),
+    },
+  });
+  for (const name of CERT_WORKFLOWS) sfn.createStateMachine(name, definitionText(name), certFamily[name]);
+  const certRotationArn = sfn.arnOf(CERT_ROTATION);
   const drainArn = sfn.arnOf('node-drain');
 
   const env = {
@@ -149,8 +195,11 @@ export function deployControlPlane(twin: Twin, layout: RegionLayout): ControlPla
     [ENV.failoverStateMachineArn]: failoverArn,
     ...pauseEnvironment(config, layout.topicArn),
   };
-  const dispatchArn = fn('dispatch', 'dispatch', env);
-  const reconcilerArn = fn('reconciler', 'reconciler', env);
+  const dispatchArn = fn('dispatch', 'dispatch', {
+    ...env,
+    ...certDispatchEnvironment(config, certRotationArn),
+  });
+  const reconcilerArn = fn('reconciler', 'reconciler', { ...env, ...certSweepEnvironment() });
 
   for (const groupName of [region.primaryAsgName, region.memberAsgName]) {
     for (const hook of HOOKS) {
@@ -191,7 +240,10 @@ export function deployControlPlane(twin: Twin, layout: RegionLayout): ControlPla
     retryPolicy: lambdaRetry,
   });
   // The primary watch, its alarm, and the alarm's route to dispatch, as PrimaryFailover defines them.
-  const watchArn = fn('watch', 'watch', watchEnvironment(config, region));
+  const watchArn = fn('watch', 'watch', {
+    ...watchEnvironment(config, region),
+    ...plannedRestartEnvironment(layout.stateTable, certRotationArn),
+  });
   r.events.putSchedule({
     name: `${config.cluster.name}-primary-watch`,
     everyMs: WATCH_MINUTES * 60_000,
@@ -209,6 +261,17 @@ export function deployControlPlane(twin: Twin, layout: RegionLayout): ControlPla
     },
     retryPolicy: lambdaRetry,
   });
+  // cert-rotation's triggers, as CertTriggers defines them: the expiry alarm (to dispatch by the primary alarm's
+  // rule above) and the daily census.
+  r.cloudwatch.putAlarm(certAlarmSpec(config, region.name));
+  r.events.putSchedule({
+    name: censusRuleName(config),
+    scheduleExpression: censusScheduleExpression(config),
+    target: async (event) => {
+      await twin.lambda.invoke(dispatchArn, event);
+    },
+    retryPolicy: lambdaRetry,
+  });
   return {
     dispatchArn,
     reconcilerArn,
@@ -220,5 +283,7 @@ export function deployControlPlane(twin: Twin, layout: RegionLayout): ControlPla
     watchArn,
     signerArn,
     caKeyArns,
+    certsArn,
+    certRotationArn,
   };
 }

@@ -5,7 +5,7 @@
  * was told about while automation is paused (`NOTICE#<finding>`), one rendezvous per SSM command node-command
  * waits on (`COMMAND#<command id>#<instance id>`), the cluster CA's state (`PKI`: which generation issues,
  * which are trusted, a CA rotation's phase), one item per CA generation (`CA#<generation>`: its KMS key and
- * certificate) and the audit log (`AUDIT#<time>#<id>`).
+ * certificate), what the primary watch remembers between minutes (`WATCH#<name>`) and the audit log (`AUDIT#<time>#<id>`).
  *
  * {@link KEY_FORMATS} are the templates; the functions fill them. The workflows build the same keys with
  * `States.Format`, which takes these templates verbatim: a template never holds a character `States.Format`
@@ -23,6 +23,7 @@ export const KEY_FORMATS = {
   commandSk: 'COMMAND#{}#{}',
   pkiSk: 'PKI',
   caSk: 'CA#{}',
+  watchSk: 'WATCH#{}',
   auditSk: 'AUDIT#{}#{}',
 } as const;
 
@@ -54,6 +55,15 @@ export const lockSk = (name: string): string => fill(KEY_FORMATS.lockSk, name);
 
 /** `NODE#<instance id>`: what node-bootstrap recorded about one node. */
 export const nodeSk = (instanceId: string): string => fill(KEY_FORMATS.nodeSk, instanceId);
+
+/** The prefix every node item's sort key starts with (`NODE#`): a Query over the cluster's node records. */
+export const NODE_SK_PREFIX = nodeSk('');
+
+/** The instance id a node item's sort key names, or undefined for any other item. */
+export const instanceOfNodeSk = (sk: string): string | undefined =>
+  sk.startsWith(NODE_SK_PREFIX) && sk.length > NODE_SK_PREFIX.length
+    ? sk.slice(NODE_SK_PREFIX.length)
+    : undefined;
 
 /** `GATE#<action>`: the anti-flapping record of one automatic action (e.g. `primary-failover`). */
 export const gateSk = (action: string): string => fill(KEY_FORMATS.gateSk, action);
@@ -118,6 +128,12 @@ export const pkiKey = (cluster: string): TableKey => ({ pk: clusterPk(cluster), 
 export const caKey = (cluster: string, generation: number): TableKey => ({
   pk: clusterPk(cluster),
   sk: caSk(generation),
+});
+
+/** `WATCH#<name>`: what the primary watch remembers between minutes (`primary-restart`: a planned restart). */
+export const watchKey = (cluster: string, name: string): TableKey => ({
+  pk: clusterPk(cluster),
+  sk: fill(KEY_FORMATS.watchSk, name),
 });
 
 /** An audit entry's key (see {@link auditSk}). */

@@ -1,6 +1,6 @@
 /**
- * dispatch: the EventBridge target for the cluster's Auto Scaling lifecycle actions and its primary-unhealthy
- * alarm. It turns each lifecycle action into a node-bootstrap or node-drain execution with a deterministic
+ * dispatch: the EventBridge target for the cluster's Auto Scaling lifecycle actions, its primary-unhealthy
+ * alarm, and cert-rotation's triggers (the certificate-expiry alarm and the daily census: ./cert-rotation.ts). It turns each lifecycle action into a node-bootstrap or node-drain execution with a deterministic
  * name, completes warm-pool traffic at once, starts primary-failover for the alarm (not while automation is
  * paused: the operator is told instead, once per incident), and audits every decision.
  * It acts only on events of this stack's region (the Lambda's `AWS_REGION`), the cluster's groups, the project's
@@ -20,6 +20,7 @@ import { sfn } from '../shared/clients/sfn';
 import { sns } from '../shared/clients/sns';
 import { ENV, requireEnv } from '../shared/env';
 import { ValidationError } from '../shared/errors';
+import { type ScheduledEvent, ScheduledEventSchema } from '../shared/event-envelope';
 import {
   type AlarmStateChangeEvent,
   AlarmStateChangeEventSchema,
@@ -32,6 +33,10 @@ import { type Deps, type LambdaHandler, makeHandler } from '../shared/handler';
 import { type LifecycleConfig, loadLifecycleConfig } from '../shared/lifecycle-config';
 import { notifyOnce } from '../shared/notice';
 import { MetricUnit } from '../shared/powertools';
+import { dispatchCensus, dispatchCertAlarm, isCertAlarm } from './cert-rotation';
+import { DispatchMetrics, type DispatchResult, refuse } from './refuse';
+
+export { DispatchMetrics, type DispatchResult, type ForeignReason } from './refuse';
 
 /** What dispatch may call: Auto Scaling, Step Functions, the state table and SNS. */
 type DispatchDeps = Deps<'autoScaling' | 'sfn' | 'dynamoDoc' | 'sns'>;
@@ -41,45 +46,9 @@ export const LifecycleActionEventSchema = z.union([
   TerminateLifecycleActionEventSchema,
 ]);
 
-export const DispatchMetrics = {
-  started: 'DispatchStarted',
-  duplicate: 'DispatchDuplicate',
-  warmPoolCompleted: 'DispatchWarmPoolCompleted',
-  foreign: 'ForeignEvent',
-  /** A failover dispatch would have started, held because automation is paused. */
-  paused: 'DispatchPaused',
-} as const;
-
 const isNoActiveLifecycleAction = (err: unknown) =>
   (err as Error | undefined)?.name === 'ValidationError' &&
   /No active Lifecycle Action found/i.test((err as Error).message);
-
-/** Why an event was refused; the `Reason` dimension of the {@link DispatchMetrics.foreign} metric. */
-export type ForeignReason = 'region' | 'group' | 'hook' | 'alarm';
-
-export interface DispatchResult {
-  outcome: 'started' | 'duplicate' | 'completed' | 'rejected' | 'paused';
-  executionName?: string;
-  /** Set when `rejected`: `malformed` for an event that failed validation (counted as `InvalidEvent`). */
-  reason?: ForeignReason | 'malformed';
-}
-
-/**
- * Refuse an event that is not this control plane's: log it and count it once ({@link DispatchMetrics.foreign},
- * dimension `Reason`), touch nothing, and return (no throw: a retry would refuse it again). Not audited: the
- * audit trail records the control plane's decisions on its own cluster's events.
- */
-function refuse(
-  reason: ForeignReason,
-  message: string,
-  logKeys: Record<string, unknown>,
-  deps: Pick<Deps, 'logger' | 'metrics'>,
-): DispatchResult {
-  deps.metrics.addDimension('Reason', reason);
-  deps.metrics.addMetric(DispatchMetrics.foreign, MetricUnit.Count, 1);
-  deps.logger.warn(`event refused: ${message}`, { ...logKeys, reason });
-  return { outcome: 'rejected', reason };
-}
 
 /**
  * Act on one lifecycle action event: start its workflow, or complete a warm-pool action with CONTINUE.
@@ -359,15 +328,23 @@ async function startReplacementFailover(
   deps.logger.info('primary replacement: primary-failover started', { instanceId, executionName: name });
 }
 
-export const DispatchEventSchema = z.union([LifecycleActionEventSchema, AlarmStateChangeEventSchema]);
+export const DispatchEventSchema = z.union([
+  LifecycleActionEventSchema,
+  AlarmStateChangeEventSchema,
+  ScheduledEventSchema,
+]);
 
 const validated = makeHandler(
   DispatchEventSchema,
   { autoScaling, sfn, dynamoDoc, sns },
-  (event, ctx) =>
-    event['detail-type'] === 'CloudWatch Alarm State Change'
-      ? dispatchAlarm(event as AlarmStateChangeEvent, ctx)
-      : dispatch(event as LifecycleActionEvent, ctx),
+  (event, ctx) => {
+    if (event['detail-type'] === 'Scheduled Event') return dispatchCensus(event as ScheduledEvent, ctx);
+    if (event['detail-type'] !== 'CloudWatch Alarm State Change') {
+      return dispatch(event as LifecycleActionEvent, ctx);
+    }
+    const alarm = event as AlarmStateChangeEvent;
+    return isCertAlarm(alarm) ? dispatchCertAlarm(alarm, ctx) : dispatchAlarm(alarm, ctx);
+  },
   { inputName: 'event' },
 );
 

@@ -19,12 +19,16 @@ import { executionStatus } from '../shared/executions';
 import { type HandlerContext, makeHandler } from '../shared/handler';
 import { MetricUnit } from '../shared/powertools';
 
-/** The longest lease: a lease outlives its holder's execution, and no workflow of ours runs longer than 2 h. */
+/**
+ * The longest lease: a lease outlives its holder's execution (no other workflow of ours runs longer than 2 h);
+ * cert-rotation, which may run for days, has its `rotation` lease extended by every node's child instead (an acquire by its owner).
+ */
 export const MAX_LEASE_SECONDS = 3 * 60 * 60;
 
 const leaseTarget = {
   cluster: z.string().check(z.minLength(1)),
-  name: z.enum(['join', 'cluster']),
+  /** `rotation`: one cert-rotation run per cluster, extended as each node starts (an acquire by its owner). */
+  name: z.enum(['join', 'cluster', 'rotation']),
   /** The execution ARN that holds the lease. */
   owner: z.string().check(z.startsWith('arn:aws:states:', 'owner must be a Step Functions execution ARN')),
 };

@@ -14,6 +14,7 @@ import { clusterGroups, decideLifecycle, sweptAction, WAITING_STATES } from '../
 import { findingOfCensus, type Suspension } from '../core/paused';
 import { writeAudit } from '../shared/audit';
 import { autoScaling, autoScalingSdk } from '../shared/clients/auto-scaling';
+import { cloudWatch } from '../shared/clients/cloudwatch';
 import { dynamoDoc, dynamoDocSdk } from '../shared/clients/dynamodb';
 import { sfn } from '../shared/clients/sfn';
 import { sns } from '../shared/clients/sns';
@@ -24,6 +25,7 @@ import { executionStatus, startNamedExecution, startNodeWorkflow } from '../shar
 import { makeHandler } from '../shared/handler';
 import { type LifecycleConfig, loadLifecycleConfig } from '../shared/lifecycle-config';
 import { MetricUnit } from '../shared/powertools';
+import { type CertificateCensus, publishCertificateDaysLeft } from './certificates';
 import { reportLeftovers, reportPausedFinding, type SweepDeps } from './paused';
 
 export const SweepMetrics = {
@@ -65,6 +67,8 @@ export interface SweepResult {
   primaries?: Census;
   /** While paused: the scaling processes a dead failover run left suspended (reported, not resumed). */
   leftovers?: Suspension[];
+  /** `CertificateDaysLeft` as published (./certificates.ts); absent when no node has a recorded certificate. */
+  certificates?: CertificateCensus;
 }
 
 type Census = {
@@ -155,6 +159,19 @@ export async function sweep(event: ScheduledEvent, deps: SweepDeps): Promise<Swe
       failed.push('census');
       errors.push(err);
     }
+  }
+  try {
+    const certificates = await publishCertificateDaysLeft(
+      event,
+      config,
+      described.AutoScalingGroups ?? [],
+      deps,
+    );
+    if (certificates.daysLeft !== undefined) result.certificates = certificates;
+  } catch (err) {
+    deps.logger.error('certificate census failed', { errorName: (err as Error).name });
+    failed.push('certificates');
+    errors.push(err);
   }
   if (!config.automationEnabled) {
     try {
@@ -249,7 +266,7 @@ async function censusOfPrimaries(
 
 export const handler = makeHandler(
   ScheduledEventSchema,
-  { autoScaling, sfn, dynamoDoc, sns },
+  { autoScaling, sfn, dynamoDoc, sns, cloudWatch },
   (event, ctx) => sweep(event, ctx),
   {
     inputName: 'scheduled event',

@@ -27,7 +27,7 @@ import { notifyOnce } from '../shared/notice';
 const CLUSTER_LOCK = 'cluster';
 
 /** What the sweep may call: Auto Scaling, Step Functions, the state table and SNS. */
-export type SweepDeps = Deps<'autoScaling' | 'sfn' | 'dynamoDoc' | 'sns'>;
+export type SweepDeps = Deps<'autoScaling' | 'sfn' | 'dynamoDoc' | 'sns' | 'cloudWatch'>;
 
 /** Report one finding of a paused sweep: notified once per incident, audited every time. */
 export async function reportPausedFinding(

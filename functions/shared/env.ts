@@ -16,11 +16,16 @@ export const ENV = {
   topicArn: 'TOPIC_ARN',
   targetGroupArn: 'TARGET_GROUP_ARN',
   failoverStateMachineArn: 'FAILOVER_STATE_MACHINE_ARN',
+  certRotationStateMachineArn: 'CERT_ROTATION_STATE_MACHINE_ARN',
+  certCooldownMinutes: 'CERT_COOLDOWN_MINUTES',
   minTaskNodes: 'MIN_TASK_NODES',
   cooldownMinutes: 'COOLDOWN_MINUTES',
   dailyBudget: 'DAILY_BUDGET',
   automationEnabled: 'AUTOMATION_ENABLED',
   metricNamespace: 'METRIC_NAMESPACE',
+  minHealthyNodes: 'MIN_HEALTHY_NODES',
+  /** The certs Lambda: `certificates.*` it plans with, as JSON (renewal fraction, window, near expiry, …). */
+  certificatePolicy: 'CERTIFICATE_POLICY',
   /** The signer's: JSON object of CA generation to its KMS key ARN (every deployed generation). */
   caKeys: 'CA_KEYS',
   /** The signer's: the SSM String parameter holding the public CA bundle (`/<cluster>/ca-bundle`). */

@@ -3,14 +3,20 @@
  * and healthy behind the ALB, published as the `PrimaryHealthy` metric (1 or 0) that the primary-unhealthy
  * alarm watches. A metric rather than a direct start: the alarm's datapoints-to-alarm smooths one failed ALB
  * check, its state changes are visible to operators, and EventBridge routes them to dispatch like any alarm.
+ * A primary that is down while a running cert-rotation execution holds the `cluster` lease is a planned
+ * restart: the reading is held back, within a bound (functions/core/planned-restart.ts).
  */
 import { PRIMARY_HEALTHY_METRIC } from '../core/failover';
+import { PRIMARY_RESTART_PLANNED_METRIC, type WatchVerdict } from '../core/planned-restart';
 import { autoScaling, autoScalingSdk } from '../shared/clients/auto-scaling';
 import { cloudWatch, cloudWatchSdk } from '../shared/clients/cloudwatch';
+import { dynamoDoc } from '../shared/clients/dynamodb';
 import { elbv2, elbv2Sdk } from '../shared/clients/elbv2';
+import { sfn } from '../shared/clients/sfn';
 import { ENV, requireEnv } from '../shared/env';
 import { type ScheduledEvent, ScheduledEventSchema } from '../shared/event-envelope';
 import { type HandlerContext, makeHandler } from '../shared/handler';
+import { plannedRestart } from './planned';
 
 /** 1 when an InService instance of the primary group is a healthy target, else 0. */
 export function primaryHealthy(
@@ -20,12 +26,18 @@ export function primaryHealthy(
   return instances.some((i) => i.state === 'InService' && targets.get(i.id) === 'healthy') ? 1 : 0;
 }
 
-/** One look: publish the `PrimaryHealthy` datapoint for the event's minute and return it. */
+/**
+ * One look: publish the `PrimaryHealthy` datapoint for the event's minute and return it, or, during a planned
+ * restart, `PrimaryRestartPlanned` instead.
+ */
 export async function watch(
   event: ScheduledEvent,
-  ctx: Pick<HandlerContext<'autoScaling' | 'elbv2' | 'cloudWatch'>, 'clients' | 'logger'>,
+  ctx: Pick<
+    HandlerContext<'autoScaling' | 'elbv2' | 'cloudWatch' | 'dynamoDoc' | 'sfn'>,
+    'clients' | 'logger'
+  >,
   env?: NodeJS.ProcessEnv,
-): Promise<{ primaryHealthy: 0 | 1 }> {
+): Promise<{ primaryHealthy: 0 | 1; verdict: WatchVerdict['kind'] }> {
   const { DescribeAutoScalingGroupsCommand } = autoScalingSdk();
   const { DescribeTargetHealthCommand } = elbv2Sdk();
   const { PutMetricDataCommand } = cloudWatchSdk();
@@ -33,6 +45,11 @@ export async function watch(
   const group = requireEnv(ENV.primaryAsgName, env);
   const targetGroupArn = requireEnv(ENV.targetGroupArn, env);
   const namespace = requireEnv(ENV.metricNamespace, env);
+  const planned = {
+    cluster,
+    stateTable: requireEnv(ENV.stateTable, env),
+    certRotationArn: requireEnv(ENV.certRotationStateMachineArn, env),
+  };
   const [groups, health] = await Promise.all([
     ctx.clients.autoScaling().send(new DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: [group] })),
     ctx.clients.elbv2().send(new DescribeTargetHealthCommand({ TargetGroupArn: targetGroupArn })),
@@ -45,31 +62,48 @@ export async function watch(
     (health.TargetHealthDescriptions ?? []).map((t) => [t.Target?.Id ?? '', t.TargetHealth?.State ?? '']),
   );
   const value = primaryHealthy(instances, targets);
+  const at = new Date(event.time);
+  const verdict =
+    value === 1 ? ({ kind: 'healthy' } as const) : await plannedRestart(planned, at.getTime(), ctx);
+  const held = verdict.kind === 'planned';
   await ctx.clients.cloudWatch().send(
     new PutMetricDataCommand({
       Namespace: namespace,
       MetricData: [
         {
-          MetricName: PRIMARY_HEALTHY_METRIC,
+          MetricName: held ? PRIMARY_RESTART_PLANNED_METRIC : PRIMARY_HEALTHY_METRIC,
           Dimensions: [
             { Name: 'Cluster', Value: cluster },
             { Name: 'Region', Value: event.region },
           ],
-          Timestamp: new Date(event.time),
-          Value: value,
+          Timestamp: at,
+          Value: held ? 1 : value,
           Unit: 'Count',
         },
       ],
     }),
   );
-  if (value === 0)
+  if (verdict.kind === 'planned') {
+    ctx.logger.info('primary down for a planned restart: PrimaryHealthy held back', {
+      group,
+      owner: verdict.record.owner,
+      elapsedSeconds: Math.round(verdict.elapsedMs / 1000),
+    });
+  } else if (verdict.kind === 'overdue') {
+    ctx.logger.error('planned primary restart overdue: publishing unhealthy', {
+      group,
+      owner: verdict.record.owner,
+      elapsedSeconds: Math.round(verdict.elapsedMs / 1000),
+    });
+  } else if (value === 0) {
     ctx.logger.warn('no healthy primary behind the ALB', { group, instances: instances.length });
-  return { primaryHealthy: value };
+  }
+  return { primaryHealthy: value, verdict: verdict.kind };
 }
 
 export const handler = makeHandler(
   ScheduledEventSchema,
-  { autoScaling, elbv2, cloudWatch },
+  { autoScaling, elbv2, cloudWatch, dynamoDoc, sfn },
   (event, ctx) => watch(event, ctx),
   {
     inputName: 'scheduled event',

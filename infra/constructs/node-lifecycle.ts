@@ -8,6 +8,7 @@ import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { ENV } from '../../functions/shared/env';
+import { CERT_WORKFLOWS } from '../cert-rotation';
 import type { Config, RegionConfig } from '../config/schema';
 import {
   CLUSTER_TAG_KEY,
@@ -39,12 +40,13 @@ export interface NodeLifecycleProps {
   readonly key: kms.IKey;
   readonly stateTable: dynamodb.TableV2;
   readonly topic: sns.ITopic;
+  readonly certificates: Pick<NodeLifecycleRefs, 'signerFunctionArn' | 'certsFunctionArn'>;
 }
 
 /**
- * Node bootstrap on launch and drain on terminate: lifecycle hooks on both groups, the dispatch
- * Lambda behind an EventBridge rule, the reconciler's sweep on a schedule, the lease, report and failover
- * Lambdas, the project's SSM documents and the three workflows, each role limited to what it calls.
+ * Node bootstrap on launch and drain on terminate: lifecycle hooks on both groups, the dispatch Lambda behind
+ * an EventBridge rule, the reconciler's sweep on a schedule, the lease, report and failover Lambdas, the
+ * project's SSM documents and the three workflows, each role limited to what it calls.
  *
  * primary-failover (its own construct) is created after this one and uses its Lambdas and node-command; the
  * references back to it (node-drain's handover, dispatch's and the reconciler's starts) go through its ARN,
@@ -129,7 +131,7 @@ export class NodeLifecycle extends Construct {
     useKey(this.lease.fn);
     // A held lease is taken over only from an execution that has ended: the lease Lambda reads the status of
     // the workflows that hold leases (found in their definitions), and of no other.
-    const allWorkflows = [...NODE_WORKFLOWS, ...FAILOVER_WORKFLOWS];
+    const allWorkflows = [...NODE_WORKFLOWS, ...FAILOVER_WORKFLOWS, ...CERT_WORKFLOWS];
     for (const holder of leaseHolders(allWorkflows)) {
       const executions = Workflow.executionArnPatternFor(this, holder);
       this.lease.role.addToPolicy(
@@ -255,6 +257,8 @@ export class NodeLifecycle extends Construct {
       joinKeySecretId: keySecretNames(config).joinKey,
       failoverFunctionArn: this.failover.functionArn,
       failoverStateMachineArn: this.failoverStateMachineArn,
+      ...props.certificates,
+      keySize: config.certificates.keySize,
     };
 
     const substitutions = nodeLifecycleSubstitutions(refs);
@@ -291,9 +295,8 @@ export class NodeLifecycle extends Construct {
       resources: mergeResources(
         {
           'lambda:InvokeFunction': [
-            this.lease.functionArn,
-            this.report.functionArn,
-            this.failover.functionArn,
+            ...[this.lease, this.report, this.failover].map((f) => f.functionArn),
+            ...Object.values(props.certificates),
           ],
           autoscaling: groupArns,
           'elasticloadbalancing:DeregisterTargets': region.targetGroupArns,

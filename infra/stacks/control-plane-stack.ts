@@ -7,6 +7,8 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { Construct } from 'constructs';
 import type { Config, RegionConfig } from '../config/schema';
+import { CertRotation, certsFunction } from '../constructs/cert-rotation';
+import { CertTriggers } from '../constructs/cert-triggers';
 import { ClusterCa } from '../constructs/cluster-ca';
 import { ControlPlaneKey } from '../constructs/control-plane-key';
 import { NodeLifecycle } from '../constructs/node-lifecycle';
@@ -30,6 +32,8 @@ export class ControlPlaneStack extends Stack {
   readonly nodeLifecycle: NodeLifecycle;
   readonly primaryFailover: PrimaryFailover;
   readonly clusterCa: ClusterCa;
+  readonly certRotation: CertRotation;
+  readonly certTriggers: CertTriggers;
 
   constructor(scope: Construct, id: string, props: ControlPlaneStackProps) {
     super(scope, id, props);
@@ -88,12 +92,29 @@ export class ControlPlaneStack extends Stack {
     this.switchAlarm.addAlarmAction(notify);
     this.switchAlarm.addOkAction(notify);
 
+    this.clusterCa = new ClusterCa(this, 'ClusterCa', {
+      config,
+      region: regionConfig,
+      key: this.key,
+      stateTable: this.stateTable,
+    });
+    const certs = certsFunction(this, 'Certs', {
+      config,
+      region: regionConfig,
+      key: this.key,
+      stateTable: this.stateTable,
+    });
+
     this.nodeLifecycle = new NodeLifecycle(this, 'NodeLifecycle', {
       config,
       region: regionConfig,
       key: this.key,
       stateTable: this.stateTable,
       topic: this.topic,
+      certificates: {
+        signerFunctionArn: this.clusterCa.signer.functionArn,
+        certsFunctionArn: certs.functionArn,
+      },
     });
 
     this.primaryFailover = new PrimaryFailover(this, 'PrimaryFailover', {
@@ -104,11 +125,25 @@ export class ControlPlaneStack extends Stack {
       lifecycle: this.nodeLifecycle,
     });
 
-    this.clusterCa = new ClusterCa(this, 'ClusterCa', {
+    this.certRotation = new CertRotation(this, 'CertRotation', {
       config,
       region: regionConfig,
       key: this.key,
       stateTable: this.stateTable,
+      lifecycle: this.nodeLifecycle,
+      signerFunctionArn: this.clusterCa.signer.functionArn,
+      certs,
+    });
+
+    this.certTriggers = new CertTriggers(this, 'CertTriggers', {
+      config,
+      region: regionConfig,
+      stateTable: this.stateTable,
+      topic: this.topic,
+      key: this.key,
+      dispatch: this.nodeLifecycle.dispatch,
+      reconciler: this.nodeLifecycle.reconciler,
+      watch: this.primaryFailover.watch,
     });
   }
 }

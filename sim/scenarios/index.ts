@@ -1,12 +1,18 @@
 import { loadConfig } from '../../infra/config/load';
 import { EXAMPLE_CONFIG, Twin } from '../twin';
 import { AUTOMATION_PAUSED_SCENARIOS } from './automation-paused';
+import { CERT_CENSUS_SCENARIOS } from './cert-census';
+import { CERT_ROTATION_SCENARIOS } from './cert-rotation';
+import { CERT_CLUSTER_SCENARIOS } from './cert-rotation-cluster';
+import { CERT_FAULT_SCENARIOS } from './cert-rotation-faults';
+import { CERT_TRIGGER_SCENARIOS } from './cert-triggers';
 import { STANDARD_SCENE_NAMES } from './costs';
 import { FOREIGN_EVENT_SCENARIOS } from './foreign-events';
 import { LEASE_SCENARIOS } from './lease-holders';
 import { NODE_COMMAND_SCENARIOS } from './node-commands';
 import { NODE_LIFECYCLE_SCENARIOS } from './node-lifecycle';
 import { NODE_RESTART_SCENARIOS } from './node-restarts';
+import { PLANNED_RESTART_SCENARIOS } from './planned-restart';
 import { PRIMARY_FAILOVER_SCENARIOS, primaryCrashAsgOnly } from './primary-failover';
 import { PRIMARY_FAILOVER_FAULT_SCENARIOS } from './primary-failover-faults';
 import { PRIMARY_FENCING_SCENARIOS } from './primary-fencing';
@@ -35,6 +41,12 @@ export const SCENARIOS: readonly Scenario[] = [
   ...TWIN_FAULT_SCENARIOS,
   ...TWIN_SIGNAL_FAULT_SCENARIOS,
   ...TWIN_TLS_SCENARIOS,
+  ...PLANNED_RESTART_SCENARIOS,
+  ...CERT_ROTATION_SCENARIOS,
+  ...CERT_FAULT_SCENARIOS,
+  ...CERT_CLUSTER_SCENARIOS,
+  ...CERT_TRIGGER_SCENARIOS,
+  ...CERT_CENSUS_SCENARIOS,
 ];
 
 /** The standard scenes (issue 12, `STANDARD_SCENE_NAMES` in ./costs.ts) as scenes. */

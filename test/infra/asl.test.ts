@@ -117,6 +117,10 @@ const DOCUMENT_PLACEHOLDERS: Record<string, DocumentKind> = {
   [`\${${'StartDocument'}}`]: 'startArtifactory',
   [`\${${'ConfigureDocument'}}`]: 'configureNode',
   [`\${${'SetPrimaryRoleDocument'}}`]: 'setPrimaryRole',
+  [`\${${'MakeCsrDocument'}}`]: 'makeCsr',
+  [`\${${'InstallCertificateDocument'}}`]: 'installCertificate',
+  [`\${${'RollbackCertificateDocument'}}`]: 'rollbackCertificate',
+  [`\${${'ProbeServedCertificateDocument'}}`]: 'probeServedCertificate',
 };
 
 /** The workflow a `.sync` Task starts, from its `${…StateMachineArn}` placeholder. */

@@ -36,6 +36,16 @@ const EXPECTED: Record<string, { clients: string[]; sdk: string[] }> = {
       '@aws-sdk/lib-dynamodb',
     ],
   },
+  certs: {
+    clients: ['auto-scaling', 'dynamodb', 'ec2', 'elbv2'],
+    sdk: [
+      '@aws-sdk/client-auto-scaling',
+      '@aws-sdk/client-dynamodb',
+      '@aws-sdk/client-ec2',
+      '@aws-sdk/client-elastic-load-balancing-v2',
+      '@aws-sdk/lib-dynamodb',
+    ],
+  },
   failover: {
     clients: ['auto-scaling', 'dynamodb', 'ec2', 'elbv2', 'sfn'],
     sdk: [
@@ -52,9 +62,10 @@ const EXPECTED: Record<string, { clients: string[]; sdk: string[] }> = {
     sdk: ['@aws-sdk/client-dynamodb', '@aws-sdk/client-sfn', '@aws-sdk/lib-dynamodb'],
   },
   reconciler: {
-    clients: ['auto-scaling', 'dynamodb', 'sfn', 'sns'],
+    clients: ['auto-scaling', 'cloudwatch', 'dynamodb', 'sfn', 'sns'],
     sdk: [
       '@aws-sdk/client-auto-scaling',
+      '@aws-sdk/client-cloudwatch',
       '@aws-sdk/client-dynamodb',
       '@aws-sdk/client-sfn',
       '@aws-sdk/client-sns',
@@ -77,11 +88,14 @@ const EXPECTED: Record<string, { clients: string[]; sdk: string[] }> = {
     ],
   },
   watch: {
-    clients: ['auto-scaling', 'cloudwatch', 'elbv2'],
+    clients: ['auto-scaling', 'cloudwatch', 'dynamodb', 'elbv2', 'sfn'],
     sdk: [
       '@aws-sdk/client-auto-scaling',
       '@aws-sdk/client-cloudwatch',
+      '@aws-sdk/client-dynamodb',
       '@aws-sdk/client-elastic-load-balancing-v2',
+      '@aws-sdk/client-sfn',
+      '@aws-sdk/lib-dynamodb',
     ],
   },
 };

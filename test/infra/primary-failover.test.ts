@@ -172,12 +172,18 @@ describe('primary-failover in the control-plane stack', () => {
     });
   });
 
-  it('routes only that alarm going into ALARM to dispatch', () => {
+  it('routes only that alarm (and the certificate-expiry alarm) going into ALARM to dispatch', () => {
     t.hasResourceProperties('AWS::Events::Rule', {
       EventPattern: {
         source: ['aws.cloudwatch'],
         'detail-type': ['CloudWatch Alarm State Change'],
-        detail: { alarmName: [primaryAlarmName(config, region.name)], state: { value: ['ALARM'] } },
+        detail: {
+          alarmName: [
+            primaryAlarmName(config, region.name),
+            `artifactory-prod-${region.name}-certificate-expiry`,
+          ],
+          state: { value: ['ALARM'] },
+        },
       },
       Targets: [
         Match.objectLike({
@@ -460,13 +466,20 @@ describe('primary-failover least privilege', () => {
 
   it('lets the watch publish metrics only into the project namespace', () => {
     const role = failover.watch.role;
+    // DynamoDB, KMS and DescribeExecution: a planned primary restart (test/infra/cert-triggers.test.ts).
     expect(actionsOf(role)).toEqual(
       [
         'autoscaling:DescribeAutoScalingGroups',
         'cloudwatch:PutMetricData',
+        'dynamodb:GetItem',
+        'dynamodb:PutItem',
         'elasticloadbalancing:DescribeTargetHealth',
+        'kms:Decrypt',
+        'kms:Encrypt',
+        'kms:GenerateDataKey',
         'logs:CreateLogStream',
         'logs:PutLogEvents',
+        'states:DescribeExecution',
       ].sort(),
     );
     expect(statementsOf(role).find((s) => s.Action === 'cloudwatch:PutMetricData')?.Condition).toEqual({
@@ -477,9 +490,18 @@ describe('primary-failover least privilege', () => {
   it('lets the lease Lambda read only the executions that hold locks, to take over a lock an ended one held', () => {
     const executions = (name: string) =>
       `arn:\${AWS::Partition}:states:${region.name}:\${AWS::AccountId}:execution:${name}:*`;
-    // The cluster lock: primary-failover runs; the join lock: node-bootstrap, a candidate attempt, a demotion.
+    // The cluster lock: primary-failover runs and cert-rotation runs (a primary's restart); the join lock:
+    // node-bootstrap, a candidate attempt, a demotion, a node's rotation; the rotation lease: cert-rotation.
+    const rotation = lifecycle.bootstrap.stateMachineName.replace(/node-bootstrap$/, 'cert-rotation');
     expect(resourcesFor(lifecycle.lease.role, 'states:DescribeExecution').sort()).toEqual(
-      [SM_NAME, `${SM_NAME}-candidate`, `${SM_NAME}-demote`, lifecycle.bootstrap.stateMachineName]
+      [
+        SM_NAME,
+        `${SM_NAME}-candidate`,
+        `${SM_NAME}-demote`,
+        lifecycle.bootstrap.stateMachineName,
+        rotation,
+        `${rotation}-node`,
+      ]
         .map(executions)
         .sort(),
     );

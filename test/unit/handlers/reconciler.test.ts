@@ -12,7 +12,13 @@ import {
   StartExecutionCommand,
 } from '@aws-sdk/client-sfn';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
-import { DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
 import type { Context } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
@@ -44,6 +50,7 @@ const ENVIRONMENT: Record<string, string> = {
   [ENV.stateTable]: TABLE,
   [ENV.automationEnabled]: 'true',
   [ENV.topicArn]: TOPIC,
+  [ENV.metricNamespace]: 'ArtifactoryHA',
 };
 
 const context: Context = {
@@ -162,6 +169,8 @@ beforeEach(() => {
     m.onAnyCommand().rejects(new Error('unexpected command'));
   }
   doc.on(PutCommand).resolves({});
+  // No node record holds a certificate: the sweep publishes no CertificateDaysLeft (reconciler-certificates.test.ts).
+  doc.on(QueryCommand).resolves({ Items: [] });
   resetClients();
   setClientsForTest({
     sfn: new SFNClient({ region: 'us-east-1' }),

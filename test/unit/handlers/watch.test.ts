@@ -4,16 +4,25 @@ import {
   type Instance,
 } from '@aws-sdk/client-auto-scaling';
 import { CloudWatchClient, PutMetricDataCommand } from '@aws-sdk/client-cloudwatch';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
   DescribeTargetHealthCommand,
   ElasticLoadBalancingV2Client,
   type TargetHealthStateEnum,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { DescribeExecutionCommand, SFNClient } from '@aws-sdk/client-sfn';
+import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { Context } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
 import fc from 'fast-check';
 import { PRIMARY_HEALTHY_METRIC } from '../../../functions/core/failover';
+import { lockKey, watchKey } from '../../../functions/core/keys';
+import {
+  PLANNED_RESTART_MAX_MS,
+  PRIMARY_RESTART_PLANNED_METRIC,
+  watchVerdict,
+} from '../../../functions/core/planned-restart';
 import { resetClients, setClientsForTest } from '../../../functions/shared/clients/base';
 import { ENV } from '../../../functions/shared/env';
 import { ConfigurationError, ValidationError } from '../../../functions/shared/errors';
@@ -23,6 +32,8 @@ import { loadEventFixture, mutate } from '../shared/fixtures';
 const PRIMARY = 'prod-primary';
 const TARGET_GROUP = 'arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/art/0123456789abcdef';
 const NAMESPACE = 'ArtifactoryHA';
+const TABLE = 'artifactory-ha-state';
+const CERT_ARN = 'arn:aws:states:us-east-1:123456789012:stateMachine:artifactory-prod-cert-rotation';
 const P = 'i-0aaaaaaaaaaaaaaa1';
 const R = 'i-0bbbbbbbbbbbbbbb2';
 
@@ -31,6 +42,8 @@ const ENVIRONMENT: Record<string, string> = {
   [ENV.primaryAsgName]: PRIMARY,
   [ENV.targetGroupArn]: TARGET_GROUP,
   [ENV.metricNamespace]: NAMESPACE,
+  [ENV.stateTable]: TABLE,
+  [ENV.certRotationStateMachineArn]: CERT_ARN,
 };
 
 const context: Context = {
@@ -53,7 +66,9 @@ const SCHEDULED = 'eventbridge-scheduled-event.json';
 const asg = mockClient(AutoScalingClient);
 const elb = mockClient(ElasticLoadBalancingV2Client);
 const cw = mockClient(CloudWatchClient);
-const allMocks = [asg, elb, cw] as unknown as {
+const doc = mockClient(DynamoDBDocumentClient);
+const sfn = mockClient(SFNClient);
+const allMocks = [asg, elb, cw, doc, sfn] as unknown as {
   reset(): void;
   restore(): void;
   calls(): unknown[];
@@ -93,11 +108,15 @@ beforeEach(() => {
     m.onAnyCommand().rejects(new Error('unexpected command'));
   }
   cw.on(PutMetricDataCommand).resolves({});
+  // The `cluster` lease is free and no planned restart is recorded, unless a test says otherwise.
+  doc.on(GetCommand).resolves({});
   resetClients();
   setClientsForTest({
     autoScaling: new AutoScalingClient({ region: 'us-east-1' }),
     elbv2: new ElasticLoadBalancingV2Client({ region: 'us-east-1' }),
     cloudWatch: new CloudWatchClient({ region: 'us-east-1' }),
+    dynamoDoc: DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'us-east-1' })),
+    sfn: new SFNClient({ region: 'us-east-1' }),
   });
   Object.assign(process.env, ENVIRONMENT);
   jest.spyOn(process.stdout, 'write').mockImplementation(() => true);
@@ -119,7 +138,10 @@ describe('primary watch', () => {
     inGroup([P, 'InService']);
     targets([P, 'healthy'], [R, 'healthy']);
 
-    await expect(handler(loadEventFixture(SCHEDULED), context)).resolves.toEqual({ primaryHealthy: 1 });
+    await expect(handler(loadEventFixture(SCHEDULED), context)).resolves.toEqual({
+      primaryHealthy: 1,
+      verdict: 'healthy',
+    });
 
     expect(asg).toHaveReceivedCommandWith(DescribeAutoScalingGroupsCommand, {
       AutoScalingGroupNames: [PRIMARY],
@@ -164,7 +186,10 @@ describe('primary watch', () => {
     inGroup(...instances);
     targets(...states);
 
-    await expect(handler(loadEventFixture(SCHEDULED), context)).resolves.toEqual({ primaryHealthy: 0 });
+    await expect(handler(loadEventFixture(SCHEDULED), context)).resolves.toEqual({
+      primaryHealthy: 0,
+      verdict: 'unhealthy',
+    });
     expect(published()[0]?.MetricData?.[0]?.Value).toBe(0);
   });
 
@@ -185,6 +210,138 @@ describe('primary watch', () => {
     delete process.env[ENV.metricNamespace];
     await expect(handler(loadEventFixture(SCHEDULED), context)).rejects.toBeInstanceOf(ConfigurationError);
     expect(sdkCalls()).toBe(0);
+  });
+});
+
+describe('primary watch: a planned restart', () => {
+  // The scheduled fixture's minute.
+  const AT = Date.parse('2015-10-08T16:53:06Z');
+  const EXEC =
+    'arn:aws:states:us-east-1:123456789012:execution:artifactory-prod-cert-rotation:cert-rotation-schedule-x';
+  const lease = (owner: string, expiresAt = AT + 3_600_000) =>
+    doc
+      .on(GetCommand, { Key: lockKey('artifactory-prod', 'cluster') })
+      .resolves({ Item: { owner, expiresAt } });
+  const recorded = (item: Record<string, unknown>) =>
+    doc
+      .on(GetCommand, { Key: watchKey('artifactory-prod', 'primary-restart') })
+      .resolves({ Item: { ...watchKey('artifactory-prod', 'primary-restart'), ...item } });
+  const holder = (status: string) => sfn.on(DescribeExecutionCommand).resolves({ status } as never);
+  beforeEach(() => {
+    inGroup([P, 'InService']);
+    targets([P, 'draining']);
+    doc.on(PutCommand).resolves({});
+  });
+
+  it('holds PrimaryHealthy back while a running cert-rotation execution holds the cluster lease, and remembers since when', async () => {
+    lease(EXEC);
+    holder('RUNNING');
+    await expect(handler(loadEventFixture(SCHEDULED), context)).resolves.toEqual({
+      primaryHealthy: 0,
+      verdict: 'planned',
+    });
+    expect(published()).toHaveLength(1);
+    expect(published()[0]?.MetricData?.[0]).toMatchObject({
+      MetricName: PRIMARY_RESTART_PLANNED_METRIC,
+      Value: 1,
+    });
+    expect(sfn).toHaveReceivedCommandWith(DescribeExecutionCommand, { executionArn: EXEC });
+    expect(doc).toHaveReceivedCommandWith(PutCommand, {
+      TableName: TABLE,
+      Item: { ...watchKey('artifactory-prod', 'primary-restart'), owner: EXEC, since: AT, lastSeen: AT },
+    });
+  });
+
+  it('publishes unhealthy again once the planned restart outlasts its bound', async () => {
+    lease(EXEC);
+    holder('RUNNING');
+    recorded({ owner: EXEC, since: AT - PLANNED_RESTART_MAX_MS, lastSeen: AT - 60_000 });
+    await expect(handler(loadEventFixture(SCHEDULED), context)).resolves.toEqual({
+      primaryHealthy: 0,
+      verdict: 'overdue',
+    });
+    expect(published()[0]?.MetricData?.[0]).toMatchObject({ MetricName: PRIMARY_HEALTHY_METRIC, Value: 0 });
+  });
+
+  it.each([
+    [
+      'a primary-failover execution holds the lease',
+      'arn:aws:states:us-east-1:123456789012:execution:artifactory-prod-primary-failover:x',
+      'RUNNING',
+      AT + 60_000,
+    ],
+    ['the cert-rotation holder has ended', EXEC, 'FAILED', AT + 60_000],
+    ['the lease has expired', EXEC, 'RUNNING', AT - 1],
+    [
+      'another account’s cert-rotation holds it',
+      EXEC.replace('123456789012', '999999999999'),
+      'RUNNING',
+      AT + 60_000,
+    ],
+  ])('publishes 0 as today when %s', async (_what, owner, status, expiresAt) => {
+    lease(owner, expiresAt);
+    holder(status);
+    await expect(handler(loadEventFixture(SCHEDULED), context)).resolves.toEqual({
+      primaryHealthy: 0,
+      verdict: 'unhealthy',
+    });
+    expect(published()[0]?.MetricData?.[0]).toMatchObject({ MetricName: PRIMARY_HEALTHY_METRIC, Value: 0 });
+    expect(doc).toHaveReceivedCommandTimes(PutCommand, 0);
+  });
+
+  it('reads nothing from the table while the primary is healthy', async () => {
+    targets([P, 'healthy']);
+    await handler(loadEventFixture(SCHEDULED), context);
+    expect(doc).toHaveReceivedCommandTimes(GetCommand, 0);
+    expect(sfn).toHaveReceivedCommandTimes(DescribeExecutionCommand, 0);
+  });
+
+  it('property: held back only under a live cert-rotation lease, never past the bound', () => {
+    const owners = [
+      EXEC,
+      EXEC.replace(':x', ':y'),
+      'arn:aws:states:us-east-1:123456789012:execution:artifactory-prod-primary-failover:z',
+    ];
+    fc.assert(
+      fc.property(
+        fc.constantFrom<0 | 1>(0, 1),
+        fc.option(
+          fc.record({
+            owner: fc.constantFrom(...owners),
+            expiresAt: fc.integer({ min: AT - 10, max: AT + 10 }),
+          }),
+          { nil: undefined },
+        ),
+        fc.boolean(),
+        fc.option(
+          fc.record({
+            owner: fc.constantFrom(...owners),
+            since: fc.integer({ min: AT - 2 * PLANNED_RESTART_MAX_MS, max: AT }),
+            lastSeen: fc.integer({ min: AT - 10 * 60_000, max: AT }),
+          }),
+          { nil: undefined },
+        ),
+        (healthy, l, running, record) => {
+          const v = watchVerdict({
+            healthy,
+            lease: l,
+            holderRunning: running,
+            record,
+            certRotationArn: CERT_ARN,
+            now: AT,
+          });
+          if (v.kind === 'planned') {
+            expect(healthy).toBe(0);
+            expect(running).toBe(true);
+            expect(l?.owner).toContain(':execution:artifactory-prod-cert-rotation:');
+            expect(l?.expiresAt).toBeGreaterThan(AT);
+            expect(v.elapsedMs).toBeLessThan(PLANNED_RESTART_MAX_MS);
+            expect(AT - v.record.since).toBe(v.elapsedMs);
+          }
+          if (healthy === 1) expect(v.kind).toBe('healthy');
+        },
+      ),
+    );
   });
 });
 
