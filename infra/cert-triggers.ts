@@ -1,7 +1,8 @@
 /**
  * cert-rotation's triggers in one description, used by the CDK stack and the twin's deployment alike (as
  * infra/primary-failover.ts is for the primary watch): the certificate-expiry alarm on `CertificateDaysLeft`
- * (published by the reconciler), the event pattern that routes it to dispatch, the daily census schedule,
+ * (published by the reconciler; the primary alarm's rule routes it to dispatch: primaryAlarmEventPattern), the
+ * daily census schedule,
  * and the environment dispatch, the reconciler and the watch need for them.
  */
 import {
@@ -42,15 +43,6 @@ export function certAlarmSpec(config: Config, region: string) {
     threshold: config.certificates.nearExpiryDays,
     comparison: 'LessThanThreshold' as const,
     treatMissingData: 'notBreaching' as const,
-  };
-}
-
-/** EventBridge pattern: the region's certificate-expiry alarm going into ALARM. */
-export function certAlarmEventPattern(config: Config, region: string) {
-  return {
-    source: ['aws.cloudwatch'],
-    'detail-type': ['CloudWatch Alarm State Change'],
-    detail: { alarmName: [certAlarmName(config, region)], state: { value: ['ALARM'] } },
   };
 }
 

@@ -4,6 +4,7 @@
  * watch's schedule, the event pattern that routes the alarm to dispatch, the failover Lambda's environment
  * and the workflow's definition substitutions.
  */
+import { certAlarmName } from '../functions/core/cert-triggers';
 import {
   primaryAlarmName as clusterPrimaryAlarmName,
   PRIMARY_HEALTHY_METRIC,
@@ -47,12 +48,18 @@ export function primaryAlarmSpec(config: Config, region: string) {
   };
 }
 
-/** EventBridge pattern: the region's primary-unhealthy alarm going into ALARM. */
+/**
+ * EventBridge pattern: the region's alarms dispatch acts on going into ALARM: primary-unhealthy (it starts
+ * primary-failover) and certificate-expiry (it starts cert-rotation: infra/cert-triggers.ts).
+ */
 export function primaryAlarmEventPattern(config: Config, region: string) {
   return {
     source: ['aws.cloudwatch'],
     'detail-type': ['CloudWatch Alarm State Change'],
-    detail: { alarmName: [primaryAlarmName(config, region)], state: { value: ['ALARM'] } },
+    detail: {
+      alarmName: [primaryAlarmName(config, region), certAlarmName(config.cluster.name, region)],
+      state: { value: ['ALARM'] },
+    },
   };
 }
 

@@ -10,7 +10,6 @@ import {
 import {
   censusRuleName,
   censusScheduleExpression,
-  certAlarmEventPattern,
   certAlarmSpec,
   certDispatchEnvironment,
   certSweepEnvironment,
@@ -262,16 +261,9 @@ export function deployControlPlane(twin: Twin, layout: RegionLayout): ControlPla
     },
     retryPolicy: lambdaRetry,
   });
-  // cert-rotation's triggers, as CertTriggers defines them: the expiry alarm and the daily census, to dispatch.
+  // cert-rotation's triggers, as CertTriggers defines them: the expiry alarm (to dispatch by the primary alarm's
+  // rule above) and the daily census.
   r.cloudwatch.putAlarm(certAlarmSpec(config, region.name));
-  r.events.putRule({
-    name: `${config.cluster.name}-certificate-alarm`,
-    pattern: certAlarmEventPattern(config, region.name),
-    target: async (event) => {
-      await twin.lambda.invoke(dispatchArn, event);
-    },
-    retryPolicy: lambdaRetry,
-  });
   r.events.putSchedule({
     name: censusRuleName(config),
     scheduleExpression: censusScheduleExpression(config),

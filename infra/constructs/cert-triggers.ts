@@ -12,7 +12,6 @@ import {
   CERT_ROTATION,
   censusRuleName,
   censusScheduleExpression,
-  certAlarmEventPattern,
   certAlarmSpec,
   certDispatchEnvironment,
   certSweepEnvironment,
@@ -106,13 +105,7 @@ export class CertTriggers extends Construct {
     });
     // The operator hears of it even while automation is paused (dispatch then starts nothing).
     this.expiryAlarm.addAlarmAction(new cloudwatchActions.SnsAction(topic));
-    new events.Rule(this, 'CertificateAlarmEvents', {
-      description: `${spec.name} going into ALARM to the control plane`,
-      eventPattern: certAlarmEventPattern(config, region.name) as events.EventPattern,
-      targets: [
-        new targets.LambdaFunction(dispatch.fn, { retryAttempts: 2, maxEventAge: Duration.hours(1) }),
-      ],
-    });
+    // Routed to dispatch by the primary alarm's rule (PrimaryFailover, primaryAlarmEventPattern).
     // Named, so dispatch can tell the census from any other scheduled event.
     new events.Rule(this, 'Census', {
       ruleName: censusRuleName(config),

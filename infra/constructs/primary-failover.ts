@@ -235,7 +235,7 @@ export class PrimaryFailover extends Construct {
     // A late delivery is harmless: the workflow confirms on the nodes before acting, and the execution name
     // (from the alarm's state-change time) makes a redelivery a duplicate.
     new events.Rule(this, 'PrimaryAlarmEvents', {
-      description: `${spec.name} going into ALARM to the control plane`,
+      description: `${spec.name} and the certificate-expiry alarm going into ALARM to the control plane`,
       eventPattern: primaryAlarmEventPattern(config, region.name) as events.EventPattern,
       targets: [
         new targets.LambdaFunction(lifecycle.dispatch.fn, {

@@ -4,6 +4,7 @@ import { AUTOMATION_PAUSED_SCENARIOS } from './automation-paused';
 import { CERT_ROTATION_SCENARIOS } from './cert-rotation';
 import { CERT_CLUSTER_SCENARIOS } from './cert-rotation-cluster';
 import { CERT_FAULT_SCENARIOS } from './cert-rotation-faults';
+import { CERT_TRIGGER_SCENARIOS } from './cert-triggers';
 import { STANDARD_SCENE_NAMES } from './costs';
 import { FOREIGN_EVENT_SCENARIOS } from './foreign-events';
 import { LEASE_SCENARIOS } from './lease-holders';
@@ -43,6 +44,7 @@ export const SCENARIOS: readonly Scenario[] = [
   ...CERT_ROTATION_SCENARIOS,
   ...CERT_FAULT_SCENARIOS,
   ...CERT_CLUSTER_SCENARIOS,
+  ...CERT_TRIGGER_SCENARIOS,
 ];
 
 /** The standard scenes (issue 12, `STANDARD_SCENE_NAMES` in ./costs.ts) as scenes. */

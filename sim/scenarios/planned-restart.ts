@@ -50,6 +50,16 @@ async function untilTarget(twin: Twin, id: string, state: string | undefined, wh
   }
 }
 
+/**
+ * The cert-rotation state machine's ARN in the first region: the stand-in is deployed under that name until
+ * the workflow itself is (then the deployed one is used).
+ */
+export function certRotationArn(twin: Twin): string {
+  const sfn = twin.sfnIn(regionOf(twin));
+  if (!sfn.has(CERT_ROTATION)) sfn.createStateMachine(CERT_ROTATION, STAND_IN, {});
+  return sfn.arnOf(CERT_ROTATION);
+}
+
 /** Starts a running cert-rotation execution and writes the `cluster` lease in its name, as a rotation takes it. */
 async function holdClusterLease(twin: Twin): Promise<string> {
   const region = regionOf(twin);
@@ -57,7 +67,7 @@ async function holdClusterLease(twin: Twin): Promise<string> {
   // Replaces the deployed workflow (the scene restarts the primary itself; a real run would too).
   sfn.createStateMachine(CERT_ROTATION, STAND_IN, {});
   const out = (await twin.world.call(region, 'sfn', 'StartExecution', {
-    stateMachineArn: sfn.arnOf(CERT_ROTATION),
+    stateMachineArn: certRotationArn(twin),
     name: 'cert-rotation-manual-planned-restart',
     input: JSON.stringify({ trigger: 'manual', reason: 'planned primary restart scene' }),
   })) as { executionArn: string };
@@ -76,7 +86,8 @@ async function holdClusterLease(twin: Twin): Promise<string> {
   return out.executionArn;
 }
 
-const documents = (twin: Twin) => DynamoDBDocumentClient.from(twin.dynamo.client(regionOf(twin)));
+export const documents = (twin: Twin) =>
+  DynamoDBDocumentClient.from(twin.dynamo.client(regionOf(twin), { sdkRetries: false }));
 
 /** The primary's restart as a rotation does it: deregister and drain, stop, start, ready, register, healthy. */
 async function restartPrimary(twin: Twin, primary: string, say: (m: string) => void): Promise<number> {

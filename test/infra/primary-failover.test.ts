@@ -172,12 +172,18 @@ describe('primary-failover in the control-plane stack', () => {
     });
   });
 
-  it('routes only that alarm going into ALARM to dispatch', () => {
+  it('routes only that alarm (and the certificate-expiry alarm) going into ALARM to dispatch', () => {
     t.hasResourceProperties('AWS::Events::Rule', {
       EventPattern: {
         source: ['aws.cloudwatch'],
         'detail-type': ['CloudWatch Alarm State Change'],
-        detail: { alarmName: [primaryAlarmName(config, region.name)], state: { value: ['ALARM'] } },
+        detail: {
+          alarmName: [
+            primaryAlarmName(config, region.name),
+            `artifactory-prod-${region.name}-certificate-expiry`,
+          ],
+          state: { value: ['ALARM'] },
+        },
       },
       Targets: [
         Match.objectLike({

@@ -251,6 +251,68 @@ describe('renewalPlan', () => {
   });
 });
 
+describe('boundaries', () => {
+  const node = (c: NodeCertState['cert']): NodeCertState => ({ instanceId: 'i-a', role: 'member', cert: c });
+  it('expires at notAfter itself; near expiry is strictly under nearExpiryDays', () => {
+    const at = (left: number) => ({
+      notBefore: iso(NOW.getTime() - DAY),
+      notAfter: iso(NOW.getTime() + left * DAY),
+      fingerprint: 'aa',
+    });
+    expect(renewReason(node(at(0)), POLICY, NOW)).toBe('expired');
+    expect(renewReason(node(at(14)), { renewalFraction: 0.99, nearExpiryDays: 14 }, NOW)).toBeUndefined();
+    expect(renewReason(node(at(13.99)), { renewalFraction: 0.99, nearExpiryDays: 14 }, NOW)).toBe(
+      'near-expiry',
+    );
+  });
+  it('accepts the smallest settings and refuses just past them', () => {
+    expect(() => renewalDue(cert(1), 0, NOW)).toThrow('renewalFraction must be in (0, 1), got 0');
+    expect(renewalPlan({ nodes: [], ...POLICY, nearExpiryDays: 1, now: NOW, manual: false }).renew).toEqual(
+      [],
+    );
+    expect(expectedRotationSeconds(2, 1, 0)).toBe(0);
+    expect(() => expectedRotationSeconds(2, 1, -1)).toThrow(
+      'perNodeSeconds must be a finite number >= 0, got -1',
+    );
+    expect(() => checkWindow({ days: ['mon'], startHour: -1, endHour: 2 })).toThrow(
+      'startHour must be an integer 0-23, got -1',
+    );
+    expect(() => checkWindow({ days: ['mon'], startHour: 1.5, endHour: 2 })).toThrow(
+      'startHour must be an integer 0-23, got 1.5',
+    );
+    expect(() => daysLeft(5 as unknown as string, NOW)).toThrow('notAfter is not an ISO time: 5');
+    expect(() => renewalDue({ notBefore: 'x', notAfter: iso(0) }, 0.5, NOW)).toThrow(
+      'notBefore is not an ISO time',
+    );
+  });
+  it('an empty requested list restricts nothing; error messages list every offender', () => {
+    const due = { instanceId: 'i-a', role: 'member' as const, cert: cert(70) };
+    expect(
+      renewalPlan({ nodes: [due], ...POLICY, now: NOW, manual: false, requested: [] }).renew,
+    ).toHaveLength(1);
+    expect(() =>
+      renewalPlan({ nodes: [due], ...POLICY, now: NOW, manual: true, requested: ['i-x', 'i-y'] }),
+    ).toThrow('requested nodes are not in the cluster: i-x, i-y');
+    expect(() => checkWindow({ days: ['x' as WeekDay, 'y' as WeekDay], startHour: 1, endHour: 2 })).toThrow(
+      'unknown days: x, y',
+    );
+    expect(() =>
+      rolloutOrder([due, due, { ...due, instanceId: 'i-b' }, { ...due, instanceId: 'i-b' }], 'cloud-native'),
+    ).toThrow('nodes lists i-a, i-b more than once');
+  });
+  it('a window open now opens now; ties in minDaysLeft keep the value', () => {
+    const always: RenewalWindow = { days: DAYS, startHour: 0, endHour: 24 };
+    expect(nextWindowOpen(always, NOW)).toEqual(NOW);
+    expect(
+      minDaysLeft(
+        [{ cert: { notAfter: iso(NOW.getTime() + DAY) } }, { cert: { notAfter: iso(NOW.getTime() + DAY) } }],
+        NOW,
+      ),
+    ).toBe(1);
+    expect(minDaysLeft([{ cert: { notAfter: 5 } }], NOW)).toBeUndefined();
+  });
+});
+
 describe('rolloutOrder', () => {
   it('puts the primary last in legacy mode and sorts by id', () => {
     const ns = [
@@ -289,6 +351,20 @@ describe('expectedRotationSeconds and minDaysLeft', () => {
     expect(() => expectedRotationSeconds(-1, 1, 300)).toThrow('n must be an integer >= 0, got -1');
     expect(() => expectedRotationSeconds(3, 0, 300)).toThrow('maxUnavailable must be an integer >= 1, got 0');
     expect(() => expectedRotationSeconds(3, 1, Number.NaN)).toThrow('perNodeSeconds must be a finite number');
+  });
+  it('property: the minimum over the valid notAfters, undefined when there is none', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.option(fc.integer({ min: -400, max: 400 }), { nil: undefined }), { maxLength: 8 }),
+        (lefts) => {
+          const records = lefts.map((l) =>
+            l === undefined ? {} : { cert: { notAfter: iso(NOW.getTime() + l * DAY) } },
+          );
+          const valid = lefts.filter((l): l is number => l !== undefined);
+          expect(minDaysLeft(records, NOW)).toBe(valid.length === 0 ? undefined : Math.min(...valid));
+        },
+      ),
+    );
   });
   it('takes the minimum over the records that hold a certificate', () => {
     expect(minDaysLeft([{ cert: cert(80) }, {}, { cert: cert(10) }, { cert: { notAfter: 'x' } }], NOW)).toBe(

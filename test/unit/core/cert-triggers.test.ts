@@ -52,9 +52,27 @@ describe('certGateDecision', () => {
     expect(
       certGateDecision(name, { lastStartAt: NOW - 61 * 60_000, day: '2026-03-09', count: 3 }, SETTINGS, NOW),
     ).toEqual({ allow: true, repeat: false });
-    expect(certGateDecision(name, undefined, { ...SETTINGS, automationEnabled: false }, NOW)).toMatchObject({
+    expect(certGateDecision(name, undefined, { ...SETTINGS, automationEnabled: false }, NOW)).toEqual({
       allow: false,
       rule: 'paused',
+      reason: 'automation is paused (automation.enabled is false)',
+    });
+    expect(certGateDecision(name, { lastStartAt: NOW - 1000 }, SETTINGS, NOW)).toMatchObject({
+      reason: 'the previous run started 1 s ago, within the 60-minute cooldown',
+    });
+    expect(certGateDecision(name, { lastStartAt: NOW - SETTINGS.cooldownMs }, SETTINGS, NOW)).toEqual({
+      allow: true,
+      repeat: false,
+    });
+    expect(
+      certGateDecision(name, { lastStartAt: NOW - 61 * 60_000, day: '2026-03-10', count: 2 }, SETTINGS, NOW),
+    ).toEqual({ allow: true, repeat: false });
+    expect(
+      certGateDecision(name, { lastStartAt: NOW - 61 * 60_000, day: '2026-03-10', count: 3 }, SETTINGS, NOW),
+    ).toEqual({
+      allow: false,
+      rule: 'budget',
+      reason: '3 automatic cert-rotation run(s) today reached the daily budget of 3',
     });
   });
   it('a redelivery of the recorded run passes, whatever the cooldown and budget say', () => {
@@ -115,7 +133,10 @@ describe('certGateUpdate and the audit', () => {
       detailType: 'CloudWatch Alarm State Change',
       executionName: 'n',
     };
-    expect(certTriggerAuditPut({ ...base, outcome: 'started' }, NOW).ConditionExpression).toBeUndefined();
+    const started = certTriggerAuditPut({ ...base, outcome: 'started' }, NOW);
+    expect(started.ConditionExpression).toBeUndefined();
+    expect(started.Item).not.toHaveProperty('rule');
+    expect(started.Item).not.toHaveProperty('reason');
     const gated = certTriggerAuditPut({ ...base, outcome: 'gated', rule: 'budget', reason: 'r' }, NOW);
     expect(gated.ConditionExpression).toBe('attribute_not_exists(sk)');
     expect(gated.Item).toMatchObject({

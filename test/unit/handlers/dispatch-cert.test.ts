@@ -289,6 +289,15 @@ describe('dispatch: cert-rotation triggers', () => {
     expect(doc.calls()).toHaveLength(0);
   });
 
+  it('fails fast on a cooldown that is not a whole number, before touching anything', async () => {
+    process.env[ENV.certCooldownMinutes] = 'soon';
+    await expect(handler(certAlarm(), context)).rejects.toThrow(
+      `${ENV.certCooldownMinutes} must be a whole number`,
+    );
+    expect(doc.calls()).toHaveLength(0);
+    expect(sfn.calls()).toHaveLength(0);
+  });
+
   it('an SDK error on the start propagates (the retry starts the run the gate recorded)', async () => {
     sfn
       .on(StartExecutionCommand)
