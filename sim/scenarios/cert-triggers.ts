@@ -3,8 +3,8 @@
  * smallest `CertificateDaysLeft` from the node records each sweep; under `nearExpiryDays` the
  * certificate-expiry alarm goes into ALARM and dispatch starts cert-rotation (trigger `alarm`); the daily
  * census schedule starts it at `censusHourUtc` (trigger `schedule`); both pass the gates (`GATE#cert-rotation`:
- * pause, cooldown, daily budget). The run itself is cert-rotation's (a waiting stand-in until the workflow is
- * deployed in the twin): these scenes check what starts it, when, and what holds it back.
+ * pause, cooldown, daily budget). The run itself is a waiting stand-in deployed in place of cert-rotation (the
+ * real run is the cert-rotation scenes'): these scenes check what starts it, when, and what holds it back.
  */
 import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { gateKey, nodeKey } from '../../functions/core/keys';
@@ -18,8 +18,9 @@ import { expectThat, MINUTE, type Scenario } from './types';
 
 const DAY_MS = 86_400_000;
 
+/** The first region's runs (the other region's census starts its own, since cert-rotation is deployed there). */
 const rotations = (twin: Twin): ExecutionRecord[] =>
-  twin.world.executions.filter((e) => e.stateMachine === CERT_ROTATION);
+  twin.world.executions.filter((e) => e.stateMachine === CERT_ROTATION && e.region === regionOf(twin));
 
 /** Every InService node of the cluster's groups in the first region. */
 function nodes(twin: Twin): string[] {
@@ -68,8 +69,11 @@ async function recordCertificates(twin: Twin, daysLeft: readonly number[]): Prom
 
 /** Stops the stand-in runs (a deployed cert-rotation ends by itself). */
 async function endRuns(twin: Twin): Promise<void> {
-  for (const e of rotations(twin).filter((r) => r.status === 'RUNNING')) {
-    await twin.world.call(regionOf(twin), 'sfn', 'StopExecution', {
+  const running = twin.world.executions.filter(
+    (e) => e.stateMachine === CERT_ROTATION && e.status === 'RUNNING',
+  );
+  for (const e of running) {
+    await twin.world.call(e.region, 'sfn', 'StopExecution', {
       executionArn: e.executionArn,
       cause: 'scene end',
     });

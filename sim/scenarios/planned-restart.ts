@@ -5,7 +5,7 @@
  * rotation. The same restart without the lease is a down primary as any other: the alarm fires and
  * primary-failover starts, as before.
  *
- * A stand-in replaces the deployed cert-rotation and holds the lease: an execution that only waits (a running
+ * A stand-in replaces the deployed cert-rotation (certRotationArn) and holds the lease: an execution that only waits (a running
  * execution of the state machine the watch is told about), while the scene restarts the primary the way a
  * rotation does (deregister, drain, stop, start, ready, register). The real rotation's primary restart, with
  * an alarm run meeting its lock, is the scene cert-rotation-vs-failover.
@@ -51,21 +51,20 @@ async function untilTarget(twin: Twin, id: string, state: string | undefined, wh
 }
 
 /**
- * The cert-rotation state machine's ARN in the first region: the stand-in is deployed under that name until
- * the workflow itself is (then the deployed one is used).
+ * The cert-rotation state machine's ARN in the first region, with the stand-in deployed under that name (in
+ * every region) in place of the workflow: these scenes are about what holds the lease and what starts a run, not about the
+ * run (the real one is the cert-rotation scenes').
  */
 export function certRotationArn(twin: Twin): string {
-  const sfn = twin.sfnIn(regionOf(twin));
-  if (!sfn.has(CERT_ROTATION)) sfn.createStateMachine(CERT_ROTATION, STAND_IN, {});
-  return sfn.arnOf(CERT_ROTATION);
+  // In every region: the other region's census starts its own run.
+  for (const region of twin.world.regionNames)
+    twin.sfnIn(region).createStateMachine(CERT_ROTATION, STAND_IN, {});
+  return twin.sfnIn(regionOf(twin)).arnOf(CERT_ROTATION);
 }
 
 /** Starts a running cert-rotation execution and writes the `cluster` lease in its name, as a rotation takes it. */
 async function holdClusterLease(twin: Twin): Promise<string> {
   const region = regionOf(twin);
-  const sfn = twin.sfnIn(region);
-  // Replaces the deployed workflow (the scene restarts the primary itself; a real run would too).
-  sfn.createStateMachine(CERT_ROTATION, STAND_IN, {});
   const out = (await twin.world.call(region, 'sfn', 'StartExecution', {
     stateMachineArn: certRotationArn(twin),
     name: 'cert-rotation-manual-planned-restart',
