@@ -3,7 +3,7 @@
  * renewal window, in what order, and how long it should take. Pure: the `certs` Lambda feeds it the node
  * records (`cert`, written after the served certificate was verified) and the fingerprints the peers saw.
  *
- * Decisions (docs/certificates-policy.md):
+ * Decisions (docs/certificates.md, "The renewal policy"):
  * - a certificate is due at `renewalFraction` of its lifetime (cert-manager renews at 2/3);
  * - `expired` and `near-expiry` (fewer than `nearExpiryDays` left) renew even outside the window, and the
  *   plan says so (`outsideWindow: true`): the restart costs less than the outage of an expired certificate;

@@ -11,7 +11,7 @@
  * publishes `PrimaryHealthy` = 0 again and the alarm fires as for any down primary. The election then waits
  * for the rotation to release the lease (it rolls the node back and stops), as any two runs serialize.
  *
- * The cost (docs/certificates-policy.md): in legacy mode the primary alone runs the cluster's tasks, so its
+ * The cost (statemachines/primary-failover.md, "Planned restarts of the primary"): in legacy mode the primary alone runs the cluster's tasks, so its
  * planned restart is a gap in those tasks of one restart (drain, stop, start, verify, re-register).
  */
 
