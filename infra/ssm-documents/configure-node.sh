@@ -15,7 +15,9 @@
 #   MASTER_KEY_SECRET_ID  Secrets Manager name or ARN of the master key
 #   JOIN_KEY_SECRET_ID    Secrets Manager name or ARN of the join key
 #   KEY_SIZE              empty, or 2048 | 3072 | 4096: also make the TLS key custom-server.key.next and print a
-#                         CSR for it after the lines above, exactly as MakeCsr does
+#                         CSR for it after the lines above, exactly as MakeCsr does, and enable Tomcat's HTTPS
+#                         connector in system.yaml (artifactory.tomcat.httpsConnector.enabled: the node will
+#                         serve its certificate on 8443 too)
 export AWS_PAGER=''
 
 require ROLE '^(primary|member)$'
@@ -69,5 +71,6 @@ fi
 printf 'wrote %s: shared.node.id=%s shared.node.ip=%s shared.node.haEnabled=true %s\n' \
   "$SYSTEM_YAML" "$NODE_ID" "$node_ip" "$role_setting"
 if [[ -n $KEY_SIZE ]]; then
+  enable_https_connector
   make_key_and_csr "$KEY_SIZE" "$node_ip"
 fi

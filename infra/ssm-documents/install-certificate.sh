@@ -4,7 +4,9 @@
 # bundle as etc/security/keys/trusted/cluster-ca.pem (JFrog does not propagate trusted certificates between
 # HA nodes: every node gets its own copy). The current certificate, key and CA file are kept as *.previous
 # (RollbackCertificate restores them). Refuses a certificate that does not match the next key, changing
-# nothing. Starts nothing: a restart applies the files. Prints one JSON line:
+# nothing. Enables Tomcat's HTTPS connector in system.yaml (artifactory.tomcat.httpsConnector.enabled: true),
+# so that the restart serves the certificate on 8443 as well as on 8082. Starts nothing: a restart applies
+# the files. Prints one JSON line:
 #   {"installed":"<fingerprint>","previous":"<fingerprint>"|null}
 # The document runs lib.sh before this script (strict mode, the node's paths, require, install_certificate).
 #

@@ -174,6 +174,82 @@ set_node_keys() {
   mv -f "$tmp" "$file"
 }
 
+# Sets the scalar at a dotted KEY of a system.yaml (FILE OWNER KEY VALUE, e.g.
+# artifactory.tomcat.httpsConnector.enabled true) at any depth: replaces the key's line when it exists, else
+# adds the missing levels at the end of the deepest section that exists, in the file's indentation; keeps
+# every other line. Refuses (changing nothing) a key that holds a section rather than a scalar. Writes a
+# temporary file owned by OWNER and moves it into place, so Artifactory never reads half a file.
+set_yaml_key() {
+  local file=$1 owner=$2 key=$3 value=$4 tmp src rc=0
+  [[ $key =~ ^[A-Za-z][A-Za-z0-9_-]*(\.[A-Za-z][A-Za-z0-9_-]*)*$ ]] || die "set_yaml_key: bad key ${key}"
+  [[ $value =~ ^[A-Za-z0-9._\"-]+$ ]] || die "set_yaml_key: bad value for ${key}"
+  src=$file
+  [[ -e $file ]] || src=/dev/null
+  tmp=$(mktemp "${file}.XXXXXX")
+  awk -v key="$key" -v value="$value" '
+    function indent(s) { match(s, /^ */); return RLENGTH }
+    function content(s) { return s !~ /^[ \t]*(#.*)?$/ }
+    function pad(n,  s) { s = ""; while (n-- > 0) s = s " "; return s }
+    function name(s) {
+      s = substr(s, indent(s) + 1)
+      if (s !~ /^[A-Za-z0-9_-]+[ \t]*:([ \t]|$)/) return ""
+      sub(/[ \t]*:.*$/, "", s)
+      return s
+    }
+    function emit(from, ind,  j) {
+      for (j = from; j < n; j++) { print pad(ind) part[j] ":"; ind += unit }
+      print pad(ind) part[n] ": " value
+    }
+    BEGIN { n = split(key, part, "."); unit = 0 }
+    FNR == 1 { pass++ }
+    pass == 1 {
+      if (!content($0)) next
+      ind = indent($0)
+      while (depth > 0 && stack_ind[depth] >= ind) depth--
+      if (depth > 0 && unit == 0) unit = ind - stack_ind[depth]
+      depth++
+      stack_ind[depth] = ind
+      stack_key[depth] = name($0)
+      m = 0
+      while (m < depth && m < n && stack_key[m + 1] == part[m + 1]) m++
+      for (j = 1; j <= m; j++) last[j] = FNR
+      if (m == depth) { line_of[m] = FNR; ind_of[m] = ind }
+      else if (m >= 1 && depth == m + 1 && !(m in child_ind)) child_ind[m] = ind
+      next
+    }
+    FNR == 1 {
+      if (unit == 0) unit = 2
+      for (best = n; best >= 1 && !(best in line_of); best--) {}
+      if (best == n && last[n] > line_of[n]) exit 3
+    }
+    {
+      if (best == n && FNR == line_of[n]) print pad(ind_of[n]) part[n] ": " value
+      else print
+      if (best >= 1 && best < n && FNR == last[best])
+        emit(best + 1, (best in child_ind) ? child_ind[best] : ind_of[best] + unit)
+    }
+    END {
+      if (pass == 0) print "configVersion: 1"
+      if (unit == 0) unit = 2
+      if (pass < 2 || best < 1) emit(1, 0)
+    }
+  ' "$src" "$src" >"$tmp" || rc=$?
+  if ((rc != 0)); then
+    rm -f "$tmp"
+    die "${file}: ${key} holds a section, not a value: nothing changed"
+  fi
+  chown "${owner}:" "$tmp"
+  chmod 0640 "$tmp"
+  mv -f "$tmp" "$file"
+}
+
+# JFrog, "Option 2: Provide your own signed certificate": Tomcat's HTTPS connector (8443) serves the custom
+# certificate only with artifactory.tomcat.httpsConnector.enabled: true in system.yaml (it is off by default,
+# and nothing listens on 8443 without it). Every path that installs a certificate sets it; a restart applies it.
+enable_https_connector() {
+  set_yaml_key "$SYSTEM_YAML" "$SERVICE_USER" artifactory.tomcat.httpsConnector.enabled true
+}
+
 # Prints the instance metadata item PATH (IMDSv2: a session token first).
 imds() {
   local token
@@ -215,7 +291,9 @@ make_key_and_csr() {
 # Installs CERTIFICATE (PEM) with the key custom-server.key.next, and CA_BUNDLE (PEM) as trusted/cluster-ca.pem,
 # keeping the current certificate, key and CA file as *.previous; starts nothing (a restart applies them).
 # Refuses a certificate whose public key is not the next key's. Installing the certificate already installed
-# is a no-op with the same answer (a retried command). Prints {"installed":"<fingerprint>","previous":...}.
+# is a no-op with the same answer (a retried command). Either way enables Tomcat's HTTPS connector in
+# system.yaml (enable_https_connector), so the next start serves the certificate on 8443 as well as on 8082.
+# Prints {"installed":"<fingerprint>","previous":...}.
 install_certificate() {
   local certificate=$1 bundle=$2 work fingerprint previous=null current_key_pub cert_pub
   ((${#certificate} <= 16384)) || die 'invalid parameter CERTIFICATE: longer than 16384 characters' 2
@@ -233,6 +311,7 @@ install_certificate() {
   openssl x509 -in "${work}/ca" -noout 2>/dev/null || die 'CA_BUNDLE holds no PEM certificate'
   if [[ -s $SERVER_CRT ]] && [[ $(cert_fingerprint "$SERVER_CRT") == "$fingerprint" ]]; then
     if [[ -s ${SERVER_CRT}.previous ]]; then previous="\"$(cert_fingerprint "${SERVER_CRT}.previous")\""; fi
+    enable_https_connector
     printf '{"installed":"%s","previous":%s}\n' "$fingerprint" "$previous"
     return 0
   fi
@@ -254,5 +333,6 @@ install_certificate() {
   mv -f "${work}/ca" "$CLUSTER_CA"
   mv -f "$NEXT_KEY" "$SERVER_KEY"
   mv -f "${work}/crt" "$SERVER_CRT"
+  enable_https_connector
   printf '{"installed":"%s","previous":%s}\n' "$fingerprint" "$previous"
 }

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # RollbackCertificate: puts back the certificate, key and CA file InstallCertificate kept as *.previous, and
 # keeps them (a retried rollback restores the same files). Fails, changing nothing, when there is nothing to
-# restore. Starts nothing: a restart applies the files. Prints one JSON line: {"restored":"<fingerprint>"}
+# restore. Starts nothing: a restart applies the files. system.yaml is not touched: its HTTPS connector stays
+# enabled, since the previous certificate is served on 8443 too. Prints one JSON line: {"restored":"<fingerprint>"}
 # The document runs lib.sh before this script (strict mode, the node's paths, die, cert_fingerprint).
 
 [[ -s ${SERVER_CRT}.previous && -s ${SERVER_KEY}.previous ]] ||

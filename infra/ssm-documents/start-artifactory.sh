@@ -4,7 +4,8 @@
 # generate a key of its own, and the node could never read the cluster's encrypted data.
 # With CERTIFICATE and CA_BUNDLE (node-bootstrap: the node's first certificate), installs them first exactly
 # as InstallCertificate does (its JSON line is printed before the start's line), so that Artifactory's first
-# start serves the cluster's certificate. Without them, nothing but the start.
+# start serves the cluster's certificate on 8082 and, with the HTTPS connector it enables, on 8443. Without
+# them, nothing but the start.
 # The document runs lib.sh before this script (strict mode, the node's paths, die, systemctl_bounded,
 # install_certificate).
 #

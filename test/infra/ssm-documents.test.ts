@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { Stack } from 'aws-cdk-lib';
@@ -429,6 +429,7 @@ describe('lib.sh', () => {
     ]);
     expect(without('configureNode').sort()).toEqual([
       'die',
+      'enable_https_connector',
       'imds',
       'make_key_and_csr',
       'node_private_ip',
@@ -452,6 +453,7 @@ describe('lib.sh', () => {
     expect([...libFunctions].sort()).toEqual([
       'cert_fingerprint',
       'die',
+      'enable_https_connector',
       'get_node_key',
       'imds',
       'install_certificate',
@@ -459,6 +461,7 @@ describe('lib.sh', () => {
       'node_private_ip',
       'require',
       'set_node_keys',
+      'set_yaml_key',
       'systemctl_bounded',
     ]);
   });
@@ -612,6 +615,71 @@ describe('scripts', () => {
         artifactory: { port: 8081 },
         shared: { node: { id: 'b' } },
       });
+    });
+
+    const CONNECTOR = 'artifactory.tomcat.httpsConnector.enabled';
+    function setKey(initial: string | undefined, key: string, value: string) {
+      const dir = mkdtempSync(path.join(tmpdir(), 'system-yaml-'));
+      const file = path.join(dir, 'system.yaml');
+      if (initial !== undefined) writeFileSync(file, initial);
+      const out = bash(`${lib}\nset_yaml_key "$@"`, {}, [file, owner, key, value]);
+      const text = existsSync(file) ? readFileSync(file, 'utf8') : '';
+      return { out, text, files: readdirSync(dir) };
+    }
+
+    it('set_yaml_key sets a nested key at any depth, keeping every other line and the file’s indentation', () => {
+      const added = setKey(JFROG_STYLE, CONNECTOR, 'true');
+      expect(added.out).toMatchObject({ status: 0, stderr: '' });
+      expect(parseYaml(added.text)).toEqual({
+        ...(parseYaml(JFROG_STYLE) as object),
+        artifactory: { port: 8081, tomcat: { httpsConnector: { enabled: true } } },
+      });
+      expect(added.text).toContain(
+        'artifactory:\n    port: 8081\n    tomcat:\n        httpsConnector:\n            enabled: true\n',
+      );
+      expect(added.text).toContain('        ## A unique id to identify this node.\n        id: "art1"\n');
+      const existing = setKey(
+        'artifactory:\n  tomcat:\n    httpsConnector:\n      enabled: false # off\n      port: 8443\n  port: 8081\n',
+        CONNECTOR,
+        'true',
+      );
+      expect(existing.text).toBe(
+        'artifactory:\n  tomcat:\n    httpsConnector:\n      enabled: true\n      port: 8443\n  port: 8081\n',
+      );
+      // Again: the same file (a retried command).
+      expect(setKey(existing.text, CONNECTOR, 'true').text).toBe(existing.text);
+      expect(parseYaml(setKey(undefined, CONNECTOR, 'true').text)).toEqual({
+        configVersion: 1,
+        artifactory: { tomcat: { httpsConnector: { enabled: true } } },
+      });
+      expect(parseYaml(setKey('shared:\n  node:\n    id: a\n', CONNECTOR, 'true').text)).toEqual({
+        shared: { node: { id: 'a' } },
+        artifactory: { tomcat: { httpsConnector: { enabled: true } } },
+      });
+      // A sibling section of the same name elsewhere is not the key's parent.
+      expect(
+        parseYaml(
+          setKey('shared:\n  tomcat:\n    x: 1\nartifactory:\n  port: 8081\n', CONNECTOR, 'true').text,
+        ),
+      ).toEqual({
+        shared: { tomcat: { x: 1 } },
+        artifactory: { port: 8081, tomcat: { httpsConnector: { enabled: true } } },
+      });
+    });
+
+    it('set_yaml_key refuses a key that holds a section, a bad key or a bad value, changing nothing', () => {
+      const section = 'artifactory:\n  tomcat:\n    httpsConnector:\n      enabled:\n        x: 1\n';
+      const refused = setKey(section, CONNECTOR, 'true');
+      expect(refused.out.status).toBe(1);
+      expect(refused.out.stderr).toContain('holds a section, not a value: nothing changed');
+      expect(refused.text).toBe(section);
+      expect(refused.files).toEqual(['system.yaml']);
+      const badKey = setKey(section, 'artifactory..tomcat', 'true');
+      expect(badKey.out.stderr).toContain('set_yaml_key: bad key');
+      expect(badKey.text).toBe(section);
+      const badValue = setKey(section, 'artifactory.port', 'true; id');
+      expect(badValue.out.stderr).toContain('set_yaml_key: bad value for artifactory.port');
+      expect(badValue.text).toBe(section);
     });
   });
 
@@ -818,6 +886,7 @@ esac`,
         taskAffinity: null,
         nodeId: 'i-0123456789abcdef0',
         service: null,
+        scheme: 'http',
       });
     });
 
@@ -1029,6 +1098,101 @@ echo "sleep $*" >>"$STUB_LOG"
         ]);
         expect(readFileSync(path.join(keysDir(root), 'custom-server.crt'), 'utf8')).toBe(cert);
         expect(systemctl()).toContain('systemctl start artifactory');
+      });
+
+      /** artifactory.tomcat.httpsConnector.enabled in the node's system.yaml (undefined when absent). */
+      const connector = (etc: string) =>
+        (
+          parseYaml(readFileSync(path.join(etc, 'system.yaml'), 'utf8')) as {
+            artifactory?: { tomcat?: { httpsConnector?: { enabled?: unknown } } };
+          }
+        ).artifactory?.tomcat?.httpsConnector?.enabled;
+
+      it('every path that installs a certificate enables the HTTPS connector (8443); Rollback keeps it', () => {
+        const ca = opensslCa();
+        const bootstrapped = node();
+        expect(bootstrapped.run('configureNode', { ...CONFIGURE, KeySize: '2048' }).status).toBe(0);
+        expect(connector(bootstrapped.etc)).toBe(true);
+        expect(bootstrapped.nodeSection()).toMatchObject({ id: 'i-0123456789abcdef0', primary: false });
+
+        // A node configured before certificates: no connector until a certificate is installed.
+        const started = node();
+        expect(started.run('configureNode', CONFIGURE).status).toBe(0);
+        expect(connector(started.etc)).toBeUndefined();
+        const cert = ca.sign(started.run('makeCsr', { KeySize: '2048' }).stdout);
+        expect(started.run('startArtifactory', { Certificate: cert, CaBundle: ca.pem }).status).toBe(0);
+        expect(connector(started.etc)).toBe(true);
+
+        const rotated = node();
+        expect(rotated.run('configureNode', CONFIGURE).status).toBe(0);
+        const first = ca.sign(rotated.run('makeCsr', { KeySize: '2048' }).stdout);
+        expect(rotated.run('installCertificate', { Certificate: first, CaBundle: ca.pem }).status).toBe(0);
+        expect(connector(rotated.etc)).toBe(true);
+        const yaml = path.join(rotated.etc, 'system.yaml');
+        writeFileSync(yaml, readFileSync(yaml, 'utf8').replace('enabled: true', 'enabled: false'));
+        // A refused certificate (no next key: MakeCsr did not run) changes nothing, system.yaml included.
+        const stale = ca.sign(started.run('makeCsr', { KeySize: '2048' }).stdout);
+        const refused = rotated.run('installCertificate', { Certificate: stale, CaBundle: ca.pem });
+        expect(refused).toMatchObject({ status: 1, stdout: '' });
+        expect(connector(rotated.etc)).toBe(false);
+        // The installed certificate again (a retried command) enables it.
+        expect(rotated.run('installCertificate', { Certificate: first, CaBundle: ca.pem }).status).toBe(0);
+        expect(connector(rotated.etc)).toBe(true);
+        const second = ca.sign(rotated.run('makeCsr', { KeySize: '2048' }).stdout);
+        expect(rotated.run('installCertificate', { Certificate: second, CaBundle: ca.pem }).status).toBe(0);
+        expect(JSON.parse(rotated.run('rollbackCertificate').stdout)).toEqual({
+          restored: ca.fingerprint(first),
+        });
+        expect(connector(rotated.etc)).toBe(true);
+        expect(rotated.nodeSection()).toMatchObject({ id: 'i-0123456789abcdef0', haEnabled: true });
+      });
+
+      it('ProbeReadiness asks over HTTPS at the node IP with the cluster CA once the node has its certificate, else over HTTP', () => {
+        const { root, etc, run } = node();
+        const log = path.join(root, 'curl.log');
+        writeFileSync(
+          path.join(root, 'bin', 'curl'),
+          `#!/usr/bin/env bash
+case "$*" in
+  *api/token*) echo token ;;
+  *placement/region*) echo eu-west-1 ;;
+  *local-ipv4*) echo 10.0.1.23 ;;
+  *:8082/*)
+    echo "$*" >>"${log}"
+    for a in "$@"; do [[ $prev == -o ]] && echo '{"code":"OK"}' >"$a"; prev=$a; done
+    printf 200 ;;
+  *) exit 7 ;;
+esac
+`,
+          { mode: 0o755 },
+        );
+        const calls = () => readFileSync(log, 'utf8').trimEnd().split('\n');
+        expect(run('configureNode', CONFIGURE).status).toBe(0);
+        const plain = run('probeReadiness');
+        expect(plain).toMatchObject({ status: 0, stderr: '' });
+        expect(JSON.parse(plain.stdout)).toMatchObject({ ready: true, routerHealth: 200, scheme: 'http' });
+        expect(calls()).toHaveLength(2);
+        for (const call of calls()) {
+          expect(call).toMatch(
+            / http:\/\/localhost:8082\/(router|artifactory)\/api\/v1\/system\/(health|readiness)$/,
+          );
+          expect(call).not.toContain('--cacert');
+        }
+
+        const ca = opensslCa();
+        const cert = ca.sign(run('makeCsr', { KeySize: '2048' }).stdout);
+        expect(run('installCertificate', { Certificate: cert, CaBundle: ca.pem }).status).toBe(0);
+        writeFileSync(log, '');
+        const secure = run('probeReadiness');
+        expect(secure).toMatchObject({ status: 0, stderr: '' });
+        expect(JSON.parse(secure.stdout)).toMatchObject({ ready: true, routerHealth: 200, scheme: 'https' });
+        const cacert = path.join(etc, 'security/keys/trusted/cluster-ca.pem');
+        expect(calls()).toEqual([
+          expect.stringMatching(` --cacert ${cacert} https://10.0.1.23:8082/router/api/v1/system/health$`),
+          expect.stringMatching(
+            ` --cacert ${cacert} https://10.0.1.23:8082/artifactory/api/v1/system/readiness$`,
+          ),
+        ]);
       });
 
       it('ProbeServedCertificate fails without trusted CA files, and reports ports that do not answer', () => {
