@@ -161,6 +161,11 @@ export interface NodeTlsContract {
   readonly servedAtStart: CertInfo;
   /** The trusted directory as the router loaded it at the last start. */
   readonly trustedAtStart: readonly CertInfo[];
+  /** system.yaml's `artifactory.tomcat.httpsConnector.enabled` now, and as loaded at the last start. */
+  readonly httpsConnector: boolean;
+  readonly httpsConnectorAtStart: boolean;
+  /** enable_https_connector (lib.sh): sets the connector key; a restart applies it. */
+  enableHttpsConnector(): void;
   /** The private keys on the node (the secret scan looks for them). */
   privateKeys(): string[];
   makeCsr(bits: number, track: <T>(work: () => Promise<T>) => Promise<T>): Promise<string>;
@@ -290,6 +295,8 @@ export type DocumentEffect = (args: {
   instance: SimInstance;
   parameters: Record<string, string[]>;
   region: RegionServices;
+  /** The world's TLS option (WorldView.tls; absent: off): with `on`, 8082 answers a node's own scheme only. */
+  tls?: 'off' | 'on';
   /** Virtual time: effects take as long as the real commands would. */
   clock: VirtualClock;
   /** This invocation's own random stream. */

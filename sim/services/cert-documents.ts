@@ -9,6 +9,7 @@ import { rejection } from '../core/certificates';
 import type { DocumentEffect, SimInstance } from '../core/contracts';
 import type { Rng } from '../core/rng';
 import { TLS_PATHS, TlsRefusal } from './tls';
+import { servedOn } from './tls-ports';
 
 type Result = Awaited<ReturnType<DocumentEffect>>;
 
@@ -86,6 +87,7 @@ export function installOn(instance: SimInstance, certificate: string, caBundle: 
   if (caBundle.length > 32_768) return failed('invalid parameter CA_BUNDLE: longer than 32768 characters', 2);
   try {
     const out = instance.node.tls.install(certificate, caBundle);
+    instance.node.tls.enableHttpsConnector();
     return { status: 'Success', stdout: JSON.stringify(out) };
   } catch (err) {
     if (err instanceof TlsRefusal || /not a PEM/.test((err as Error).message))
@@ -134,7 +136,8 @@ const isoSeconds = (at: number) => new Date(at).toISOString().replace(/\.\d{3}Z$
  * ProbeServedCertificate (probe-served-certificate.sh), run on a PEER: connects to TargetIp on 8082 and
  * 8443 and verifies what the target serves against the peer's trusted directory NOW (openssl reads the
  * files) and the target IP. A target that is not reachable costs the 10 s connect bound per port; one whose
- * Artifactory is not up refuses the connection at once; both report "unreachable".
+ * Artifactory is not up, or whose 8443 has no HTTPS connector (sim/services/tls-ports.ts), refuses the
+ * connection at once; both report "unreachable".
  */
 const probeServedCertificate: DocumentEffect = async ({ instance, parameters, region, clock, rng }) => {
   const target = value('probeServedCertificate', parameters, 'TargetIp');
@@ -156,7 +159,7 @@ const probeServedCertificate: DocumentEffect = async ({ instance, parameters, re
       continue;
     }
     await pause(clock, rng, CERT_TIMING.handshake);
-    const served = host.node.servedCertificate;
+    const served = servedOn(host.node, port);
     if (served === undefined) {
       ports.push({ port, fingerprint: null, verified: false, notAfter: null, error: 'unreachable' });
       continue;

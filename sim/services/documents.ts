@@ -25,6 +25,7 @@ import type {
 } from '../core/contracts';
 import type { Rng } from '../core/rng';
 import { CERTIFICATE_EFFECTS, checkPems, configureKeySize, installOn, makeCsrOn } from './cert-documents';
+import { readinessOver } from './tls-ports';
 
 /** How long the documents' own steps take (ms), apart from Artifactory's start and stop (NODE_TIMING). */
 export const DOCUMENT_TIMING = {
@@ -105,7 +106,9 @@ const configureNode: DocumentEffect = async ({ instance, parameters, region, clo
   else if (role !== undefined) yaml = { ...base, role };
   else return failed('Role is required when ClusterMode is legacy-primary');
   instance.node.configure(yaml, { masterKey: keys.MasterKeySecretId, joinKey: keys.JoinKeySecretId });
-  // With KeySize, the key and CSR exactly as MakeCsr, the CSR PEM after the usual lines.
+  // With KeySize, the HTTPS connector enabled, then the key and CSR exactly as MakeCsr (the CSR PEM after the
+  // usual lines).
+  if (keySize !== undefined) instance.node.tls.enableHttpsConnector();
   const csr = keySize === undefined ? [] : [(await makeCsrOn(instance, keySize, clock, rng)).trimEnd()];
   return ok(
     [
@@ -178,9 +181,11 @@ export const PROBE_INTERVAL_MS = 5_000;
  * ProbeReadiness (probe-readiness.sh): on the node, `GET /artifactory/api/v1/system/readiness` and
  * `GET /router/api/v1/system/health`, and the service's systemd state; prints one JSON line. With WaitSeconds
  * it probes again every 5 s until the node is ready, its service has failed, or WaitSeconds have passed (at
- * most WaitSeconds / 5 more probes), and prints the last probe.
+ * most WaitSeconds / 5 more probes), and prints the last probe. A node with custom-server.crt on disk is asked
+ * over HTTPS at its shared.node.ip, verified with its cluster CA file; one without, over HTTP at localhost
+ * (what each gets: sim/services/tls-ports.ts).
  */
-const probeReadiness: DocumentEffect = async ({ instance, parameters, clock, rng }) => {
+const probeReadiness: DocumentEffect = async ({ instance, parameters, tls, clock, rng }) => {
   const waitSeconds = Number(param('probeReadiness', parameters, 'WaitSeconds') ?? '0');
   if (!(Number.isInteger(waitSeconds) && waitSeconds >= 0 && waitSeconds <= 300)) {
     return { ...failed('invalid parameter WAIT_SECONDS: must be 0-300'), responseCode: 2 };
@@ -195,19 +200,29 @@ const probeReadiness: DocumentEffect = async ({ instance, parameters, clock, rng
   const probesLeft = Math.floor((waitSeconds * 1000) / PROBE_INTERVAL_MS);
   const deadline = clock.now() + waitSeconds * 1000;
   const node = instance.node;
+  const scheme = node.tls.installed !== undefined ? 'https' : 'http';
+  const over = () =>
+    readinessOver(node, scheme, {
+      tls: tls ?? 'off',
+      ip: node.systemYaml?.nodeIp ?? instance.privateIp,
+      now: clock.now(),
+    });
+  let answer = over();
   for (let probe = 0; ; probe++) {
     await pause(clock, rng, DOCUMENT_TIMING.probe);
-    if (node.ready() || node.status === 'failed' || probe >= probesLeft || clock.now() >= deadline) break;
+    answer = over();
+    if (answer.ready || node.status === 'failed' || probe >= probesLeft || clock.now() >= deadline) break;
     await clock.sleep(PROBE_INTERVAL_MS);
   }
   return ok(
     JSON.stringify({
-      ready: node.ready(),
-      routerHealth: node.routerHealthy() ? 200 : 503,
+      ready: answer.ready,
+      routerHealth: answer.routerHealth,
       role: node.role ?? null,
       taskAffinity: node.taskAffinity ?? null,
       nodeId: node.nodeId ?? null,
       service: SYSTEMD_STATE[node.status],
+      scheme,
       status: node.status,
       ...(node.failureReason !== undefined ? { failureReason: node.failureReason } : {}),
     }),

@@ -316,6 +316,7 @@ export class SsmSim implements SimService, SsmContract {
           instance: inst,
           parameters: command.parameters,
           region: this.region,
+          tls: this.ctx.world.tls ?? 'off',
           clock,
           rng: this.ctx.rng.fork(`${command.id}/${inv.instanceId}`),
         })

@@ -145,7 +145,11 @@ export interface TlsHost {
 /** A node's certificate store: files on its disk, and what its router loaded at Artifactory's last start. */
 export class NodeTls implements NodeTlsContract {
   private readonly files = new Map<TlsFile, string>();
-  private loaded: { cert: CertInfo | undefined; trusted: readonly CertInfo[] } | undefined;
+  /** system.yaml's artifactory.tomcat.httpsConnector.enabled on disk (sim/services/tls-ports.ts). */
+  private connector = false;
+  private loaded:
+    | { cert: CertInfo | undefined; trusted: readonly CertInfo[]; connector: boolean }
+    | undefined;
 
   constructor(
     private readonly host: TlsHost,
@@ -184,6 +188,19 @@ export class NodeTls implements NodeTlsContract {
   /** The CA certificates of the trusted directory at the last start. */
   get trustedAtStart(): readonly CertInfo[] {
     return this.loaded?.trusted ?? [];
+  }
+
+  /** system.yaml's HTTPS connector now, and as Artifactory loaded it at the last start (Tomcat on 8443). */
+  get httpsConnector(): boolean {
+    return this.connector;
+  }
+  get httpsConnectorAtStart(): boolean {
+    return this.loaded?.connector ?? false;
+  }
+
+  /** enable_https_connector (lib.sh): sets artifactory.tomcat.httpsConnector.enabled; a restart applies it. */
+  enableHttpsConnector(): void {
+    this.connector = true;
   }
 
   /** The private keys on this node (current, next, previous): the secret scan looks for them. */
@@ -290,7 +307,7 @@ export class NodeTls implements NodeTlsContract {
       this.log(`fault served-cert-stale: the router keeps serving ${this.servedAtStart.fingerprint}`);
       return undefined;
     }
-    this.loaded = { cert, trusted: this.trustedNow };
+    this.loaded = { cert, trusted: this.trustedNow, connector: this.connector };
     return undefined;
   }
 
@@ -305,11 +322,15 @@ export class NodeTls implements NodeTlsContract {
     return r === undefined ? undefined : `served certificate ${cert.fingerprint}: ${r.reason} (${r.detail})`;
   }
 
-  /** Part of the initial cluster (scenes): these files installed and loaded, as if Artifactory started with them. */
+  /**
+   * Part of the initial cluster (scenes): these files installed, with the HTTPS connector, and loaded, as if
+   * Artifactory started with them.
+   */
   seed(certificate: string, caBundle: string, privateKeyPem: string): void {
     this.files.set(TLS_FILES.nextKey, privateKeyPem);
     this.install(certificate, caBundle);
-    this.loaded = { cert: this.installed, trusted: this.trustedNow };
+    this.connector = true;
+    this.loaded = { cert: this.installed, trusted: this.trustedNow, connector: true };
   }
 
   private generated(): CertInfo {

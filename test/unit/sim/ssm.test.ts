@@ -177,6 +177,7 @@ describe('Run Command', () => {
       taskAffinity: null,
       nodeId: inst.id,
       service: 'active',
+      scheme: 'http',
       status: 'running',
     });
     const promoted = await finished(await send(docs.setPrimaryRole, inst, { Role: ['primary'] }), inst);

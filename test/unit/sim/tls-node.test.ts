@@ -1,7 +1,7 @@
 /**
  * A node's TLS breaks it as Artifactory breaks (world option `tls: 'on'`): a served certificate that is
  * expired, not for the node's IP, or not issued by a CA of its own trusted directory fails the router's
- * health (503) and readiness. And the certificate faults scenes inject on a node.
+ * health (503) and readiness; its own HTTPS readiness probe cannot verify it (status 0). And the certificate faults scenes inject on a node.
  */
 import 'reflect-metadata';
 import type { SimInstance } from '../../../sim/core/contracts';
@@ -67,6 +67,7 @@ const probe = async (inst: SimInstance) =>
   JSON.parse((await run(docs.probeReadiness, inst)).StandardOutputContent) as {
     ready: boolean;
     routerHealth: number;
+    scheme: string;
   };
 
 describe('TLS breakage (tls on)', () => {
@@ -74,25 +75,30 @@ describe('TLS breakage (tls on)', () => {
     ['expired', { notBefore: -100 * DAY, notAfter: -DAY }, 'certificate has expired'],
     ['for another IP', { ip: '10.9.9.9' }, 'IP address mismatch'],
     ['from a CA its own trusted directory lacks', { foreignBundle: true }, 'unable to get local issuer'],
-  ] as const)('a node serving a certificate %s answers 503 and is not ready', async (_what, how, reason) => {
-    world('on');
-    const ca = await TestCa.create('Cluster CA', { notBefore: w.clock.now() - 400 * DAY });
-    const other = await TestCa.create('Other CA', { notBefore: w.clock.now() - DAY });
-    const inst = await runningNode();
-    expect(await probe(inst)).toMatchObject({ ready: true, routerHealth: 200 });
-    const now = w.clock.now();
-    await install(inst, ca, {
-      ...('ip' in how ? { ip: how.ip } : {}),
-      ...('notAfter' in how ? { notBefore: now + how.notBefore, notAfter: now + how.notAfter } : {}),
-      ...('foreignBundle' in how ? { bundle: other } : {}),
-    });
-    // Installed, not yet served: the node is fine until Artifactory restarts.
-    expect(inst.node.routerHealthy()).toBe(true);
-    await restart(inst);
-    expect(inst.node.status).toBe('running');
-    expect(await probe(inst)).toMatchObject({ ready: false, routerHealth: 503 });
-    expect(inst.node.tlsProblem()).toContain(reason);
-  });
+  ] as const)(
+    'a node serving a certificate %s fails its router health and readiness',
+    async (_what, how, reason) => {
+      world('on');
+      const ca = await TestCa.create('Cluster CA', { notBefore: w.clock.now() - 400 * DAY });
+      const other = await TestCa.create('Other CA', { notBefore: w.clock.now() - DAY });
+      const inst = await runningNode();
+      expect(await probe(inst)).toMatchObject({ ready: true, routerHealth: 200 });
+      const now = w.clock.now();
+      await install(inst, ca, {
+        ...('ip' in how ? { ip: how.ip } : {}),
+        ...('notAfter' in how ? { notBefore: now + how.notBefore, notAfter: now + how.notAfter } : {}),
+        ...('foreignBundle' in how ? { bundle: other } : {}),
+      });
+      // Installed, not yet served: the node is fine until Artifactory restarts.
+      expect(inst.node.routerHealthy()).toBe(true);
+      await restart(inst);
+      expect(inst.node.status).toBe('running');
+      // Its own HTTPS probe (verified with its cluster CA file at its IP) gets no answer it can use.
+      expect(await probe(inst)).toMatchObject({ ready: false, routerHealth: 0, scheme: 'https' });
+      expect(inst.node.routerHealthy()).toBe(false);
+      expect(inst.node.tlsProblem()).toContain(reason);
+    },
+  );
 
   it('a certificate that expires while the node runs breaks it at its notAfter', async () => {
     world('on');
