@@ -306,7 +306,7 @@ export interface ServedPort {
   readonly error?: string | null;
 }
 
-/** The ports one certificate must serve (JFrog: the router on 8082 and Access on 8443 share it). */
+/** The ports one certificate must serve (JFrog: the router on 8082 and Artifactory's Tomcat on 8443 share it). */
 export const SERVED_PORTS = [8082, 8443] as const;
 
 /**

@@ -138,7 +138,7 @@ export const DOCUMENTS = {
       KeySize: {
         variable: 'KEY_SIZE',
         description:
-          'Empty, or the RSA key size: also make the TLS key custom-server.key.next on the node and print a CSR for it (as MakeCsr) after the usual lines.',
+          'Empty, or the RSA key size: also make the TLS key custom-server.key.next on the node and print a CSR for it (as MakeCsr) after the usual lines, and enable the HTTPS connector (8443) in system.yaml.',
         ...oneOf(KEY_SIZES, true),
         default: '',
       },
@@ -178,7 +178,7 @@ export const DOCUMENTS = {
     suffix: 'ProbeReadiness',
     script: 'probe-readiness.sh',
     description:
-      'Probes readiness and router health on the node and prints one JSON line (ready, routerHealth, role); with WaitSeconds, probes every 5 s on the node until it is ready, its service failed, or WaitSeconds passed.',
+      'Probes readiness and router health on the node (HTTPS at its IP with the cluster CA once it has its certificate, else HTTP) and prints one JSON line (ready, routerHealth, role, scheme); with WaitSeconds, probes every 5 s on the node until it is ready, its service failed, or WaitSeconds passed.',
     timeoutSeconds: 360,
     timeoutParameter: 'ExecutionTimeout',
     parameters: {
@@ -239,7 +239,7 @@ export const DOCUMENTS = {
     suffix: 'InstallCertificate',
     script: 'install-certificate.sh',
     description:
-      'Installs the certificate with the key made by MakeCsr as the router custom-server.crt/.key and the CA bundle in etc/security/keys/trusted/, keeping the current ones as *.previous; refuses a certificate that does not match the key; starts nothing.',
+      'Installs the certificate with the key made by MakeCsr as the router custom-server.crt/.key and the CA bundle in etc/security/keys/trusted/, keeping the current ones as *.previous, and enables the HTTPS connector (8443) in system.yaml; refuses a certificate that does not match the key; starts nothing.',
     timeoutSeconds: 60,
     parameters: {
       Certificate: {
@@ -258,7 +258,7 @@ export const DOCUMENTS = {
     suffix: 'RollbackCertificate',
     script: 'rollback-certificate.sh',
     description:
-      'Restores the certificate, key and CA file InstallCertificate kept as *.previous (fails when there are none); starts nothing.',
+      'Restores the certificate, key and CA file InstallCertificate kept as *.previous (fails when there are none); system.yaml keeps the HTTPS connector; starts nothing.',
     timeoutSeconds: 60,
     parameters: {},
   },
