@@ -5,6 +5,7 @@
  */
 import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { pkiKey } from '../../functions/core/keys';
+import { servedOn } from '../services/tls-ports';
 import type { Twin } from '../twin';
 import {
   adoptEveryRegion,
@@ -29,7 +30,7 @@ export const joinWithCertificate: Scenario = {
   name: 'cert-new-node',
   title: 'A new node joins with its certificate; a CSR for the wrong IP abandons the launch',
   description:
-    "Three adopted nodes serve the cluster's certificates. The member group grows by one: node-bootstrap's configure step makes the node's key and CSR, the signer issues, the first start installs the certificate and the CA bundle, and the node's record holds it; the new node serves it from its first start and the ALB calls it healthy. Then another launch's CSR names the wrong IP: the signer refuses it (CsrRefused), the launch is abandoned and reported with the reason, and Auto Scaling's replacement joins with its certificate.",
+    "Three adopted nodes serve the cluster's certificates. The member group grows by one: node-bootstrap's configure step makes the node's key and CSR, the signer issues, the first start installs the certificate and the CA bundle, and the node's record holds it; the new node serves it on 8082 and 8443 (ConfigureNode enabled the HTTPS connector) from its first start and the ALB calls it healthy. Then another launch's CSR names the wrong IP: the signer refuses it (CsrRefused), the launch is abandoned and reported with the reason, and Auto Scaling's replacement joins with its certificate.",
   members: 2,
   tls: 'on',
   prepare: adoptEveryRegion,
@@ -56,6 +57,11 @@ export const joinWithCertificate: Scenario = {
     expectThat(
       (inst?.node.tls.trustedAtStart.length ?? 0) > 0 && inst?.node.servedCertificate?.generated !== true,
       `${fresh} started with the cluster's certificate and CA, not Artifactory's own`,
+    );
+    // JFrog: one certificate on 8082 and 8443; Tomcat serves 8443 only with the connector set before the start.
+    expectThat(
+      inst !== undefined && servedOn(inst.node, 8443)?.fingerprint === served,
+      `${fresh} serves its certificate on 8443 too (the HTTPS connector was on at its first start)`,
     );
     const first = bootstraps(twin).find((e) => e.name.includes(fresh));
     expectThat(first?.status === 'SUCCEEDED', `${fresh}'s bootstrap succeeded`);
