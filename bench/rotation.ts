@@ -69,7 +69,8 @@ export function historiesByMachine(roots: readonly ExecutionRecord[]): HistoryRo
     .map(([stateMachine, r]) => ({ stateMachine, ...r }));
 }
 
-interface PassFigures {
+/** One measured run (a renewal, or a CA rotation of two passes). */
+export interface PassFigures {
   readonly label: string;
   readonly status: string;
   readonly nodes: number;
@@ -171,7 +172,7 @@ export async function rotationSection(options: RotationBenchOptions): Promise<Be
   }
   const violations = twin.invariants.violations;
   const wallMs = performance.now() - wallStart;
-  return render(options, {
+  return renderRotation(options, {
     passes,
     setupMs,
     wallMs,
@@ -193,7 +194,8 @@ async function pinGenerationOne(twin: Twin): Promise<void> {
   }
 }
 
-function render(
+/** The section from the measured runs (exported for its unit test). */
+export function renderRotation(
   options: RotationBenchOptions,
   run: {
     passes: PassFigures[];
