@@ -37,6 +37,11 @@ export interface Assumptions {
   readonly kmsRequestsPerMonth: number;
   /** Which year of the keys' life (1 = the first): the month priced is that year's last. */
   readonly keyYear: number;
+  /**
+   * Log bytes per invocation of a scheduled function the idle hour cannot run (a daily schedule, e.g. the
+   * certificate census's dispatch), stated; a function the idle hour ran uses its measured bytes.
+   */
+  readonly statedLogBytes?: Readonly<Record<string, number>>;
 }
 
 export interface CostLine {
@@ -220,9 +225,17 @@ export function scheduledFunctions(t: Template): ScheduledFunction[] {
 export function scheduleLines(t: Template, idle: IdleMeasurement, a: Assumptions): CostLine[] {
   const lines: CostLine[] = [];
   for (const f of scheduledFunctions(t)) {
-    const measured = idle.functions[f.service];
-    if (!measured || measured.invocations === 0)
+    const ran = idle.functions[f.service];
+    const stated = a.statedLogBytes?.[f.service];
+    const measured =
+      ran && ran.invocations > 0
+        ? ran
+        : stated !== undefined
+          ? { invocations: 1, logBytes: stated }
+          : undefined;
+    if (!measured)
       throw new Error(`the twin's idle hour ran no ${f.service}: its log bytes per invocation are unknown`);
+    const how = ran && ran.invocations > 0 ? 'measured' : 'stated';
     const ms = a.durationMs[f.service];
     if (ms === undefined) throw new Error(`no stated duration for ${f.service}`);
     const gbS = f.perMonth * (ms / 1000) * (f.memoryMb / 1024);
@@ -249,7 +262,7 @@ export function scheduleLines(t: Template, idle: IdleMeasurement, a: Assumptions
       },
       {
         category: 'CloudWatch Logs',
-        item: `${f.service}: ${Math.round(bytes)} B per invocation ingested (${Math.round(measured.logBytes / measured.invocations)} measured + ${a.platformLogBytes} platform)`,
+        item: `${f.service}: ${Math.round(bytes)} B per invocation ingested (${Math.round(measured.logBytes / measured.invocations)} ${how} + ${a.platformLogBytes} platform)`,
         quantity: Number(gb.toFixed(4)),
         unit: 'GB',
         usdPerMonth: gb * PRICES.logsIngestion.usd,

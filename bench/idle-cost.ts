@@ -26,7 +26,10 @@ export const IDLE_BUDGET_USD = 7;
 export const ASSUMPTIONS: Omit<Assumptions, 'keyYear'> = {
   // A warm watch makes two Describe calls in parallel and one PutMetricData; a warm sweep one
   // DescribeAutoScalingGroups and one GetItem. Rounded up from typical SDK round trips in-region.
-  durationMs: { watch: 300, reconciler: 600 },
+  // The census's dispatch (daily, so never in the idle hour): a gate read and write, one StartExecution.
+  durationMs: { watch: 300, reconciler: 600, dispatch: 600 },
+  // Its log lines (the decision and the start), stated: the idle hour has no census.
+  statedLogBytes: { dispatch: 2_000 },
   // JSON log format: platform.start (~150 B) and platform.report with its X-Ray fields (~450 B).
   platformLogBytes: 600,
   // DynamoDB asks KMS for the table key at most once per sweep's GetItem (it caches it for minutes).
@@ -37,10 +40,10 @@ export const ASSUMPTIONS: Omit<Assumptions, 'keyYear'> = {
 export const PLANNED: readonly CostLine[] = [
   {
     category: 'Step Functions',
-    item: 'issue 13: daily renewal check of cert-rotation (assumed ≤ 20 transitions, nothing to renew)',
-    quantity: 20 * 30,
+    item: "issue 13: the daily census's cert-rotation run, nothing to renew (32 transitions: scene daily-certificate-census, seed 1)",
+    quantity: 32 * 30,
     unit: 'transition',
-    usdPerMonth: 20 * 30 * PRICES.sfnStandardTransition.usd,
+    usdPerMonth: 32 * 30 * PRICES.sfnStandardTransition.usd,
   },
   ...(
     [

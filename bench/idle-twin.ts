@@ -2,8 +2,11 @@
  * What the templates cannot say about an idle region, measured on the twin: which Lambdas run, what they log
  * (lines and bytes, the embedded-metric-format lines among them), which custom metrics they emit (distinct
  * namespace + name + dimensions) and how many PutMetricData calls reach CloudWatch, in one virtual hour of
- * an idle world (the example config, nothing failing, no operator).
+ * an idle world (the example config, nothing failing, no operator). The nodes serve certificates the signer
+ * issued and their records hold them (adopted as the certificate scenes do, TLS on), as every node's does once
+ * node-bootstrap or a rotation has run: so the sweep publishes `CertificateDaysLeft`, as it does in service.
  */
+import { adoptEveryRegion } from '../sim/scenarios/cert-rotation';
 import { Twin } from '../sim/twin';
 
 /** One Lambda's idle hour, by its handler directory (the Powertools service name). */
@@ -76,7 +79,7 @@ const seriesKey = (s: MetricSeries) => `${s.namespace}|${s.name}|${s.dimensions.
 export async function measureIdleHour(
   opts: { seed?: number; warmupMinutes?: number; hours?: number } = {},
 ): Promise<IdleHour> {
-  const twin = await Twin.start({ seed: opts.seed ?? 1 });
+  const twin = await Twin.start({ seed: opts.seed ?? 1, tls: 'on', prepare: adoptEveryRegion });
   try {
     const { world } = twin;
     const region = world.regionNames[0] ?? '';

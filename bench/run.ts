@@ -3,10 +3,12 @@
  * measures, renders markdown and states its budgets; this writes them all to BENCHMARKS.md (committed) and
  * the raw figures to bench/results/latest.json, and exits 1 when a budget is exceeded.
  *   npm run bench                     every section
- *   npm run bench -- --only lambdas   some sections (comma-separated: lambdas, scenes, synth, idle-cost)
+ *   npm run bench -- --only lambdas   some sections (comma-separated: lambdas, scenes, synth, idle-cost, rotation)
  *   --seeds <n>        seeds per standard scene (default 10, at least 5)
  *   --other-seeds <n>  seeds per other scene (default 2)
  *   --synth-runs <n>   cdk synth runs for the spread (default 3)
+ *   --rotation-nodes <n>  nodes renewed by the rotation section (default 500; one seed)
+ *   --rotation-ca      the rotation section also rotates the CA of those nodes
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -15,6 +17,7 @@ import * as path from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
 import { idleCostSection } from './idle-cost';
 import { lambdaSection } from './lambdas';
+import { rotationSection } from './rotation';
 import { scenesSection } from './scenes';
 import { ROOT, synthOnce, synthSection } from './synth';
 import { type BenchSection, table, withinBudget } from './types';
@@ -24,6 +27,8 @@ interface Options {
   readonly seeds: number;
   readonly otherSeeds: number;
   readonly synthRuns: number;
+  readonly rotationNodes: number;
+  readonly rotationCa: boolean;
 }
 
 const SECTIONS: Record<string, (o: Options) => Promise<BenchSection>> = {
@@ -31,6 +36,7 @@ const SECTIONS: Record<string, (o: Options) => Promise<BenchSection>> = {
   scenes: (o) => scenesSection({ standardSeeds: o.seeds, otherSeeds: o.otherSeeds }),
   synth: async (o) => synthSection(Array.from({ length: o.synthRuns }, () => synthOnce().seconds)),
   'idle-cost': async () => idleCostSection(),
+  rotation: (o) => rotationSection({ nodes: o.rotationNodes, ca: o.rotationCa }),
 };
 
 const count = (min: number) => (v: string) => {
@@ -78,6 +84,8 @@ async function main(): Promise<void> {
     .option('--seeds <n>', 'seeds per standard scene (at least 5)', count(5), 10)
     .option('--other-seeds <n>', 'seeds per other scene', count(1), 2)
     .option('--synth-runs <n>', 'cdk synth runs', count(1), 3)
+    .option('--rotation-nodes <n>', 'nodes in the rotation section', count(3), 500)
+    .option('--rotation-ca', 'the rotation section also rotates the CA', false)
     .parse()
     .opts<Options>();
   const names = opts.only ? opts.only.split(',') : Object.keys(SECTIONS);

@@ -9,18 +9,20 @@ jest.setTimeout(120_000);
 
 describe('an idle hour on the twin', () => {
   it.each([1, 2])(
-    'runs the watch every minute and the sweep every 5, emits only PrimaryHealthy and starts nothing (seed %i)',
+    'runs the watch every minute and the sweep every 5, emits only PrimaryHealthy and CertificateDaysLeft and starts nothing (seed %i)',
     async (seed) => {
       const idle = await measureIdleHour({ seed });
       expect(Object.fromEntries(Object.entries(idle.functions).map(([k, f]) => [k, f.invocations]))).toEqual({
         watch: 60,
         reconciler: 12,
       });
-      // The primary-unhealthy alarm's metric, once a minute; no other series (no zeros, no cold starts).
-      expect(idle.series.map((s) => `${s.name} ${s.dimensions.join(',')} ${s.via}`)).toEqual([
+      // The primary-unhealthy alarm's metric once a minute, and the certificate-expiry alarm's once a sweep
+      // (the idle world's nodes hold recorded certificates); no other series (no zeros, no cold starts).
+      expect(idle.series.map((s) => `${s.name} ${s.dimensions.join(',')} ${s.via}`).sort()).toEqual([
+        `CertificateDaysLeft Cluster=artifactory-prod,Region=${idle.region} PutMetricData`,
         `PrimaryHealthy Cluster=artifactory-prod,Region=${idle.region} PutMetricData`,
       ]);
-      expect(idle.putMetricDataCalls).toBe(60);
+      expect(idle.putMetricDataCalls).toBe(60 + 12);
       expect(Object.values(idle.functions).every((f) => f.emfLines === 0)).toBe(true);
       expect(idle.executions).toBe(0);
       expect(idle.stateTransitions).toBe(0);

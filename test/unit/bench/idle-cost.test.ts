@@ -208,6 +208,21 @@ describe('idle cost model', () => {
     );
   });
 
+  it('prices a daily function the idle hour cannot run with its stated log bytes, and says so', () => {
+    const lines = scheduleLines(
+      regional,
+      { ...idle, functions: {} },
+      { ...assumptions, statedLogBytes: { tick: 400 } },
+    );
+    // 400 B stated + 600 B platform = 1,000 B, the same as the measured case above.
+    expect(lines.find((l) => l.item.startsWith('tick: 1000 B per invocation'))?.item).toContain(
+      '400 stated + 600 platform',
+    );
+    // A function the hour did run keeps its measured bytes even when some are stated.
+    const measured = scheduleLines(regional, idle, { ...assumptions, statedLogBytes: { tick: 5_000 } });
+    expect(measured.find((l) => l.item.includes('B per invocation'))?.item).toContain('400 measured');
+  });
+
   it('refuses a scheduled target that is not a function of the template', () => {
     const queue: Template = {
       Resources: {
