@@ -191,10 +191,29 @@ describe('certs floor, verify, record', () => {
         { Target: { Id: C }, TargetHealth: { State: 'draining' } },
       ],
     });
-    await expect(handler({ op: 'floor', instanceId: P }, context)).resolves.toEqual({ healthyOthers: 2 });
+    await expect(handler({ op: 'floor', instanceId: P }, context)).resolves.toEqual({
+      healthyOthers: 2,
+      serving: false,
+    });
     await expect(handler({ op: 'floor', instanceId: A }, context)).rejects.toMatchObject({
       name: 'FloorWouldBreak',
       message: `taking ${A} out would leave 1 healthy target(s), under cluster.minHealthyNodes = 2`,
+    });
+  });
+
+  it('lets a node that is not a healthy target out even under the floor: it serves no one', async () => {
+    elb.on(DescribeTargetHealthCommand).resolves({
+      TargetHealthDescriptions: [
+        { Target: { Id: A }, TargetHealth: { State: 'healthy' } },
+        { Target: { Id: B }, TargetHealth: { State: 'unhealthy' } },
+      ],
+    });
+    await expect(handler({ op: 'floor', instanceId: B }, context)).resolves.toEqual({
+      healthyOthers: 1,
+      serving: false,
+    });
+    await expect(handler({ op: 'floor', instanceId: A }, context)).rejects.toMatchObject({
+      name: 'FloorWouldBreak',
     });
   });
 
