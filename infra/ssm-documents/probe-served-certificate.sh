@@ -15,12 +15,9 @@
 # Exactly one of the two is non-empty. Each target costs at most 2 x 10 s, 25 of them under the 600-s timeout.
 
 readonly CONNECT_WAIT_SECONDS=10
-readonly IP='[0-9]{1,3}(\.[0-9]{1,3}){3}'
 
-TARGET_IP=${TARGET_IP-}
-TARGET_IPS=${TARGET_IPS-}
-require TARGET_IP "^(${IP})?$"
-require TARGET_IPS "^(${IP}(,${IP}){0,24})?$"
+require TARGET_IP '^([0-9]{1,3}(\.[0-9]{1,3}){3})?$'
+require TARGET_IPS '^([0-9]{1,3}(\.[0-9]{1,3}){3}(,[0-9]{1,3}(\.[0-9]{1,3}){3}){0,24})?$'
 if [[ -n $TARGET_IP && -n $TARGET_IPS ]] || [[ -z $TARGET_IP && -z $TARGET_IPS ]]; then
   die 'invalid parameters: give exactly one of TARGET_IP and TARGET_IPS' 2
 fi
