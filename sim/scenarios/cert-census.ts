@@ -113,10 +113,10 @@ const BROKEN_BOUND_ROUNDS = 2;
 
 /**
  * The premise of the broken-certificate scenes: the adopted cluster, and Auto Scaling's default EC2 health
- * checks ("The default health check type for an Auto Scaling group is EC2", Amazon EC2 Auto Scaling User
- * Guide, *Health checks for instances in an Auto Scaling group*,
- * https://docs.aws.amazon.com/autoscaling/ec2/userguide/ec2-auto-scaling-health-checks.html): the group does
- * not replace a node the ALB calls unhealthy, so only the census can bring it back.
+ * checks (AWS Config, *autoscaling-group-elb-healthcheck-required*: "The valid values are EC2 (default), ELB,
+ * and VPC_LATTICE",
+ * https://docs.aws.amazon.com/config/latest/developerguide/autoscaling-group-elb-healthcheck-required.html):
+ * the group does not replace a node the ALB calls unhealthy, so only the census can bring it back.
  */
 async function adoptWithEc2HealthChecks(twin: Twin): Promise<void> {
   await adoptEveryRegion(twin);
