@@ -94,6 +94,12 @@ async function censusRun(twin: Twin): Promise<ExecutionRecord> {
   );
   const run = rotations(twin).find(ours) as ExecutionRecord;
   await twin.runUntil(() => run.status !== 'RUNNING', 120 * MINUTE, `${run.name} ending`);
+  // The other region's census starts its own run, whose probe may outlast this one: the scene ends with none.
+  await twin.runUntil(
+    () => rotations(twin).every((e) => e.status !== 'RUNNING'),
+    120 * MINUTE,
+    "every region's census run ending",
+  );
   expectThat(
     run.status === 'SUCCEEDED',
     `${run.name} succeeded (${run.status} ${run.error ?? ''} ${run.cause ?? ''})`,
