@@ -41,9 +41,38 @@ export const IssuedSchema = z.looseObject({
   trusted: z.array(z.int().check(z.gte(1))).check(z.minLength(1)),
 });
 
+const ServedSeenSchema = z.strictObject({
+  ip: z.string().check(z.minLength(1)),
+  fingerprints: z.array(z.string().check(z.regex(/^[0-9a-f]{64}$/, 'fingerprint must be 64 lowercase hex'))),
+  notAfter: z.nullable(z.iso.datetime()),
+  error: z.nullable(z.string()),
+});
+
+/** What the parent passes `plan` after its probe: the peer, each batch's reading, or why it did not probe. */
+const CensusSchema = z.strictObject({
+  peer: z.nullable(z.string()),
+  batches: z.optional(z.array(z.unknown())),
+  skipped: z.optional(z.nullable(z.string())),
+  seen: z.optional(z.array(z.strictObject({ seen: z.array(ServedSeenSchema) }))),
+  error: z.optional(z.unknown()),
+});
+
 export const CertsRequestSchema = z.discriminatedUnion('op', [
-  /** Validate a run's input and plan it; changes nothing. */
-  z.strictObject({ op: z.literal('plan'), input: z.unknown(), execution: ExecutionArn }),
+  /** Validate a run's input and plan it; changes nothing. `census`: what the run's probe saw, if it probed. */
+  z.strictObject({
+    op: z.literal('plan'),
+    input: z.unknown(),
+    execution: ExecutionArn,
+    census: z.optional(CensusSchema),
+  }),
+  /** The census's probe of a run: the peer and the batches of targets (reads only). */
+  z.strictObject({ op: z.literal('census'), input: z.unknown(), execution: ExecutionArn }),
+  /** One batch's ProbeServedCertificate stdout, read into what the plan compares. */
+  z.strictObject({
+    op: z.literal('served'),
+    targets: z.string().check(z.regex(/^[0-9.,]+$/, 'targets must be comma-separated IPs')),
+    stdout: z.string(),
+  }),
   /** Before a node is touched: the healthy targets without it still meet cluster.minHealthyNodes. */
   z.strictObject({ op: z.literal('floor'), instanceId: InstanceIdSchema }),
   /** ProbeServedCertificate's stdout (run on a peer) against the issued fingerprint. */

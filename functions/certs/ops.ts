@@ -33,7 +33,39 @@ export async function plan(
   deps: CertsDeps,
   now: number,
 ): Promise<{ input: RotationInput; plan: RotationPlan; paused: boolean; summary: string }> {
-  const input = parseOrThrow(RotationInputSchema, request.input, 'cert-rotation input');
+  const { input, cluster } = await validatedInput(request.input, config, deps);
+  const pki = await readPki(config, deps);
+  const probe = request.census;
+  const seen = new Map((probe?.seen ?? []).flatMap((b) => b.seen).map((s) => [s.ip, s]));
+  const out = planRotation(
+    cluster,
+    { manual: input.trigger === 'manual', requested: input.nodes, caRotation: input.caRotation },
+    config.settings,
+    pki,
+    new Date(now),
+    probe?.peer && probe.seen ? { peer: probe.peer, seen } : undefined,
+  );
+  deps.logger.info('rotation planned', {
+    kind: out.kind,
+    phases: out.phases,
+    nodes: out.order.length,
+    deferred: out.deferred.length,
+    concurrency: out.concurrency,
+  });
+  return {
+    input,
+    plan: out,
+    paused: heldByPause(input.trigger, config.automationEnabled),
+    summary: `${planSummary(out)}${censusNote(probe)}`,
+  };
+}
+
+/**
+ * A run's input checked against the cluster (ValidationError: a bad shape, an unknown node, one outside the
+ * groups, one named twice), with the cluster as read for it.
+ */
+export async function validatedInput(raw: unknown, config: CertsConfig, deps: CertsDeps) {
+  const input = parseOrThrow(RotationInputSchema, raw, 'cert-rotation input');
   const cluster = await readCluster(config, deps);
   if (input.nodes !== undefined) {
     const ids = new Set(cluster.map((n) => n.instanceId));
@@ -47,39 +79,32 @@ export async function plan(
       ]);
     }
   }
-  const pki = await readPki(config, deps);
-  const out = planRotation(
-    cluster,
-    { manual: input.trigger === 'manual', requested: input.nodes, caRotation: input.caRotation },
-    config.settings,
-    pki,
-    new Date(now),
-  );
-  deps.logger.info('rotation planned', {
-    kind: out.kind,
-    phases: out.phases,
-    nodes: out.order.length,
-    deferred: out.deferred.length,
-    concurrency: out.concurrency,
-  });
-  return {
-    input,
-    plan: out,
-    paused: heldByPause(input.trigger, config.automationEnabled),
-    summary: planSummary(out),
-  };
+  return { input, cluster };
+}
+
+/** What the report says of the census's probe when it did not look at every node. */
+function censusNote(probe: OpRequest<'plan'>['census']): string {
+  if (probe === undefined) return '';
+  if (probe.error !== undefined) {
+    const cause = (probe.error as { Cause?: unknown; Error?: unknown } | null)?.Error ?? 'failed';
+    return `; the census probe failed (${String(cause)}): planned from the records only`;
+  }
+  return probe.skipped ? `; served certificates not probed: ${probe.skipped}` : '';
 }
 
 /** `floor`: the node may be taken out only if the other healthy targets still meet the floor. */
 export async function floor(request: OpRequest<'floor'>, config: CertsConfig, deps: CertsDeps) {
   const states = await targetStates(config, deps);
   const others = [...states].filter(([id, s]) => id !== request.instanceId && s === 'healthy').length;
-  if (others < config.settings.minHealthyNodes) {
+  // A node that is not a healthy target serves no one: taking it out (a broken certificate's renewal) costs
+  // nothing, whatever the others are; the rollout-capacity invariant counts only healthy targets too.
+  const serving = states.get(request.instanceId) === 'healthy';
+  if (serving && others < config.settings.minHealthyNodes) {
     throw new PlanError(
       `taking ${request.instanceId} out would leave ${others} healthy target(s), under cluster.minHealthyNodes = ${config.settings.minHealthyNodes}`,
     );
   }
-  return { healthyOthers: others };
+  return { healthyOthers: others, serving };
 }
 
 /** `verify`: the peer's probe of both ports must show the issued fingerprint, verified with the cluster CA. */

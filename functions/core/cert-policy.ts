@@ -11,7 +11,12 @@
  *   certificate) are planned work: outside the window an automatic run defers them to the next window open;
  * - a manual run ignores the window (an operator who starts a run at 14:00 means it), and still reports
  *   `outsideWindow`;
- * - `requested` nodes (a run's `nodes`) restrict the run to them, and each renews whether due or not.
+ * - `requested` nodes (a run's `nodes`) restrict the run to them, and each renews whether due or not;
+ * - what the census's probe saw: a served certificate past its notAfter is `expired`, one other than the
+ *   record's is `mismatch`, one the peer could not verify is `untrusted`;
+ * - a node out of service (InService, not a healthy target) renews only when its certificate is what breaks
+ *   it (expired, mismatch, missing, untrusted), whatever the window: it serves no one, its restart costs no
+ *   capacity, and without a renewal only Auto Scaling would ever replace it.
  */
 
 export type WeekDay = 'mon' | 'tue' | 'wed' | 'thu' | 'fri' | 'sat' | 'sun';
@@ -34,9 +39,26 @@ export interface NodeCertState {
   readonly cert?: (CertDates & { readonly fingerprint: string }) | undefined;
   /** The fingerprint a peer saw served (ProbeServedCertificate), when probed. */
   readonly served?: string | undefined;
+  /** The served certificate's notAfter, as the probe read it. */
+  readonly servedNotAfter?: string | undefined;
+  /** The peer could not verify the served certificate with its trusted CA files (openssl's reason). */
+  readonly servedError?: string | undefined;
+  /**
+   * False when the node is InService but not a healthy target: it serves no one, so its renewal costs no
+   * capacity and waits for no window; it renews only when its certificate is what breaks it (expired,
+   * mismatch, missing, untrusted), as the probe saw it. Default true.
+   */
+  readonly inService?: boolean | undefined;
 }
 
-export type RenewReason = 'due' | 'expired' | 'near-expiry' | 'mismatch' | 'missing' | 'requested';
+export type RenewReason =
+  | 'due'
+  | 'expired'
+  | 'near-expiry'
+  | 'mismatch'
+  | 'missing'
+  | 'untrusted'
+  | 'requested';
 
 export interface RenewalPlanInput {
   readonly nodes: readonly NodeCertState[];
@@ -65,6 +87,8 @@ const HOUR_MS = 3_600_000;
 const WEEK: readonly WeekDay[] = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'];
 /** Reasons that renew outside the window: the node is broken, or about to be. */
 const URGENT: ReadonlySet<RenewReason> = new Set(['expired', 'near-expiry']);
+/** Reasons that say the certificate itself breaks the node: the only ones a node out of service renews for. */
+const BROKEN: ReadonlySet<RenewReason> = new Set(['expired', 'mismatch', 'missing', 'untrusted']);
 
 function time(iso: string, what: string): number {
   const t = Date.parse(iso);
@@ -150,8 +174,10 @@ export function renewReason(
   if (node.cert === undefined) return 'missing';
   const left = daysLeft(node.cert.notAfter, now);
   if (left <= 0) return 'expired';
+  if (node.servedNotAfter !== undefined && daysLeft(node.servedNotAfter, now) <= 0) return 'expired';
   if (left < policy.nearExpiryDays) return 'near-expiry';
   if (node.served !== undefined && node.served !== node.cert.fingerprint) return 'mismatch';
+  if (node.servedError !== undefined) return 'untrusted';
   if (renewalDue(node.cert, policy.renewalFraction, now)) return 'due';
   return undefined;
 }
@@ -187,8 +213,15 @@ export function renewalPlan(input: RenewalPlanInput): RenewalPlan {
   for (const node of nodes) {
     const asked = requested?.includes(node.instanceId) ?? false;
     if (requested !== undefined && requested.length > 0 && !asked) continue;
-    const reason: RenewReason | undefined =
-      renewReason(node, input, now) ?? (asked ? 'requested' : undefined);
+    const own = renewReason(node, input, now);
+    if (node.inService === false) {
+      // Out of service: renewed only for a certificate that breaks it, at once (it serves no one).
+      if (own !== undefined && BROKEN.has(own)) {
+        renew.push({ instanceId: node.instanceId, reason: own, outsideWindow: !open });
+      }
+      continue;
+    }
+    const reason: RenewReason | undefined = own ?? (asked ? 'requested' : undefined);
     if (reason === undefined) continue;
     if (until === undefined || manual || URGENT.has(reason)) {
       renew.push({ instanceId: node.instanceId, reason, outsideWindow: !open });

@@ -5,6 +5,8 @@
  * Lambda (functions/certs) reads AWS and the state table and hands the facts to these functions; the policy
  * (what is due, the window, the order) is functions/core/cert-policy.ts.
  */
+
+import { type ServedSeen, servedState } from './cert-census';
 import {
   expectedRotationSeconds,
   type NodeCertState,
@@ -192,14 +194,28 @@ export function planRotation(
   settings: PlanSettings,
   pki: { active?: number; rotation?: CaRotation },
   now: Date,
+  census?: { readonly peer: string; readonly seen: ReadonlyMap<string, ServedSeen> },
 ): RotationPlan {
   const phases = caPhases(pki.rotation, pki.active, settings.caGeneration, request.caRotation);
-  const live = cluster.filter(serving);
-  const healthy = live.length;
+  const asked = (n: ClusterNode) => request.requested?.includes(n.instanceId) ?? true;
+  const reached = (n: ClusterNode) => (n.ip === undefined ? undefined : census?.seen.get(n.ip));
+  const answered = (n: ClusterNode) => (reached(n)?.fingerprints.length ?? 0) > 0;
+  const healthy = cluster.filter(serving).length;
+  // Serving nodes the probe could not reach are reported, not renewed blindly (their check would fail too).
+  const unreached = cluster.filter((n) => serving(n) && reached(n) !== undefined && !answered(n));
+  const live = cluster.filter((n) => serving(n) && !unreached.includes(n));
+  // InService but not a healthy target, and the probe reached it: renewable when its certificate breaks it.
+  const broken = cluster.filter((n) => !serving(n) && n.lifecycleState === 'InService' && answered(n));
   const concurrency = safeConcurrency(healthy, settings.minHealthyNodes, settings.maxUnavailable);
   const deferred: { instanceId: string; reason: string; until?: string }[] = cluster
-    .filter((n) => !serving(n) && (request.requested?.includes(n.instanceId) ?? true))
+    .filter((n) => !serving(n) && asked(n))
     .map((n) => ({ instanceId: n.instanceId, reason: `not serving (${n.lifecycleState}, ${n.target})` }));
+  for (const n of unreached.filter(asked)) {
+    deferred.push({
+      instanceId: n.instanceId,
+      reason: `the census probe from ${census?.peer} could not reach it`,
+    });
+  }
   let chosen: { node: ClusterNode; reason: PlannedNode['reason'] }[];
   let outsideWindow: { instanceId: string; reason: string }[] = [];
   if (phases.length > 0) {
@@ -214,10 +230,12 @@ export function planRotation(
     );
     chosen = pending.map((node) => ({ node, reason: phase === 'trust' ? 'ca-trust' : 'ca-reissue' }));
   } else {
-    const states: NodeCertState[] = live.map((n) => ({
+    const states: NodeCertState[] = [...live, ...broken].map((n) => ({
       instanceId: n.instanceId,
       role: n.role,
       ...(n.cert ? { cert: n.cert } : {}),
+      ...servedState(reached(n), n.cert?.fingerprint),
+      ...(broken.includes(n) ? { inService: false } : {}),
     }));
     const policy = renewalPlan({
       nodes: states,
@@ -232,21 +250,30 @@ export function planRotation(
     outsideWindow = policy.renew
       .filter((r) => r.outsideWindow)
       .map((r) => ({ instanceId: r.instanceId, reason: r.reason }));
-    const byId = new Map(live.map((n) => [n.instanceId, n]));
+    const byId = new Map([...live, ...broken].map((n) => [n.instanceId, n]));
     chosen = policy.renew.flatMap((r) => {
       const node = byId.get(r.instanceId);
       return node ? [{ node, reason: r.reason }] : [];
     });
+    const repaired = new Set(chosen.filter((c) => broken.includes(c.node)).map((c) => c.node.instanceId));
+    const kept = deferred.filter((d) => !repaired.has(d.instanceId));
+    deferred.splice(0, deferred.length, ...kept);
   }
   const noIp = chosen.filter((c) => c.node.ip === undefined);
   for (const c of noIp) deferred.push({ instanceId: c.node.instanceId, reason: 'no private IP in EC2' });
-  const ordered = rolloutOrder(
-    chosen
-      .filter((c) => c.node.ip !== undefined)
-      .map((c) => ({ ...c, instanceId: c.node.instanceId, role: c.node.role })),
-    settings.mode,
-  );
-  if (ordered.length > 0 && concurrency === 0) {
+  const orderOf = (cs: typeof chosen) =>
+    rolloutOrder(
+      cs
+        .filter((c) => c.node.ip !== undefined)
+        .map((c) => ({ ...c, instanceId: c.node.instanceId, role: c.node.role })),
+      settings.mode,
+    );
+  // Broken nodes first: they cost no capacity, and each one renewed gives some back.
+  const ordered = [
+    ...orderOf(chosen.filter((c) => broken.includes(c.node))),
+    ...orderOf(chosen.filter((c) => !broken.includes(c.node))),
+  ];
+  if (ordered.some((c) => !broken.includes(c.node)) && concurrency === 0) {
     throw new PlanError(
       `${healthy} healthy target(s) and cluster.minHealthyNodes = ${settings.minHealthyNodes}: taking any node out would break the floor`,
     );

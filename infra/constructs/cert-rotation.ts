@@ -118,6 +118,8 @@ export class CertRotation extends Construct {
           ],
         },
         syncChildResources(this, ['cert-rotation-node']),
+        // The census's probe: ProbeServedCertificate from one peer over the cluster's nodes.
+        lifecycle.nodeCommandChild,
       ),
     );
   }

@@ -84,7 +84,16 @@ const PEM_BLOCK = '-----BEGIN CERTIFICATE-----(\\s|[A-Za-z0-9+/=])+-----END CERT
 export const CERTIFICATE_PATTERN = `^${PEM_BLOCK}$`;
 export const CA_BUNDLE_PATTERN = `^(${PEM_BLOCK})+$`;
 /** An IPv4 address (a node's private IP). */
-const IPV4_PATTERN = '^[0-9]{1,3}(\\.[0-9]{1,3}){3}$';
+const IPV4 = '[0-9]{1,3}(\\.[0-9]{1,3}){3}';
+/**
+ * How many targets one ProbeServedCertificate command may probe: each costs at most two 10-s connect bounds
+ * (20 s), so 25 stay under the document's 600-s timeout, and 25 result lines (about 360 characters each)
+ * under the 24,000 characters of standard output GetCommandInvocation returns (SSM API reference,
+ * GetCommandInvocation StandardOutputContent).
+ */
+export const PROBE_TARGETS_MAX = 25;
+/** TargetIps: one to PROBE_TARGETS_MAX IPv4 addresses, comma-separated; empty when TargetIp is used. */
+export const TARGET_IPS_PATTERN = `^(${IPV4}(,${IPV4}){0,${PROBE_TARGETS_MAX - 1}})?$`;
 
 /** The mode for SetPrimaryRole: optional, the script reads it from system.yaml when empty. */
 const detectableMode: ParameterSpec = {
@@ -266,13 +275,20 @@ export const DOCUMENTS = {
     suffix: 'ProbeServedCertificate',
     script: 'probe-served-certificate.sh',
     description:
-      "Run on a peer node: connects to TargetIp on 8082 and 8443 and verifies the served certificate against this node's trusted CA files and the target IP; prints one JSON line.",
-    timeoutSeconds: 60,
+      "Run on a peer node: connects to each target (TargetIp, or every IP of TargetIps) on 8082 and 8443 and verifies the served certificate against this node's trusted CA files and the target IP; prints one JSON line per target.",
+    timeoutSeconds: 600,
     parameters: {
       TargetIp: {
         variable: 'TARGET_IP',
-        description: 'The private IP of the node whose served certificate is probed.',
-        allowedPattern: IPV4_PATTERN,
+        description: 'The private IP of the one node whose served certificate is probed (or TargetIps).',
+        allowedPattern: `^(${IPV4})?$`,
+        default: '',
+      },
+      TargetIps: {
+        variable: 'TARGET_IPS',
+        description: `Several private IPs, comma-separated (at most ${PROBE_TARGETS_MAX}), probed in this order (or TargetIp).`,
+        allowedPattern: TARGET_IPS_PATTERN,
+        default: '',
       },
     },
   },

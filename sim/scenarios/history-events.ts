@@ -47,6 +47,17 @@ export const ROUND_STATES = new Set([
 ]);
 
 /**
+ * The events of one batch of the census's probe (its Map iteration: the command and the reading, and the
+ * iteration's own two), measured on `e`: a cluster of N nodes runs ⌈N / 25⌉ batches.
+ */
+export function probeBatchEvents(e: ExecutionRecord): { batches: number; perBatch: number } {
+  const batches = e.history.filter((h) => h.type === 'StateEntered' && h.state === 'ProbeServedBatch').length;
+  if (batches === 0) return { batches: 0, perBatch: 0 };
+  const inBatches = historyEvents(e, (name) => name === 'ProbeServedBatch' || name === 'ReadServedBatch');
+  return { batches, perBatch: inBatches / batches + 2 };
+}
+
+/**
  * A cert-rotation run's history as a fixed part and the same events for every round (each round enters the
  * same states): the events of a run of `rounds` rounds with this run's fixed part.
  */

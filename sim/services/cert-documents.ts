@@ -4,8 +4,13 @@
  * certificate store (sim/services/tls.ts) with real keys, CSRs, PEMs and fingerprints, as the scripts of
  * infra/ssm-documents do with openssl. No output ever holds a private key: MakeCsr prints only the CSR.
  */
-import { CA_BUNDLE_PATTERN, CERTIFICATE_PATTERN, documentParameters } from '../../infra/ssm-documents';
-import { rejection } from '../core/certificates';
+import {
+  CA_BUNDLE_PATTERN,
+  CERTIFICATE_PATTERN,
+  documentParameters,
+  TARGET_IPS_PATTERN,
+} from '../../infra/ssm-documents';
+import { type CertInfo, rejection } from '../core/certificates';
 import type { DocumentEffect, SimInstance } from '../core/contracts';
 import type { Rng } from '../core/rng';
 import { TLS_PATHS, TlsRefusal } from './tls';
@@ -132,22 +137,14 @@ const rollbackCertificate: DocumentEffect = async ({ instance, clock, rng }) => 
 /** notAfter as `date -u +%Y-%m-%dT%H:%M:%SZ` prints it. */
 const isoSeconds = (at: number) => new Date(at).toISOString().replace(/\.\d{3}Z$/, 'Z');
 
-/**
- * ProbeServedCertificate (probe-served-certificate.sh), run on a PEER: connects to TargetIp on 8082 and
- * 8443 and verifies what the target serves against the peer's trusted directory NOW (openssl reads the
- * files) and the target IP. A target that is not reachable costs the 10 s connect bound per port; one whose
- * Artifactory is not up, or whose 8443 has no HTTPS connector (sim/services/tls-ports.ts), refuses the
- * connection at once; both report "unreachable".
- */
-const probeServedCertificate: DocumentEffect = async ({ instance, parameters, region, clock, rng }) => {
-  const target = value('probeServedCertificate', parameters, 'TargetIp');
-  if (!/^[0-9]{1,3}(\.[0-9]{1,3}){3}$/.test(target)) {
-    return failed('invalid parameter TARGET_IP: must match ^[0-9]{1,3}(\\.[0-9]{1,3}){3}$', 2);
-  }
-  const trusted = instance.node.tls.trustedNow;
-  if (trusted.length === 0) {
-    return failed(`no trusted CA file in ${TLS_PATHS.trusted}: this node cannot verify a certificate`);
-  }
+/** One target's line of ProbeServedCertificate: each port's fingerprint, verification and error. */
+async function probeTarget(
+  target: string,
+  trusted: readonly CertInfo[],
+  region: Parameters<DocumentEffect>[0]['region'],
+  clock: Parameters<DocumentEffect>[0]['clock'],
+  rng: Rng,
+): Promise<string> {
   const host = region.ec2
     .instances()
     .find((i) => i.privateIp === target && i.state !== 'terminated' && i.state !== 'shutting-down');
@@ -173,7 +170,39 @@ const probeServedCertificate: DocumentEffect = async ({ instance, parameters, re
       error: r === undefined ? null : `${r.code} (${r.reason})`,
     });
   }
-  return { status: 'Success', stdout: JSON.stringify({ target, ports }) };
+  return JSON.stringify({ target, ports });
+}
+
+const IP = '[0-9]{1,3}(\\.[0-9]{1,3}){3}';
+
+/**
+ * ProbeServedCertificate (probe-served-certificate.sh), run on a PEER: connects to each target (TargetIp, or
+ * every IP of TargetIps in order) on 8082 and 8443 and verifies what it serves against the peer's trusted
+ * directory NOW (openssl reads the files) and the target IP; one JSON line per target. A target that is not
+ * reachable costs the 10 s connect bound per port; one whose Artifactory is not up, or whose 8443 has no HTTPS
+ * connector (sim/services/tls-ports.ts), refuses the connection at once; both report "unreachable".
+ */
+const probeServedCertificate: DocumentEffect = async ({ instance, parameters, region, clock, rng }) => {
+  const one = value('probeServedCertificate', parameters, 'TargetIp');
+  const many = value('probeServedCertificate', parameters, 'TargetIps');
+  if (!new RegExp(`^(${IP})?$`).test(one)) {
+    return failed(`invalid parameter TARGET_IP: must match ^(${IP})?$`, 2);
+  }
+  if (!new RegExp(TARGET_IPS_PATTERN).test(many)) {
+    return failed(`invalid parameter TARGET_IPS: must match ${TARGET_IPS_PATTERN}`, 2);
+  }
+  if ((one === '') === (many === '')) {
+    return failed('invalid parameters: give exactly one of TARGET_IP and TARGET_IPS', 2);
+  }
+  const trusted = instance.node.tls.trustedNow;
+  if (trusted.length === 0) {
+    return failed(`no trusted CA file in ${TLS_PATHS.trusted}: this node cannot verify a certificate`);
+  }
+  const lines: string[] = [];
+  for (const target of one !== '' ? [one] : many.split(',')) {
+    lines.push(await probeTarget(target, trusted, region, clock, rng));
+  }
+  return { status: 'Success', stdout: `${lines.join('\n')}\n` };
 };
 
 export const CERTIFICATE_EFFECTS = {

@@ -73,7 +73,7 @@ describe('cert-rotation in the control-plane stack', () => {
     ]);
   });
 
-  it('lets the parent start only its child and invoke certs, signer, lease and report', () => {
+  it('lets the parent start only its child and node-command (the census probe) and invoke certs, signer, lease and report', () => {
     const role = rotation.workflow.role;
     expect(resourcesFor(role, 'lambda:InvokeFunction')).toEqual(
       [
@@ -85,9 +85,14 @@ describe('cert-rotation in the control-plane stack', () => {
         .map(arnOf)
         .sort(),
     );
-    expect(resourcesFor(role, 'states:StartExecution')).toEqual([
-      `arn:\${AWS::Partition}:states:${region.name}:\${AWS::AccountId}:stateMachine:${rotation.nodePhase.stateMachineName}`,
-    ]);
+    expect(resourcesFor(role, 'states:StartExecution')).toEqual(
+      [
+        `arn:\${AWS::Partition}:states:${region.name}:\${AWS::AccountId}:stateMachine:${rotation.nodePhase.stateMachineName}`,
+        `\${${logicalId(stack.nodeLifecycle.nodeCommand.stateMachine)}}`,
+      ].sort(),
+    );
+    // The census's ProbeServedCertificate goes through node-command: no ssm:SendCommand of its own.
+    expect(actionsOf(role)).not.toContain('ssm:SendCommand');
     expect(actionsOf(role).filter((a) => a.startsWith('elasticloadbalancing:'))).toEqual([]);
   });
 

@@ -1214,6 +1214,28 @@ esac
           ],
         });
         expect(() => run('probeServedCertificate', { TargetIp: '127.0.0.1; id' })).toThrow(/TargetIp/);
+        const many = run('probeServedCertificate', { TargetIps: '127.0.0.1,127.0.0.2' });
+        expect(many.status).toBe(0);
+        expect(
+          many.stdout
+            .trim()
+            .split('\n')
+            .map((l) => JSON.parse(l)),
+        ).toEqual(
+          ['127.0.0.1', '127.0.0.2'].map((target) => ({
+            target,
+            ports: [
+              { port: 8082, ...none },
+              { port: 8443, ...none },
+            ],
+          })),
+        );
+        const both = run('probeServedCertificate', { TargetIp: '127.0.0.1', TargetIps: '127.0.0.1' });
+        expect(both).toMatchObject({ status: 2, stdout: '' });
+        expect(both.stderr).toContain('exactly one of TARGET_IP and TARGET_IPS');
+        expect(run('probeServedCertificate', {})).toMatchObject({ status: 2, stdout: '' });
+        const tooMany = Array.from({ length: 26 }, () => '127.0.0.1').join(',');
+        expect(() => run('probeServedCertificate', { TargetIps: tooMany })).toThrow(/TargetIps/);
       });
     });
   });

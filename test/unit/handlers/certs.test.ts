@@ -191,10 +191,29 @@ describe('certs floor, verify, record', () => {
         { Target: { Id: C }, TargetHealth: { State: 'draining' } },
       ],
     });
-    await expect(handler({ op: 'floor', instanceId: P }, context)).resolves.toEqual({ healthyOthers: 2 });
+    await expect(handler({ op: 'floor', instanceId: P }, context)).resolves.toEqual({
+      healthyOthers: 2,
+      serving: false,
+    });
     await expect(handler({ op: 'floor', instanceId: A }, context)).rejects.toMatchObject({
       name: 'FloorWouldBreak',
       message: `taking ${A} out would leave 1 healthy target(s), under cluster.minHealthyNodes = 2`,
+    });
+  });
+
+  it('lets a node that is not a healthy target out even under the floor: it serves no one', async () => {
+    elb.on(DescribeTargetHealthCommand).resolves({
+      TargetHealthDescriptions: [
+        { Target: { Id: A }, TargetHealth: { State: 'healthy' } },
+        { Target: { Id: B }, TargetHealth: { State: 'unhealthy' } },
+      ],
+    });
+    await expect(handler({ op: 'floor', instanceId: B }, context)).resolves.toEqual({
+      healthyOthers: 1,
+      serving: false,
+    });
+    await expect(handler({ op: 'floor', instanceId: A }, context)).rejects.toMatchObject({
+      name: 'FloorWouldBreak',
     });
   });
 
@@ -247,5 +266,67 @@ describe('certs floor, verify, record', () => {
       ),
     ).rejects.toBeInstanceOf(ValidationError);
     expect(doc).toHaveReceivedCommandTimes(UpdateCommand, 1);
+  });
+});
+
+describe('certs census and served', () => {
+  const input = { trigger: 'schedule', reason: 'daily census' };
+  it('census: one serving peer and the InService nodes to probe; a bad input is refused before any read', async () => {
+    cluster();
+    await expect(handler({ op: 'census', input, execution: EXEC }, context)).resolves.toEqual({
+      peer: P,
+      batches: [{ targets: '10.0.0.1,10.0.0.2,10.0.0.3,10.0.0.4' }],
+      skipped: null,
+    });
+    await expect(
+      handler({ op: 'census', input: { trigger: 'nightly', reason: 'x' }, execution: EXEC }, context),
+    ).rejects.toBeInstanceOf(ValidationError);
+    expect(asg).toHaveReceivedCommandTimes(DescribeAutoScalingGroupsCommand, 1);
+  });
+
+  it('served reads a batch; a line for a target not asked is refused (ProbeOutputInvalid)', async () => {
+    const line = JSON.stringify({
+      target: '10.0.0.2',
+      ports: [
+        { port: 8082, fingerprint: FP, verified: true, notAfter: '2026-04-01T00:00:00Z', error: null },
+        { port: 8443, fingerprint: FP, verified: true, notAfter: '2026-04-01T00:00:00Z', error: null },
+      ],
+    });
+    await expect(
+      handler({ op: 'served', targets: '10.0.0.2', stdout: `${line}\n` }, context),
+    ).resolves.toEqual({
+      seen: [{ ip: '10.0.0.2', fingerprints: [FP], notAfter: '2026-04-01T00:00:00Z', error: null }],
+    });
+    await expect(handler({ op: 'served', targets: '10.0.0.3', stdout: line }, context)).rejects.toMatchObject(
+      { name: 'ProbeOutputInvalid' },
+    );
+  });
+
+  it('plan with the census renews the node whose served certificate differs from its record', async () => {
+    cluster();
+    const seen = (ip: string, fp: string) => ({ ip, fingerprints: [fp], notAfter: null, error: null });
+    const census = {
+      peer: P,
+      batches: [],
+      skipped: null,
+      seen: [{ seen: [seen('10.0.0.1', FP), seen('10.0.0.2', FP), seen('10.0.0.3', 'e'.repeat(64))] }],
+    };
+    const out = (await handler({ op: 'plan', input, execution: EXEC, census }, context)) as {
+      plan: { order: string[]; batches: { reason: string }[][] };
+    };
+    expect(out.plan.order).toContain(B);
+    expect(
+      out.plan.batches.flat().find((n) => (n as { instanceId?: string }).instanceId === B),
+    ).toMatchObject({
+      reason: 'mismatch',
+    });
+    const failed = (await handler(
+      { op: 'plan', input, execution: EXEC, census: { peer: P, error: { Error: 'CensusProbeFailed' } } },
+      context,
+    )) as { summary: string; plan: { order: string[] } };
+    expect(failed.summary).toContain(
+      'the census probe failed (CensusProbeFailed): planned from the records only',
+    );
+    expect(failed.plan.order).not.toContain(B);
   });
 });

@@ -276,4 +276,39 @@ describe('ProbeServedCertificate', () => {
     ]);
     expect(w.clock.now() - started).toBeGreaterThanOrEqual(20_000);
   });
+
+  it('probes every IP of TargetIps in order, one line each; refuses both, neither, or a bad list', async () => {
+    const ca = await TestCa.create('Test CA', { notBefore: w.clock.now() - DAY });
+    const a = await runningNode();
+    const b = await runningNode();
+    const peer = await runningNode();
+    for (const n of [a, b, peer]) await rotate(n, ca);
+    await restart(a);
+    await restart(b);
+    w.region().ec2.partition(b.id);
+    const out = await run(docs.probeServedCertificate, peer, {
+      TargetIps: [`${b.privateIp},${a.privateIp},${peer.privateIp}`],
+    });
+    expect(out.Status).toBe('Success');
+    const lines = out.StandardOutputContent.trim()
+      .split('\n')
+      .map((l: string) => JSON.parse(l));
+    expect(lines.map((l: { target: string }) => l.target)).toEqual([
+      b.privateIp,
+      a.privateIp,
+      peer.privateIp,
+    ]);
+    expect(lines[0].ports[0]).toMatchObject({ fingerprint: null, error: 'unreachable' });
+    expect(lines[1].ports[1]).toMatchObject({ verified: true, error: null });
+    for (const [params, why] of [
+      [{ TargetIp: [a.privateIp], TargetIps: [a.privateIp] }, 'exactly one'],
+      [{}, 'exactly one'],
+      [{ TargetIps: [`${a.privateIp};id`] }, 'TARGET_IPS'],
+      [{ TargetIps: [Array.from({ length: 26 }, () => a.privateIp).join(',')] }, 'TARGET_IPS'],
+    ] as const) {
+      const bad = await run(docs.probeServedCertificate, peer, params as Record<string, string[]>);
+      expect(bad.Status).toBe('Failed');
+      expect(bad.StandardErrorContent).toContain(why);
+    }
+  });
 });
