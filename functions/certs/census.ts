@@ -7,8 +7,8 @@ import type { OpRequest } from './input';
 import { validatedInput } from './ops';
 
 /**
- * `census`: the peer and the batches a renewal run probes (a CA rotation's passes plan from the records, and
- * probe nothing). The input is validated here too: a bad one is refused before any command is sent.
+ * `census`: the peer and the batches a renewal run probes (a CA rotation's passes plan from the records, and a
+ * run that names its nodes renews them whatever they serve: both probe nothing). The input is validated here too: a bad one is refused before any command is sent.
  */
 export async function census(
   request: OpRequest<'census'>,
@@ -20,7 +20,12 @@ export async function census(
   if (caPhases(pki.rotation, pki.active, config.settings.caGeneration, input.caRotation).length > 0) {
     return { peer: null, batches: [], skipped: 'a CA rotation plans from the records' };
   }
-  const probe = censusProbe(cluster, input.nodes);
+  // An operator's named nodes renew whatever they serve: probing them would only delay the rotation (and hold
+  // a primary's restart back past a failover it should follow: cert-rotation-vs-failover).
+  if (input.nodes !== undefined) {
+    return { peer: null, batches: [], skipped: 'the run names its nodes: each renews whatever it serves' };
+  }
+  const probe = censusProbe(cluster);
   deps.logger.info('census probe', { peer: probe.peer, batches: probe.batches.length });
   return probe;
 }

@@ -32,8 +32,8 @@ export interface CensusProbe {
 }
 
 /**
- * The probe of a renewal run: from the first serving node (by id) over every InService node with an IP
- * (only the requested ones when the run names nodes), itself included.
+ * The probe of a renewal run: from the first serving node (by id) over every InService node with an IP,
+ * itself included.
  */
 export function censusProbe(
   nodes: readonly {
@@ -42,7 +42,6 @@ export function censusProbe(
     readonly lifecycleState: string;
     readonly target: string;
   }[],
-  requested?: readonly string[],
 ): CensusProbe {
   const sorted = [...nodes].sort((a, b) => (a.instanceId < b.instanceId ? -1 : 1));
   const peer = sorted.find(
@@ -51,7 +50,6 @@ export function censusProbe(
   if (peer === undefined) return { peer: null, batches: [], skipped: 'no serving node to probe from' };
   const ips = sorted
     .filter((n) => n.lifecycleState === 'InService' && n.ip !== undefined)
-    .filter((n) => requested === undefined || requested.includes(n.instanceId))
     .map((n) => n.ip as string);
   const batches: { targets: string }[] = [];
   for (let i = 0; i < ips.length; i += PROBE_BATCH) {

@@ -284,6 +284,17 @@ describe('certs census and served', () => {
     expect(asg).toHaveReceivedCommandTimes(DescribeAutoScalingGroupsCommand, 1);
   });
 
+  it('census: a run that names its nodes probes nothing (they renew whatever they serve)', async () => {
+    cluster();
+    await expect(
+      handler({ op: 'census', input: { ...input, trigger: 'manual', nodes: [B] }, execution: EXEC }, context),
+    ).resolves.toEqual({
+      peer: null,
+      batches: [],
+      skipped: 'the run names its nodes: each renews whatever it serves',
+    });
+  });
+
   it('served reads a batch; a line for a target not asked is refused (ProbeOutputInvalid)', async () => {
     const line = JSON.stringify({
       target: '10.0.0.2',
