@@ -25,6 +25,7 @@ import {
 } from '../sim/scenarios/cert-rotation';
 import { HISTORY_EVENT_LIMIT, historyEvents } from '../sim/scenarios/history-events';
 import { thePrimary } from '../sim/scenarios/primary-failover';
+import { family } from '../sim/scene-summary';
 import { EXAMPLE_CONFIG, Twin } from '../sim/twin';
 import { type BenchSection, type Budget, table } from './types';
 
@@ -79,6 +80,8 @@ export interface PassFigures {
   readonly boundMs: number;
   readonly wallMs: number;
   readonly worstNodeTransitions: number;
+  /** Every transition of the run (parent, census probe, every child and its node commands) over its nodes. */
+  readonly allInPerNode: number;
   readonly histories: HistoryRow[];
 }
 
@@ -106,6 +109,7 @@ async function measure(
     boundMs,
     wallMs: performance.now() - wall,
     worstNodeTransitions: Math.max(0, ...children.map((c) => c.transitions)),
+    allInPerNode: family(e).reduce((n, x) => n + x.transitions, 0) / (nodes * passes),
     histories: historiesByMachine([e]),
   };
 }
@@ -250,7 +254,16 @@ export function renderRotation(
     `1.1 × N × ${PER_NODE_SECONDS} s per pass (drain 300 + restart 180 + verify 30 + commands 60) / maxUnavailable.`,
     '',
     table(
-      ['run', 'status', 'children', 'virtual time', 'bound', 'transitions / node, max', 'wall clock'],
+      [
+        'run',
+        'status',
+        'children',
+        'virtual time',
+        'bound',
+        'transitions / node, max (child)',
+        'all-in / node',
+        'wall clock',
+      ],
       run.passes.map((p) => [
         p.label,
         p.status,
@@ -258,6 +271,7 @@ export function renderRotation(
         hours(p.virtualMs),
         hours(p.boundMs),
         String(p.worstNodeTransitions),
+        p.allInPerNode.toFixed(1),
         wallText(p.wallMs),
       ]),
     ),

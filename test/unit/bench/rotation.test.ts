@@ -41,6 +41,7 @@ const pass = (extra: Partial<PassFigures> = {}): PassFigures => ({
   boundMs: 87 * 3_600_000,
   wallMs: 60_000,
   worstNodeTransitions: 26,
+  allInPerNode: 40,
   histories: [{ stateMachine: 'cert-rotation', executions: 1, largest: 9_000, where: 'bench-renew' }],
   ...extra,
 });
