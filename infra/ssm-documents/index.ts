@@ -157,7 +157,7 @@ export const DOCUMENTS = {
     suffix: 'StartArtifactory',
     script: 'start-artifactory.sh',
     description:
-      'Starts the artifactory service on a configured node; readiness is probed separately. With Certificate and CaBundle, installs them first (as InstallCertificate).',
+      'Starts the artifactory service on a configured node; readiness is probed separately. With Certificate and CaBundle, installs them first (as InstallCertificate); with Restart true, restarts the service instead (a rotation: install and restart in one command).',
     timeoutSeconds: 300,
     parameters: {
       Certificate: {
@@ -171,6 +171,13 @@ export const DOCUMENTS = {
         description:
           'Empty, or the CA certificates (PEM) to trust, installed before the start (with Certificate).',
         allowedPattern: `^(${PEM_BLOCK})*$`,
+        default: '',
+      },
+      Restart: {
+        variable: 'RESTART',
+        description:
+          'Empty, or true: restart the service (bounded like the start) after the optional install, so that a rotated certificate is applied in one command.',
+        allowedPattern: '^(true)?$',
         default: '',
       },
     },
@@ -267,9 +274,17 @@ export const DOCUMENTS = {
     suffix: 'RollbackCertificate',
     script: 'rollback-certificate.sh',
     description:
-      'Restores the certificate, key and CA file InstallCertificate kept as *.previous (fails when there are none); system.yaml keeps the HTTPS connector; starts nothing.',
+      'Restores the certificate, key and CA file InstallCertificate kept as *.previous (fails when there are none); with Fingerprint, only when the installed certificate has it (else changes nothing: {"restored":null}); system.yaml keeps the HTTPS connector; starts nothing.',
     timeoutSeconds: 60,
-    parameters: {},
+    parameters: {
+      Fingerprint: {
+        variable: 'FINGERPRINT',
+        description:
+          'Empty, or the SHA-256 (64 lowercase hex digits) of the certificate whose install is undone: restores only when it is the installed one.',
+        allowedPattern: '^([0-9a-f]{64})?$',
+        default: '',
+      },
+    },
   },
   probeServedCertificate: {
     suffix: 'ProbeServedCertificate',

@@ -171,6 +171,8 @@ export interface NodeTlsContract {
   makeCsr(bits: number, track: <T>(work: () => Promise<T>) => Promise<T>): Promise<string>;
   install(certificate: string, caBundle: string): { installed: string; previous: string | null };
   rollback(): { restored: string };
+  /** The installed certificate's fingerprint; undefined when none is installed. */
+  installedFingerprint(): string | undefined;
   /** Why the node's own TLS fails at `now`, or undefined. */
   problem(now: number): string | undefined;
   /** Called by the node's start: loads the files, or says why the start fails. */

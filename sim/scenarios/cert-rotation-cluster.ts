@@ -249,7 +249,7 @@ export const rotationMeetsFailover: Scenario = {
         const child = rotations(twin)
           .flatMap(childrenOf)
           .find((c) => nodeOf(c) === primary);
-        if (!second && child && entered(child, 'StopNodeArtifactory')) {
+        if (!second && child && entered(child, 'StartNodeArtifactory')) {
           second = true;
           void launchFailover(twin, 'alarm-2', {
             cluster,

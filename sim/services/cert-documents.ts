@@ -124,8 +124,19 @@ const installCertificate: DocumentEffect = async ({ instance, parameters, clock,
 };
 
 /** RollbackCertificate (rollback-certificate.sh). */
-const rollbackCertificate: DocumentEffect = async ({ instance, clock, rng }) => {
+const rollbackCertificate: DocumentEffect = async ({ instance, parameters, clock, rng }) => {
+  const fingerprint = parameters.Fingerprint?.[0] ?? '';
+  if (!/^([0-9a-f]{64})?$/.test(fingerprint)) {
+    return failed('invalid parameter FINGERPRINT: must match ^([0-9a-f]{64})?$', 2);
+  }
   await pause(clock, rng, CERT_TIMING.install);
+  if (fingerprint !== '') {
+    const installed = instance.node.tls.installedFingerprint() ?? 'none';
+    if (installed !== fingerprint) {
+      const reason = `the installed certificate is ${installed}, not ${fingerprint}: nothing to undo, nothing changed`;
+      return { status: 'Success', stdout: JSON.stringify({ restored: null, reason }) };
+    }
+  }
   try {
     return { status: 'Success', stdout: JSON.stringify(instance.node.tls.rollback()) };
   } catch (err) {

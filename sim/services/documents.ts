@@ -126,7 +126,8 @@ const configureNode: DocumentEffect = async ({ instance, parameters, region, clo
 
 /**
  * StartArtifactory (start-artifactory.sh): `systemctl start artifactory`; readiness is probed separately. With
- * Certificate and CaBundle, installs them first exactly as InstallCertificate (its JSON line comes first).
+ * Certificate and CaBundle, installs them first exactly as InstallCertificate (its JSON line comes first). With
+ * Restart true, restarts Artifactory instead (after the install), as SetPrimaryRole does.
  */
 const startArtifactory: DocumentEffect = async ({ instance, parameters, clock, rng }) => {
   const certificate = param('startArtifactory', parameters, 'Certificate') ?? '';
@@ -144,6 +145,15 @@ const startArtifactory: DocumentEffect = async ({ instance, parameters, clock, r
     const installed = installOn(instance, certificate, caBundle);
     if (installed.status !== 'Success') return installed;
     lines.push(installed.stdout);
+  }
+  if (param('startArtifactory', parameters, 'Restart') === 'true') {
+    // `systemctl restart` (https://www.freedesktop.org/software/systemd/man/latest/systemctl.html): stops the
+    // unit if running, then starts it; as slow as SetPrimaryRole's restart.
+    const restarted = await instance.node.restart();
+    if (!restarted.started)
+      return failed(`Job for artifactory.service failed: ${restarted.reason}`, lines.join('\n'));
+    lines.push('artifactory.service restarted');
+    return ok(lines.join('\n'));
   }
   const wasUp = instance.node.status === 'starting' || instance.node.status === 'running';
   await pause(clock, rng, DOCUMENT_TIMING.systemctlStart);

@@ -275,6 +275,12 @@ export class NodeTls implements NodeTlsContract {
     return { installed: cert.fingerprint, previous };
   }
 
+  /** The installed certificate's fingerprint (what a restart would serve); undefined when none is installed. */
+  installedFingerprint(): string | undefined {
+    const crt = this.files.get(TLS_FILES.crt);
+    return crt === undefined ? undefined : parseCertificate(crt).fingerprint;
+  }
+
   /** RollbackCertificate: restores the *.previous certificate, key and CA file, and keeps them. */
   rollback(): { restored: string } {
     const crt = this.files.get(TLS_FILES.previousCrt);

@@ -542,6 +542,15 @@ describe('scripts', () => {
       expect({ env, out }).toMatchObject({ env, out: { status: 2, stdout: '' } });
       expect(out.stderr).toMatch(/^invalid parameter (ROLE|CLUSTER_MODE|SERVICE_ACTION)/);
     }
+    for (const [kind, env, name] of [
+      ['startArtifactory', { CERTIFICATE: '', CA_BUNDLE: '', RESTART: 'yes' }, 'RESTART'],
+      ['rollbackCertificate', { FINGERPRINT: 'AB'.repeat(32) }, 'FINGERPRINT'],
+      ['rollbackCertificate', { FINGERPRINT: 'ab; rm -rf /' }, 'FINGERPRINT'],
+    ] as const) {
+      const out = bash(unguarded(kind), env);
+      expect({ kind, out }).toMatchObject({ kind, out: { status: 2, stdout: '' } });
+      expect(out.stderr).toMatch(new RegExp(`^invalid parameter ${name}`));
+    }
   });
 
   describe('system.yaml edits', () => {
@@ -986,7 +995,7 @@ echo "sleep $*" >>"$STUB_LOG"
           );
         };
         const fingerprint = (pem: string) =>
-          sh('openssl x509 -outform DER | openssl dgst -sha256 -r', pem).split(' ')[0];
+          sh('openssl x509 -outform DER | openssl dgst -sha256 -r', pem).split(' ')[0] ?? '';
         return { pem: readFileSync(path.join(dir, 'ca.pem'), 'utf8'), sign, fingerprint };
       }
       const keysDir = (root: string) => path.join(root, 'artifactory/var/bootstrap/router/keys');
@@ -1098,6 +1107,61 @@ echo "sleep $*" >>"$STUB_LOG"
         ]);
         expect(readFileSync(path.join(keysDir(root), 'custom-server.crt'), 'utf8')).toBe(cert);
         expect(systemctl()).toContain('systemctl start artifactory');
+      });
+
+      it('StartArtifactory with Restart installs and restarts in one command; Rollback with Fingerprint restores only that install', () => {
+        const { root, run, systemctl } = node();
+        const ca = opensslCa();
+        expect(run('configureNode', { ...CONFIGURE, KeySize: '2048' }).status).toBe(0);
+        const crt = path.join(keysDir(root), 'custom-server.crt');
+        const first = ca.sign(run('makeCsr', { KeySize: '2048' }).stdout);
+        expect(run('installCertificate', { Certificate: first, CaBundle: ca.pem }).status).toBe(0);
+        // SSM rejects a bad Restart or Fingerprint (allowedPattern); the scripts exit 2 too ('reject a bad
+        // parameter' above).
+        expect(() => run('startArtifactory', { Restart: 'yes' })).toThrow('Restart=yes');
+        expect(systemctl()).toBe('');
+
+        const second = ca.sign(run('makeCsr', { KeySize: '2048' }).stdout);
+        // The failure came before the install: the rollback finds the issued certificate not installed and
+        // changes nothing (the *.previous files are older than what the node serves).
+        const notInstalled = run('rollbackCertificate', { Fingerprint: ca.fingerprint(second) });
+        expect(notInstalled).toMatchObject({ status: 0, stderr: '' });
+        expect(JSON.parse(notInstalled.stdout)).toEqual({
+          restored: null,
+          reason: `the installed certificate is ${ca.fingerprint(first)}, not ${ca.fingerprint(second)}: nothing to undo, nothing changed`,
+        });
+        expect(readFileSync(crt, 'utf8')).toBe(first);
+
+        const restarted = run('startArtifactory', {
+          Certificate: second,
+          CaBundle: ca.pem,
+          Restart: 'true',
+        });
+        expect(restarted).toMatchObject({ status: 0, stderr: '' });
+        expect(restarted.stdout.split('\n')).toEqual([
+          JSON.stringify({ installed: ca.fingerprint(second), previous: ca.fingerprint(first) }),
+          'artifactory.service restarted',
+          '',
+        ]);
+        expect(systemctl()).toBe('systemctl restart artifactory\n');
+        expect(readFileSync(crt, 'utf8')).toBe(second);
+
+        // The failure came after the install: the issued certificate is installed, so it is undone.
+        const undone = run('rollbackCertificate', { Fingerprint: ca.fingerprint(second) });
+        expect(JSON.parse(undone.stdout)).toEqual({ restored: ca.fingerprint(first) });
+        expect(readFileSync(crt, 'utf8')).toBe(first);
+        // A retried rollback with the same fingerprint: the issued one is no longer installed, nothing changes.
+        expect(
+          JSON.parse(run('rollbackCertificate', { Fingerprint: ca.fingerprint(second) }).stdout),
+        ).toMatchObject({ restored: null });
+        expect(readFileSync(crt, 'utf8')).toBe(first);
+        // Restart alone restarts, installing nothing.
+        expect(run('startArtifactory', { Restart: 'true' })).toEqual({
+          status: 0,
+          stdout: 'artifactory.service restarted\n',
+          stderr: '',
+        });
+        expect(readFileSync(crt, 'utf8')).toBe(first);
       });
 
       /** artifactory.tomcat.httpsConnector.enabled in the node's system.yaml (undefined when absent). */

@@ -225,6 +225,60 @@ describe('InstallCertificate and RollbackCertificate', () => {
   });
 });
 
+describe('StartArtifactory with Restart, RollbackCertificate with Fingerprint', () => {
+  it('installs and restarts in one command; the rollback undoes only the issued install', async () => {
+    const ca = await TestCa.create('Test CA', { notBefore: w.clock.now() - DAY });
+    const inst = await runningNode();
+    const first = await rotate(inst, ca);
+    await restart(inst);
+    expect(inst.node.servedCertificate?.fingerprint).toBe(fingerprint(first.certificate));
+    const csr = await run(docs.makeCsr, inst, { KeySize: ['2048'] });
+    const issued = await ca.issue({
+      ip: inst.privateIp,
+      csr: csr.StandardOutputContent,
+      notBefore: w.clock.now() - DAY,
+      notAfter: w.clock.now() + 90 * DAY,
+    });
+    // Before the install (the failure came first): nothing to undo, nothing changed.
+    const early = await run(docs.rollbackCertificate, inst, { Fingerprint: [fingerprint(issued)] });
+    expect(early.Status).toBe('Success');
+    expect(JSON.parse(early.StandardOutputContent)).toEqual({
+      restored: null,
+      reason: `the installed certificate is ${fingerprint(first.certificate)}, not ${fingerprint(issued)}: nothing to undo, nothing changed`,
+    });
+    expect(inst.node.tls.installed?.fingerprint).toBe(fingerprint(first.certificate));
+
+    const out = await run(docs.startArtifactory, inst, {
+      Certificate: [issued],
+      CaBundle: [ca.certificate],
+      Restart: ['true'],
+    });
+    expect(out.Status).toBe('Success');
+    expect(out.StandardOutputContent.split('\n')).toEqual([
+      JSON.stringify({ installed: fingerprint(issued), previous: fingerprint(first.certificate) }),
+      'artifactory.service restarted',
+    ]);
+    await w.clock.runFor(NODE_TIMING.start[1]);
+    expect(inst.node.servedCertificate?.fingerprint).toBe(fingerprint(issued));
+
+    // After the install: undone; a retried rollback finds it undone and changes nothing.
+    const undone = await run(docs.rollbackCertificate, inst, { Fingerprint: [fingerprint(issued)] });
+    expect(JSON.parse(undone.StandardOutputContent)).toEqual({ restored: fingerprint(first.certificate) });
+    const again = await run(docs.rollbackCertificate, inst, { Fingerprint: [fingerprint(issued)] });
+    expect(JSON.parse(again.StandardOutputContent)).toMatchObject({ restored: null });
+    expect(inst.node.tls.installed?.fingerprint).toBe(fingerprint(first.certificate));
+  });
+
+  it('refuses a Fingerprint that is not 64 lowercase hex digits with exit 2, changing nothing', async () => {
+    const ca = await TestCa.create('Test CA', { notBefore: w.clock.now() - DAY });
+    const inst = await runningNode();
+    const first = await rotate(inst, ca);
+    const out = await run(docs.rollbackCertificate, inst, { Fingerprint: ['AB'.repeat(32)] });
+    expect(out).toMatchObject({ Status: 'Failed', ResponseCode: 2 });
+    expect(inst.node.tls.installed?.fingerprint).toBe(fingerprint(first.certificate));
+  });
+});
+
 describe('ProbeServedCertificate', () => {
   it("verifies a peer's served certificate on 8082 and 8443 against the prober's own trusted CA files", async () => {
     const ca = await TestCa.create('Test CA', { notBefore: w.clock.now() - DAY });
