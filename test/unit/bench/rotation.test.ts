@@ -72,14 +72,20 @@ describe('renderRotation', () => {
     expect(over(pass())).toEqual([]);
   });
 
-  it('fails a history of 25,000 events, a node over 40 transitions, a run over its bound, a failed run', () => {
+  it('fails a history of 25,000 events, a node over 40 transitions (its own, or all in), a run over its bound, a failed run', () => {
     expect(
       over(
         pass({ histories: [{ stateMachine: 'cert-rotation', executions: 1, largest: 25_000, where: 'x' }] }),
       ),
     ).toEqual(['renewal of 500: largest execution history (events)']);
     expect(over(pass({ worstNodeTransitions: 41 }))).toEqual([
-      'renewal of 500: transitions per node, largest',
+      'renewal of 500: transitions per node (child + its node commands), largest',
+    ]);
+    // Below 100 nodes the parent's fixed part is not amortized: the all-in figure is shown, not held.
+    const small = renderRotation({ nodes: 10, ca: false }, run(pass({ nodes: 10, allInPerNode: 45.5 })));
+    expect(small.budgets.filter((b) => !withinBudget(b))).toEqual([]);
+    expect(over(pass({ allInPerNode: 40.2 }))).toEqual([
+      "renewal of 500: all-in transitions per node (whole run / nodes, N ≥ 100: parent's fixed part amortized)",
     ]);
     expect(over(pass({ virtualMs: 88 * 3_600_000 }))).toEqual([
       'renewal of 500: rotation time (virtual hours)',
