@@ -25,6 +25,10 @@ export const KEY_FORMATS = {
   caSk: 'CA#{}',
   watchSk: 'WATCH#{}',
   auditSk: 'AUDIT#{}#{}',
+  routingPk: 'ROUTING#{}',
+  routingLeaseSk: 'LEASE',
+  switchSk: 'SWITCH#{}',
+  readinessSk: 'READINESS#{}',
 } as const;
 
 export type KeyFormat = keyof typeof KEY_FORMATS;
@@ -140,4 +144,36 @@ export const watchKey = (cluster: string, name: string): TableKey => ({
 export const auditKey = (cluster: string, at: string | number | Date, id: string): TableKey => ({
   pk: clusterPk(cluster),
   sk: auditSk(at, id),
+});
+
+/**
+ * The routing table (one per region plus the witness: infra/stacks/names.ts `routingTableName`) holds one
+ * partition per cluster, `ROUTING#<cluster>`: the routing lease and epoch (`LEASE`), each region's switch as the
+ * control plane last set it (`SWITCH#<region>`), each region's last readiness evaluation (`READINESS#<region>`)
+ * and the regional-failover gate (`GATE#regional-failover`).
+ */
+export const routingPk = (cluster: string): string => fill(KEY_FORMATS.routingPk, cluster);
+
+/** The routing lease's item (holder, epoch, expiry) in one routing table. */
+export const routingLeaseKey = (cluster: string): TableKey => ({
+  pk: routingPk(cluster),
+  sk: KEY_FORMATS.routingLeaseSk,
+});
+
+/** Region `region`'s switch record in one routing table. */
+export const switchKey = (cluster: string, region: string): TableKey => ({
+  pk: routingPk(cluster),
+  sk: fill(KEY_FORMATS.switchSk, region),
+});
+
+/** Region `region`'s last readiness evaluation in one routing table. */
+export const readinessKey = (cluster: string, region: string): TableKey => ({
+  pk: routingPk(cluster),
+  sk: fill(KEY_FORMATS.readinessSk, region),
+});
+
+/** The regional-failover gate (cooldown, daily budget) in one routing table. */
+export const routingGateKey = (cluster: string): TableKey => ({
+  pk: routingPk(cluster),
+  sk: gateSk('regional-failover'),
 });

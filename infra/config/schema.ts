@@ -112,9 +112,68 @@ export const ConfigSchema = z
     }),
     failover: z
       .strictObject({
+        /**
+         * How regional-failover flips a region's switch: `cloudwatch-switch` publishes the switch metric
+         * (CloudWatch's regional data plane, which Route 53's health checks watch); `route53-api` inverts the
+         * region's switch health check through Route 53's API, whose control plane lives in us-east-1
+         * (statemachines/regional-failover.md, "Drivers").
+         */
         driver: z.enum(['cloudwatch-switch', 'route53-api']).default('cloudwatch-switch'),
+        /** After any change at least this many regions serve; a run that would leave fewer is refused or reverted. */
         minServingRegions: z.number().int().min(1, 'failover.minServingRegions must be >= 1').default(1),
+        /** Every evacuation and restore waits for an operator's approval (a task token), or times out unapproved. */
         approvalRequired: z.boolean().default(false),
+        approvalTimeoutMinutes: z.number().int().min(5).max(1440).default(60),
+        /**
+         * A region outside `regions` holding only a copy of the routing table: the routing lease is taken in a
+         * majority of the routing tables (every region's and the witness's), so with two regions a quorum
+         * exists without the sick one. Required when `regions` has an even number (>= 2) of regions.
+         */
+        witnessRegion: regionName.optional(),
+        /** Anti-flapping: the least time between two flips of the same region (ARC's wait-period rule). */
+        flipWaitMinutes: minutes('failover.flipWaitMinutes').default(10),
+        /** Automatic restore only after the region's degraded alarm has been OK this long (hysteresis). */
+        restoreHysteresisMinutes: minutes('failover.restoreHysteresisMinutes').default(30),
+        /** Restore automatically once the hysteresis window has passed; false: restores are manual only. */
+        automaticRestore: z.boolean().default(true),
+        /** The region's degraded alarm: HTTP 5xx share of the ALB's requests, in percent, over 5 minutes. */
+        degraded: z
+          .strictObject({
+            max5xxPercent: z.number().gt(0).max(100).default(5),
+            /** Minutes without a healthy target (or, legacy-primary, without a healthy primary). */
+            noHealthyMinutes: z.number().int().min(1).max(60).default(5),
+          })
+          .prefault({}),
+        readiness: z
+          .strictObject({
+            /** Healthy nodes the receiving regions need, as a share of what the evacuated region served. */
+            minCapacityShare: z.number().gt(0).max(10).default(1),
+            /** Certificates of the receiving regions' nodes must be valid beyond this many days. */
+            minCertificateDays: z.number().int().min(0).default(7),
+            /** Replication of `replicationRepos` must be within this lag. */
+            maxReplicationLagMinutes: z.number().int().min(1).default(60),
+            /** Repositories whose replication status is read on the primary (empty: the check is skipped and says so). */
+            replicationRepos: z
+              .array(z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, 'not a repository key'))
+              .default([]),
+            /** The scheduled readiness evaluation's period. */
+            evaluationMinutes: z.number().int().min(5).max(1440).default(60),
+          })
+          .prefault({}),
+        drill: z
+          .strictObject({
+            /** EventBridge schedule of the dry-run evacuation drill of each region (default: weekly). */
+            schedule: z
+              .string()
+              .regex(/^(cron|rate)\(.+\)$/, 'failover.drill.schedule must be cron(...) or rate(...)')
+              .default('cron(0 10 ? * TUE *)'),
+            /** A canary record (with its own switch) a live drill flips instead of the real one; absent: dry runs only. */
+            canaryRecordName: z
+              .string()
+              .regex(/^[A-Za-z0-9.-]+$/, 'failover.drill.canaryRecordName must be a DNS name')
+              .optional(),
+          })
+          .prefault({}),
       })
       .prefault({}),
     automation: z
@@ -253,6 +312,26 @@ export const ConfigSchema = z
         seen.set(r.name, i);
       }
     });
+    const names = c.regions.map((r) => r.name);
+    const witness = c.failover.witnessRegion;
+    if (witness !== undefined && names.includes(witness)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['failover', 'witnessRegion'],
+        message: `failover.witnessRegion (${witness}) must be a region outside regions`,
+      });
+    }
+    const voters = names.length + (witness === undefined ? 0 : 1);
+    if (names.length >= 2 && voters % 2 === 0) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['failover', 'witnessRegion'],
+        message:
+          witness === undefined
+            ? `failover.witnessRegion is required with ${names.length} regions: the routing lease needs a majority of routing tables without the sick region`
+            : `with failover.witnessRegion the routing tables number ${voters}; use an odd number (drop the witness)`,
+      });
+    }
     if (c.failover.minServingRegions > c.regions.length) {
       ctx.addIssue({
         code: 'custom',
