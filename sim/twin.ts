@@ -1,6 +1,10 @@
 import './polyfills';
 import * as path from 'node:path';
-import { resetClients, setClientsForTest } from '../functions/shared/clients/base';
+import {
+  resetClients,
+  setClientsForTest,
+  setRegionalClientFactoryForTest,
+} from '../functions/shared/clients/base';
 import { loadConfig } from '../infra/config/load';
 import type { Config } from '../infra/config/schema';
 import { Invariants } from './core/invariants';
@@ -8,7 +12,7 @@ import { type ControlPlaneLayout, deployControlPlane } from './deploy';
 import type { TwinRuntime, WorldLayout } from './layout';
 import { DynamoSim } from './runner/dynamo';
 import { LambdaSim } from './runner/lambda';
-import { twinClients } from './runner/sdk';
+import { twinClients, twinRegionalClient } from './runner/sdk';
 import { StepFunctionsSim } from './runner/sfn';
 import { buildWorld, createTables } from './setup';
 import { assembleWorld, type SimWorld } from './world-assembly';
@@ -93,6 +97,9 @@ export class Twin implements TwinRuntime {
         twin.world.region(region).services.sfn = sfn;
       }
       setClientsForTest(twinClients(twin.world, twin.dynamo, twin.world.regionNames[0] ?? 'us-east-1'));
+      setRegionalClientFactoryForTest((name, region) =>
+        twinRegionalClient(twin.world, twin.dynamo, name, region),
+      );
       const controlPlane = options.controlPlane ?? true;
       twin.layout = await buildWorld(twin, {
         controlPlane,
@@ -135,6 +142,7 @@ export class Twin implements TwinRuntime {
     this.world.clock.uninstall();
     Math.random = this.realRandom;
     resetClients();
+    setRegionalClientFactoryForTest(undefined);
     await this.dynamo.stop();
     if (Twin.active === this) Twin.active = undefined;
   }

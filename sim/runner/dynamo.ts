@@ -102,7 +102,7 @@ export class DynamoSim {
    * client retries as the SDK does (3 attempts, standard mode); Step Functions' optimized integration gets
    * `{ sdkRetries: false }`, so a failed request fails the Task and the workflow's own Retry decides.
    */
-  client(region: string, opts: { sdkRetries?: boolean } = {}): DynamoDBClient {
+  client(region: string, opts: { sdkRetries?: boolean; pinned?: boolean } = {}): DynamoDBClient {
     const client = new DynamoDBClient({
       region,
       endpoint: this.endpoint,
@@ -117,6 +117,7 @@ export class DynamoSim {
         region,
         opts.sdkRetries === false ? 'workflow' : 'handler',
         this.observer,
+        opts.pinned === true,
       );
     this.clients.push(client);
     return client;
@@ -170,12 +171,14 @@ function observe(
   clientRegion: string,
   caller: 'workflow' | 'handler',
   observer: DynamoObserver,
+  pinned = false,
 ): void {
   client.middlewareStack.add(
     (next: (args: unknown) => Promise<unknown>, context: { commandName?: string }) =>
       async (args: unknown) => {
         const action = (context.commandName ?? '').replace(/Command$/, '');
-        const region = invocationStore.getStore()?.region ?? clientRegion;
+        // A pinned client (another region's table) calls its own region; the others the invocation's.
+        const region = pinned ? clientRegion : (invocationStore.getStore()?.region ?? clientRegion);
         const fault = observer.beforeCall(region, action, caller);
         if (fault) {
           observer.record(region, action, fault.name);

@@ -9,7 +9,7 @@ import { SFNClient } from '@aws-sdk/client-sfn';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { ClientSet } from '../../functions/shared/clients/base';
+import type { ClientSet, RegionalClientName } from '../../functions/shared/clients/base';
 import type { ServiceName } from '../core/contracts';
 import type { World } from '../core/world';
 import type { DynamoSim } from './dynamo';
@@ -30,12 +30,14 @@ export function routeToTwin<C extends StackClient>(
   world: World,
   service: ServiceName,
   defaultRegion: string,
+  pinned = false,
 ): C {
   client.middlewareStack.add(
     // The handler context (with the command's name) is given to the middleware factory, not to the handler.
     (_next: unknown, context: { commandName?: string }) => async (args: { input: unknown }) => {
       const commandName = (context.commandName ?? '').replace(/Command$/, '');
-      const region = invocationStore.getStore()?.region ?? defaultRegion;
+      // A pinned client (another region's resources) calls its own region; the others the invocation's.
+      const region = pinned ? defaultRegion : (invocationStore.getStore()?.region ?? defaultRegion);
       const output = (await world.call(region, service, commandName, args.input)) as Record<string, unknown>;
       return {
         output: { ...output, $metadata: { httpStatusCode: 200, attempts: 1, totalRetryDelay: 0 } },
@@ -77,4 +79,37 @@ export function twinClients(world: World, dynamo: DynamoSim, defaultRegion: stri
     dynamoDB,
     dynamoDoc: DynamoDBDocumentClient.from(dynamoDB, { marshallOptions: { removeUndefinedValues: true } }),
   };
+}
+
+/**
+ * A client pinned to `region` (functions/shared/clients/base.ts `regionalClient`): its calls reach that region's
+ * simulated service whatever region the calling Lambda runs in, so a lost region fails them.
+ */
+export function twinRegionalClient<K extends RegionalClientName>(
+  world: World,
+  dynamo: DynamoSim,
+  name: K,
+  region: string,
+): ClientSet[K] {
+  const make = (): unknown => {
+    switch (name) {
+      case 'cloudWatch':
+        return routeToTwin(new CloudWatchClient(base(region)), world, 'cloudwatch', region, true);
+      case 'elbv2':
+        return routeToTwin(new ElasticLoadBalancingV2Client(base(region)), world, 'elbv2', region, true);
+      case 'autoScaling':
+        return routeToTwin(new AutoScalingClient(base(region)), world, 'autoscaling', region, true);
+      case 'sfn':
+        return routeToTwin(new SFNClient(base(region)), world, 'sfn', region, true);
+      case 'ssm':
+        return routeToTwin(new SSMClient(base(region)), world, 'ssm', region, true);
+      case 'dynamoDoc':
+        return DynamoDBDocumentClient.from(dynamo.client(region, { pinned: true }), {
+          marshallOptions: { removeUndefinedValues: true },
+        });
+      default:
+        throw new Error(`no region-pinned twin client ${String(name)}`);
+    }
+  };
+  return make() as ClientSet[K];
 }

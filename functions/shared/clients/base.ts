@@ -102,4 +102,43 @@ export function setClientsForTest(overrides: Partial<ClientSet>): void {
 /** Forget every cached and injected client; the next getter call builds a fresh one from the base config. */
 export function resetClients(): void {
   cache = {};
+  regionalCache = new Map();
+}
+
+/**
+ * Clients pinned to another region (regional-failover reads and writes every region's switch copy, routing
+ * table, target groups and alarms). One cached client per name and region; tests and the twin replace them all
+ * with {@link setRegionalClientFactoryForTest}.
+ */
+export type RegionalClientName = 'cloudWatch' | 'dynamoDoc' | 'elbv2' | 'autoScaling' | 'sfn' | 'ssm';
+
+type RegionalFactory = <K extends RegionalClientName>(name: K, region: string) => ClientSet[K];
+
+let regionalCache = new Map<string, unknown>();
+let regionalFactory: RegionalFactory | undefined;
+
+/** The getter of client `name` pinned to a region: built by `create(region)` on first use, or by the injected factory. */
+export function regionalClient<K extends RegionalClientName>(
+  name: K,
+  create: (region: string) => ClientSet[K],
+): (region: string) => ClientSet[K] {
+  return (region) => {
+    const key = `${name}@${region}`;
+    const cached = regionalCache.get(key);
+    if (cached !== undefined) return cached as ClientSet[K];
+    const created = regionalFactory ? regionalFactory(name, region) : create(region);
+    regionalCache.set(key, created);
+    return created;
+  };
+}
+
+/** Build every region-pinned client with `factory` (tests, the twin); undefined restores the real clients. */
+export function setRegionalClientFactoryForTest(factory: RegionalFactory | undefined): void {
+  regionalFactory = factory;
+  regionalCache = new Map();
+}
+
+/** The base config with the region pinned. */
+export function pinnedClientConfig(region: string): BaseClientConfig {
+  return { ...baseClientConfig(), region };
 }

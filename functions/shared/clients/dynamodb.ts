@@ -4,7 +4,7 @@
  */
 import type * as sdk from '@aws-sdk/client-dynamodb';
 import type * as lib from '@aws-sdk/lib-dynamodb';
-import { baseClientConfig, cachedClient, onFirstUse } from './base';
+import { baseClientConfig, cachedClient, onFirstUse, pinnedClientConfig, regionalClient } from './base';
 
 export const dynamoDBSdk = onFirstUse((): typeof sdk => require('@aws-sdk/client-dynamodb'));
 
@@ -19,6 +19,13 @@ export const dynamoDB = cachedClient(
 /** Over {@link dynamoDB} (injected or built); drops `undefined` attributes instead of throwing. */
 export const dynamoDoc = cachedClient('dynamoDoc', () =>
   dynamoDocSdk().DynamoDBDocumentClient.from(dynamoDB(), {
+    marshallOptions: { removeUndefinedValues: true },
+  }),
+);
+
+/** A document client pinned to `region` (another region's routing table), cached per region. */
+export const dynamoDocIn = regionalClient('dynamoDoc', (region) =>
+  dynamoDocSdk().DynamoDBDocumentClient.from(new (dynamoDBSdk().DynamoDBClient)(pinnedClientConfig(region)), {
     marshallOptions: { removeUndefinedValues: true },
   }),
 );
