@@ -33,6 +33,8 @@ export const ENV = {
   leafLifetimeDays: 'LEAF_LIFETIME_DAYS',
   keySize: 'KEY_SIZE',
   caLifetimeDays: 'CA_LIFETIME_DAYS',
+  /** The routing Lambda's: its whole deployment as JSON (functions/routing/settings.ts, infra/routing.ts). */
+  routingSettings: 'ROUTING_SETTINGS',
   /** Set by Lambda. */
   awsRegion: 'AWS_REGION',
   /** Powertools' own variable; the shared Metrics instance reads it once, at load. */
