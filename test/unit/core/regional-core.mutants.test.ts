@@ -538,3 +538,66 @@ describe('regional-serving answers', () => {
     expect(latestRecord([{ epoch: 2 }, { epoch: 1, changedAt: 'z' }])).toEqual({ epoch: 2 });
   });
 });
+
+describe('edges the first mutation run found', () => {
+  it('counts only serving regions, and leaves the record out unless asked', () => {
+    expect(servingCount({ a: 'serving', b: 'serving', c: 'serving', d: 'evacuated' })).toBe(3);
+    const recordedOff = {
+      region: 'a',
+      copies: [{ region: 'a', state: 'OK' as const }],
+      recorded: false,
+      healthyTargets: 1,
+    };
+    expect(servingState(recordedOff)).toBe('serving');
+    expect(servingMap([recordedOff])).toEqual({ a: 'serving' });
+  });
+
+  it('latestRecord: the first of equals stays, a record without changedAt loses a tie', () => {
+    const first = { epoch: 1, changedAt: '2026-01-01', by: 'first' };
+    const second = { epoch: 1, changedAt: '2026-01-01', by: 'second' };
+    expect(latestRecord([first, second])).toBe(first);
+    expect(latestRecord([{ epoch: 1 }, { epoch: 1, changedAt: '2026-01-01' }])).toEqual({
+      epoch: 1,
+      changedAt: '2026-01-01',
+    });
+    const dated = { epoch: 1, changedAt: '2026-01-01' };
+    expect(latestRecord([dated, { epoch: 1 }])).toBe(dated);
+  });
+
+  it('planAcquire never renews epoch 0', () => {
+    expect(
+      planAcquire([up('a', { holder: 'me', epoch: 0 }), up('b', { holder: 'me', epoch: 0 })], 'me', 2),
+    ).toEqual({
+      kind: 'write',
+      epoch: 1,
+      renew: false,
+    });
+  });
+
+  it('a restore leaves lastAt out; a run that may wait without pending checks is refused', () => {
+    expect(gateAfterFlip(undefined, NOW, 'restore')).toStrictEqual({ day: '2026-06-01', count: 1 });
+    expect(
+      verdictOf({
+        checks: [{ name: 'flip-wait', ok: false, detail: 'd' }],
+        force: false,
+        alreadyDone: false,
+        canWait: true,
+      }).verdict,
+    ).toBe('refused');
+  });
+
+  it('readiness: a check missing from the record fails, blank lines are skipped, absent fields stay absent', () => {
+    const record = { at: new Date(NOW).toISOString(), ready: true, servingNodes: 1, checks: [] };
+    expect(recordedChecks('r', record, ['replication'], 60, NOW)).toEqual([
+      { name: 'replication', region: 'r', ok: false, detail: 'not in the last readiness evaluation' },
+    ]);
+    expect(parseReplicationOutput('{"repo":"a","error":"e"}\n   \n')).toStrictEqual([
+      { repo: 'a', error: 'e' },
+    ]);
+    expect(parseReplicationOutput('{"repo":"a","status":"ok","lastCompleted":null}')).toStrictEqual([
+      { repo: 'a', status: 'ok', lastCompleted: null },
+    ]);
+    expect(certificateCheck(['bad'], 1, NOW).check.detail).toBe('no node certificate recorded');
+    expect(certificateCheck(['bad', new Date(NOW + 3 * 86_400_000).toISOString()], 1, NOW).daysLeft).toBe(3);
+  });
+});
