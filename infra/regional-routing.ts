@@ -247,6 +247,9 @@ export function regionDegradedAlarmSpec(
 ): DegradedAlarmSpec {
   if (alb.targetGroups.length === 0)
     throw new Error(`region ${region}: the degraded alarm needs a target group`);
+  // PutMetricAlarm takes at most 10 metrics (MetricStat) in `Metrics`; the config allows 3 target groups.
+  if (alb.targetGroups.length > 3)
+    throw new Error(`region ${region}: at most 3 target groups (3 metrics each, 10 at most)`);
   const { max5xxPercent, noHealthyMinutes } = config.failover.degraded;
   const metrics: MathMetric[] = alb.targetGroups.flatMap((tg, i) => {
     const dimensions = { LoadBalancer: alb.loadBalancer, TargetGroup: tg };
@@ -316,6 +319,7 @@ export function degradedDatapoint(
  * The region's readiness alarm on `RegionReady{Cluster, Region}` (published by the readiness evaluation every
  * `evaluationMinutes`): one period per evaluation, ALARM when two periods in a row are not ready (< 1) or have
  * no reading (missing data breaches: an evaluation that stopped running is not a region known to be ready).
+ * Two periods of 5–1,440 minutes stay within PutMetricAlarm's evaluation range (docs/facts.md, "Regional routing").
  */
 export function readinessAlarmSpec(config: Config, region: string): MetricAlarmSpec {
   return {
