@@ -101,3 +101,34 @@ export function validateConfig(c: HealthCheckConfig, self: string | undefined, c
     );
   }
 }
+
+/** A latency record as the routing stack creates it (one per region, CNAME to the region's ALB). */
+export interface LatencyRecordSpec {
+  readonly name: string;
+  readonly setIdentifier: string;
+  readonly region: string;
+  /** The record's value: the region's ALB DNS name. */
+  readonly value: string;
+  readonly healthCheckId?: string;
+  readonly hostedZoneId?: string;
+  readonly ttl?: number;
+}
+
+export interface LatencyRecord {
+  readonly zone: string;
+  /** Lower case, no trailing dot. */
+  readonly name: string;
+  readonly setIdentifier: string;
+  readonly region: string;
+  readonly value: string;
+  readonly healthCheckId: string | undefined;
+  readonly ttl: number;
+}
+
+export function normalize(name: string): string {
+  return name.trim().toLowerCase().replace(/\.$/, '');
+}
+
+export function cmp(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}

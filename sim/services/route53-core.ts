@@ -8,8 +8,12 @@ import type { SimContext } from '../core/contracts';
 import { AwsError } from '../core/errors';
 import { CHECKER_REGIONS, EndpointCheckers, type Observation } from './route53-checkers';
 import {
+  cmp,
   ENDPOINT_TYPES,
   invalidInput,
+  type LatencyRecord,
+  type LatencyRecordSpec,
+  normalize,
   noSuchHealthCheck,
   validateConfig,
   withDefaults,
@@ -31,29 +35,6 @@ export interface Check {
   lastKnown: boolean | undefined;
   /** The effective status last written to the timeline. */
   reported: boolean;
-}
-
-/** A latency record as the routing stack creates it (one per region, CNAME to the region's ALB). */
-export interface LatencyRecordSpec {
-  readonly name: string;
-  readonly setIdentifier: string;
-  readonly region: string;
-  /** The record's value: the region's ALB DNS name. */
-  readonly value: string;
-  readonly healthCheckId?: string;
-  readonly hostedZoneId?: string;
-  readonly ttl?: number;
-}
-
-export interface LatencyRecord {
-  readonly zone: string;
-  /** Lower case, no trailing dot. */
-  readonly name: string;
-  readonly setIdentifier: string;
-  readonly region: string;
-  readonly value: string;
-  readonly healthCheckId: string | undefined;
-  readonly ttl: number;
 }
 
 /** Route 53's health checks and records (the API is {@link Route53Sim}, sim/services/route53.ts). */
@@ -406,12 +387,4 @@ export class Route53Core {
           : undefined,
     });
   }
-}
-
-export function normalize(name: string): string {
-  return name.trim().toLowerCase().replace(/\.$/, '');
-}
-
-export function cmp(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
 }

@@ -62,10 +62,11 @@ import type {
 import type { Route53Contract, SimService } from '../core/contracts';
 import { AwsError, serviceUnavailable } from '../core/errors';
 import { CHECKER_REGIONS } from './route53-checkers';
-import { ENDPOINT_TYPES, invalidInput, noSuchHealthCheck } from './route53-config';
-import { type Check, cmp, normalize, Route53Core } from './route53-core';
+import { cmp, ENDPOINT_TYPES, invalidInput, normalize, noSuchHealthCheck } from './route53-config';
+import { type Check, Route53Core } from './route53-core';
 
-export { DEFAULT_HOSTED_ZONE_ID, type LatencyRecordSpec } from './route53-core';
+export type { LatencyRecordSpec } from './route53-config';
+export { DEFAULT_HOSTED_ZONE_ID } from './route53-core';
 export { latencyMs } from './route53-latency';
 
 const CONTROL_PLANE_REGION = 'us-east-1';
