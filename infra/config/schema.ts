@@ -27,6 +27,13 @@ const targetGroupArn = z
     'not a target group ARN (arn:aws:elasticloadbalancing:<region>:<account>:targetgroup/<name>/<id>)',
   );
 
+const albArn = z
+  .string({ error: 'alb.arn is required' })
+  .regex(
+    /^arn:aws[a-z-]*:elasticloadbalancing:[a-z0-9-]+:\d{12}:loadbalancer\/app\/[A-Za-z0-9-]{1,32}\/[0-9a-f]{16}$/,
+    'alb.arn is not an Application Load Balancer ARN (arn:aws:elasticloadbalancing:<region>:<account>:loadbalancer/app/<name>/<id>)',
+  );
+
 export const RegionConfigSchema = z
   .object({
     name: regionName,
@@ -36,6 +43,11 @@ export const RegionConfigSchema = z
     memberAsgName: asgName('memberAsgName'),
     targetGroupArns: z.array(targetGroupArn).min(1, 'at least one target group ARN is required'),
     alb: z.strictObject({
+      /**
+       * The ALB's ARN: its `app/<name>/<id>` part is the `LoadBalancer` dimension of the AWS/ApplicationELB
+       * metrics the region's degraded alarm reads (they are published per target group AND load balancer only).
+       */
+      arn: albArn,
       dnsName: nonEmpty('alb.dnsName').regex(/^[A-Za-z0-9.-]+$/, 'alb.dnsName must be a DNS name'),
       healthPath: z
         .string()
@@ -54,6 +66,14 @@ export const RegionConfigSchema = z
     }
     // An unknown region is already reported; comparing ARNs against it would only add noise.
     if (!(AWS_REGIONS as readonly string[]).includes(r.name)) return;
+    const albRegion = r.alb.arn.split(':')[3];
+    if (albRegion !== r.name) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['alb', 'arn'],
+        message: `the ALB is in ${albRegion}, not in ${r.name}`,
+      });
+    }
     r.targetGroupArns.forEach((arn, i) => {
       const arnRegion = arn.split(':')[3];
       if (arnRegion !== r.name) {
