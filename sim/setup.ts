@@ -1,9 +1,21 @@
 import type { CloudWatchRegion } from '@aws-sdk/client-route-53';
 import type { Config, RegionConfig } from '../infra/config/schema';
-import { METRIC_NAMESPACE, REGION_SERVING_METRIC, switchAlarmName } from '../infra/stacks/names';
+import {
+  albMetricDimensions,
+  type DegradedAlarmSpec,
+  type MetricAlarmSpec,
+  type RoutingRecordSpec,
+  readinessAlarmSpec,
+  regionDegradedAlarmSpec,
+  routingRecords,
+  switchCopiesIn,
+} from '../infra/regional-routing';
+import { clusterReplicationTokenSecretId } from '../infra/ssm-documents';
+import { routingVoters, switchAlarmName } from '../infra/stacks/names';
+import type { AlarmSpec } from './core/contracts';
 import type { RegionLayout, TwinRuntime, WorldLayout } from './layout';
 import { registerProjectDocuments } from './services/documents';
-import type { Elbv2Sim } from './services/elbv2';
+import { DEFAULT_REQUESTS_PER_MINUTE, type Elbv2Sim } from './services/elbv2';
 
 /**
  * Application Load Balancer target group defaults (ELB user guide, "Health checks for Application Load
@@ -17,22 +29,39 @@ const ALB_TARGET_GROUP_DEFAULTS = {
   deregistrationDelaySeconds: 300,
 };
 
-/** The twin's DynamoDB table names in a region (CDK lets CloudFormation name the real ones). */
+/**
+ * The twin's DynamoDB table names in a region (CDK lets CloudFormation name the real ones). The routing table
+ * has one deterministic name in every region on AWS (`routingTableName`); dynalite is one server for every
+ * region, so the twin suffixes the region.
+ */
 export function tableNames(config: Config, region: string) {
   return {
     stateTable: `${config.cluster.name}-state-${region}`,
+    routingTable: `${config.cluster.name}-routing-${region}`,
   };
 }
 
 /**
- * Creates the state table in dynalite, as the control-plane stack defines it. Runs on real time,
- * before the virtual clock is installed: only the twin's driver may await I/O on virtual time.
+ * The routing tables of the quorum's voters (every configured region, then the witness): what the routing
+ * Lambda is given as `tables`.
+ */
+export function routingTables(config: Config): Record<string, string> {
+  return Object.fromEntries(routingVoters(config).map((r) => [r, tableNames(config, r).routingTable]));
+}
+
+/**
+ * Creates the state table of every region and the routing table of every voter (the witness region too: it
+ * is no World region, it has only this table, and `faults.regionDown(witness)` fails its calls) in dynalite,
+ * as the control-plane and witness stacks define them. Runs on real time, before the virtual clock is
+ * installed: only the twin's driver may await I/O on virtual time.
  */
 export async function createTables(twin: TwinRuntime): Promise<void> {
   for (const region of twin.world.regionNames) {
     const { stateTable } = tableNames(twin.world.config, region);
     await twin.dynamo.createTable(region, stateTable, { sortKey: 'sk', ttlAttribute: 'ttl' });
   }
+  for (const [region, table] of Object.entries(routingTables(twin.world.config)))
+    await twin.dynamo.createTable(region, table, { sortKey: 'sk' });
 }
 
 /**
@@ -49,10 +78,124 @@ export async function buildWorld(
   const { world } = twin;
   const config = world.config;
   const regions = new Map<string, RegionLayout>();
+  // Every region's control-plane stack holds a copy of every region's switch alarm (and canary switch), so the
+  // copies exist before any health check refers to them.
+  for (const rc of config.regions) putSwitchCopies(twin, config, rc.name);
+  world.route53.createHostedZone(config.routing.hostedZoneId);
   for (const rc of config.regions) {
     regions.set(rc.name, await buildRegion(twin, config, rc, opts.members ?? 2, opts.controlPlane ?? true));
   }
-  return { regions };
+  return { regions, routingTables: routingTables(config) };
+}
+
+/**
+ * The switch alarm copies ControlPlaneStack creates in `inRegion`: one per configured region's switch, per kind
+ * (serving, and canary when configured), from infra/regional-routing.ts as the stack itself.
+ */
+function putSwitchCopies(twin: TwinRuntime, config: Config, inRegion: string): void {
+  const cw = twin.world.region(inRegion).cloudwatch;
+  for (const copy of switchCopiesIn(config, inRegion)) cw.putAlarm(metricAlarm(copy.alarm));
+}
+
+function metricAlarm(spec: MetricAlarmSpec): AlarmSpec {
+  return { ...spec, dimensions: { ...spec.dimensions } };
+}
+
+/** The degraded alarm's metric math, in the twin CloudWatch's shape (sim/services/cloudwatch-math.ts). */
+function mathAlarm(spec: DegradedAlarmSpec): AlarmSpec {
+  return {
+    name: spec.name,
+    namespace: '',
+    metricName: '',
+    dimensions: {},
+    statistic: 'Maximum',
+    periodSeconds: spec.periodSeconds,
+    evaluationPeriods: spec.evaluationPeriods,
+    datapointsToAlarm: spec.datapointsToAlarm,
+    threshold: spec.threshold,
+    comparison: spec.comparison,
+    treatMissingData: spec.treatMissingData,
+    math: {
+      expression: spec.expression,
+      metrics: spec.metrics.map((m) => ({ ...m, dimensions: { ...m.dimensions } })),
+    },
+  };
+}
+
+/**
+ * The world's premise is a deployment already serving at t=0, but its CloudWatch would start empty: an alarm
+ * whose missing data breaches (the degraded and readiness alarms) would then fire at its first evaluation, as a
+ * real alarm would over a region with no history. So the twin writes the history a serving, ready region has
+ * (its ALB's healthy targets and requests each minute, and the readiness evaluation's RegionReady = 1 each
+ * period) over the evaluation ranges before t=0; everything after t=0 is the world's own.
+ */
+function seedHistory(
+  twin: TwinRuntime,
+  region: string,
+  degraded: DegradedAlarmSpec,
+  readiness: MetricAlarmSpec,
+  nodes: number,
+): void {
+  const cw = twin.world.region(region).cloudwatch;
+  const now = twin.world.clock.now();
+  const minutes = degraded.evaluationPeriods + 2;
+  for (let k = 1; k <= minutes; k++) {
+    const at = now - k * 60_000;
+    for (const m of degraded.metrics) {
+      const value =
+        m.metricName === 'HealthyHostCount'
+          ? nodes
+          : m.metricName === 'RequestCount'
+            ? DEFAULT_REQUESTS_PER_MINUTE
+            : 0;
+      // ELB reports counts only when nonzero (sim/services/elbv2.ts, [Metrics]).
+      if (value > 0) cw.putMetric(m.namespace, m.metricName, m.dimensions, value, at);
+    }
+  }
+  for (let k = 1; k <= readiness.evaluationPeriods + 2; k++)
+    cw.putMetric(
+      readiness.namespace,
+      readiness.metricName,
+      readiness.dimensions,
+      1,
+      now - k * readiness.periodSeconds * 1000,
+    );
+}
+
+/**
+ * The health checks and latency record of one routing record as GlobalRoutingStack creates them: one CLOUDWATCH_METRIC
+ * check per copy of the region's switch (LastKnownStatus: a lost CloudWatch region keeps each copy's last state;
+ * a new check with no data is healthy), and the flat calculated check that ANDs the endpoint check and the copies.
+ */
+function buildRecord(
+  twin: TwinRuntime,
+  spec: RoutingRecordSpec,
+  endpoint: string,
+): { copies: Record<string, string>; calculated: string } {
+  const route53 = twin.world.route53;
+  const copies: Record<string, string> = {};
+  for (const copy of spec.copies) {
+    copies[copy.copyRegion] = route53.createHealthCheck({
+      Type: 'CLOUDWATCH_METRIC',
+      AlarmIdentifier: { Region: copy.copyRegion as CloudWatchRegion, Name: copy.alarmName },
+      InsufficientDataHealthStatus: copy.insufficientDataHealthStatus,
+    });
+  }
+  const calculated = route53.createHealthCheck({
+    Type: 'CALCULATED',
+    ChildHealthChecks: [endpoint, ...spec.copies.map((c) => copies[c.copyRegion] as string)],
+    HealthThreshold: spec.healthThreshold,
+  });
+  route53.createLatencyRecord({
+    name: spec.recordName,
+    setIdentifier: spec.region,
+    region: spec.region,
+    value: spec.target,
+    healthCheckId: calculated,
+    hostedZoneId: twin.world.config.routing.hostedZoneId,
+    ttl: spec.ttlSeconds,
+  });
+  return { copies, calculated };
 }
 
 async function buildRegion(
@@ -71,35 +214,30 @@ async function buildRegion(
   const joinKeySecret = `${cluster}/join-key`;
   r.secretsmanager.putSecret(masterKeySecret, rng.hex(64));
   r.secretsmanager.putSecret(joinKeySecret, rng.hex(32));
+  // The replication API's access token (ReadReplicationStatus reads it on the node); its own random stream,
+  // so the setup's other draws are unchanged.
+  r.secretsmanager.putSecret(
+    clusterReplicationTokenSecretId(cluster),
+    world.rng.fork(`setup/${rc.name}/replication-token`).hex(40),
+  );
   registerProjectDocuments(r.ssm, cluster);
 
   const targetGroupArn = rc.targetGroupArns[0] as string;
+  const elbv2 = r.services.elbv2 as Elbv2Sim;
+  // The ALB the config names, so its metrics carry the LoadBalancer dimension the degraded alarm reads.
+  elbv2.useLoadBalancerArn(rc.alb.arn);
   r.elbv2.createTargetGroup({ arn: targetGroupArn, ...ALB_TARGET_GROUP_DEFAULTS });
 
   const { stateTable } = tableNames(config, rc.name);
   const topicArn = r.sns.createTopic(`${cluster}-control-plane`);
 
-  // The switch alarm exactly as ControlPlaneStack defines it.
   const switchAlarm = switchAlarmName(config, rc.name);
-  r.cloudwatch.putAlarm({
-    name: switchAlarm,
-    namespace: METRIC_NAMESPACE,
-    metricName: REGION_SERVING_METRIC,
-    dimensions: { Cluster: cluster, Region: rc.name },
-    statistic: 'Minimum',
-    periodSeconds: 60,
-    evaluationPeriods: 1,
-    datapointsToAlarm: 1,
-    threshold: 1,
-    comparison: 'LessThanThreshold',
-    treatMissingData: 'ignore',
-  });
   const unhealthyTargetsAlarm = `${cluster}-${rc.name}-unhealthy-targets`;
   r.cloudwatch.putAlarm({
     name: unhealthyTargetsAlarm,
     namespace: 'AWS/ApplicationELB',
     metricName: 'UnHealthyHostCount',
-    dimensions: (r.services.elbv2 as Elbv2Sim).metricDimensions(targetGroupArn),
+    dimensions: elbv2.metricDimensions(targetGroupArn),
     statistic: 'Maximum',
     periodSeconds: 60,
     evaluationPeriods: 2,
@@ -108,35 +246,30 @@ async function buildRegion(
     comparison: 'GreaterThanThreshold',
     treatMissingData: 'notBreaching',
   });
+  // The region's degraded alarm (metric math over its ALB; dispatch evacuates on it) and readiness alarm.
+  const degradedAlarm = regionDegradedAlarmSpec(config, rc.name, albMetricDimensions(rc));
+  r.cloudwatch.putAlarm(mathAlarm(degradedAlarm));
+  const readinessAlarm = readinessAlarmSpec(config, rc.name);
+  r.cloudwatch.putAlarm(metricAlarm(readinessAlarm));
+  seedHistory(twin, rc.name, degradedAlarm, readinessAlarm, members + 1);
 
   // Health checks and the latency record exactly as GlobalRoutingStack defines them.
   world.route53.registerAlb(rc.alb.dnsName, rc.name);
+  const records = routingRecords(config).filter((spec) => spec.region === rc.name);
+  const serving = records.find((spec) => spec.kind === 'serving') as RoutingRecordSpec;
+  const ep = serving.endpoint;
   const endpoint = world.route53.createHealthCheck({
     Type: 'HTTPS',
-    FullyQualifiedDomainName: rc.alb.dnsName,
-    Port: 443,
-    ResourcePath: rc.alb.healthPath,
-    EnableSNI: true,
-    RequestInterval: config.routing.healthCheckIntervalSeconds,
-    FailureThreshold: config.routing.healthCheckFailureThreshold,
+    FullyQualifiedDomainName: ep.fullyQualifiedDomainName,
+    Port: ep.port,
+    ResourcePath: ep.resourcePath,
+    EnableSNI: ep.enableSni,
+    RequestInterval: ep.requestInterval,
+    FailureThreshold: ep.failureThreshold,
   });
-  const switchCheck = world.route53.createHealthCheck({
-    Type: 'CLOUDWATCH_METRIC',
-    AlarmIdentifier: { Region: rc.name as CloudWatchRegion, Name: switchAlarm },
-    InsufficientDataHealthStatus: 'Healthy',
-  });
-  const calculated = world.route53.createHealthCheck({
-    Type: 'CALCULATED',
-    ChildHealthChecks: [endpoint, switchCheck],
-    HealthThreshold: 2,
-  });
-  world.route53.createLatencyRecord({
-    name: config.routing.recordName,
-    setIdentifier: rc.name,
-    region: rc.name,
-    value: rc.alb.dnsName,
-    healthCheckId: calculated,
-  });
+  const main = buildRecord(twin, serving, endpoint);
+  const canarySpec = records.find((spec) => spec.kind === 'canary');
+  const canary = canarySpec ? buildRecord(twin, canarySpec, endpoint) : undefined;
 
   // The seed deployment's groups: a one-instance primary group and the members, ELB health checks.
   const common = {
@@ -176,6 +309,14 @@ async function buildRegion(
     joinKeySecret,
     switchAlarm,
     unhealthyTargetsAlarm,
-    healthChecks: { endpoint, switch: switchCheck, calculated },
+    degradedAlarm: degradedAlarm.name,
+    readinessAlarm: readinessAlarm.name,
+    healthChecks: {
+      endpoint,
+      switch: main.copies[rc.name] as string,
+      calculated: main.calculated,
+      copies: main.copies,
+    },
+    ...(canary ? { canaryHealthChecks: canary } : {}),
   };
 }

@@ -303,6 +303,8 @@ export type DocumentEffect = (args: {
   clock: VirtualClock;
   /** This invocation's own random stream. */
   rng: Rng;
+  /** The world's injected faults (ReadReplicationStatus reads the region's replication lag). */
+  faults?: FaultsView;
 }) => Promise<{ status: 'Success' | 'Failed'; stdout: string; stderr?: string; responseCode?: number }>;
 
 /** What SendCommand checks before running a document, and how long it may run. */
@@ -386,6 +388,20 @@ export interface AlarmSpec {
     | 'LessThanThreshold'
     | 'LessThanOrEqualToThreshold';
   readonly treatMissingData: 'missing' | 'ignore' | 'breaching' | 'notBreaching';
+  /**
+   * A metric-math alarm: the expression over these metrics (each its statistic per period) is what the alarm
+   * evaluates; `namespace`, `metricName`, `dimensions` and `statistic` are then unused (empty).
+   */
+  readonly math?: {
+    readonly expression: string;
+    readonly metrics: readonly {
+      readonly id: string;
+      readonly namespace: string;
+      readonly metricName: string;
+      readonly dimensions: Readonly<Record<string, string>>;
+      readonly statistic: 'Minimum' | 'Maximum' | 'Average' | 'Sum' | 'SampleCount';
+    }[];
+  };
 }
 
 export interface CloudWatchContract {
@@ -395,6 +411,7 @@ export interface CloudWatchContract {
     metricName: string,
     dimensions: Readonly<Record<string, string>>,
     value: number,
+    at?: number,
   ): void;
   alarmState(name: string): AlarmState | undefined;
   /** The alarm's configuration (Route 53 checks an alarm-based health check's alarm is standard resolution). */
@@ -411,6 +428,11 @@ export interface Route53Contract {
   ): { answer: string; region: string; failOpen: boolean } | undefined;
   /** Regions whose latency record for `recordName` Route 53 currently considers healthy. */
   servingRegions(recordName: string): string[];
+  /**
+   * Regions whose record for `recordName` would be unhealthy even with every endpoint check healthy: held out
+   * by their switch (what the control plane did), not by a fault of their endpoint.
+   */
+  switchedOff(recordName: string): string[];
 }
 
 // ---------------------------------------------------------------- EventBridge and SNS
@@ -505,6 +527,18 @@ export interface SnsContract {
 
 export interface FaultsView {
   isRegionDown(region: string): boolean;
+  /** The region's ALB is lost (or the region): endpoint checks time out, its metrics stop. */
+  isAlbLost(region: string): boolean;
+  /** The share of requests the region's healthy targets answer 5xx (a brownout; 0: none). */
+  brownoutShare(region: string): number;
+  /** The region's CloudWatch is lost (or the region): no ingestion, no evaluation, insufficient data to Route 53. */
+  isCloudWatchLost(region: string): boolean;
+  /** How late the region's CloudWatch makes new datapoints visible, in ms (0: on time). */
+  ingestionDelayMs(region: string): number;
+  /** Route 53's API (its us-east-1 control plane) fails; health checks and DNS go on. */
+  isRoute53ApiFailing(): boolean;
+  /** The injected replication lag into the region, in minutes (0: none). */
+  replicationLagMinutes(region: string): number;
   isAzDown(region: string, az: string): boolean;
   /** Consumes one injected SSM command fault matching the document/instance, if any. */
   takeSsmFault(
