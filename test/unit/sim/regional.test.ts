@@ -429,10 +429,10 @@ describe('metric math (the degraded alarm)', () => {
     const alarmAfter = clock.now() - lost;
     expect(alarmAfter).toBeGreaterThan((spec.evaluationPeriods + 2) * MIN);
     expect(alarmAfter).toBeLessThanOrEqual((spec.evaluationPeriods + 3) * MIN);
-    const event = tw.region(W1).events.emitted.at(-1);
-    expect(
-      (event?.detail as { configuration: { metrics: { expression?: string }[] } }).configuration.metrics[0],
-    ).toMatchObject({ expression: spec.expression, returnData: true });
+    const detail = tw.region(W1).events.emitted.at(-1)?.detail as
+      | { configuration: { metrics: { expression?: string }[] } }
+      | undefined;
+    expect(detail?.configuration.metrics[0]).toMatchObject({ expression: spec.expression, returnData: true });
     tw.faults.albRestored(W1);
     await clock.runFor(10 * MIN);
     expect(r.cloudwatch.alarmState(spec.name)).toBe('OK');
