@@ -122,6 +122,7 @@ const DOCUMENT_PLACEHOLDERS: Record<string, DocumentKind> = {
   [`\${${'InstallCertificateDocument'}}`]: 'installCertificate',
   [`\${${'RollbackCertificateDocument'}}`]: 'rollbackCertificate',
   [`\${${'ProbeServedCertificateDocument'}}`]: 'probeServedCertificate',
+  [`\${${'ReadReplicationStatusDocument'}}`]: 'readReplicationStatus',
 };
 
 /** The workflow a `.sync` Task starts, from its `${…StateMachineArn}` placeholder. */

@@ -81,7 +81,7 @@ describe('regionalOutcome: what the operator reads', () => {
     );
     expect(o.summary).toContain('eu-west-1 (failed: unreachable), us-east-1');
     expect(o.summary).toContain('Serving now: eu-west-1 evacuated, us-east-1 serving.');
-    expect(o.summary).toContain('210 s (floor 210 s');
+    expect(o.summary).toContain('210 s (switch alarm 60 s + 3 × 30 s + TTL 60 s).');
     expect(o.notify).toBe(true);
     expect(o.details).toEqual({
       action: 'evacuate',
