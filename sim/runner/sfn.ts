@@ -69,6 +69,12 @@ interface TaskSpec {
   readonly resource: string;
   /** The Task's TimeoutSeconds, when it has one. */
   readonly timeoutSeconds?: number;
+  /**
+   * The Task's TimeoutSecondsPath (`$.a.b`): aws-local-stepfunctions reads it from the Task's effective input
+   * (after Parameters); so does {@link timeoutOf}, so the twin stops a `.sync` child when the interpreter
+   * times the Task out.
+   */
+  readonly timeoutSecondsPath?: string;
 }
 
 interface Machine {
@@ -353,7 +359,7 @@ export class StepFunctionsSim implements SimService {
     }
     if (resource === 'arn:aws:states:::states:startExecution') return this.routeStart(params);
     if (resource === 'arn:aws:states:::states:startExecution.sync:2')
-      return this.startSync(params, executionArn, spec.timeoutSeconds);
+      return this.startSync(params, executionArn, timeoutOf(spec, params));
     throw this.world.notModelledCall(
       this.region,
       new NotModelledError(`the twin does not model the Task resource ${resource} (${stateName})`),
@@ -567,6 +573,9 @@ function collectTasks(definition: Record<string, unknown>): Map<string, TaskSpec
         out.set(name, {
           resource: String(state.Resource),
           ...(typeof state.TimeoutSeconds === 'number' ? { timeoutSeconds: state.TimeoutSeconds } : {}),
+          ...(typeof state.TimeoutSecondsPath === 'string'
+            ? { timeoutSecondsPath: state.TimeoutSecondsPath }
+            : {}),
         });
       }
       for (const branch of (state.Branches as unknown[] | undefined) ?? []) visit(branch);
@@ -576,4 +585,17 @@ function collectTasks(definition: Record<string, unknown>): Map<string, TaskSpec
   };
   visit(definition);
   return out;
+}
+
+/** A Task's timeout: TimeoutSeconds, or its dotted TimeoutSecondsPath read from the effective input. */
+function timeoutOf(spec: TaskSpec, params: Record<string, unknown>): number | undefined {
+  if (spec.timeoutSeconds !== undefined) return spec.timeoutSeconds;
+  if (spec.timeoutSecondsPath === undefined) return undefined;
+  let v: unknown = params;
+  for (const key of spec.timeoutSecondsPath
+    .replace(/^\$\.?/, '')
+    .split('.')
+    .filter(Boolean))
+    v = (v as Record<string, unknown> | undefined)?.[key];
+  return typeof v === 'number' && Number.isInteger(v) && v >= 1 ? v : undefined;
 }

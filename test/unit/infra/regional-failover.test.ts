@@ -27,6 +27,7 @@ describe('regional-failover substitutions', () => {
     const s = regionalFailoverSubstitutions(refs);
     expect(Object.keys(s['regional-failover']).sort()).toEqual([
       'ApprovalRequired',
+      'ApprovalTimeoutSeconds',
       'ClusterName',
       'Region',
       'RegionalFailoverApprovalStateMachineArn',
@@ -35,10 +36,8 @@ describe('regional-failover substitutions', () => {
       'RoutingFunctionArn',
     ]);
     expect(s['regional-failover'].ApprovalRequired).toBe('true');
-    expect(s['regional-failover-approval']).toMatchObject({
-      ApprovalTimeoutSeconds: '2700',
-      TopicArn: refs.topicArn,
-    });
+    expect(s['regional-failover'].ApprovalTimeoutSeconds).toBe('2700');
+    expect(s['regional-failover-approval']).toMatchObject({ TopicArn: refs.topicArn });
     expect(s['regional-failover-switch']).toEqual({ RoutingFunctionArn: refs.routingFunctionArn });
     expect(Object.keys(s['regional-readiness']).sort()).toEqual([
       'NodeCommandStateMachineArn',
