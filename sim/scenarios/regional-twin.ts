@@ -1,0 +1,111 @@
+/**
+ * The regional scenes' view of the twin (rf-contract §5): the faults they inject, the client population they
+ * measure, and the floors of their windows. The floors follow the issue's formula (alarm evaluation + switch
+ * alarm period + checker interval × failure threshold + TTL), from the deployment's settings and the alarms
+ * the twin holds, never from a measured window.
+ */
+import { albMetricDimensions, regionDegradedAlarmSpec } from '../../infra/regional-routing';
+import type { Twin } from '../twin';
+import { MINUTE } from './types';
+
+/** The faults the regional scenes inject (sim/core/faults.ts). */
+export interface RegionalFaults {
+  loseAlb(region: string): void;
+  restoreAlb(region: string): void;
+  brownout(region: string, share: number): void;
+  endBrownout(region: string): void;
+  loseCloudWatch(region: string): void;
+  restoreCloudWatch(region: string): void;
+  route53ApiDown(): void;
+  route53ApiUp(): void;
+}
+
+export function regionalFaults(twin: Twin): RegionalFaults {
+  const f = twin.world.faults;
+  return {
+    loseAlb: (region) => f.albLost({ region }),
+    restoreAlb: (region) => f.clearAlbLost(region),
+    brownout: (region, share) => f.brownout({ region, share }),
+    endBrownout: (region) => f.clearBrownout(region),
+    loseCloudWatch: (region) => f.cloudWatchLost({ region }),
+    restoreCloudWatch: (region) => f.clearCloudWatchLost(region),
+    route53ApiDown: () => f.route53ApiDown(),
+    route53ApiUp: () => f.clearRoute53ApiDown(),
+  };
+}
+
+/** The first time after `since` when ≥ 95 % of the clients that `region` answered at `since` are answered elsewhere. */
+export function clientsAwayAt(twin: Twin, region: string, since: number): number | undefined {
+  return twin.world.resolvers.timeUntilAway(region, since, 0.95);
+}
+
+/** The first time after `since` when ≥ 95 % of `region`'s own clients are answered by it again. */
+export function clientsBackAt(twin: Twin, region: string, since: number): number | undefined {
+  return twin.world.resolvers.timeUntilBack(region, since, 0.95);
+}
+
+export interface Floor {
+  readonly floorMs: number;
+  readonly parts: Readonly<Record<string, number>>;
+  readonly explanation: string;
+}
+
+const explain = (parts: Readonly<Record<string, number>>) =>
+  Object.entries(parts)
+    .map(([k, v]) => `${k} ${Math.round(v / 1000)} s`)
+    .join(' + ');
+
+const floorOf = (parts: Record<string, number>): Floor => ({
+  floorMs: Object.values(parts).reduce((a, b) => a + b, 0),
+  parts,
+  explanation: explain(parts),
+});
+
+/** The degraded alarm's evaluation (period × datapoints to alarm), as deployed (infra/regional-routing.ts). */
+export function degradedEvaluationMs(twin: Twin, region: string): number {
+  const rc = twin.world.config.regions.find((r) => r.name === region);
+  if (!rc) throw new Error(`${region} is no configured region`);
+  const spec = regionDegradedAlarmSpec(twin.world.config, region, albMetricDimensions(rc));
+  return spec.periodSeconds * 1000 * spec.datapointsToAlarm;
+}
+
+/** Route 53 and DNS terms: the switch alarm's 60-s period, the checkers' interval × threshold, the TTL. */
+function routeTerms(twin: Twin) {
+  const r = twin.world.config.routing;
+  return {
+    switchPeriod: MINUTE,
+    checkers: r.healthCheckIntervalSeconds * r.healthCheckFailureThreshold * 1000,
+    ttl: r.ttlSeconds * 1000,
+  };
+}
+
+/**
+ * The floor of fault (or start of a manual run) → 95 % of the clients away:
+ * - `alb-lost`: Route 53's endpoint checkers see the ALB fail before any alarm can: interval × threshold + TTL;
+ * - `brownout`: only the degraded alarm sees it: its evaluation + switch period + checkers + TTL;
+ * - `manual`: the run starts the flip: switch period + checkers + TTL.
+ */
+export function exclusionFloor(twin: Twin, region: string, kind: 'alb-lost' | 'brownout' | 'manual'): Floor {
+  const t = routeTerms(twin);
+  if (kind === 'alb-lost') return floorOf({ 'endpoint checkers': t.checkers, TTL: t.ttl });
+  if (kind === 'manual') return floorOf({ 'switch alarm period': t.switchPeriod, checkers: t.checkers, TTL: t.ttl });
+  return floorOf({
+    'degraded alarm evaluation': degradedEvaluationMs(twin, region),
+    'switch alarm period': t.switchPeriod,
+    checkers: t.checkers,
+    TTL: t.ttl,
+  });
+}
+
+/**
+ * The floor of a failback: from the degraded alarm's OK (automatic: + the hysteresis window) or the restore's
+ * start (manual), the switch alarm's period and the TTL (a returning record needs no failure streak).
+ */
+export function returnFloor(twin: Twin, _region: string, kind: 'automatic' | 'manual'): Floor {
+  const t = routeTerms(twin);
+  const parts: Record<string, number> = {};
+  if (kind === 'automatic') parts.hysteresis = twin.world.config.failover.restoreHysteresisMinutes * MINUTE;
+  parts['switch alarm period'] = t.switchPeriod;
+  parts.TTL = t.ttl;
+  return floorOf(parts);
+}
