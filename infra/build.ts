@@ -4,12 +4,15 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import type { Config } from './config/schema';
 import { ControlPlaneStack } from './stacks/control-plane-stack';
 import { GlobalRoutingStack } from './stacks/global-routing-stack';
-import { controlPlaneStackName, globalRoutingStackName } from './stacks/names';
+import { controlPlaneStackName, globalRoutingStackName, witnessStackName } from './stacks/names';
+import { WitnessStack } from './stacks/witness-stack';
 
 export interface BuiltApp {
   readonly app: App;
   readonly controlPlanes: ReadonlyMap<string, ControlPlaneStack>;
   readonly globalRouting: GlobalRoutingStack;
+  /** The routing table in `failover.witnessRegion`, when one is configured. */
+  readonly witness?: WitnessStack;
 }
 
 export interface BuildOptions {
@@ -19,7 +22,13 @@ export interface BuildOptions {
   readonly app?: App;
 }
 
-/** Builds the whole deployment for a validated config: one control-plane stack per region, one routing stack. */
+/**
+ * Builds the whole deployment for a validated config: one control-plane stack per region, the witness stack
+ * (routing table only) when `failover.witnessRegion` is set, and the global routing stack last: its copy checks
+ * name every region's switch alarm copies, which the control-plane stacks create. The control-plane stacks do
+ * not depend on each other or on the witness: each region deploys (and acts) alone; the routing Lambda finds a
+ * voter's table missing as an unreachable voter.
+ */
 export function buildApp(config: Config, options: BuildOptions = {}): BuiltApp {
   const checks = options.policyChecks ?? true;
   const app = options.app ?? new App();
@@ -46,6 +55,17 @@ export function buildApp(config: Config, options: BuildOptions = {}): BuiltApp {
       }),
     );
   }
+  const witnessRegion = config.failover.witnessRegion;
+  const witness =
+    witnessRegion === undefined
+      ? undefined
+      : new WitnessStack(app, witnessStackName(config), {
+          stackName: witnessStackName(config),
+          env: { region: witnessRegion, ...(account ? { account } : {}) },
+          description: `Routing witness (routing table only) for ${config.cluster.name} in ${witnessRegion}`,
+          config,
+          terminationProtection: true,
+        });
   const routingName = globalRoutingStackName(config);
   const globalRouting = new GlobalRoutingStack(app, routingName, {
     stackName: routingName,
@@ -54,8 +74,8 @@ export function buildApp(config: Config, options: BuildOptions = {}): BuiltApp {
     config,
     terminationProtection: true,
   });
-  // The switch health checks reference the regional switch alarms by name; create those first.
+  // The switch copy checks reference the regional switch alarms by name and region; create those first.
   for (const stack of controlPlanes.values()) globalRouting.addStackDependency(stack);
 
-  return { app, controlPlanes, globalRouting };
+  return { app, controlPlanes, globalRouting, ...(witness ? { witness } : {}) };
 }

@@ -12,10 +12,12 @@
  * - the region's degraded alarm (dispatch evacuates on it) and readiness alarm ({@link regionDegradedAlarmSpec},
  *   {@link readinessAlarmSpec}).
  */
+import { ENV } from '../functions/shared/env';
 import type { Config, RegionConfig } from './config/schema';
 import {
   CANARY_SERVING_METRIC,
   canarySwitchAlarmName,
+  fixedStateMachineName,
   METRIC_NAMESPACE,
   REGION_READY_METRIC,
   REGION_SERVING_METRIC,
@@ -343,5 +345,58 @@ export function degradedAlarmEventPattern(config: Config, region: string) {
       alarmName: [regionDegradedAlarmName(config, region)],
       state: { value: ['ALARM', 'OK'] },
     },
+  };
+}
+
+/** What dispatch reads from `REGIONAL_DISPATCH` (functions/dispatch/regional.ts validates it). */
+export interface RegionalDispatchSettings {
+  readonly cluster: string;
+  readonly region: string;
+  readonly degradedAlarmName: string;
+  /** The other configured regions in config order, each with its regional-failover state machine's ARN. */
+  readonly peers: readonly { readonly region: string; readonly stateMachineArn: string }[];
+  readonly automaticRestore: boolean;
+}
+
+/** The ARN of the regional-failover workflow in `region` (a fixed name, so any region can address it). */
+export function regionalFailoverArn(
+  config: Config,
+  region: string,
+  account: string,
+  partition = 'aws',
+): string {
+  return `arn:${partition}:states:${region}:${account}:stateMachine:${fixedStateMachineName(config, 'regional-failover')}`;
+}
+
+/** dispatch's `REGIONAL_DISPATCH` for the control plane of `region` (CDK passes its account and partition tokens). */
+export function regionalDispatchSettings(
+  config: Config,
+  region: string,
+  account: string,
+  partition = 'aws',
+): RegionalDispatchSettings {
+  return {
+    cluster: config.cluster.name,
+    region,
+    degradedAlarmName: regionDegradedAlarmName(config, region),
+    peers: config.regions
+      .filter((r) => r.name !== region)
+      .map((r) => ({
+        region: r.name,
+        stateMachineArn: regionalFailoverArn(config, r.name, account, partition),
+      })),
+    automaticRestore: config.failover.automaticRestore,
+  };
+}
+
+/** The environment entry dispatch needs for the automatic regional failover. */
+export function regionalDispatchEnvironment(
+  config: Config,
+  region: string,
+  account: string,
+  partition = 'aws',
+): Record<string, string> {
+  return {
+    [ENV.regionalDispatch]: JSON.stringify(regionalDispatchSettings(config, region, account, partition)),
   };
 }

@@ -29,9 +29,26 @@ export interface RegionLayout {
   readonly switchAlarm: string;
   /** The seed deployment's own monitoring: unhealthy targets behind the ALB. */
   readonly unhealthyTargetsAlarm: string;
-  readonly healthChecks: { readonly endpoint: string; readonly switch: string; readonly calculated: string };
+  /**
+   * The record's health checks (§1 of the routing design): the endpoint check, the copy checks of this region's
+   * switch (one per copy region, `copies[copyRegion]`; `switch` is the copy in the region itself) and the flat
+   * calculated check that ANDs them.
+   */
+  readonly healthChecks: {
+    readonly endpoint: string;
+    readonly switch: string;
+    readonly calculated: string;
+    readonly copies: Readonly<Record<string, string>>;
+  };
+  /** The canary record's copy checks and calculated check, when `failover.drill.canaryRecordName` is set. */
+  readonly canaryHealthChecks?: {
+    readonly calculated: string;
+    readonly copies: Readonly<Record<string, string>>;
+  };
 }
 
 export interface WorldLayout {
   readonly regions: ReadonlyMap<string, RegionLayout>;
+  /** The routing table of every voter (configured regions, then the witness), by region. */
+  readonly routingTables: Readonly<Record<string, string>>;
 }

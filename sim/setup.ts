@@ -1,6 +1,14 @@
 import type { CloudWatchRegion } from '@aws-sdk/client-route-53';
 import type { Config, RegionConfig } from '../infra/config/schema';
-import { METRIC_NAMESPACE, REGION_SERVING_METRIC, switchAlarmName } from '../infra/stacks/names';
+import {
+  CANARY_SERVING_METRIC,
+  canarySwitchAlarmName,
+  METRIC_NAMESPACE,
+  REGION_SERVING_METRIC,
+  routingVoters,
+  switchAlarmName,
+  switchCopyRegions,
+} from '../infra/stacks/names';
 import type { RegionLayout, TwinRuntime, WorldLayout } from './layout';
 import { registerProjectDocuments } from './services/documents';
 import type { Elbv2Sim } from './services/elbv2';
@@ -17,22 +25,39 @@ const ALB_TARGET_GROUP_DEFAULTS = {
   deregistrationDelaySeconds: 300,
 };
 
-/** The twin's DynamoDB table names in a region (CDK lets CloudFormation name the real ones). */
+/**
+ * The twin's DynamoDB table names in a region (CDK lets CloudFormation name the real ones). The routing table
+ * has one deterministic name in every region on AWS (`routingTableName`); dynalite is one server for every
+ * region, so the twin suffixes the region.
+ */
 export function tableNames(config: Config, region: string) {
   return {
     stateTable: `${config.cluster.name}-state-${region}`,
+    routingTable: `${config.cluster.name}-routing-${region}`,
   };
 }
 
 /**
- * Creates the state table in dynalite, as the control-plane stack defines it. Runs on real time,
- * before the virtual clock is installed: only the twin's driver may await I/O on virtual time.
+ * The routing tables of the quorum's voters (every configured region, then the witness): what the routing
+ * Lambda is given as `tables`.
+ */
+export function routingTables(config: Config): Record<string, string> {
+  return Object.fromEntries(routingVoters(config).map((r) => [r, tableNames(config, r).routingTable]));
+}
+
+/**
+ * Creates the state table of every region and the routing table of every voter (the witness region too: it
+ * is no World region, it has only this table, and `faults.regionDown(witness)` fails its calls) in dynalite,
+ * as the control-plane and witness stacks define them. Runs on real time, before the virtual clock is
+ * installed: only the twin's driver may await I/O on virtual time.
  */
 export async function createTables(twin: TwinRuntime): Promise<void> {
   for (const region of twin.world.regionNames) {
     const { stateTable } = tableNames(twin.world.config, region);
     await twin.dynamo.createTable(region, stateTable, { sortKey: 'sk', ttlAttribute: 'ttl' });
   }
+  for (const [region, table] of Object.entries(routingTables(twin.world.config)))
+    await twin.dynamo.createTable(region, table, { sortKey: 'sk' });
 }
 
 /**
@@ -49,10 +74,66 @@ export async function buildWorld(
   const { world } = twin;
   const config = world.config;
   const regions = new Map<string, RegionLayout>();
+  // Every region's control-plane stack holds a copy of every region's switch alarm (and canary switch), so the
+  // copies exist before any health check refers to them.
+  for (const rc of config.regions) putSwitchCopies(twin, config, rc.name);
+  world.route53.createHostedZone(config.routing.hostedZoneId);
   for (const rc of config.regions) {
     regions.set(rc.name, await buildRegion(twin, config, rc, opts.members ?? 2, opts.controlPlane ?? true));
   }
-  return { regions };
+  return { regions, routingTables: routingTables(config) };
+}
+
+/** The switch alarms ControlPlaneStack creates in `inRegion`: one copy per configured region (and canary). */
+function putSwitchCopies(twin: TwinRuntime, config: Config, inRegion: string): void {
+  const cw = twin.world.region(inRegion).cloudwatch;
+  const copy = (name: string, metricName: string, switched: string) =>
+    cw.putAlarm({
+      name,
+      namespace: METRIC_NAMESPACE,
+      metricName,
+      dimensions: { Cluster: config.cluster.name, Region: switched },
+      statistic: 'Minimum',
+      periodSeconds: 60,
+      evaluationPeriods: 1,
+      datapointsToAlarm: 1,
+      threshold: 1,
+      comparison: 'LessThanThreshold',
+      treatMissingData: 'ignore',
+    });
+  for (const switched of config.regions.map((r) => r.name)) {
+    copy(switchAlarmName(config, switched), REGION_SERVING_METRIC, switched);
+    if (config.failover.drill.canaryRecordName !== undefined)
+      copy(canarySwitchAlarmName(config, switched), CANARY_SERVING_METRIC, switched);
+  }
+}
+
+/**
+ * Health checks of one record in region X as GlobalRoutingStack defines them: the endpoint check, one
+ * CLOUDWATCH_METRIC check per copy of X's switch alarm (LastKnownStatus: a lost CloudWatch region keeps each
+ * copy's last state; a new check with no data is healthy), and the flat calculated check that ANDs them.
+ */
+function recordChecks(
+  twin: TwinRuntime,
+  config: Config,
+  endpoint: string,
+  alarmName: string,
+): { copies: Record<string, string>; calculated: string } {
+  const copies: Record<string, string> = {};
+  for (const copyRegion of switchCopyRegions(config)) {
+    copies[copyRegion] = twin.world.route53.createHealthCheck({
+      Type: 'CLOUDWATCH_METRIC',
+      AlarmIdentifier: { Region: copyRegion as CloudWatchRegion, Name: alarmName },
+      InsufficientDataHealthStatus: 'LastKnownStatus',
+    });
+  }
+  const children = [endpoint, ...switchCopyRegions(config).map((r) => copies[r] as string)];
+  const calculated = twin.world.route53.createHealthCheck({
+    Type: 'CALCULATED',
+    ChildHealthChecks: children,
+    HealthThreshold: children.length,
+  });
+  return { copies, calculated };
 }
 
 async function buildRegion(
@@ -79,21 +160,7 @@ async function buildRegion(
   const { stateTable } = tableNames(config, rc.name);
   const topicArn = r.sns.createTopic(`${cluster}-control-plane`);
 
-  // The switch alarm exactly as ControlPlaneStack defines it.
   const switchAlarm = switchAlarmName(config, rc.name);
-  r.cloudwatch.putAlarm({
-    name: switchAlarm,
-    namespace: METRIC_NAMESPACE,
-    metricName: REGION_SERVING_METRIC,
-    dimensions: { Cluster: cluster, Region: rc.name },
-    statistic: 'Minimum',
-    periodSeconds: 60,
-    evaluationPeriods: 1,
-    datapointsToAlarm: 1,
-    threshold: 1,
-    comparison: 'LessThanThreshold',
-    treatMissingData: 'ignore',
-  });
   const unhealthyTargetsAlarm = `${cluster}-${rc.name}-unhealthy-targets`;
   r.cloudwatch.putAlarm({
     name: unhealthyTargetsAlarm,
@@ -120,23 +187,32 @@ async function buildRegion(
     RequestInterval: config.routing.healthCheckIntervalSeconds,
     FailureThreshold: config.routing.healthCheckFailureThreshold,
   });
-  const switchCheck = world.route53.createHealthCheck({
-    Type: 'CLOUDWATCH_METRIC',
-    AlarmIdentifier: { Region: rc.name as CloudWatchRegion, Name: switchAlarm },
-    InsufficientDataHealthStatus: 'Healthy',
-  });
-  const calculated = world.route53.createHealthCheck({
-    Type: 'CALCULATED',
-    ChildHealthChecks: [endpoint, switchCheck],
-    HealthThreshold: 2,
-  });
+  const main = recordChecks(twin, config, endpoint, switchAlarm);
   world.route53.createLatencyRecord({
     name: config.routing.recordName,
     setIdentifier: rc.name,
     region: rc.name,
     value: rc.alb.dnsName,
-    healthCheckId: calculated,
+    healthCheckId: main.calculated,
+    hostedZoneId: config.routing.hostedZoneId,
+    ttl: config.routing.ttlSeconds,
   });
+  const canaryName = config.failover.drill.canaryRecordName;
+  const canary =
+    canaryName === undefined
+      ? undefined
+      : recordChecks(twin, config, endpoint, canarySwitchAlarmName(config, rc.name));
+  if (canaryName !== undefined && canary) {
+    world.route53.createLatencyRecord({
+      name: canaryName,
+      setIdentifier: rc.name,
+      region: rc.name,
+      value: rc.alb.dnsName,
+      healthCheckId: canary.calculated,
+      hostedZoneId: config.routing.hostedZoneId,
+      ttl: config.routing.ttlSeconds,
+    });
+  }
 
   // The seed deployment's groups: a one-instance primary group and the members, ELB health checks.
   const common = {
@@ -176,6 +252,12 @@ async function buildRegion(
     joinKeySecret,
     switchAlarm,
     unhealthyTargetsAlarm,
-    healthChecks: { endpoint, switch: switchCheck, calculated },
+    healthChecks: {
+      endpoint,
+      switch: main.copies[rc.name] as string,
+      calculated: main.calculated,
+      copies: main.copies,
+    },
+    ...(canary ? { canaryHealthChecks: canary } : {}),
   };
 }

@@ -33,6 +33,11 @@ export const ENV = {
   leafLifetimeDays: 'LEAF_LIFETIME_DAYS',
   keySize: 'KEY_SIZE',
   caLifetimeDays: 'CA_LIFETIME_DAYS',
+  /**
+   * dispatch's automatic regional failover, as JSON (infra/regional-routing.ts `regionalDispatchEnvironment`):
+   * the region's degraded alarm, the peers' regional-failover ARNs in config order, `automaticRestore`.
+   */
+  regionalDispatch: 'REGIONAL_DISPATCH',
   /** Set by Lambda. */
   awsRegion: 'AWS_REGION',
   /** Powertools' own variable; the shared Metrics instance reads it once, at load. */

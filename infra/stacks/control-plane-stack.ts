@@ -1,6 +1,5 @@
-import { Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
-import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
-import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import { RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as sns from 'aws-cdk-lib/aws-sns';
@@ -13,7 +12,7 @@ import { ClusterCa } from '../constructs/cluster-ca';
 import { ControlPlaneKey } from '../constructs/control-plane-key';
 import { NodeLifecycle } from '../constructs/node-lifecycle';
 import { PrimaryFailover } from '../constructs/primary-failover';
-import { METRIC_NAMESPACE, REGION_SERVING_METRIC, switchAlarmName } from './names';
+import { copyKey, RegionalRouting } from '../constructs/regional-routing';
 
 export interface ControlPlaneStackProps extends StackProps {
   readonly config: Config;
@@ -34,6 +33,7 @@ export class ControlPlaneStack extends Stack {
   readonly clusterCa: ClusterCa;
   readonly certRotation: CertRotation;
   readonly certTriggers: CertTriggers;
+  readonly routing: RegionalRouting;
 
   constructor(scope: Construct, id: string, props: ControlPlaneStackProps) {
     super(scope, id, props);
@@ -65,32 +65,6 @@ export class ControlPlaneStack extends Stack {
     for (const email of config.notifications.emails) {
       this.topic.addSubscription(new subscriptions.EmailSubscription(email));
     }
-
-    // The switch a Route 53 CLOUDWATCH_METRIC health check watches: failover flips a data-plane signal
-    // (evacuating the region publishes 0 through CloudWatch's regional data plane) rather than calling
-    // Route 53's control plane. Missing data keeps the last state so a silent publisher neither evacuates
-    // nor restores a region; period 60 s because alarm-based health checks support only standard-resolution
-    // metrics (docs/facts.md, Route 53 health checks).
-    this.switchAlarm = new cloudwatch.Alarm(this, 'SwitchAlarm', {
-      alarmName: switchAlarmName(config, regionConfig.name),
-      alarmDescription: `ALARM = ${regionConfig.name} is evacuated: Route 53 stops answering with it.`,
-      metric: new cloudwatch.Metric({
-        namespace: METRIC_NAMESPACE,
-        metricName: REGION_SERVING_METRIC,
-        dimensionsMap: { Cluster: config.cluster.name, Region: regionConfig.name },
-        period: Duration.minutes(1),
-        statistic: cloudwatch.Stats.MINIMUM,
-      }),
-      threshold: 1,
-      comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
-      evaluationPeriods: 1,
-      datapointsToAlarm: 1,
-      treatMissingData: cloudwatch.TreatMissingData.IGNORE,
-    });
-    // Operators hear about every evacuation and restore, whoever flipped the switch.
-    const notify = new cloudwatchActions.SnsAction(this.topic);
-    this.switchAlarm.addAlarmAction(notify);
-    this.switchAlarm.addOkAction(notify);
 
     this.clusterCa = new ClusterCa(this, 'ClusterCa', {
       config,
@@ -145,5 +119,18 @@ export class ControlPlaneStack extends Stack {
       reconciler: this.nodeLifecycle.reconciler,
       watch: this.primaryFailover.watch,
     });
+
+    // The switch a Route 53 CLOUDWATCH_METRIC health check watches, copied here for every region (a region's
+    // evacuation flips a data-plane signal in the regions that are up: infra/regional-routing.ts), the routing
+    // table, the region's degraded alarm (dispatch evacuates on it) and its readiness alarm.
+    this.routing = new RegionalRouting(this, 'RegionalRouting', {
+      config,
+      region: regionConfig,
+      topic: this.topic,
+      dispatch: this.nodeLifecycle.dispatch,
+    });
+    this.switchAlarm = this.routing.switchCopies.get(
+      copyKey('serving', regionConfig.name),
+    ) as cloudwatch.Alarm;
   }
 }

@@ -411,6 +411,11 @@ export interface Route53Contract {
   ): { answer: string; region: string; failOpen: boolean } | undefined;
   /** Regions whose latency record for `recordName` Route 53 currently considers healthy. */
   servingRegions(recordName: string): string[];
+  /**
+   * Regions whose record for `recordName` would be unhealthy even with every endpoint check healthy: held out
+   * by their switch (what the control plane did), not by a fault of their endpoint.
+   */
+  switchedOff(recordName: string): string[];
 }
 
 // ---------------------------------------------------------------- EventBridge and SNS
@@ -505,6 +510,18 @@ export interface SnsContract {
 
 export interface FaultsView {
   isRegionDown(region: string): boolean;
+  /** The region's ALB is lost (or the region): endpoint checks time out, its metrics stop. */
+  isAlbLost(region: string): boolean;
+  /** The share of requests the region's healthy targets answer 5xx (a brownout; 0: none). */
+  brownoutShare(region: string): number;
+  /** The region's CloudWatch is lost (or the region): no ingestion, no evaluation, insufficient data to Route 53. */
+  isCloudWatchLost(region: string): boolean;
+  /** How late the region's CloudWatch makes new datapoints visible, in ms (0: on time). */
+  ingestionDelayMs(region: string): number;
+  /** Route 53's API (its us-east-1 control plane) fails; health checks and DNS go on. */
+  isRoute53ApiFailing(): boolean;
+  /** The injected replication lag into the region, in minutes (0: none). */
+  replicationLagMinutes(region: string): number;
   isAzDown(region: string, az: string): boolean;
   /** Consumes one injected SSM command fault matching the document/instance, if any. */
   takeSsmFault(

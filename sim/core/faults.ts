@@ -64,6 +64,12 @@ export class Faults implements FaultsView {
     kind: CertificateFaultKind;
     ip: string;
   }>[] = [];
+  private readonly albsLost = new Set<string>();
+  private readonly brownouts = new Map<string, number>();
+  private readonly cwLost = new Set<string>();
+  private readonly ingestionDelays = new Map<string, number>();
+  private route53ApiDown = false;
+  private readonly replicationLags = new Map<string, number>();
 
   constructor(
     private readonly rng: Rng,
@@ -155,6 +161,11 @@ export class Faults implements FaultsView {
   beforeCall(region: string, service: ServiceName, action: string, caller?: Caller): Error | undefined {
     if (service !== 'route53' && this.regionsDown.has(region)) {
       return new AwsError('ServiceUnavailable', `${service} in ${region} is unavailable (region lost)`, {
+        status: 503,
+      });
+    }
+    if (service === 'cloudwatch' && this.cwLost.has(region)) {
+      return new AwsError('ServiceUnavailable', `cloudwatch in ${region} is unavailable (CloudWatch lost)`, {
         status: 503,
       });
     }
@@ -504,4 +515,151 @@ export class Faults implements FaultsView {
     f.remaining--;
     return { ip: f.match.ip };
   }
+
+  // ---- regional faults (issue 14: the routing's failure modes; docs/twin.md, "Regional faults")
+
+  /**
+   * The region's Application Load Balancer is lost (until {@link albRestored}): Route 53's endpoint checks of it
+   * time out and its AWS/ApplicationELB metrics stop, while the nodes behind it and the region's APIs are fine.
+   */
+  albLost(region: string): void {
+    checkRegion(region);
+    this.albsLost.add(region);
+    this.timeline.add(
+      region,
+      'fault',
+      `the ALB in ${region} is lost: health checks time out, its metrics stop`,
+    );
+  }
+
+  albRestored(region: string): void {
+    checkRegion(region);
+    this.albsLost.delete(region);
+    this.timeline.add(region, 'fault', `the ALB in ${region} answers again`);
+  }
+
+  isAlbLost(region: string): boolean {
+    return this.regionsDown.has(region) || this.albsLost.has(region);
+  }
+
+  /**
+   * A brownout: from now until {@link clearBrownout}, a `share` (0-1] of the requests the region's healthy
+   * targets serve answer 5xx, while the health path (the ALB's and Route 53's checks) still answers 200.
+   */
+  brownout(opts: { region: string; share: number }): void {
+    checkRegion(opts.region);
+    if (!(opts.share > 0 && opts.share <= 1))
+      throw new Error(`a brownout's share must be in (0, 1] (got ${opts.share})`);
+    this.brownouts.set(opts.region, opts.share);
+    this.timeline.add(
+      opts.region,
+      'fault',
+      `brownout in ${opts.region}: ${Math.round(opts.share * 100)}% of requests answer 5xx, the health path 200`,
+    );
+  }
+
+  clearBrownout(region: string): void {
+    checkRegion(region);
+    this.brownouts.delete(region);
+    this.timeline.add(region, 'fault', `the brownout in ${region} ends`);
+  }
+
+  /** The share of requests answered 5xx in the region (0: none). */
+  brownoutShare(region: string): number {
+    return this.brownouts.get(region) ?? 0;
+  }
+
+  /**
+   * The region's CloudWatch is lost (until {@link cloudWatchRestored}): its API fails with ServiceUnavailable, it
+   * neither stores datapoints nor evaluates alarms, and Route 53 sees its alarms as insufficient data.
+   */
+  cloudWatchLost(region: string): void {
+    checkRegion(region);
+    this.cwLost.add(region);
+    this.timeline.add(
+      region,
+      'fault',
+      `CloudWatch in ${region} is lost: its API fails, Route 53 sees its alarms as insufficient data`,
+    );
+  }
+
+  cloudWatchRestored(region: string): void {
+    checkRegion(region);
+    this.cwLost.delete(region);
+    this.timeline.add(region, 'fault', `CloudWatch in ${region} is back`);
+  }
+
+  isCloudWatchLost(region: string): boolean {
+    return this.regionsDown.has(region) || this.cwLost.has(region);
+  }
+
+  /**
+   * CloudWatch in the region ingests late: from now until cleared (`seconds: 0`), every datapoint (published or an
+   * AWS service's own) becomes visible to alarms and GetMetricStatistics only `seconds` after it arrives.
+   */
+  ingestionDelay(opts: { region: string; seconds: number }): void {
+    checkRegion(opts.region);
+    if (!(Number.isFinite(opts.seconds) && opts.seconds >= 0 && opts.seconds <= 3600))
+      throw new Error(`an ingestion delay's seconds must be in [0, 3600] (got ${opts.seconds})`);
+    if (opts.seconds === 0) this.ingestionDelays.delete(opts.region);
+    else this.ingestionDelays.set(opts.region, opts.seconds * 1000);
+    this.timeline.add(
+      opts.region,
+      'fault',
+      opts.seconds === 0
+        ? `CloudWatch in ${opts.region} ingests on time again`
+        : `CloudWatch in ${opts.region} ingests datapoints ${opts.seconds} s late`,
+    );
+  }
+
+  /** How late the region's CloudWatch makes new datapoints visible (ms, 0: on time). */
+  ingestionDelayMs(region: string): number {
+    return this.ingestionDelays.get(region) ?? 0;
+  }
+
+  /**
+   * Route 53's API (its control plane in us-east-1) fails with ServiceUnavailable until restored, while health
+   * checking and DNS answers (the data plane) go on.
+   */
+  route53ApiFailing(failing = true): void {
+    this.route53ApiDown = failing;
+    this.timeline.add(
+      'us-east-1',
+      'fault',
+      failing
+        ? "Route 53's API (control plane, us-east-1) fails; health checks and DNS go on"
+        : "Route 53's API answers again",
+    );
+  }
+
+  isRoute53ApiFailing(): boolean {
+    return this.route53ApiDown || this.regionsDown.has('us-east-1');
+  }
+
+  /** Replication into the region lags by `minutes` (until cleared with 0): what its replication status reports. */
+  replicationLag(opts: { region: string; minutes: number }): void {
+    checkRegion(opts.region);
+    if (!(Number.isFinite(opts.minutes) && opts.minutes >= 0))
+      throw new Error(`a replication lag's minutes must be >= 0 (got ${opts.minutes})`);
+    if (opts.minutes === 0) this.replicationLags.delete(opts.region);
+    else this.replicationLags.set(opts.region, opts.minutes);
+    this.timeline.add(
+      opts.region,
+      'fault',
+      opts.minutes === 0
+        ? `replication into ${opts.region} caught up`
+        : `replication into ${opts.region} lags ${opts.minutes} min`,
+    );
+  }
+
+  /** The injected replication lag of the region in minutes (0: none). */
+  replicationLagMinutes(region: string): number {
+    return this.replicationLags.get(region) ?? 0;
+  }
+}
+
+/** A region name as AWS spells them (a fault on a misspelt region would silently never bite). */
+function checkRegion(region: string): void {
+  if (typeof region !== 'string' || !/^[a-z]{2}(-[a-z]+)+-\d$/.test(region))
+    throw new Error(`not a region name: ${String(region)}`);
 }

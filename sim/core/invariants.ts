@@ -7,7 +7,10 @@
  * - primary gaps: how long each region has no primary that is ready (a measurement; a violation only past
  *   `maxPrimaryGapMs`). Cloud-native clusters have no primary: there, a gap is time without any ready node
  *   with `taskAffinity: any`.
- * - min-serving-regions: at least `failover.minServingRegions` regions serving in Route 53.
+ * - serving-regions: never fewer than `failover.minServingRegions` regions serving **by our action**: a region
+ *   counts as serving unless the control plane switched it off (its record's health check would be unhealthy
+ *   even with every endpoint check healthy: a switch copy in ALARM, an inverted switch check). A region lost to
+ *   a fault (its ALB, its nodes) is not our action, and Route 53's fail-open is not counted either.
  * - rollout-capacity: never below `cluster.minHealthyNodes` healthy targets while a rollout (cert-rotation,
  *   node-drain) runs in the region.
  * - lifecycle-timeout: every lifecycle action is completed before its timeout.
@@ -41,7 +44,7 @@ import type { CapturedOutput as WorldCapturedOutput, ExecutionRecord as WorldExe
 export type InvariantName =
   | 'single-primary'
   | 'primary-gap'
-  | 'min-serving-regions'
+  | 'serving-regions'
   | 'rollout-capacity'
   | 'lifecycle-timeout'
   | 'no-secrets'
@@ -107,7 +110,7 @@ export interface InvariantWorld {
     readonly regions: readonly { readonly name: string; readonly targetGroupArns: readonly string[] }[];
   };
   readonly regionNames: readonly string[];
-  readonly route53: Pick<Route53Contract, 'servingRegions'>;
+  readonly route53: Pick<Route53Contract, 'servingRegions' | 'switchedOff'>;
   readonly executions: readonly WorldExecutionRecord[];
   readonly outputs: readonly WorldCapturedOutput[];
   /** Calls the twin does not model, as the world records them (absent: none can happen). */
@@ -261,7 +264,7 @@ export class Invariants {
     const byInvariant: Record<InvariantName, number> = {
       'single-primary': 0,
       'primary-gap': 0,
-      'min-serving-regions': 0,
+      'serving-regions': 0,
       'rollout-capacity': 0,
       'lifecycle-timeout': 0,
       'no-secrets': 0,
@@ -428,14 +431,15 @@ export class Invariants {
   private checkServingRegions(now: number): void {
     const { recordName } = this.world.config.routing;
     const min = this.world.config.failover.minServingRegions;
-    const serving = this.world.route53.servingRegions(recordName);
+    const off = new Set(this.world.route53.switchedOff(recordName));
+    const serving = this.world.regionNames.filter((r) => !off.has(r));
     this.episode(
-      'min-serving-regions',
+      'serving-regions',
       undefined,
       serving.length < min,
       now,
       () =>
-        `${serving.length} region(s) serving ${recordName} (${serving.join(', ') || 'none'}); at least ${min} required`,
+        `the control plane switched off ${[...off].join(', ')}: ${serving.length} region(s) left serving ${recordName} by our action (${serving.join(', ') || 'none'}); at least ${min} required`,
     );
   }
 

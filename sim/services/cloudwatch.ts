@@ -21,7 +21,11 @@
  *   second, so a 10/20/30-second alarm on a standard-resolution metric sees gaps, as [PutMetricAlarm] warns.
  * - No metric math, anomaly detection, percentiles, composite alarms or alarm actions delivery: alarm actions
  *   are recorded (`actionsInvoked`), not delivered. Unmodelled inputs throw `TwinNotModelled`.
- * - While the region is lost, its CloudWatch neither stores internal metrics nor evaluates alarms.
+ * - While the region or its CloudWatch is lost (`faults.cloudWatchLost`), its CloudWatch neither stores metrics nor
+ *   evaluates alarms (its API fails at the world's entry point; Route 53 sees its alarms as insufficient data).
+ * - Ingestion delay (`faults.ingestionDelay`): a datapoint, with its own timestamp, reaches the store only N s
+ *   after it arrived, so an evaluation in between does not see it. [Alarms] "Evaluating an alarm": CloudWatch
+ *   evaluates over the data it has at evaluation time; late data counts only in later evaluations.
  */
 import type {
   Datapoint,
@@ -222,8 +226,8 @@ export class CloudWatchSim implements SimService, CloudWatchContract {
     dimensions: Readonly<Record<string, string>>,
     value: number,
   ): void {
-    if (this.ctx.world.faults.isRegionDown(this.ctx.region)) return;
-    this.store(namespace, metricName, dimensions, this.ctx.clock.now(), 60, {
+    if (this.ctx.world.faults.isCloudWatchLost(this.ctx.region)) return;
+    this.ingest(namespace, metricName, dimensions, this.ctx.clock.now(), 60, {
       count: 1,
       sum: value,
       min: value,
@@ -259,7 +263,7 @@ export class CloudWatchSim implements SimService, CloudWatchContract {
       throw invalidParameterValue('The collection MetricData must not have a size greater than 1000.');
     const now = this.ctx.clock.now();
     const prepared = data.map((datum, i) => this.prepareDatum(datum, i + 1, now));
-    for (const p of prepared) this.store(namespace, p.name, p.dimensions, p.at, p.resolution, p.agg, p.unit);
+    for (const p of prepared) this.ingest(namespace, p.name, p.dimensions, p.at, p.resolution, p.agg, p.unit);
     return {};
   }
 
@@ -347,6 +351,27 @@ export class CloudWatchSim implements SimService, CloudWatchContract {
       agg,
       unit: datum.Unit as string | undefined,
     };
+  }
+
+  /** Stores a datapoint now, or once the region's injected ingestion delay has passed. */
+  private ingest(
+    namespace: string,
+    name: string,
+    dimensions: Readonly<Record<string, string>>,
+    at: number,
+    resolution: number,
+    agg: Omit<Bucket, 'at'>,
+    unit?: string,
+  ): void {
+    const delay = this.ctx.world.faults.ingestionDelayMs(this.ctx.region);
+    if (delay <= 0) {
+      this.store(namespace, name, dimensions, at, resolution, agg, unit);
+      return;
+    }
+    this.ctx.clock.after(delay, () => {
+      if (this.ctx.world.faults.isCloudWatchLost(this.ctx.region)) return;
+      this.store(namespace, name, dimensions, at, resolution, agg, unit);
+    });
   }
 
   private store(
@@ -621,7 +646,7 @@ export class CloudWatchSim implements SimService, CloudWatchContract {
   // ---------------------------------------------------------------- evaluation
 
   private evaluate(alarm: Alarm): void {
-    if (this.ctx.world.faults.isRegionDown(this.ctx.region)) return;
+    if (this.ctx.world.faults.isCloudWatchLost(this.ctx.region)) return;
     const outcome = this.evaluateAt(alarm, this.ctx.clock.now());
     if (outcome.state === 'retain' || outcome.state === alarm.state) return;
     this.transition(alarm, outcome.state, outcome.reason, outcome.reasonData);

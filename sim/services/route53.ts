@@ -26,11 +26,13 @@
  *   lost us-east-1 fails every API action here with ServiceUnavailable; health checking and `resolve` go on.
  *
  * Simplifications:
- * - Route 53's health checkers are collapsed into one observation per request interval. Every checker would see
- *   the same answer from the twin's endpoint, so "healthy when more than 18% of checkers say so" reduces to the
- *   one observation; GetHealthCheckStatus reports it for each checker region.
+ * - Endpoint checks are probed by one checker per checker region, each on its own schedule with its own failure
+ *   threshold, aggregated by the 18 % rule (sim/services/route53-checkers.ts); GetHealthCheckStatus reports each
+ *   checker's last observation.
  * - CloudWatch alarm checks and calculated checks follow their alarm or children at once (AWS takes a few
- *   seconds); a check on an alarm that the twin does not have, or in a lost region, sees insufficient data.
+ *   seconds); a check on an alarm that the twin does not have, or whose region's CloudWatch is lost
+ *   (`faults.cloudWatchLost` or the region lost), sees insufficient data.
+ * - [Planes] the API fails while `faults.route53ApiFailing()` holds (or us-east-1 is lost); checks and DNS go on.
  * - A re-enabled endpoint check starts over like a new one (healthy until FailureThreshold observations).
  * - Latency model (inter-region latency is not published by AWS): see {@link latencyMs}.
  */
@@ -54,19 +56,12 @@ import type {
 } from '@aws-sdk/client-route-53';
 import type { Route53Contract, SimContext, SimService } from '../core/contracts';
 import { AwsError, NotModelledError, serviceUnavailable } from '../core/errors';
+import { CHECKER_REGIONS, EndpointCheckers, type Observation } from './route53-checkers';
+import { latencyMs } from './route53-latency';
+
+export { latencyMs } from './route53-latency';
 
 const CONTROL_PLANE_REGION = 'us-east-1';
-/** [Config] `HealthCheckConfig.Regions`: the default health checker regions. */
-const CHECKER_REGIONS = [
-  'us-east-1',
-  'us-west-1',
-  'us-west-2',
-  'eu-west-1',
-  'ap-southeast-1',
-  'ap-southeast-2',
-  'ap-northeast-1',
-  'sa-east-1',
-] as const;
 /** The zone the twin's records live in unless told otherwise. */
 export const DEFAULT_HOSTED_ZONE_ID = 'Z0TWIN0000000000000';
 
@@ -76,24 +71,14 @@ const noSuchHealthCheck = (id: string) =>
 
 const ENDPOINT_TYPES: readonly string[] = ['HTTPS', 'HTTP'];
 
-interface Observation {
-  readonly at: number;
-  readonly ok: boolean;
-  readonly status: string;
-}
-
 interface Check {
   readonly id: string;
   readonly callerReference: string;
   readonly name: string | undefined;
   config: HealthCheckConfig;
   version: number;
-  /** Endpoint checks: the status the observations have established (before inversion and disabling). */
-  endpointHealthy: boolean;
-  /** Endpoint checks: consecutive observations that disagree with `endpointHealthy`. */
-  streak: number;
-  lastObservation: Observation | undefined;
-  cancelProbe: (() => void) | undefined;
+  /** Endpoint checks: the checkers (their aggregate is the status before inversion and disabling). */
+  checkers: EndpointCheckers | undefined;
   /** CloudWatch alarm checks: the status the last time the alarm was OK or ALARM. */
   lastKnown: boolean | undefined;
   /** The effective status last written to the timeline. */
@@ -189,16 +174,13 @@ export class Route53Sim implements SimService, Route53Contract {
       config: full,
       version: 1,
       // [Health] "Route 53 considers a new health check to be healthy until there's enough data".
-      endpointHealthy: true,
-      streak: 0,
-      lastObservation: undefined,
-      cancelProbe: undefined,
+      checkers: undefined,
       lastKnown: undefined,
       reported: true,
     };
     this.checks.set(id, check);
     if (ENDPOINT_TYPES.includes(full.Type ?? '')) {
-      check.cancelProbe = this.startProbing(check);
+      check.checkers = this.startProbing(check);
       if (!this.albs.has(normalize(full.FullyQualifiedDomainName ?? ''))) {
         this.ctx.timeline.add(
           'global',
@@ -286,7 +268,38 @@ export class Route53Sim implements SimService, Route53Contract {
 
   /** The latest endpoint observation of a health check (what its checkers last reported). */
   lastObservation(healthCheckId: string): Observation | undefined {
-    return this.checks.get(healthCheckId)?.lastObservation;
+    return this.checks.get(healthCheckId)?.checkers?.latest();
+  }
+
+  /** An endpoint check's checkers now: how many report and how many of them say healthy. */
+  checkerCounts(healthCheckId: string): { reporting: number; healthy: number } | undefined {
+    return this.checks.get(healthCheckId)?.checkers?.counts();
+  }
+
+  /** A record's TTL in seconds (what resolvers cache an answer for); undefined for an unknown name. */
+  recordTtl(recordName: string): number | undefined {
+    return this.records.find((r) => r.name === normalize(recordName))?.ttl;
+  }
+
+  /**
+   * Regions whose record for `recordName` is held out by something other than its endpoint checks: its health
+   * check would be unhealthy even with every endpoint check healthy (a switch alarm in ALARM, an inverted or
+   * unhealthy-by-insufficient-data alarm check). What the control plane switched off, not what a fault took.
+   */
+  switchedOff(recordName: string): string[] {
+    const name = normalize(recordName);
+    return [
+      ...new Set(
+        this.records
+          .filter(
+            (r) =>
+              r.name === name &&
+              r.healthCheckId !== undefined &&
+              !this.effective(r.healthCheckId, new Set(), true),
+          )
+          .map((r) => r.region),
+      ),
+    ].sort();
   }
 
   // ---------------------------------------------------------------- status
@@ -296,24 +309,25 @@ export class Route53Sim implements SimService, Route53Contract {
     return r.healthCheckId === undefined || this.healthy(r.healthCheckId);
   }
 
-  private effective(id: string, visiting: Set<string>): boolean {
+  private effective(id: string, visiting: Set<string>, endpointsHealthy = false): boolean {
     const check = this.checks.get(id);
     if (!check) throw noSuchHealthCheck(id);
     // [Config] Disabled: "Route 53 considers the status of the health check to always be healthy".
     if (check.config.Disabled) return true;
-    const raw = this.raw(check, visiting);
+    if (endpointsHealthy && ENDPOINT_TYPES.includes(check.config.Type ?? '')) return true;
+    const raw = this.raw(check, visiting, endpointsHealthy);
     // [Invert] "Route 53 considers the health check to be unhealthy when the status is healthy and vice versa."
     return check.config.Inverted ? !raw : raw;
   }
 
-  private raw(check: Check, visiting: Set<string>): boolean {
+  private raw(check: Check, visiting: Set<string>, endpointsHealthy = false): boolean {
     const c = check.config;
     if (c.Type === 'CALCULATED') {
       if (visiting.has(check.id)) return false;
       visiting.add(check.id);
       const children = c.ChildHealthChecks ?? [];
       const healthyChildren = children.filter(
-        (child) => this.checks.has(child) && this.effective(child, visiting),
+        (child) => this.checks.has(child) && this.effective(child, visiting, endpointsHealthy),
       ).length;
       visiting.delete(check.id);
       // [Health] "Route 53 ... adds up the number of child health checks that are healthy" and compares it with
@@ -339,49 +353,44 @@ export class Route53Sim implements SimService, Route53Contract {
           return check.lastKnown ?? true;
       }
     }
-    return check.endpointHealthy;
+    return check.checkers?.healthy() ?? true;
   }
 
   private alarmState(c: HealthCheckConfig): string | undefined {
     const region = c.AlarmIdentifier?.Region;
     const name = c.AlarmIdentifier?.Name;
     if (!region || !name || !this.ctx.world.regionNames.includes(region)) return undefined;
-    if (this.ctx.world.faults.isRegionDown(region)) return undefined;
+    // A lost CloudWatch (or region) gives Route 53 no data about the alarm: insufficient data.
+    if (this.ctx.world.faults.isCloudWatchLost(region)) return undefined;
     return this.ctx.world.region(region).cloudwatch.alarmState(name);
   }
 
   // ---------------------------------------------------------------- endpoint probing
 
-  private startProbing(check: Check): () => void {
-    const interval = (check.config.RequestInterval ?? 30) * 1000;
-    return this.ctx.clock.every(interval, () => this.observe(check));
-  }
-
-  private observe(check: Check): void {
-    // [Config] Disabled: "Route 53 stops submitting requests to your application, server, or other resource."
-    if (check.config.Disabled) return;
-    const probe = this.probe(check.config);
-    check.lastObservation = { at: this.ctx.clock.now(), ok: probe.ok, status: probe.status };
-    if (probe.ok === check.endpointHealthy) {
-      check.streak = 0;
-      return;
-    }
-    check.streak++;
-    // [Config] FailureThreshold: "The number of consecutive health checks that an endpoint must pass or fail for
-    // Amazon Route 53 to change the current status of the endpoint from unhealthy to healthy or vice versa."
-    if (check.streak >= (check.config.FailureThreshold ?? 3)) {
-      check.streak = 0;
-      check.endpointHealthy = probe.ok;
-      this.ctx.timeline.add(
-        'global',
-        'r53',
-        `endpoint of ${this.label(check)} is now ${probe.ok ? 'healthy' : 'unhealthy'}`,
-        {
-          status: probe.status,
+  private startProbing(check: Check): EndpointCheckers {
+    const c = check.config;
+    return new EndpointCheckers(
+      this.ctx,
+      (c.Regions as readonly string[] | undefined) ?? CHECKER_REGIONS,
+      {
+        intervalSeconds: c.RequestInterval ?? 30,
+        // [Config] FailureThreshold may change with UpdateHealthCheck; Disabled: "Route 53 stops submitting
+        // requests to your application, server, or other resource."
+        failureThreshold: () => check.config.FailureThreshold ?? 3,
+        disabled: () => check.config.Disabled === true,
+        probe: () => this.probe(check.config),
+        changed: (healthy, status) => {
+          this.ctx.timeline.add(
+            'global',
+            'r53',
+            `endpoint of ${this.label(check)} is now ${healthy ? 'healthy' : 'unhealthy'}`,
+            { status },
+          );
+          this.watch();
         },
-      );
-      this.watch();
-    }
+      },
+      check.id,
+    );
   }
 
   /** An HTTPS request to the ALB's health path, as a checker sees it. */
@@ -389,7 +398,7 @@ export class Route53Sim implements SimService, Route53Contract {
     const region = this.albs.get(normalize(c.FullyQualifiedDomainName ?? ''));
     if (!region)
       return { ok: false, status: `Failure: DNS resolution failed for ${c.FullyQualifiedDomainName}` };
-    if (this.ctx.world.faults.isRegionDown(region)) {
+    if (this.ctx.world.faults.isAlbLost(region)) {
       return {
         ok: false,
         status:
@@ -442,7 +451,7 @@ export class Route53Sim implements SimService, Route53Contract {
   dispose(): void {
     this.cancelWatch?.();
     this.cancelWatch = undefined;
-    for (const c of this.checks.values()) c.cancelProbe?.();
+    for (const c of this.checks.values()) c.checkers?.stop();
   }
 
   private label(check: Check): string {
@@ -542,7 +551,7 @@ export class Route53Sim implements SimService, Route53Contract {
 
   /** [Planes] every Route 53 API action is served by the control plane in us-east-1. */
   private controlPlane(): void {
-    if (this.ctx.world.faults.isRegionDown(CONTROL_PLANE_REGION))
+    if (this.ctx.world.faults.isRoute53ApiFailing())
       throw serviceUnavailable('route53', CONTROL_PLANE_REGION);
   }
 
@@ -604,25 +613,34 @@ export class Route53Sim implements SimService, Route53Contract {
     // check."
     if (c.Type === 'CALCULATED')
       throw invalidInput('GetHealthCheckStatus does not support calculated health checks');
-    const regions = (c.Regions as readonly string[] | undefined) ?? CHECKER_REGIONS;
-    let report: { Status: string; CheckedTime: Date } | undefined;
     if (c.Type === 'CLOUDWATCH_METRIC') {
+      const regions = (c.Regions as readonly string[] | undefined) ?? CHECKER_REGIONS;
       // The wording of alarm-check reports is the twin's: AWS documents none.
       const state = this.alarmState(c) ?? 'INSUFFICIENT_DATA';
       const ok = state === 'OK' || (state === 'INSUFFICIENT_DATA' && this.raw(check, new Set()));
-      report = {
+      const report = {
         Status: `${ok ? 'Success' : 'Failure'}: CloudWatch alarm ${c.AlarmIdentifier?.Name} is in state ${state}`,
         CheckedTime: new Date(this.ctx.clock.now()),
       };
-    } else if (check.lastObservation) {
-      report = { Status: check.lastObservation.status, CheckedTime: new Date(check.lastObservation.at) };
-    }
-    const observations: HealthCheckObservation[] = report
-      ? regions.map((Region) => ({
+      return {
+        HealthCheckObservations: regions.map((Region) => ({
           Region: Region as HealthCheckObservation['Region'],
           StatusReport: { ...report },
-        }))
-      : [];
+        })),
+      };
+    }
+    // Each checker's own last observation (none yet: not listed).
+    const observations: HealthCheckObservation[] = (check.checkers?.observations() ?? []).flatMap(
+      ({ region, observation }) =>
+        observation
+          ? [
+              {
+                Region: region as HealthCheckObservation['Region'],
+                StatusReport: { Status: observation.status, CheckedTime: new Date(observation.at) },
+              },
+            ]
+          : [],
+    );
     return { HealthCheckObservations: observations };
   }
 
@@ -699,8 +717,7 @@ export class Route53Sim implements SimService, Route53Contract {
     check.version++;
     if (reEnabled && ENDPOINT_TYPES.includes(next.Type ?? '')) {
       // Starts over like a new check: healthy until enough observations say otherwise ([Health]).
-      check.endpointHealthy = true;
-      check.streak = 0;
+      check.checkers?.reset();
     }
     const changes = fields.filter((k) => raw[k] !== undefined).map((k) => `${k}=${JSON.stringify(raw[k])}`);
     this.ctx.timeline.add(
@@ -764,74 +781,6 @@ export class Route53Sim implements SimService, Route53Contract {
     }
     return out;
   }
-}
-
-// ---------------------------------------------------------------- latency model
-
-/**
- * Approximate location (latitude, longitude) of each AWS region's metro area, from AWS's regional naming (e.g.
- * us-east-1 Northern Virginia, eu-west-1 Ireland).
- */
-const REGION_LOCATIONS: Readonly<Record<string, readonly [number, number]>> = {
-  'af-south-1': [-33.9, 18.4],
-  'ap-east-1': [22.3, 114.2],
-  'ap-east-2': [25.0, 121.5],
-  'ap-northeast-1': [35.7, 139.7],
-  'ap-northeast-2': [37.6, 127.0],
-  'ap-northeast-3': [34.7, 135.5],
-  'ap-south-1': [19.1, 72.9],
-  'ap-south-2': [17.4, 78.5],
-  'ap-southeast-1': [1.35, 103.8],
-  'ap-southeast-2': [-33.9, 151.2],
-  'ap-southeast-3': [-6.2, 106.8],
-  'ap-southeast-4': [-37.8, 145.0],
-  'ap-southeast-5': [3.1, 101.7],
-  'ap-southeast-7': [13.8, 100.5],
-  'ca-central-1': [45.5, -73.6],
-  'ca-west-1': [51.0, -114.1],
-  'eu-central-1': [50.1, 8.7],
-  'eu-central-2': [47.4, 8.5],
-  'eu-north-1': [59.3, 18.1],
-  'eu-south-1': [45.5, 9.2],
-  'eu-south-2': [41.6, -0.9],
-  'eu-west-1': [53.3, -6.3],
-  'eu-west-2': [51.5, -0.1],
-  'eu-west-3': [48.9, 2.4],
-  'il-central-1': [32.1, 34.8],
-  'me-central-1': [25.2, 55.3],
-  'me-south-1': [26.1, 50.6],
-  'mx-central-1': [20.6, -100.4],
-  'sa-east-1': [-23.5, -46.6],
-  'us-east-1': [38.9, -77.4],
-  'us-east-2': [40.0, -83.0],
-  'us-west-1': [37.8, -122.4],
-  'us-west-2': [45.8, -119.7],
-};
-
-/**
- * The twin's latency model (AWS publishes no inter-region latency table; Route 53 measures it): 0 ms within a
- * region; otherwise a round trip over fibre along the great circle between the regions' metro areas, with light
- * at 2/3 c (~100 km per ms of round trip) and routes 1.5 times the great-circle distance, plus 2 ms. Regions
- * without a known location get a fixed value from a hash of the pair, so the model stays deterministic and
- * symmetric.
- */
-export function latencyMs(from: string, to: string): number {
-  if (from === to) return 0;
-  const a = REGION_LOCATIONS[from];
-  const b = REGION_LOCATIONS[to];
-  if (!a || !b) {
-    const [x, y] = from < to ? [from, to] : [to, from];
-    let h = 0x811c9dc5;
-    for (const ch of `${x}|${y}`) h = Math.imul(h ^ ch.charCodeAt(0), 16777619);
-    return 50 + ((h >>> 0) % 250);
-  }
-  const rad = Math.PI / 180;
-  const [lat1, lon1] = [a[0] * rad, a[1] * rad];
-  const [lat2, lon2] = [b[0] * rad, b[1] * rad];
-  const h =
-    Math.sin((lat2 - lat1) / 2) ** 2 + Math.cos(lat1) * Math.cos(lat2) * Math.sin((lon2 - lon1) / 2) ** 2;
-  const km = 2 * 6371 * Math.asin(Math.min(1, Math.sqrt(h)));
-  return Math.round((km * 1.5) / 100) + 2;
 }
 
 function normalize(name: string): string {

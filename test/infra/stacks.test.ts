@@ -44,8 +44,8 @@ describe('control-plane stack', () => {
     });
   });
 
-  it('holds one table: the state table', () => {
-    regional.resourceCountIs('AWS::DynamoDB::GlobalTable', 1);
+  it('holds two tables: the state table and the routing table', () => {
+    regional.resourceCountIs('AWS::DynamoDB::GlobalTable', 2);
     regional.resourceCountIs('AWS::DynamoDB::Table', 0);
   });
 
@@ -103,7 +103,7 @@ describe('control-plane stack', () => {
 });
 
 describe('global routing stack', () => {
-  it('builds, per region, a calculated check that needs both the endpoint and the switch', () => {
+  it('builds, per region, a flat calculated check that needs the endpoint and every switch copy', () => {
     routing.resourcePropertiesCountIs(
       'AWS::Route53::HealthCheck',
       { HealthCheckConfig: { Type: 'CALCULATED' } },
@@ -122,16 +122,17 @@ describe('global routing stack', () => {
     routing.hasResourceProperties('AWS::Route53::HealthCheck', {
       HealthCheckConfig: {
         Type: 'CLOUDWATCH_METRIC',
-        AlarmIdentifier: { Name: 'artifactory-prod-us-east-1-region-serving', Region: 'us-east-1' },
-        InsufficientDataHealthStatus: 'Healthy',
+        AlarmIdentifier: { Name: 'artifactory-prod-us-east-1-region-serving', Region: 'eu-west-1' },
+        InsufficientDataHealthStatus: 'LastKnownStatus',
       },
     });
     const calculated = routing.findResources('AWS::Route53::HealthCheck', {
       Properties: { HealthCheckConfig: { Type: 'CALCULATED' } },
     });
     for (const check of Object.values(calculated)) {
-      expect(check.Properties.HealthCheckConfig.HealthThreshold).toBe(2);
-      expect(check.Properties.HealthCheckConfig.ChildHealthChecks).toHaveLength(2);
+      // The endpoint and one copy per configured region, all required.
+      expect(check.Properties.HealthCheckConfig.HealthThreshold).toBe(3);
+      expect(check.Properties.HealthCheckConfig.ChildHealthChecks).toHaveLength(3);
     }
   });
 

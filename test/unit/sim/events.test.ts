@@ -43,6 +43,7 @@ function twin(seed = 7) {
       healthy: () => true,
       resolve: () => undefined,
       servingRegions: () => [],
+      switchedOff: () => [],
     },
   };
   const ctx = (service: string): SimContext => ({

@@ -87,6 +87,7 @@ function stubWorld(opts: { mode?: 'legacy-primary' | 'cloud-native'; minServingR
   const executions: ExecutionRecord[] = [];
   const outputs: CapturedOutput[] = [];
   let serving = [EU, US];
+  let switchedOff: string[] = [];
   const world: InvariantWorld = {
     clock,
     timeline,
@@ -97,7 +98,10 @@ function stubWorld(opts: { mode?: 'legacy-primary' | 'cloud-native'; minServingR
       regions: [EU, US].map((name) => ({ name, targetGroupArns: [tgArn(name)] })),
     },
     regionNames: [EU, US],
-    route53: { servingRegions: (name) => (name === RECORD ? [...serving] : []) },
+    route53: {
+      servingRegions: (name) => (name === RECORD ? [...serving] : []),
+      switchedOff: (name) => (name === RECORD ? [...switchedOff] : []),
+    },
     executions,
     outputs,
     region(name) {
@@ -121,6 +125,11 @@ function stubWorld(opts: { mode?: 'legacy-primary' | 'cloud-native'; minServingR
     outputs,
     setServing: (names: string[]) => {
       serving = names;
+    },
+    /** Regions the control plane switched off (they stop serving too). */
+    setSwitchedOff: (names: string[]) => {
+      switchedOff = names;
+      serving = [EU, US].filter((r) => !names.includes(r));
     },
     node: (name: string, id: string) => {
       const found = region(name).instances.find((i) => i.id === id);
@@ -310,22 +319,32 @@ describe('Invariants', () => {
     });
   });
 
-  it('records fewer serving regions than failover.minServingRegions', async () => {
+  it('records fewer regions serving by our action than failover.minServingRegions', async () => {
     const t = stubWorld({ minServingRegions: 2 });
     const inv = started(t.world);
     await t.clock.runFor(10 * SECOND);
-    t.setServing([US]);
+    t.setSwitchedOff([EU]);
     await t.clock.runFor(5 * SECOND);
     expect(inv.violations).toEqual([
-      expect.objectContaining({ at: t.clock.startAt + 15 * SECOND, invariant: 'min-serving-regions' }),
+      expect.objectContaining({ at: t.clock.startAt + 15 * SECOND, invariant: 'serving-regions' }),
     ]);
-    expect(inv.violations[0]?.message).toBe(`1 region(s) serving ${RECORD} (us-east-1); at least 2 required`);
-    t.setServing([]);
+    expect(inv.violations[0]?.message).toBe(
+      `the control plane switched off ${EU}: 1 region(s) left serving ${RECORD} by our action (${US}); at least 2 required`,
+    );
+    t.setSwitchedOff([EU, US]);
     await t.clock.runFor(5 * SECOND);
     expect(inv.violations).toHaveLength(1); // still the same episode
-    t.setServing([EU, US]);
+    t.setSwitchedOff([]);
     await t.clock.runFor(5 * SECOND);
     expect(inv.violations[0]?.clearedAt).toBe(t.clock.startAt + 25 * SECOND);
+  });
+
+  it('does not count regions a fault took out of DNS (not our action), fail-open included', async () => {
+    const t = stubWorld({ minServingRegions: 2 });
+    const inv = started(t.world);
+    t.setServing([]);
+    await t.clock.runFor(30 * SECOND);
+    expect(inv.violations).toEqual([]);
   });
 
   describe('capacity during rollouts', () => {
@@ -564,7 +583,7 @@ describe('Invariants', () => {
   it('check() runs on demand; stop() ends the background checks', async () => {
     const t = stubWorld({ minServingRegions: 2 });
     const inv = new Invariants(t.world);
-    t.setServing([EU]);
+    t.setSwitchedOff([US]);
     inv.check();
     expect(inv.violations).toHaveLength(1);
     inv.start();
@@ -572,9 +591,9 @@ describe('Invariants', () => {
     t.node(EU, 'i-eu-west-1-m1').node.role = 'primary';
     t.timeline.add(EU, 'node', 'promoted');
     await t.clock.runFor(30 * SECOND);
-    expect(inv.violations.map((v) => v.invariant)).toEqual(['min-serving-regions']);
+    expect(inv.violations.map((v) => v.invariant)).toEqual(['serving-regions']);
     const report = inv.report();
     expect(report.ok).toBe(false);
-    expect(report.byInvariant).toMatchObject({ 'min-serving-regions': 1, 'single-primary': 0 });
+    expect(report.byInvariant).toMatchObject({ 'serving-regions': 1, 'single-primary': 0 });
   });
 });

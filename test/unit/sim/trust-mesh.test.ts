@@ -77,7 +77,7 @@ function world(nodes: StubTlsNode[], tls: 'on' | 'off' = 'on') {
       regions: [{ name: EU, targetGroupArns: [] }],
     },
     regionNames: [EU],
-    route53: { servingRegions: () => [EU] },
+    route53: { servingRegions: () => [EU], switchedOff: () => [] },
     executions,
     outputs,
     region: () => ({
