@@ -26,7 +26,10 @@ export const GOAL_RATIO = 1.2;
 export const quickRestore = (config: Config): Config => ({
   ...config,
   failover: { ...config.failover, restoreHysteresisMinutes: 10, automaticRestore: true },
-  automation: { ...config.automation, cooldownMinutes: { ...config.automation.cooldownMinutes, regionalFailover: 10 } },
+  automation: {
+    ...config.automation,
+    cooldownMinutes: { ...config.automation.cooldownMinutes, regionalFailover: 10 },
+  },
 });
 
 const sick = (twin: Twin) => twin.world.regionNames[0] as string;
@@ -42,14 +45,23 @@ const automaticRuns = (twin: Twin, region: string, action: 'evacuate' | 'restore
 /** Waits for the automatic evacuation of `region`, then for DNS and 95 % of its clients to leave it. */
 async function awaitEvacuation(twin: Twin, region: string, faultAt: number, withinMs: number) {
   await twin.runUntil(
-    () => automaticRuns(twin, region, 'evacuate').some((e) => e.status === 'SUCCEEDED') && switchedOut(twin, region),
+    () =>
+      automaticRuns(twin, region, 'evacuate').some((e) => e.status === 'SUCCEEDED') &&
+      switchedOut(twin, region),
     withinMs,
     `the automatic evacuation of ${region}`,
   );
   const run = automaticRuns(twin, region, 'evacuate').find((e) => e.status === 'SUCCEEDED');
   expectThat(run !== undefined, `an automatic evacuation of ${region} succeeded`);
-  expectThat(run?.region === peer(twin), `the evacuation ran in the first peer region ${peer(twin)} (ran in ${run?.region})`);
-  await twin.runUntil(() => clientsAwayAt(twin, region, faultAt) !== undefined, 5 * MINUTE, `95 % of the clients leaving ${region}`);
+  expectThat(
+    run?.region === peer(twin),
+    `the evacuation ran in the first peer region ${peer(twin)} (ran in ${run?.region})`,
+  );
+  await twin.runUntil(
+    () => clientsAwayAt(twin, region, faultAt) !== undefined,
+    5 * MINUTE,
+    `95 % of the clients leaving ${region}`,
+  );
   return run;
 }
 
@@ -80,12 +92,16 @@ export const regionLoss: Scenario = {
     const dnsAt = watch.firstAfter(faultAt, (s) => !s.serving.includes(x)) as number;
     const awayAt = clientsAwayAt(twin, x, faultAt) as number;
     const floor = exclusionFloor(twin, x, 'alb-lost');
-    say(`DNS left ${x} ${seconds(dnsAt - faultAt)} after the fault, 95 % of its clients ${seconds(awayAt - faultAt)}`);
+    say(
+      `DNS left ${x} ${seconds(dnsAt - faultAt)} after the fault, 95 % of its clients ${seconds(awayAt - faultAt)}`,
+    );
     const plan = run ? planOf(run) : undefined;
     const result: ScenarioResult = {
       ...bound('fault → 95 % clients away', awayAt - faultAt, floor.floorMs, floor.explanation),
       'fault → DNS exclusion': seconds(dnsAt - faultAt),
-      'fault → evacuated (switch)': seconds((switchFlips(twin, x).find((f) => f.out)?.at ?? faultAt) - faultAt),
+      'fault → evacuated (switch)': seconds(
+        (switchFlips(twin, x).find((f) => f.out)?.at ?? faultAt) - faultAt,
+      ),
       'plan: expected floor': plan ? `${plan.expected.floorSeconds} s` : 'no plan',
     };
     // The ALB comes back: our switch keeps the region out until the hysteresis window has passed.
@@ -101,17 +117,30 @@ export const regionLoss: Scenario = {
       returnedAt - okAt >= hysteresisMs,
       `${x} came back ${seconds(returnedAt - okAt)} after its alarm cleared, before the ${seconds(hysteresisMs)} hysteresis window`,
     );
-    await twin.runUntil(() => clientsBackAt(twin, x, okAt) !== undefined, 5 * MINUTE, `95 % of ${x}'s clients back`);
+    await twin.runUntil(
+      () => clientsBackAt(twin, x, okAt) !== undefined,
+      5 * MINUTE,
+      `95 % of ${x}'s clients back`,
+    );
     const back = returnFloor(twin, x, 'automatic');
     const restore = automaticRuns(twin, x, 'restore').find((e) => e.status === 'SUCCEEDED');
     expectThat(restore !== undefined, `an automatic restore of ${x} succeeded`);
-    await twin.runUntil(() => twin.world.executions.every((e) => e.status !== 'RUNNING'), 10 * MINUTE, 'every run ending');
+    await twin.runUntil(
+      () => twin.world.executions.every((e) => e.status !== 'RUNNING'),
+      10 * MINUTE,
+      'every run ending',
+    );
     watch.stop();
     expectThat(watch.fewestServing(faultAt) >= 1, 'at least one region served throughout');
     say(`${x} serves again, ${seconds(returnedAt - backAt)} after its ALB came back`);
     return {
       ...result,
-      ...bound('alarm OK → 95 % clients back', (clientsBackAt(twin, x, okAt) as number) - okAt, back.floorMs, back.explanation),
+      ...bound(
+        'alarm OK → 95 % clients back',
+        (clientsBackAt(twin, x, okAt) as number) - okAt,
+        back.floorMs,
+        back.explanation,
+      ),
     };
   },
 };
@@ -132,7 +161,10 @@ export const brownout: Scenario = {
     const dnsAt = watch.firstAfter(faultAt, (s) => !s.serving.includes(x)) as number;
     const awayAt = clientsAwayAt(twin, x, faultAt) as number;
     const floor = exclusionFloor(twin, x, 'brownout');
-    expectThat(switchedOut(twin, x), `our switch has ${x} out (its endpoint check is healthy: nothing else excludes it)`);
+    expectThat(
+      switchedOut(twin, x),
+      `our switch has ${x} out (its endpoint check is healthy: nothing else excludes it)`,
+    );
     watch.stop();
     say(`DNS left ${x} ${seconds(dnsAt - faultAt)} after the brownout began`);
     const plan = run ? planOf(run) : undefined;
@@ -148,7 +180,7 @@ export const flapping: Scenario = {
   name: 'regional-flapping',
   title: 'A flapping region: evacuated once, no ping-pong',
   description:
-    "eu-west-1 browns out for 6 minutes, recovers for 4, and again, four times. The first episode evacuates it; while it flaps, no restore happens (the hysteresis window never completes, the wait period holds) and the switch is flipped at most once each way, never twice within failover.flipWaitMinutes. Once it has stayed healthy for the hysteresis window it is restored once.",
+    'eu-west-1 browns out for 6 minutes, recovers for 4, and again, four times. The first episode evacuates it; while it flaps, no restore happens (the hysteresis window never completes, the wait period holds) and the switch is flipped at most once each way, never twice within failover.flipWaitMinutes. Once it has stayed healthy for the hysteresis window it is restored once.',
   configure: quickRestore,
   async run(twin, say) {
     const x = sick(twin);
@@ -164,20 +196,36 @@ export const flapping: Scenario = {
     }
     const flappedUntil = twin.world.clock.now();
     const during = switchFlips(twin, x).filter((f) => f.at >= start && f.at <= flappedUntil);
-    expectThat(during.length === 1 && during[0]?.out === true, `${x} was switched out once while it flapped (flips: ${during.map((f) => (f.out ? 'out' : 'in')).join(', ') || 'none'})`);
+    expectThat(
+      during.length === 1 && during[0]?.out === true,
+      `${x} was switched out once while it flapped (flips: ${during.map((f) => (f.out ? 'out' : 'in')).join(', ') || 'none'})`,
+    );
     const hysteresisMs = twin.world.config.failover.restoreHysteresisMinutes * MINUTE;
-    await twin.runUntil(() => servingNow(twin).includes(x), hysteresisMs + 20 * MINUTE, `${x} restored after it stopped flapping`);
-    await twin.runUntil(() => twin.world.executions.every((e) => e.status !== 'RUNNING'), 10 * MINUTE, 'every run ending');
+    await twin.runUntil(
+      () => servingNow(twin).includes(x),
+      hysteresisMs + 20 * MINUTE,
+      `${x} restored after it stopped flapping`,
+    );
+    await twin.runUntil(
+      () => twin.world.executions.every((e) => e.status !== 'RUNNING'),
+      10 * MINUTE,
+      'every run ending',
+    );
     const flips = switchFlips(twin, x).filter((f) => f.at >= start);
     const waitMs = twin.world.config.failover.flipWaitMinutes * MINUTE;
     for (let i = 1; i < flips.length; i++) {
       const gap = (flips[i]?.at as number) - (flips[i - 1]?.at as number);
-      expectThat(gap >= waitMs, `two flips of ${x} ${seconds(gap)} apart, within the ${seconds(waitMs)} wait period`);
+      expectThat(
+        gap >= waitMs,
+        `two flips of ${x} ${seconds(gap)} apart, within the ${seconds(waitMs)} wait period`,
+      );
     }
     expectThat(flips.length === 2, `${x} flipped out once and in once (flips: ${flips.length})`);
     watch.stop();
     const restores = automaticRuns(twin, x, 'restore');
-    say(`${flips.length} flips; ${restores.length} automatic restore runs, ${automaticRuns(twin, x, 'evacuate').length} evacuation runs`);
+    say(
+      `${flips.length} flips; ${restores.length} automatic restore runs, ${automaticRuns(twin, x, 'evacuate').length} evacuation runs`,
+    );
     return {
       flips: flips.length,
       'evacuation runs': automaticRuns(twin, x, 'evacuate').length,

@@ -14,13 +14,13 @@ import {
 } from '../../infra/stacks/names';
 import type { ExecutionRecord } from '../core/world';
 import type { Twin } from '../twin';
+import { clientsOf, stopClients } from './regional-twin';
 import { expectThat, MINUTE } from './types';
 
 export const seconds = (ms: number) => `${Math.round(ms / 1000)} s`;
 
 /** The fixed name of regional-failover (every region can address every other region's). */
-export const regionalMachine = (twin: Twin) =>
-  fixedStateMachineName(twin.world.config, 'regional-failover');
+export const regionalMachine = (twin: Twin) => fixedStateMachineName(twin.world.config, 'regional-failover');
 
 /** The parent regional-failover runs (not their children), in start order. */
 export const regionalRuns = (twin: Twin): ExecutionRecord[] =>
@@ -60,7 +60,11 @@ export async function launchRegional(
 /** The parent run named `name` once it has ended (throws if it does not end within `withinMs`). */
 export async function awaitRun(twin: Twin, name: string, withinMs: number): Promise<ExecutionRecord> {
   const find = () => regionalRuns(twin).find((e) => e.name === name);
-  await twin.runUntil(() => find()?.status !== undefined && find()?.status !== 'RUNNING', withinMs, `${name} ending`);
+  await twin.runUntil(
+    () => find()?.status !== undefined && find()?.status !== 'RUNNING',
+    withinMs,
+    `${name} ending`,
+  );
   return find() as ExecutionRecord;
 }
 
@@ -141,9 +145,12 @@ export function switchCopies(twin: Twin, region: string): Record<string, string 
   return out;
 }
 
-/** Our switch has `region` out: at least one of its copies is in ALARM (the calculated check is an AND). */
+/**
+ * Our switch has `region` out (a copy in ALARM, or its switch check inverted): Route 53 would exclude it even
+ * with its endpoint check healthy (the twin's `switchedOff`).
+ */
 export const switchedOut = (twin: Twin, region: string): boolean =>
-  Object.values(switchCopies(twin, region)).some((s) => s === 'ALARM');
+  twin.world.route53.switchedOff(recordName(twin)).includes(region);
 
 /** `region`'s degraded alarm (in the region itself). */
 export const degradedState = (twin: Twin, region: string) =>
@@ -197,11 +204,20 @@ export class RoutingWatch {
   readonly samples: { at: number; serving: string[]; switchedOut: string[]; failOpen: boolean }[] = [];
   private readonly cancel: () => void;
 
-  constructor(twin: Twin, everyMs = 5_000) {
+  constructor(
+    private readonly twin: Twin,
+    everyMs = 5_000,
+  ) {
+    clientsOf(twin);
     const sample = () => {
       const serving = servingNow(twin);
       const out = twin.world.regionNames.filter((r) => switchedOut(twin, r));
-      this.samples.push({ at: twin.world.clock.now(), serving, switchedOut: out, failOpen: serving.length === 0 });
+      this.samples.push({
+        at: twin.world.clock.now(),
+        serving,
+        switchedOut: out,
+        failOpen: serving.length === 0,
+      });
     };
     sample();
     this.cancel = twin.world.clock.every(everyMs, sample);
@@ -217,8 +233,10 @@ export class RoutingWatch {
     return Math.min(...this.samples.filter((s) => s.at >= since).map((s) => s.serving.length));
   }
 
+  /** Stops sampling and the clients. */
   stop(): void {
     this.cancel();
+    stopClients(this.twin);
   }
 }
 

@@ -10,8 +10,8 @@ import {
   RoutingWatch,
   regionalRuns,
   runRegional,
-  settle,
   servingNow,
+  settle,
   switchedOut,
   thePlan,
 } from './regional-common';
@@ -69,7 +69,10 @@ export const bothSick: Scenario = {
     }
     expectThat(servingNow(twin).includes(kept), `${kept}, the last serving region, still serves`);
     const explained = notices(twin, start, /fail[- ]open/i);
-    expectThat(explained.length > 0, 'a report explains fail-open (Route 53 answers every record when none is healthy)');
+    expectThat(
+      explained.length > 0,
+      'a report explains fail-open (Route 53 answers every record when none is healthy)',
+    );
     watch.stop();
     expectThat(watch.fewestServing(start) >= 1, 'a region served throughout');
     say(`${out[0]} evacuated; ${kept} kept as the last serving region`);
@@ -83,7 +86,9 @@ const thirdRegion = (config: Config): RegionConfig => {
   return {
     ...base,
     name: 'ap-southeast-2',
-    targetGroupArns: ['arn:aws:elasticloadbalancing:ap-southeast-2:111122223333:targetgroup/artifactory-prod/00aa11bb22cc33dd'],
+    targetGroupArns: [
+      'arn:aws:elasticloadbalancing:ap-southeast-2:111122223333:targetgroup/artifactory-prod/00aa11bb22cc33dd',
+    ],
     alb: {
       ...base.alb,
       arn: 'arn:aws:elasticloadbalancing:ap-southeast-2:111122223333:loadbalancer/app/artifactory-prod/3c4d5e6f7a8b9c0d',
@@ -125,7 +130,10 @@ export const threeRegions: Scenario = {
     );
     const auto = automaticEvacuations(twin, b).find((e) => e.status !== 'RUNNING');
     const plan = auto ? thePlan(auto) : undefined;
-    expectThat(plan?.verdict === 'refused', `the automatic evacuation of ${b} was refused (verdict ${plan?.verdict})`);
+    expectThat(
+      plan?.verdict === 'refused',
+      `the automatic evacuation of ${b} was refused (verdict ${plan?.verdict})`,
+    );
     const forced = await runRegional(twin, c, 'force-evacuate-b', {
       action: 'evacuate',
       region: b,
@@ -133,7 +141,10 @@ export const threeRegions: Scenario = {
       force: true,
     });
     const forcedPlan = thePlan(forced);
-    expectThat(forcedPlan.verdict === 'refused', `the forced evacuation of ${b} was refused (verdict ${forcedPlan.verdict})`);
+    expectThat(
+      forcedPlan.verdict === 'refused',
+      `the forced evacuation of ${b} was refused (verdict ${forcedPlan.verdict})`,
+    );
     expectThat(
       forcedPlan.checks.some((x) => x.name === 'min-serving-regions' && !x.ok),
       'force did not override min-serving-regions',
@@ -155,6 +166,7 @@ export const readinessForce: Scenario = {
     "Two of us-east-1's three nodes die and its readiness evaluation records it. An operator's evacuation of eu-west-1 is refused naming the capacity check (us-east-1 could not absorb what eu-west-1 serves) and changes nothing. The operator forces it: the capacity failure becomes a break-glass (verdict go, audited in the report), eu-west-1 leaves DNS. Auto Scaling replaces the dead nodes meanwhile.",
   async run(twin, say) {
     const [x, peer] = twin.world.regionNames as [string, string];
+    const watch = new RoutingWatch(twin);
     const start = await settle(twin);
     const r = twin.world.region(peer);
     const members = r.autoscaling.groupInstances(twin.layout.regions.get(peer)?.memberGroup ?? '');
@@ -182,11 +194,15 @@ export const readinessForce: Scenario = {
       force: true,
     });
     const forcedPlan = thePlan(forced);
-    expectThat(forced.status === 'SUCCEEDED', `the forced evacuation succeeded (${forced.status} ${forced.error ?? ''})`);
+    expectThat(
+      forced.status === 'SUCCEEDED',
+      `the forced evacuation succeeded (${forced.status} ${forced.error ?? ''})`,
+    );
     expectThat(forcedPlan.breakGlass && forcedPlan.verdict === 'go', 'the forced plan is a break-glass go');
     expectThat(notices(twin, start, /break[- ]glass/i).length > 0, 'the break-glass is reported');
     await twin.runUntil(() => !servingNow(twin).includes(x), 5 * MINUTE, `${x} leaving DNS`);
     await twin.runUntil(() => allEnded(twin), 30 * MINUTE, 'every run ending (the replacements joined)');
+    watch.stop();
     return { refusedFor: plan.reasons.join('; ') };
   },
 };
@@ -205,7 +221,10 @@ export async function runReadiness(twin: Twin, region: string): Promise<void> {
     `the readiness evaluation of ${region}`,
   );
   const run = twin.world.executions.find((e) => e.name === name);
-  expectThat(run?.status === 'SUCCEEDED', `the readiness evaluation of ${region} succeeded (${run?.status} ${run?.error ?? ''})`);
+  expectThat(
+    run?.status === 'SUCCEEDED',
+    `the readiness evaluation of ${region} succeeded (${run?.status} ${run?.error ?? ''})`,
+  );
 }
 
 export const REGIONAL_SAFETY_SCENARIOS: readonly Scenario[] = [bothSick, threeRegions, readinessForce];

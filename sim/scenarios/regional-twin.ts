@@ -5,10 +5,11 @@
  * the twin holds, never from a measured window.
  */
 import { albMetricDimensions, regionDegradedAlarmSpec } from '../../infra/regional-routing';
+import { AWAY_SHARE, ClientPopulation } from '../services/resolvers';
 import type { Twin } from '../twin';
 import { MINUTE } from './types';
 
-/** The faults the regional scenes inject (sim/core/faults.ts). */
+/** The faults the regional scenes inject (sim/core/faults.ts, each cites its AWS page). */
 export interface RegionalFaults {
   loseAlb(region: string): void;
   restoreAlb(region: string): void;
@@ -23,25 +24,52 @@ export interface RegionalFaults {
 export function regionalFaults(twin: Twin): RegionalFaults {
   const f = twin.world.faults;
   return {
-    loseAlb: (region) => f.albLost({ region }),
-    restoreAlb: (region) => f.clearAlbLost(region),
+    loseAlb: (region) => f.albLost(region),
+    restoreAlb: (region) => f.albRestored(region),
     brownout: (region, share) => f.brownout({ region, share }),
     endBrownout: (region) => f.clearBrownout(region),
-    loseCloudWatch: (region) => f.cloudWatchLost({ region }),
-    restoreCloudWatch: (region) => f.clearCloudWatchLost(region),
-    route53ApiDown: () => f.route53ApiDown(),
-    route53ApiUp: () => f.clearRoute53ApiDown(),
+    loseCloudWatch: (region) => f.cloudWatchLost(region),
+    restoreCloudWatch: (region) => f.cloudWatchRestored(region),
+    route53ApiDown: () => f.route53ApiFailing(true),
+    route53ApiUp: () => f.route53ApiFailing(false),
   };
 }
 
-/** The first time after `since` when ≥ 95 % of the clients that `region` answered at `since` are answered elsewhere. */
-export function clientsAwayAt(twin: Twin, region: string, since: number): number | undefined {
-  return twin.world.resolvers.timeUntilAway(region, since, 0.95);
+/**
+ * The scene's clients (sim/services/resolvers.ts): 200 clients spread equally over the world's regions, each
+ * behind a caching resolver, sending the ALBs their traffic. One per twin; started by {@link clientsOf}.
+ */
+const populations = new WeakMap<Twin, ClientPopulation>();
+
+export function clientsOf(twin: Twin): ClientPopulation {
+  let p = populations.get(twin);
+  if (!p) {
+    p = new ClientPopulation(twin.world, { recordName: twin.world.config.routing.recordName, clients: 200 });
+    populations.set(twin, p);
+  }
+  return p;
 }
 
-/** The first time after `since` when ≥ 95 % of `region`'s own clients are answered by it again. */
+/** Stops the scene's clients (before the twin stops). */
+export function stopClients(twin: Twin): void {
+  populations.get(twin)?.stop();
+  populations.delete(twin);
+}
+
+/** When (absolute) ≥ 95 % of the clients `region` answered at `since` were answered elsewhere. */
+export function clientsAwayAt(twin: Twin, region: string, since: number): number | undefined {
+  const d = clientsOf(twin).timeUntilAway(region, since, AWAY_SHARE);
+  return d === undefined ? undefined : since + d;
+}
+
+/**
+ * When (absolute), after `since`, ≥ 95 % of `region`'s own clients (those answered with it when the clients
+ * started, all regions serving) are answered with it again.
+ */
 export function clientsBackAt(twin: Twin, region: string, since: number): number | undefined {
-  return twin.world.resolvers.timeUntilBack(region, since, 0.95);
+  const c = clientsOf(twin);
+  const own = c.history[0]?.counts[region] ?? 0;
+  return c.history.find((x) => x.at >= since && (x.counts[region] ?? 0) >= AWAY_SHARE * own)?.at;
 }
 
 export interface Floor {
@@ -88,7 +116,8 @@ function routeTerms(twin: Twin) {
 export function exclusionFloor(twin: Twin, region: string, kind: 'alb-lost' | 'brownout' | 'manual'): Floor {
   const t = routeTerms(twin);
   if (kind === 'alb-lost') return floorOf({ 'endpoint checkers': t.checkers, TTL: t.ttl });
-  if (kind === 'manual') return floorOf({ 'switch alarm period': t.switchPeriod, checkers: t.checkers, TTL: t.ttl });
+  if (kind === 'manual')
+    return floorOf({ 'switch alarm period': t.switchPeriod, checkers: t.checkers, TTL: t.ttl });
   return floorOf({
     'degraded alarm evaluation': degradedEvaluationMs(twin, region),
     'switch alarm period': t.switchPeriod,

@@ -27,7 +27,10 @@ describe.each(REGIONAL_SCENARIOS.map((s) => [s.name, s] as const))('%s', (_name,
 afterAll(() => {
   for (const [scene, byKey] of figures) {
     for (const [k, values] of byKey) {
-      const ratios = values.map((v) => /= ([0-9.]+)×$/.exec(v)?.[1]).filter((r) => r !== undefined).map(Number);
+      const ratios = values
+        .map((v) => /= ([0-9.]+)×$/.exec(v)?.[1])
+        .filter((r) => r !== undefined)
+        .map(Number);
       const text =
         ratios.length === values.length && ratios.length > 0
           ? `worst ${values[ratios.indexOf(Math.max(...ratios))]}, mean ratio ${(ratios.reduce((a, b) => a + b, 0) / ratios.length).toFixed(2)}× over ${ratios.length} seeds`
