@@ -21,6 +21,7 @@ export const FUNCTION_TIMEOUT_SECONDS = {
   command: 30,
   signer: 30,
   certs: 60,
+  routing: 60,
 } as const;
 export type FunctionName = keyof typeof FUNCTION_TIMEOUT_SECONDS;
 

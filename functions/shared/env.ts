@@ -38,6 +38,8 @@ export const ENV = {
    * the region's degraded alarm, the peers' regional-failover ARNs in config order, `automaticRestore`.
    */
   regionalDispatch: 'REGIONAL_DISPATCH',
+  /** The routing Lambda's: its whole deployment as JSON (functions/routing/settings.ts, infra/routing.ts). */
+  routingSettings: 'ROUTING_SETTINGS',
   /** Set by Lambda. */
   awsRegion: 'AWS_REGION',
   /** Powertools' own variable; the shared Metrics instance reads it once, at load. */

@@ -18,6 +18,15 @@ export const ErrorNames = {
   LeaseQueueExpired: 'LeaseQueueExpired',
   CsrRefused: 'CsrRefused',
   CaPhaseRefused: 'CaPhaseRefused',
+  RoutingLeaseBusy: 'RoutingLeaseBusy',
+  NoQuorum: 'NoQuorum',
+  Fenced: 'Fenced',
+  SwitchUnreachable: 'SwitchUnreachable',
+  ControlPlaneUnavailable: 'ControlPlaneUnavailable',
+  /** Thrown by the regional-failover-switch workflow itself (a Fail state), never by a Lambda. */
+  RuleBroken: 'RuleBroken',
+  NotSettled: 'NotSettled',
+  NotApproved: 'NotApproved',
 } as const;
 
 export type ErrorName = (typeof ErrorNames)[keyof typeof ErrorNames];
@@ -96,6 +105,40 @@ export class CaPhaseRefused extends Error {
     super(message, options);
     this.current = current;
   }
+}
+
+/** The routing lease is held by a running execution (regional-failover): the run is busy elsewhere. */
+export class RoutingLeaseBusy extends Error {
+  override readonly name = ErrorNames.RoutingLeaseBusy;
+  readonly holder: string | undefined;
+
+  constructor(message: string, holder: string | undefined, options?: ErrorOptions) {
+    super(message, options);
+    this.holder = holder;
+  }
+}
+
+/**
+ * Fewer than a majority of the routing tables answered (or accepted): the routing lease cannot be held, or a
+ * record cannot be made durable. What was won is given back first.
+ */
+export class NoQuorum extends Error {
+  override readonly name = ErrorNames.NoQuorum;
+}
+
+/** A newer epoch holds the routing lease: this run was superseded and changed nothing. */
+export class Fenced extends Error {
+  override readonly name = ErrorNames.Fenced;
+}
+
+/** A region's switch could not be set in enough copies (evacuate: none outside it; restore: not all). */
+export class SwitchUnreachable extends Error {
+  override readonly name = ErrorNames.SwitchUnreachable;
+}
+
+/** Route 53's API (its control plane, in us-east-1) failed: the route53-api driver cannot flip. */
+export class ControlPlaneUnavailable extends Error {
+  override readonly name = ErrorNames.ControlPlaneUnavailable;
 }
 
 /** A failure expected to clear by itself (throttling, a node still starting); safe to retry with backoff. */

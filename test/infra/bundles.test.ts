@@ -76,6 +76,18 @@ const EXPECTED: Record<string, { clients: string[]; sdk: string[] }> = {
     clients: ['dynamodb', 'sns'],
     sdk: ['@aws-sdk/client-dynamodb', '@aws-sdk/client-sns', '@aws-sdk/lib-dynamodb'],
   },
+  routing: {
+    clients: ['auto-scaling', 'cloudwatch', 'dynamodb', 'elbv2', 'route53', 'sfn'],
+    sdk: [
+      '@aws-sdk/client-auto-scaling',
+      '@aws-sdk/client-cloudwatch',
+      '@aws-sdk/client-dynamodb',
+      '@aws-sdk/client-elastic-load-balancing-v2',
+      '@aws-sdk/client-route-53',
+      '@aws-sdk/client-sfn',
+      '@aws-sdk/lib-dynamodb',
+    ],
+  },
   signer: {
     clients: ['auto-scaling', 'dynamodb', 'ec2', 'kms', 'ssm'],
     sdk: [
