@@ -341,6 +341,9 @@ export class StepFunctionsSim implements SimService {
     }
     const ddb = /^arn:aws:states:::dynamodb:(getItem|putItem|updateItem|deleteItem)$/.exec(resource);
     if (ddb) return this.dynamodb(ddb[1] ?? '', params);
+    if (resource === 'arn:aws:states:::sns:publish.waitForTaskToken') {
+      return this.publishAndWait(stateName, spec, params, executionArn);
+    }
     if (resource === 'arn:aws:states:::sns:publish') {
       try {
         return await this.world.call(this.region, 'sns', 'Publish', params);
@@ -375,6 +378,36 @@ export class StepFunctionsSim implements SimService {
         : this.world.clock.after(spec.timeoutSeconds * 1000, wait.close);
     try {
       await this.lambda.invoke(String(params.FunctionName), params.Payload ?? {}, executionArn);
+      return await wait.settled;
+    } finally {
+      wait.close();
+      cancelTimer();
+    }
+  }
+
+  /**
+   * `sns:publish.waitForTaskToken` (regional-failover's approval): publish the message carrying the token, then
+   * wait for SendTaskSuccess / SendTaskFailure. A failed Publish fails the Task as `SNS.<error>`. The Task's
+   * timeout (TimeoutSeconds, or TimeoutSecondsPath, which the interpreter applies) ends the wait with
+   * States.Timeout and closes the token (Step Functions developer guide, "Wait for a Callback with Task Token").
+   */
+  private async publishAndWait(
+    stateName: string,
+    spec: TaskSpec,
+    params: Record<string, unknown>,
+    executionArn: string,
+  ): Promise<unknown> {
+    const wait = this.tokens.await(executionArn, stateName, params);
+    const cancelTimer =
+      spec.timeoutSeconds === undefined
+        ? () => undefined
+        : this.world.clock.after(spec.timeoutSeconds * 1000, wait.close);
+    try {
+      try {
+        await this.world.call(this.region, 'sns', 'Publish', params);
+      } catch (err) {
+        throw new TaskError(`SNS.${(err as Error).name}`, (err as Error).message);
+      }
       return await wait.settled;
     } finally {
       wait.close();
