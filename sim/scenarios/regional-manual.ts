@@ -251,7 +251,7 @@ export const approvalFailback: Scenario = {
       'the dry run shows its checks and the expected time',
     );
     expectThat(
-      !enteredState(dry, /Approval/) && !switchedOut(twin, x),
+      !enteredState(dry, 'AwaitApproval') && !switchedOut(twin, x),
       'the dry run asked no approval and changed nothing',
     );
     say(`dry run: ${dryPlan.summary}`);
