@@ -29,6 +29,10 @@ export interface RegionLayout {
   readonly switchAlarm: string;
   /** The seed deployment's own monitoring: unhealthy targets behind the ALB. */
   readonly unhealthyTargetsAlarm: string;
+  /** The region's degraded alarm (metric math over its ALB metrics): dispatch evacuates the region on it. */
+  readonly degradedAlarm: string;
+  /** The region's readiness alarm on RegionReady: the region could not take over. */
+  readonly readinessAlarm: string;
   /**
    * The record's health checks (§1 of the routing design): the endpoint check, the copy checks of this region's
    * switch (one per copy region, `copies[copyRegion]`; `switch` is the copy in the region itself) and the flat

@@ -1,17 +1,20 @@
 import type { CloudWatchRegion } from '@aws-sdk/client-route-53';
 import type { Config, RegionConfig } from '../infra/config/schema';
 import {
-  CANARY_SERVING_METRIC,
-  canarySwitchAlarmName,
-  METRIC_NAMESPACE,
-  REGION_SERVING_METRIC,
-  routingVoters,
-  switchAlarmName,
-  switchCopyRegions,
-} from '../infra/stacks/names';
+  albMetricDimensions,
+  type DegradedAlarmSpec,
+  type MetricAlarmSpec,
+  type RoutingRecordSpec,
+  readinessAlarmSpec,
+  regionDegradedAlarmSpec,
+  routingRecords,
+  switchCopiesIn,
+} from '../infra/regional-routing';
+import { routingVoters, switchAlarmName } from '../infra/stacks/names';
+import type { AlarmSpec } from './core/contracts';
 import type { RegionLayout, TwinRuntime, WorldLayout } from './layout';
 import { registerProjectDocuments } from './services/documents';
-import type { Elbv2Sim } from './services/elbv2';
+import { DEFAULT_REQUESTS_PER_MINUTE, type Elbv2Sim } from './services/elbv2';
 
 /**
  * Application Load Balancer target group defaults (ELB user guide, "Health checks for Application Load
@@ -84,54 +87,112 @@ export async function buildWorld(
   return { regions, routingTables: routingTables(config) };
 }
 
-/** The switch alarms ControlPlaneStack creates in `inRegion`: one copy per configured region (and canary). */
+/**
+ * The switch alarm copies ControlPlaneStack creates in `inRegion`: one per configured region's switch, per kind
+ * (serving, and canary when configured), from infra/regional-routing.ts as the stack itself.
+ */
 function putSwitchCopies(twin: TwinRuntime, config: Config, inRegion: string): void {
   const cw = twin.world.region(inRegion).cloudwatch;
-  const copy = (name: string, metricName: string, switched: string) =>
-    cw.putAlarm({
-      name,
-      namespace: METRIC_NAMESPACE,
-      metricName,
-      dimensions: { Cluster: config.cluster.name, Region: switched },
-      statistic: 'Minimum',
-      periodSeconds: 60,
-      evaluationPeriods: 1,
-      datapointsToAlarm: 1,
-      threshold: 1,
-      comparison: 'LessThanThreshold',
-      treatMissingData: 'ignore',
-    });
-  for (const switched of config.regions.map((r) => r.name)) {
-    copy(switchAlarmName(config, switched), REGION_SERVING_METRIC, switched);
-    if (config.failover.drill.canaryRecordName !== undefined)
-      copy(canarySwitchAlarmName(config, switched), CANARY_SERVING_METRIC, switched);
-  }
+  for (const copy of switchCopiesIn(config, inRegion)) cw.putAlarm(metricAlarm(copy.alarm));
+}
+
+function metricAlarm(spec: MetricAlarmSpec): AlarmSpec {
+  return { ...spec, dimensions: { ...spec.dimensions } };
+}
+
+/** The degraded alarm's metric math, in the twin CloudWatch's shape (sim/services/cloudwatch-math.ts). */
+function mathAlarm(spec: DegradedAlarmSpec): AlarmSpec {
+  return {
+    name: spec.name,
+    namespace: '',
+    metricName: '',
+    dimensions: {},
+    statistic: 'Maximum',
+    periodSeconds: spec.periodSeconds,
+    evaluationPeriods: spec.evaluationPeriods,
+    datapointsToAlarm: spec.datapointsToAlarm,
+    threshold: spec.threshold,
+    comparison: spec.comparison,
+    treatMissingData: spec.treatMissingData,
+    math: {
+      expression: spec.expression,
+      metrics: spec.metrics.map((m) => ({ ...m, dimensions: { ...m.dimensions } })),
+    },
+  };
 }
 
 /**
- * Health checks of one record in region X as GlobalRoutingStack defines them: the endpoint check, one
- * CLOUDWATCH_METRIC check per copy of X's switch alarm (LastKnownStatus: a lost CloudWatch region keeps each
- * copy's last state; a new check with no data is healthy), and the flat calculated check that ANDs them.
+ * The world's premise is a deployment already serving at t=0, but its CloudWatch would start empty: an alarm
+ * whose missing data breaches (the degraded and readiness alarms) would then fire at its first evaluation, as a
+ * real alarm would over a region with no history. So the twin writes the history a serving, ready region has
+ * (its ALB's healthy targets and requests each minute, and the readiness evaluation's RegionReady = 1 each
+ * period) over the evaluation ranges before t=0; everything after t=0 is the world's own.
  */
-function recordChecks(
+function seedHistory(
   twin: TwinRuntime,
-  config: Config,
+  region: string,
+  degraded: DegradedAlarmSpec,
+  readiness: MetricAlarmSpec,
+  nodes: number,
+): void {
+  const cw = twin.world.region(region).cloudwatch;
+  const now = twin.world.clock.now();
+  const minutes = degraded.evaluationPeriods + 2;
+  for (let k = 1; k <= minutes; k++) {
+    const at = now - k * 60_000;
+    for (const m of degraded.metrics) {
+      const value =
+        m.metricName === 'HealthyHostCount'
+          ? nodes
+          : m.metricName === 'RequestCount'
+            ? DEFAULT_REQUESTS_PER_MINUTE
+            : 0;
+      // ELB reports counts only when nonzero (sim/services/elbv2.ts, [Metrics]).
+      if (value > 0) cw.putMetric(m.namespace, m.metricName, m.dimensions, value, at);
+    }
+  }
+  for (let k = 1; k <= readiness.evaluationPeriods + 2; k++)
+    cw.putMetric(
+      readiness.namespace,
+      readiness.metricName,
+      readiness.dimensions,
+      1,
+      now - k * readiness.periodSeconds * 1000,
+    );
+}
+
+/**
+ * The health checks and latency record of one routing record as GlobalRoutingStack creates them: one CLOUDWATCH_METRIC
+ * check per copy of the region's switch (LastKnownStatus: a lost CloudWatch region keeps each copy's last state;
+ * a new check with no data is healthy), and the flat calculated check that ANDs the endpoint check and the copies.
+ */
+function buildRecord(
+  twin: TwinRuntime,
+  spec: RoutingRecordSpec,
   endpoint: string,
-  alarmName: string,
 ): { copies: Record<string, string>; calculated: string } {
+  const route53 = twin.world.route53;
   const copies: Record<string, string> = {};
-  for (const copyRegion of switchCopyRegions(config)) {
-    copies[copyRegion] = twin.world.route53.createHealthCheck({
+  for (const copy of spec.copies) {
+    copies[copy.copyRegion] = route53.createHealthCheck({
       Type: 'CLOUDWATCH_METRIC',
-      AlarmIdentifier: { Region: copyRegion as CloudWatchRegion, Name: alarmName },
-      InsufficientDataHealthStatus: 'LastKnownStatus',
+      AlarmIdentifier: { Region: copy.copyRegion as CloudWatchRegion, Name: copy.alarmName },
+      InsufficientDataHealthStatus: copy.insufficientDataHealthStatus,
     });
   }
-  const children = [endpoint, ...switchCopyRegions(config).map((r) => copies[r] as string)];
-  const calculated = twin.world.route53.createHealthCheck({
+  const calculated = route53.createHealthCheck({
     Type: 'CALCULATED',
-    ChildHealthChecks: children,
-    HealthThreshold: children.length,
+    ChildHealthChecks: [endpoint, ...spec.copies.map((c) => copies[c.copyRegion] as string)],
+    HealthThreshold: spec.healthThreshold,
+  });
+  route53.createLatencyRecord({
+    name: spec.recordName,
+    setIdentifier: spec.region,
+    region: spec.region,
+    value: spec.target,
+    healthCheckId: calculated,
+    hostedZoneId: twin.world.config.routing.hostedZoneId,
+    ttl: spec.ttlSeconds,
   });
   return { copies, calculated };
 }
@@ -155,6 +216,9 @@ async function buildRegion(
   registerProjectDocuments(r.ssm, cluster);
 
   const targetGroupArn = rc.targetGroupArns[0] as string;
+  const elbv2 = r.services.elbv2 as Elbv2Sim;
+  // The ALB the config names, so its metrics carry the LoadBalancer dimension the degraded alarm reads.
+  elbv2.useLoadBalancerArn(rc.alb.arn);
   r.elbv2.createTargetGroup({ arn: targetGroupArn, ...ALB_TARGET_GROUP_DEFAULTS });
 
   const { stateTable } = tableNames(config, rc.name);
@@ -166,7 +230,7 @@ async function buildRegion(
     name: unhealthyTargetsAlarm,
     namespace: 'AWS/ApplicationELB',
     metricName: 'UnHealthyHostCount',
-    dimensions: (r.services.elbv2 as Elbv2Sim).metricDimensions(targetGroupArn),
+    dimensions: elbv2.metricDimensions(targetGroupArn),
     statistic: 'Maximum',
     periodSeconds: 60,
     evaluationPeriods: 2,
@@ -175,44 +239,30 @@ async function buildRegion(
     comparison: 'GreaterThanThreshold',
     treatMissingData: 'notBreaching',
   });
+  // The region's degraded alarm (metric math over its ALB; dispatch evacuates on it) and readiness alarm.
+  const degradedAlarm = regionDegradedAlarmSpec(config, rc.name, albMetricDimensions(rc));
+  r.cloudwatch.putAlarm(mathAlarm(degradedAlarm));
+  const readinessAlarm = readinessAlarmSpec(config, rc.name);
+  r.cloudwatch.putAlarm(metricAlarm(readinessAlarm));
+  seedHistory(twin, rc.name, degradedAlarm, readinessAlarm, members + 1);
 
   // Health checks and the latency record exactly as GlobalRoutingStack defines them.
   world.route53.registerAlb(rc.alb.dnsName, rc.name);
+  const records = routingRecords(config).filter((spec) => spec.region === rc.name);
+  const serving = records.find((spec) => spec.kind === 'serving') as RoutingRecordSpec;
+  const ep = serving.endpoint;
   const endpoint = world.route53.createHealthCheck({
     Type: 'HTTPS',
-    FullyQualifiedDomainName: rc.alb.dnsName,
-    Port: 443,
-    ResourcePath: rc.alb.healthPath,
-    EnableSNI: true,
-    RequestInterval: config.routing.healthCheckIntervalSeconds,
-    FailureThreshold: config.routing.healthCheckFailureThreshold,
+    FullyQualifiedDomainName: ep.fullyQualifiedDomainName,
+    Port: ep.port,
+    ResourcePath: ep.resourcePath,
+    EnableSNI: ep.enableSni,
+    RequestInterval: ep.requestInterval,
+    FailureThreshold: ep.failureThreshold,
   });
-  const main = recordChecks(twin, config, endpoint, switchAlarm);
-  world.route53.createLatencyRecord({
-    name: config.routing.recordName,
-    setIdentifier: rc.name,
-    region: rc.name,
-    value: rc.alb.dnsName,
-    healthCheckId: main.calculated,
-    hostedZoneId: config.routing.hostedZoneId,
-    ttl: config.routing.ttlSeconds,
-  });
-  const canaryName = config.failover.drill.canaryRecordName;
-  const canary =
-    canaryName === undefined
-      ? undefined
-      : recordChecks(twin, config, endpoint, canarySwitchAlarmName(config, rc.name));
-  if (canaryName !== undefined && canary) {
-    world.route53.createLatencyRecord({
-      name: canaryName,
-      setIdentifier: rc.name,
-      region: rc.name,
-      value: rc.alb.dnsName,
-      healthCheckId: canary.calculated,
-      hostedZoneId: config.routing.hostedZoneId,
-      ttl: config.routing.ttlSeconds,
-    });
-  }
+  const main = buildRecord(twin, serving, endpoint);
+  const canarySpec = records.find((spec) => spec.kind === 'canary');
+  const canary = canarySpec ? buildRecord(twin, canarySpec, endpoint) : undefined;
 
   // The seed deployment's groups: a one-instance primary group and the members, ELB health checks.
   const common = {
@@ -252,6 +302,8 @@ async function buildRegion(
     joinKeySecret,
     switchAlarm,
     unhealthyTargetsAlarm,
+    degradedAlarm: degradedAlarm.name,
+    readinessAlarm: readinessAlarm.name,
     healthChecks: {
       endpoint,
       switch: main.copies[rc.name] as string,

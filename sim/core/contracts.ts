@@ -386,6 +386,20 @@ export interface AlarmSpec {
     | 'LessThanThreshold'
     | 'LessThanOrEqualToThreshold';
   readonly treatMissingData: 'missing' | 'ignore' | 'breaching' | 'notBreaching';
+  /**
+   * A metric-math alarm: the expression over these metrics (each its statistic per period) is what the alarm
+   * evaluates; `namespace`, `metricName`, `dimensions` and `statistic` are then unused (empty).
+   */
+  readonly math?: {
+    readonly expression: string;
+    readonly metrics: readonly {
+      readonly id: string;
+      readonly namespace: string;
+      readonly metricName: string;
+      readonly dimensions: Readonly<Record<string, string>>;
+      readonly statistic: 'Minimum' | 'Maximum' | 'Average' | 'Sum' | 'SampleCount';
+    }[];
+  };
 }
 
 export interface CloudWatchContract {
@@ -395,6 +409,7 @@ export interface CloudWatchContract {
     metricName: string,
     dimensions: Readonly<Record<string, string>>,
     value: number,
+    at?: number,
   ): void;
   alarmState(name: string): AlarmState | undefined;
   /** The alarm's configuration (Route 53 checks an alarm-based health check's alarm is standard resolution). */

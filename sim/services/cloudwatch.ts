@@ -19,7 +19,9 @@
  *   example (3 evaluation periods, 5 datapoints retrieved); AWS says only that it is "a higher number".
  * - Standard-resolution datapoints are stored at one-minute granularity and high-resolution ones at one
  *   second, so a 10/20/30-second alarm on a standard-resolution metric sees gaps, as [PutMetricAlarm] warns.
- * - No metric math, anomaly detection, percentiles, composite alarms or alarm actions delivery: alarm actions
+ * - Metric math alarms (`AlarmSpec.math`, built by setup from infra/regional-routing.ts) evaluate a subset of the
+ *   expression language per period (sim/services/cloudwatch-math.ts); PutMetricAlarm's `Metrics` is not
+ *   modelled. No anomaly detection, percentiles, composite alarms or alarm actions delivery: alarm actions
  *   are recorded (`actionsInvoked`), not delivered. Unmodelled inputs throw `TwinNotModelled`.
  * - While the region or its CloudWatch is lost (`faults.cloudWatchLost`), its CloudWatch neither stores metrics nor
  *   evaluates alarms (its API fails at the world's entry point; Route 53 sees its alarms as insufficient data).
@@ -42,6 +44,7 @@ import type {
 } from '@aws-sdk/client-cloudwatch';
 import type { AlarmSpec, AlarmState, CloudWatchContract, SimContext, SimService } from '../core/contracts';
 import { AwsError, NotModelledError } from '../core/errors';
+import { parseExpression } from './cloudwatch-math';
 
 // ---------------------------------------------------------------- errors (CloudWatch Query API error codes)
 
@@ -218,16 +221,18 @@ export class CloudWatchSim implements SimService, CloudWatchContract {
 
   /**
    * An AWS service publishing its own metric (e.g. ELB's HealthyHostCount), at the current time and standard
-   * resolution. Dropped while the region is lost: the region's CloudWatch is not there to receive it.
+   * resolution (`at`: a datapoint for an earlier time, e.g. the history a seeded world has). Dropped while the
+   * region or its CloudWatch is lost: the region's CloudWatch is not there to receive it.
    */
   putMetric(
     namespace: string,
     metricName: string,
     dimensions: Readonly<Record<string, string>>,
     value: number,
+    at = this.ctx.clock.now(),
   ): void {
     if (this.ctx.world.faults.isCloudWatchLost(this.ctx.region)) return;
-    this.ingest(namespace, metricName, dimensions, this.ctx.clock.now(), 60, {
+    this.ingest(namespace, metricName, dimensions, at, 60, {
       count: 1,
       sum: value,
       min: value,
@@ -575,6 +580,27 @@ export class CloudWatchSim implements SimService, CloudWatchContract {
       );
     }
     if (!Number.isFinite(spec.threshold)) throw invalidParameterValue('Threshold must be a finite number.');
+    if (spec.math) {
+      let ids: readonly string[];
+      try {
+        ids = parseExpression(spec.math.expression).ids;
+      } catch (err) {
+        if (err instanceof NotModelledError) throw err;
+        throw new AwsError('ValidationError', (err as Error).message, { status: 400 });
+      }
+      const known = new Set(spec.math.metrics.map((m) => m.id));
+      if (known.size !== spec.math.metrics.length) throw invalidParameterValue('Metric ids must be unique.');
+      for (const m of spec.math.metrics) {
+        if (!STATISTICS.includes(m.statistic))
+          throw invalidParameterValue(`The value ${m.statistic} for parameter Stat is invalid.`);
+      }
+      for (const id of ids) {
+        if (!known.has(id))
+          throw new AwsError('ValidationError', `Unknown metric id ${id} in the expression.`, {
+            status: 400,
+          });
+      }
+    }
   }
 
   private upsertAlarm(
@@ -594,7 +620,7 @@ export class CloudWatchSim implements SimService, CloudWatchContract {
       // [PutMetricAlarm] "When you update an existing alarm, its state is left unchanged, but the update completely
       // overwrites the previous configuration of the alarm."
       existing.cancel();
-      existing.spec = { ...spec, dimensions: { ...spec.dimensions } };
+      existing.spec = structuredClone(spec);
       existing.description = extra.description;
       existing.actionsEnabled = extra.actionsEnabled ?? true;
       existing.okActions = extra.okActions ?? [];
@@ -612,7 +638,7 @@ export class CloudWatchSim implements SimService, CloudWatchContract {
     }
     const r = this.ctx.rng;
     const alarm: Alarm = {
-      spec: { ...spec, dimensions: { ...spec.dimensions } },
+      spec: structuredClone(spec),
       arn: `arn:aws:cloudwatch:${this.ctx.region}:${this.ctx.world.accountId}:alarm:${spec.name}`,
       description: extra.description,
       actionsEnabled: extra.actionsEnabled ?? true,
@@ -660,12 +686,11 @@ export class CloudWatchSim implements SimService, CloudWatchContract {
     const n = spec.evaluationPeriods;
     const m = spec.datapointsToAlarm;
     const rangeLength = n + 2;
-    const series = this.series.get(metricKey(spec.namespace, spec.metricName, spec.dimensions));
+    const value = this.periodValue(spec);
     const range: Point[] = [];
     for (let i = rangeLength; i >= 1; i--) {
       const start = end - i * p;
-      const agg = this.aggregate(series, start, start + p);
-      range.push({ start, value: agg ? statistic(spec.statistic, agg) : undefined });
+      range.push({ start, value: value(start, start + p) });
     }
     const existing = range.filter((pt) => pt.value !== undefined);
     const breaches = (pt: Point) =>
@@ -733,6 +758,31 @@ export class CloudWatchSim implements SimService, CloudWatchContract {
     }
   }
 
+  /** The alarm's datapoint for a period: its metric's statistic, or its math expression's value ([Alarms]). */
+  private periodValue(spec: AlarmSpec): (start: number, end: number) => number | undefined {
+    const value = (
+      namespace: string,
+      name: string,
+      dims: Readonly<Record<string, string>>,
+      stat: Statistic,
+    ) => {
+      const series = this.series.get(metricKey(namespace, name, dims));
+      return (start: number, end: number) => {
+        const agg = this.aggregate(series, start, end);
+        return agg ? statistic(stat, agg) : undefined;
+      };
+    };
+    const math = spec.math;
+    if (!math) return value(spec.namespace, spec.metricName, spec.dimensions, spec.statistic);
+    const expression = parseExpression(math.expression);
+    const metrics = math.metrics.map((m) => ({
+      id: m.id,
+      at: value(m.namespace, m.metricName, m.dimensions, m.statistic),
+    }));
+    return (start, end) =>
+      expression.evaluate(Object.fromEntries(metrics.map((m) => [m.id, m.at(start, end)])));
+  }
+
   /** ALARM when at least M of the N evaluated datapoints breach, OK otherwise ([Alarms], "Evaluating an alarm"). */
   private thresholdOutcome(
     alarm: Alarm,
@@ -786,21 +836,34 @@ export class CloudWatchSim implements SimService, CloudWatchContract {
       previousState: previous,
       configuration: {
         ...(alarm.description !== undefined ? { description: alarm.description } : {}),
-        metrics: [
-          {
-            id: alarm.metricId,
-            metricStat: {
-              metric: {
-                namespace: spec.namespace,
-                name: spec.metricName,
-                dimensions: { ...spec.dimensions },
+        metrics: spec.math
+          ? [
+              { id: alarm.metricId, expression: spec.math.expression, label: spec.name, returnData: true },
+              ...spec.math.metrics.map((m) => ({
+                id: m.id,
+                metricStat: {
+                  metric: { namespace: m.namespace, name: m.metricName, dimensions: { ...m.dimensions } },
+                  period: spec.periodSeconds,
+                  stat: m.statistic,
+                },
+                returnData: false,
+              })),
+            ]
+          : [
+              {
+                id: alarm.metricId,
+                metricStat: {
+                  metric: {
+                    namespace: spec.namespace,
+                    name: spec.metricName,
+                    dimensions: { ...spec.dimensions },
+                  },
+                  period: spec.periodSeconds,
+                  stat: spec.statistic,
+                },
+                returnData: true,
               },
-              period: spec.periodSeconds,
-              stat: spec.statistic,
-            },
-            returnData: true,
-          },
-        ],
+            ],
       },
     };
     this.ctx.timeline.add(this.ctx.region, 'cw', `alarm ${spec.name}: ${previous.value} -> ${state}`, {
@@ -880,11 +943,33 @@ export class CloudWatchSim implements SimService, CloudWatchContract {
       StateReason: a.reason,
       StateUpdatedTimestamp: new Date(a.stateUpdatedAt),
       StateTransitionedTimestamp: new Date(a.stateUpdatedAt),
-      MetricName: a.spec.metricName,
-      Namespace: a.spec.namespace,
-      Statistic: a.spec.statistic,
-      Dimensions: dimensionsList(a.spec.dimensions),
-      Period: a.spec.periodSeconds,
+      ...(a.spec.math
+        ? {
+            // [DescribeAlarms] a metric-math alarm describes its queries in Metrics, not MetricName/Statistic.
+            Metrics: [
+              { Id: a.metricId, Expression: a.spec.math.expression, Label: a.spec.name, ReturnData: true },
+              ...a.spec.math.metrics.map((m) => ({
+                Id: m.id,
+                MetricStat: {
+                  Metric: {
+                    Namespace: m.namespace,
+                    MetricName: m.metricName,
+                    Dimensions: dimensionsList(m.dimensions),
+                  },
+                  Period: a.spec.periodSeconds,
+                  Stat: m.statistic,
+                },
+                ReturnData: false,
+              })),
+            ],
+          }
+        : {
+            MetricName: a.spec.metricName,
+            Namespace: a.spec.namespace,
+            Statistic: a.spec.statistic,
+            Dimensions: dimensionsList(a.spec.dimensions),
+            Period: a.spec.periodSeconds,
+          }),
       EvaluationPeriods: a.spec.evaluationPeriods,
       DatapointsToAlarm: a.spec.datapointsToAlarm,
       Threshold: a.spec.threshold,

@@ -134,7 +134,7 @@ export class Elbv2Sim implements SimService, Elbv2Contract {
       this.describeTargetGroups(input),
   };
   /** The region's ALB, `arn:aws:elasticloadbalancing:<region>:<account>:loadbalancer/app/<name>/<id>`. */
-  readonly loadBalancerArn: string;
+  private lbArn: string;
 
   private readonly groups = new Map<string, Group>();
   private cancelMetrics: (() => void) | undefined;
@@ -142,7 +142,26 @@ export class Elbv2Sim implements SimService, Elbv2Contract {
 
   constructor(private readonly ctx: SimContext) {
     const name = `${ctx.world.clusterName}-alb`.slice(0, 32);
-    this.loadBalancerArn = `arn:aws:elasticloadbalancing:${ctx.region}:${ctx.world.accountId}:loadbalancer/app/${name}/${ctx.rng.hex(16)}`;
+    this.lbArn = `arn:aws:elasticloadbalancing:${ctx.region}:${ctx.world.accountId}:loadbalancer/app/${name}/${ctx.rng.hex(16)}`;
+  }
+
+  get loadBalancerArn(): string {
+    return this.lbArn;
+  }
+
+  /**
+   * Names the region's ALB as the deployment config does (`regions[].alb.arn`), so the metrics' LoadBalancer
+   * dimension is the one the degraded alarm (built from the config) reads. Before any target group exists.
+   */
+  useLoadBalancerArn(arn: string): void {
+    const m =
+      /^arn:aws[a-z-]*:elasticloadbalancing:([a-z0-9-]+):\d{12}:loadbalancer\/app\/[A-Za-z0-9-]{1,32}\/[0-9a-f]+$/.exec(
+        arn,
+      );
+    if (!m) throw validation(`'${arn}' is not a valid Application Load Balancer ARN`);
+    if (m[1] !== this.ctx.region) throw validation(`load balancer ${arn} is not in ${this.ctx.region}`);
+    if (this.groups.size > 0) throw new Error('name the load balancer before creating target groups');
+    this.lbArn = arn;
   }
 
   /** `app/<name>/<id>`, the LoadBalancer dimension of the AWS/ApplicationELB metrics. */
