@@ -108,20 +108,23 @@ function routeTerms(twin: Twin) {
 }
 
 /**
- * The floor of fault (or start of a manual run) → 95 % of the clients away:
+ * The floor of fault (or a manual run's start) → 95 % of the clients away. A switch copy's check follows its
+ * alarm with no failure streak (Route 53 API Reference, `HealthCheckConfig.Type` CLOUDWATCH_METRIC: "If the
+ * state of the alarm is OK, the health check is considered healthy. If the state is ALARM, the health check is
+ * considered unhealthy"; the twin's route53.ts follows it), so only the endpoint path pays the checkers'
+ * interval × threshold:
  * - `alb-lost`: Route 53's endpoint checkers see the ALB fail before any alarm can: interval × threshold + TTL;
- * - `brownout`: only the degraded alarm sees it: its evaluation + switch period + checkers + TTL;
- * - `manual`: the run starts the flip: switch period + checkers + TTL.
+ * - `brownout`: only the degraded alarm sees it: its evaluation + the switch alarm's period + TTL;
+ * - `manual`: the run flips at once: the switch alarm's period + TTL.
+ * (The issue's formula adds interval × threshold to every path; the plan's `expected.floorSeconds` does.)
  */
 export function exclusionFloor(twin: Twin, region: string, kind: 'alb-lost' | 'brownout' | 'manual'): Floor {
   const t = routeTerms(twin);
   if (kind === 'alb-lost') return floorOf({ 'endpoint checkers': t.checkers, TTL: t.ttl });
-  if (kind === 'manual')
-    return floorOf({ 'switch alarm period': t.switchPeriod, checkers: t.checkers, TTL: t.ttl });
+  if (kind === 'manual') return floorOf({ 'switch alarm period': t.switchPeriod, TTL: t.ttl });
   return floorOf({
     'degraded alarm evaluation': degradedEvaluationMs(twin, region),
     'switch alarm period': t.switchPeriod,
-    checkers: t.checkers,
     TTL: t.ttl,
   });
 }
