@@ -190,6 +190,14 @@ describe('deployment configuration', () => {
       /^regions\[0\]\.alb\.arn: the ALB is in us-east-1, not in eu-west-1/,
     ],
     [
+      'four target groups (the degraded alarm would read 12 metrics; an alarm reads at most 10)',
+      (r) =>
+        (r.regions[0].targetGroupArns = [1, 2, 3, 4].map(
+          (i) => `${r.regions[0].targetGroupArns[0].slice(0, -1)}${i}`,
+        )),
+      /^regions\[0\]\.targetGroupArns: at most 3 target groups/,
+    ],
+    [
       'a 5xx share above 100 %',
       (r) => (r.failover.degraded.max5xxPercent = 101),
       /^failover\.degraded\.max5xxPercent/,

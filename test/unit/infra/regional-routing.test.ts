@@ -74,6 +74,10 @@ describe('routing specs shared by CDK and the twin', () => {
     expect(() => regionDegradedAlarmSpec(config, region.name, { ...alb, targetGroups: [] })).toThrow(
       'needs a target group',
     );
+    const four = ['a', 'b', 'c', 'd'].map((n) => `targetgroup/${n}/1`);
+    expect(() => regionDegradedAlarmSpec(config, region.name, { ...alb, targetGroups: four })).toThrow(
+      'at most 3 target groups',
+    );
   });
 
   it('the readiness alarm spans two evaluations', () => {
