@@ -145,11 +145,21 @@ export const regionLoss: Scenario = {
   },
 };
 
+/**
+ * No automatic restore: an evacuated region receives no requests, so a brownout's 5xx share cannot be seen and
+ * its degraded alarm turns OK although the brownout goes on (a restore would be blind to it).
+ */
+export const noAutomaticRestore = (config: Config): Config => ({
+  ...config,
+  failover: { ...config.failover, automaticRestore: false },
+});
+
 export const brownout: Scenario = {
   name: 'regional-brownout',
   title: 'A brownout: 30 % of requests fail with 5xx while the health path answers 200',
   description:
-    "eu-west-1 answers a share of its requests with 5xx while its health path still answers 200, so Route 53's endpoint checks keep it in DNS. Its degraded alarm (5xx share above failover.degraded.max5xxPercent) fires; dispatch starts regional-failover in us-east-1, which switches eu-west-1 off. Only the control plane can take the region out here: fault → 95 % of clients away is bounded by 1.2 × the floor (alarm evaluation + switch alarm period + checkers + TTL).",
+    "eu-west-1 answers a share of its requests with 5xx while its health path still answers 200, so Route 53's endpoint checks keep it in DNS. Its degraded alarm (5xx share above failover.degraded.max5xxPercent) fires; dispatch starts regional-failover in us-east-1, which switches eu-west-1 off. Only the control plane can take the region out here: fault → 95 % of clients away is bounded by 1.2 × the floor (alarm evaluation + switch alarm period + TTL). No automatic restore: without traffic an evacuated region shows no 5xx.",
+  configure: noAutomaticRestore,
   async run(twin, say) {
     const x = sick(twin);
     const watch = new RoutingWatch(twin);
@@ -178,9 +188,9 @@ export const brownout: Scenario = {
 
 export const flapping: Scenario = {
   name: 'regional-flapping',
-  title: 'A flapping region: evacuated once, no ping-pong',
+  title: 'A flapping region: evacuated once and held out, no ping-pong',
   description:
-    'eu-west-1 browns out for 6 minutes, recovers for 4, and again, four times. The first episode evacuates it; while it flaps, no restore happens (the hysteresis window never completes, the wait period holds) and the switch is flipped at most once each way, never twice within failover.flipWaitMinutes. Once it has stayed healthy for the hysteresis window it is restored once.',
+    "eu-west-1's ALB is lost for 6 minutes, back for 4, four times over. Route 53's endpoint checks alone would take it out and put it back each time (ping-pong). The first episode evacuates it; our switch holds it out while it flaps (each recovery is shorter than the hysteresis window, the restores refuse when the alarm is back in ALARM), so it never returns to DNS mid-flap; the switch flips once out and, once the region has stayed healthy for the hysteresis window, once in, never twice within failover.flipWaitMinutes.",
   configure: quickRestore,
   async run(twin, say) {
     const x = sick(twin);
@@ -188,10 +198,10 @@ export const flapping: Scenario = {
     const start = await settle(twin);
     const faults = regionalFaults(twin);
     for (let i = 1; i <= 4; i++) {
-      say(`episode ${i}: ${x} browns out`);
-      faults.brownout(x, 0.5);
+      say(`episode ${i}: ${x}'s ALB is lost`);
+      faults.loseAlb(x);
       await twin.run(6 * MINUTE);
-      faults.endBrownout(x);
+      faults.restoreAlb(x);
       await twin.run(4 * MINUTE);
     }
     const flappedUntil = twin.world.clock.now();
@@ -199,6 +209,12 @@ export const flapping: Scenario = {
     expectThat(
       during.length === 1 && during[0]?.out === true,
       `${x} was switched out once while it flapped (flips: ${during.map((f) => (f.out ? 'out' : 'in')).join(', ') || 'none'})`,
+    );
+    const leftAt = watch.firstAfter(start, (s) => !s.serving.includes(x)) as number;
+    const backMidFlap = watch.firstAfter(leftAt, (s) => s.serving.includes(x));
+    expectThat(
+      backMidFlap === undefined || backMidFlap > flappedUntil,
+      `${x} came back into DNS ${seconds((backMidFlap ?? 0) - start)} into the scene, while it still flapped (ping-pong)`,
     );
     const hysteresisMs = twin.world.config.failover.restoreHysteresisMinutes * MINUTE;
     await twin.runUntil(

@@ -5,6 +5,7 @@
  */
 import type { Config, RegionConfig } from '../../infra/config/schema';
 import type { Twin } from '../twin';
+import { noAutomaticRestore } from './regional-automatic';
 import {
   enteredState,
   RoutingWatch,
@@ -39,6 +40,7 @@ export const bothSick: Scenario = {
   title: 'Both regions brown out: one is evacuated, the last serving region never is',
   description:
     'Both regions answer half their requests with 5xx (health paths still 200). Both degraded alarms fire and dispatch starts an evacuation of each. The routing lease serializes them: the first takes its region out; the second finds that evacuating the other would leave no region serving and is refused (min-serving-regions, which force never overrides), and its report explains that if the last region fails too Route 53 fails open. At no moment does our action leave zero regions serving.',
+  configure: noAutomaticRestore,
   async run(twin, say) {
     const [a, b] = twin.world.regionNames as [string, string];
     const watch = new RoutingWatch(twin);
@@ -107,7 +109,7 @@ export const threeRegions: Scenario = {
     return {
       ...config,
       regions: [...config.regions, thirdRegion(config)],
-      failover: { ...failover, minServingRegions: 2 },
+      failover: { ...failover, minServingRegions: 2, automaticRestore: false },
     };
   },
   async run(twin, say) {
