@@ -165,6 +165,35 @@ describe('setup.ts builds the routing design of §1', () => {
   });
 });
 
+describe("each region's degraded alarm (metric math over its ALB, from infra/regional-routing.ts)", () => {
+  it('stays OK in a serving world from t=0 (its history is seeded), fires on a brownout and on a lost ALB', async () => {
+    const t = await start();
+    const { config } = t.world;
+    const degraded = (region: string) =>
+      t.world.region(region).cloudwatch.alarmState(t.layout.regions.get(region)?.degradedAlarm as string);
+    const n = config.failover.degraded.noHealthyMinutes;
+    await t.run(15 * MIN);
+    expect([degraded(EU), degraded(US)]).toEqual(['OK', 'OK']);
+    expect(t.world.timeline.find('cw', /region-degraded: .* -> ALARM/)).toEqual([]);
+    const readiness = t.layout.regions.get(EU)?.readinessAlarm as string;
+    expect(t.world.region(EU).cloudwatch.alarmState(readiness)).not.toBe('ALARM');
+
+    t.world.faults.brownout({ region: EU, share: 0.5 });
+    const brownAt = t.world.clock.now();
+    await t.runUntil(() => degraded(EU) === 'ALARM', (n + 2) * MIN, 'the brownout alarm');
+    expect(t.world.clock.now() - brownAt).toBeGreaterThanOrEqual(n * MIN);
+    expect(degraded(US)).toBe('OK');
+    t.world.faults.clearBrownout(EU);
+    await t.runUntil(() => degraded(EU) === 'OK', 3 * MIN, 'the alarm clearing');
+
+    t.world.faults.albLost(US);
+    const lostAt = t.world.clock.now();
+    await t.runUntil(() => degraded(US) === 'ALARM', (n + 4) * MIN, 'the lost-ALB alarm');
+    // Missing data breaches once fewer than N datapoints are left in the N + 2 periods retrieved (docs/twin.md).
+    expect(t.world.clock.now() - lostAt).toBeGreaterThan((n + 1) * MIN);
+  });
+});
+
 describe('routing tables of every voter', () => {
   it('one per configured region and one in the witness region, which a lost witness fails', async () => {
     const t = await start();
