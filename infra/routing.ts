@@ -5,6 +5,7 @@
 import type { RoutingSettings } from '../functions/routing/settings';
 import { ENV } from '../functions/shared/env';
 import type { Config, RegionConfig } from './config/schema';
+import { clusterReplicationTokenSecretId, REPLICATION_REPOS_MAX } from './ssm-documents';
 import {
   canarySwitchAlarmName,
   METRIC_NAMESPACE,
@@ -40,6 +41,10 @@ export function routingSettings(
   const account = opts.account ?? config.account;
   if (account === undefined) throw new Error('routingEnvironment: the account is unknown (config.account)');
   const f = config.failover;
+  if (f.readiness.replicationRepos.length > REPLICATION_REPOS_MAX)
+    throw new Error(
+      `failover.readiness.replicationRepos: at most ${REPLICATION_REPOS_MAX} repositories (one ReadReplicationStatus command reads them)`,
+    );
   return {
     cluster: config.cluster.name,
     region: own,
@@ -67,6 +72,7 @@ export function routingSettings(
       minCertificateDays: f.readiness.minCertificateDays,
       maxReplicationLagMinutes: f.readiness.maxReplicationLagMinutes,
       replicationRepos: f.readiness.replicationRepos,
+      tokenSecretId: clusterReplicationTokenSecretId(config.cluster.name),
       evaluationMinutes: f.readiness.evaluationMinutes,
     },
     cooldownMinutes: config.automation.cooldownMinutes.regionalFailover,

@@ -10,6 +10,7 @@ import {
   routingRecords,
   switchCopiesIn,
 } from '../infra/regional-routing';
+import { clusterReplicationTokenSecretId } from '../infra/ssm-documents';
 import { routingVoters, switchAlarmName } from '../infra/stacks/names';
 import type { AlarmSpec } from './core/contracts';
 import type { RegionLayout, TwinRuntime, WorldLayout } from './layout';
@@ -213,6 +214,12 @@ async function buildRegion(
   const joinKeySecret = `${cluster}/join-key`;
   r.secretsmanager.putSecret(masterKeySecret, rng.hex(64));
   r.secretsmanager.putSecret(joinKeySecret, rng.hex(32));
+  // The replication API's access token (ReadReplicationStatus reads it on the node); its own random stream,
+  // so the setup's other draws are unchanged.
+  r.secretsmanager.putSecret(
+    clusterReplicationTokenSecretId(cluster),
+    world.rng.fork(`setup/${rc.name}/replication-token`).hex(40),
+  );
   registerProjectDocuments(r.ssm, cluster);
 
   const targetGroupArn = rc.targetGroupArns[0] as string;

@@ -75,16 +75,25 @@ export interface RoutingGateSettings {
 
 const utcDay = (at: number) => new Date(at).toISOString().slice(0, 10);
 
-/** The anti-flapping gate of automatic runs: paused, within the cooldown, or past the day's budget: refused. */
-export function gateCheck(record: RoutingGateRecord | undefined, s: RoutingGateSettings, now: number): Check {
+/**
+ * The anti-flapping gate of automatic runs: paused, or past the day's budget: refused; an automatic evacuation
+ * also within the cooldown since the last one (`lastAt`). An automatic restore is held back by its hysteresis
+ * instead: a cooldown from the evacuation it undoes would outlast the alarm's OK transition that started it.
+ */
+export function gateCheck(
+  record: RoutingGateRecord | undefined,
+  s: RoutingGateSettings,
+  now: number,
+  action: RegionalAction = 'evacuate',
+): Check {
   if (!s.automationEnabled)
     return { name: 'gate', ok: false, detail: 'automation is paused (automation.enabled is false)' };
   const last = record?.lastAt;
-  if (last !== undefined && now - last < s.cooldownMinutes * 60_000)
+  if (action === 'evacuate' && last !== undefined && now - last < s.cooldownMinutes * 60_000)
     return {
       name: 'gate',
       ok: false,
-      detail: `the previous automatic flip was ${Math.floor((now - last) / 1000)} s ago, within the ${s.cooldownMinutes}-minute cooldown`,
+      detail: `the previous automatic evacuation was ${Math.floor((now - last) / 1000)} s ago, within the ${s.cooldownMinutes}-minute cooldown`,
     };
   const used = record?.day === utcDay(now) ? (record.count ?? 0) : 0;
   if (used >= s.dailyBudget)
@@ -100,10 +109,16 @@ export function gateCheck(record: RoutingGateRecord | undefined, s: RoutingGateS
   };
 }
 
-/** The gate item's fields after an automatic flip at `now`. */
-export function gateAfterFlip(record: RoutingGateRecord | undefined, now: number) {
+/** The gate item's fields after an automatic flip at `now`: counted; an evacuation also starts the cooldown. */
+export function gateAfterFlip(
+  record: RoutingGateRecord | undefined,
+  now: number,
+  action: RegionalAction = 'evacuate',
+) {
   const day = utcDay(now);
-  return { lastAt: now, day, count: (record?.day === day ? (record.count ?? 0) : 0) + 1 };
+  const count = (record?.day === day ? (record.count ?? 0) : 0) + 1;
+  const lastAt = action === 'evacuate' ? now : record?.lastAt;
+  return { ...(lastAt === undefined ? {} : { lastAt }), day, count };
 }
 
 /** The degraded alarm of the region to restore, as its own CloudWatch shows it (undefined: unreadable). */
@@ -153,6 +168,27 @@ export function hysteresisCheck(
   };
 }
 
+/**
+ * An automatic evacuation acts only on a region still degraded when it plans (it may have waited, or been
+ * started late): its degraded alarm in ALARM, or unreadable (the region's CloudWatch lost: the evacuation must
+ * not depend on it), or without data. Back to OK: refused, nothing to evacuate for.
+ */
+export function stillDegradedCheck(alarm: DegradedAlarm | undefined): Check {
+  if (alarm === undefined)
+    return {
+      name: 'still-degraded',
+      ok: true,
+      detail: "the region's degraded alarm is unreadable (its CloudWatch is lost): evacuating without it",
+    };
+  return alarm.state === 'OK'
+    ? { name: 'still-degraded', ok: false, detail: "the region's degraded alarm is OK again" }
+    : {
+        name: 'still-degraded',
+        ok: true,
+        detail: `the region's degraded alarm is ${alarm.state} since ${new Date(alarm.since).toISOString()}`,
+      };
+}
+
 /** How a plan's checks become its verdict. */
 export interface VerdictInput {
   readonly checks: readonly Check[];
@@ -160,19 +196,24 @@ export interface VerdictInput {
   readonly alreadyDone: boolean;
   /** A manual `force`. */
   readonly force: boolean;
-  /** The hysteresis says wait until (epoch ms), not refuse. */
-  readonly waitUntil?: number | undefined;
+  /**
+   * Failing checks that pass by themselves at a known time (epoch ms), by check name: the hysteresis window, the
+   * wait between flips. Only a run that may wait (`canWait`: an automatic one) waits for them.
+   */
+  readonly pending?: ReadonlyMap<string, number>;
+  readonly canWait?: boolean;
 }
 
 /**
- * The verdict: `nothing-to-do` when the switch is already there; `refused` when a check failed that `force`
- * cannot override (or any failed check without `force`); `wait` when only the hysteresis window is pending;
- * otherwise `go`, with `breakGlass` when `force` overrode a failing check.
+ * The verdict: `nothing-to-do` when the switch is already there; `refused` when a check failed that neither
+ * `force` overrides nor time passes; `wait` (until the latest pending time) when only pending checks fail and
+ * the run may wait; otherwise `go`, with `breakGlass` when `force` overrode a failing check.
  */
 export function verdictOf(input: VerdictInput): {
   readonly verdict: Verdict;
   readonly reasons: string[];
   readonly breakGlass: boolean;
+  readonly waitUntil?: number;
 } {
   if (input.alreadyDone)
     return {
@@ -182,16 +223,19 @@ export function verdictOf(input: VerdictInput): {
     };
   const failed = input.checks.filter((c) => !c.ok);
   const label = (c: Check) => `${c.name}${c.region === undefined ? '' : ` (${c.region})`}: ${c.detail}`;
-  const hard = failed.filter(
-    (c) => c.name !== 'hysteresis' && !(input.force && FORCEABLE_CHECKS.has(c.name)),
-  );
+  const waits = (c: Check) => input.canWait === true && input.pending?.has(c.name) === true;
+  const forced = (c: Check) => input.force && FORCEABLE_CHECKS.has(c.name);
+  const hard = failed.filter((c) => !waits(c) && !forced(c));
   if (hard.length > 0) return { verdict: 'refused', reasons: hard.map(label), breakGlass: false };
-  const pending = failed.filter((c) => c.name === 'hysteresis');
+  const pending = failed.filter(waits);
   if (pending.length > 0)
-    return input.waitUntil === undefined
-      ? { verdict: 'refused', reasons: pending.map(label), breakGlass: false }
-      : { verdict: 'wait', reasons: pending.map(label), breakGlass: false };
-  const overridden = failed.filter((c) => FORCEABLE_CHECKS.has(c.name));
+    return {
+      verdict: 'wait',
+      reasons: pending.map(label),
+      breakGlass: false,
+      waitUntil: Math.max(...pending.map((c) => input.pending?.get(c.name) ?? 0)),
+    };
+  const overridden = failed.filter(forced);
   return {
     verdict: 'go',
     reasons: overridden.map((c) => `forced over ${label(c)}`),

@@ -153,23 +153,28 @@ async function record(input: OpInput<'flip'>, s: RoutingSettings, now: number): 
 }
 
 /** Count an automatic flip in the gate (cooldown, budget), fenced like the switch record. */
-async function countInGate(s: RoutingSettings, epoch: number, now: number): Promise<void> {
+async function countInGate(
+  s: RoutingSettings,
+  epoch: number,
+  now: number,
+  action: 'evacuate' | 'restore',
+): Promise<void> {
   const { UpdateCommand } = dynamoDocSdk();
   const current = values(await readEveryVoter<RoutingGateRecord>(s, routingGateKey(s.cluster)));
   let latest: RoutingGateRecord | undefined;
   for (const g of current)
     if (g && (latest === undefined || (g.lastAt ?? 0) > (latest.lastAt ?? 0))) latest = g;
-  const next = gateAfterFlip(latest, now);
+  const next = gateAfterFlip(latest, now, action);
   await eachVoter(s, async (TableName, region) => {
     await dynamoDocIn(region).send(
       new UpdateCommand({
         TableName,
         Key: routingGateKey(s.cluster),
-        UpdateExpression: 'SET lastAt = :lastAt, #day = :day, #count = :count, epoch = :epoch',
+        UpdateExpression: `SET ${next.lastAt === undefined ? '' : 'lastAt = :lastAt, '}#day = :day, #count = :count, epoch = :epoch`,
         ConditionExpression: FENCED_ITEM_CONDITION,
         ExpressionAttributeNames: { '#day': 'day', '#count': 'count' },
         ExpressionAttributeValues: {
-          ':lastAt': next.lastAt,
+          ...(next.lastAt === undefined ? {} : { ':lastAt': next.lastAt }),
           ':day': next.day,
           ':count': next.count,
           ':epoch': epoch,
@@ -191,7 +196,7 @@ export async function flip(input: OpInput<'flip'>, s: RoutingSettings, ctx: Rout
   // The canary's switch is not the region's: it leaves the region's record and the gate alone.
   const recordedIn = canary ? [] : await record(input, s, now);
   if (!canary && input.trigger === 'automatic' && input.revert !== true)
-    await countInGate(s, input.epoch, now);
+    await countInGate(s, input.epoch, now, input.serving ? 'restore' : 'evacuate');
   ctx.logger.info('switch flipped', {
     region: input.region,
     serving: input.serving,

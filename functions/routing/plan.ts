@@ -10,6 +10,7 @@ import {
   hysteresisCheck,
   minServingCheck,
   type RoutingGateRecord,
+  stillDegradedCheck,
   verdictOf,
 } from '../core/regional-plan';
 import { type Check, capacityCheck, primaryCheck, recordedChecks } from '../core/regional-readiness';
@@ -127,27 +128,30 @@ export async function plan(input: OpInput<'plan'>, s: RoutingSettings, ctx: Rout
   const regionHealthy = (healthy.get(input.region)?.size ?? 0) >= 1;
   const after = servingAfter(serving, input.action, input.region, regionHealthy);
   const checks: Check[] = [minServingCheck(after, s.minServingRegions, input.action)];
-  let waitUntil: number | undefined;
+  // Checks that pass by themselves at a known time: an automatic run waits for them (the parent's Wait).
+  const pending = new Map<string, number>();
   if (!canary) {
     const record = await switchRecord(s, input.region);
-    checks.push(flipWaitCheck(record?.changedAt, s.flipWaitMinutes, now).check);
+    const w = flipWaitCheck(record?.changedAt, s.flipWaitMinutes, now);
+    checks.push(w.check);
+    if (w.until !== undefined) pending.set('flip-wait', w.until);
   }
-  if (input.trigger === 'automatic') checks.push(gateCheck(await gateRecord(s), s, now));
-  if (input.action === 'restore' && input.trigger === 'automatic') {
-    const h = hysteresisCheck(
-      await degradedAlarm(regionOf(s, input.region)),
-      s.restoreHysteresisMinutes,
-      now,
-    );
-    checks.push({ ...h.check, region: input.region });
-    waitUntil = h.waitUntil;
+  const automatic = input.trigger === 'automatic';
+  if (automatic) checks.push(gateCheck(await gateRecord(s), s, now, input.action));
+  if (automatic) {
+    const alarm = await degradedAlarm(regionOf(s, input.region));
+    if (input.action === 'restore') {
+      const h = hysteresisCheck(alarm, s.restoreHysteresisMinutes, now);
+      checks.push({ ...h.check, region: input.region });
+      if (h.waitUntil !== undefined) pending.set('hysteresis', h.waitUntil);
+    } else checks.push({ ...stillDegradedCheck(alarm), region: input.region });
   }
   const receiving =
     input.action === 'evacuate'
       ? s.regions.map((r) => r.name).filter((r) => r !== input.region && serving[r] === 'serving')
       : [input.region];
   checks.push(...(await readinessChecks(s, input.action, input.region, receiving, healthy, now)));
-  const v = verdictOf({ checks, alreadyDone, force, waitUntil });
+  const v = verdictOf({ checks, alreadyDone, force, pending, canWait: automatic });
   const expected = expectedTimes(
     {
       driver: s.driver,
@@ -190,8 +194,8 @@ export async function plan(input: OpInput<'plan'>, s: RoutingSettings, ctx: Rout
     checks,
     serving,
     servingAfter: after,
-    ...(v.verdict === 'wait' && waitUntil !== undefined
-      ? { waitUntil: new Date(waitUntil).toISOString() }
+    ...(v.verdict === 'wait' && v.waitUntil !== undefined
+      ? { waitUntil: new Date(v.waitUntil).toISOString() }
       : {}),
     expected,
     summary: summary.slice(0, 2000),

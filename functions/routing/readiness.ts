@@ -26,9 +26,24 @@ export const REGION_READY_METRIC = 'RegionReady';
 /**
  * The node to read replication status on: legacy, the primary (if it is a healthy target); cloud-native, the
  * first healthy node. Skipped when no repository is configured, or no such node exists (assess then reports
- * the replication check as not read).
+ * the replication check as not read). With a node, the document's parameters as SendCommand takes them.
  */
 export async function readinessTarget(input: OpInput<'readiness-target'>, s: RoutingSettings) {
+  const target = await pickTarget(input, s);
+  if (target.instanceId === undefined) return target;
+  return {
+    ...target,
+    parameters: {
+      RepoKeys: [s.readiness.replicationRepos.join(',')],
+      TokenSecretId: [s.readiness.tokenSecretId],
+    },
+  };
+}
+
+async function pickTarget(
+  input: OpInput<'readiness-target'>,
+  s: RoutingSettings,
+): Promise<{ instanceId?: string; skip: boolean; reason: string }> {
   if (s.readiness.replicationRepos.length === 0)
     return { skip: true, reason: 'skipped: no repositories (failover.readiness.replicationRepos is empty)' };
   const r = regionOf(s, input.region);

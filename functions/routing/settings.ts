@@ -49,7 +49,10 @@ export const RoutingSettingsSchema = z.strictObject({
     minCapacityShare: z.number().check(z.gt(0)),
     minCertificateDays: whole,
     maxReplicationLagMinutes: z.int().check(z.gte(1)),
-    replicationRepos: z.array(name),
+    /** At most 20: what one ReadReplicationStatus command reads (infra/ssm-documents REPLICATION_REPOS_MAX). */
+    replicationRepos: z.array(name).check(z.maxLength(20)),
+    /** The secret ReadReplicationStatus reads on the node (infra/ssm-documents `clusterReplicationTokenSecretId`). */
+    tokenSecretId: name,
     evaluationMinutes: z.int().check(z.gte(1)),
   }),
   cooldownMinutes: whole,

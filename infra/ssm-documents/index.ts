@@ -22,6 +22,7 @@ export const DOCUMENT_KINDS = [
   'installCertificate',
   'rollbackCertificate',
   'probeServedCertificate',
+  'readReplicationStatus',
 ] as const;
 
 export type DocumentKind = (typeof DOCUMENT_KINDS)[number];
@@ -94,6 +95,14 @@ const IPV4 = '[0-9]{1,3}(\\.[0-9]{1,3}){3}';
 export const PROBE_TARGETS_MAX = 25;
 /** TargetIps: one to PROBE_TARGETS_MAX IPv4 addresses, comma-separated; empty when TargetIp is used. */
 export const TARGET_IPS_PATTERN = `^(${IPV4}(,${IPV4}){0,${PROBE_TARGETS_MAX - 1}})?$`;
+
+/**
+ * How many repositories one ReadReplicationStatus command reads: each request is bounded at 10 s, so 20 stay
+ * well under the document's 300-s timeout, and 20 result lines under GetCommandInvocation's 24,000 characters.
+ */
+export const REPLICATION_REPOS_MAX = 20;
+/** Repository keys, comma-separated (1 to REPLICATION_REPOS_MAX; infra/config/schema.ts's key pattern). */
+export const REPO_KEYS_PATTERN = `^[A-Za-z0-9._-]{1,64}(,[A-Za-z0-9._-]{1,64}){0,${REPLICATION_REPOS_MAX - 1}}$`;
 
 /** The mode for SetPrimaryRole: optional, the script reads it from system.yaml when empty. */
 const detectableMode: ParameterSpec = {
@@ -307,6 +316,26 @@ export const DOCUMENTS = {
       },
     },
   },
+  readReplicationStatus: {
+    suffix: 'ReadReplicationStatus',
+    script: 'read-replication-status.sh',
+    description:
+      "Reads Artifactory's replication status of each repository (GET /artifactory/api/replication/{repoKey}) on the node, with an access token fetched on the node from Secrets Manager and passed to curl in a header file (never printed); prints one JSON line per repository.",
+    timeoutSeconds: 300,
+    parameters: {
+      RepoKeys: {
+        variable: 'REPO_KEYS',
+        description: `The repository keys, comma-separated (at most ${REPLICATION_REPOS_MAX}).`,
+        allowedPattern: REPO_KEYS_PATTERN,
+      },
+      TokenSecretId: {
+        variable: 'TOKEN_SECRET_ID',
+        description:
+          'Name or ARN of the secret holding an Artifactory access token allowed to read replication status (read on the node only).',
+        allowedPattern: SECRET_ID_PATTERN,
+      },
+    },
+  },
 } as const satisfies Readonly<Record<DocumentKind, DocumentSpec>>;
 
 /**
@@ -352,6 +381,11 @@ export function clusterKeySecretIds(cluster: string): { MasterKeySecretId: strin
   return { MasterKeySecretId: `${cluster}/master-key`, JoinKeySecretId: `${cluster}/join-key` };
 }
 
+/** The only secret ReadReplicationStatus may read in a cluster: the access token for the replication API. */
+export function clusterReplicationTokenSecretId(cluster: string): string {
+  return `${cluster}/replication-token`;
+}
+
 const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 /**
@@ -365,12 +399,23 @@ export function clusterDocumentParameters(
   cluster: string,
 ): Readonly<Record<string, ParameterSpec>> {
   const parameters = documentParameters(kind);
-  if (kind !== 'configureNode') return parameters;
-  const secrets = clusterKeySecretIds(cluster);
   const exactly = (value: string): Pick<ParameterSpec, 'allowedPattern' | 'allowedValues'> => ({
     allowedPattern: `^${escapeRegExp(value)}$`,
     allowedValues: [value],
   });
+  if (kind === 'readReplicationStatus') {
+    const token = clusterReplicationTokenSecretId(cluster);
+    return {
+      ...parameters,
+      TokenSecretId: {
+        ...(parameters.TokenSecretId as ParameterSpec),
+        description: `The secret holding the replication API's access token: ${token} (read on the node only).`,
+        ...exactly(token),
+      },
+    };
+  }
+  if (kind !== 'configureNode') return parameters;
+  const secrets = clusterKeySecretIds(cluster);
   return {
     ...parameters,
     MasterKeySecretId: {

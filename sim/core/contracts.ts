@@ -303,6 +303,8 @@ export type DocumentEffect = (args: {
   clock: VirtualClock;
   /** This invocation's own random stream. */
   rng: Rng;
+  /** The world's injected faults (ReadReplicationStatus reads the region's replication lag). */
+  faults?: FaultsView;
 }) => Promise<{ status: 'Success' | 'Failed'; stdout: string; stderr?: string; responseCode?: number }>;
 
 /** What SendCommand checks before running a document, and how long it may run. */

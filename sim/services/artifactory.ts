@@ -392,3 +392,20 @@ function describeRole(yaml: NodeSystemYaml): string {
   if (yaml.taskAffinity) return `taskAffinity=${yaml.taskAffinity}`;
   return `primary=${yaml.role === 'primary'}`;
 }
+
+/**
+ * A repository's scheduled replication status as `GET /artifactory/api/replication/{repoKey}` answers it
+ * (JFrog REST API, "Scheduled Replication Status": https://jfrog.com/help/r/jfrog-rest-apis/scheduled-replication-status;
+ * the overall `status` and `lastCompleted`, ISO 8601). The twin's push mesh replicates continuously: the last
+ * completed replication is `lagMinutes` old (the region's injected replication lag, 0 without one), `ok`.
+ * Undefined when the node does not answer (not ready, or unreachable): curl reads no status.
+ */
+export function replicationStatusOf(
+  node: Pick<ArtifactoryNodeContract, 'ready'>,
+  reachable: boolean,
+  lagMinutes: number,
+  now: number,
+): { status: 'ok'; lastCompleted: string } | undefined {
+  if (!reachable || !node.ready()) return undefined;
+  return { status: 'ok', lastCompleted: new Date(now - lagMinutes * 60_000).toISOString() };
+}

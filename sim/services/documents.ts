@@ -25,6 +25,7 @@ import type {
 } from '../core/contracts';
 import type { Rng } from '../core/rng';
 import { CERTIFICATE_EFFECTS, checkPems, configureKeySize, installOn, makeCsrOn } from './cert-documents';
+import { readReplicationStatus } from './replication-document';
 import { readinessOver } from './tls-ports';
 
 /** How long the documents' own steps take (ms), apart from Artifactory's start and stop (NODE_TIMING). */
@@ -291,6 +292,7 @@ const EFFECTS: Readonly<Record<DocumentKind, DocumentEffect>> = {
   probeReadiness,
   setPrimaryRole,
   ...CERTIFICATE_EFFECTS,
+  readReplicationStatus,
 };
 
 /**

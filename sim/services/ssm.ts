@@ -319,6 +319,7 @@ export class SsmSim implements SimService, SsmContract {
           tls: this.ctx.world.tls ?? 'off',
           clock,
           rng: this.ctx.rng.fork(`${command.id}/${inv.instanceId}`),
+          faults: this.ctx.world.faults,
         })
         .then(report, (err: unknown) =>
           report({

@@ -140,9 +140,9 @@ function undefinedCommands(source: string, functions: Set<string>): string[] {
 }
 
 describe('ProjectDocuments', () => {
-  it('creates the nine Command documents, named per cluster, updated in place as new versions', () => {
+  it('creates the ten Command documents, named per cluster, updated in place as new versions', () => {
     const { template } = fixture();
-    template.resourceCountIs('AWS::SSM::Document', 9);
+    template.resourceCountIs('AWS::SSM::Document', 10);
     for (const suffix of [
       'ConfigureNode',
       'StartArtifactory',
@@ -153,6 +153,7 @@ describe('ProjectDocuments', () => {
       'InstallCertificate',
       'RollbackCertificate',
       'ProbeServedCertificate',
+      'ReadReplicationStatus',
     ]) {
       template.hasResourceProperties('AWS::SSM::Document', {
         Name: `${CLUSTER}-${suffix}`,
@@ -254,7 +255,7 @@ describe('ProjectDocuments', () => {
   it('puts {{ }} only in the header lines, right after the shebang, one variable per parameter', () => {
     const { template } = fixture();
     const resources = Object.values(template.findResources('AWS::SSM::Document'));
-    expect(resources).toHaveLength(9);
+    expect(resources).toHaveLength(10);
     for (const r of resources) {
       const content = r.Properties.Content as ReturnType<typeof documentContent>;
       const commands = content.mainSteps[0].inputs.runCommand;

@@ -7,6 +7,7 @@ import {
   gateCheck,
   hysteresisCheck,
   minServingCheck,
+  stillDegradedCheck,
   verdictOf,
 } from '../../../functions/core/regional-plan';
 import type { Check } from '../../../functions/core/regional-readiness';
@@ -113,29 +114,35 @@ const arbCheck = fc.record({
 });
 
 describe('verdictOf', () => {
-  it('never goes with a failing last-region rule or gate, forced or not; force is a break-glass over readiness', () => {
+  const PENDABLE = ['hysteresis', 'flip-wait'] as const;
+  it('refuses what neither force nor time passes; waits only when allowed; force is a break-glass over readiness', () => {
     fc.assert(
       fc.property(
         fc.array(arbCheck, { maxLength: 8 }),
         fc.boolean(),
         fc.boolean(),
-        fc.option(fc.integer({ min: NOW, max: NOW + 3_600_000 }), { nil: undefined }),
-        (checks: Check[], force, alreadyDone, waitUntil) => {
-          const v = verdictOf({ checks, force, alreadyDone, waitUntil });
-          const failed = checks.filter((c) => !c.ok);
+        fc.dictionary(fc.constantFrom(...PENDABLE), fc.integer({ min: NOW, max: NOW + 3_600_000 })),
+        fc.boolean(),
+        (checks: Check[], force, alreadyDone, until, canWait) => {
+          const pending = new Map(Object.entries(until));
+          const v = verdictOf({ checks, force, alreadyDone, pending, canWait });
           if (alreadyDone) return expect(v.verdict).toBe('nothing-to-do');
+          const failed = checks.filter((c) => !c.ok);
+          const forced = (c: Check) => force && FORCEABLE_CHECKS.has(c.name);
+          const waits = (c: Check) => canWait && pending.has(c.name);
+          const hard = failed.filter((c) => !forced(c) && !waits(c));
+          expect(v.verdict === 'refused').toBe(hard.length > 0);
+          if (v.verdict === 'wait') {
+            const waiting = failed.filter(waits);
+            expect(waiting.length).toBeGreaterThan(0);
+            expect(v.waitUntil).toBe(Math.max(...waiting.map((c) => pending.get(c.name) as number)));
+          } else expect(v.waitUntil).toBeUndefined();
           if (v.verdict === 'go') {
-            for (const c of failed) expect(force && FORCEABLE_CHECKS.has(c.name)).toBe(true);
+            for (const c of failed) expect(forced(c)).toBe(true);
             expect(v.breakGlass).toBe(failed.length > 0);
           } else expect(v.breakGlass).toBe(false);
           if (failed.some((c) => c.name === 'min-serving-regions' || c.name === 'gate'))
             expect(v.verdict).toBe('refused');
-          if (v.verdict === 'wait') {
-            expect(waitUntil).toBeDefined();
-            expect(
-              failed.every((c) => c.name === 'hysteresis' || (force && FORCEABLE_CHECKS.has(c.name))),
-            ).toBe(true);
-          }
           if (failed.length === 0) expect(v.verdict).toBe('go');
         },
       ),
@@ -207,6 +214,18 @@ describe('flip wait, gate, hysteresis', () => {
       count: 1,
     });
     expect(gateAfterFlip({ day: '2026-06-01', count: 4 }, NOW).count).toBe(5);
+    // A restore is counted but starts no cooldown, and the cooldown never holds a restore back.
+    expect(gateAfterFlip({ lastAt: 7, day: '2026-06-01', count: 1 }, NOW, 'restore')).toEqual({
+      lastAt: 7,
+      day: '2026-06-01',
+      count: 2,
+    });
+    expect(gateAfterFlip(undefined, NOW, 'restore')).toEqual({ day: '2026-06-01', count: 1 });
+    const settings = { automationEnabled: true, cooldownMinutes: 60, dailyBudget: 5 };
+    const recent = { lastAt: NOW - 60_000, day: '2026-06-01', count: 1 };
+    expect(gateCheck(recent, settings, NOW, 'evacuate').ok).toBe(false);
+    expect(gateCheck(recent, settings, NOW, 'restore').ok).toBe(true);
+    expect(gateCheck(recent, { ...settings, automationEnabled: false }, NOW, 'restore').ok).toBe(false);
   });
 
   it('the hysteresis waits while OK for less than the window, refuses otherwise unless healthy long enough', () => {
@@ -225,6 +244,16 @@ describe('flip wait, gate, hysteresis', () => {
       ),
     );
     expect(hysteresisCheck(undefined, 30, NOW).refuse).toBe(true);
+  });
+
+  it('an automatic evacuation goes on while the region is degraded, without data or unreadable, not once OK', () => {
+    expect(stillDegradedCheck({ state: 'ALARM', since: NOW }).ok).toBe(true);
+    expect(stillDegradedCheck({ state: 'INSUFFICIENT_DATA', since: NOW }).ok).toBe(true);
+    expect(stillDegradedCheck(undefined)).toMatchObject({
+      ok: true,
+      detail: expect.stringContaining('unreadable'),
+    });
+    expect(stillDegradedCheck({ state: 'OK', since: NOW }).ok).toBe(false);
   });
 });
 

@@ -68,6 +68,7 @@ export function settings(over: Partial<RoutingSettings> = {}): RoutingSettings {
       minCertificateDays: 7,
       maxReplicationLagMinutes: 60,
       replicationRepos: [],
+      tokenSecretId: 'prod/replication-token',
       evaluationMinutes: 60,
     },
     cooldownMinutes: 60,

@@ -151,6 +151,10 @@ describe('flip (cloudwatch-switch)', () => {
     expect(out.serving).toBe(true);
     expect(await item(US, routingGateKey('prod'))).toMatchObject({ count: 1 });
     expect(await item(US, switchKey('prod', EU))).toMatchObject({ trigger: 'automatic (revert)' });
+    // An automatic restore counts against the budget but starts no cooldown.
+    const evacuatedAt = f.clock.now - 60_000;
+    await flipEu(epoch, true, { trigger: 'automatic' });
+    expect(await item(EU, routingGateKey('prod'))).toMatchObject({ lastAt: evacuatedAt, count: 2 });
   });
 
   it("flips the canary's switch only: CanaryServing, no record, no gate", async () => {

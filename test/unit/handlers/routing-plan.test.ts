@@ -148,6 +148,28 @@ describe('plan: evacuate', () => {
     expect((await planEu({ force: true })).breakGlass).toBe(true);
   });
 
+  it('makes an automatic run wait out the wait between flips, and refuses one whose region is healthy again', async () => {
+    f.stage({
+      healthy: HEALTHY,
+      primary: PRIMARY,
+      degraded: { [EU]: { state: 'ALARM', since: f.clock.now } },
+    });
+    await readiness(US);
+    await putAll({
+      ...switchKey('prod', EU),
+      serving: true,
+      epoch: 1,
+      changedAt: new Date(f.clock.now - 4 * 60_000).toISOString(),
+    });
+    const p = await planEu({ trigger: 'automatic' });
+    expect(p).toMatchObject({ verdict: 'wait', waitUntil: new Date(f.clock.now + 6 * 60_000).toISOString() });
+    expect(byName(p.checks, 'still-degraded')[0]).toMatchObject({ ok: true });
+    f.stage({ healthy: HEALTHY, primary: PRIMARY, degraded: { [EU]: { state: 'OK', since: f.clock.now } } });
+    const healthy = await planEu({ trigger: 'automatic' });
+    expect(healthy.verdict).toBe('refused');
+    expect(healthy.reasons).toEqual([expect.stringContaining('still-degraded')]);
+  });
+
   it('holds automatic runs to the gate: paused, cooldown, budget', async () => {
     f.stage({ healthy: HEALTHY, primary: PRIMARY });
     await readiness(US);

@@ -53,6 +53,7 @@ describe('readiness-target', () => {
       instanceId: 'i-b',
       skip: false,
       reason: 'the primary node',
+      parameters: { RepoKeys: ['libs'], TokenSecretId: ['prod/replication-token'] },
     });
     f.stage({ healthy: { [EU]: ['i-a'] }, primary: { [EU]: ['i-b'] } });
     expect(await f.call({ op: 'readiness-target', region: EU })).toMatchObject({ skip: true });
