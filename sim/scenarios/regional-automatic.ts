@@ -5,6 +5,7 @@
  */
 import type { Config } from '../../infra/config/schema';
 import type { Twin } from '../twin';
+import { adoptEveryRegion } from './cert-rotation';
 import {
   degradedState,
   planOf,
@@ -76,6 +77,7 @@ function bound(what: string, windowMs: number, floorMs: number, explanation: str
 
 export const regionLoss: Scenario = {
   name: 'regional-region-loss',
+  prepare: adoptEveryRegion,
   title: "A region's ALB is lost: automatic evacuation, then automatic failback after the hysteresis window",
   description:
     "eu-west-1's load balancer is lost: Route 53's endpoint checkers fail it and its ALB metrics stop, so its degraded alarm fires (no healthy host, missing data breaching); dispatch starts regional-failover in us-east-1, which switches eu-west-1 off in the switch copies. Reported: fault → DNS exclusion and fault → 95 % of clients away against the floor. When the ALB returns, eu-west-1 stays out (our switch holds it) until its degraded alarm has been OK for the hysteresis window; the automatic restore brings it back, timed against its floor.",
@@ -156,6 +158,7 @@ export const noAutomaticRestore = (config: Config): Config => ({
 
 export const brownout: Scenario = {
   name: 'regional-brownout',
+  prepare: adoptEveryRegion,
   title: 'A brownout: 30 % of requests fail with 5xx while the health path answers 200',
   description:
     "eu-west-1 answers a share of its requests with 5xx while its health path still answers 200, so Route 53's endpoint checks keep it in DNS. Its degraded alarm (5xx share above failover.degraded.max5xxPercent) fires; dispatch starts regional-failover in us-east-1, which switches eu-west-1 off. Only the control plane can take the region out here: fault → 95 % of clients away is bounded by 1.2 × the floor (alarm evaluation + switch alarm period + TTL). No automatic restore: without traffic an evacuated region shows no 5xx.",
@@ -188,6 +191,7 @@ export const brownout: Scenario = {
 
 export const flapping: Scenario = {
   name: 'regional-flapping',
+  prepare: adoptEveryRegion,
   title: 'A flapping region: evacuated once and held out, no ping-pong',
   description:
     "eu-west-1's ALB is lost for 6 minutes, back for 4, four times over. Route 53's endpoint checks alone would take it out and put it back each time (ping-pong). The first episode evacuates it; our switch holds it out while it flaps (each recovery is shorter than the hysteresis window, the restores refuse when the alarm is back in ALARM), so it never returns to DNS mid-flap; the switch flips once out and, once the region has stayed healthy for the hysteresis window, once in, never twice within failover.flipWaitMinutes.",

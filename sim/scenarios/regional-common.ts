@@ -240,13 +240,38 @@ export class RoutingWatch {
   }
 }
 
-/** Lets the world settle, then returns the time (scenes start their faults after it). */
+/**
+ * Lets the world settle and every region evaluate its readiness (what the hourly schedule has done before on a
+ * deployed control plane: a plan reads the receiving regions' last evaluation), then returns the time (scenes
+ * start their faults after it).
+ */
 export async function settle(twin: Twin, ms = 3 * MINUTE): Promise<number> {
   await twin.run(ms);
+  for (const region of twin.world.regionNames) await runReadiness(twin, region);
   const all = twin.world.regionNames;
   expectThat(
     servingNow(twin).length === all.length,
     `every region serves before the scene (serving: ${servingNow(twin).join(', ') || 'none'})`,
   );
   return twin.world.clock.now();
+}
+
+/** Runs the readiness evaluation of `region` (what its schedule starts) and waits for it. */
+export async function runReadiness(twin: Twin, region: string): Promise<void> {
+  const name = `readiness-${twin.world.clock.now()}`;
+  await twin.world.call(region, 'sfn', 'StartExecution', {
+    stateMachineArn: twin.sfnIn(region).arnOf('regional-readiness'),
+    name,
+    input: '{}',
+  });
+  await twin.runUntil(
+    () => twin.world.executions.some((e) => e.name === name && e.status !== 'RUNNING'),
+    15 * MINUTE,
+    `the readiness evaluation of ${region}`,
+  );
+  const run = twin.world.executions.find((e) => e.name === name);
+  expectThat(
+    run?.status === 'SUCCEEDED',
+    `the readiness evaluation of ${region} succeeded (${run?.status} ${run?.error ?? ''})`,
+  );
 }

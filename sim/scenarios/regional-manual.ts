@@ -5,6 +5,7 @@
  */
 import type { Config } from '../../infra/config/schema';
 import type { Twin } from '../twin';
+import { adoptEveryRegion } from './cert-rotation';
 import { GOAL_RATIO } from './regional-automatic';
 import {
   enteredState,
@@ -50,6 +51,7 @@ const route53Calls = (twin: Twin, since: number) =>
 
 export const cloudWatchLost: Scenario = {
   name: 'regional-cloudwatch-lost',
+  prepare: adoptEveryRegion,
   title:
     'Evacuate a region whose CloudWatch is unreachable; its restore waits until every copy can be written',
   description:
@@ -147,6 +149,7 @@ async function evacuateWithoutRoute53Api(twin: Twin, say: (m: string) => void, n
 
 export const route53ApiSwitch: Scenario = {
   name: 'regional-r53-api-down-switch',
+  prepare: adoptEveryRegion,
   title: "us-east-1's Route 53 API fails: the cloudwatch-switch driver still evacuates",
   description:
     "With Route 53's API failing (its control plane is in us-east-1), an operator evacuates eu-west-1 with the default cloudwatch-switch driver: it writes only CloudWatch data, makes no Route 53 API call, and eu-west-1 leaves DNS within the floor.",
@@ -170,6 +173,7 @@ export const route53ApiSwitch: Scenario = {
 
 export const route53ApiInvert: Scenario = {
   name: 'regional-r53-api-down-invert',
+  prepare: adoptEveryRegion,
   title:
     "us-east-1's Route 53 API fails: the route53-api driver refuses and escalates, then works once it is back",
   description:
@@ -227,6 +231,7 @@ async function answerApproval(twin: Twin, region: string, since: number, approve
 
 export const approvalFailback: Scenario = {
   name: 'regional-approval-failback',
+  prepare: adoptEveryRegion,
   title: 'A manual evacuation with approval (rejected, then approved), then a failback after the wait period',
   description:
     'failover.approvalRequired: a dry run shows the verdict, each check and the expected time to exclusion without asking anyone. A real evacuation waits on a task token; the notice carries the approve and reject commands. Rejected: nothing changes. Asked again and approved: eu-west-1 leaves DNS. A restore right away is refused by the wait period (no approval asked); after it, an approved restore brings eu-west-1 back, timed against its floor.',
@@ -329,6 +334,7 @@ export const approvalFailback: Scenario = {
 
 export const drill: Scenario = {
   name: 'regional-drill',
+  prepare: adoptEveryRegion,
   title:
     "The drill: a dry-run evacuation of each region reports its checks, expected time and the switch's state",
   description:

@@ -5,11 +5,13 @@
  */
 import type { Config, RegionConfig } from '../../infra/config/schema';
 import type { Twin } from '../twin';
+import { adoptEveryRegion } from './cert-rotation';
 import { noAutomaticRestore } from './regional-automatic';
 import {
   enteredState,
   RoutingWatch,
   regionalRuns,
+  runReadiness,
   runRegional,
   servingNow,
   settle,
@@ -37,6 +39,7 @@ const allEnded = (twin: Twin) => twin.world.executions.every((e) => e.status !==
 
 export const bothSick: Scenario = {
   name: 'regional-both-sick',
+  prepare: adoptEveryRegion,
   title: 'Both regions brown out: one is evacuated, the last serving region never is',
   description:
     'Both regions answer half their requests with 5xx (health paths still 200). Both degraded alarms fire and dispatch starts an evacuation of each. The routing lease serializes them: the first takes its region out; the second finds that evacuating the other would leave no region serving and is refused (min-serving-regions, which force never overrides), and its report explains that if the last region fails too Route 53 fails open. At no moment does our action leave zero regions serving.',
@@ -101,6 +104,7 @@ const thirdRegion = (config: Config): RegionConfig => {
 
 export const threeRegions: Scenario = {
   name: 'regional-three-regions',
+  prepare: adoptEveryRegion,
   title: 'Three regions, minServingRegions 2: one evacuation goes, the second is refused, even forced',
   description:
     'A three-region cluster (no witness: three voters) with failover.minServingRegions 2. eu-west-1 browns out and is evacuated automatically (two regions still serve). us-east-1 browns out next: its evacuation would leave one region serving and is refused; an operator forcing it is refused too (force overrides readiness, never the serving minimum).',
@@ -163,6 +167,7 @@ export const threeRegions: Scenario = {
 
 export const readinessForce: Scenario = {
   name: 'regional-readiness-force',
+  prepare: adoptEveryRegion,
   title: 'Readiness refuses: the peer lacks capacity; then a forced evacuation (break-glass)',
   description:
     "Two of us-east-1's three nodes die and its readiness evaluation records it. An operator's evacuation of eu-west-1 is refused naming the capacity check (us-east-1 could not absorb what eu-west-1 serves) and changes nothing. The operator forces it: the capacity failure becomes a break-glass (verdict go, audited in the report), eu-west-1 leaves DNS. Auto Scaling replaces the dead nodes meanwhile.",
@@ -208,25 +213,5 @@ export const readinessForce: Scenario = {
     return { refusedFor: plan.reasons.join('; ') };
   },
 };
-
-/** Runs the readiness evaluation of `region` (what its schedule starts) and waits for it. */
-export async function runReadiness(twin: Twin, region: string): Promise<void> {
-  const name = `readiness-${twin.world.clock.now()}`;
-  await twin.world.call(region, 'sfn', 'StartExecution', {
-    stateMachineArn: twin.sfnIn(region).arnOf('regional-readiness'),
-    name,
-    input: '{}',
-  });
-  await twin.runUntil(
-    () => twin.world.executions.some((e) => e.name === name && e.status !== 'RUNNING'),
-    15 * MINUTE,
-    `the readiness evaluation of ${region}`,
-  );
-  const run = twin.world.executions.find((e) => e.name === name);
-  expectThat(
-    run?.status === 'SUCCEEDED',
-    `the readiness evaluation of ${region} succeeded (${run?.status} ${run?.error ?? ''})`,
-  );
-}
 
 export const REGIONAL_SAFETY_SCENARIOS: readonly Scenario[] = [bothSick, threeRegions, readinessForce];
