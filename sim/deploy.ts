@@ -37,7 +37,20 @@ import {
   WATCH_MINUTES,
   watchEnvironment,
 } from '../infra/primary-failover';
+import {
+  drillInput,
+  drillRuleName,
+  REGIONAL_WORKFLOWS,
+  readinessRuleName,
+  readinessScheduleExpression,
+  readReplicationDocumentName,
+  regionalFailoverStateMachineName,
+  regionalFailoverSubstitutions,
+  replicationTokenSecretName,
+} from '../infra/regional-failover';
+import { routingEnvironment } from '../infra/routing';
 import { type DocumentKind, documentName } from '../infra/ssm-documents';
+import { routingVoters } from '../infra/stacks/names';
 import { definitionText, FUNCTION_TIMEOUT_SECONDS, type FunctionName } from '../infra/workflow-definitions';
 import type { RegionLayout, TwinRuntime as Twin } from './layout';
 import type { Handler } from './runner/lambda';
@@ -62,6 +75,18 @@ export interface ControlPlaneLayout {
   readonly certRotationArn: string;
   /** The CA keys' ARNs by generation (what the signer's CA_KEYS holds). */
   readonly caKeyArns: Readonly<Record<number, string>>;
+  readonly routingArn: string;
+  /** regional-failover, by its fixed name (dispatch in a peer region starts it by ARN). */
+  readonly regionalFailoverArn: string;
+  readonly readinessArn: string;
+}
+
+/**
+ * The twin's routing table in a voter region: dynalite is one server for every region, so each region's copy
+ * gets its own name (in AWS every copy is routingTableName(config), one per region).
+ */
+export function twinRoutingTableName(cluster: string, region: string): string {
+  return `${cluster}-routing-${region}`;
 }
 
 /**
@@ -272,7 +297,61 @@ export function deployControlPlane(twin: Twin, layout: RegionLayout): ControlPla
     },
     retryPolicy: lambdaRetry,
   });
+  // Regional failover, as RegionalFailover deploys it: the routing Lambda, the workflows, the two schedules.
+  const tables = Object.fromEntries(
+    routingVoters(config).map((v) => [v, twinRoutingTableName(config.cluster.name, v)]),
+  );
+  const routingArn = fn(
+    'routing',
+    'routing',
+    routingEnvironment(config, region, tables, {
+      stateTable: layout.stateTable,
+      account: world.accountId,
+    }),
+  );
+  const regionalFailoverArn = sfn.arnOf(regionalFailoverStateMachineName(config));
+  const regional = regionalFailoverSubstitutions({
+    clusterName: config.cluster.name,
+    region: region.name,
+    routingFunctionArn: routingArn,
+    reportFunctionArn: report,
+    nodeCommandStateMachineArn: nodeCommandArn,
+    topicArn: layout.topicArn,
+    stateMachineArn: (name) => (name === 'regional-failover' ? regionalFailoverArn : sfn.arnOf(name)),
+    approvalRequired: config.failover.approvalRequired,
+    approvalTimeoutMinutes: config.failover.approvalTimeoutMinutes,
+    readReplicationStatusDocument: readReplicationDocumentName(config),
+    replicationRepos: config.failover.readiness.replicationRepos,
+    replicationTokenSecretId: replicationTokenSecretName(config),
+  });
+  for (const name of REGIONAL_WORKFLOWS) {
+    const machine = name === 'regional-failover' ? regionalFailoverStateMachineName(config) : name;
+    sfn.createStateMachine(machine, definitionText(name), regional[name]);
+  }
+  const readinessArn = sfn.arnOf('regional-readiness');
+  // EventBridge starts a state machine target with StartExecution (no name: each event a new execution).
+  const start = (stateMachineArn: string, input: unknown) => async () => {
+    sfn.startExecution({ stateMachineArn, input: JSON.stringify(input) });
+  };
+  r.events.putSchedule({
+    name: readinessRuleName(config, region.name),
+    scheduleExpression: readinessScheduleExpression(config),
+    target: start(readinessArn, {}),
+    retryPolicy: {
+      maximumRetryAttempts: 2,
+      maximumEventAgeSeconds: config.failover.readiness.evaluationMinutes * 60,
+    },
+  });
+  r.events.putSchedule({
+    name: drillRuleName(config, region.name),
+    scheduleExpression: config.failover.drill.schedule,
+    target: start(regionalFailoverArn, drillInput(config, region.name)),
+    retryPolicy: { maximumRetryAttempts: 2, maximumEventAgeSeconds: 3600 },
+  });
   return {
+    routingArn,
+    regionalFailoverArn,
+    readinessArn,
     dispatchArn,
     reconcilerArn,
     bootstrapArn,

@@ -75,6 +75,12 @@ export function checkAmount(opts: { times?: number | undefined; fraction?: numbe
     throw new Error(`a fault's fraction must be in (0, 1] (got ${opts.fraction})`);
 }
 
+/** A region name as AWS spells them: a regional fault on a misspelt region would silently never bite. */
+export function checkRegion(region: string): void {
+  if (typeof region !== 'string' || !/^[a-z]{2}(-[a-z]+)+-\d$/.test(region))
+    throw new Error(`not a region name: ${String(region)}`);
+}
+
 /** How a fault's amount reads on the timeline. */
 export function describe(opts: { times?: number; fraction?: number; region?: string }): string {
   const parts = [];

@@ -8,6 +8,7 @@ import {
   type CertificateFaultKind,
   type Counted,
   checkAmount,
+  checkRegion,
   DEFAULT_WRONG_IP,
   describe,
   LAMBDA_FAULT_MODES,
@@ -656,10 +657,4 @@ export class Faults implements FaultsView {
   replicationLagMinutes(region: string): number {
     return this.replicationLags.get(region) ?? 0;
   }
-}
-
-/** A region name as AWS spells them (a fault on a misspelt region would silently never bite). */
-function checkRegion(region: string): void {
-  if (typeof region !== 'string' || !/^[a-z]{2}(-[a-z]+)+-\d$/.test(region))
-    throw new Error(`not a region name: ${String(region)}`);
 }
