@@ -48,6 +48,7 @@ import {
   regionalFailoverSubstitutions,
   replicationTokenSecretName,
 } from '../infra/regional-failover';
+import { degradedAlarmEventPattern, regionalDispatchEnvironment } from '../infra/regional-routing';
 import { routingEnvironment } from '../infra/routing';
 import { type DocumentKind, documentName } from '../infra/ssm-documents';
 import { routingVoters } from '../infra/stacks/names';
@@ -223,6 +224,8 @@ export function deployControlPlane(twin: Twin, layout: RegionLayout): ControlPla
   const dispatchArn = fn('dispatch', 'dispatch', {
     ...env,
     ...certDispatchEnvironment(config, certRotationArn),
+    // Automatic regional failover (infra/regional-routing.ts): the degraded alarm's peers, by fixed ARN.
+    ...regionalDispatchEnvironment(config, region.name, world.accountId),
   });
   const reconcilerArn = fn('reconciler', 'reconciler', { ...env, ...certSweepEnvironment() });
 
@@ -281,6 +284,15 @@ export function deployControlPlane(twin: Twin, layout: RegionLayout): ControlPla
   r.events.putRule({
     name: `${config.cluster.name}-primary-alarm`,
     pattern: primaryAlarmEventPattern(config, region.name),
+    target: async (event) => {
+      await twin.lambda.invoke(dispatchArn, event);
+    },
+    retryPolicy: lambdaRetry,
+  });
+  // The region's degraded alarm (created with the routing in sim/setup.ts) to dispatch, as RegionalRouting routes it.
+  r.events.putRule({
+    name: `${config.cluster.name}-region-degraded`,
+    pattern: degradedAlarmEventPattern(config, region.name),
     target: async (event) => {
       await twin.lambda.invoke(dispatchArn, event);
     },
