@@ -5,6 +5,8 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
+import { loadConfig } from '../infra/config/load';
+import { witnessStackName } from '../infra/stacks/names';
 import {
   type Assumptions,
   type CostLine,
@@ -15,9 +17,10 @@ import {
   total,
   unpricedTypes,
 } from './idle-cost-model';
+import { splitRoutingMachinery } from './idle-routing';
 import { type IdleHour, measureIdleHour } from './idle-twin';
 import { PRICES } from './prices';
-import { synthOnce } from './synth';
+import { ROOT, synthOnce } from './synth';
 import { type BenchSection, table } from './types';
 
 export const IDLE_BUDGET_USD = 7;
@@ -116,10 +119,14 @@ export async function idleCostSection(): Promise<BenchSection> {
   const templates = readdirSync(outdir)
     .filter((f) => f.endsWith('.template.json'))
     .map((f) => ({ file: f, t: JSON.parse(readFileSync(path.join(outdir, f), 'utf8')) as Template }));
+  // cdk.json synthesizes the example config: the same file names the stacks and the routing alarms.
+  const config = loadConfig(path.join(ROOT, 'infra/config/example.yaml'));
   const isGlobal = (t: Template) =>
     Object.values(t.Resources).some((r) => r.Type === 'AWS::Route53::HealthCheck');
+  const isWitness = (file: string) => file.startsWith(`${witnessStackName(config)}.`);
   const global = templates.filter((x) => isGlobal(x.t));
-  const regional = templates.filter((x) => !isGlobal(x.t));
+  const witness = templates.find((x) => isWitness(x.file));
+  const regional = templates.filter((x) => !isGlobal(x.t) && !isWitness(x.file));
   if (global.length !== 1 || regional.length === 0)
     throw new Error(
       `expected one global stack and regional stacks in ${outdir}: ${templates.map((x) => x.file)}`,
@@ -136,9 +143,19 @@ export async function idleCostSection(): Promise<BenchSection> {
   // The budget holds in every year of the first seven (the keys' worst month of each year); the steady state,
   // once every rotating key has had its two billed rotations, is shown beside it.
   const years = [1, 2, 3, 4, 5, 6, 7];
+  // The routing machinery (issue 14) is reported apart from the control plane's budget, as the issue asks.
   const costIn = (keyYear: number) => {
-    const now = idleCostNow({ ...inputs, assumptions: { ...ASSUMPTIONS, keyYear } });
-    return { keyYear, now: total(now), allIn: total(now) + total(PLANNED), lines: now };
+    const all = idleCostNow({ ...inputs, assumptions: { ...ASSUMPTIONS, keyYear } });
+    const { controlPlane: now, routing } = splitRoutingMachinery(all, {
+      regional: inputs.regional,
+      global: inputs.global,
+      witness: witness?.t,
+      regions: inputs.regions,
+      config,
+      region: idle.region,
+    });
+    const allIn = total(now) + total(PLANNED);
+    return { keyYear, now: total(now), allIn, routing: total(routing), lines: now, routingLines: routing };
   };
   const byYear = years.map(costIn);
   const first = byYear[0] as ReturnType<typeof costIn>;
@@ -148,11 +165,17 @@ export async function idleCostSection(): Promise<BenchSection> {
   const unpriced = unpricedTypes(templates.map((x) => x.t));
 
   const markdown = [
-    `One region of the example deployment (${regional.length} regions) idle for a month (${HOURS_PER_MONTH} h), at list prices (bench/prices.ts; no free tier subtracted). Resources come from the synthesized templates (${mine?.file}, and the global stack's health checks shared by ${regional.length}); what the functions log and emit comes from one idle hour on the twin (${idle.region}, seed 1, after 10 minutes of warm-up); durations are stated. docs/performance.md says what each dollar buys.`,
+    `One region of the example deployment (${regional.length} regions) idle for a month (${HOURS_PER_MONTH} h), at list prices (bench/prices.ts; no free tier subtracted). Resources come from the synthesized templates (${mine?.file}, the global stack's health checks and the witness's routing table shared by ${regional.length}); what the functions log and emit comes from one idle hour on the twin (${idle.region}, seed 1, after 10 minutes of warm-up); durations are stated. docs/performance.md says what each dollar buys.`,
     '',
     '### Now (the templates), the keys’ worst year of their first seven',
     '',
     itemized(first.lines),
+    '',
+    '### The routing machinery per region (issue 14), apart from the budget',
+    '',
+    `Route 53 health checks of the global stack by type (each region's record: an HTTPS endpoint check, one CloudWatch-alarm check per switch copy, one calculated check; shared by ${regional.length}), the switch alarm copies this region holds (every region's switch), the region's degraded alarm (metric math over its ALB: each metric billed) and readiness alarm, and the routing tables (this region's and a share of the witness's).`,
+    '',
+    itemized(first.routingLines),
     '',
     '### Planned (issues 13 and 15)',
     '',
@@ -161,13 +184,23 @@ export async function idleCostSection(): Promise<BenchSection> {
     '### Totals',
     '',
     table(
-      ['year of the keys', 'now', 'planned', 'all-in', `within $${IDLE_BUDGET_USD}`],
+      [
+        'year of the keys',
+        'now',
+        'planned',
+        'all-in',
+        `within $${IDLE_BUDGET_USD}`,
+        'routing machinery',
+        'with the routing machinery',
+      ],
       [...byYear, { ...late, keyYear: Number.NaN }].map((y) => [
         Number.isNaN(y.keyYear) ? 'steady state (two rotations billed)' : String(y.keyYear),
         usd(y.now),
         usd(total(PLANNED)),
         usd(y.allIn),
         y.allIn <= IDLE_BUDGET_USD ? 'yes' : '**no**',
+        usd(y.routing),
+        usd(y.allIn + y.routing),
       ]),
     ),
     '',
@@ -187,12 +220,20 @@ export async function idleCostSection(): Promise<BenchSection> {
     markdown,
     budgets: [
       {
-        name: 'idle cost per region per month, all-in, worst year of the first seven (USD)',
+        name: 'idle cost per region per month, all-in without the routing machinery, worst year of the first seven (USD)',
         value: Number(worst.allIn.toFixed(2)),
         limit: IDLE_BUDGET_USD,
         source: 'issue 12 goal 4',
       },
     ],
-    data: { idle, byYear, planned: PLANNED, assumptions: ASSUMPTIONS, idleHourUsd: hour.usd, unpriced },
+    data: {
+      idle,
+      byYear,
+      planned: PLANNED,
+      routingMachinery: { usdPerMonth: first.routing, lines: first.routingLines },
+      assumptions: ASSUMPTIONS,
+      idleHourUsd: hour.usd,
+      unpriced,
+    },
   };
 }

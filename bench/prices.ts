@@ -19,7 +19,7 @@ const CLOUDWATCH_TABS =
   "The stored copy of the page shows the free tier; the paid tier's tabs did not render. Figure from AWS's long-standing published rate (the same in the pricing calculator), not re-read today.";
 const ROUTE53 = 'https://aws.amazon.com/route53/pricing/';
 const ROUTE53_NOTE =
-  'The page itself could not be read here; figure from the Route 53 console summary and guides quoting it. The page also offers up to 50 health checks for AWS endpoints free per account (not subtracted).';
+  'Read on a verbatim transcription of the page dated 2026-09-20 (api-evangelist/amazon-route53-resolver, plans/amazon-route53-resolver-plans-pricing.yml: "$0.50 per health check per month" AWS endpoints, "$0.75" non-AWS, "$1.00"/"$2.00 per optional health check feature per month"); the page itself could not be read here. Up to 50 health checks for AWS endpoints are free per account (not subtracted).';
 
 export const PRICES = {
   sfnStandardTransition: {
@@ -51,7 +51,7 @@ export const PRICES = {
     per: 'health check of an AWS endpoint per month (basic; calculated and CloudWatch-alarm checks priced alike)',
     source: ROUTE53,
     read: READ,
-    note: `${ROUTE53_NOTE} Calculated and CloudWatch-alarm checks are priced as basic AWS-endpoint checks, as issue 12's $2.50 does; not confirmed on the page.`,
+    note: `${ROUTE53_NOTE} Calculated and CloudWatch-alarm checks are priced as basic AWS-endpoint checks: the transcription lists no other health-check rate, and infracost's Route 53 model (internal/resources/aws/route53_health_check.go) bills every check type at the AWS-endpoint rate plus its optional features.`,
   },
   route53HealthCheckNonAws: {
     usd: 0.75,

@@ -247,6 +247,9 @@ export function regionDegradedAlarmSpec(
 ): DegradedAlarmSpec {
   if (alb.targetGroups.length === 0)
     throw new Error(`region ${region}: the degraded alarm needs a target group`);
+  // PutMetricAlarm takes at most 10 metrics (MetricStat) in `Metrics`; the config allows 3 target groups.
+  if (alb.targetGroups.length > 3)
+    throw new Error(`region ${region}: at most 3 target groups (3 metrics each, 10 at most)`);
   const { max5xxPercent, noHealthyMinutes } = config.failover.degraded;
   const metrics: MathMetric[] = alb.targetGroups.flatMap((tg, i) => {
     const dimensions = { LoadBalancer: alb.loadBalancer, TargetGroup: tg };

@@ -46,6 +46,7 @@ import {
   regionalFailoverStateMachineName,
   regionalFailoverSubstitutions,
 } from '../infra/regional-failover';
+import { degradedAlarmEventPattern, regionalDispatchEnvironment } from '../infra/regional-routing';
 import { routingEnvironment } from '../infra/routing';
 import { type DocumentKind, documentName } from '../infra/ssm-documents';
 import { definitionText, FUNCTION_TIMEOUT_SECONDS, type FunctionName } from '../infra/workflow-definitions';
@@ -213,6 +214,8 @@ export function deployControlPlane(twin: Twin, layout: RegionLayout): ControlPla
   const dispatchArn = fn('dispatch', 'dispatch', {
     ...env,
     ...certDispatchEnvironment(config, certRotationArn),
+    // Automatic regional failover (infra/regional-routing.ts): the degraded alarm's peers, by fixed ARN.
+    ...regionalDispatchEnvironment(config, region.name, world.accountId),
   });
   const reconcilerArn = fn('reconciler', 'reconciler', { ...env, ...certSweepEnvironment() });
 
@@ -271,6 +274,15 @@ export function deployControlPlane(twin: Twin, layout: RegionLayout): ControlPla
   r.events.putRule({
     name: `${config.cluster.name}-primary-alarm`,
     pattern: primaryAlarmEventPattern(config, region.name),
+    target: async (event) => {
+      await twin.lambda.invoke(dispatchArn, event);
+    },
+    retryPolicy: lambdaRetry,
+  });
+  // The region's degraded alarm (created with the routing in sim/setup.ts) to dispatch, as RegionalRouting routes it.
+  r.events.putRule({
+    name: `${config.cluster.name}-region-degraded`,
+    pattern: degradedAlarmEventPattern(config, region.name),
     target: async (event) => {
       await twin.lambda.invoke(dispatchArn, event);
     },

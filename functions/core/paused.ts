@@ -26,6 +26,7 @@ export const PAUSED_FINDINGS = [
   'two-primaries',
   'too-few-task-nodes',
   'suspended-processes',
+  'region-degraded',
 ] as const;
 export type PausedFinding = (typeof PAUSED_FINDINGS)[number];
 
@@ -35,6 +36,7 @@ export const FINDING_TEXT: Readonly<Record<PausedFinding, string>> = {
   'two-primaries': 'two primaries',
   'too-few-task-nodes': 'too few task nodes',
   'suspended-processes': 'scaling processes left suspended',
+  'region-degraded': 'region degraded, not evacuated',
 };
 
 /**
@@ -195,6 +197,8 @@ const ADVICE: Readonly<Record<PausedFinding, string>> = {
     'Start primary-failover by hand (a dry run first) to give cluster tasks to more nodes.',
   'suspended-processes':
     'While they stay suspended Auto Scaling cannot replace the primary (Launch) or replace unhealthy members (HealthCheck). A manual primary-failover run resumes them first; or resume them by hand (aws autoscaling resume-processes).',
+  'region-degraded':
+    'Route 53 still sends this region its share of clients. To evacuate it, start regional-failover by hand in another region (action evacuate, a dry run first: README, "Regional failover"), or set automation.enabled back to true.',
 };
 
 /** The notice of a finding: SNS subject (under 100 characters) and body. */

@@ -95,6 +95,14 @@ function expectedLine(plan: Plan): string {
   return `Expected time until DNS ${plan.action === 'restore' ? 'answers with' : 'excludes'} ${plan.region}: ${e.exclusionSeconds} s (${why}).`;
 }
 
+/**
+ * Why the last serving region is kept (issue 14: both regions sick): Route 53 answers every record when none is
+ * healthy ("If no record is healthy, all records are healthy", Developer Guide, "How Amazon Route 53 chooses
+ * records when health checking is configured"), so switching it off would only hand the choice to fail-open.
+ */
+export const FAIL_OPEN =
+  'The last serving region is never switched off: if its own health checks fail too, Route 53 fails open and answers with every region, sick ones included (the last resort, not a plan).';
+
 /** The outcome a failed switch stands for, from the child's own error. */
 function failedOutcome(errorName: string | undefined): Outcome {
   switch (errorName) {
@@ -143,6 +151,7 @@ export function regionalOutcome(
         `Refused to ${action} ${target} (${who}${reason}): ${(plan.reasons ?? []).join('; ') || 'see the checks'}.`,
         `Checks: ${checksLine(plan.checks)}.`,
         `Serving: ${servingLine(plan.serving)}.`,
+        ...(plan.checks?.some((c) => c.name === 'min-serving-regions' && !c.ok) ? [FAIL_OPEN] : []),
       );
       break;
     case 'dry-run':

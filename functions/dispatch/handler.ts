@@ -1,6 +1,7 @@
 /**
  * dispatch: the EventBridge target for the cluster's Auto Scaling lifecycle actions, its primary-unhealthy
- * alarm, and cert-rotation's triggers (the certificate-expiry alarm and the daily census: ./cert-rotation.ts). It turns each lifecycle action into a node-bootstrap or node-drain execution with a deterministic
+ * alarm, cert-rotation's triggers (the certificate-expiry alarm and the daily census: ./cert-rotation.ts) and the
+ * region's degraded alarm (regional-failover in a peer region: ./regional.ts). It turns each lifecycle action into a node-bootstrap or node-drain execution with a deterministic
  * name, completes warm-pool traffic at once, starts primary-failover for the alarm (not while automation is
  * paused: the operator is told instead, once per incident), and audits every decision.
  * It acts only on events of this stack's region (the Lambda's `AWS_REGION`), the cluster's groups, the project's
@@ -35,6 +36,7 @@ import { notifyOnce } from '../shared/notice';
 import { MetricUnit } from '../shared/powertools';
 import { dispatchCensus, dispatchCertAlarm, isCertAlarm } from './cert-rotation';
 import { DispatchMetrics, type DispatchResult, refuse } from './refuse';
+import { dispatchRegionalAlarm, isRegionalAlarm } from './regional';
 
 export { DispatchMetrics, type DispatchResult, type ForeignReason } from './refuse';
 
@@ -343,6 +345,7 @@ const validated = makeHandler(
       return dispatch(event as LifecycleActionEvent, ctx);
     }
     const alarm = event as AlarmStateChangeEvent;
+    if (isRegionalAlarm(alarm)) return dispatchRegionalAlarm(alarm, ctx);
     return isCertAlarm(alarm) ? dispatchCertAlarm(alarm, ctx) : dispatchAlarm(alarm, ctx);
   },
   { inputName: 'event' },

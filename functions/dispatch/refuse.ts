@@ -17,7 +17,8 @@ export const DispatchMetrics = {
 export type ForeignReason = 'region' | 'group' | 'hook' | 'alarm' | 'schedule';
 
 export interface DispatchResult {
-  outcome: 'started' | 'duplicate' | 'completed' | 'rejected' | 'paused' | 'gated';
+  /** `skipped`: an event of ours that asks for nothing automatic (a restore left to the operator). */
+  outcome: 'started' | 'duplicate' | 'completed' | 'rejected' | 'paused' | 'gated' | 'skipped';
   executionName?: string;
   /** Set when `rejected`: `malformed` for an event that failed validation (counted as `InvalidEvent`). */
   reason?: ForeignReason | 'malformed';

@@ -41,7 +41,17 @@ export const RegionConfigSchema = z
     primaryAsgName: asgName('primaryAsgName'),
     /** The Auto Scaling group of member nodes. */
     memberAsgName: asgName('memberAsgName'),
-    targetGroupArns: z.array(targetGroupArn).min(1, 'at least one target group ARN is required'),
+    /**
+     * At most 3: the region's degraded alarm reads 3 ALB metrics per target group, and an alarm reads at most 10
+     * metrics (PutMetricAlarm, `Metrics`; docs/facts.md, "Regional routing").
+     */
+    targetGroupArns: z
+      .array(targetGroupArn)
+      .min(1, 'at least one target group ARN is required')
+      .max(
+        3,
+        'at most 3 target groups: the degraded alarm reads 3 metrics of each, and an alarm reads at most 10',
+      ),
     alb: z.strictObject({
       /**
        * The ALB's ARN: its `app/<name>/<id>` part is the `LoadBalancer` dimension of the AWS/ApplicationELB

@@ -21,6 +21,22 @@ function issuesOf(mutate: (raw: Raw) => void): string[] {
   throw new Error('config was accepted');
 }
 
+/** A valid third region for the example. */
+function thirdRegion(): Raw {
+  return {
+    name: 'ap-southeast-2',
+    primaryAsgName: 'artifactory-prod-primary',
+    memberAsgName: 'artifactory-prod-members',
+    targetGroupArns: [
+      'arn:aws:elasticloadbalancing:ap-southeast-2:111122223333:targetgroup/artifactory-prod/00112233aabbccdd',
+    ],
+    alb: {
+      arn: 'arn:aws:elasticloadbalancing:ap-southeast-2:111122223333:loadbalancer/app/artifactory-prod/1234567890abcdef',
+      dnsName: 'artifactory-prod-555.ap-southeast-2.elb.amazonaws.com',
+    },
+  };
+}
+
 describe('deployment configuration', () => {
   it('accepts the example and applies defaults', () => {
     const config = loadConfig(EXAMPLE_CONFIG_PATH);
@@ -138,9 +154,102 @@ describe('deployment configuration', () => {
       (r) => (r.routing.healthCheckIntervalSeconds = 15),
       /^routing\.healthCheckIntervalSeconds/,
     ],
+    [
+      'two regions without a witness',
+      (r) => delete r.failover.witnessRegion,
+      /^failover\.witnessRegion: failover\.witnessRegion is required with 2 regions: the routing lease needs a majority/,
+    ],
+    [
+      'a witness that is one of the regions',
+      (r) => (r.failover.witnessRegion = 'eu-west-1'),
+      /^failover\.witnessRegion: failover\.witnessRegion \(eu-west-1\) must be a region outside regions/,
+    ],
+    [
+      'a witness making the voters even (3 regions + witness)',
+      (r) => r.regions.push(thirdRegion()),
+      /^failover\.witnessRegion: with failover\.witnessRegion the routing tables number 4; use an odd number/,
+    ],
+    [
+      'an unknown witness region',
+      (r) => (r.failover.witnessRegion = 'us-west-9'),
+      /^failover\.witnessRegion: unknown AWS region/,
+    ],
+    [
+      'a missing ALB ARN',
+      (r) => delete r.regions[0].alb.arn,
+      /^regions\[0\]\.alb\.arn: alb\.arn is required/,
+    ],
+    [
+      'a Network Load Balancer ARN',
+      (r) => (r.regions[0].alb.arn = r.regions[0].alb.arn.replace('/app/', '/net/')),
+      /^regions\[0\]\.alb\.arn: alb\.arn is not an Application Load Balancer ARN/,
+    ],
+    [
+      'an ALB in another region',
+      (r) => (r.regions[0].alb.arn = r.regions[1].alb.arn),
+      /^regions\[0\]\.alb\.arn: the ALB is in us-east-1, not in eu-west-1/,
+    ],
+    [
+      'four target groups (the degraded alarm would read 12 metrics; an alarm reads at most 10)',
+      (r) =>
+        (r.regions[0].targetGroupArns = [1, 2, 3, 4].map(
+          (i) => `${r.regions[0].targetGroupArns[0].slice(0, -1)}${i}`,
+        )),
+      /^regions\[0\]\.targetGroupArns: at most 3 target groups/,
+    ],
+    [
+      'a 5xx share above 100 %',
+      (r) => (r.failover.degraded.max5xxPercent = 101),
+      /^failover\.degraded\.max5xxPercent/,
+    ],
+    [
+      'a drill schedule that is not cron() or rate()',
+      (r) => (r.failover.drill.schedule = 'weekly'),
+      /^failover\.drill\.schedule: failover\.drill\.schedule must be cron\(\.\.\.\) or rate\(\.\.\.\)/,
+    ],
+    [
+      'a canary record that is not a DNS name',
+      (r) => (r.failover.drill.canaryRecordName = 'canary record'),
+      /^failover\.drill\.canaryRecordName: failover\.drill\.canaryRecordName must be a DNS name/,
+    ],
   ])('rejects %s, naming the field', (_what, mutate, expected) => {
     const issues = issuesOf(mutate);
     expect(issues.some((i) => expected.test(i))).toBe(true);
+  });
+
+  it('applies the failover defaults (issue 14) and needs no witness with an odd number of regions', () => {
+    const raw = exampleRaw() as Raw;
+    raw.failover = { witnessRegion: 'us-west-2' };
+    expect(parseConfig(raw).failover).toEqual({
+      driver: 'cloudwatch-switch',
+      minServingRegions: 1,
+      approvalRequired: false,
+      approvalTimeoutMinutes: 60,
+      witnessRegion: 'us-west-2',
+      flipWaitMinutes: 10,
+      restoreHysteresisMinutes: 30,
+      automaticRestore: true,
+      degraded: { max5xxPercent: 5, noHealthyMinutes: 5 },
+      readiness: {
+        minCapacityShare: 1,
+        minCertificateDays: 7,
+        maxReplicationLagMinutes: 60,
+        replicationRepos: [],
+        evaluationMinutes: 60,
+      },
+      drill: { schedule: 'cron(0 10 ? * TUE *)' },
+    });
+
+    const one = exampleRaw() as Raw;
+    one.regions = one.regions.slice(0, 1);
+    delete one.failover.witnessRegion;
+    expect(parseConfig(one).failover.witnessRegion).toBeUndefined();
+
+    const three = exampleRaw() as Raw;
+    three.regions.push(thirdRegion());
+    delete three.failover.witnessRegion;
+    three.failover.minServingRegions = 2;
+    expect(parseConfig(three).failover.minServingRegions).toBe(2);
   });
 
   it('reports every bad field at once', () => {

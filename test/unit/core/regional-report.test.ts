@@ -4,7 +4,7 @@ import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { Context } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
-import { type RegionalRun, regionalOutcome } from '../../../functions/core/regional-report';
+import { FAIL_OPEN, type RegionalRun, regionalOutcome } from '../../../functions/core/regional-report';
 import { renderOutcome } from '../../../functions/core/report';
 import { handler } from '../../../functions/report/handler';
 import { resetClients, setClientsForTest } from '../../../functions/shared/clients/base';
@@ -109,7 +109,24 @@ describe('regionalOutcome: what the operator reads', () => {
       'Refused to evacuate eu-west-1 (manual by alice (brownout)): capacity: us-east-1 has 1',
     );
     expect(o.summary).toContain('FAIL capacity@us-east-1: 1 of 3');
+    expect(o.summary).not.toContain('fails open');
     expect(renderOutcome(o, NOW).notify).toBe(true);
+  });
+
+  it('a refusal by the serving minimum explains fail-open (both regions sick)', () => {
+    const o = regionalOutcome(
+      run({
+        outcome: 'refused',
+        plan: {
+          verdict: 'refused',
+          reasons: ['min-serving-regions: 0 region(s) would serve'],
+          checks: [{ name: 'min-serving-regions', ok: false, detail: '0 region(s) would serve (minimum 1)' }],
+        },
+      }),
+      where,
+    );
+    expect(o.summary).toContain(FAIL_OPEN);
+    expect(o.summary).toContain('Route 53 fails open');
   });
 
   it('a forced run is a break-glass: said first, audited, notified', () => {
