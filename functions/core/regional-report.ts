@@ -185,7 +185,9 @@ export function regionalOutcome(
       break;
     case 'reverted':
       lines.push(
-        `Reverted: after the ${action} of ${target} a safety rule broke (${caught?.Cause ?? 'fewer than failover.minServingRegions serve'}); the switch was flipped back.`,
+        /flip back FAILED/.test(caught?.Cause ?? '')
+          ? `Revert FAILED: the ${action} of ${target} broke a safety rule and the flip back failed: an operator must restore the switch now.`
+          : `Reverted: the ${action} of ${target} broke a safety rule (${caught?.Cause ?? 'fewer than failover.minServingRegions served'}); the switch was flipped back at once.`,
       );
       break;
     case 'escalated':

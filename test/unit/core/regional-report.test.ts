@@ -193,7 +193,11 @@ describe('regionalOutcome: what the operator reads', () => {
   });
 
   it.each([
-    ['RuleBroken', 'reverted', 'Reverted: after the evacuate of eu-west-1 a safety rule broke'],
+    [
+      'RuleBroken',
+      'reverted',
+      'Reverted: the evacuate of eu-west-1 broke a safety rule (after the flip); the switch was flipped back at once.',
+    ],
     ['Fenced', 'superseded', 'Superseded: a newer run holds the routing lease'],
     ['ControlPlaneUnavailable', 'escalated', "depends on Route 53's control plane in us-east-1"],
     ['NotSettled', 'failed', 'Failed to evacuate eu-west-1'],
