@@ -69,7 +69,11 @@ export class TaskTokens {
     stateName: string,
     input: unknown,
   ): { token: string; settled: Promise<unknown>; close: () => void } {
-    const tokens = stringsIn(input).filter((s) => this.issued.get(s) === executionArn);
+    // A token may be a whole value (a message attribute) or inside a text (a message with the commands).
+    const strings = stringsIn(input);
+    const tokens = [...this.issued]
+      .filter(([t, arn]) => arn === executionArn && strings.some((s) => s.includes(t)))
+      .map(([t]) => t);
     const token = tokens.at(-1);
     if (token === undefined) {
       // AWS accepts such a Task, which then waits for a callback nobody can send: a definition error here.
@@ -83,7 +87,10 @@ export class TaskTokens {
     });
     // Nobody may be listening any more once the Task has timed out.
     settled.catch(() => undefined);
-    this.open.set(token, task as OpenTask);
+    // Every token of this attempt in the input opens the same wait: an input that reads `$$.Task.Token` several
+    // times (a message with the approve and the reject command, and a message attribute) carries one token in
+    // AWS; the twin issues one per read, so each of them must answer the same Task.
+    for (const t of tokens) this.open.set(t, task as OpenTask);
     return {
       token,
       settled,
