@@ -601,7 +601,9 @@ export class StepFunctionsSim implements SimService {
  * own bound instead and the twin's Task handler applies the path to the state's input ({@link timeoutOf}).
  */
 function interpreterDefinition(definition: Record<string, unknown>): Record<string, unknown> {
-  const copy = structuredClone(definition);
+  // JSON, not structuredClone: under jest a structured clone comes from another realm, and the interpreter
+  // checks `instanceof Object`.
+  const copy = JSON.parse(JSON.stringify(definition)) as Record<string, unknown>;
   const bound = typeof copy.TimeoutSeconds === 'number' ? copy.TimeoutSeconds : 31_536_000;
   const visit = (machine: unknown) => {
     const states =
