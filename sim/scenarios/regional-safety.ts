@@ -82,7 +82,7 @@ export const bothSick: Scenario = {
       );
     }
     expectThat(servingNow(twin).includes(kept), `${kept}, the last serving region, still serves`);
-    const explained = notices(twin, start, /fail[- ]open/i);
+    const explained = notices(twin, start, /fail-open|fails? open/i);
     expectThat(
       explained.length > 0,
       'a report explains fail-open (Route 53 answers every record when none is healthy)',
