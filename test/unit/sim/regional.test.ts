@@ -248,6 +248,23 @@ describe('regional faults', () => {
     expect(await stat(r, 'RequestCount', dims, after + MIN, clock.now() + MIN)).toEqual([600, 600]);
   });
 
+  it('names the ALB as the config does, and refuses a bad ARN, a foreign region or a negative traffic', () => {
+    const tw = makeWorld(clock);
+    const elb = tw.region(E1).elbv2;
+    const arn = 'arn:aws:elasticloadbalancing:us-east-1:111122223333:loadbalancer/app/art/8811c9c594c6cd05';
+    const before = elb.loadBalancerArn;
+    expect(() =>
+      elb.useLoadBalancerArn('arn:aws:elasticloadbalancing:us-east-1:1:loadbalancer/app/x'),
+    ).toThrow(/not a valid Application Load Balancer ARN/);
+    expect(() => elb.useLoadBalancerArn(arn.replace('us-east-1', 'eu-west-1'))).toThrow(
+      /is not in us-east-1/,
+    );
+    expect(() => elb.setTraffic(-1)).toThrow(/requests per minute must be >= 0/);
+    expect(elb.loadBalancerArn).toBe(before);
+    elb.useLoadBalancerArn(arn);
+    expect(elb.loadBalancerDimension).toBe('app/art/8811c9c594c6cd05');
+  });
+
   it('no healthy target: the ALB answers the requests 503 itself (HTTPCode_ELB_5XX_Count)', async () => {
     const tw = makeWorld(clock);
     const { r, inst } = region(tw, E1);
