@@ -57,8 +57,8 @@ export type AcquirePlan =
 
 /**
  * What an acquire does after reading every voter. Fewer reachable voters than the quorum: no write at all.
- * A voter held by another owner (the holder with the highest epoch first): ask whether it still runs. Held by
- * `owner` in a quorum of reachable voters with the highest epoch: renew that epoch (a retried acquire).
+ * Held by `owner` in a quorum of reachable voters with the highest epoch: renew that epoch (a retried acquire).
+ * A voter held by another owner (the holder with the highest epoch first): ask whether it still runs.
  * Otherwise write epoch 1 + the highest seen.
  */
 export function planAcquire(
@@ -70,6 +70,9 @@ export function planAcquire(
   const reachable = reads.filter((r) => r.reachable);
   if (reachable.length < quorum) return { kind: 'no-quorum', reachable: reachable.length, quorum };
   const max = highestEpoch(reads);
+  // Ours in a majority at the highest epoch: nobody can hold a newer one, whatever stale holder a minority names.
+  const ours = reachable.filter((r) => r.reachable && r.item?.holder === owner && r.item.epoch === max);
+  if (max > 0 && ours.length >= quorum) return { kind: 'write', epoch: max, renew: true };
   const others = reachable
     .map((r) => (r.reachable ? r.item : undefined))
     .filter((i): i is RoutingLeaseItem => i?.holder !== undefined && i.holder !== owner)
@@ -77,8 +80,6 @@ export function planAcquire(
     .sort((a, b) => (b.epoch ?? 0) - (a.epoch ?? 0));
   const other = others[0];
   if (other !== undefined) return { kind: 'ask', holder: other.holder as string };
-  const ours = reachable.filter((r) => r.reachable && r.item?.holder === owner && r.item.epoch === max);
-  if (max > 0 && ours.length >= quorum) return { kind: 'write', epoch: max, renew: true };
   return { kind: 'write', epoch: max + 1, renew: false };
 }
 

@@ -85,6 +85,7 @@ describe('node lifecycle in the control-plane stack', () => {
             'artifactory-prod-InstallCertificate',
             'artifactory-prod-RollbackCertificate',
             'artifactory-prod-ProbeServedCertificate',
+            'artifactory-prod-ReadReplicationStatus',
           ],
           status: ['Success', 'Failed', 'TimedOut', 'Cancelled'],
         },

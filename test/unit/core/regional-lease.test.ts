@@ -191,3 +191,25 @@ describe('fenceVerdict', () => {
     );
   });
 });
+
+describe('planAcquire: a retried acquire', () => {
+  it('renews its own majority at the highest epoch without asking about a stale minority holder', () => {
+    const reads: VoterRead[] = [
+      { region: 'a', reachable: true, item: { holder: 'me', epoch: 5 } },
+      { region: 'b', reachable: true, item: { holder: 'me', epoch: 5 } },
+      { region: 'c', reachable: true, item: { holder: 'old', epoch: 4 } },
+    ];
+    expect(planAcquire(reads, 'me', 2)).toEqual({ kind: 'write', epoch: 5, renew: true });
+    // Without a majority of its own it asks about the other holder first.
+    expect(
+      planAcquire(
+        [reads[0] as VoterRead, reads[2] as VoterRead, { region: 'b', reachable: true, item: undefined }],
+        'me',
+        2,
+      ),
+    ).toEqual({
+      kind: 'ask',
+      holder: 'old',
+    });
+  });
+});
