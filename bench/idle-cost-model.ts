@@ -4,6 +4,13 @@
  * it runs idle). Pure: templates, measurements and assumptions in, itemized lines out.
  */
 import { nextCronTime, parseScheduleExpression } from '../sim/services/events';
+import {
+  isStateMachineTarget,
+  rareWorkflowLines,
+  scheduledWorkflows,
+  type WorkflowAssumptions,
+  workflowFunctionLines,
+} from './idle-workflows';
 import { PRICES } from './prices';
 
 /** AWS's monthly prices assume 730 hours a month. */
@@ -28,7 +35,7 @@ export interface IdleMeasurement {
 }
 
 /** What neither the templates nor the twin can say (the twin's clock is virtual: it measures no duration). */
-export interface Assumptions {
+export interface Assumptions extends WorkflowAssumptions {
   /** Billed duration of one idle invocation, by function (Powertools service name). */
   readonly durationMs: Readonly<Record<string, number>>;
   /** Lambda's own lines per invocation (JSON format: platform.start and platform.report with its X-Ray part). */
@@ -198,6 +205,8 @@ export function scheduledFunctions(t: Template): ScheduledFunction[] {
     if (typeof p.ScheduleExpression !== 'string' || p.State === 'DISABLED') continue;
     const perMonth = firingsPerMonth(p.ScheduleExpression);
     for (const target of (p.Targets ?? []) as { Arn?: { 'Fn::GetAtt'?: [string, string] } }[]) {
+      // A scheduled workflow is priced by bench/idle-workflows.ts.
+      if (isStateMachineTarget(t, target)) continue;
       const fnId = target.Arn?.['Fn::GetAtt']?.[0];
       const fn = fnId === undefined ? undefined : t.Resources[fnId];
       if (fn?.Type !== 'AWS::Lambda::Function')
@@ -322,10 +331,9 @@ export function idleCostNow(input: {
   if (!Number.isInteger(regions) || regions < 1)
     throw new Error(`regions must be a positive integer: ${regions}`);
   const scheduled = new Set(scheduledFunctions(regional).map((f) => f.service));
-  for (const [name, f] of Object.entries(idle.functions)) {
-    if (f.invocations > 0 && !scheduled.has(name))
-      throw new Error(`the twin ran ${name} while idle, but no schedule of the template invokes it`);
-  }
+  const workflows = scheduledWorkflows(regional, firingsPerMonth);
+  // Refuses a function the idle hour ran that neither a schedule nor a scheduled workflow invokes.
+  const invokedByWorkflows = workflowFunctionLines(regional, idle, assumptions, scheduled, workflows);
   const kms = assumptions.kmsRequestsPerMonth;
   const transitions = (idle.stateTransitions / idle.hours) * HOURS_PER_MONTH;
   return [
@@ -341,6 +349,8 @@ export function idleCostNow(input: {
     ...alarmLines(regional),
     ...metricLines(idle),
     ...scheduleLines(regional, idle, assumptions),
+    ...invokedByWorkflows,
+    ...rareWorkflowLines(workflows, assumptions),
     {
       category: 'Step Functions',
       item: `${idle.stateTransitions / idle.hours} state transitions an hour on the twin`,

@@ -30,7 +30,14 @@ export const ASSUMPTIONS: Omit<Assumptions, 'keyYear'> = {
   // A warm watch makes two Describe calls in parallel and one PutMetricData; a warm sweep one
   // DescribeAutoScalingGroups and one GetItem. Rounded up from typical SDK round trips in-region.
   // The census's dispatch (daily, so never in the idle hour): a gate read and write, one StartExecution.
-  durationMs: { watch: 300, reconciler: 600, dispatch: 600 },
+  // The routing Lambda in the hourly readiness evaluation (issue 14): readiness-target reads the state table;
+  // assess reads its nodes, writes READINESS to every voter's routing table (cross-region) and publishes
+  // RegionReady: 800 ms, the cross-region writes dominating.
+  durationMs: { watch: 300, reconciler: 600, dispatch: 600, routing: 800 },
+  // The weekly drill (a dry run of regional-failover, absent from the idle hour): the states a dry run enters in
+  // statemachines/regional-failover.asl.json (PrepareRun, PlanRun, PlanVerdict, OutcomeDryRun, ConcludeRun,
+  // ReportRun, RunOutcome, RunEnded), counted on the definition, not measured.
+  transitionsPerRun: { 'regional-failover': 8 },
   // Its log lines (the decision and the start), stated: the idle hour has no census.
   statedLogBytes: { dispatch: 2_000 },
   // JSON log format: platform.start (~150 B) and platform.report with its X-Ray fields (~450 B).

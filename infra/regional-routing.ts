@@ -319,6 +319,7 @@ export function degradedDatapoint(
  * The region's readiness alarm on `RegionReady{Cluster, Region}` (published by the readiness evaluation every
  * `evaluationMinutes`): one period per evaluation, ALARM when two periods in a row are not ready (< 1) or have
  * no reading (missing data breaches: an evaluation that stopped running is not a region known to be ready).
+ * Two periods of 5–1,440 minutes stay within PutMetricAlarm's evaluation range (docs/facts.md, "Regional routing").
  */
 export function readinessAlarmSpec(config: Config, region: string): MetricAlarmSpec {
   return {
