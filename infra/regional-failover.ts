@@ -38,16 +38,6 @@ export function regionalFailoverStateMachineName(config: Config): string {
   return fixedStateMachineName(config, REGIONAL_FAILOVER);
 }
 
-/** The ReadReplicationStatus SSM document's name (infra/ssm-documents: `<cluster>-<Document>`). */
-export function readReplicationDocumentName(config: Config): string {
-  return `${config.cluster.name}-ReadReplicationStatus`;
-}
-
-/** The secret (in each region) holding the Artifactory token the replication read uses on the node. */
-export function replicationTokenSecretName(config: Config): string {
-  return `${config.cluster.name}/replication-token`;
-}
-
 export interface RegionalFailoverRefs {
   readonly clusterName: string;
   readonly region: string;
@@ -59,10 +49,8 @@ export interface RegionalFailoverRefs {
   readonly stateMachineArn: (name: RegionalWorkflow) => string;
   readonly approvalRequired: boolean;
   readonly approvalTimeoutMinutes: number;
-  /** The ReadReplicationStatus document's name. */
+  /** The ReadReplicationStatus document's name (its parameters come from the routing Lambda's readiness-target). */
   readonly readReplicationStatusDocument: string;
-  readonly replicationRepos: readonly string[];
-  readonly replicationTokenSecretId: string;
 }
 
 /** Each workflow's definition substitutions, exactly the placeholders its file uses. */
@@ -84,11 +72,6 @@ export function regionalFailoverSubstitutions(
     ApprovalRequired: String(r.approvalRequired),
     ApprovalTimeoutSeconds: String(r.approvalTimeoutMinutes * 60),
     ReadReplicationStatusDocument: r.readReplicationStatusDocument,
-    // One SSM String parameter: the document splits it on commas (repository keys cannot contain one). With no
-    // repositories the read is skipped (readiness-target says skip) and never sent; the definition still needs a
-    // non-empty value there (an empty string fails the ASL schema).
-    ReplicationRepoKeys: r.replicationRepos.length > 0 ? r.replicationRepos.join(',') : 'none',
-    ReplicationTokenSecretId: r.replicationTokenSecretId,
   };
   for (const name of REGIONAL_WORKFLOWS)
     available[stateMachineArnPlaceholder(name)] = r.stateMachineArn(name);

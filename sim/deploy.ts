@@ -43,19 +43,17 @@ import {
   REGIONAL_WORKFLOWS,
   readinessRuleName,
   readinessScheduleExpression,
-  readReplicationDocumentName,
   regionalFailoverStateMachineName,
   regionalFailoverSubstitutions,
-  replicationTokenSecretName,
 } from '../infra/regional-failover';
 import { degradedAlarmEventPattern, regionalDispatchEnvironment } from '../infra/regional-routing';
 import { routingEnvironment } from '../infra/routing';
 import { type DocumentKind, documentName } from '../infra/ssm-documents';
-import { routingVoters } from '../infra/stacks/names';
 import { definitionText, FUNCTION_TIMEOUT_SECONDS, type FunctionName } from '../infra/workflow-definitions';
 import type { RegionLayout, TwinRuntime as Twin } from './layout';
 import type { Handler } from './runner/lambda';
 import { functionRoleArn } from './services/kms';
+import { routingTables } from './setup';
 
 const ROOT = path.resolve(__dirname, '..');
 const handlerOf = (dir: string) => (): Handler =>
@@ -80,14 +78,6 @@ export interface ControlPlaneLayout {
   /** regional-failover, by its fixed name (dispatch in a peer region starts it by ARN). */
   readonly regionalFailoverArn: string;
   readonly readinessArn: string;
-}
-
-/**
- * The twin's routing table in a voter region: dynalite is one server for every region, so each region's copy
- * gets its own name (in AWS every copy is routingTableName(config), one per region).
- */
-export function twinRoutingTableName(cluster: string, region: string): string {
-  return `${cluster}-routing-${region}`;
 }
 
 /**
@@ -310,9 +300,7 @@ export function deployControlPlane(twin: Twin, layout: RegionLayout): ControlPla
     retryPolicy: lambdaRetry,
   });
   // Regional failover, as RegionalFailover deploys it: the routing Lambda, the workflows, the two schedules.
-  const tables = Object.fromEntries(
-    routingVoters(config).map((v) => [v, twinRoutingTableName(config.cluster.name, v)]),
-  );
+  const tables = routingTables(config);
   const routingArn = fn(
     'routing',
     'routing',
@@ -332,9 +320,7 @@ export function deployControlPlane(twin: Twin, layout: RegionLayout): ControlPla
     stateMachineArn: (name) => (name === 'regional-failover' ? regionalFailoverArn : sfn.arnOf(name)),
     approvalRequired: config.failover.approvalRequired,
     approvalTimeoutMinutes: config.failover.approvalTimeoutMinutes,
-    readReplicationStatusDocument: readReplicationDocumentName(config),
-    replicationRepos: config.failover.readiness.replicationRepos,
-    replicationTokenSecretId: replicationTokenSecretName(config),
+    readReplicationStatusDocument: doc('readReplicationStatus'),
   });
   for (const name of REGIONAL_WORKFLOWS) {
     const machine = name === 'regional-failover' ? regionalFailoverStateMachineName(config) : name;

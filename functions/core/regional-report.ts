@@ -91,7 +91,8 @@ function servingLine(serving: Readonly<Record<string, string>> | undefined): str
 function expectedLine(plan: Plan): string {
   const e = plan.expected;
   if (!e || e.exclusionSeconds === undefined) return '';
-  return `Expected time until DNS ${plan.action === 'restore' ? 'answers with' : 'excludes'} ${plan.region}: ${e.exclusionSeconds} s (floor ${e.floorSeconds ?? '?'} s: ${e.explanation ?? ''}).`;
+  const why = e.explanation ?? `floor ${e.floorSeconds ?? '?'} s`;
+  return `Expected time until DNS ${plan.action === 'restore' ? 'answers with' : 'excludes'} ${plan.region}: ${e.exclusionSeconds} s (${why}).`;
 }
 
 /**

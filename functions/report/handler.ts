@@ -1,7 +1,7 @@
 import * as z from 'zod/mini';
 import { PAUSED_FINDINGS } from '../core/paused';
 import { REGIONAL_RUN_OUTCOMES, type RegionalRun, regionalOutcome } from '../core/regional-report';
-import { renderOutcome, type WorkflowOutcome } from '../core/report';
+import { innermostError, renderOutcome, type WorkflowOutcome } from '../core/report';
 import { dynamoDoc, dynamoDocSdk } from '../shared/clients/dynamodb';
 import { sns, snsSdk } from '../shared/clients/sns';
 import { ENV, requireEnv } from '../shared/env';
@@ -114,7 +114,19 @@ export async function report(
     outcome: o.outcome,
     subject: o.subject,
   });
-  return { audited: out.audit.sk, notified: notify };
+  // A regional run ends with its worded outcome and the error that ended it, for its own final state.
+  const caught = o.error ? innermostError(o.error) : undefined;
+  return {
+    audited: out.audit.sk,
+    notified: notify,
+    ...('regional' in input
+      ? {
+          outcome: o.outcome,
+          error: caught?.Error ?? `RegionalFailover${out.metric.replace(/^RegionalFailover/, '')}`,
+          cause: o.summary.split('\n')[0] ?? o.outcome,
+        }
+      : {}),
+  };
 }
 
 export const handler = makeHandler(

@@ -15,10 +15,8 @@ import {
   type RegionalWorkflow,
   readinessRuleName,
   readinessScheduleExpression,
-  readReplicationDocumentName,
   regionalFailoverStateMachineName,
   regionalFailoverSubstitutions,
-  replicationTokenSecretName,
 } from '../regional-failover';
 import { routingEnvironment } from '../routing';
 import {
@@ -205,9 +203,7 @@ export class RegionalFailover extends Construct {
           : Workflow.stateMachineArnFor(this, name),
       approvalRequired: config.failover.approvalRequired,
       approvalTimeoutMinutes: config.failover.approvalTimeoutMinutes,
-      readReplicationStatusDocument: readReplicationDocumentName(config),
-      replicationRepos: config.failover.readiness.replicationRepos,
-      replicationTokenSecretId: replicationTokenSecretName(config),
+      readReplicationStatusDocument: lifecycle.documents.names.readReplicationStatus,
     });
     const workflow = (wid: string, name: RegionalWorkflow, resources: Record<string, readonly string[]>) =>
       new Workflow(this, wid, { name, logKey: key, substitutions: substitutions[name], resources });

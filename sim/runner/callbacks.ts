@@ -69,11 +69,10 @@ export class TaskTokens {
     stateName: string,
     input: unknown,
   ): { token: string; settled: Promise<unknown>; close: () => void } {
-    // A token may be a whole value (a message attribute) or inside a text (a message with the commands).
-    const strings = stringsIn(input);
-    const tokens = [...this.issued]
-      .filter(([t, arn]) => arn === executionArn && strings.some((s) => s.includes(t)))
-      .map(([t]) => t);
+    // A token may be passed as a value or inside a text (the approval's message, through States.Format).
+    const tokens = stringsIn(input)
+      .flatMap((s) => s.match(/AQC[A-Za-z0-9_-]+/g) ?? [])
+      .filter((s) => this.issued.get(s) === executionArn);
     const token = tokens.at(-1);
     if (token === undefined) {
       // AWS accepts such a Task, which then waits for a callback nobody can send: a definition error here.
@@ -87,9 +86,8 @@ export class TaskTokens {
     });
     // Nobody may be listening any more once the Task has timed out.
     settled.catch(() => undefined);
-    // Every token of this attempt in the input opens the same wait: an input that reads `$$.Task.Token` several
-    // times (a message with the approve and the reject command, and a message attribute) carries one token in
-    // AWS; the twin issues one per read, so each of them must answer the same Task.
+    // A Task that reads `$$.Task.Token` more than once (the approval's message and its attribute) holds one
+    // token in AWS; here each read issued one, so every one this attempt read opens the same wait.
     for (const t of tokens) this.open.set(t, task as OpenTask);
     return {
       token,

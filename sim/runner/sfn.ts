@@ -69,7 +69,11 @@ interface TaskSpec {
   readonly resource: string;
   /** The Task's TimeoutSeconds, when it has one. */
   readonly timeoutSeconds?: number;
-  /** The Task's TimeoutSecondsPath, when it has one (the twin applies it: see {@link interpreterDefinition}). */
+  /**
+   * The Task's TimeoutSecondsPath (`$.a.b`): aws-local-stepfunctions reads it from the Task's effective input
+   * (after Parameters); so does {@link timeoutOf}, so the twin stops a `.sync` child when the interpreter
+   * times the Task out.
+   */
   readonly timeoutSecondsPath?: string;
 }
 
@@ -149,7 +153,7 @@ export class StepFunctionsSim implements SimService {
     // asl-validator compiles its JSON schema on every call (about 300 ms per twin start): validate each ASL
     // file once per process (the substitutions differ only in account and resource ids between worlds); an
     // invalid definition throws here and is never cached.
-    const machine = new StateMachine(interpreterDefinition(definition) as never, {
+    const machine = new StateMachine(definition as never, {
       validationOptions: VALIDATED.has(definitionText)
         ? { noValidate: true }
         : { checkPaths: true, checkArn: true },
@@ -355,7 +359,7 @@ export class StepFunctionsSim implements SimService {
     }
     if (resource === 'arn:aws:states:::states:startExecution') return this.routeStart(params);
     if (resource === 'arn:aws:states:::states:startExecution.sync:2')
-      return this.startSync(params, executionArn, spec.timeoutSeconds);
+      return this.startSync(params, executionArn, timeoutOf(spec, params));
     throw this.world.notModelledCall(
       this.region,
       new NotModelledError(`the twin does not model the Task resource ${resource} (${stateName})`),
@@ -400,56 +404,21 @@ export class StepFunctionsSim implements SimService {
     executionArn: string,
   ): Promise<unknown> {
     const wait = this.tokens.await(executionArn, stateName, params);
-    // With a TimeoutSecondsPath the twin, not the interpreter, ends the wait ({@link interpreterDefinition}).
-    let timedOut: (err: Error) => void = () => undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timedOut = reject;
-    });
-    let cancelTimer: () => void = () => undefined;
+    const cancelTimer =
+      spec.timeoutSeconds === undefined
+        ? () => undefined
+        : this.world.clock.after(spec.timeoutSeconds * 1000, wait.close);
     try {
       try {
         await this.world.call(this.region, 'sns', 'Publish', params);
       } catch (err) {
         throw new TaskError(`SNS.${(err as Error).name}`, (err as Error).message);
       }
-      // After the Publish: the state's StateEntered event (its input) is in the history by now.
-      const seconds = await this.timeoutOf(stateName, spec, executionArn);
-      if (seconds !== undefined)
-        cancelTimer = this.world.clock.after(seconds * 1000, () => {
-          wait.close();
-          if (spec.timeoutSecondsPath !== undefined)
-            timedOut(new TaskError('States.Timeout', `${stateName} timed out after ${seconds} s`));
-        });
-      return await Promise.race([wait.settled, timeout]);
+      return await wait.settled;
     } finally {
       wait.close();
       cancelTimer();
     }
-  }
-
-  /** The Task's timeout: its TimeoutSeconds, or its TimeoutSecondsPath resolved in the state's input. */
-  private async timeoutOf(
-    stateName: string,
-    spec: TaskSpec,
-    executionArn: string,
-  ): Promise<number | undefined> {
-    if (spec.timeoutSecondsPath === undefined) return spec.timeoutSeconds;
-    const find = () =>
-      this.world.executions
-        .find((e) => e.executionArn === executionArn)
-        ?.history.filter((h) => h.type === 'StateEntered' && h.state === stateName)
-        .at(-1);
-    // The interpreter's event log reaches the history asynchronously: let it catch up.
-    for (let i = 0; i < 50 && find() === undefined; i++) await Promise.resolve();
-    const entered = find();
-    const input = (entered?.data as { state?: { input?: unknown } } | undefined)?.state?.input;
-    const value = referencePath(spec.timeoutSecondsPath, input);
-    if (!Number.isInteger(value) || (value as number) < 1)
-      throw new TaskError(
-        'States.Runtime',
-        `${stateName}: TimeoutSecondsPath ${spec.timeoutSecondsPath} is not a positive integer in the state's input`,
-      );
-    return value as number;
   }
 
   /** A child execution may belong to another region's Step Functions (by its ARN). */
@@ -593,45 +562,6 @@ export class StepFunctionsSim implements SimService {
 }
 
 /** Task state name → Resource and timeout, across Parallel branches and Map processors (names are unique). */
-/**
- * The definition as the interpreter runs it. Step Functions resolves a Task's `TimeoutSecondsPath` in the
- * state's input (CDK `Timeout.at`: "a dynamic timeout specified by a path in the state input"; ASL: "from the
- * state input"); aws-local-stepfunctions resolves it in the input after `Parameters`, where a service
- * integration's parameters (e.g. SNS Publish's) cannot carry it. So the interpreter gets the state machine's
- * own bound instead and the twin's Task handler applies the path to the state's input ({@link timeoutOf}).
- */
-function interpreterDefinition(definition: Record<string, unknown>): Record<string, unknown> {
-  // JSON, not structuredClone: under jest a structured clone comes from another realm, and the interpreter
-  // checks `instanceof Object`.
-  const copy = JSON.parse(JSON.stringify(definition)) as Record<string, unknown>;
-  const bound = typeof copy.TimeoutSeconds === 'number' ? copy.TimeoutSeconds : 31_536_000;
-  const visit = (machine: unknown) => {
-    const states =
-      (machine as { States?: Record<string, Record<string, unknown>> } | undefined)?.States ?? {};
-    for (const state of Object.values(states)) {
-      if (state.Type === 'Task' && typeof state.TimeoutSecondsPath === 'string') {
-        delete state.TimeoutSecondsPath;
-        state.TimeoutSeconds = bound;
-      }
-      for (const branch of (state.Branches as unknown[] | undefined) ?? []) visit(branch);
-      visit(state.Iterator);
-      visit(state.ItemProcessor);
-    }
-  };
-  visit(copy);
-  return copy;
-}
-
-/** A `$.a.b` reference path in `input` (the only form the project's TimeoutSecondsPath uses). */
-function referencePath(path: string, input: unknown): unknown {
-  if (!/^\$(\.[A-Za-z0-9_]+)+$/.test(path))
-    throw new NotModelledError(`the twin resolves only $.a.b reference paths (got ${path})`);
-  return path
-    .slice(2)
-    .split('.')
-    .reduce<unknown>((v, k) => (v as Record<string, unknown> | undefined)?.[k], input);
-}
-
 function collectTasks(definition: Record<string, unknown>): Map<string, TaskSpec> {
   const out = new Map<string, TaskSpec>();
   const visit = (machine: unknown) => {
@@ -655,4 +585,17 @@ function collectTasks(definition: Record<string, unknown>): Map<string, TaskSpec
   };
   visit(definition);
   return out;
+}
+
+/** A Task's timeout: TimeoutSeconds, or its dotted TimeoutSecondsPath read from the effective input. */
+function timeoutOf(spec: TaskSpec, params: Record<string, unknown>): number | undefined {
+  if (spec.timeoutSeconds !== undefined) return spec.timeoutSeconds;
+  if (spec.timeoutSecondsPath === undefined) return undefined;
+  let v: unknown = params;
+  for (const key of spec.timeoutSecondsPath
+    .replace(/^\$\.?/, '')
+    .split('.')
+    .filter(Boolean))
+    v = (v as Record<string, unknown> | undefined)?.[key];
+  return typeof v === 'number' && Number.isInteger(v) && v >= 1 ? v : undefined;
 }

@@ -81,7 +81,7 @@ describe('regionalOutcome: what the operator reads', () => {
     );
     expect(o.summary).toContain('eu-west-1 (failed: unreachable), us-east-1');
     expect(o.summary).toContain('Serving now: eu-west-1 evacuated, us-east-1 serving.');
-    expect(o.summary).toContain('210 s (floor 210 s');
+    expect(o.summary).toContain('210 s (switch alarm 60 s + 3 × 30 s + TTL 60 s).');
     expect(o.notify).toBe(true);
     expect(o.details).toEqual({
       action: 'evacuate',
@@ -257,8 +257,24 @@ describe('report handler: a regional run', () => {
     regional: run({ plan: { verdict: 'refused', reasons: ['min-serving-regions: 0 would serve'] } }),
   };
 
-  it('audits and notifies the worded run', async () => {
-    await handler(input, context);
+  it('audits and notifies the worded run, and hands the run its outcome and ending error', async () => {
+    const out = await handler(input, context);
+    expect(out).toMatchObject({ outcome: 'refused', error: 'RegionalFailoverRefused' });
+    const escalated = await handler(
+      {
+        ...input,
+        outcome: 'failed',
+        regional: run({
+          lease: { epoch: 2 },
+          error: childFailure('ControlPlaneUnavailable', 'Route 53 API'),
+        }),
+      },
+      context,
+    );
+    expect(escalated).toMatchObject({ outcome: 'escalated', error: 'ControlPlaneUnavailable' });
+    expect(String((escalated as { cause: string }).cause)).toMatch(
+      /^Escalated: evacuate eu-west-1 needs an operator/,
+    );
     expect(doc).toHaveReceivedCommandWith(PutCommand, {
       TableName: 'state',
       Item: expect.objectContaining({

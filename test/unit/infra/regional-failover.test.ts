@@ -20,8 +20,6 @@ const refs: RegionalFailoverRefs = {
   approvalRequired: true,
   approvalTimeoutMinutes: 45,
   readReplicationStatusDocument: 'artifactory-prod-ReadReplicationStatus',
-  replicationRepos: ['libs-release', 'docker-local'],
-  replicationTokenSecretId: 'artifactory-prod/replication-token',
 };
 
 describe('regional-failover substitutions', () => {
@@ -29,6 +27,7 @@ describe('regional-failover substitutions', () => {
     const s = regionalFailoverSubstitutions(refs);
     expect(Object.keys(s['regional-failover']).sort()).toEqual([
       'ApprovalRequired',
+      'ApprovalTimeoutSeconds',
       'ClusterName',
       'Region',
       'RegionalFailoverApprovalStateMachineArn',
@@ -37,16 +36,15 @@ describe('regional-failover substitutions', () => {
       'RoutingFunctionArn',
     ]);
     expect(s['regional-failover'].ApprovalRequired).toBe('true');
-    expect(s['regional-failover-approval']).toMatchObject({
-      ApprovalTimeoutSeconds: '2700',
-      TopicArn: refs.topicArn,
-    });
+    expect(s['regional-failover'].ApprovalTimeoutSeconds).toBe('2700');
+    expect(s['regional-failover-approval']).toMatchObject({ TopicArn: refs.topicArn });
     expect(s['regional-failover-switch']).toEqual({ RoutingFunctionArn: refs.routingFunctionArn });
-    expect(s['regional-readiness']).toMatchObject({
-      ReplicationRepoKeys: 'libs-release,docker-local',
-      ReadReplicationStatusDocument: 'artifactory-prod-ReadReplicationStatus',
-      Region: 'eu-west-1',
-    });
+    expect(Object.keys(s['regional-readiness']).sort()).toEqual([
+      'NodeCommandStateMachineArn',
+      'ReadReplicationStatusDocument',
+      'Region',
+      'RoutingFunctionArn',
+    ]);
   });
 
   it.each([0, APPROVAL_TIMEOUT_MAX_MINUTES + 1])(
