@@ -157,9 +157,10 @@ export function regionalOutcome(
     case 'refused':
       lines.push(
         `Refused to ${action} ${target} (${who}${reason}): ${(plan.reasons ?? []).join('; ') || 'see the checks'}.`,
+        // Before the checks: the summary is clipped, and this is what the operator must read.
+        ...(plan.checks?.some((c) => c.name === 'min-serving-regions' && !c.ok) ? [FAIL_OPEN] : []),
         `Checks: ${checksLine(plan.checks)}.`,
         `Serving: ${servingLine(plan.serving)}.`,
-        ...(plan.checks?.some((c) => c.name === 'min-serving-regions' && !c.ok) ? [FAIL_OPEN] : []),
       );
       break;
     case 'dry-run':

@@ -194,17 +194,17 @@ export const flapping: Scenario = {
   prepare: adoptEveryRegion,
   title: 'A flapping region: evacuated once and held out, no ping-pong',
   description:
-    "eu-west-1's ALB is lost for 6 minutes, back for 4, four times over. Route 53's endpoint checks alone would take it out and put it back each time (ping-pong). The first episode evacuates it; our switch holds it out while it flaps (each recovery is shorter than the hysteresis window, the restores refuse when the alarm is back in ALARM), so it never returns to DNS mid-flap; the switch flips once out and, once the region has stayed healthy for the hysteresis window, once in, never twice within failover.flipWaitMinutes.",
+    "eu-west-1's ALB is lost for 9 minutes, back for 4, three times over. Route 53's endpoint checks alone would take it out and put it back each time (ping-pong). The first episode evacuates it; our switch holds it out while it flaps (each recovery is shorter than the hysteresis window, the restores refuse when the alarm is back in ALARM), so it never returns to DNS mid-flap; the switch flips once out and, once the region has stayed healthy for the hysteresis window, once in, never twice within failover.flipWaitMinutes.",
   configure: quickRestore,
   async run(twin, say) {
     const x = sick(twin);
     const watch = new RoutingWatch(twin);
     const start = await settle(twin);
     const faults = regionalFaults(twin);
-    for (let i = 1; i <= 4; i++) {
+    for (let i = 1; i <= 3; i++) {
       say(`episode ${i}: ${x}'s ALB is lost`);
       faults.loseAlb(x);
-      await twin.run(6 * MINUTE);
+      await twin.run(9 * MINUTE);
       faults.restoreAlb(x);
       await twin.run(4 * MINUTE);
     }

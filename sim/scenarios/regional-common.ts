@@ -136,6 +136,16 @@ export const enteredState = (e: ExecutionRecord, state: string | RegExp): boolea
       (typeof state === 'string' ? h.state === state : state.test(h.state)),
   ) || (e.children ?? []).some((c) => enteredState(c, state));
 
+/** Everything a run and its children recorded (errors, causes, outputs), as text: where an inner error shows. */
+export const runText = (e: ExecutionRecord): string =>
+  [
+    e.error,
+    e.cause,
+    JSON.stringify(e.output ?? ''),
+    JSON.stringify(e.history),
+    ...(e.children ?? []).map(runText),
+  ].join('\n');
+
 /** The switch copies of `region`'s switch: the alarm's state in every copy region. */
 export function switchCopies(twin: Twin, region: string): Record<string, string | undefined> {
   const name = switchAlarmName(twin.world.config, region);
@@ -272,6 +282,6 @@ export async function runReadiness(twin: Twin, region: string): Promise<void> {
   const run = twin.world.executions.find((e) => e.name === name);
   expectThat(
     run?.status === 'SUCCEEDED',
-    `the readiness evaluation of ${region} succeeded (${run?.status} ${run?.error ?? ''})`,
+    `the readiness evaluation of ${region} succeeded (${run?.status} ${run?.error ?? ''}: ${run?.cause ?? ''})`,
   );
 }

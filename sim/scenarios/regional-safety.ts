@@ -42,8 +42,17 @@ export const bothSick: Scenario = {
   prepare: adoptEveryRegion,
   title: 'Both regions brown out: one is evacuated, the last serving region never is',
   description:
-    'Both regions answer half their requests with 5xx (health paths still 200). Both degraded alarms fire and dispatch starts an evacuation of each. The routing lease serializes them: the first takes its region out; the second finds that evacuating the other would leave no region serving and is refused (min-serving-regions, which force never overrides), and its report explains that if the last region fails too Route 53 fails open. At no moment does our action leave zero regions serving.',
-  configure: noAutomaticRestore,
+    'Both regions answer half their requests with 5xx (health paths still 200). Both degraded alarms fire and dispatch starts an evacuation of each. The routing lease serializes them: the first takes its region out; the second finds that evacuating the other would leave no region serving and is refused (min-serving-regions, which force never overrides), and its report explains that if the last region fails too Route 53 fails open. At no moment does our action leave zero regions serving. (No cooldown here, so that the anti-flapping gate does not hide the rule under test.)',
+  configure: (config) => {
+    const c = noAutomaticRestore(config);
+    return {
+      ...c,
+      automation: {
+        ...c.automation,
+        cooldownMinutes: { ...c.automation.cooldownMinutes, regionalFailover: 0 },
+      },
+    };
+  },
   async run(twin, say) {
     const [a, b] = twin.world.regionNames as [string, string];
     const watch = new RoutingWatch(twin);
@@ -73,7 +82,7 @@ export const bothSick: Scenario = {
       );
     }
     expectThat(servingNow(twin).includes(kept), `${kept}, the last serving region, still serves`);
-    const explained = notices(twin, start, /fail[- ]open/i);
+    const explained = notices(twin, start, /fail-open|fails? open/i);
     expectThat(
       explained.length > 0,
       'a report explains fail-open (Route 53 answers every record when none is healthy)',
