@@ -112,6 +112,10 @@ async function main(): Promise<void> {
       `[${String(i + 1).padStart(String(chosen.length).length)}/${chosen.length}] ${s.name.padEnd(32)} ${mark}  ${windowText(summary.window)}`,
     );
     for (const why of summary.why) out(paint('red', `      ${why}`));
+    // Windows a scene bounds by its floor (the regional scenes: evacuation and failback), under its line.
+    if (!opts.verbose)
+      for (const [k, v] of Object.entries(result ?? {}))
+        if (/ floor /.test(String(v))) out(paint('dim', `      ${k}: ${v}`));
   }
   out('');
   out(

@@ -37,11 +37,23 @@ import {
   WATCH_MINUTES,
   watchEnvironment,
 } from '../infra/primary-failover';
+import {
+  drillInput,
+  drillRuleName,
+  REGIONAL_WORKFLOWS,
+  readinessRuleName,
+  readinessScheduleExpression,
+  regionalFailoverStateMachineName,
+  regionalFailoverSubstitutions,
+} from '../infra/regional-failover';
+import { degradedAlarmEventPattern, regionalDispatchEnvironment } from '../infra/regional-routing';
+import { routingEnvironment } from '../infra/routing';
 import { type DocumentKind, documentName } from '../infra/ssm-documents';
 import { definitionText, FUNCTION_TIMEOUT_SECONDS, type FunctionName } from '../infra/workflow-definitions';
 import type { RegionLayout, TwinRuntime as Twin } from './layout';
 import type { Handler } from './runner/lambda';
 import { functionRoleArn } from './services/kms';
+import { routingTables } from './setup';
 
 const ROOT = path.resolve(__dirname, '..');
 const handlerOf = (dir: string) => (): Handler =>
@@ -62,6 +74,10 @@ export interface ControlPlaneLayout {
   readonly certRotationArn: string;
   /** The CA keys' ARNs by generation (what the signer's CA_KEYS holds). */
   readonly caKeyArns: Readonly<Record<number, string>>;
+  readonly routingArn: string;
+  /** regional-failover, by its fixed name (dispatch in a peer region starts it by ARN). */
+  readonly regionalFailoverArn: string;
+  readonly readinessArn: string;
 }
 
 /**
@@ -198,6 +214,8 @@ export function deployControlPlane(twin: Twin, layout: RegionLayout): ControlPla
   const dispatchArn = fn('dispatch', 'dispatch', {
     ...env,
     ...certDispatchEnvironment(config, certRotationArn),
+    // Automatic regional failover (infra/regional-routing.ts): the degraded alarm's peers, by fixed ARN.
+    ...regionalDispatchEnvironment(config, region.name, world.accountId),
   });
   const reconcilerArn = fn('reconciler', 'reconciler', { ...env, ...certSweepEnvironment() });
 
@@ -261,6 +279,15 @@ export function deployControlPlane(twin: Twin, layout: RegionLayout): ControlPla
     },
     retryPolicy: lambdaRetry,
   });
+  // The region's degraded alarm (created with the routing in sim/setup.ts) to dispatch, as RegionalRouting routes it.
+  r.events.putRule({
+    name: `${config.cluster.name}-region-degraded`,
+    pattern: degradedAlarmEventPattern(config, region.name),
+    target: async (event) => {
+      await twin.lambda.invoke(dispatchArn, event);
+    },
+    retryPolicy: lambdaRetry,
+  });
   // cert-rotation's triggers, as CertTriggers defines them: the expiry alarm (to dispatch by the primary alarm's
   // rule above) and the daily census.
   r.cloudwatch.putAlarm(certAlarmSpec(config, region.name));
@@ -272,7 +299,57 @@ export function deployControlPlane(twin: Twin, layout: RegionLayout): ControlPla
     },
     retryPolicy: lambdaRetry,
   });
+  // Regional failover, as RegionalFailover deploys it: the routing Lambda, the workflows, the two schedules.
+  const tables = routingTables(config);
+  const routingArn = fn(
+    'routing',
+    'routing',
+    routingEnvironment(config, region, tables, {
+      stateTable: layout.stateTable,
+      account: world.accountId,
+    }),
+  );
+  const regionalFailoverArn = sfn.arnOf(regionalFailoverStateMachineName(config));
+  const regional = regionalFailoverSubstitutions({
+    clusterName: config.cluster.name,
+    region: region.name,
+    routingFunctionArn: routingArn,
+    reportFunctionArn: report,
+    nodeCommandStateMachineArn: nodeCommandArn,
+    topicArn: layout.topicArn,
+    stateMachineArn: (name) => (name === 'regional-failover' ? regionalFailoverArn : sfn.arnOf(name)),
+    approvalRequired: config.failover.approvalRequired,
+    approvalTimeoutMinutes: config.failover.approvalTimeoutMinutes,
+    readReplicationStatusDocument: doc('readReplicationStatus'),
+  });
+  for (const name of REGIONAL_WORKFLOWS) {
+    const machine = name === 'regional-failover' ? regionalFailoverStateMachineName(config) : name;
+    sfn.createStateMachine(machine, definitionText(name), regional[name]);
+  }
+  const readinessArn = sfn.arnOf('regional-readiness');
+  // EventBridge starts a state machine target with StartExecution (no name: each event a new execution).
+  const start = (stateMachineArn: string, input: unknown) => async () => {
+    sfn.startExecution({ stateMachineArn, input: JSON.stringify(input) });
+  };
+  r.events.putSchedule({
+    name: readinessRuleName(config, region.name),
+    scheduleExpression: readinessScheduleExpression(config),
+    target: start(readinessArn, {}),
+    retryPolicy: {
+      maximumRetryAttempts: 2,
+      maximumEventAgeSeconds: config.failover.readiness.evaluationMinutes * 60,
+    },
+  });
+  r.events.putSchedule({
+    name: drillRuleName(config, region.name),
+    scheduleExpression: config.failover.drill.schedule,
+    target: start(regionalFailoverArn, drillInput(config, region.name)),
+    retryPolicy: { maximumRetryAttempts: 2, maximumEventAgeSeconds: 3600 },
+  });
   return {
+    routingArn,
+    regionalFailoverArn,
+    readinessArn,
     dispatchArn,
     reconcilerArn,
     bootstrapArn,

@@ -18,7 +18,9 @@ export type Outcome =
   | 'dry-run'
   | 'superseded'
   | 'escalated'
-  | 'handover-started';
+  | 'handover-started'
+  | 'not-approved'
+  | 'reverted';
 
 /** Outcomes the operator does not need to hear about (audited only). */
 const QUIET: readonly Outcome[] = [
@@ -50,6 +52,8 @@ export interface WorkflowOutcome {
    * notified once per incident (functions/core/paused.ts); a repeat is audited and counted only.
    */
   readonly incident?: PausedFinding | undefined;
+  /** Plain facts the audit item carries beside the summary (e.g. a regional run's trigger and break-glass). */
+  readonly details?: Readonly<Record<string, string | number | boolean>> | undefined;
 }
 
 /** PEM blocks, JWT-shaped tokens and long hex/base64 runs never leave in a notification or audit entry. */
@@ -117,6 +121,7 @@ export function renderOutcome(o: WorkflowOutcome, now: number) {
     summary: redact(o.summary),
     ...(error ? { error } : {}),
     ...(o.incident !== undefined ? { incident: o.incident } : {}),
+    ...(o.details ?? {}),
     ttl: auditExpiry(now),
   };
   const notify = o.notify ?? !QUIET.includes(o.outcome);

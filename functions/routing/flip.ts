@@ -37,40 +37,45 @@ async function publishSwitch(
   canary: boolean,
 ): Promise<CopyResult[]> {
   const { PutMetricDataCommand } = cloudWatchSdk();
-  const copies = await Promise.all(
-    s.regions.map(async (copy): Promise<CopyResult> => {
-      try {
-        await cloudWatchIn(copy.name).send(
-          new PutMetricDataCommand({
-            Namespace: s.namespace,
-            MetricData: [
-              {
-                MetricName: canary ? SWITCH_METRICS.canary : SWITCH_METRICS.real,
-                Dimensions: [
-                  { Name: 'Cluster', Value: s.cluster },
-                  { Name: 'Region', Value: region },
-                ],
-                Value: serving ? 1 : 0,
-                Unit: 'Count',
-              },
-            ],
-          }),
-        );
-        return { region: copy.name, ok: true };
-      } catch (err) {
-        return { region: copy.name, ok: false, error: (err as Error).name };
-      }
-    }),
-  );
+  const put = async (copy: string, value: 0 | 1): Promise<CopyResult> => {
+    try {
+      await cloudWatchIn(copy).send(
+        new PutMetricDataCommand({
+          Namespace: s.namespace,
+          MetricData: [
+            {
+              MetricName: canary ? SWITCH_METRICS.canary : SWITCH_METRICS.real,
+              Dimensions: [
+                { Name: 'Cluster', Value: s.cluster },
+                { Name: 'Region', Value: region },
+              ],
+              Value: value,
+              Unit: 'Count',
+            },
+          ],
+        }),
+      );
+      return { region: copy, ok: true };
+    } catch (err) {
+      return { region: copy, ok: false, error: (err as Error).name };
+    }
+  };
+  const copies = await Promise.all(s.regions.map((copy) => put(copy.name, serving ? 1 : 0)));
   const written = copies.filter((c) => c.ok);
   if (!serving && !written.some((c) => c.region !== region))
     throw new SwitchUnreachable(
       `evacuate ${region}: no switch copy outside ${region} could be written (${describe(copies)})`,
     );
-  if (serving && written.length < copies.length)
+  if (serving && written.length < copies.length) {
+    // The copy that could not be written may not be in ALARM (its region was unreachable when the region was
+    // evacuated, and its check keeps its last, healthy, status): the 1s just written would bring the region
+    // back. Publish 0 again where 1 was written: the switch alarm's statistic is the period's Minimum, so the
+    // copies stay in ALARM and the region stays out (scene regional-cloudwatch-lost).
+    await Promise.all(written.map((c) => put(c.region, 0)));
     throw new SwitchUnreachable(
-      `restore ${region}: every switch copy must be written, ${region} stays out (${describe(copies)})`,
+      `restore ${region}: every switch copy must be written, ${region} stays out (${describe(copies)}; 0 published again in ${written.map((c) => c.region).join(', ') || 'none'})`,
     );
+  }
   return copies;
 }
 

@@ -33,13 +33,13 @@ export const ENV = {
   leafLifetimeDays: 'LEAF_LIFETIME_DAYS',
   keySize: 'KEY_SIZE',
   caLifetimeDays: 'CA_LIFETIME_DAYS',
-  /** The routing Lambda's: its whole deployment as JSON (functions/routing/settings.ts, infra/routing.ts). */
-  routingSettings: 'ROUTING_SETTINGS',
   /**
    * dispatch's automatic regional failover, as JSON (infra/regional-routing.ts `regionalDispatchEnvironment`):
    * the region's degraded alarm, the peers' regional-failover ARNs in config order, `automaticRestore`.
    */
   regionalDispatch: 'REGIONAL_DISPATCH',
+  /** The routing Lambda's: its whole deployment as JSON (functions/routing/settings.ts, infra/routing.ts). */
+  routingSettings: 'ROUTING_SETTINGS',
   /** Set by Lambda. */
   awsRegion: 'AWS_REGION',
   /** Powertools' own variable; the shared Metrics instance reads it once, at load. */

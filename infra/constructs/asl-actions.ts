@@ -107,6 +107,7 @@ export const ACTIONS_WITHOUT_RESOURCE_SCOPE: ReadonlySet<string> = new Set([
   'ec2:DescribeInstanceStatus',
   'elasticloadbalancing:DescribeTargetHealth',
   'elasticloadbalancing:DescribeTargetGroups',
+  'route53:ListHealthChecks',
   'ssm:DescribeInstanceInformation',
   'ssm:GetCommandInvocation',
   'ssm:ListCommandInvocations',

@@ -30,6 +30,11 @@ export interface WorkflowProps {
   readonly conditions?: Record<string, Record<string, unknown>>;
   /** Key that encrypts the execution log group. */
   readonly logKey: kms.IKey;
+  /**
+   * A name fixed by the config instead of `${stackName}-${name}`: a workflow another region's control plane
+   * starts by ARN (names.ts fixedStateMachineName).
+   */
+  readonly fixedName?: string;
   /** Execution logging level; execution data (inputs/outputs) is never logged unless asked for. */
   readonly logLevel?: sfn.LogLevel;
   readonly includeExecutionData?: boolean;
@@ -102,7 +107,7 @@ export class Workflow extends Construct {
     });
 
     // A name of our own (not generated), so execution ARNs can be scoped and read without tokens.
-    this.stateMachineName = Workflow.stateMachineNameFor(this, props.name);
+    this.stateMachineName = props.fixedName ?? Workflow.stateMachineNameFor(this, props.name);
     this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
       stateMachineName: this.stateMachineName,
       stateMachineType: sfn.StateMachineType.STANDARD,
@@ -135,7 +140,7 @@ export class Workflow extends Construct {
 
   /** This workflow's ARN as {@link Workflow.stateMachineArnFor} computes it, for checking references made by name. */
   get stateMachineArnByName(): string {
-    return Workflow.stateMachineArnFor(this, this.name);
+    return stateMachineArnNamed(this, this.stateMachineName);
   }
 
   /** The ARN executions of this workflow get, for `states:DescribeExecution` and `.sync` scoping. */
@@ -154,15 +159,7 @@ export class Workflow extends Construct {
    * also uses) reference it without a construct-order cycle.
    */
   static stateMachineArnFor(scope: Construct, name: string): string {
-    return Arn.format(
-      {
-        service: 'states',
-        resource: 'stateMachine',
-        resourceName: Workflow.stateMachineNameFor(scope, name),
-        arnFormat: ArnFormat.COLON_RESOURCE_NAME,
-      },
-      Stack.of(scope),
-    );
+    return stateMachineArnNamed(scope, Workflow.stateMachineNameFor(scope, name));
   }
 
   /** {@link executionArnPattern} of the workflow `name` in `scope`'s stack, known before it is created. */
@@ -205,7 +202,21 @@ export function mergeResources(
   return out;
 }
 
-function executionArnPattern(scope: Construct, stateMachineName: string): string {
+/** The ARN of the state machine named `stateMachineName` in `scope`'s account and region. */
+export function stateMachineArnNamed(scope: Construct, stateMachineName: string): string {
+  return Arn.format(
+    {
+      service: 'states',
+      resource: 'stateMachine',
+      resourceName: stateMachineName,
+      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+    },
+    Stack.of(scope),
+  );
+}
+
+/** The executions of the state machine named `stateMachineName` in `scope`'s account and region. */
+export function executionArnPattern(scope: Construct, stateMachineName: string): string {
   return Arn.format(
     {
       service: 'states',

@@ -12,7 +12,9 @@ import { ClusterCa } from '../constructs/cluster-ca';
 import { ControlPlaneKey } from '../constructs/control-plane-key';
 import { NodeLifecycle } from '../constructs/node-lifecycle';
 import { PrimaryFailover } from '../constructs/primary-failover';
+import { RegionalFailover } from '../constructs/regional-failover';
 import { copyKey, RegionalRouting } from '../constructs/regional-routing';
+import { routingTableName, routingVoters } from './names';
 
 export interface ControlPlaneStackProps extends StackProps {
   readonly config: Config;
@@ -34,6 +36,7 @@ export class ControlPlaneStack extends Stack {
   readonly certRotation: CertRotation;
   readonly certTriggers: CertTriggers;
   readonly routing: RegionalRouting;
+  readonly regionalFailover: RegionalFailover;
 
   constructor(scope: Construct, id: string, props: ControlPlaneStackProps) {
     super(scope, id, props);
@@ -132,5 +135,17 @@ export class ControlPlaneStack extends Stack {
     this.switchAlarm = this.routing.switchCopies.get(
       copyKey('serving', regionConfig.name),
     ) as cloudwatch.Alarm;
+
+    // The routing Lambda and the regional-failover workflows; the routing table has the same name in every
+    // voter region (names.ts routingTableName).
+    this.regionalFailover = new RegionalFailover(this, 'RegionalFailover', {
+      config,
+      region: regionConfig,
+      key: this.key,
+      topic: this.topic,
+      stateTable: this.stateTable,
+      routingTables: Object.fromEntries(routingVoters(config).map((v) => [v, routingTableName(config)])),
+      lifecycle: this.nodeLifecycle,
+    });
   }
 }

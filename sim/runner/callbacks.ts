@@ -69,7 +69,10 @@ export class TaskTokens {
     stateName: string,
     input: unknown,
   ): { token: string; settled: Promise<unknown>; close: () => void } {
-    const tokens = stringsIn(input).filter((s) => this.issued.get(s) === executionArn);
+    // A token may be passed as a value or inside a text (the approval's message, through States.Format).
+    const tokens = stringsIn(input)
+      .flatMap((s) => s.match(/AQC[A-Za-z0-9_-]+/g) ?? [])
+      .filter((s) => this.issued.get(s) === executionArn);
     const token = tokens.at(-1);
     if (token === undefined) {
       // AWS accepts such a Task, which then waits for a callback nobody can send: a definition error here.
@@ -83,7 +86,9 @@ export class TaskTokens {
     });
     // Nobody may be listening any more once the Task has timed out.
     settled.catch(() => undefined);
-    this.open.set(token, task as OpenTask);
+    // A Task that reads `$$.Task.Token` more than once (the approval's message and its attribute) holds one
+    // token in AWS; here each read issued one, so every one this attempt read opens the same wait.
+    for (const t of tokens) this.open.set(t, task as OpenTask);
     return {
       token,
       settled,

@@ -69,6 +69,12 @@ interface TaskSpec {
   readonly resource: string;
   /** The Task's TimeoutSeconds, when it has one. */
   readonly timeoutSeconds?: number;
+  /**
+   * The Task's TimeoutSecondsPath (`$.a.b`): aws-local-stepfunctions reads it from the Task's effective input
+   * (after Parameters); so does {@link timeoutOf}, so the twin stops a `.sync` child when the interpreter
+   * times the Task out.
+   */
+  readonly timeoutSecondsPath?: string;
 }
 
 interface Machine {
@@ -341,6 +347,9 @@ export class StepFunctionsSim implements SimService {
     }
     const ddb = /^arn:aws:states:::dynamodb:(getItem|putItem|updateItem|deleteItem)$/.exec(resource);
     if (ddb) return this.dynamodb(ddb[1] ?? '', params);
+    if (resource === 'arn:aws:states:::sns:publish.waitForTaskToken') {
+      return this.publishAndWait(stateName, spec, params, executionArn);
+    }
     if (resource === 'arn:aws:states:::sns:publish') {
       try {
         return await this.world.call(this.region, 'sns', 'Publish', params);
@@ -350,7 +359,7 @@ export class StepFunctionsSim implements SimService {
     }
     if (resource === 'arn:aws:states:::states:startExecution') return this.routeStart(params);
     if (resource === 'arn:aws:states:::states:startExecution.sync:2')
-      return this.startSync(params, executionArn, spec.timeoutSeconds);
+      return this.startSync(params, executionArn, timeoutOf(spec, params));
     throw this.world.notModelledCall(
       this.region,
       new NotModelledError(`the twin does not model the Task resource ${resource} (${stateName})`),
@@ -375,6 +384,36 @@ export class StepFunctionsSim implements SimService {
         : this.world.clock.after(spec.timeoutSeconds * 1000, wait.close);
     try {
       await this.lambda.invoke(String(params.FunctionName), params.Payload ?? {}, executionArn);
+      return await wait.settled;
+    } finally {
+      wait.close();
+      cancelTimer();
+    }
+  }
+
+  /**
+   * `sns:publish.waitForTaskToken` (regional-failover's approval): publish the message carrying the token, then
+   * wait for SendTaskSuccess / SendTaskFailure. A failed Publish fails the Task as `SNS.<error>`. The Task's
+   * timeout (TimeoutSeconds, or TimeoutSecondsPath, which the interpreter applies) ends the wait with
+   * States.Timeout and closes the token (Step Functions developer guide, "Wait for a Callback with Task Token").
+   */
+  private async publishAndWait(
+    stateName: string,
+    spec: TaskSpec,
+    params: Record<string, unknown>,
+    executionArn: string,
+  ): Promise<unknown> {
+    const wait = this.tokens.await(executionArn, stateName, params);
+    const cancelTimer =
+      spec.timeoutSeconds === undefined
+        ? () => undefined
+        : this.world.clock.after(spec.timeoutSeconds * 1000, wait.close);
+    try {
+      try {
+        await this.world.call(this.region, 'sns', 'Publish', params);
+      } catch (err) {
+        throw new TaskError(`SNS.${(err as Error).name}`, (err as Error).message);
+      }
       return await wait.settled;
     } finally {
       wait.close();
@@ -534,6 +573,9 @@ function collectTasks(definition: Record<string, unknown>): Map<string, TaskSpec
         out.set(name, {
           resource: String(state.Resource),
           ...(typeof state.TimeoutSeconds === 'number' ? { timeoutSeconds: state.TimeoutSeconds } : {}),
+          ...(typeof state.TimeoutSecondsPath === 'string'
+            ? { timeoutSecondsPath: state.TimeoutSecondsPath }
+            : {}),
         });
       }
       for (const branch of (state.Branches as unknown[] | undefined) ?? []) visit(branch);
@@ -543,4 +585,17 @@ function collectTasks(definition: Record<string, unknown>): Map<string, TaskSpec
   };
   visit(definition);
   return out;
+}
+
+/** A Task's timeout: TimeoutSeconds, or its dotted TimeoutSecondsPath read from the effective input. */
+function timeoutOf(spec: TaskSpec, params: Record<string, unknown>): number | undefined {
+  if (spec.timeoutSeconds !== undefined) return spec.timeoutSeconds;
+  if (spec.timeoutSecondsPath === undefined) return undefined;
+  let v: unknown = params;
+  for (const key of spec.timeoutSecondsPath
+    .replace(/^\$\.?/, '')
+    .split('.')
+    .filter(Boolean))
+    v = (v as Record<string, unknown> | undefined)?.[key];
+  return typeof v === 'number' && Number.isInteger(v) && v >= 1 ? v : undefined;
 }

@@ -17,6 +17,9 @@ import { PRIMARY_FAILOVER_SCENARIOS, primaryCrashAsgOnly } from './primary-failo
 import { PRIMARY_FAILOVER_FAULT_SCENARIOS } from './primary-failover-faults';
 import { PRIMARY_FENCING_SCENARIOS } from './primary-fencing';
 import { PRIMARY_QUARANTINE_SCENARIOS } from './primary-quarantine';
+import { REGIONAL_AUTOMATIC_SCENARIOS } from './regional-automatic';
+import { REGIONAL_MANUAL_SCENARIOS } from './regional-manual';
+import { REGIONAL_SAFETY_SCENARIOS } from './regional-safety';
 import { TWIN_FAULT_SCENARIOS } from './twin-faults';
 import { TWIN_SIGNAL_FAULT_SCENARIOS } from './twin-signal-faults';
 import { TWIN_TLS_SCENARIOS } from './twin-tls';
@@ -47,6 +50,16 @@ export const SCENARIOS: readonly Scenario[] = [
   ...CERT_CLUSTER_SCENARIOS,
   ...CERT_TRIGGER_SCENARIOS,
   ...CERT_CENSUS_SCENARIOS,
+  ...REGIONAL_AUTOMATIC_SCENARIOS,
+  ...REGIONAL_SAFETY_SCENARIOS,
+  ...REGIONAL_MANUAL_SCENARIOS,
+];
+
+/** The regional-failover scenes (issue 14), in the order test/workflows/regional-failover.test.ts runs them. */
+export const REGIONAL_SCENARIOS: readonly Scenario[] = [
+  ...REGIONAL_AUTOMATIC_SCENARIOS,
+  ...REGIONAL_SAFETY_SCENARIOS,
+  ...REGIONAL_MANUAL_SCENARIOS,
 ];
 
 /** The standard scenes (issue 12, `STANDARD_SCENE_NAMES` in ./costs.ts) as scenes. */

@@ -1,6 +1,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import aslValidator from 'asl-validator';
+import { APPROVAL_TIMEOUT_MAX_MINUTES } from '../../infra/regional-failover';
 import { commandRunBoundSeconds, type DocumentKind } from '../../infra/ssm-documents';
 import {
   FUNCTION_TIMEOUT_SECONDS,
@@ -121,6 +122,7 @@ const DOCUMENT_PLACEHOLDERS: Record<string, DocumentKind> = {
   [`\${${'InstallCertificateDocument'}}`]: 'installCertificate',
   [`\${${'RollbackCertificateDocument'}}`]: 'rollbackCertificate',
   [`\${${'ProbeServedCertificateDocument'}}`]: 'probeServedCertificate',
+  [`\${${'ReadReplicationStatusDocument'}}`]: 'readReplicationStatus',
 };
 
 /** The workflow a `.sync` Task starts, from its `${…StateMachineArn}` placeholder. */
@@ -155,6 +157,15 @@ describe('every step is bounded in time (AWS gives a Task no default timeout)', 
       .filter(([, s]) => s.Type === 'Task')
       .flatMap(([name, s]) => {
         const timeout = s.TimeoutSeconds as number | undefined;
+        // The approval wait is the operator's setting (failover.approvalTimeoutMinutes), read from the input
+        // (regional-failover's AwaitApproval): its state machine's own bound covers the largest value the schema
+        // accepts.
+        if (s.TimeoutSecondsPath !== undefined && timeout === undefined) {
+          const bound = (load(file) as unknown as { TimeoutSeconds: number }).TimeoutSeconds;
+          return bound >= APPROVAL_TIMEOUT_MAX_MINUTES * 60 + 60
+            ? []
+            : [`${name}: its state machine's ${bound} s does not cover the longest TimeoutSecondsPath`];
+        }
         if (typeof timeout !== 'number') return [`${name}: no TimeoutSeconds`];
         const fn = functionOf(s);
         if (fn && timeout < FUNCTION_TIMEOUT_SECONDS[fn] + 15) {
@@ -196,7 +207,9 @@ describe('every step is bounded in time (AWS gives a Task no default timeout)', 
             return [`${name}: ${timeout} s is not ${child}'s ${bound} s bound plus a margin`];
           return [];
         }
-        if (!fn && timeout > 120) return [`${name}: an API call given ${timeout} s`];
+        // A callback (the approval's SNS publish) waits for a person: its rounds are checked below.
+        if (!fn && timeout > 120 && !String(s.Resource).endsWith('.waitForTaskToken'))
+          return [`${name}: an API call given ${timeout} s`];
         return [];
       });
     expect(offenders).toEqual([]);
@@ -212,7 +225,9 @@ describe('every step is bounded in time (AWS gives a Task no default timeout)', 
 
 describe('one retry policy per kind of call', () => {
   // States.Timeout: a callback Task's counted rounds (node-command's wait), not a policy for transient errors.
+  // RoutingLeaseBusy: a concurrent regional-failover run from another region, waited for briefly.
   const extraRetriers = new Set([
+    'RoutingLeaseBusy',
     'States.TaskFailed',
     'Ssm.InvocationDoesNotExistException',
     'States.Timeout',
@@ -266,9 +281,10 @@ describe('callback Tasks (.waitForTaskToken)', () => {
       .map(([name, s]) => [file, name, s] as const),
   );
 
-  it('node-command waits with one', () => {
-    expect(callbacks.map(([file, name]) => `${path.basename(file)}/${name}`)).toEqual([
+  it('node-command and the regional-failover approval wait with one', () => {
+    expect(callbacks.map(([file, name]) => `${path.basename(file)}/${name}`).sort()).toEqual([
       'node-command.asl.json/WaitForNodeCommand',
+      'regional-failover-approval.asl.json/RequestApproval',
     ]);
   });
 
@@ -278,13 +294,15 @@ describe('callback Tasks (.waitForTaskToken)', () => {
       expect(JSON.stringify(s.Parameters)).toContain('"$$.Task.Token"');
       const rounds = 1 + (s.Retry?.find((r) => r.ErrorEquals.includes('States.Timeout'))?.MaxAttempts ?? 0);
       const bound = (load(file) as unknown as { TimeoutSeconds: number }).TimeoutSeconds;
+      const wait =
+        typeof s.TimeoutSeconds === 'number' ? s.TimeoutSeconds : APPROVAL_TIMEOUT_MAX_MINUTES * 60;
       // Each round waits TimeoutSeconds; the retry pauses (IntervalSeconds 1, full jitter) add under a second each,
       // and SendCommand (60 s Task, retried) comes before: the rounds leave it that much of the bound.
-      expect(rounds * (s.TimeoutSeconds as number) + rounds).toBeLessThanOrEqual(bound - 120);
+      expect(rounds * wait + rounds).toBeLessThanOrEqual(bound - 120);
     },
   );
 
-  it.each(callbacks)(
+  it.each(callbacks.filter(([file]) => file.endsWith('node-command.asl.json')))(
     '%s %s: a lost callback is made up for well before a parent stops waiting',
     (_f, _n, s) => {
       // A parent that starts node-command waits TimeoutSeconds on it; the command's end is noticed at worst one

@@ -9,23 +9,28 @@ jest.setTimeout(120_000);
 
 describe('an idle hour on the twin', () => {
   it.each([1, 2])(
-    'runs the watch every minute and the sweep every 5, emits only PrimaryHealthy and CertificateDaysLeft and starts nothing (seed %i)',
+    'runs the watch every minute, the sweep every 5 and the hourly readiness evaluation; emits only PrimaryHealthy, CertificateDaysLeft and RegionReady (seed %i)',
     async (seed) => {
       const idle = await measureIdleHour({ seed });
       expect(Object.fromEntries(Object.entries(idle.functions).map(([k, f]) => [k, f.invocations]))).toEqual({
         watch: 60,
         reconciler: 12,
+        // regional-readiness (failover.readiness.evaluationMinutes, 60): readiness-target, then assess.
+        routing: 2,
       });
       // The primary-unhealthy alarm's metric once a minute, and the certificate-expiry alarm's once a sweep
       // (the idle world's nodes hold recorded certificates); no other series (no zeros, no cold starts).
       expect(idle.series.map((s) => `${s.name} ${s.dimensions.join(',')} ${s.via}`).sort()).toEqual([
         `CertificateDaysLeft Cluster=artifactory-prod,Region=${idle.region} PutMetricData`,
         `PrimaryHealthy Cluster=artifactory-prod,Region=${idle.region} PutMetricData`,
+        // The readiness alarm's metric, once an evaluation.
+        `RegionReady Cluster=artifactory-prod,Region=${idle.region} PutMetricData`,
       ]);
-      expect(idle.putMetricDataCalls).toBe(60 + 12);
+      expect(idle.putMetricDataCalls).toBe(60 + 12 + 1);
       expect(Object.values(idle.functions).every((f) => f.emfLines === 0)).toBe(true);
-      expect(idle.executions).toBe(0);
-      expect(idle.stateTransitions).toBe(0);
+      // One regional-readiness run (no replication repositories configured: the read is skipped).
+      expect(idle.executions).toBe(1);
+      expect(idle.stateTransitions).toBe(6);
     },
   );
 });

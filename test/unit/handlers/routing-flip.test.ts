@@ -99,6 +99,18 @@ describe('flip (cloudwatch-switch)', () => {
     });
   });
 
+  it('a restore that cannot write every copy publishes 0 again where it wrote 1 (the region stays out)', async () => {
+    const epoch = await lease();
+    f.down.add(EU);
+    acceptPuts(US);
+    await expect(flipEu(epoch, true)).rejects.toMatchObject({
+      name: 'SwitchUnreachable',
+      message: expect.stringContaining('0 published again in us-east-1'),
+    });
+    // 1, then 0 in the same minute: the alarm's Minimum is 0, the copy stays in ALARM.
+    expect(puts(US).map((d) => d?.Value)).toEqual([1, 0]);
+  });
+
   it('fails Fenced and changes nothing when a newer epoch holds the lease', async () => {
     const epoch = await lease();
     for (const v of [EU, US])
