@@ -139,6 +139,14 @@ export function regionalOutcome(
   const lines: string[] = [];
   switch (outcome) {
     case 'succeeded':
+      if (plan.canary === true && drill) {
+        lines.push(
+          `Live drill of ${target} on the canary record: its switch was written out in ${(run.switched?.flip?.copies ?? []).map((c) => `${c.region}${c.ok ? '' : ' (failed)'}`).join(', ') || 'no copy reported'}, the copies showed it, and it was put back; the real record was not touched (epoch ${run.lease?.epoch ?? '?'}).`,
+          `Serving now: ${servingLine(run.switched?.verify?.serving)}.`,
+          expectedLine(plan),
+        );
+        break;
+      }
       lines.push(
         `${done} ${target}: ${who}${reason}, driver ${plan.driver ?? '?'}, epoch ${run.lease?.epoch ?? '?'}.`,
         `Switch written in ${(run.switched?.flip?.copies ?? []).map((c) => `${c.region}${c.ok ? '' : ` (failed: ${c.error ?? '?'})`}`).join(', ') || 'no copy reported'}; recorded in ${(run.switched?.flip?.recordedIn ?? []).join(', ') || '?'}.`,
@@ -178,7 +186,9 @@ export function regionalOutcome(
       break;
     case 'reverted':
       lines.push(
-        `Reverted: after the ${action} of ${target} a safety rule broke (${caught?.Cause ?? 'fewer than failover.minServingRegions serve'}); the switch was flipped back.`,
+        /flip back FAILED/.test(caught?.Cause ?? '')
+          ? `Revert FAILED: the ${action} of ${target} broke a safety rule and the flip back failed: an operator must restore the switch now.`
+          : `Reverted: the ${action} of ${target} broke a safety rule (${caught?.Cause ?? 'fewer than failover.minServingRegions served'}); the switch was flipped back at once.`,
       );
       break;
     case 'escalated':
@@ -205,7 +215,7 @@ export function regionalOutcome(
     workflow: 'regional-failover',
     execution: where.execution,
     outcome,
-    subject: `${action} ${target}${outcome === 'dry-run' ? (drill ? ' (drill)' : ' (dry run)') : ''}`,
+    subject: `${action} ${target}${outcome === 'dry-run' ? (drill ? ' (drill)' : ' (dry run)') : drill && plan.canary === true ? ' (live canary drill)' : ''}`,
     summary: clip(lines.filter((l) => l.length > 0).join('\n')),
     error: run.error,
     // The drill's evidence, every flip and every break-glass reach the operator; a manual dry run is read

@@ -170,8 +170,34 @@ describe('regionalOutcome: what the operator reads', () => {
     expect(manual.notify).toBe(false);
   });
 
+  it('a live canary drill says the canary went out and back, and that the real record was not touched', () => {
+    const o = regionalOutcome(
+      run({
+        outcome: 'succeeded',
+        input: { action: 'evacuate', region: 'eu-west-1', trigger: 'drill', reason: 'scheduled drill' },
+        plan: { trigger: 'drill', canary: true },
+        lease: { epoch: 4 },
+        switched: {
+          flip: { copies: [{ region: 'us-east-1', ok: true }] },
+          verify: { serving: { 'eu-west-1': 'serving' } },
+        },
+      }),
+      where,
+    );
+    expect(o.subject).toBe('evacuate eu-west-1 (live canary drill)');
+    expect(o.summary).toContain(
+      'Live drill of eu-west-1 on the canary record: its switch was written out in us-east-1',
+    );
+    expect(o.summary).toContain('the real record was not touched (epoch 4)');
+    expect(o.summary).not.toContain('Evacuated');
+  });
+
   it.each([
-    ['RuleBroken', 'reverted', 'Reverted: after the evacuate of eu-west-1 a safety rule broke'],
+    [
+      'RuleBroken',
+      'reverted',
+      'Reverted: the evacuate of eu-west-1 broke a safety rule (after the flip); the switch was flipped back at once.',
+    ],
     ['Fenced', 'superseded', 'Superseded: a newer run holds the routing lease'],
     ['ControlPlaneUnavailable', 'escalated', "depends on Route 53's control plane in us-east-1"],
     ['NotSettled', 'failed', 'Failed to evacuate eu-west-1'],
