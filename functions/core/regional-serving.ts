@@ -23,17 +23,18 @@ export interface RegionObservation {
 export type ServingState = 'serving' | 'evacuated' | 'unknown';
 
 /**
- * Whether the region's switch is on: no known copy in ALARM, and the record says on wherever a copy is
- * unknown. `recordDecides` (the route53-api driver, whose switch is the health check's `Inverted` flag, not the
- * alarms) makes the record count as well.
+ * Whether the region's switch is on: no known copy in ALARM, and the routing tables do not record it off. A
+ * recorded `serving: false` counts whatever the copies say: right after a flip the copy alarms still show the
+ * old state until their next evaluation (up to a 60-s period), and a second run planning in that minute must
+ * see the first one's evacuation (scene regional-both-sick: two automatic evacuations in the same minute
+ * otherwise both went, leaving no region serving until the revert). `recordDecides` (the route53-api driver,
+ * whose switch is the health check's `Inverted` flag) is kept for its callers; the record now always counts
+ * when it says off.
  */
-export function switchOn(obs: RegionObservation, recordDecides = false): boolean {
-  if (recordDecides && obs.recorded === false) return false;
-  for (const c of obs.copies) {
-    if (c.state === 'ALARM') return false;
-    if (c.state === 'unreachable' && obs.recorded === false) return false;
-  }
-  return true;
+export function switchOn(obs: RegionObservation, _recordDecides = false): boolean {
+  if (obs.recorded === false) return false;
+  // An unreachable copy keeps its last state: with the record not off, the region is taken as on.
+  return !obs.copies.some((c) => c.state === 'ALARM');
 }
 
 /**

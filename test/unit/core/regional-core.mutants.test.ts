@@ -506,7 +506,8 @@ describe('regional-serving answers', () => {
     expect(switchOn(obs())).toBe(true);
     expect(switchOn(obs({ recorded: true }), true)).toBe(true);
     expect(switchOn(obs({ recorded: false }))).toBe(false);
-    expect(switchOn(obs({ recorded: false, copies: [{ region: 'a', state: 'OK' }] }))).toBe(true);
+    // A recorded off counts even while the copies still show on (their alarms evaluate once a minute).
+    expect(switchOn(obs({ recorded: false, copies: [{ region: 'a', state: 'OK' }] }))).toBe(false);
     expect(switchOn(obs({ recorded: false, copies: [{ region: 'a', state: 'OK' }] }), true)).toBe(false);
     expect(servingState(obs())).toBe('serving');
     expect(servingState(obs({ healthyTargets: 0 }))).toBe('unknown');
@@ -540,7 +541,7 @@ describe('regional-serving answers', () => {
 });
 
 describe('edges the first mutation run found', () => {
-  it('counts only serving regions, and leaves the record out unless asked', () => {
+  it('counts only serving regions, and a recorded off as evacuated whatever the copies say', () => {
     expect(servingCount({ a: 'serving', b: 'serving', c: 'serving', d: 'evacuated' })).toBe(3);
     const recordedOff = {
       region: 'a',
@@ -548,8 +549,9 @@ describe('edges the first mutation run found', () => {
       recorded: false,
       healthyTargets: 1,
     };
-    expect(servingState(recordedOff)).toBe('serving');
-    expect(servingMap([recordedOff])).toEqual({ a: 'serving' });
+    expect(servingState(recordedOff)).toBe('evacuated');
+    expect(servingMap([recordedOff])).toEqual({ a: 'evacuated' });
+    expect(servingState({ ...recordedOff, recorded: true })).toBe('serving');
   });
 
   it('latestRecord: the first of equals stays, a record without changedAt loses a tie', () => {
