@@ -4,6 +4,7 @@
  * keyed by the action name of the AWS API reference (PascalCase), is what SDK clients and workflow tasks call.
  */
 
+import type { MetricAlarmSpec } from '../../infra/regional-routing';
 import type { CertInfo } from './certificates';
 import type { VirtualClock } from './clock';
 import type { Rng } from './rng';
@@ -372,22 +373,8 @@ export interface Elbv2Contract {
 
 export type AlarmState = 'OK' | 'ALARM' | 'INSUFFICIENT_DATA';
 
-export interface AlarmSpec {
-  readonly name: string;
-  readonly namespace: string;
-  readonly metricName: string;
-  readonly dimensions: Readonly<Record<string, string>>;
-  readonly statistic: 'Minimum' | 'Maximum' | 'Average' | 'Sum' | 'SampleCount';
-  readonly periodSeconds: number;
-  readonly evaluationPeriods: number;
-  readonly datapointsToAlarm: number;
-  readonly threshold: number;
-  readonly comparison:
-    | 'GreaterThanThreshold'
-    | 'GreaterThanOrEqualToThreshold'
-    | 'LessThanThreshold'
-    | 'LessThanOrEqualToThreshold';
-  readonly treatMissingData: 'missing' | 'ignore' | 'breaching' | 'notBreaching';
+/** An alarm as the twin's CloudWatch takes it: the infra's metric alarm spec, or a metric-math alarm. */
+export interface AlarmSpec extends MetricAlarmSpec {
   /**
    * A metric-math alarm: the expression over these metrics (each its statistic per period) is what the alarm
    * evaluates; `namespace`, `metricName`, `dimensions` and `statistic` are then unused (empty).
