@@ -342,15 +342,20 @@ export function readinessAlarmSpec(config: Config, region: string): MetricAlarmS
  * (dispatch starts a restore when `automaticRestore`; it checks the previous state was ALARM).
  */
 export function degradedAlarmEventPattern(config: Config, region: string) {
-  return {
-    source: ['aws.cloudwatch'],
-    'detail-type': ['CloudWatch Alarm State Change'],
-    detail: {
-      alarmName: [regionDegradedAlarmName(config, region)],
-      state: { value: ['ALARM', 'OK'] },
-    },
-  };
+  const alarmName = [regionDegradedAlarmName(config, region)];
+  const alarm = { state: { value: ['ALARM'] } };
+  // Only the transitions dispatch acts on: into ALARM, and (with automatic restore) back to OK from ALARM. The
+  // alarm's first evaluation (INSUFFICIENT_DATA to OK) matches nothing, so it never invokes dispatch (EventBridge
+  // event patterns, "$or" matching: docs/facts.md).
+  if (!config.failover.automaticRestore) return { ...ALARM_EVENT, detail: { alarmName, ...alarm } };
+  const recovered = { state: { value: ['OK'] }, previousState: { value: ['ALARM'] } };
+  return { ...ALARM_EVENT, detail: { alarmName, $or: [alarm, recovered] } };
 }
+
+const ALARM_EVENT: { source: string[]; 'detail-type': string[] } = {
+  source: ['aws.cloudwatch'],
+  'detail-type': ['CloudWatch Alarm State Change'],
+};
 
 /** What dispatch reads from `REGIONAL_DISPATCH` (functions/dispatch/regional.ts validates it). */
 export interface RegionalDispatchSettings {

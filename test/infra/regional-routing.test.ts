@@ -5,8 +5,9 @@ import { ENV } from '../../functions/shared/env';
 import { buildApp } from '../../infra/build';
 import { parseConfig } from '../../infra/config/load';
 import type { Config } from '../../infra/config/schema';
-import { switchCopies } from '../../infra/regional-routing';
-import { exampleRaw, flat, policyFindings, testApp } from './helpers';
+import { degradedAlarmEventPattern, switchCopies } from '../../infra/regional-routing';
+import { type EventPattern, matches as matchesPattern, validatePattern } from '../../sim/core/event-pattern';
+import { exampleConfig, exampleRaw, flat, policyFindings, testApp } from './helpers';
 
 // biome-ignore lint/suspicious/noExplicitAny: tests reach into raw YAML
 type Raw = Record<string, any>;
@@ -244,7 +245,7 @@ describe('the degraded and readiness alarms', () => {
     });
   });
 
-  it('routes the degraded alarm’s ALARM and OK to dispatch, which may start regional-failover in the peers only', () => {
+  it('routes the degraded alarm’s ALARM, and OK after ALARM, to dispatch, which may start regional-failover in the peers only', () => {
     const dispatch = stack.node.findChild('NodeLifecycle').node.findChild('Dispatch') as unknown as {
       fn: IConstruct;
       role: IConstruct;
@@ -255,7 +256,11 @@ describe('the degraded and readiness alarms', () => {
         'detail-type': ['CloudWatch Alarm State Change'],
         detail: {
           alarmName: ['artifactory-prod-eu-west-1-region-degraded'],
-          state: { value: ['ALARM', 'OK'] },
+          // The first evaluation (INSUFFICIENT_DATA to OK) matches nothing: dispatch is invoked only to act.
+          $or: [
+            { state: { value: ['ALARM'] } },
+            { state: { value: ['OK'] }, previousState: { value: ['ALARM'] } },
+          ],
         },
       },
       Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [logicalIdIn(stack, dispatch.fn), 'Arn'] } })],
@@ -298,5 +303,37 @@ describe('the degraded and readiness alarms', () => {
       TreatMissingData: 'breaching',
       AlarmActions: [Match.anyValue()],
     });
+  });
+});
+
+describe('the degraded alarm’s event pattern', () => {
+  const matches = (config: Config, state: string, previous: string) => {
+    const pattern: unknown = degradedAlarmEventPattern(config, 'eu-west-1');
+    validatePattern(pattern);
+    return matchesPattern(pattern as EventPattern, {
+      source: 'aws.cloudwatch',
+      'detail-type': 'CloudWatch Alarm State Change',
+      detail: {
+        alarmName: 'artifactory-prod-eu-west-1-region-degraded',
+        state: { value: state },
+        previousState: { value: previous },
+      },
+    });
+  };
+
+  it('matches ALARM and a recovery from ALARM, never the first evaluation', () => {
+    const config = exampleConfig();
+    expect(matches(config, 'ALARM', 'OK')).toBe(true);
+    expect(matches(config, 'ALARM', 'INSUFFICIENT_DATA')).toBe(true);
+    expect(matches(config, 'OK', 'ALARM')).toBe(true);
+    expect(matches(config, 'OK', 'INSUFFICIENT_DATA')).toBe(false);
+    expect(matches(config, 'INSUFFICIENT_DATA', 'ALARM')).toBe(false);
+  });
+
+  it('without automatic restore matches ALARM only', () => {
+    const config = exampleConfig();
+    config.failover.automaticRestore = false;
+    expect(matches(config, 'ALARM', 'OK')).toBe(true);
+    expect(matches(config, 'OK', 'ALARM')).toBe(false);
   });
 });
