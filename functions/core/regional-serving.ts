@@ -27,11 +27,10 @@ export type ServingState = 'serving' | 'evacuated' | 'unknown';
  * recorded `serving: false` counts whatever the copies say: right after a flip the copy alarms still show the
  * old state until their next evaluation (up to a 60-s period), and a second run planning in that minute must
  * see the first one's evacuation (scene regional-both-sick: two automatic evacuations in the same minute
- * otherwise both went, leaving no region serving until the revert). `recordDecides` (the route53-api driver,
- * whose switch is the health check's `Inverted` flag) is kept for its callers; the record now always counts
- * when it says off.
+ * otherwise both went, leaving no region serving until the revert). With the route53-api driver, whose switch is
+ * the health check's `Inverted` flag, the record is what shows an inverted switch.
  */
-export function switchOn(obs: RegionObservation, _recordDecides = false): boolean {
+export function switchOn(obs: RegionObservation): boolean {
   if (obs.recorded === false) return false;
   // An unreachable copy keeps its last state: with the record not off, the region is taken as on.
   return !obs.copies.some((c) => c.state === 'ALARM');
@@ -41,18 +40,15 @@ export function switchOn(obs: RegionObservation, _recordDecides = false): boolea
  * A region's serving state: `evacuated` when its switch is off, `serving` when on with a healthy target,
  * `unknown` otherwise (no healthy target, or its ALB unreadable: it does not count as serving).
  */
-export function servingState(obs: RegionObservation, recordDecides = false): ServingState {
-  if (!switchOn(obs, recordDecides)) return 'evacuated';
+export function servingState(obs: RegionObservation): ServingState {
+  if (!switchOn(obs)) return 'evacuated';
   return (obs.healthyTargets ?? 0) >= 1 ? 'serving' : 'unknown';
 }
 
 /** Every region's serving state. */
-export function servingMap(
-  observations: readonly RegionObservation[],
-  recordDecides = false,
-): Record<string, ServingState> {
+export function servingMap(observations: readonly RegionObservation[]): Record<string, ServingState> {
   const out: Record<string, ServingState> = {};
-  for (const o of observations) out[o.region] = servingState(o, recordDecides);
+  for (const o of observations) out[o.region] = servingState(o);
   return out;
 }
 

@@ -224,7 +224,7 @@ export async function verify(input: OpInput<'verify'>, s: RoutingSettings, ctx: 
     observeRegions(s, false),
     canary ? copyStates(s, true) : Promise.resolve(undefined),
   ]);
-  const serving = servingMap(observations, recordDecides);
+  const serving = servingMap(observations);
   const mine =
     canaryCopies?.get(input.region) ?? observations.find((o) => o.region === input.region)?.copies ?? [];
   // route53-api: the switch is the check's Inverted flag, which only Route 53's API shows; the record stands in.

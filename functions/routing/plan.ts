@@ -120,10 +120,9 @@ export async function plan(input: OpInput<'plan'>, s: RoutingSettings, ctx: Rout
   const canary = input.canary === true;
   const force = input.force === true;
   const { observations, healthy } = await observeRegions(s, canary);
-  const recordDecides = s.driver === 'route53-api';
-  const serving = servingMap(observations, recordDecides);
+  const serving = servingMap(observations);
   const target = observations.find((o) => o.region === input.region);
-  const on = target === undefined ? true : switchOn(target, recordDecides);
+  const on = target === undefined ? true : switchOn(target);
   const alreadyDone = input.action === 'evacuate' ? !on : on;
   const regionHealthy = (healthy.get(input.region)?.size ?? 0) >= 1;
   const after = servingAfter(serving, input.action, input.region, regionHealthy);

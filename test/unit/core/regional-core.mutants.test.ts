@@ -504,11 +504,10 @@ describe('regional-serving answers', () => {
 
   it('switchOn and servingState', () => {
     expect(switchOn(obs())).toBe(true);
-    expect(switchOn(obs({ recorded: true }), true)).toBe(true);
+    expect(switchOn(obs({ recorded: true }))).toBe(true);
     expect(switchOn(obs({ recorded: false }))).toBe(false);
     // A recorded off counts even while the copies still show on (their alarms evaluate once a minute).
     expect(switchOn(obs({ recorded: false, copies: [{ region: 'a', state: 'OK' }] }))).toBe(false);
-    expect(switchOn(obs({ recorded: false, copies: [{ region: 'a', state: 'OK' }] }), true)).toBe(false);
     expect(servingState(obs())).toBe('serving');
     expect(servingState(obs({ healthyTargets: 0 }))).toBe('unknown');
     expect(servingState(obs({ healthyTargets: undefined }))).toBe('unknown');

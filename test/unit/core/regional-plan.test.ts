@@ -43,15 +43,13 @@ const arbObservations = fc.integer({ min: 1, max: 4 }).chain((n) =>
 describe('serving', () => {
   it('a region serves only with its switch on in every known copy and a healthy target', () => {
     fc.assert(
-      fc.property(arbObservations, fc.boolean(), (obs: RegionObservation[], recordDecides) => {
-        const map = servingMap(obs, recordDecides);
+      fc.property(arbObservations, (obs: RegionObservation[]) => {
+        const map = servingMap(obs);
         for (const o of obs) {
           const anyAlarm = o.copies.some((c) => c.state === 'ALARM');
           // A recorded off counts whatever the copies say (they lag a flip by up to one alarm period).
-          expect(switchOn(o, recordDecides)).toBe(!anyAlarm && o.recorded !== false);
-          expect(map[o.region] === 'serving').toBe(
-            switchOn(o, recordDecides) && (o.healthyTargets ?? 0) >= 1,
-          );
+          expect(switchOn(o)).toBe(!anyAlarm && o.recorded !== false);
+          expect(map[o.region] === 'serving').toBe(switchOn(o) && (o.healthyTargets ?? 0) >= 1);
         }
         expect(servingCount(map)).toBeLessThanOrEqual(obs.length);
       }),
