@@ -22,6 +22,7 @@ export const FUNCTION_TIMEOUT_SECONDS = {
   signer: 30,
   certs: 60,
   routing: 60,
+  operations: 60,
 } as const;
 export type FunctionName = keyof typeof FUNCTION_TIMEOUT_SECONDS;
 

@@ -29,6 +29,7 @@ export const KEY_FORMATS = {
   routingLeaseSk: 'LEASE',
   switchSk: 'SWITCH#{}',
   readinessSk: 'READINESS#{}',
+  pauseSk: 'PAUSE',
 } as const;
 
 export type KeyFormat = keyof typeof KEY_FORMATS;
@@ -176,4 +177,14 @@ export const readinessKey = (cluster: string, region: string): TableKey => ({
 export const routingGateKey = (cluster: string): TableKey => ({
   pk: routingPk(cluster),
   sk: gateSk('regional-failover'),
+});
+
+/**
+ * The global pause (issue 15): one item per routing table, the same in every voter's copy (written to every
+ * voter, a majority needed; read from the local copy). `paused`, `reason`, `actor`, `changedAt` (epoch ms),
+ * `version` (raised by one on every change), `remindedAt` (epoch ms of the last reminder).
+ */
+export const pauseKey = (cluster: string): TableKey => ({
+  pk: routingPk(cluster),
+  sk: KEY_FORMATS.pauseSk,
 });

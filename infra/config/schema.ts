@@ -327,6 +327,27 @@ export const ConfigSchema = z
         emails: z.array(z.email('notifications.emails must hold e-mail addresses')).default([]),
       })
       .prefault({}),
+    /** How the control plane watches itself (issue 15; docs/operations.md). */
+    operations: z
+      .strictObject({
+        /** While the global pause stays on, the operator is reminded every this many hours. */
+        pauseReminderHours: z
+          .number()
+          .int()
+          .min(1, 'operations.pauseReminderHours must be 1-168')
+          .max(168, 'operations.pauseReminderHours must be 1-168')
+          .default(4),
+        /** Messages in the dead-letter queue are kept this many days (SQS allows 1-14). */
+        deadLetterRetentionDays: z
+          .number()
+          .int()
+          .min(1, 'operations.deadLetterRetentionDays must be 1-14 (the SQS limits)')
+          .max(14, 'operations.deadLetterRetentionDays must be 1-14 (the SQS limits)')
+          .default(14),
+        /** A CloudWatch dashboard per region ($3 a month each beyond an account's three free ones). */
+        dashboard: z.boolean().default(true),
+      })
+      .prefault({}),
   })
   .superRefine((c, ctx) => {
     const seen = new Map<string, number>();

@@ -83,3 +83,65 @@ export function fixedStateMachineName(config: Config, workflow: 'regional-failov
 export function witnessStackName(config: Config): string {
   return `${config.cluster.name}-routing-witness`;
 }
+
+// ---- Operations (issue 15): the control plane watching itself. docs/operations.md lists every alarm. ----
+
+/** Root runs that ended FAILED, TIMED_OUT or ABORTED, from Step Functions status events (dimension `Outcome`). */
+export const RUNS_ENDED_METRIC = 'RunsEnded';
+/** The Step Functions statuses {@link RUNS_ENDED_METRIC} counts, each its own alarm. */
+export const RUN_FAILURE_STATUSES = ['FAILED', 'TIMED_OUT', 'ABORTED'] as const;
+export type RunFailureStatus = (typeof RUN_FAILURE_STATUSES)[number];
+/** Executions the sweep found running longer than their workflow's expected bound (published only when > 0). */
+export const RUNS_OVERDUE_METRIC = 'RunsOverdue';
+/** 1 while the global pause is on (published by the sweep only while paused, and one 0 when it ends). */
+export const AUTOMATION_PAUSED_METRIC = 'AutomationPaused';
+/** Every handler's rejected events (functions/shared/handler.ts), dimensions `{ Cluster, Region }`. */
+export const INVALID_EVENT_METRIC_NAME = 'InvalidEvent';
+/** The sweep's failures (functions/reconciler), dimensions `{ Cluster, Region }`. */
+export const SWEEP_ERRORS_METRIC = 'SweepErrors';
+
+/** What an operations alarm watches; each kind is one alarm per region. */
+export const OPERATIONS_ALARM_KINDS = [
+  'runs-failed',
+  'runs-timed-out',
+  'runs-aborted',
+  'runs-overdue',
+  'invalid-events',
+  'sweep-errors',
+  'watch-silent',
+  'dead-letters',
+] as const;
+export type OperationsAlarmKind = (typeof OPERATIONS_ALARM_KINDS)[number];
+
+/** `<cluster>-<region>-<kind>`, the naming every alarm of the control plane follows. */
+export function operationsAlarmName(config: Config, region: string, kind: OperationsAlarmKind): string {
+  return `${config.cluster.name}-${region}-${kind}`;
+}
+
+/** The alarm of a Step Functions failure status. */
+export function runAlarmKind(status: RunFailureStatus): OperationsAlarmKind {
+  return status === 'FAILED' ? 'runs-failed' : status === 'TIMED_OUT' ? 'runs-timed-out' : 'runs-aborted';
+}
+
+/** A Lambda's own alarms: `<cluster>-<region>-<function>-errors` and `-throttles` (AWS/Lambda, per function). */
+export function functionAlarmName(
+  config: Config,
+  region: string,
+  fn: string,
+  kind: 'errors' | 'throttles',
+): string {
+  return `${config.cluster.name}-${region}-${fn}-${kind}`;
+}
+
+/**
+ * The dead-letter queue of the region: dispatch's on-failure destination and every EventBridge rule target's
+ * DLQ, encrypted with the region's control-plane key.
+ */
+export function deadLetterQueueName(config: Config): string {
+  return `${config.cluster.name}-dead-letters`;
+}
+
+/** The region's CloudWatch dashboard (dashboards are global: the region is in the name). */
+export function dashboardName(config: Config, region: string): string {
+  return `${config.cluster.name}-${region}`;
+}

@@ -23,7 +23,8 @@ export type ServiceName =
   | 'sns'
   | 'sfn'
   | 'dynamodb'
-  | 'lambda';
+  | 'lambda'
+  | 'sqs';
 
 /** An AWS API action handler: takes the request input as the SDK sends it, returns the SDK's output shape. */
 // biome-ignore lint/suspicious/noExplicitAny: each service types its own inputs; this map holds them all

@@ -3,10 +3,12 @@ import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { KMSClient } from '@aws-sdk/client-kms';
+import { LambdaClient } from '@aws-sdk/client-lambda';
 import { Route53Client } from '@aws-sdk/client-route-53';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { SNSClient } from '@aws-sdk/client-sns';
+import { SQSClient } from '@aws-sdk/client-sqs';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { ClientSet, RegionalClientName } from '../../functions/shared/clients/base';
@@ -76,6 +78,8 @@ export function twinClients(world: World, dynamo: DynamoSim, defaultRegion: stri
       defaultRegion,
     ),
     kms: routeToTwin(new KMSClient(base(defaultRegion)), world, 'kms', defaultRegion),
+    sqs: routeToTwin(new SQSClient(base(defaultRegion)), world, 'sqs', defaultRegion),
+    lambda: routeToTwin(new LambdaClient(base(defaultRegion)), world, 'lambda', defaultRegion),
     dynamoDB,
     dynamoDoc: DynamoDBDocumentClient.from(dynamoDB, { marshallOptions: { removeUndefinedValues: true } }),
   };

@@ -13,10 +13,12 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { EC2Client } from '@aws-sdk/client-ec2';
 import type { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import type { KMSClient } from '@aws-sdk/client-kms';
+import type { LambdaClient } from '@aws-sdk/client-lambda';
 import type { Route53Client } from '@aws-sdk/client-route-53';
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { SFNClient } from '@aws-sdk/client-sfn';
 import type { SNSClient } from '@aws-sdk/client-sns';
+import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { SSMClient } from '@aws-sdk/client-ssm';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { ENV, readEnv } from '../env';
@@ -41,6 +43,9 @@ export interface ClientSet {
   sns: SNSClient;
   secretsManager: SecretsManagerClient;
   kms: KMSClient;
+  /** The operations Lambda reads the dead-letter queue and replays to the Lambda a message was meant for. */
+  sqs: SQSClient;
+  lambda: LambdaClient;
   dynamoDB: DynamoDBClient;
   /** Document client over {@link ClientSet.dynamoDB}; drops `undefined` attributes instead of throwing. */
   dynamoDoc: DynamoDBDocumentClient;

@@ -27,10 +27,12 @@ import { dynamoDB, dynamoDoc, dynamoDocSdk } from '../../../functions/shared/cli
 import { ec2, ec2Sdk } from '../../../functions/shared/clients/ec2';
 import { elbv2 } from '../../../functions/shared/clients/elbv2';
 import { kms } from '../../../functions/shared/clients/kms';
+import { lambda } from '../../../functions/shared/clients/lambda';
 import { route53 } from '../../../functions/shared/clients/route53';
 import { secretsManager } from '../../../functions/shared/clients/secrets-manager';
 import { sfn } from '../../../functions/shared/clients/sfn';
 import { sns } from '../../../functions/shared/clients/sns';
+import { sqs } from '../../../functions/shared/clients/sqs';
 import { ssm } from '../../../functions/shared/clients/ssm';
 
 /** Every client module's getter, by name (the type requires one per client). */
@@ -45,6 +47,8 @@ const clients: Clients = {
   sns,
   secretsManager,
   kms,
+  sqs,
+  lambda,
   dynamoDB,
   dynamoDoc,
 };
