@@ -16,6 +16,8 @@ export interface ApiFault {
   readonly action: string | '*';
   readonly region: string | '*';
   readonly caller: Caller | '*';
+  /** The resource the fault is aimed at ('*': any call; else only calls that name it, see beforeResourceCall). */
+  readonly resource: string | '*';
   /** Remaining calls it applies to (Infinity for a fraction-based fault). */
   remaining: number;
   /** Probability per matching call (1 = every call while `remaining` lasts). */

@@ -139,7 +139,9 @@ export class LambdaAsync {
       throw new AwsError('ServiceUnavailable', `lambda in ${where} is unavailable (region lost)`, {
         status: 503,
       });
-    const fault = this.world.faults.beforeCall(where, 'lambda', 'Invoke');
+    const fault =
+      this.world.faults.beforeCall(where, 'lambda', 'Invoke') ??
+      this.world.faults.beforeResourceCall(where, 'lambda', 'Invoke', fn?.name ?? functionArnOrName);
     if (fault) throw fault;
     if (!fn)
       throw new AwsError('ResourceNotFoundException', `Function not found: ${functionArnOrName}`, {
@@ -313,6 +315,9 @@ export function lambdaApi(world: World, lambda: LambdaRunner, region: string): S
           throw new AwsError('ResourceNotFoundException', `Function not found: ${input.FunctionName}`, {
             status: 404,
           });
+        // The world's entry point applied the API's general faults; those aimed at this function apply here.
+        const aimed = world.faults.beforeResourceCall(region, 'lambda', 'Invoke', fn.name);
+        if (aimed) throw aimed;
         const text =
           input.Payload === undefined
             ? '{}'

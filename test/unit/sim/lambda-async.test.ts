@@ -118,8 +118,28 @@ describe('Lambda asynchronous invocation, destinations and the Invoke API in the
   });
 
   it('refuses the event when the function is missing or the Invoke API fails, and bad configs', async () => {
+    fail = false;
     expect(() => twin.lambda.invokeAsync(`${fnArn}-nope`, {})).toThrow(
       expect.objectContaining({ name: 'ResourceNotFoundException' }),
+    );
+    // A fault aimed at another function leaves this one alone; one aimed at it refuses it once.
+    twin.world.faults.throttle({
+      service: 'lambda',
+      action: 'Invoke',
+      region: REGION,
+      resource: 'other',
+      times: 1,
+    });
+    expect(twin.lambda.invokeAsync(fnArn, { n: 1 }).requestId).toBeDefined();
+    twin.world.faults.throttle({
+      service: 'lambda',
+      action: 'Invoke',
+      region: REGION,
+      resource: 'dispatch',
+      times: 1,
+    });
+    expect(() => twin.lambda.invokeAsync(fnArn, {})).toThrow(
+      expect.objectContaining({ name: 'ThrottlingException' }),
     );
     twin.world.faults.throttle({ service: 'lambda', action: 'Invoke', region: REGION, times: 1 });
     expect(() => twin.lambda.invokeAsync(fnArn, {})).toThrow(
@@ -136,7 +156,7 @@ describe('Lambda asynchronous invocation, destinations and the Invoke API in the
       maximumEventAgeSeconds: 21_600,
     });
     await twin.run(MINUTE);
-    expect(runs).toHaveLength(0);
+    expect(runs.map((r) => r.event)).toEqual([{ n: 1 }]);
   });
 
   it('answers the SDK Invoke API: a result, a FunctionError, and Event invocations', async () => {
