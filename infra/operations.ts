@@ -379,5 +379,8 @@ export function sweepOperationsEnvironment(
     ...runsEnvironment(config, arnOf),
     [ENV.pauseTables]: JSON.stringify(routingTables),
     [ENV.pauseReminderHours]: String(config.operations.pauseReminderHours),
+    // The census line's gate: the primary-failover cooldown and the daily budget it reports.
+    [ENV.cooldownMinutes]: String(config.automation.cooldownMinutes.primaryFailover),
+    [ENV.dailyBudget]: String(config.automation.dailyBudget),
   };
 }

@@ -103,8 +103,12 @@ export class Operations extends Construct {
     stateTable.grant(this.fn.fn, 'dynamodb:PutItem', 'dynamodb:Query');
     key.grant(this.fn.fn, 'kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey');
     allow(this.fn, ['sns:Publish'], [topic.topicArn]);
-    // Peek (receive with visibility 0), delete what was replayed, and put back what it cannot parse as is.
-    allow(this.fn, ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:SendMessage'], [deadLetters.queueArn]);
+    // Peek (receive with visibility 0), delete what was replayed, and make a failed replay visible again.
+    allow(
+      this.fn,
+      ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:ChangeMessageVisibility'],
+      [deadLetters.queueArn],
+    );
     // Replays: only this stack's targets (the allow-list the function itself checks).
     allow(this.fn, ['lambda:InvokeFunction'], [...replayTargets.functions]);
     allow(this.fn, ['states:StartExecution'], [...replayTargets.stateMachines]);

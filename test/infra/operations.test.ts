@@ -362,7 +362,7 @@ describe('the operations Lambda: least privilege', () => {
         'sns:Publish',
         'sqs:ReceiveMessage',
         'sqs:DeleteMessage',
-        'sqs:SendMessage',
+        'sqs:ChangeMessageVisibility',
         'lambda:InvokeFunction',
         'states:StartExecution',
       ].sort(),
