@@ -200,10 +200,7 @@ export class PrimaryFailover extends Construct {
       'autoscaling:DescribeAutoScalingGroups',
       'elasticloadbalancing:DescribeTargetHealth',
     ]);
-    // PutMetricData is limited to the project's namespace by condition.
-    this.watch.allowOnAnyResource('PutMetricData', ['cloudwatch:PutMetricData'], {
-      StringEquals: { 'cloudwatch:namespace': METRIC_NAMESPACE },
-    });
+    // PrimaryHealthy is an embedded-metric-format log line (functions/watch/emf.ts): no PutMetricData.
     // A reading older than its own period is superseded by the next one: retry briefly, then drop it.
     new events.Rule(this, 'WatchSchedule', {
       description: `Primary watch for ${region.primaryAsgName}: PrimaryHealthy every ${WATCH_MINUTES} minute(s)`,
