@@ -34,6 +34,8 @@ describe('the dashboard (issue §5)', () => {
         'ExecutionsFailed',
       ]),
     );
+    // Within the free tier's 50 metrics a dashboard (bench/idle-dashboard.ts).
+    expect(metrics.length).toBeLessThanOrEqual(50);
     const body = dashboardBody(spec, { account: '1', partition: 'aws', logGroupName: (fn) => `/lg/${fn}` });
     for (const w of body.widgets) expect(w.x + w.width).toBeLessThanOrEqual(24);
   });
