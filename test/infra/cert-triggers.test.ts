@@ -83,8 +83,10 @@ describe('cert-rotation triggers in the control-plane stack', () => {
       [ENV.dailyBudget]: String(config.automation.dailyBudget),
     });
     expect(resourcesFor(dispatch.role, 'states:StartExecution')).toContain(flat(CERT_ARN));
+    // The gate item, and (issue 15) the global pause's copy in this region's routing table.
     expect(resourcesFor(dispatch.role, 'dynamodb:GetItem')).toEqual([
       flat({ 'Fn::GetAtt': [logicalId(stack.stateTable), 'Arn'] }),
+      `arn:\${AWS::Partition}:dynamodb:${region.name}:\${AWS::AccountId}:table/${config.cluster.name}-routing`,
     ]);
   });
 

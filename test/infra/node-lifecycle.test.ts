@@ -45,7 +45,7 @@ describe('node lifecycle in the control-plane stack', () => {
         detail: { AutoScalingGroupName: ['artifactory-prod-primary', 'artifactory-prod-members'] },
       },
       Targets: [
-        Match.objectLike({ RetryPolicy: { MaximumRetryAttempts: 2, MaximumEventAgeInSeconds: 3600 } }),
+        Match.objectLike({ RetryPolicy: { MaximumRetryAttempts: 4, MaximumEventAgeInSeconds: 3600 } }),
       ],
     });
     t.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'rate(5 minutes)' });
@@ -93,7 +93,7 @@ describe('node lifecycle in the control-plane stack', () => {
       Targets: [
         Match.objectLike({
           Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^NodeLifecycleCommandWaitFunction'), 'Arn'] },
-          RetryPolicy: { MaximumRetryAttempts: 2, MaximumEventAgeInSeconds: 3600 },
+          RetryPolicy: { MaximumRetryAttempts: 4, MaximumEventAgeInSeconds: 3600 },
         }),
       ],
     });

@@ -15,9 +15,12 @@ import {
   primaryAlarmName,
   watchEnvironment,
 } from '../../infra/primary-failover';
+import { routingVoters } from '../../infra/stacks/names';
 import { exampleConfig, flat, testApp } from './helpers';
 
 const config = exampleConfig();
+const routingTableIn = (r: string) =>
+  `arn:\${AWS::Partition}:dynamodb:${r}:\${AWS::AccountId}:table/${config.cluster.name}-routing`;
 const region = config.regions[0];
 if (!region) throw new Error('no region in the example config');
 const built = buildApp(config, { app: testApp(), policyChecks: false });
@@ -188,7 +191,7 @@ describe('primary-failover in the control-plane stack', () => {
       Targets: [
         Match.objectLike({
           Arn: arnOf(lifecycle.dispatch.fn),
-          RetryPolicy: { MaximumRetryAttempts: 2, MaximumEventAgeInSeconds: 3600 },
+          RetryPolicy: { MaximumRetryAttempts: 4, MaximumEventAgeInSeconds: 3600 },
         }),
       ],
     });
@@ -459,18 +462,22 @@ describe('primary-failover least privilege', () => {
       `arn:\${AWS::Partition}:states:${region.name}:\${AWS::AccountId}:execution:${SM_NAME}:*`,
     ]);
     // PutItem: only the audit entry of an operator's release of a quarantined node.
-    for (const action of ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:PutItem']) {
+    for (const action of ['dynamodb:UpdateItem', 'dynamodb:PutItem']) {
       expect(resourcesFor(role, action)).toEqual([flat(arnOf(stack.stateTable))]);
     }
+    // GetItem: and the global pause's copy in this region's routing table (issue 15), read-only.
+    expect(resourcesFor(role, 'dynamodb:GetItem')).toEqual([
+      flat(arnOf(stack.stateTable)),
+      routingTableIn(region.name),
+    ]);
   });
 
-  it('lets the watch publish metrics only into the project namespace', () => {
+  it('lets the watch observe and log (its metric is an EMF log line), never PutMetricData', () => {
     const role = failover.watch.role;
     // DynamoDB, KMS and DescribeExecution: a planned primary restart (test/infra/cert-triggers.test.ts).
     expect(actionsOf(role)).toEqual(
       [
         'autoscaling:DescribeAutoScalingGroups',
-        'cloudwatch:PutMetricData',
         'dynamodb:GetItem',
         'dynamodb:PutItem',
         'elasticloadbalancing:DescribeTargetHealth',
@@ -479,12 +486,12 @@ describe('primary-failover least privilege', () => {
         'kms:GenerateDataKey',
         'logs:CreateLogStream',
         'logs:PutLogEvents',
+        // Its asynchronous invocations' on-failure destination (issue 15): the dead-letter queue only.
+        'sqs:SendMessage',
         'states:DescribeExecution',
       ].sort(),
     );
-    expect(statementsOf(role).find((s) => s.Action === 'cloudwatch:PutMetricData')?.Condition).toEqual({
-      StringEquals: { 'cloudwatch:namespace': 'ArtifactoryHA' },
-    });
+    expect(resourcesFor(role, 'sqs:SendMessage')).toEqual([flat(arnOf(stack.deadLetters))]);
   });
 
   it('lets the lease Lambda read only the executions that hold locks, to take over a lock an ended one held', () => {
@@ -511,8 +518,10 @@ describe('primary-failover least privilege', () => {
     for (const role of [lifecycle.dispatch.role, lifecycle.reconciler.role, lifecycle.drain.role]) {
       expect(resourcesFor(role, 'states:StartExecution')).toContain(FAILOVER_ARN);
     }
+    // The sweep reads (and repairs) every voter's copy of the global pause (issue 15).
     expect(resourcesFor(lifecycle.reconciler.role, 'dynamodb:GetItem')).toEqual([
       flat(arnOf(stack.stateTable)),
+      ...routingVoters(config).map(routingTableIn),
     ]);
     expect(resourcesFor(lifecycle.bootstrap.role, 'lambda:InvokeFunction')).toContain(
       flat(arnOf(lifecycle.failover.fn)),
@@ -538,7 +547,11 @@ describe('primary-failover least privilege', () => {
   it('lets dispatch and the reconciler report a paused finding: the topic, and the notice record', () => {
     for (const fn of [lifecycle.dispatch, lifecycle.reconciler]) {
       expect(resourcesFor(fn.role, 'sns:Publish')).toEqual([flat(ref(stack.topic))]);
-      expect(resourcesFor(fn.role, 'dynamodb:UpdateItem')).toEqual([flat(arnOf(stack.stateTable))]);
+      expect(resourcesFor(fn.role, 'dynamodb:UpdateItem')).toEqual([
+        flat(arnOf(stack.stateTable)),
+        // The sweep's repair of the pause and its reminder claim, in every voter's routing table (issue 15).
+        ...(fn === lifecycle.reconciler ? routingVoters(config).map(routingTableIn) : []),
+      ]);
       expect(environmentOf(fn.fn)).toMatchObject({
         [ENV.automationEnabled]: 'true',
         [ENV.topicArn]: flat(ref(stack.topic)),
