@@ -40,6 +40,18 @@ export const ENV = {
   regionalDispatch: 'REGIONAL_DISPATCH',
   /** The routing Lambda's: its whole deployment as JSON (functions/routing/settings.ts, infra/routing.ts). */
   routingSettings: 'ROUTING_SETTINGS',
+  /**
+   * The report Lambda's (issue 15): JSON `[{ workflow, arn, root, boundSeconds }]` of every state machine of the
+   * region (infra/operations.ts `runsEnvironment`): which runs are roots, and how long a healthy run takes.
+   */
+  runBounds: 'RUN_BOUNDS',
+  /** The operations Lambda's: the URL of the region's dead-letter queue (`<cluster>-dead-letters`). */
+  deadLetterQueueUrl: 'DEAD_LETTER_QUEUE_URL',
+  /**
+   * The operations Lambda's: JSON array of the ARNs a dead letter may be replayed to (the event-driven
+   * functions' and the scheduled state machines' ARNs of this stack); anything else is never replayed.
+   */
+  replayTargets: 'REPLAY_TARGETS',
   /** Set by Lambda. */
   awsRegion: 'AWS_REGION',
   /** Powertools' own variable; the shared Metrics instance reads it once, at load. */
