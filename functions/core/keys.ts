@@ -143,6 +143,9 @@ export const watchKey = (cluster: string, name: string): TableKey => ({
   sk: fill(KEY_FORMATS.watchSk, name),
 });
 
+/** The prefix every audit entry's sort key starts with (`AUDIT#`): the trail is one Query from it. */
+export const AUDIT_SK_PREFIX = KEY_FORMATS.auditSk.split('{}')[0] as string;
+
 /** An audit entry's key (see {@link auditSk}). */
 export const auditKey = (cluster: string, at: string | number | Date, id: string): TableKey => ({
   pk: clusterPk(cluster),
