@@ -122,14 +122,12 @@ const anyMessage = fc.record(
       fc.oneof(
         fc.string(),
         fc.jsonValue().map((v) => JSON.stringify(v)),
-        fc
-          .record({ functionArn: arnish, payload: fc.jsonValue(), condition: fc.string() })
-          .map((r) =>
-            JSON.stringify({
-              requestContext: { functionArn: r.functionArn, condition: r.condition },
-              requestPayload: r.payload,
-            }),
-          ),
+        fc.record({ functionArn: arnish, payload: fc.jsonValue(), condition: fc.string() }).map((r) =>
+          JSON.stringify({
+            requestContext: { functionArn: r.functionArn, condition: r.condition },
+            requestPayload: r.payload,
+          }),
+        ),
       ),
       { nil: undefined },
     ),
