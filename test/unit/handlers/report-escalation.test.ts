@@ -9,7 +9,7 @@ import { DynamoDBDocumentClient, PutCommand, UpdateCommand } from '@aws-sdk/lib-
 import type { Context } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
-import { reportedKey } from '../../../functions/core/keys';
+import { noticeKey, reportedKey } from '../../../functions/core/keys';
 import { handler } from '../../../functions/report/handler';
 import { resetClients, setClientsForTest } from '../../../functions/shared/clients/base';
 import { ENV } from '../../../functions/shared/env';
@@ -138,6 +138,16 @@ describe('report: escalation that does not depend on one call', () => {
     await expect(handler(quiet, context)).resolves.toMatchObject({ notified: false });
     expect(sns).toHaveReceivedCommandTimes(PublishCommand, 0);
     expect(marks()).toHaveLength(1);
+  });
+
+  it('a paused incident whose notice record cannot be read is notified rather than lost', async () => {
+    doc.on(UpdateCommand, { Key: noticeKey('artifactory-prod', 'no-primary') }).rejects(down('DynamoDB'));
+
+    await expect(
+      handler({ ...escalated, outcome: 'refused', summary: 'Paused.', incident: 'no-primary' }, context),
+    ).resolves.toMatchObject({ notified: true });
+    expect(sns).toHaveReceivedCommandTimes(PublishCommand, 1);
+    expect(lines.join('\n')).toContain('paused incident claim failed: notifying');
   });
 
   it('a marker that cannot be written is no failure (at worst a second notification of a failed end)', async () => {
