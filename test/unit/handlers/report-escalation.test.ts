@@ -125,6 +125,23 @@ describe('report: escalation that does not depend on one call', () => {
     expect(marks()).toHaveLength(0);
   });
 
+  it('throws a TransientError (the Report task retries it) when a service failed transiently', async () => {
+    const throttled = () =>
+      Object.assign(new Error('slow down'), {
+        name: 'ThrottlingException',
+        $fault: 'client',
+        $retryable: { throttling: true },
+      });
+    doc.on(PutCommand).rejects(throttled());
+    sns.on(PublishCommand).rejects(down('SNS'));
+
+    const err: unknown = await handler(escalated, context).catch((e: unknown) => e);
+    expect((err as Error).name).toBe('TransientError');
+    expect((err as Error).message).toMatch(
+      /^ReportUndelivered: primary-failover escalated: audit write failed/,
+    );
+  });
+
   it('a quiet outcome whose audit fails reached no one: it throws (the Report step retries)', async () => {
     doc.on(PutCommand).rejects(down('DynamoDB'));
 
