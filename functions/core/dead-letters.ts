@@ -11,7 +11,7 @@
  * stack's allow-list, a Lambda by a synchronous Invoke (so the outcome is known), a state machine by
  * StartExecution; a past scheduled tick is stale, deleted only on request, never replayed.
  */
-import { redact } from './report';
+import { clip, redact } from './report';
 
 /** An SQS message as ReceiveMessage returns it (the fields read here). */
 export interface QueueMessage {
@@ -66,7 +66,6 @@ export function normaliseTarget(arn: string): { target: string; kind: TargetKind
   return { target: arn, kind: 'other' };
 }
 
-const clip = (s: string, n: number) => (s.length > n ? `${s.slice(0, n - 1)}…` : s);
 const isObject = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v);
 const text = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);

@@ -13,7 +13,7 @@
 import * as z from 'zod/mini';
 import { type AuditPut, auditExpiry } from './audit';
 import { auditKey, reportedKey } from './keys';
-import { redact } from './report';
+import { clip, redact } from './report';
 
 /** The statuses a run can end in that the operator must hear about (the run-status rule's filter). */
 export const RUN_END_STATUSES = ['FAILED', 'TIMED_OUT', 'ABORTED'] as const;
@@ -63,8 +63,9 @@ export function parseRunBounds(text: string): readonly RunBound[] {
   }
   const parsed = z.safeParse(RunBoundsSchema, raw);
   if (!parsed.success) {
-    const first = parsed.error.issues[0];
-    throw new Error(`RUN_BOUNDS is invalid at [${first?.path.join('.') ?? ''}]: ${first?.message ?? ''}`);
+    // zod reports at least one issue for a failed parse.
+    const [first] = parsed.error.issues as [z.core.$ZodIssue];
+    throw new Error(`RUN_BOUNDS is invalid at [${first.path.join('.')}]: ${first.message}`);
   }
   const seen = new Set<string>();
   for (const b of parsed.data) {
@@ -107,7 +108,8 @@ export function classifyRunEnd(change: RunStatusChange, bounds: readonly RunBoun
   }
   const bound = bounds.find((b) => b.arn === change.stateMachineArn);
   if (bound === undefined) {
-    const workflow = STATE_MACHINE_ARN.exec(change.stateMachineArn)?.[3] ?? change.stateMachineArn;
+    // Its name (the ARN's last part) stands for the workflow.
+    const workflow = change.stateMachineArn.split(':').at(-1) as string;
     return { kind: 'root', workflow, status: change.status, known: false };
   }
   return {
@@ -186,8 +188,6 @@ export function reportedItself(attributes: Readonly<Record<string, unknown>> | u
   return typeof attributes?.reportedAt === 'number';
 }
 
-const clip = (s: string, n: number) => (s.length > n ? `${s.slice(0, n - 1)}…` : s);
-
 /** `Error: Cause`, the cause redacted and clipped; undefined when the event carries neither. */
 export function runEndError(change: Pick<RunStatusChange, 'error' | 'cause'>): string | undefined {
   const error = change.error ?? undefined;
@@ -213,7 +213,7 @@ export function runEndAudit(
 ): AuditPut {
   const at = change.stopDate ?? now;
   const error = runEndError(change);
-  const machine = STATE_MACHINE_ARN.exec(change.stateMachineArn)?.[3] ?? end.workflow;
+  const machine = change.stateMachineArn.split(':').at(-1) as string;
   return {
     Item: {
       ...auditKey(cluster, at, `${machine}:${change.name}#${end.status}`),
