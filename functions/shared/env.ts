@@ -40,6 +40,14 @@ export const ENV = {
   regionalDispatch: 'REGIONAL_DISPATCH',
   /** The routing Lambda's: its whole deployment as JSON (functions/routing/settings.ts, infra/routing.ts). */
   routingSettings: 'ROUTING_SETTINGS',
+  /**
+   * The global pause's home (issue 15), as JSON: each voter region (every configured region, then the witness)
+   * to its routing table's name (infra/stacks/names.ts `routingTableName`; the twin suffixes the region).
+   * Every function that honours the pause reads its own region's copy; operations and the sweep reach them all.
+   */
+  routingTables: 'ROUTING_TABLES',
+  /** The sweep's: `operations.pauseReminderHours` (a reminder every so many hours while paused). */
+  pauseReminderHours: 'PAUSE_REMINDER_HOURS',
   /** Set by Lambda. */
   awsRegion: 'AWS_REGION',
   /** Powertools' own variable; the shared Metrics instance reads it once, at load. */
