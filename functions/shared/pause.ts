@@ -194,3 +194,20 @@ export async function claimReminder(
   );
   return { claimed: copies.filter((c) => c.outcome === 'written').length >= home.quorum, copies };
 }
+
+/**
+ * Whether an automatic path may act: the deploy-time switch on (`automation.enabled`) and this region's copy
+ * not paused. With the switch off nothing is read (it is paused whatever the copy says). A failed read throws:
+ * the path does not act, and its event is retried (then kept in the dead-letter queue).
+ */
+export async function automationActive(
+  automationEnabled: boolean,
+  deps: {
+    readonly clients: { readonly dynamoDoc: () => DynamoDBDocumentClient };
+    readonly env?: NodeJS.ProcessEnv | undefined;
+  },
+): Promise<boolean> {
+  if (!automationEnabled) return false;
+  const item = await readPause(loadPauseHome(deps.env), deps.clients.dynamoDoc());
+  return item?.paused !== true;
+}
