@@ -41,12 +41,20 @@ export const ENV = {
   /** The routing Lambda's: its whole deployment as JSON (functions/routing/settings.ts, infra/routing.ts). */
   routingSettings: 'ROUTING_SETTINGS',
   /**
-   * The global pause's home (issue 15), as JSON: each voter region (every configured region, then the witness)
-   * to its routing table's name (infra/stacks/names.ts `routingTableName`; the twin suffixes the region).
-   * Every function that honours the pause reads its own region's copy; operations and the sweep reach them all.
+   * The sweep's and the report Lambda's: every workflow's deployed ARN, whether it is a root run, and how long a
+   * healthy run takes, as JSON `[{ workflow, arn, root, boundSeconds }]` (infra/operations.ts `runsEnvironment`).
    */
-  routingTables: 'ROUTING_TABLES',
-  /** The sweep's: `operations.pauseReminderHours` (a reminder every so many hours while paused). */
+  runBounds: 'RUN_BOUNDS',
+  /** The operations Lambda's: the region's dead-letter queue (its URL). */
+  deadLetterQueueUrl: 'DEAD_LETTER_QUEUE_URL',
+  /**
+   * The operations Lambda's: what a dead letter may be replayed to, as JSON `{ functions: [arn], stateMachines:
+   * [arn] }` (this stack's event-driven functions and scheduled state machines; infra/operations.ts).
+   */
+  replayTargets: 'REPLAY_TARGETS',
+  /** The global pause's copies: JSON object of voter region to its routing table (operations Lambda, sweep). */
+  pauseTables: 'PAUSE_TABLES',
+  /** The sweep's: hours between two reminders while paused (`operations.pauseReminderHours`). */
   pauseReminderHours: 'PAUSE_REMINDER_HOURS',
   /** Set by Lambda. */
   awsRegion: 'AWS_REGION',

@@ -34,7 +34,7 @@ export interface PauseHome {
 const TablesSchema = z.record(z.string().check(z.minLength(1)), z.string().check(z.minLength(1)));
 
 /**
- * Read {@link ENV.routingTables} (JSON: voter region → routing table name), the cluster and the region; a
+ * Read {@link ENV.pauseTables} (JSON: voter region → routing table name), the cluster and the region; a
  * missing or malformed value, or a region without a table, is a {@link ConfigurationError} naming it.
  */
 export function loadPauseHome(env?: NodeJS.ProcessEnv): PauseHome {
@@ -42,17 +42,17 @@ export function loadPauseHome(env?: NodeJS.ProcessEnv): PauseHome {
   const region = requireEnv(ENV.awsRegion, env);
   let raw: unknown;
   try {
-    raw = JSON.parse(requireEnv(ENV.routingTables, env));
+    raw = JSON.parse(requireEnv(ENV.pauseTables, env));
   } catch (err) {
     if (err instanceof ConfigurationError) throw err;
-    throw new ConfigurationError(`${ENV.routingTables} is not JSON`);
+    throw new ConfigurationError(`${ENV.pauseTables} is not JSON`);
   }
   const parsed = TablesSchema.safeParse(raw);
   if (!parsed.success || Object.keys(parsed.data).length === 0)
-    throw new ConfigurationError(`${ENV.routingTables} must map each voter region to its routing table`);
+    throw new ConfigurationError(`${ENV.pauseTables} must map each voter region to its routing table`);
   const tables = parsed.data;
   if (tables[region] === undefined)
-    throw new ConfigurationError(`${ENV.routingTables} has no routing table for this region (${region})`);
+    throw new ConfigurationError(`${ENV.pauseTables} has no routing table for this region (${region})`);
   const voters = Object.keys(tables);
   return { cluster, region, voters, tables, quorum: majority(voters.length) };
 }

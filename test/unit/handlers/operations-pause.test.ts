@@ -136,17 +136,17 @@ describe('operations: pause and resume', () => {
   });
 
   it('fails on a missing routing-tables setting before touching anything', async () => {
-    f.ctx.env = pauseEnv({ [ENV.routingTables]: undefined });
+    f.ctx.env = pauseEnv({ [ENV.pauseTables]: undefined });
     await expect(call({ op: 'pause', actor: 'a', reason: 'b' })).rejects.toMatchObject({
       name: 'ConfigurationError',
     });
-    f.ctx.env = pauseEnv({ [ENV.routingTables]: '{"us-east-1":"t"}' });
+    f.ctx.env = pauseEnv({ [ENV.pauseTables]: '{"us-east-1":"t"}' });
     await expect(call({ op: 'pause', actor: 'a', reason: 'b' })).rejects.toThrow(
       /no routing table for this region/,
     );
-    f.ctx.env = pauseEnv({ [ENV.routingTables]: 'nope' });
+    f.ctx.env = pauseEnv({ [ENV.pauseTables]: 'nope' });
     await expect(call({ op: 'pause', actor: 'a', reason: 'b' })).rejects.toThrow(/is not JSON/);
-    f.ctx.env = pauseEnv({ [ENV.routingTables]: '{}' });
+    f.ctx.env = pauseEnv({ [ENV.pauseTables]: '{}' });
     await expect(call({ op: 'pause', actor: 'a', reason: 'b' })).rejects.toThrow(/must map each voter/);
   });
 });

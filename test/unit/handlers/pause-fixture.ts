@@ -59,7 +59,7 @@ export function pauseEnv(over: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
   return {
     [ENV.clusterName]: 'prod',
     [ENV.awsRegion]: EU,
-    [ENV.routingTables]: JSON.stringify(Object.fromEntries(VOTERS.map((v) => [v, tableOf(v)]))),
+    [ENV.pauseTables]: JSON.stringify(Object.fromEntries(VOTERS.map((v) => [v, tableOf(v)]))),
     [ENV.automationEnabled]: 'true',
     [ENV.stateTable]: STATE_TABLE,
     [ENV.topicArn]: TOPIC,
