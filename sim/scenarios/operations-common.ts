@@ -27,12 +27,13 @@ export const WATCH_SILENT_BOUND_MS = MINUTE + (3 + 2) * MINUTE + MINUTE;
 
 /**
  * Lambda's asynchronous invocation of a failing function, up to the on-failure destination: three attempts
- * (MaximumRetryAttempts 2), each up to the function's timeout, with ~1 min then ~2 min between them ("Lambda
- * retries the function twice more, waiting one minute between the first two attempts, and two minutes between
- * the second and third"), plus one minute for the queue's own back-off jitter and the record's delivery.
+ * (MaximumRetryAttempts 2) of `attemptSeconds` each (0 for a function that fails at once, its timeout for one
+ * that hangs), with ~1 min then ~2 min between them ("Lambda retries the function twice more, waiting one
+ * minute between the first two attempts, and two minutes between the second and third"), plus one minute for
+ * the record's delivery and any lag of the queue.
  */
-export function asyncDestinationBoundMs(functionTimeoutSeconds: number): number {
-  return 3 * functionTimeoutSeconds * 1000 + (1 + 2) * MINUTE + MINUTE;
+export function asyncDestinationBoundMs(attemptSeconds: number): number {
+  return 3 * attemptSeconds * 1000 + (1 + 2) * MINUTE + MINUTE;
 }
 
 /**

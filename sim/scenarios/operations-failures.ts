@@ -5,7 +5,6 @@
  */
 import { primaryAlarmSpec } from '../../infra/primary-failover';
 import { functionAlarmName, operationsAlarmName } from '../../infra/stacks/names';
-import { FUNCTION_TIMEOUT_SECONDS } from '../../infra/workflow-definitions';
 import type { Twin } from '../twin';
 import {
   asyncDestinationBoundMs,
@@ -72,7 +71,7 @@ const FAILING_MS = 12 * MINUTE;
 export const lambdaKeepsFailing: Scenario = {
   name: 'ops-lambda-keeps-failing',
   title: 'dispatch keeps failing: its errors alarm fires, what it failed on is kept and replayed',
-  description: `Every invocation of dispatch hangs until its ${FUNCTION_TIMEOUT_SECONDS.dispatch}-s timeout (a function error) for ${FAILING_MS / MINUTE} minutes, while the primary's host dies. EventBridge hands the events to Lambda (accepted: asynchronous invocation); Lambda retries each twice (~1 then ~2 minutes apart) and then sends a destination record (RetriesExhausted) to the dead-letter queue. The dispatch-errors alarm (AWS/Lambda Errors, 300 s, >= 1) fires within a period and its evaluation of the first error. The sweep brings a primary back meanwhile; once dispatch works again the operator replays the queue (dead-letters-replay): every record is re-delivered to dispatch and deleted, nothing is left but stale schedule ticks.`,
+  description: `Every invocation of dispatch fails at once (an unhandled error, as from a broken deployment: a function error) for ${FAILING_MS / MINUTE} minutes, while the primary's host dies. EventBridge hands the events to Lambda (accepted: asynchronous invocation); Lambda retries each twice (~1 then ~2 minutes apart) and then sends a destination record (RetriesExhausted) to the dead-letter queue. The dispatch-errors alarm (AWS/Lambda Errors, 300 s, >= 1) fires within a period and its evaluation of the first error. The sweep brings a primary back meanwhile; once dispatch works again the operator replays the queue (dead-letters-replay): every record is re-delivered to dispatch and deleted, nothing is left but stale schedule ticks.`,
   async run(twin, say) {
     await twin.run(3 * MINUTE);
     const region = regionOf(twin);
@@ -81,10 +80,10 @@ export const lambdaKeepsFailing: Scenario = {
       region,
       functionName: fnName(twin, 'dispatch'),
       fraction: 1,
-      mode: 'timeout',
+      mode: 'function-error',
     });
     const old = thePrimary(twin);
-    say(`dispatch hangs on every invocation; the host of the primary ${old} dies`);
+    say(`dispatch fails on every invocation; the host of the primary ${old} dies`);
     twin.world.region(region).ec2.crash(old);
     await twin.runUntil(
       () => failedInvocations(twin, 'dispatch', start).length > 0,
@@ -98,7 +97,7 @@ export const lambdaKeepsFailing: Scenario = {
     say(`${alarm} fired ${secs(alarmAt - firstError)} after dispatch's first error`);
 
     // The first event dispatch failed on comes back twice (Lambda's retries) and then lands in the queue.
-    const bound = asyncDestinationBoundMs(FUNCTION_TIMEOUT_SECONDS.dispatch);
+    const bound = asyncDestinationBoundMs(0);
     const ofDispatch = (m: DeadLetter) =>
       isDestinationRecord(m) &&
       (m.body as unknown as DestinationRecord).requestContext.functionArn.startsWith(fnArn(twin, 'dispatch'));
@@ -213,20 +212,26 @@ const OUTAGE_MS = 10 * MINUTE;
 export const dispatchDeadLetters: Scenario = {
   name: 'ops-dispatch-dead-letters',
   title: "Lambda refuses dispatch's events: they land in the queue, the replay does their work",
-  description: `For ${OUTAGE_MS / MINUTE} minutes Lambda refuses to accept dispatch's and the sweep's invocations (Lambda.ServiceException, 500) while the primary's host dies. EventBridge retries each event (RetryPolicy: 4 retries) and then sends it to its DLQ, the dead-letter queue, with RULE_ARN, TARGET_ARN and the error as attributes, within ${EVENTBRIDGE_DLQ_BOUND_MS / MINUTE} minutes; the dead-letters alarm fires within a period and its evaluation. Nothing else does the work meanwhile (the sweep is refused too). When Lambda is back the operator replays the queue: each event is re-delivered to dispatch, which starts what it would have started (the replacement's node-bootstrap, the election) during the replay, and is deleted; the sweep's ticks are stale schedule events, reported and left. A ready primary comes back.`,
+  description: `For ${OUTAGE_MS / MINUTE} minutes Lambda's Invoke API refuses EventBridge's asynchronous invocations of dispatch and of the sweep (ServiceException, 500) while the primary's host dies: their events are never accepted. EventBridge retries each (RetryPolicy: 4 retries) and then sends it to its DLQ, the dead-letter queue, with RULE_ARN, TARGET_ARN and the error as attributes, within ${EVENTBRIDGE_DLQ_BOUND_MS / MINUTE} minutes; the dead-letters alarm fires within a period and its evaluation. Nothing does the work meanwhile (the sweep's ticks are refused too). When Lambda is back the operator replays the queue: each of dispatch's events is re-delivered to it, it starts what it would have started (the replacement's node-bootstrap) during the replay, and the message is deleted; schedule ticks are stale, reported and left. A ready primary comes back.`,
   async run(twin, say) {
     await twin.run(3 * MINUTE);
     const region = regionOf(twin);
     const start = twin.world.clock.now();
+    // Lambda's Invoke API refuses EventBridge's asynchronous invocations of the two functions: the events are
+    // never accepted (a 500 of an accepted event would be retried by Lambda's own queue for up to its maximum
+    // event age, and nothing would reach the queue).
     for (const fn of ['dispatch', 'reconciler'])
-      twin.world.faults.lambda({
+      twin.world.faults.fail({
+        service: 'lambda',
+        action: 'Invoke',
         region,
-        functionName: fnName(twin, fn),
+        resource: fnName(twin, fn),
         fraction: 1,
-        mode: 'service-error',
+        errorName: 'ServiceException',
+        status: 500,
       });
     const old = thePrimary(twin);
-    say(`Lambda refuses dispatch's and the sweep's invocations; the host of the primary ${old} dies`);
+    say(`Lambda's Invoke API refuses dispatch and the sweep; the host of the primary ${old} dies`);
     twin.world.region(region).ec2.crash(old);
     const ofDispatch = (m: DeadLetter) =>
       !isDestinationRecord(m) && m.attributes.TARGET_ARN === fnArn(twin, 'dispatch');
@@ -244,7 +249,7 @@ export const dispatchDeadLetters: Scenario = {
       `${detailTypeOf(first[0] as DeadLetter)} is in the queue; ${alarm} fired ${secs(alarmAt - firstAt)} later`,
     );
     await twin.run(Math.max(0, start + OUTAGE_MS - twin.world.clock.now()));
-    twin.world.faults.clearLambdaFaults();
+    twin.world.faults.clearApiFaults();
     const letters = await peekDeadLetters(twin);
     const events = letters.filter((m) => ofDispatch(m) && detailTypeOf(m) !== SCHEDULED);
     for (const m of events) {
