@@ -117,7 +117,7 @@ export async function sweep(event: ScheduledEvent, deps: SweepDeps): Promise<Swe
     errors.push(err);
   }
   const config: LifecycleConfig = { ...deployed, automationEnabled: pause?.active ?? false };
-  result.paused = !config.automationEnabled;
+  if (!config.automationEnabled) result.paused = true;
   const groups = clusterGroups(config, event.region);
   const names = [config.primaryAsgName, config.memberAsgName];
   const described = await deps.clients
@@ -220,7 +220,7 @@ export async function sweep(event: ScheduledEvent, deps: SweepDeps): Promise<Swe
   }));
   failed.push(...runs.failed);
   errors.push(...runs.errors);
-  result.overdue = runs.overdue.length;
+  if (runs.overdue.length > 0) result.overdue = runs.overdue.length;
   try {
     await logCensus(
       event,
