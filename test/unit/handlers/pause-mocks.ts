@@ -36,6 +36,7 @@ export function stubPause(
   doc: DocStub,
   regions: readonly string[],
   item?: PauseItem | Readonly<Record<string, PauseItem | undefined>>,
+  cluster = 'artifactory-prod',
 ): void {
   for (const r of regions) {
     const it =
@@ -43,8 +44,8 @@ export function stubPause(
         ? (item as PauseItem | undefined)
         : (item as Record<string, PauseItem | undefined>)[r];
     doc
-      .on(GetCommand, { TableName: routingTableIn(r), Key: pauseKey('artifactory-prod') })
-      .resolves(it === undefined ? {} : { Item: { ...pauseKey('artifactory-prod'), ...it } });
+      .on(GetCommand, { TableName: routingTableIn(r), Key: pauseKey(cluster) })
+      .resolves(it === undefined ? {} : { Item: { ...pauseKey(cluster), ...it } });
   }
 }
 
