@@ -13,7 +13,13 @@ import {
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { DescribeExecutionCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { SSMClient } from '@aws-sdk/client-ssm';
-import { DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  DeleteCommand,
+  DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
 import type { MetadataBearer } from '@smithy/types';
 import type { Context } from 'aws-lambda';
 import { type AwsStub, mockClient } from 'aws-sdk-client-mock';
@@ -1079,6 +1085,30 @@ describe('decide', () => {
       plan: { action: 'promote', candidates: [M1, M2], failedPrimary: P, failedAz: 'eu-west-1a' },
       expectedEpoch: 7,
     });
+  });
+
+  it('re-reads the pause at the plan step: an automatic run paused since validate is refused, a manual one not', async () => {
+    const key = { pk: `ROUTING#${CLUSTER}`, sk: 'PAUSE' };
+    await doc.send(
+      new PutCommand({
+        TableName: TABLE,
+        Item: { ...key, paused: true, reason: 'incident', actor: 'alice', changedAt: NOW, version: 1 },
+      }),
+    );
+    try {
+      const decideAs = (trigger: 'alarm' | 'manual') =>
+        call({
+          op: 'decide',
+          input: { ...input, trigger },
+          snapshot,
+          probes,
+          verdict: { verdict: 'confirmed', primary: P },
+        });
+      await expect(decideAs('alarm')).resolves.toMatchObject({ gate: { allow: false, rule: 'paused' } });
+      await expect(decideAs('manual')).resolves.toMatchObject({ gate: { allow: true } });
+    } finally {
+      await doc.send(new DeleteCommand({ TableName: TABLE, Key: key }));
+    }
   });
 
   it('turns an ineligible requested candidate into a ValidationError on candidate', async () => {
