@@ -111,6 +111,10 @@ export async function sweep(event: ScheduledEvent, deps: SweepDeps): Promise<Swe
     pause = await sweepPause(deployed, deps);
     if (pause.repaired !== undefined) result.pauseRepaired = pause.repaired;
     if (pause.reminded === true) result.reminded = true;
+    if (pause.reminderError !== undefined) {
+      failed.push('reminder');
+      errors.push(new Error(`pause reminder: ${pause.reminderError}`));
+    }
   } catch (err) {
     deps.logger.error('pause check failed: no remediation this sweep', { errorName: (err as Error).name });
     failed.push('pause');

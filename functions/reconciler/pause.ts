@@ -18,7 +18,14 @@ import { snsSdk } from '../shared/clients/sns';
 import { ENV, requireEnv } from '../shared/env';
 import { ConfigurationError } from '../shared/errors';
 import type { LifecycleConfig } from '../shared/lifecycle-config';
-import { claimReminder, loadPauseHome, PauseItemInvalid, readAll, repairLocal } from '../shared/pause';
+import {
+  claimReminder,
+  loadPauseHome,
+  type PauseHome,
+  PauseItemInvalid,
+  readAll,
+  repairLocal,
+} from '../shared/pause';
 import type { SweepDeps } from './paused';
 
 /** The sweep's schedule (infra/node-lifecycle.ts SWEEP_MINUTES; a unit test holds them equal). */
@@ -38,6 +45,8 @@ export interface SweepPause {
   readonly metric?: 0 | 1;
   /** The reminder was claimed and sent. */
   readonly reminded?: boolean;
+  /** The reminder was due but its claim or its publish failed (the error's name): a sweep error, not a pause. */
+  readonly reminderError?: string;
 }
 
 /** `PAUSE_REMINDER_HOURS`: a whole number of hours, at least 1. */
@@ -88,10 +97,29 @@ export async function sweepPause(config: LifecycleConfig, deps: SweepDeps): Prom
     ...(metric === undefined ? {} : { metric }),
   };
   if (item === undefined || !reminderDue(item, hours, now)) return result;
+  try {
+    return { ...result, ...(await remind(config, deps, home, item, hours, now)) };
+  } catch (err) {
+    deps.logger.error('pause reminder failed', {
+      errorName: (err as Error).name,
+      error: (err as Error).message,
+    });
+    return { ...result, reminderError: (err as Error).name };
+  }
+}
+
+async function remind(
+  config: LifecycleConfig,
+  deps: SweepDeps,
+  home: PauseHome,
+  item: PauseItem,
+  hours: number,
+  now: number,
+): Promise<{ reminded: boolean }> {
   const claim = await claimReminder(home, item, hours, now);
   if (!claim.claimed) {
     deps.logger.info('pause reminder claimed elsewhere (or no majority)', { copies: claim.copies });
-    return { ...result, reminded: false };
+    return { reminded: false };
   }
   const { PublishCommand } = snsSdk();
   const notice = reminderNotice(config.cluster, item, now);
@@ -101,5 +129,5 @@ export async function sweepPause(config: LifecycleConfig, deps: SweepDeps): Prom
       new PublishCommand({ TopicArn: config.topicArn, Subject: notice.subject, Message: notice.message }),
     );
   deps.logger.warn('automation still paused: reminder sent', { actor: item.actor, reason: item.reason });
-  return { ...result, reminded: true };
+  return { reminded: true };
 }

@@ -294,6 +294,21 @@ describe('sweep: the reminder', () => {
   });
 });
 
+test('a reminder that cannot be sent is a sweep error, not a reason to stop honouring the pause', async () => {
+  for (const v of VOTERS) await f.seed(v, paused({ changedAt: T - 5 * HOUR }));
+  f.sns.on(PublishCommand).rejects(Object.assign(new Error('down'), { name: 'InternalErrorException' }));
+  const err = await run().catch((e: unknown) => e);
+  expect(err).toMatchObject({ name: 'SweepIncomplete', failed: ['reminder'] });
+  expect(published().map((p) => [p.name, p.value])).toEqual([
+    ['AutomationPaused', 1],
+    ['SweepErrors', 1],
+  ]);
+  expect(logged.find((l) => l.message === 'sweep census')?.data.census).toMatchObject({
+    paused: true,
+    pauseReason: 'paused by alice: database upgrade',
+  });
+});
+
 describe('sweep: overdue runs', () => {
   it('publishes RunsOverdue with the count past the bound and logs each', async () => {
     sfn
