@@ -27,6 +27,7 @@ import {
   nodeLifecycleSubstitutions,
   SWEEP_MINUTES,
 } from '../infra/node-lifecycle';
+import { sweepOperationsEnvironment } from '../infra/operations';
 import {
   FAILOVER_WORKFLOWS,
   failoverEnvironment,
@@ -112,7 +113,12 @@ export function deployControlPlane(twin: Twin, layout: RegionLayout): ControlPla
       JSON.stringify(caKeyPolicy(world.accountId, signerRole)),
     );
   const signerArn = fn('signer', 'signer', signerEnvironment(config, region, layout.stateTable, caKeyArns));
-  const certsArn = fn('certs', 'certs', certsEnvironment(config, region, layout.stateTable));
+  // The global pause's copies (issue 15; PAUSE's minimal wiring until INFRA's): every function that honours it.
+  const pauseTables = { [ENV.pauseTables]: JSON.stringify(routingTables(config)) };
+  const certsArn = fn('certs', 'certs', {
+    ...certsEnvironment(config, region, layout.stateTable),
+    ...pauseTables,
+  });
   const report = fn('report', 'report', {
     [ENV.stateTable]: layout.stateTable,
     [ENV.topicArn]: layout.topicArn,
@@ -126,11 +132,10 @@ export function deployControlPlane(twin: Twin, layout: RegionLayout): ControlPla
     definitionText('node-command'),
     nodeCommandSubstitutions(commandFunctionArn),
   );
-  const failoverFunctionArn = fn(
-    'failover',
-    'failover',
-    failoverEnvironment(config, region, layout.stateTable),
-  );
+  const failoverFunctionArn = fn('failover', 'failover', {
+    ...failoverEnvironment(config, region, layout.stateTable),
+    ...pauseTables,
+  });
   const failoverFamily = failoverSubstitutions({
     failoverFunctionArn,
     leaseFunctionArn: lease,
@@ -210,6 +215,7 @@ export function deployControlPlane(twin: Twin, layout: RegionLayout): ControlPla
     [ENV.drainStateMachineArn]: drainArn,
     [ENV.failoverStateMachineArn]: failoverArn,
     ...pauseEnvironment(config, layout.topicArn),
+    ...pauseTables,
   };
   const dispatchArn = fn('dispatch', 'dispatch', {
     ...env,
@@ -217,7 +223,15 @@ export function deployControlPlane(twin: Twin, layout: RegionLayout): ControlPla
     // Automatic regional failover (infra/regional-routing.ts): the degraded alarm's peers, by fixed ARN.
     ...regionalDispatchEnvironment(config, region.name, world.accountId),
   });
-  const reconcilerArn = fn('reconciler', 'reconciler', { ...env, ...certSweepEnvironment() });
+  const reconcilerArn = fn('reconciler', 'reconciler', {
+    ...env,
+    ...certSweepEnvironment(),
+    ...sweepOperationsEnvironment(config, routingTables(config), (w) =>
+      sfn.arnOf(w === 'regional-failover' ? regionalFailoverStateMachineName(config) : w),
+    ),
+    [ENV.cooldownMinutes]: String(config.automation.cooldownMinutes.primaryFailover),
+    [ENV.dailyBudget]: String(config.automation.dailyBudget),
+  });
 
   for (const groupName of [region.primaryAsgName, region.memberAsgName]) {
     for (const hook of HOOKS) {

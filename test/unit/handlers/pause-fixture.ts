@@ -137,6 +137,9 @@ export function pauseFixture() {
     ctx,
     down,
     hook,
+    snsClient,
+    /** `region`'s document client that no `down` affects (a state table that stays reachable). */
+    raw,
     sns,
     metrics,
     doc,
@@ -145,7 +148,7 @@ export function pauseFixture() {
       (await raw(region).send(new GetCommand({ TableName: tableOf(region), Key: pauseKey('prod') }))).Item as
         | PauseItem
         | undefined,
-    seed: (region: string, item: Partial<PauseItem> & Record<string, unknown>) =>
+    seed: (region: string, item: Partial<PauseItem> | Record<string, unknown>) =>
       raw(region).send(
         new PutCommand({ TableName: tableOf(region), Item: { ...pauseKey('prod'), ...item } }),
       ),
