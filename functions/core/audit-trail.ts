@@ -63,7 +63,7 @@ export function normaliseAuditItem(item: Readonly<Record<string, unknown>>): Aud
   const at = cut < 0 ? rest : rest.slice(0, cut);
   const id = cut < 0 ? '' : rest.slice(cut + 1);
   const execution = str(item.execution) ?? str(item.executionName);
-  const decision = str(item.decision) ?? str(item.finding) ?? str(item.phase);
+  const decision = str(item.decision) ?? str(item.action) ?? str(item.finding) ?? str(item.phase);
   const fields: Record<string, unknown> = {
     at,
     id,
@@ -72,7 +72,7 @@ export function normaliseAuditItem(item: Readonly<Record<string, unknown>>): Aud
     execution,
     decision,
     outcome: str(item.outcome) ?? str(item.status),
-    actor: str(item.actor),
+    actor: str(item.actor) ?? str(item.operator),
     reason: str(item.reason) ?? str(item.summary) ?? str(item.detail),
     error: str(item.error),
     subject: str(item.subject) ?? str(item.instanceId) ?? str(item.alarmName),
@@ -111,6 +111,36 @@ export function operatorAuditPut(a: OperatorAudit): AuditPut {
         Object.entries(a.details ?? {}).map(([k, v]) => [k, Array.isArray(v) ? [...v] : v]),
       ),
       ttl: auditExpiry(a.at),
+    },
+    ConditionExpression: 'attribute_not_exists(sk)',
+  };
+}
+
+/** The sweep's census of primaries started (or found started) primary-failover: a decision like any other. */
+export interface CensusAudit {
+  readonly cluster: string;
+  /** The sweep's event time and id. */
+  readonly eventTime: string;
+  readonly eventId: string;
+  /** `zero` or `two` (what the census found) and why. */
+  readonly census: string;
+  readonly why: string;
+  readonly executionName: string;
+  readonly outcome: 'started' | 'duplicate';
+}
+
+/** The put of a census decision: one entry per sweep; a redelivered sweep keeps the first. */
+export function censusAuditPut(a: CensusAudit, now: number): AuditPut {
+  return {
+    Item: {
+      ...auditKey(a.cluster, a.eventTime, `${a.eventId}#census`),
+      trigger: 'sweep',
+      decision: `census-${a.census}`,
+      detail: a.why.slice(0, 500),
+      workflow: 'primary-failover',
+      executionName: a.executionName,
+      outcome: a.outcome,
+      ttl: auditExpiry(now),
     },
     ConditionExpression: 'attribute_not_exists(sk)',
   };

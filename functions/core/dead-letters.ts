@@ -204,7 +204,11 @@ export function planReplay(
   };
 }
 
-/** Parse `REPLAY_TARGETS` (a JSON array of ARNs) into normalised targets; anything else throws, naming it. */
+/**
+ * Parse `REPLAY_TARGETS` (JSON `{ functions: [ARN], stateMachines: [ARN] }`, infra/operations.ts) into
+ * normalised targets; anything else throws an error naming the entry, so a misconfigured function replays
+ * nothing.
+ */
 export function parseReplayTargets(json: string): readonly string[] {
   let raw: unknown;
   try {
@@ -212,14 +216,19 @@ export function parseReplayTargets(json: string): readonly string[] {
   } catch {
     throw new Error('REPLAY_TARGETS is not JSON');
   }
-  if (!Array.isArray(raw)) throw new Error('REPLAY_TARGETS must be a JSON array of ARNs');
-  return raw.map((arn, i) => {
-    const t = typeof arn === 'string' ? normaliseTarget(arn) : undefined;
-    if (t === undefined || t.kind === 'other') {
-      throw new Error(`REPLAY_TARGETS[${i}] is not a Lambda function or state machine ARN`);
-    }
-    return t.target;
-  });
+  if (!isObject(raw) || !Array.isArray(raw.functions) || !Array.isArray(raw.stateMachines)) {
+    throw new Error('REPLAY_TARGETS must be { functions: [ARN], stateMachines: [ARN] }');
+  }
+  const read = (list: unknown[], key: string, kind: TargetKind) =>
+    list.map((arn, i) => {
+      const t = typeof arn === 'string' ? normaliseTarget(arn) : undefined;
+      if (t?.kind !== kind) throw new Error(`REPLAY_TARGETS.${key}[${i}] is not a ${kind} ARN`);
+      return t.target;
+    });
+  return [
+    ...read(raw.functions, 'functions', 'function'),
+    ...read(raw.stateMachines, 'stateMachines', 'state-machine'),
+  ];
 }
 
 /** The summary `dead-letters-list` shows of one message: never the payload. */

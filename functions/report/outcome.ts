@@ -12,6 +12,7 @@ import { type Attempt, deliveryVerdict, reportKept, selfReportMark } from '../co
 import { dynamoDocSdk } from '../shared/clients/dynamodb';
 import { snsSdk } from '../shared/clients/sns';
 import { ENV, requireEnv } from '../shared/env';
+import { isRetryable, TransientError } from '../shared/errors';
 import type { HandlerContext } from '../shared/handler';
 import { claimNotice, releaseNotice } from '../shared/notice';
 import { MetricUnit } from '../shared/powertools';
@@ -115,12 +116,15 @@ export async function report(input: ReportInput, ctx: ReportContext, now = Date.
 
   const verdict = deliveryVerdict(audit, publish);
   if (verdict === 'undelivered') {
-    throw new ReportUndelivered(
-      `${input.workflow} ${o.outcome}: audit write failed (${errorName(auditError)})${
-        publish === 'failed' ? ` and publish failed (${errorName(publishError)})` : ''
-      }`,
-      { cause: publish === 'failed' ? publishError : auditError },
-    );
+    const message = `${input.workflow} ${o.outcome}: audit write failed (${errorName(auditError)})${
+      publish === 'failed' ? ` and publish failed (${errorName(publishError)})` : ''
+    }`;
+    const cause = publish === 'failed' ? publishError : auditError;
+    // A throttled or failing service is worth the Report task's Retry (it names TransientError); anything else
+    // (a denied call, a missing table) is not.
+    throw isRetryable(auditError) || isRetryable(publishError)
+      ? new TransientError(`ReportUndelivered: ${message}`, { cause })
+      : new ReportUndelivered(message, { cause });
   }
   if (verdict === 'partial') {
     ctx.logger.error('workflow outcome partly delivered', {

@@ -122,14 +122,12 @@ const anyMessage = fc.record(
       fc.oneof(
         fc.string(),
         fc.jsonValue().map((v) => JSON.stringify(v)),
-        fc
-          .record({ functionArn: arnish, payload: fc.jsonValue(), condition: fc.string() })
-          .map((r) =>
-            JSON.stringify({
-              requestContext: { functionArn: r.functionArn, condition: r.condition },
-              requestPayload: r.payload,
-            }),
-          ),
+        fc.record({ functionArn: arnish, payload: fc.jsonValue(), condition: fc.string() }).map((r) =>
+          JSON.stringify({
+            requestContext: { functionArn: r.functionArn, condition: r.condition },
+            requestPayload: r.payload,
+          }),
+        ),
       ),
       { nil: undefined },
     ),
@@ -261,12 +259,22 @@ describe('targets', () => {
   });
 
   it('reads REPLAY_TARGETS or refuses it, naming it', () => {
-    expect(parseReplayTargets(JSON.stringify([`${FN}:$LATEST`, SM]))).toEqual([FN, SM]);
-    expect(() => parseReplayTargets('nope')).toThrow('REPLAY_TARGETS is not JSON');
-    expect(() => parseReplayTargets('{}')).toThrow('REPLAY_TARGETS must be a JSON array of ARNs');
-    expect(() => parseReplayTargets('[1]')).toThrow(
-      'REPLAY_TARGETS[0] is not a Lambda function or state machine ARN',
+    expect(parseReplayTargets(JSON.stringify({ functions: [`${FN}:$LATEST`], stateMachines: [SM] }))).toEqual(
+      [FN, SM],
     );
-    expect(() => parseReplayTargets('["arn:aws:sqs:eu-west-1:111122223333:q"]')).toThrow('REPLAY_TARGETS[0]');
+    expect(parseReplayTargets('{"functions":[],"stateMachines":[]}')).toEqual([]);
+    expect(() => parseReplayTargets('nope')).toThrow('REPLAY_TARGETS is not JSON');
+    expect(() => parseReplayTargets(JSON.stringify([FN]))).toThrow(
+      'REPLAY_TARGETS must be { functions: [ARN], stateMachines: [ARN] }',
+    );
+    expect(() => parseReplayTargets(JSON.stringify({ functions: [SM], stateMachines: [] }))).toThrow(
+      'REPLAY_TARGETS.functions[0] is not a function ARN',
+    );
+    expect(() => parseReplayTargets(JSON.stringify({ functions: [], stateMachines: [FN, 1] }))).toThrow(
+      'REPLAY_TARGETS.stateMachines[0] is not a state-machine ARN',
+    );
+    expect(() => parseReplayTargets(JSON.stringify({ functions: [1], stateMachines: [] }))).toThrow(
+      'REPLAY_TARGETS.functions[0] is not a function ARN',
+    );
   });
 });

@@ -121,7 +121,7 @@ beforeEach(() => {
     [ENV.clusterName]: 'prod',
     [ENV.stateTable]: 'prod-state',
     [ENV.deadLetterQueueUrl]: QUEUE,
-    [ENV.replayTargets]: JSON.stringify([DISPATCH, SM]),
+    [ENV.replayTargets]: JSON.stringify({ functions: [DISPATCH], stateMachines: [SM] }),
   });
   jest.spyOn(process.stdout, 'write').mockImplementation(() => true);
 });
@@ -285,7 +285,8 @@ describe('dead-letters-replay', () => {
   });
 
   it('refuses to run with a REPLAY_TARGETS that is not a list of ARNs, touching nothing', async () => {
-    process.env[ENV.replayTargets] = '["arn:aws:sqs:eu-west-1:111122223333:q"]';
+    process.env[ENV.replayTargets] =
+      '{"functions":["arn:aws:sqs:eu-west-1:111122223333:q"],"stateMachines":[]}';
     const err: unknown = await handler({ op: 'dead-letters-replay', ...actor }, context).catch(
       (e: unknown) => e,
     );

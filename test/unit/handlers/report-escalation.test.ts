@@ -9,7 +9,7 @@ import { DynamoDBDocumentClient, PutCommand, UpdateCommand } from '@aws-sdk/lib-
 import type { Context } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
-import { reportedKey } from '../../../functions/core/keys';
+import { noticeKey, reportedKey } from '../../../functions/core/keys';
 import { handler } from '../../../functions/report/handler';
 import { resetClients, setClientsForTest } from '../../../functions/shared/clients/base';
 import { ENV } from '../../../functions/shared/env';
@@ -125,6 +125,23 @@ describe('report: escalation that does not depend on one call', () => {
     expect(marks()).toHaveLength(0);
   });
 
+  it('throws a TransientError (the Report task retries it) when a service failed transiently', async () => {
+    const throttled = () =>
+      Object.assign(new Error('slow down'), {
+        name: 'ThrottlingException',
+        $fault: 'client',
+        $retryable: { throttling: true },
+      });
+    doc.on(PutCommand).rejects(throttled());
+    sns.on(PublishCommand).rejects(down('SNS'));
+
+    const err: unknown = await handler(escalated, context).catch((e: unknown) => e);
+    expect((err as Error).name).toBe('TransientError');
+    expect((err as Error).message).toMatch(
+      /^ReportUndelivered: primary-failover escalated: audit write failed/,
+    );
+  });
+
   it('a quiet outcome whose audit fails reached no one: it throws (the Report step retries)', async () => {
     doc.on(PutCommand).rejects(down('DynamoDB'));
 
@@ -138,6 +155,16 @@ describe('report: escalation that does not depend on one call', () => {
     await expect(handler(quiet, context)).resolves.toMatchObject({ notified: false });
     expect(sns).toHaveReceivedCommandTimes(PublishCommand, 0);
     expect(marks()).toHaveLength(1);
+  });
+
+  it('a paused incident whose notice record cannot be read is notified rather than lost', async () => {
+    doc.on(UpdateCommand, { Key: noticeKey('artifactory-prod', 'no-primary') }).rejects(down('DynamoDB'));
+
+    await expect(
+      handler({ ...escalated, outcome: 'refused', summary: 'Paused.', incident: 'no-primary' }, context),
+    ).resolves.toMatchObject({ notified: true });
+    expect(sns).toHaveReceivedCommandTimes(PublishCommand, 1);
+    expect(lines.join('\n')).toContain('paused incident claim failed: notifying');
   });
 
   it('a marker that cannot be written is no failure (at worst a second notification of a failed end)', async () => {
