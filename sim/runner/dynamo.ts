@@ -1,7 +1,13 @@
 import { type ChildProcess, fork } from 'node:child_process';
 import * as path from 'node:path';
 import { Readable } from 'node:stream';
-import { CreateTableCommand, DynamoDBClient, UpdateTimeToLiveCommand } from '@aws-sdk/client-dynamodb';
+import {
+  CreateTableCommand,
+  DeleteTableCommand,
+  DynamoDBClient,
+  ListTablesCommand,
+  UpdateTimeToLiveCommand,
+} from '@aws-sdk/client-dynamodb';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import type { VirtualClock } from '../core/clock';
 import { invocationStore } from './invocation';
@@ -43,6 +49,72 @@ class TrackedHttpHandler {
 
 const SERVER = path.join(__dirname, 'dynalite-server.cjs');
 
+/** Real timers: the idle server's reaper runs on wall time, whatever clock a twin installs later. */
+const realSetTimeout = globalThis.setTimeout;
+const realClearTimeout = globalThis.clearTimeout;
+/** How long an emptied server waits for the next twin of this process before it is stopped. */
+const IDLE_SERVER_MS = 2_000;
+
+interface Server {
+  readonly child: ChildProcess;
+  readonly port: number;
+}
+let idleServer: (Server & { reaper: ReturnType<typeof setTimeout> }) | undefined;
+
+function takeIdleServer(): Server | undefined {
+  const idle = idleServer;
+  idleServer = undefined;
+  if (!idle) return undefined;
+  realClearTimeout(idle.reaper);
+  if (idle.child.exitCode !== null || !idle.child.connected) return undefined;
+  idle.child.ref();
+  idle.child.channel?.ref();
+  return { child: idle.child, port: idle.port };
+}
+
+function keepIdleServer(server: Server): void {
+  if (idleServer) void stopServer(idleServer.child);
+  // An idle server holds neither this process nor the test runner: it exits with its parent (dynalite-server.cjs).
+  server.child.unref();
+  server.child.channel?.unref();
+  const reaper = realSetTimeout(() => {
+    if (idleServer?.child === server.child) idleServer = undefined;
+    void stopServer(server.child);
+  }, IDLE_SERVER_MS);
+  (reaper as { unref?: () => void }).unref?.();
+  idleServer = { ...server, reaper };
+}
+
+function stopServer(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || !child.connected) return Promise.resolve();
+  return new Promise<void>((resolve) => {
+    child.once('exit', () => resolve());
+    child.disconnect();
+  });
+}
+
+/** Deletes every table of the server (in any region: dynalite's tables are global); whether it is now empty. */
+async function emptyServer(port: number): Promise<boolean> {
+  const client = new DynamoDBClient({
+    region: 'us-east-1',
+    endpoint: `http://127.0.0.1:${port}`,
+    credentials: { accessKeyId: 'twin', secretAccessKey: 'twin' },
+    maxAttempts: 1,
+  });
+  try {
+    for (let round = 0; round < 10; round++) {
+      const { TableNames = [] } = await client.send(new ListTablesCommand({}));
+      if (TableNames.length === 0) return true;
+      for (const TableName of TableNames) await client.send(new DeleteTableCommand({ TableName }));
+    }
+    return false;
+  } catch {
+    return false;
+  } finally {
+    client.destroy();
+  }
+}
+
 /** What the twin does around every DynamoDB request: inject the world's faults, record the call. */
 export interface DynamoObserver {
   /** The error an injected fault makes this call fail with, if any; `caller` is whose client makes it. */
@@ -69,9 +141,15 @@ export class DynamoSim {
     private readonly observer?: DynamoObserver,
   ) {}
 
-  /** Starts the server; call before the virtual clock is installed or while it is, either works. */
+  /** Starts the server (or takes the idle one a stopped DynamoSim left empty); before or after the clock is installed. */
   async start(): Promise<void> {
     if (this.child) return;
+    const idle = takeIdleServer();
+    if (idle) {
+      this.child = idle.child;
+      this.port = idle.port;
+      return;
+    }
     const child = fork(SERVER, [], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
     this.child = child;
     this.port = await new Promise<number>((resolve, reject) => {
@@ -81,15 +159,23 @@ export class DynamoSim {
     });
   }
 
+  /**
+   * Stops using the server: every table is deleted (dynalite drops a deleted table's items), and the empty
+   * server is kept for the next DynamoSim of this process, which then starts exactly as on a new server
+   * without paying a new process (about 0.2 s of CPU and 0.3 s of waiting per twin). A server that cannot be
+   * emptied is stopped instead.
+   */
   async stop(): Promise<void> {
     for (const c of this.clients.splice(0)) c.destroy();
     const child = this.child;
+    const port = this.port;
     this.child = undefined;
-    if (!child || child.exitCode !== null) return;
-    await new Promise<void>((resolve) => {
-      child.once('exit', () => resolve());
-      child.disconnect();
-    });
+    if (!child || child.exitCode !== null || port === undefined) return;
+    if (await emptyServer(port)) {
+      keepIdleServer({ child, port });
+      return;
+    }
+    await stopServer(child);
   }
 
   get endpoint(): string {

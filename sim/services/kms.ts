@@ -121,6 +121,26 @@ export function policyAllows(
   return policy.some((s) => s.Effect === 'Allow' && applies(s));
 }
 
+/**
+ * RSA key generation is slow (an RSA_3072 key takes 0.1-1 s of CPU: most of a twin's start, one CA key per
+ * region): CreateKey draws its key pair from a per-process pool, the n-th key of a spec a world creates being
+ * the pool's n-th (made on first use). Within one world every key is distinct, as KMS's are; worlds run one at
+ * a time, and the key material was never seeded, so no world can tell its keys were another world's.
+ */
+const keyPool = new Map<KeySpec, { privateKey: KeyObject; publicKey: KeyObject }[]>();
+const drawnBy = new WeakMap<object, Map<KeySpec, number>>();
+
+function pooledKeyPair(world: object, spec: KeySpec): { privateKey: KeyObject; publicKey: KeyObject } {
+  const drawn = drawnBy.get(world) ?? new Map<KeySpec, number>();
+  drawnBy.set(world, drawn);
+  const n = drawn.get(spec) ?? 0;
+  drawn.set(spec, n + 1);
+  const keys = keyPool.get(spec) ?? [];
+  keyPool.set(spec, keys);
+  while (keys.length <= n) keys.push(generateKeyPairSync('rsa', { modulusLength: KEY_SPECS[spec] }));
+  return keys[n] as { privateKey: KeyObject; publicKey: KeyObject };
+}
+
 export class KmsSim implements SimService, KmsContract {
   readonly service = 'kms' as const;
   readonly api: Readonly<Record<string, ApiHandler>>;
@@ -180,9 +200,7 @@ export class KmsSim implements SimService, KmsContract {
     } catch {
       throw new AwsError('MalformedPolicyDocumentException', 'The key policy is not valid JSON.');
     }
-    const { privateKey, publicKey } = generateKeyPairSync('rsa', {
-      modulusLength: KEY_SPECS[spec as KeySpec],
-    });
+    const { privateKey, publicKey } = pooledKeyPair(this.ctx.world, spec as KeySpec);
     const h = this.ctx.rng.hex(32);
     const keyId = `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
     const arn = `arn:aws:kms:${this.ctx.region}:${account}:key/${keyId}`;

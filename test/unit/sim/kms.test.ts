@@ -146,6 +146,23 @@ describe("the twin's KMS", () => {
     expect(outputs).not.toContain('PRIVATE KEY');
     expect(kms.privateKeyPems().every((p) => p.startsWith('-----BEGIN PRIVATE KEY-----'))).toBe(true);
   });
+
+  it("draws key pairs from the process's pool: distinct within a world, across its regions too", () => {
+    const world = { accountId: ACCOUNT };
+    const inRegion = (region: string) => new KmsSim({ ...ctx, region, world } as unknown as SimContext);
+    const [a, b] = [inRegion('eu-west-1'), inRegion('us-east-1')];
+    const spki = (k: KmsSim, KeyId: string) =>
+      Buffer.from(
+        (handlerOf(k.api, 'GetPublicKey')({ KeyId }) as { PublicKey: Uint8Array }).PublicKey,
+      ).toString('hex');
+    const create = (k: KmsSim) =>
+      k.createSigningKey('RSA_2048', JSON.stringify(caKeyPolicy(ACCOUNT, SIGNER)));
+    const keys = [spki(a, create(a)), spki(b, create(b)), spki(a, create(a))];
+    expect(new Set(keys).size).toBe(3);
+    // Another world draws the same pool from its start: its first key is this world's first.
+    const other = new KmsSim({ ...ctx, world: { accountId: ACCOUNT } } as unknown as SimContext);
+    expect(spki(other, create(other))).toBe(keys[0]);
+  });
 });
 
 describe('key policy evaluation', () => {
