@@ -168,6 +168,27 @@ export class StepFunctionsSim implements SimService {
     return `arn:aws:states:${this.region}:${this.world.accountId}:stateMachine:${name}`;
   }
 
+  /**
+   * DescribeStateMachine's `definition` (as deployed, substitutions applied): Step Functions API Reference,
+   * DescribeStateMachine. Unknown ARN: StateMachineDoesNotExist.
+   */
+  describeDefinition(stateMachineArn: string): string {
+    const m = this.machines.get(stateMachineArn);
+    if (!m) throw new AwsError('StateMachineDoesNotExist', `State Machine Does Not Exist: '${stateMachineArn}'`);
+    return JSON.stringify(m.definition);
+  }
+
+  /**
+   * UpdateStateMachine with a new definition: the ARN stays; executions started after it run the new definition
+   * (Step Functions API Reference, UpdateStateMachine: "Executions using the previous definition … continue").
+   */
+  updateDefinition(stateMachineArn: string, definition: string): void {
+    const m = this.machines.get(stateMachineArn);
+    if (!m) throw new AwsError('StateMachineDoesNotExist', `State Machine Does Not Exist: '${stateMachineArn}'`);
+    this.createStateMachine(m.name, definition, {});
+  }
+
+
   /** Resolves when the execution has stopped (for scenarios and tests). */
   async waitFor(executionArn: string): Promise<ExecutionRecord> {
     await this.running.get(executionArn)?.done;

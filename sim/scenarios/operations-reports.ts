@@ -109,12 +109,9 @@ export const pauseDuringIncident: Scenario = {
  */
 function shortenTimeout(twin: Twin, name: string, seconds: number): void {
   const sfn = twin.sfnIn(regionOf(twin));
-  // The twin keeps each deployed (substituted) definition; the scene reads it to re-deploy it.
-  const machines = (sfn as unknown as { machines: Map<string, { definition: Record<string, unknown> }> })
-    .machines;
-  const deployed = machines.get(sfn.arnOf(name));
-  if (!deployed) throw new Error(`no state machine ${name} in the twin`);
-  sfn.createStateMachine(name, JSON.stringify({ ...deployed.definition, TimeoutSeconds: seconds }), {});
+  const arn = sfn.arnOf(name);
+  const deployed = JSON.parse(sfn.describeDefinition(arn)) as Record<string, unknown>;
+  sfn.updateDefinition(arn, JSON.stringify({ ...deployed, TimeoutSeconds: seconds }));
 }
 
 const READINESS = 'regional-readiness';
