@@ -241,6 +241,42 @@ describe('pauseMetric (what a sweep publishes)', () => {
   });
 });
 
+describe('boundaries', () => {
+  it('publishes the 0 only strictly within one sweep interval of the end', () => {
+    const ended = item(3, false);
+    expect(pauseMetric(true, ended, T0 + 299_999, 300_000)).toBe(0);
+    expect(pauseMetric(true, ended, T0 + 300_000, 300_000)).toBeUndefined();
+    expect(pauseMetric(true, undefined, T0, 300_000)).toBeUndefined();
+    expect(pauseMetric(false, undefined, T0, 300_000)).toBe(1);
+  });
+
+  it('keeps a 99-character subject whole and cuts a longer one to 99 with an ellipsis', () => {
+    const fits = 'a'.repeat(99 - '[prod] automation paused by '.length);
+    expect(pauseNotice('prod', item(1, true, { actor: fits }), []).subject).toBe(
+      `[prod] automation paused by ${fits}`,
+    );
+    const over = pauseNotice('prod', item(1, true, { actor: `${fits}b` }), []).subject;
+    expect(over).toHaveLength(99);
+    expect(over.endsWith('…')).toBe(true);
+    expect(reminderNotice('x'.repeat(120), item(1), T0).subject).toHaveLength(99);
+  });
+
+  it('takes a paused item over an unpaused one of the same version, whatever the order', () => {
+    const off = item(4, false);
+    const on = item(4, true);
+    for (const order of [
+      [off, on],
+      [on, off],
+    ])
+      expect(
+        quorumPause(
+          order.map((i, k) => ({ region: `r${k}`, reachable: true, item: i })),
+          2,
+        ),
+      ).toEqual({ kind: 'ok', item: on, version: 4 });
+  });
+});
+
 describe('describePause, audit and notices', () => {
   it('names both pauses', () => {
     expect(describePause(undefined, true)).toBe('not paused');
