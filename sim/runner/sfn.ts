@@ -174,7 +174,8 @@ export class StepFunctionsSim implements SimService {
    */
   describeDefinition(stateMachineArn: string): string {
     const m = this.machines.get(stateMachineArn);
-    if (!m) throw new AwsError('StateMachineDoesNotExist', `State Machine Does Not Exist: '${stateMachineArn}'`);
+    if (!m)
+      throw new AwsError('StateMachineDoesNotExist', `State Machine Does Not Exist: '${stateMachineArn}'`);
     return JSON.stringify(m.definition);
   }
 
@@ -184,10 +185,10 @@ export class StepFunctionsSim implements SimService {
    */
   updateDefinition(stateMachineArn: string, definition: string): void {
     const m = this.machines.get(stateMachineArn);
-    if (!m) throw new AwsError('StateMachineDoesNotExist', `State Machine Does Not Exist: '${stateMachineArn}'`);
+    if (!m)
+      throw new AwsError('StateMachineDoesNotExist', `State Machine Does Not Exist: '${stateMachineArn}'`);
     this.createStateMachine(m.name, definition, {});
   }
-
 
   /** Resolves when the execution has stopped (for scenarios and tests). */
   async waitFor(executionArn: string): Promise<ExecutionRecord> {
