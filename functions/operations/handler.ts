@@ -2,7 +2,6 @@
  * The operations Lambda: the operator's entry point for what is not a workflow (issue 15). Thin: each op is
  * its own module (./pause, ./dead-letters, ./audit), the decisions in functions/core.
  */
-import { cloudWatch } from '../shared/clients/cloudwatch';
 import { dynamoDoc } from '../shared/clients/dynamodb';
 import { lambda } from '../shared/clients/lambda';
 import { sfn } from '../shared/clients/sfn';
@@ -15,7 +14,7 @@ import { type OperationsInput, OperationsInputSchema } from './input';
 import { pause, pauseStatus, resume } from './pause';
 
 export type OperationsContext = Pick<
-  HandlerContext<'dynamoDoc' | 'sns' | 'sqs' | 'lambda' | 'sfn' | 'cloudWatch'>,
+  HandlerContext<'dynamoDoc' | 'sns' | 'sqs' | 'lambda' | 'sfn'>,
   'clients' | 'logger' | 'metrics'
 >;
 
@@ -38,7 +37,7 @@ export async function operations(input: OperationsInput, ctx: OperationsContext,
 
 export const handler = makeHandler(
   OperationsInputSchema,
-  { dynamoDoc, sns, sqs, lambda, sfn, cloudWatch },
+  { dynamoDoc, sns, sqs, lambda, sfn },
   (input, ctx) => operations(input, ctx),
   { inputName: 'operations request' },
 );

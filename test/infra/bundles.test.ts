@@ -61,6 +61,17 @@ const EXPECTED: Record<string, { clients: string[]; sdk: string[] }> = {
     clients: ['dynamodb', 'sfn'],
     sdk: ['@aws-sdk/client-dynamodb', '@aws-sdk/client-sfn', '@aws-sdk/lib-dynamodb'],
   },
+  operations: {
+    clients: ['dynamodb', 'lambda', 'sfn', 'sns', 'sqs'],
+    sdk: [
+      '@aws-sdk/client-dynamodb',
+      '@aws-sdk/client-lambda',
+      '@aws-sdk/client-sfn',
+      '@aws-sdk/client-sns',
+      '@aws-sdk/client-sqs',
+      '@aws-sdk/lib-dynamodb',
+    ],
+  },
   reconciler: {
     clients: ['auto-scaling', 'cloudwatch', 'dynamodb', 'sfn', 'sns'],
     sdk: [
