@@ -6,6 +6,7 @@
  *   npm start -- --scenario <name>    one scenario
  *   npm start -- --list               the scenarios
  *   npm start -- --seed 7 --verbose   another seed, with the timelines
+ *   npm start -- --dashboard          and the last scene's CloudWatch dashboard, rendered from the twin
  * Exit code: 0 when every scene passed, 1 when one failed, 2 for an unknown scenario.
  */
 import { styleText } from 'node:util';
@@ -83,8 +84,15 @@ async function main(): Promise<void> {
     .option('-l, --list', 'list the scenarios')
     .option('--seed <n>', 'seed of the simulated world (a whole number ≥ 0)', parseSeed, 1)
     .option('-v, --verbose', "print each scene's timeline, every workflow step included")
+    .option('-d, --dashboard', "print the last scene's CloudWatch dashboard (its first region) as text")
     .parse();
-  const opts = program.opts<{ scenario?: string; list?: boolean; seed: number; verbose?: boolean }>();
+  const opts = program.opts<{
+    scenario?: string;
+    list?: boolean;
+    seed: number;
+    verbose?: boolean;
+    dashboard?: boolean;
+  }>();
   if (opts.list) {
     for (const s of SCENARIOS) out(`${s.name.padEnd(32)} ${s.title}`);
     return;
@@ -107,7 +115,7 @@ async function main(): Promise<void> {
       opts.seed,
       opts.verbose ? printTimeline(s, opts.seed) : undefined,
       // The last scene's world, as its first region's dashboard shows it when the scene ends.
-      i === chosen.length - 1 && s.controlPlane !== false
+      opts.dashboard && i === chosen.length - 1 && s.controlPlane !== false
         ? async (twin) => {
             dashboard = await renderDashboard(twin, twin.world.regionNames[0] as string);
           }
@@ -125,16 +133,17 @@ async function main(): Promise<void> {
       for (const [k, v] of Object.entries(result ?? {}))
         if (/ floor /.test(String(v))) out(paint('dim', `      ${k}: ${v}`));
   }
-  out('');
-  out(
-    `seed ${opts.seed}; key windows: docs/twin.md, "Windows and floors"; dollars: Step Functions + Lambda.`,
-  );
-  out(summaryTable(summaries));
+  // The dashboard first, the summary table last (what a reader of the last screen wants).
   if (dashboard.length > 0) {
     out('');
     out(paint('bold', `  the last scene's ${dashboard[0]}`));
     for (const line of dashboard.slice(1)) out(line);
   }
+  out('');
+  out(
+    `seed ${opts.seed}; key windows: docs/twin.md, "Windows and floors"; dollars: Step Functions + Lambda.`,
+  );
+  out(summaryTable(summaries));
   if (summaries.some((s) => s.outcome === 'failed')) process.exitCode = 1;
 }
 

@@ -4,7 +4,6 @@
  * while the primary alarm (missing data ignored) starts nothing; each failed tick is counted in AWS/Lambda Errors.
  */
 
-import { operationsAlarmSpecs } from '../../../infra/operations';
 import { primaryAlarmName } from '../../../infra/primary-failover';
 import { operationsAlarmName } from '../../../infra/stacks/names';
 import { Twin } from '../../../sim/twin';
@@ -25,8 +24,8 @@ describe('a dead watch on the twin', () => {
     const config = twin.world.config;
     const region = twin.world.regionNames[0] as string;
     const r = twin.world.region(region);
-    r.sqs.createQueue({ name: `${config.cluster.name}-dead-letters` });
-    for (const spec of operationsAlarmSpecs(config, region)) r.cloudwatch.putAlarm(spec);
+    // The twin deploys the dead-letter queue and every operations alarm from infra/operations.ts (sim/deploy-operations.ts).
+    expect(r.cloudwatch.alarmState(operationsAlarmName(config, region, 'watch-silent'))).toBeDefined();
     const silent = operationsAlarmName(config, region, 'watch-silent');
     await twin.run(5 * MINUTE);
     expect(r.cloudwatch.alarmState(silent)).toBe('OK');
