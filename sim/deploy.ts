@@ -230,31 +230,26 @@ export function deployControlPlane(twin: Twin, layout: RegionLayout): ControlPla
       });
     }
   }
-  // EventBridge invokes Lambda asynchronously; Lambda retries a failed async invocation twice.
+  // EventBridge invokes Lambda asynchronously (twin.lambda.target): its retry policy covers only Lambda refusing
+  // the event; the function's errors are retried by Lambda's asynchronous queue (sim/runner/lambda-async.ts).
   const lambdaRetry = { maximumRetryAttempts: 2, maximumEventAgeSeconds: 3600 };
   r.events.putRule({
     name: `${config.cluster.name}-lifecycle-events`,
     pattern: lifecycleEventPattern(region),
-    target: async (event) => {
-      await twin.lambda.invoke(dispatchArn, event);
-    },
+    target: twin.lambda.target(dispatchArn),
     retryPolicy: lambdaRetry,
   });
   // SSM's status events complete node-command's waits, as the control-plane stack routes them.
   r.events.putRule({
     name: `${config.cluster.name}-command-status`,
     pattern: commandStatusEventPattern(config, region),
-    target: async (event) => {
-      await twin.lambda.invoke(commandFunctionArn, event);
-    },
+    target: twin.lambda.target(commandFunctionArn),
     retryPolicy: lambdaRetry,
   });
   r.events.putSchedule({
     name: `${config.cluster.name}-sweep`,
     everyMs: SWEEP_MINUTES * 60_000,
-    target: async (event) => {
-      await twin.lambda.invoke(reconcilerArn, event);
-    },
+    target: twin.lambda.target(reconcilerArn),
     retryPolicy: lambdaRetry,
   });
   // The primary watch, its alarm, and the alarm's route to dispatch, as PrimaryFailover defines them.
@@ -265,27 +260,21 @@ export function deployControlPlane(twin: Twin, layout: RegionLayout): ControlPla
   r.events.putSchedule({
     name: `${config.cluster.name}-primary-watch`,
     everyMs: WATCH_MINUTES * 60_000,
-    target: async (event) => {
-      await twin.lambda.invoke(watchArn, event);
-    },
+    target: twin.lambda.target(watchArn),
     retryPolicy: lambdaRetry,
   });
   r.cloudwatch.putAlarm(primaryAlarmSpec(config, region.name));
   r.events.putRule({
     name: `${config.cluster.name}-primary-alarm`,
     pattern: primaryAlarmEventPattern(config, region.name),
-    target: async (event) => {
-      await twin.lambda.invoke(dispatchArn, event);
-    },
+    target: twin.lambda.target(dispatchArn),
     retryPolicy: lambdaRetry,
   });
   // The region's degraded alarm (created with the routing in sim/setup.ts) to dispatch, as RegionalRouting routes it.
   r.events.putRule({
     name: `${config.cluster.name}-region-degraded`,
     pattern: degradedAlarmEventPattern(config, region.name),
-    target: async (event) => {
-      await twin.lambda.invoke(dispatchArn, event);
-    },
+    target: twin.lambda.target(dispatchArn),
     retryPolicy: lambdaRetry,
   });
   // cert-rotation's triggers, as CertTriggers defines them: the expiry alarm (to dispatch by the primary alarm's
@@ -294,9 +283,7 @@ export function deployControlPlane(twin: Twin, layout: RegionLayout): ControlPla
   r.events.putSchedule({
     name: censusRuleName(config),
     scheduleExpression: censusScheduleExpression(config),
-    target: async (event) => {
-      await twin.lambda.invoke(dispatchArn, event);
-    },
+    target: twin.lambda.target(dispatchArn),
     retryPolicy: lambdaRetry,
   });
   // Regional failover, as RegionalFailover deploys it: the routing Lambda, the workflows, the two schedules.
@@ -328,9 +315,7 @@ export function deployControlPlane(twin: Twin, layout: RegionLayout): ControlPla
   }
   const readinessArn = sfn.arnOf('regional-readiness');
   // EventBridge starts a state machine target with StartExecution (no name: each event a new execution).
-  const start = (stateMachineArn: string, input: unknown) => async () => {
-    sfn.startExecution({ stateMachineArn, input: JSON.stringify(input) });
-  };
+  const start = (stateMachineArn: string, input: unknown) => sfn.target(stateMachineArn, () => input);
   r.events.putSchedule({
     name: readinessRuleName(config, region.name),
     scheduleExpression: readinessScheduleExpression(config),

@@ -95,6 +95,8 @@ export class Twin implements TwinRuntime {
         const sfn = new StepFunctionsSim(twin.world, region, twin.lambda, twin.dynamo);
         twin.sfn.set(region, sfn);
         twin.world.region(region).services.sfn = sfn;
+        // The Lambda API (Invoke) for handlers' SDK clients, e.g. the dead-letter replay.
+        twin.world.region(region).services.lambda = twin.lambda.apiFor(region);
       }
       setClientsForTest(twinClients(twin.world, twin.dynamo, twin.world.regionNames[0] ?? 'us-east-1'));
       setRegionalClientFactoryForTest((name, region) =>

@@ -8,6 +8,7 @@ import { KmsSim } from './services/kms';
 import { Route53Sim } from './services/route53';
 import { SecretsManagerSim } from './services/secrets';
 import { SnsSim } from './services/sns';
+import { SqsSim } from './services/sqs';
 import { SsmSim } from './services/ssm';
 
 /** The world the twin runs: the core's World holding the simulated services of sim/services. */
@@ -25,6 +26,7 @@ export const SIMULATED_SERVICES: WorldAssembler<Route53Sim> = {
     cloudwatch: new CloudWatchSim(ctx('cloudwatch')),
     events: new EventBridgeSim(ctx('events')),
     sns: new SnsSim(ctx('sns')),
+    sqs: new SqsSim(ctx('sqs')),
   }),
   route53: (ctx) => new Route53Sim(ctx),
 };

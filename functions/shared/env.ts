@@ -40,6 +40,22 @@ export const ENV = {
   regionalDispatch: 'REGIONAL_DISPATCH',
   /** The routing Lambda's: its whole deployment as JSON (functions/routing/settings.ts, infra/routing.ts). */
   routingSettings: 'ROUTING_SETTINGS',
+  /**
+   * The sweep's and the report Lambda's: every workflow's deployed ARN, whether it is a root run, and how long a
+   * healthy run takes, as JSON `[{ workflow, arn, root, boundSeconds }]` (infra/operations.ts `runsEnvironment`).
+   */
+  runBounds: 'RUN_BOUNDS',
+  /** The operations Lambda's: the region's dead-letter queue (its URL). */
+  deadLetterQueueUrl: 'DEAD_LETTER_QUEUE_URL',
+  /**
+   * The operations Lambda's: what a dead letter may be replayed to, as JSON `{ functions: [arn], stateMachines:
+   * [arn] }` (this stack's event-driven functions and scheduled state machines; infra/operations.ts).
+   */
+  replayTargets: 'REPLAY_TARGETS',
+  /** The global pause's copies: JSON object of voter region to its routing table (operations Lambda, sweep). */
+  pauseTables: 'PAUSE_TABLES',
+  /** The sweep's: hours between two reminders while paused (`operations.pauseReminderHours`). */
+  pauseReminderHours: 'PAUSE_REMINDER_HOURS',
   /** Set by Lambda. */
   awsRegion: 'AWS_REGION',
   /** Powertools' own variable; the shared Metrics instance reads it once, at load. */

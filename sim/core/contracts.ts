@@ -75,6 +75,7 @@ export interface RegionServices {
   readonly cloudwatch: CloudWatchContract;
   readonly events: EventBridgeContract;
   readonly sns: SnsContract;
+  readonly sqs: SqsContract;
 }
 
 // ---------------------------------------------------------------- EC2 and the Artifactory node
@@ -456,12 +457,28 @@ export interface EventDelivery {
   readonly attempt: number;
   /** Which copy of the event (2 for the second delivery of a duplicated event). */
   readonly copy: number;
-  /** `dropped`: retries exhausted (EventBridge drops the event); `lost`: an injected fault lost it. */
-  readonly outcome: 'succeeded' | 'failed' | 'dropped' | 'lost';
+  /**
+   * `dropped`: retries exhausted and no dead-letter queue (EventBridge drops the event); `dead-lettered`: sent to
+   * the target's dead-letter queue; `lost`: an injected fault lost it.
+   */
+  readonly outcome: 'succeeded' | 'failed' | 'dropped' | 'dead-lettered' | 'lost';
   readonly error?: string;
 }
 
-export type EventTarget = (event: BusEvent) => Promise<void> | void;
+/**
+ * A rule's target: delivers one event and resolves when the target ACCEPTED it (for a Lambda target: the
+ * asynchronous Invoke was accepted, not the function's result); throws when the delivery failed. `targetArn`
+ * names it in dead-letter messages (TARGET_ARN); `failFast` is set on an error EventBridge does not retry (a
+ * target that no longer exists: straight to the dead-letter queue).
+ */
+export type EventTarget = ((event: BusEvent) => Promise<void> | void) & { readonly targetArn?: string };
+
+/** Where a rule target's undeliverable events go: a standard SQS queue of the rule's region (name or ARN). */
+export interface EventTargetOptions {
+  readonly retryPolicy?: EventBridgeRetryPolicy;
+  readonly deadLetterQueue?: string;
+  readonly description?: string;
+}
 
 export interface EventBridgeContract {
   /** An AWS service emits an event on the default bus (delivery is best-effort and subject to faults). */
@@ -472,13 +489,13 @@ export interface EventBridgeContract {
     resources?: readonly string[];
   }): void;
   /** A rule with an EventBridge event pattern and one target (created or replaced, ENABLED). */
-  putRule(rule: {
-    name: string;
-    pattern: Record<string, unknown>;
-    target: EventTarget;
-    retryPolicy?: EventBridgeRetryPolicy;
-    description?: string;
-  }): void;
+  putRule(
+    rule: {
+      name: string;
+      pattern: Record<string, unknown>;
+      target: EventTarget;
+    } & EventTargetOptions,
+  ): void;
   /**
    * A schedule rule: `everyMs` (a `rate(...)` in milliseconds, whole minutes) or a `rate(...)`/`cron(...)`
    * schedule expression; delivers `Scheduled Event`s.
@@ -487,10 +504,10 @@ export interface EventBridgeContract {
     rule: ({ everyMs: number } | { scheduleExpression: string }) & {
       name: string;
       target: EventTarget;
-      retryPolicy?: EventBridgeRetryPolicy;
-      description?: string;
-    },
+    } & EventTargetOptions,
   ): void;
+  /** The ARN of a rule on the default bus (RULE_ARN in dead-letter messages). */
+  ruleArn(name: string): string;
   /** Every event emitted, delivered or not, for assertions. */
   readonly emitted: readonly BusEvent[];
   /** Every delivery attempt and outcome, in virtual-time order. */
@@ -509,6 +526,35 @@ export interface SnsMessage {
 export interface SnsContract {
   createTopic(name: string): string;
   readonly messages: readonly SnsMessage[];
+}
+
+/** A message attribute as the SQS API carries it (String, Number or Binary data types). */
+export interface SqsMessageAttribute {
+  readonly DataType: string;
+  readonly StringValue?: string;
+  readonly BinaryValue?: Uint8Array;
+}
+
+export interface SqsContract {
+  /** Creates (or returns) a standard queue; `retentionSeconds` 60-1209600, `kmsKeyId` marks it KMS-encrypted. */
+  createQueue(spec: {
+    name: string;
+    retentionSeconds?: number;
+    visibilityTimeoutSeconds?: number;
+    kmsKeyId?: string;
+  }): { url: string; arn: string };
+  /** A queue's URL from its name, URL or ARN (undefined: no such queue in this region). */
+  queueUrl(nameOrArn: string): string | undefined;
+  /** An AWS service sends a message (EventBridge's DLQ, Lambda's on-failure destination): throws if it cannot. */
+  send(
+    queue: string,
+    body: string,
+    attributes?: Readonly<Record<string, SqsMessageAttribute>>,
+  ): { messageId: string };
+  /** Messages stored (visible or in flight), oldest first, for assertions. */
+  messages(
+    queue: string,
+  ): readonly { readonly body: string; readonly attributes: Readonly<Record<string, SqsMessageAttribute>> }[];
 }
 
 // ---------------------------------------------------------------- Faults, as services see them

@@ -16,6 +16,8 @@ export interface ApiFault {
   readonly action: string | '*';
   readonly region: string | '*';
   readonly caller: Caller | '*';
+  /** The resource the fault is aimed at ('*': any call; else only calls that name it, see beforeResourceCall). */
+  readonly resource: string | '*';
   /** Remaining calls it applies to (Infinity for a fraction-based fault). */
   remaining: number;
   /** Probability per matching call (1 = every call while `remaining` lasts). */
@@ -38,10 +40,17 @@ export type SsmFaultOutcome = 'Failed' | 'TimedOut' | 'Hang';
 /**
  * How an injected fault fails a Lambda invocation: `throttle` (Lambda.TooManyRequestsException, 429),
  * `service-error` (Lambda.ServiceException, 500), `timeout` (the invocation hangs until the function's timeout:
- * Sandbox.Timedout).
+ * Sandbox.Timedout), `function-error` (the function fails at once with an unhandled `Error`, as a handler that
+ * throws on its first line or a broken deployment does: a function error, counted in `Errors`, retried by
+ * Lambda's asynchronous queue; the handler does not run, so nothing it would change changes).
  */
-export type LambdaFaultMode = 'throttle' | 'service-error' | 'timeout';
-export const LAMBDA_FAULT_MODES: readonly LambdaFaultMode[] = ['throttle', 'service-error', 'timeout'];
+export type LambdaFaultMode = 'throttle' | 'service-error' | 'timeout' | 'function-error';
+export const LAMBDA_FAULT_MODES: readonly LambdaFaultMode[] = [
+  'throttle',
+  'service-error',
+  'timeout',
+  'function-error',
+];
 
 /**
  * How an injected fault bends the ALB's health check of a target against the node's own state: `fail` (the

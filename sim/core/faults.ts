@@ -119,6 +119,8 @@ export class Faults implements FaultsView {
     action?: string;
     region?: string;
     caller?: Caller;
+    /** Only calls on this resource (the function name for `lambda:Invoke`). */
+    resource?: string;
     times?: number;
     fraction?: number;
   }): void {
@@ -126,7 +128,7 @@ export class Faults implements FaultsView {
     this.timeline.add(
       opts.region ?? '*',
       'fault',
-      `throttling ${opts.service}:${opts.action ?? '*'}${opts.caller ? ` (${opts.caller} calls)` : ''} (${describe(opts)})`,
+      `throttling ${opts.service}:${opts.action ?? '*'}${opts.resource ? ` on ${opts.resource}` : ''}${opts.caller ? ` (${opts.caller} calls)` : ''} (${describe(opts)})`,
     );
   }
 
@@ -136,6 +138,8 @@ export class Faults implements FaultsView {
     action?: string;
     region?: string;
     caller?: Caller;
+    /** Only calls on this resource (the function name for `lambda:Invoke`). */
+    resource?: string;
     times?: number;
     fraction?: number;
     errorName?: string;
@@ -150,7 +154,7 @@ export class Faults implements FaultsView {
     this.timeline.add(
       opts.region ?? '*',
       'fault',
-      `failing ${opts.service}:${opts.action ?? '*'}${opts.caller ? ` (${opts.caller} calls)` : ''} with ${name} (${describe(opts)})`,
+      `failing ${opts.service}:${opts.action ?? '*'}${opts.resource ? ` on ${opts.resource}` : ''}${opts.caller ? ` (${opts.caller} calls)` : ''} with ${name} (${describe(opts)})`,
     );
   }
 
@@ -176,7 +180,35 @@ export class Faults implements FaultsView {
         f.service !== service ||
         (f.action !== '*' && f.action !== action) ||
         (f.region !== '*' && f.region !== region) ||
-        (f.caller !== '*' && f.caller !== caller)
+        (f.caller !== '*' && f.caller !== caller) ||
+        // A fault aimed at one resource bites only where the resource is known (beforeResourceCall).
+        f.resource !== '*'
+      )
+        continue;
+      if (f.fraction < 1 && !this.rng.chance(f.fraction)) continue;
+      f.remaining--;
+      return f.make(service, action);
+    }
+    return undefined;
+  }
+
+  /**
+   * The API faults aimed at one resource (`resource` set), for a call on it: the services that know the resource
+   * apply these on top of {@link beforeCall} (the twin's Lambda for `lambda:Invoke` on a function).
+   */
+  beforeResourceCall(
+    region: string,
+    service: ServiceName,
+    action: string,
+    resource: string,
+  ): Error | undefined {
+    if (this.regionsDown.has(region)) return undefined;
+    for (const f of this.apiFaults) {
+      if (f.remaining <= 0 || f.resource === '*' || f.resource !== resource) continue;
+      if (
+        f.service !== service ||
+        (f.action !== '*' && f.action !== action) ||
+        (f.region !== '*' && f.region !== region)
       )
         continue;
       if (f.fraction < 1 && !this.rng.chance(f.fraction)) continue;
@@ -192,6 +224,7 @@ export class Faults implements FaultsView {
       action?: string;
       region?: string;
       caller?: Caller;
+      resource?: string;
       times?: number;
       fraction?: number;
     },
@@ -207,6 +240,7 @@ export class Faults implements FaultsView {
       action: opts.action ?? '*',
       region: opts.region ?? '*',
       caller: opts.caller ?? '*',
+      resource: opts.resource ?? '*',
       remaining: opts.times ?? Number.POSITIVE_INFINITY,
       fraction: opts.fraction ?? 1,
       make,

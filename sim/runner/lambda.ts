@@ -1,8 +1,11 @@
 import type { Context } from 'aws-lambda';
 import { loadMiddy } from '../../functions/shared/handler';
+import type { SimService } from '../core/contracts';
 import type { LambdaFaultMode } from '../core/faults';
 import type { World } from '../core/world';
 import { type Invocation, invocationStore, patchOutput, patchProcessEnv } from './invocation';
+import { type EventInvokeConfig, LambdaAsync, lambdaApi } from './lambda-async';
+import { FunctionError } from './lambda-errors';
 
 export type Handler = (event: unknown, context: Context) => Promise<unknown>;
 
@@ -35,17 +38,7 @@ export interface LambdaInvocation {
   readonly error?: string;
 }
 
-/** A Lambda function error as Step Functions and the SDK see it: the handler's error type as the name. */
-export class FunctionError extends Error {
-  constructor(
-    name: string,
-    message: string,
-    readonly functionName: string,
-  ) {
-    super(message);
-    this.name = name;
-  }
-}
+export { FunctionError };
 
 /**
  * Lambda in the twin: runs the real handler modules with a Lambda context on the virtual clock, their own
@@ -61,9 +54,33 @@ export class LambdaSim {
   /** Every request that ran (a hung one included); a throttled or refused one (429, 500) ran nothing. */
   readonly invocations: LambdaInvocation[] = [];
 
+  /** Asynchronous invocation: Lambda's event queue, its retries and on-failure destinations (lambda-async.ts). */
+  readonly async: LambdaAsync;
+
   constructor(private readonly world: World) {
     patchProcessEnv();
     patchOutput();
+    this.async = new LambdaAsync(world, this);
+  }
+
+  /** Invoke with InvocationType Event (see LambdaAsync.invokeAsync): throws when Lambda does not accept it. */
+  invokeAsync(functionArnOrName: string, payload: unknown, region?: string): { requestId: string } {
+    return this.async.invokeAsync(functionArnOrName, payload, region);
+  }
+
+  /** PutFunctionEventInvokeConfig (MaximumRetryAttempts, MaximumEventAgeInSeconds, on-failure destination). */
+  putFunctionEventInvokeConfig(functionArn: string, config: EventInvokeConfig): void {
+    this.async.putFunctionEventInvokeConfig(functionArn, config);
+  }
+
+  /** An EventBridge rule target for the function: an asynchronous invocation. */
+  target(functionArn: string): ReturnType<LambdaAsync['target']> {
+    return this.async.target(functionArn);
+  }
+
+  /** The Lambda API (Invoke) of one region, for the SDK's `lambda` client. */
+  apiFor(region: string): SimService {
+    return lambdaApi(this.world, this, region);
   }
 
   register(spec: FunctionSpec): string {
@@ -90,6 +107,7 @@ export class LambdaSim {
       throw err;
     } finally {
       const fn = this.functions.get(functionArnOrName.replace(/:(\$LATEST|\d+)$/, ''));
+      if (fn) this.publishInvocationMetrics(fn, error);
       if (fn && error !== 'Lambda.TooManyRequestsException' && error !== 'Lambda.ServiceException')
         this.invocations.push({
           at,
@@ -196,12 +214,40 @@ export class LambdaSim {
         'Lambda was unable to process the request (injected 500)',
         fn.name,
       );
+    if (fault === 'function-error')
+      throw new FunctionError('Error', 'injected function error (the handler did not run)', fn.name);
     await new Promise<void>((resolve) => this.world.clock.after(fn.timeoutSeconds * 1000, resolve));
     throw new FunctionError(
       'Sandbox.Timedout',
       `Task timed out after ${fn.timeoutSeconds}.00 seconds`,
       fn.name,
     );
+  }
+
+  /**
+   * AWS/Lambda metrics {FunctionName} ("Types of metrics for Lambda functions",
+   * https://docs.aws.amazon.com/lambda/latest/dg/monitoring-metrics-types.html): `Invocations` counts every time
+   * the function code is invoked, function errors included, but not a throttled request or another invocation
+   * error (the 500); `Errors` counts invocations that end in a function error, errors the code throws and the
+   * runtime's (timeouts) alike; `Throttles` counts throttled invocation requests.
+   */
+  private publishInvocationMetrics(fn: FunctionSpec, error: string | undefined): void {
+    const cw = this.world.region(fn.region).cloudwatch;
+    const dims = { FunctionName: fn.name };
+    if (error === 'Lambda.TooManyRequestsException') {
+      cw.putMetric('AWS/Lambda', 'Throttles', dims, 1);
+      return;
+    }
+    if (error === 'Lambda.ServiceException' || error === 'Lambda.ResourceNotFoundException') return;
+    cw.putMetric('AWS/Lambda', 'Invocations', dims, 1);
+    cw.putMetric('AWS/Lambda', 'Errors', dims, error === undefined ? 0 : 1);
+  }
+
+  /** A registered function by name or ARN (qualifier ignored), as `region`'s Lambda resolves it. */
+  lookup(functionArnOrName: string, region?: string): (FunctionSpec & { arn: string }) | undefined {
+    const ref = functionArnOrName.replace(/:(\$LATEST|\d+)$/, '');
+    if (ref.startsWith('arn:')) return this.functions.get(ref);
+    return region === undefined ? undefined : this.functions.get(this.arnOf(region, ref));
   }
 
   private capture(region: string, name: string, lines: string[], result: unknown): void {

@@ -41,6 +41,13 @@ export function routeToTwin<C extends StackClient>(
       // A pinned client (another region's resources) calls its own region; the others the invocation's.
       const region = pinned ? defaultRegion : (invocationStore.getStore()?.region ?? defaultRegion);
       const output = (await world.call(region, service, commandName, args.input)) as Record<string, unknown>;
+      // The SDK hands Lambda's Invoke Payload back as a Uint8ArrayBlobAdapter (a Uint8Array that can
+      // transformToString); the twin's plain Uint8Array gets the same method.
+      const payload = output.Payload;
+      if (service === 'lambda' && payload instanceof Uint8Array)
+        output.Payload = Object.assign(payload, {
+          transformToString: (encoding?: BufferEncoding) => Buffer.from(payload).toString(encoding ?? 'utf8'),
+        });
       return {
         output: { ...output, $metadata: { httpStatusCode: 200, attempts: 1, totalRetryDelay: 0 } },
         response: { statusCode: 200, headers: {} },

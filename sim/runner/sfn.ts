@@ -6,7 +6,7 @@ import {
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import { StateMachine } from 'aws-local-stepfunctions';
-import type { ServiceName, SimService } from '../core/contracts';
+import type { BusEvent, EventTarget, ServiceName, SimService } from '../core/contracts';
 import { AwsError, NotModelledError } from '../core/errors';
 import type { ExecutionRecord, World } from '../core/world';
 import { TaskTokens } from './callbacks';
@@ -227,6 +227,7 @@ export class StepFunctionsSim implements SimService {
       this.world.executions.find((e) => e.executionArn === parentArn)?.children?.push(record);
     }
     this.world.timeline.add(this.region, 'sfn', `${machine.name} started (${name})`, { executionArn });
+    this.statusChanged(record);
     // An execution is not part of the Lambda invocation that started it: run it outside that context (its
     // environment, log capture and region must not leak into the workflow).
     invocationStore.exit(() => this.run(machine, record));
@@ -296,6 +297,7 @@ export class StepFunctionsSim implements SimService {
       await history;
       record.stoppedAt = this.world.clock.now();
       this.running.delete(record.executionArn);
+      this.statusChanged(record);
       this.world.timeline.add(
         this.region,
         'sfn',
@@ -304,6 +306,65 @@ export class StepFunctionsSim implements SimService {
       );
     })();
     this.running.set(record.executionArn, { record, abort: execution.abort, done });
+  }
+
+  /**
+   * A status change of an execution, as Step Functions reports it: the `Step Functions Execution Status Change`
+   * event on the region's default bus ("Automating Step Functions event delivery with EventBridge",
+   * https://docs.aws.amazon.com/step-functions/latest/dg/cw-events.html: source `aws.states`, the execution ARN
+   * in resources, detail executionArn, stateMachineArn, name, status RUNNING | SUCCEEDED | FAILED | TIMED_OUT |
+   * ABORTED, startDate and stopDate in epoch milliseconds, input and output as JSON strings (null when none),
+   * error and cause; AWS services' events are delivered best effort), and the AWS/States metric of the change
+   * {StateMachineArn}: ExecutionsStarted, ExecutionsSucceeded, ExecutionsFailed, ExecutionsTimedOut,
+   * ExecutionsAborted ("Monitoring Step Functions metrics using CloudWatch", procedure-cw-metrics.html).
+   * Nothing is emitted while the region is lost.
+   */
+  private statusChanged(record: ExecutionRecord): void {
+    if (this.world.faults.isRegionDown(this.region)) return;
+    const stateMachineArn = this.arnOf(record.stateMachine);
+    const metric = {
+      RUNNING: 'ExecutionsStarted',
+      SUCCEEDED: 'ExecutionsSucceeded',
+      FAILED: 'ExecutionsFailed',
+      TIMED_OUT: 'ExecutionsTimedOut',
+      ABORTED: 'ExecutionsAborted',
+    }[record.status];
+    const services = this.world.region(this.region);
+    services.cloudwatch.putMetric('AWS/States', metric, { StateMachineArn: stateMachineArn }, 1);
+    const ended = record.status !== 'RUNNING';
+    services.events.emit({
+      source: 'aws.states',
+      detailType: 'Step Functions Execution Status Change',
+      resources: [record.executionArn],
+      detail: {
+        executionArn: record.executionArn,
+        stateMachineArn,
+        name: record.name,
+        status: record.status,
+        startDate: record.startedAt,
+        stopDate: ended ? (record.stoppedAt ?? this.world.clock.now()) : null,
+        input: JSON.stringify(record.input),
+        inputDetails: { included: true },
+        output: record.status === 'SUCCEEDED' ? JSON.stringify(record.output ?? null) : null,
+        outputDetails: record.status === 'SUCCEEDED' ? { included: true } : null,
+        error: ended && record.status !== 'SUCCEEDED' ? (record.error ?? null) : null,
+        cause: ended && record.status !== 'SUCCEEDED' ? (record.cause ?? null) : null,
+      },
+    });
+  }
+
+  /**
+   * An EventBridge rule target that starts the state machine (StartExecution without a name: each event a new
+   * execution). The call fails, and EventBridge retries or dead-letters the event, when the region is lost, an
+   * injected fault fails `sfn:StartExecution`, or the state machine does not exist.
+   */
+  target(stateMachineArn: string, input: (event: BusEvent) => unknown = (event) => event): EventTarget {
+    const deliver = async (event: BusEvent) => {
+      const fault = this.world.faults.beforeCall(this.region, 'sfn', 'StartExecution');
+      if (fault) throw fault;
+      this.startExecution({ stateMachineArn, input: JSON.stringify(input(event)) });
+    };
+    return Object.assign(deliver, { targetArn: stateMachineArn });
   }
 
   private async task(

@@ -12,6 +12,19 @@
  *   EventBridge retries for 24 hours and up to 185 times with exponential back off and jitter; once the
  *   retries are exhausted the event is dropped. RetryPolicy (API reference): MaximumRetryAttempts 0-185,
  *   MaximumEventAgeInSeconds 60-86400.
+ * - Dead-letter queues ("Using dead-letter queues to process undelivered events in EventBridge",
+ *   https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-rule-dlq.html): a target's DLQ is a standard SQS
+ *   queue in the rule's region; an event whose retries are exhausted goes there instead of being dropped, the
+ *   event itself as the body, with the message attributes RULE_ARN, TARGET_ARN, ERROR_CODE, ERROR_MESSAGE,
+ *   EXHAUSTED_RETRY_CONDITION (MaximumRetryAttempts | MaximumEventAgeInSeconds) and RETRY_ATTEMPTS. "For
+ *   errors that result from missing permissions to a target, or if a target resource no longer exists, no
+ *   retry attempts will happen": such an event goes straight to the DLQ (without EXHAUSTED_RETRY_CONDITION).
+ *   AWS does not list its ERROR_CODE values; the twin's are RESOURCE_NOT_FOUND, THROTTLING and SDK_CLIENT_ERROR
+ *   (any other failure of the target call), with the error's name and message as ERROR_MESSAGE. If the DLQ
+ *   cannot take the message (missing queue, region lost) the event is dropped.
+ * - A Lambda target is invoked asynchronously ("Amazon EventBridge (CloudWatch Events)" in the Lambda guide,
+ *   services-cloudwatchevents): the target succeeds once Lambda accepts the event; the function's own errors
+ *   are retried by Lambda's asynchronous queue (sim/runner/lambda-async.ts), never by EventBridge.
  * - Schedules ("Rate expressions reference", "Cron expressions reference"): rate(value unit) with minute,
  *   hour or day units (singular for 1, plural otherwise); cron with six fields in UTC, at minute granularity.
  *   A scheduled rule delivers source `aws.events`, detail-type `Scheduled Event`, detail `{}` and the rule's
@@ -31,8 +44,10 @@ import type {
   EventBridgeRetryPolicy,
   EventDelivery,
   EventTarget,
+  EventTargetOptions,
   SimContext,
   SimService,
+  SqsMessageAttribute,
 } from '../core/contracts';
 import { AwsError, NotModelledError } from '../core/errors';
 import { type EventPattern, matches, validatePattern } from '../core/event-pattern';
@@ -67,6 +82,7 @@ interface Rule {
   readonly description: string | undefined;
   readonly retryPolicy: EventBridgeRetryPolicy;
   readonly target: EventTarget;
+  readonly deadLetterQueue: string | undefined;
   state: RuleState;
   cancelSchedule: (() => void) | undefined;
 }
@@ -116,13 +132,13 @@ export class EventBridgeSim implements SimService, EventBridgeContract {
     this.ingest(event.source, event.detailType, event.detail, event.resources ?? [], this.ctx.clock.now());
   }
 
-  putRule(rule: {
-    name: string;
-    pattern: Record<string, unknown>;
-    target: EventTarget;
-    retryPolicy?: EventBridgeRetryPolicy;
-    description?: string;
-  }): void {
+  putRule(
+    rule: {
+      name: string;
+      pattern: Record<string, unknown>;
+      target: EventTarget;
+    } & EventTargetOptions,
+  ): void {
     validatePattern(rule.pattern);
     this.store({
       name: rule.name,
@@ -131,6 +147,7 @@ export class EventBridgeSim implements SimService, EventBridgeContract {
       description: rule.description,
       retryPolicy: rule.retryPolicy,
       target: rule.target,
+      deadLetterQueue: rule.deadLetterQueue,
     });
   }
 
@@ -138,9 +155,7 @@ export class EventBridgeSim implements SimService, EventBridgeContract {
     rule: ({ everyMs: number } | { scheduleExpression: string }) & {
       name: string;
       target: EventTarget;
-      retryPolicy?: EventBridgeRetryPolicy;
-      description?: string;
-    },
+    } & EventTargetOptions,
   ): void {
     const expression = 'everyMs' in rule ? rateExpressionFor(rule.everyMs) : rule.scheduleExpression;
     const schedule = parseScheduleExpression(expression);
@@ -151,6 +166,7 @@ export class EventBridgeSim implements SimService, EventBridgeContract {
       description: rule.description,
       retryPolicy: rule.retryPolicy,
       target: rule.target,
+      deadLetterQueue: rule.deadLetterQueue,
     });
     const fire = (at: number) => {
       // A disabled rule does not run (PutRule API reference, State: DISABLED).
@@ -186,9 +202,19 @@ export class EventBridgeSim implements SimService, EventBridgeContract {
     description: string | undefined;
     retryPolicy: EventBridgeRetryPolicy | undefined;
     target: EventTarget;
+    deadLetterQueue: string | undefined;
   }): Rule {
     if (!RULE_NAME.test(spec.name)) {
       throw validationException(`Rule name ${JSON.stringify(spec.name)} must match [.\\-_A-Za-z0-9]{1,64}`);
+    }
+    // The DLQ is a standard SQS queue in the rule's own region (eb-rule-dlq).
+    if (
+      spec.deadLetterQueue !== undefined &&
+      this.ctx.world.region(this.ctx.region).sqs.queueUrl(spec.deadLetterQueue) === undefined
+    ) {
+      throw validationException(
+        `Rule ${spec.name}: the dead-letter queue ${spec.deadLetterQueue} is not a queue in ${this.ctx.region}`,
+      );
     }
     const retryPolicy = spec.retryPolicy ?? DEFAULT_RETRY_POLICY;
     const { maximumRetryAttempts: attempts, maximumEventAgeSeconds: age } = retryPolicy;
@@ -283,6 +309,7 @@ export class EventBridgeSim implements SimService, EventBridgeContract {
     ingestedAt: number,
   ): Promise<void> {
     let error: string | undefined;
+    let cause: unknown;
     if (this.ctx.world.faults.isRegionDown(this.ctx.region)) {
       error = `region ${this.ctx.region} is unavailable`;
     } else {
@@ -290,6 +317,7 @@ export class EventBridgeSim implements SimService, EventBridgeContract {
         // The target gets its own copy: nothing it does changes the recorded event.
         await Promise.resolve().then(() => rule.target(structuredClone(event)));
       } catch (err) {
+        cause = err;
         error = describeError(err);
       }
     }
@@ -310,23 +338,82 @@ export class EventBridgeSim implements SimService, EventBridgeContract {
       `target of rule ${rule.name} failed on ${event['detail-type']} (${event.id})${suffix}: ${error}`,
     );
     const retriesUsed = attempt - 1;
+    const code = errorCode(cause);
+    if (code === 'RESOURCE_NOT_FOUND') {
+      // No retry for a target that no longer exists (eb-rule-dlq).
+      this.giveUp(event, rule, attempt, copy, error, code, undefined);
+      return;
+    }
     const exp = Math.min(RETRY_CAP_MS, RETRY_BASE_MS * 2 ** Math.min(retriesUsed, 30));
     const delay = this.ctx.rng.between(0, exp);
     const now = this.ctx.clock.now();
     const tooOld = now + delay - ingestedAt > rule.retryPolicy.maximumEventAgeSeconds * 1000;
     if (retriesUsed >= rule.retryPolicy.maximumRetryAttempts || tooOld) {
-      this.log(event, rule, attempt, copy, 'dropped', error);
-      const why = tooOld ? 'maximum event age reached' : `${retriesUsed} retries exhausted`;
-      this.ctx.timeline.add(
-        this.ctx.region,
-        'events',
-        `${event['detail-type']} (${event.id}) dropped for rule ${rule.name}: ${why}`,
+      this.giveUp(
+        event,
+        rule,
+        attempt,
+        copy,
+        error,
+        code,
+        tooOld ? 'MaximumEventAgeInSeconds' : 'MaximumRetryAttempts',
       );
       return;
     }
     this.ctx.clock.after(delay, () => {
       void this.attempt(event, rule, attempt + 1, copy, ingestedAt);
     });
+  }
+
+  /** Retries are over (or pointless): the event goes to the target's dead-letter queue, or is dropped. */
+  private giveUp(
+    event: BusEvent,
+    rule: Rule,
+    attempt: number,
+    copy: number,
+    error: string,
+    code: string,
+    condition: 'MaximumRetryAttempts' | 'MaximumEventAgeInSeconds' | undefined,
+  ): void {
+    const why =
+      condition === undefined
+        ? 'not retried (the target does not exist)'
+        : condition === 'MaximumEventAgeInSeconds'
+          ? 'maximum event age reached'
+          : `${attempt - 1} retries exhausted`;
+    if (rule.deadLetterQueue !== undefined) {
+      const str = (v: string): SqsMessageAttribute => ({ DataType: 'String', StringValue: v });
+      const attributes: Record<string, SqsMessageAttribute> = {
+        RULE_ARN: str(rule.arn),
+        TARGET_ARN: str(rule.target.targetArn ?? 'unknown'),
+        ERROR_CODE: str(code),
+        ERROR_MESSAGE: str(error),
+        RETRY_ATTEMPTS: str(String(attempt - 1)),
+        ...(condition !== undefined ? { EXHAUSTED_RETRY_CONDITION: str(condition) } : {}),
+      };
+      try {
+        if (this.ctx.world.faults.isRegionDown(this.ctx.region))
+          throw new Error(`region ${this.ctx.region} is unavailable`);
+        this.ctx.world
+          .region(this.ctx.region)
+          .sqs.send(rule.deadLetterQueue, JSON.stringify(event), attributes);
+        this.log(event, rule, attempt, copy, 'dead-lettered', error);
+        this.ctx.timeline.add(
+          this.ctx.region,
+          'events',
+          `${event['detail-type']} (${event.id}) sent to the DLQ of rule ${rule.name}: ${why}`,
+        );
+        return;
+      } catch (err) {
+        error = `${error}; the DLQ failed: ${describeError(err)}`;
+      }
+    }
+    this.log(event, rule, attempt, copy, 'dropped', error);
+    this.ctx.timeline.add(
+      this.ctx.region,
+      'events',
+      `${event['detail-type']} (${event.id}) dropped for rule ${rule.name}: ${why}`,
+    );
   }
 
   private log(
@@ -518,6 +605,14 @@ function entrySize(entry: PutEventsRequestEntry): number {
     bytes(entry.Detail) +
     (entry.Resources ?? []).reduce((n, r) => n + bytes(r), 0)
   );
+}
+
+/** The DLQ's ERROR_CODE for a failed target call (see the header: AWS does not list the values). */
+function errorCode(err: unknown): string {
+  const name = (err as { name?: string } | undefined)?.name ?? '';
+  if (/ResourceNotFound|DoesNotExist|NotFound/.test(name)) return 'RESOURCE_NOT_FOUND';
+  if (/Throttl|TooManyRequests/.test(name)) return 'THROTTLING';
+  return 'SDK_CLIENT_ERROR';
 }
 
 function describeError(err: unknown): string {
