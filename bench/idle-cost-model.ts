@@ -369,6 +369,7 @@ export const PRICED_OR_FREE_WHEN_IDLE = new Set([
   'AWS::IAM::ManagedPolicy',
   'AWS::Lambda::Function',
   'AWS::Lambda::Permission',
+  'AWS::Lambda::EventInvokeConfig', // billed only as the requests its destination makes
   'AWS::Logs::LogGroup',
   'AWS::Events::Rule',
   'AWS::CloudWatch::Alarm',
@@ -396,5 +397,4 @@ export function unpricedTypes(templates: readonly Template[]): string[] {
   const types = new Set(templates.flatMap((t) => Object.values(t.Resources).map((r) => r.Type)));
   return [...types].filter((t) => !PRICED_OR_FREE_WHEN_IDLE.has(t)).sort();
 }
-
 export const total = (lines: readonly CostLine[]): number => lines.reduce((s, l) => s + l.usdPerMonth, 0);

@@ -102,6 +102,13 @@ export const PRICES = {
     read: READ,
     note: CLOUDWATCH_TABS,
   },
+  cloudwatchDashboard: {
+    usd: 3,
+    per: "dashboard per month (the free tier covers an account's first 3 dashboards of up to 50 metrics each)",
+    source: CLOUDWATCH,
+    read: READ,
+    note: CLOUDWATCH_TABS,
+  },
   cloudwatchCompositeAlarm: {
     usd: 0.5,
     per: 'composite alarm per month',

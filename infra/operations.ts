@@ -30,6 +30,7 @@ import {
   RUNS_ENDED_METRIC,
   RUNS_OVERDUE_METRIC,
   type RunFailureStatus,
+  routingVoters,
   runAlarmKind,
   SWEEP_ERRORS_METRIC,
 } from './stacks/names';
@@ -272,12 +273,16 @@ export interface RunBound {
 
 /** `RUN_BOUNDS` entries: every workflow with its deployed ARN (`arnOf`). */
 export function runBounds(config: Config, arnOf: (workflow: WorkflowName) => string): RunBound[] {
-  return WORKFLOW_NAMES.map((workflow) => ({
-    workflow,
-    arn: arnOf(workflow),
-    root: WORKFLOW_RUNS[workflow].root,
-    boundSeconds: runBoundSeconds(config, workflow),
-  }));
+  return WORKFLOW_NAMES.map((workflow) => {
+    const arn = arnOf(workflow);
+    if (typeof arn !== 'string' || arn.trim() === '') throw new Error(`RUN_BOUNDS: no ARN for ${workflow}`);
+    return {
+      workflow,
+      arn,
+      root: WORKFLOW_RUNS[workflow].root,
+      boundSeconds: runBoundSeconds(config, workflow),
+    };
+  });
 }
 
 /** The sweep's and the report Lambda's `RUN_BOUNDS`: JSON of {@link runBounds}. */
@@ -338,6 +343,7 @@ export function operationsEnvironment(
     readonly replayTargets: ReplayTargets;
   },
 ): Record<string, string> {
+  checkVoterTables(config, refs.routingTables);
   return {
     [ENV.clusterName]: config.cluster.name,
     [ENV.stateTable]: refs.stateTable,
@@ -351,15 +357,30 @@ export function operationsEnvironment(
   };
 }
 
+/** Every voter (routingVoters) must have its table, and nothing else: the pause's copies are exactly those. */
+function checkVoterTables(config: Config, tables: Readonly<Record<string, string>>): void {
+  const voters = routingVoters(config);
+  const missing = voters.filter((v) => !tables[v]);
+  const extra = Object.keys(tables).filter((r) => !voters.includes(r));
+  if (missing.length > 0 || extra.length > 0)
+    throw new Error(
+      `pause tables: ${[missing.length > 0 ? `no table for voter ${missing.join(', ')}` : '', extra.length > 0 ? `${extra.join(', ')} is no voter` : ''].filter(Boolean).join('; ')}`,
+    );
+}
+
 /** What the sweep needs beyond its own environment for the pause (§5): every voter's table and the reminder period. */
 export function sweepOperationsEnvironment(
   config: Config,
   routingTables: Readonly<Record<string, string>>,
   arnOf: (workflow: WorkflowName) => string,
 ): Record<string, string> {
+  checkVoterTables(config, routingTables);
   return {
     ...runsEnvironment(config, arnOf),
     [ENV.pauseTables]: JSON.stringify(routingTables),
     [ENV.pauseReminderHours]: String(config.operations.pauseReminderHours),
+    // The census line's gate: the primary-failover cooldown and the daily budget it reports.
+    [ENV.cooldownMinutes]: String(config.automation.cooldownMinutes.primaryFailover),
+    [ENV.dailyBudget]: String(config.automation.dailyBudget),
   };
 }

@@ -27,6 +27,7 @@ import {
   nodeLifecycleSubstitutions,
   SWEEP_MINUTES,
 } from '../infra/node-lifecycle';
+import { runsEnvironment, sweepOperationsEnvironment } from '../infra/operations';
 import {
   FAILOVER_WORKFLOWS,
   failoverEnvironment,
@@ -50,6 +51,13 @@ import { degradedAlarmEventPattern, regionalDispatchEnvironment } from '../infra
 import { routingEnvironment } from '../infra/routing';
 import { type DocumentKind, documentName } from '../infra/ssm-documents';
 import { definitionText, FUNCTION_TIMEOUT_SECONDS, type FunctionName } from '../infra/workflow-definitions';
+import {
+  createDeadLetterQueue,
+  deployOperations,
+  type OperationsLayout,
+  ruleTargetOptions,
+  stateMachineArnOf,
+} from './deploy-operations';
 import type { RegionLayout, TwinRuntime as Twin } from './layout';
 import type { Handler } from './runner/lambda';
 import { functionRoleArn } from './services/kms';
@@ -78,6 +86,8 @@ export interface ControlPlaneLayout {
   /** regional-failover, by its fixed name (dispatch in a peer region starts it by ARN). */
   readonly regionalFailoverArn: string;
   readonly readinessArn: string;
+  /** Issue 15: the operations Lambda, the dead-letter queue, the alarms of §1 and the dashboard spec. */
+  readonly operations: OperationsLayout;
 }
 
 /**
@@ -92,6 +102,9 @@ export function deployControlPlane(twin: Twin, layout: RegionLayout): ControlPla
   if (!region) throw new Error(`no region ${layout.region} in the config`);
   const r = world.region(region.name);
   const sfn = twin.sfnIn(region.name);
+  // Every rule target's DLQ and the event-driven functions' on-failure destination (issue 15 §2).
+  const queue = createDeadLetterQueue(twin, region.name);
+  const targetOptions = (maxEventAgeSeconds?: number) => ruleTargetOptions(queue.arn, maxEventAgeSeconds);
   const fn = (name: FunctionName, dir: string, environment: Record<string, string>) =>
     twin.lambda.register({
       name: `${config.cluster.name}-${name}`,
@@ -112,10 +125,17 @@ export function deployControlPlane(twin: Twin, layout: RegionLayout): ControlPla
       JSON.stringify(caKeyPolicy(world.accountId, signerRole)),
     );
   const signerArn = fn('signer', 'signer', signerEnvironment(config, region, layout.stateTable, caKeyArns));
-  const certsArn = fn('certs', 'certs', certsEnvironment(config, region, layout.stateTable));
+  // The global pause's copies (issue 15 §5): every function that honours it reads its region's.
+  const pauseTables = { [ENV.pauseTables]: JSON.stringify(routingTables(config)) };
+  const certsArn = fn('certs', 'certs', {
+    ...certsEnvironment(config, region, layout.stateTable),
+    ...pauseTables,
+  });
+  const workflowArn = stateMachineArnOf(config, (name) => sfn.arnOf(name));
   const report = fn('report', 'report', {
     [ENV.stateTable]: layout.stateTable,
     [ENV.topicArn]: layout.topicArn,
+    ...runsEnvironment(config, workflowArn),
   });
   const commandFunctionArn = fn('command', 'command', {
     [ENV.clusterName]: config.cluster.name,
@@ -126,11 +146,10 @@ export function deployControlPlane(twin: Twin, layout: RegionLayout): ControlPla
     definitionText('node-command'),
     nodeCommandSubstitutions(commandFunctionArn),
   );
-  const failoverFunctionArn = fn(
-    'failover',
-    'failover',
-    failoverEnvironment(config, region, layout.stateTable),
-  );
+  const failoverFunctionArn = fn('failover', 'failover', {
+    ...failoverEnvironment(config, region, layout.stateTable),
+    ...pauseTables,
+  });
   const failoverFamily = failoverSubstitutions({
     failoverFunctionArn,
     leaseFunctionArn: lease,
@@ -210,6 +229,7 @@ export function deployControlPlane(twin: Twin, layout: RegionLayout): ControlPla
     [ENV.drainStateMachineArn]: drainArn,
     [ENV.failoverStateMachineArn]: failoverArn,
     ...pauseEnvironment(config, layout.topicArn),
+    ...pauseTables,
   };
   const dispatchArn = fn('dispatch', 'dispatch', {
     ...env,
@@ -217,7 +237,12 @@ export function deployControlPlane(twin: Twin, layout: RegionLayout): ControlPla
     // Automatic regional failover (infra/regional-routing.ts): the degraded alarm's peers, by fixed ARN.
     ...regionalDispatchEnvironment(config, region.name, world.accountId),
   });
-  const reconcilerArn = fn('reconciler', 'reconciler', { ...env, ...certSweepEnvironment() });
+  const reconcilerArn = fn('reconciler', 'reconciler', {
+    ...env,
+    ...certSweepEnvironment(),
+    // The sweep's duties of issue 15 (§4, §5): overdue runs, the pause's repair and reminder, the census.
+    ...sweepOperationsEnvironment(config, routingTables(config), workflowArn),
+  });
 
   for (const groupName of [region.primaryAsgName, region.memberAsgName]) {
     for (const hook of HOOKS) {
@@ -232,25 +257,24 @@ export function deployControlPlane(twin: Twin, layout: RegionLayout): ControlPla
   }
   // EventBridge invokes Lambda asynchronously (twin.lambda.target): its retry policy covers only Lambda refusing
   // the event; the function's errors are retried by Lambda's asynchronous queue (sim/runner/lambda-async.ts).
-  const lambdaRetry = { maximumRetryAttempts: 2, maximumEventAgeSeconds: 3600 };
   r.events.putRule({
     name: `${config.cluster.name}-lifecycle-events`,
     pattern: lifecycleEventPattern(region),
     target: twin.lambda.target(dispatchArn),
-    retryPolicy: lambdaRetry,
+    ...targetOptions(),
   });
   // SSM's status events complete node-command's waits, as the control-plane stack routes them.
   r.events.putRule({
     name: `${config.cluster.name}-command-status`,
     pattern: commandStatusEventPattern(config, region),
     target: twin.lambda.target(commandFunctionArn),
-    retryPolicy: lambdaRetry,
+    ...targetOptions(),
   });
   r.events.putSchedule({
     name: `${config.cluster.name}-sweep`,
     everyMs: SWEEP_MINUTES * 60_000,
     target: twin.lambda.target(reconcilerArn),
-    retryPolicy: lambdaRetry,
+    ...targetOptions(),
   });
   // The primary watch, its alarm, and the alarm's route to dispatch, as PrimaryFailover defines them.
   const watchArn = fn('watch', 'watch', {
@@ -261,21 +285,22 @@ export function deployControlPlane(twin: Twin, layout: RegionLayout): ControlPla
     name: `${config.cluster.name}-primary-watch`,
     everyMs: WATCH_MINUTES * 60_000,
     target: twin.lambda.target(watchArn),
-    retryPolicy: lambdaRetry,
+    // A reading older than its own period is superseded by the next one.
+    ...targetOptions(WATCH_MINUTES * 60),
   });
   r.cloudwatch.putAlarm(primaryAlarmSpec(config, region.name));
   r.events.putRule({
     name: `${config.cluster.name}-primary-alarm`,
     pattern: primaryAlarmEventPattern(config, region.name),
     target: twin.lambda.target(dispatchArn),
-    retryPolicy: lambdaRetry,
+    ...targetOptions(),
   });
   // The region's degraded alarm (created with the routing in sim/setup.ts) to dispatch, as RegionalRouting routes it.
   r.events.putRule({
     name: `${config.cluster.name}-region-degraded`,
     pattern: degradedAlarmEventPattern(config, region.name),
     target: twin.lambda.target(dispatchArn),
-    retryPolicy: lambdaRetry,
+    ...targetOptions(),
   });
   // cert-rotation's triggers, as CertTriggers defines them: the expiry alarm (to dispatch by the primary alarm's
   // rule above) and the daily census.
@@ -284,7 +309,7 @@ export function deployControlPlane(twin: Twin, layout: RegionLayout): ControlPla
     name: censusRuleName(config),
     scheduleExpression: censusScheduleExpression(config),
     target: twin.lambda.target(dispatchArn),
-    retryPolicy: lambdaRetry,
+    ...targetOptions(),
   });
   // Regional failover, as RegionalFailover deploys it: the routing Lambda, the workflows, the two schedules.
   const tables = routingTables(config);
@@ -320,18 +345,33 @@ export function deployControlPlane(twin: Twin, layout: RegionLayout): ControlPla
     name: readinessRuleName(config, region.name),
     scheduleExpression: readinessScheduleExpression(config),
     target: start(readinessArn, {}),
-    retryPolicy: {
-      maximumRetryAttempts: 2,
-      maximumEventAgeSeconds: config.failover.readiness.evaluationMinutes * 60,
-    },
+    ...targetOptions(config.failover.readiness.evaluationMinutes * 60),
   });
   r.events.putSchedule({
     name: drillRuleName(config, region.name),
     scheduleExpression: config.failover.drill.schedule,
     target: start(regionalFailoverArn, drillInput(config, region.name)),
-    retryPolicy: { maximumRetryAttempts: 2, maximumEventAgeSeconds: 3600 },
+    ...targetOptions(),
+  });
+  const operations = deployOperations(twin, layout, {
+    queue,
+    functionArns: {
+      dispatch: dispatchArn,
+      reconciler: reconcilerArn,
+      lease,
+      report,
+      failover: failoverFunctionArn,
+      watch: watchArn,
+      command: commandFunctionArn,
+      signer: signerArn,
+      certs: certsArn,
+      routing: routingArn,
+    },
+    stateMachineArn: workflowArn,
+    register: fn,
   });
   return {
+    operations,
     routingArn,
     regionalFailoverArn,
     readinessArn,

@@ -5,17 +5,19 @@
  * check, its state changes are visible to operators, and EventBridge routes them to dispatch like any alarm.
  * A primary that is down while a running cert-rotation execution holds the `cluster` lease is a planned
  * restart: the reading is held back, within a bound (functions/core/planned-restart.ts).
+ * The datapoint is an embedded-metric-format line (CloudWatch Logs turns it into the metric), not a
+ * PutMetricData call: a call a minute cost $0.44 a month per region (docs/performance.md, "Idle cost").
  */
 import { PRIMARY_HEALTHY_METRIC } from '../core/failover';
 import { PRIMARY_RESTART_PLANNED_METRIC, type WatchVerdict } from '../core/planned-restart';
 import { autoScaling, autoScalingSdk } from '../shared/clients/auto-scaling';
-import { cloudWatch, cloudWatchSdk } from '../shared/clients/cloudwatch';
 import { dynamoDoc } from '../shared/clients/dynamodb';
 import { elbv2, elbv2Sdk } from '../shared/clients/elbv2';
 import { sfn } from '../shared/clients/sfn';
 import { ENV, requireEnv } from '../shared/env';
 import { type ScheduledEvent, ScheduledEventSchema } from '../shared/event-envelope';
 import { type HandlerContext, makeHandler } from '../shared/handler';
+import { emfLine } from './emf';
 import { plannedRestart } from './planned';
 
 /** 1 when an InService instance of the primary group is a healthy target, else 0. */
@@ -28,19 +30,17 @@ export function primaryHealthy(
 
 /**
  * One look: publish the `PrimaryHealthy` datapoint for the event's minute and return it, or, during a planned
- * restart, `PrimaryRestartPlanned` instead.
+ * restart, `PrimaryRestartPlanned` instead. `write` takes the EMF line (stdout: Lambda sends it to CloudWatch
+ * Logs as it is, whatever the function's log format).
  */
 export async function watch(
   event: ScheduledEvent,
-  ctx: Pick<
-    HandlerContext<'autoScaling' | 'elbv2' | 'cloudWatch' | 'dynamoDoc' | 'sfn'>,
-    'clients' | 'logger'
-  >,
+  ctx: Pick<HandlerContext<'autoScaling' | 'elbv2' | 'dynamoDoc' | 'sfn'>, 'clients' | 'logger'>,
   env?: NodeJS.ProcessEnv,
+  write: (line: string) => void = (line) => process.stdout.write(`${line}\n`),
 ): Promise<{ primaryHealthy: 0 | 1; verdict: WatchVerdict['kind'] }> {
   const { DescribeAutoScalingGroupsCommand } = autoScalingSdk();
   const { DescribeTargetHealthCommand } = elbv2Sdk();
-  const { PutMetricDataCommand } = cloudWatchSdk();
   const cluster = requireEnv(ENV.clusterName, env);
   const group = requireEnv(ENV.primaryAsgName, env);
   const targetGroupArn = requireEnv(ENV.targetGroupArn, env);
@@ -66,21 +66,14 @@ export async function watch(
   const verdict =
     value === 1 ? ({ kind: 'healthy' } as const) : await plannedRestart(planned, at.getTime(), ctx);
   const held = verdict.kind === 'planned';
-  await ctx.clients.cloudWatch().send(
-    new PutMetricDataCommand({
-      Namespace: namespace,
-      MetricData: [
-        {
-          MetricName: held ? PRIMARY_RESTART_PLANNED_METRIC : PRIMARY_HEALTHY_METRIC,
-          Dimensions: [
-            { Name: 'Cluster', Value: cluster },
-            { Name: 'Region', Value: event.region },
-          ],
-          Timestamp: at,
-          Value: held ? 1 : value,
-          Unit: 'Count',
-        },
-      ],
+  // The event's minute as the datapoint's time, so a late invocation does not smear two minutes into one.
+  write(
+    emfLine({
+      namespace,
+      metricName: held ? PRIMARY_RESTART_PLANNED_METRIC : PRIMARY_HEALTHY_METRIC,
+      dimensions: { Cluster: cluster, Region: event.region },
+      value: held ? 1 : value,
+      timestamp: at.getTime(),
     }),
   );
   if (verdict.kind === 'planned') {
@@ -103,7 +96,7 @@ export async function watch(
 
 export const handler = makeHandler(
   ScheduledEventSchema,
-  { autoScaling, elbv2, cloudWatch, dynamoDoc, sfn },
+  { autoScaling, elbv2, dynamoDoc, sfn },
   (event, ctx) => watch(event, ctx),
   {
     inputName: 'scheduled event',

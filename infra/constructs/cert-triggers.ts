@@ -7,6 +7,7 @@ import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as sns from 'aws-cdk-lib/aws-sns';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import {
   CERT_ROTATION,
@@ -21,6 +22,7 @@ import type { Config, RegionConfig } from '../config/schema';
 import { METRIC_NAMESPACE } from '../stacks/names';
 import { acknowledge } from './acknowledge';
 import type { ControlPlaneFunction } from './control-plane-function';
+import { ruleTargetOptions } from './dead-letters';
 import { nagForm, Workflow, wildcardReason } from './workflow';
 
 export interface CertTriggersProps {
@@ -30,6 +32,8 @@ export interface CertTriggersProps {
   readonly topic: sns.ITopic;
   /** The control-plane key the state table is encrypted with. */
   readonly key: kms.IKey;
+  /** The region's dead-letter queue: every rule target's DLQ (infra/constructs/dead-letters.ts). */
+  readonly deadLetters: sqs.IQueue;
   /** Starts cert-rotation on the alarm and the census. */
   readonly dispatch: ControlPlaneFunction;
   /** Publishes `CertificateDaysLeft` each sweep. */
@@ -111,9 +115,7 @@ export class CertTriggers extends Construct {
       ruleName: censusRuleName(config),
       description: `Daily certificate census at ${config.certificates.censusHourUtc}:00 UTC: a cert-rotation run renews every node due`,
       schedule: events.Schedule.expression(censusScheduleExpression(config)),
-      targets: [
-        new targets.LambdaFunction(dispatch.fn, { retryAttempts: 2, maxEventAge: Duration.hours(1) }),
-      ],
+      targets: [new targets.LambdaFunction(dispatch.fn, ruleTargetOptions(props.deadLetters))],
     });
   }
 }

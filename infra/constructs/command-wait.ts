@@ -4,12 +4,14 @@ import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { ENV } from '../../functions/shared/env';
 import type { Config, RegionConfig } from '../config/schema';
 import { commandStatusEventPattern } from '../node-lifecycle';
 import { FUNCTION_TIMEOUT_SECONDS } from '../workflow-definitions';
 import { ControlPlaneFunction } from './control-plane-function';
+import { ruleTargetOptions } from './dead-letters';
 
 export interface CommandWaitProps {
   readonly config: Config;
@@ -18,6 +20,8 @@ export interface CommandWaitProps {
   readonly stateTable: dynamodb.TableV2;
   /** node-command's ARN, by name (the workflow is created after this construct: it invokes the function). */
   readonly nodeCommandStateMachineArn: string;
+  /** The region's dead-letter queue: every rule target's DLQ (infra/constructs/dead-letters.ts). */
+  readonly deadLetters: sqs.IQueue;
 }
 
 /**
@@ -55,7 +59,7 @@ export class CommandWait extends Construct {
     this.rule = new events.Rule(this, 'StatusEvents', {
       description: `SSM status changes ending the ${config.cluster.name} documents in ${region.name}, to node-command's wait`,
       eventPattern: commandStatusEventPattern(config, region) as events.EventPattern,
-      targets: [new targets.LambdaFunction(this.fn.fn, { retryAttempts: 2, maxEventAge: Duration.hours(1) })],
+      targets: [new targets.LambdaFunction(this.fn.fn, ruleTargetOptions(props.deadLetters))],
     });
   }
 }

@@ -6,6 +6,7 @@ import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as sns from 'aws-cdk-lib/aws-sns';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { ENV } from '../../functions/shared/env';
 import { CERT_WORKFLOWS } from '../cert-rotation';
@@ -32,6 +33,7 @@ import { FUNCTION_TIMEOUT_SECONDS, leaseHolders } from '../workflow-definitions'
 import { acknowledge } from './acknowledge';
 import { CommandWait } from './command-wait';
 import { ControlPlaneFunction } from './control-plane-function';
+import { ruleTargetOptions } from './dead-letters';
 import { mergeResources, nagForm, syncChildResources, Workflow, wildcardReason } from './workflow';
 
 export interface NodeLifecycleProps {
@@ -41,6 +43,7 @@ export interface NodeLifecycleProps {
   readonly stateTable: dynamodb.TableV2;
   readonly topic: sns.ITopic;
   readonly certificates: Pick<NodeLifecycleRefs, 'signerFunctionArn' | 'certsFunctionArn'>;
+  readonly deadLetters: sqs.IQueue;
 }
 
 /**
@@ -117,9 +120,7 @@ export class NodeLifecycle extends Construct {
         );
       }
     }
-
     this.documents = new ProjectDocuments(this, 'Documents', { cluster: config.cluster.name });
-
     this.lease = new ControlPlaneFunction(this, 'Lease', {
       handlerDir: 'lease',
       description:
@@ -195,6 +196,7 @@ export class NodeLifecycle extends Construct {
       key,
       stateTable,
       nodeCommandStateMachineArn: Workflow.stateMachineArnFor(this, 'node-command'),
+      deadLetters: props.deadLetters,
     });
     this.nodeCommand = new Workflow(this, 'NodeCommand', {
       name: 'node-command',
@@ -372,9 +374,7 @@ export class NodeLifecycle extends Construct {
     new events.Rule(this, 'LifecycleEvents', {
       description: `Lifecycle actions of ${groups.join(' and ')} to the control plane`,
       eventPattern: lifecycleEventPattern(region) as events.EventPattern,
-      targets: [
-        new targets.LambdaFunction(this.dispatch.fn, { retryAttempts: 2, maxEventAge: Duration.hours(1) }),
-      ],
+      targets: [new targets.LambdaFunction(this.dispatch.fn, ruleTargetOptions(props.deadLetters))],
     });
 
     this.reconciler = new ControlPlaneFunction(this, 'Reconciler', {
@@ -394,7 +394,7 @@ export class NodeLifecycle extends Construct {
     new events.Rule(this, 'Sweep', {
       description: 'Reconciler sweep for lost lifecycle events',
       schedule: events.Schedule.rate(Duration.minutes(SWEEP_MINUTES)),
-      targets: [new targets.LambdaFunction(this.reconciler.fn, { retryAttempts: 2 })],
+      targets: [new targets.LambdaFunction(this.reconciler.fn, ruleTargetOptions(props.deadLetters))],
     });
   }
 }

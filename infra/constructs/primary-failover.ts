@@ -5,6 +5,7 @@ import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as sns from 'aws-cdk-lib/aws-sns';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { Config, RegionConfig } from '../config/schema';
 import { CLUSTER_TAG_KEY } from '../node-lifecycle';
@@ -21,6 +22,7 @@ import {
 } from '../primary-failover';
 import { METRIC_NAMESPACE } from '../stacks/names';
 import { ControlPlaneFunction } from './control-plane-function';
+import { ruleTargetOptions } from './dead-letters';
 import type { NodeLifecycle } from './node-lifecycle';
 import { mergeResources, syncChildResources, Workflow } from './workflow';
 
@@ -37,6 +39,8 @@ export interface PrimaryFailoverProps {
   readonly topic: sns.ITopic;
   /** Supplies the failover, lease, report and dispatch Lambdas, node-command and the SSM documents. */
   readonly lifecycle: NodeLifecycle;
+  /** The region's dead-letter queue: every rule target's DLQ (infra/constructs/dead-letters.ts). */
+  readonly deadLetters: sqs.IQueue;
 }
 
 /**
@@ -196,19 +200,16 @@ export class PrimaryFailover extends Construct {
       'autoscaling:DescribeAutoScalingGroups',
       'elasticloadbalancing:DescribeTargetHealth',
     ]);
-    // PutMetricData is limited to the project's namespace by condition.
-    this.watch.allowOnAnyResource('PutMetricData', ['cloudwatch:PutMetricData'], {
-      StringEquals: { 'cloudwatch:namespace': METRIC_NAMESPACE },
-    });
+    // PrimaryHealthy is an embedded-metric-format log line (functions/watch/emf.ts): no PutMetricData.
     // A reading older than its own period is superseded by the next one: retry briefly, then drop it.
     new events.Rule(this, 'WatchSchedule', {
       description: `Primary watch for ${region.primaryAsgName}: PrimaryHealthy every ${WATCH_MINUTES} minute(s)`,
       schedule: events.Schedule.rate(Duration.minutes(WATCH_MINUTES)),
       targets: [
-        new targets.LambdaFunction(this.watch.fn, {
-          retryAttempts: 2,
-          maxEventAge: Duration.minutes(WATCH_MINUTES),
-        }),
+        new targets.LambdaFunction(
+          this.watch.fn,
+          ruleTargetOptions(props.deadLetters, Duration.minutes(WATCH_MINUTES)),
+        ),
       ],
     });
 
@@ -237,12 +238,7 @@ export class PrimaryFailover extends Construct {
     new events.Rule(this, 'PrimaryAlarmEvents', {
       description: `${spec.name} and the certificate-expiry alarm going into ALARM to the control plane`,
       eventPattern: primaryAlarmEventPattern(config, region.name) as events.EventPattern,
-      targets: [
-        new targets.LambdaFunction(lifecycle.dispatch.fn, {
-          retryAttempts: 2,
-          maxEventAge: Duration.hours(1),
-        }),
-      ],
+      targets: [new targets.LambdaFunction(lifecycle.dispatch.fn, ruleTargetOptions(props.deadLetters))],
     });
 
     // The report Lambda's outcome metrics, exactly as Powertools emits them: its namespace, and the

@@ -5,6 +5,7 @@ import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as sns from 'aws-cdk-lib/aws-sns';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { Config, RegionConfig } from '../config/schema';
 import {
@@ -29,6 +30,7 @@ import {
 } from '../stacks/names';
 import { acknowledge } from './acknowledge';
 import { ControlPlaneFunction } from './control-plane-function';
+import { ruleTargetOptions } from './dead-letters';
 import type { NodeLifecycle } from './node-lifecycle';
 import { mergeResources, syncChildResources, Workflow } from './workflow';
 
@@ -43,6 +45,8 @@ export interface RegionalFailoverProps {
   readonly routingTables: Readonly<Record<string, string>>;
   /** Supplies the report Lambda, node-command and the SSM documents. */
   readonly lifecycle: NodeLifecycle;
+  /** The region's dead-letter queue: every rule target's DLQ (infra/constructs/dead-letters.ts). */
+  readonly deadLetters: sqs.IQueue;
 }
 
 /**
@@ -238,8 +242,11 @@ export class RegionalFailover extends Construct {
       targets: [
         new targets.SfnStateMachine(this.readiness.stateMachine, {
           input: events.RuleTargetInput.fromObject({}),
-          retryAttempts: 2,
-          maxEventAge: Duration.minutes(config.failover.readiness.evaluationMinutes),
+          // An evaluation older than its period is superseded by the next one.
+          ...ruleTargetOptions(
+            props.deadLetters,
+            Duration.minutes(config.failover.readiness.evaluationMinutes),
+          ),
         }),
       ],
     });
@@ -250,8 +257,7 @@ export class RegionalFailover extends Construct {
       targets: [
         new targets.SfnStateMachine(this.workflow.stateMachine, {
           input: events.RuleTargetInput.fromObject(drillInput(config, region.name)),
-          retryAttempts: 2,
-          maxEventAge: Duration.hours(1),
+          ...ruleTargetOptions(props.deadLetters),
         }),
       ],
     });

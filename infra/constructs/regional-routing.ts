@@ -6,6 +6,7 @@ import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as sns from 'aws-cdk-lib/aws-sns';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { Config, RegionConfig } from '../config/schema';
 import {
@@ -22,6 +23,7 @@ import {
 import { routingTableName } from '../stacks/names';
 import { acknowledge } from './acknowledge';
 import type { ControlPlaneFunction } from './control-plane-function';
+import { ruleTargetOptions } from './dead-letters';
 
 /** A metric alarm from its spec (the twin builds the same one from the same spec). */
 export function alarmFromSpec(scope: Construct, id: string, spec: MetricAlarmSpec, description: string) {
@@ -70,6 +72,8 @@ export interface RegionalRoutingProps {
   readonly topic: sns.ITopic;
   /** Receives the degraded alarm's changes (functions/dispatch/regional.ts). */
   readonly dispatch: ControlPlaneFunction;
+  /** The region's dead-letter queue: every rule target's DLQ (infra/constructs/dead-letters.ts). */
+  readonly deadLetters: sqs.IQueue;
 }
 
 /**
@@ -179,9 +183,7 @@ export class RegionalRouting extends Construct {
     new events.Rule(this, 'DegradedAlarmEvents', {
       description: `${degraded.name} going into ALARM or OK to the control plane (automatic evacuation and restore)`,
       eventPattern: degradedAlarmEventPattern(config, region.name) as events.EventPattern,
-      targets: [
-        new targets.LambdaFunction(dispatch.fn, { retryAttempts: 2, maxEventAge: Duration.hours(1) }),
-      ],
+      targets: [new targets.LambdaFunction(dispatch.fn, ruleTargetOptions(props.deadLetters))],
     });
   }
 }

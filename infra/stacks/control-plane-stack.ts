@@ -4,13 +4,16 @@ import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import type { Config, RegionConfig } from '../config/schema';
 import { CertRotation, certsFunction } from '../constructs/cert-rotation';
 import { CertTriggers } from '../constructs/cert-triggers';
 import { ClusterCa } from '../constructs/cluster-ca';
 import { ControlPlaneKey } from '../constructs/control-plane-key';
+import { DeadLetterQueue } from '../constructs/dead-letters';
 import { NodeLifecycle } from '../constructs/node-lifecycle';
+import { Operations } from '../constructs/operations';
 import { PrimaryFailover } from '../constructs/primary-failover';
 import { RegionalFailover } from '../constructs/regional-failover';
 import { copyKey, RegionalRouting } from '../constructs/regional-routing';
@@ -29,6 +32,7 @@ export class ControlPlaneStack extends Stack {
   readonly key: kms.Key;
   readonly stateTable: dynamodb.TableV2;
   readonly topic: sns.Topic;
+  readonly deadLetters: sqs.Queue;
   readonly switchAlarm: cloudwatch.Alarm;
   readonly nodeLifecycle: NodeLifecycle;
   readonly primaryFailover: PrimaryFailover;
@@ -37,6 +41,7 @@ export class ControlPlaneStack extends Stack {
   readonly certTriggers: CertTriggers;
   readonly routing: RegionalRouting;
   readonly regionalFailover: RegionalFailover;
+  readonly operations: Operations;
 
   constructor(scope: Construct, id: string, props: ControlPlaneStackProps) {
     super(scope, id, props);
@@ -68,6 +73,9 @@ export class ControlPlaneStack extends Stack {
     for (const email of config.notifications.emails) {
       this.topic.addSubscription(new subscriptions.EmailSubscription(email));
     }
+    // Every rule target's DLQ and the event-driven functions' on-failure destination (issue 15 §2).
+    this.deadLetters = new DeadLetterQueue(this, 'DeadLetters', { config, key: this.key }).queue;
+    const deadLetters = this.deadLetters;
 
     this.clusterCa = new ClusterCa(this, 'ClusterCa', {
       config,
@@ -83,6 +91,7 @@ export class ControlPlaneStack extends Stack {
     });
 
     this.nodeLifecycle = new NodeLifecycle(this, 'NodeLifecycle', {
+      deadLetters,
       config,
       region: regionConfig,
       key: this.key,
@@ -95,6 +104,7 @@ export class ControlPlaneStack extends Stack {
     });
 
     this.primaryFailover = new PrimaryFailover(this, 'PrimaryFailover', {
+      deadLetters,
       config,
       region: regionConfig,
       key: this.key,
@@ -113,6 +123,7 @@ export class ControlPlaneStack extends Stack {
     });
 
     this.certTriggers = new CertTriggers(this, 'CertTriggers', {
+      deadLetters,
       config,
       region: regionConfig,
       stateTable: this.stateTable,
@@ -127,6 +138,7 @@ export class ControlPlaneStack extends Stack {
     // evacuation flips a data-plane signal in the regions that are up: infra/regional-routing.ts), the routing
     // table, the region's degraded alarm (dispatch evacuates on it) and its readiness alarm.
     this.routing = new RegionalRouting(this, 'RegionalRouting', {
+      deadLetters,
       config,
       region: regionConfig,
       topic: this.topic,
@@ -139,6 +151,7 @@ export class ControlPlaneStack extends Stack {
     // The routing Lambda and the regional-failover workflows; the routing table has the same name in every
     // voter region (names.ts routingTableName).
     this.regionalFailover = new RegionalFailover(this, 'RegionalFailover', {
+      deadLetters,
       config,
       region: regionConfig,
       key: this.key,
@@ -146,6 +159,30 @@ export class ControlPlaneStack extends Stack {
       stateTable: this.stateTable,
       routingTables: Object.fromEntries(routingVoters(config).map((v) => [v, routingTableName(config)])),
       lifecycle: this.nodeLifecycle,
+    });
+
+    // The control plane watching itself (issue 15): alarms, the run-status rule, dead letters, the pause, the
+    // dashboard.
+    this.operations = new Operations(this, 'Operations', {
+      config,
+      region: regionConfig,
+      key: this.key,
+      stateTable: this.stateTable,
+      topic: this.topic,
+      deadLetters,
+      routingTables: Object.fromEntries(routingVoters(config).map((v) => [v, routingTableName(config)])),
+      functions: {
+        dispatch: this.nodeLifecycle.dispatch,
+        reconciler: this.nodeLifecycle.reconciler,
+        lease: this.nodeLifecycle.lease,
+        report: this.nodeLifecycle.report,
+        failover: this.nodeLifecycle.failover,
+        watch: this.primaryFailover.watch,
+        command: this.nodeLifecycle.commandWait.fn,
+        signer: this.clusterCa.signer,
+        certs,
+        routing: this.regionalFailover.routing,
+      },
     });
   }
 }

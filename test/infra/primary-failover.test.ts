@@ -464,13 +464,12 @@ describe('primary-failover least privilege', () => {
     }
   });
 
-  it('lets the watch publish metrics only into the project namespace', () => {
+  it('lets the watch observe and log (its metric is an EMF log line), never PutMetricData', () => {
     const role = failover.watch.role;
     // DynamoDB, KMS and DescribeExecution: a planned primary restart (test/infra/cert-triggers.test.ts).
     expect(actionsOf(role)).toEqual(
       [
         'autoscaling:DescribeAutoScalingGroups',
-        'cloudwatch:PutMetricData',
         'dynamodb:GetItem',
         'dynamodb:PutItem',
         'elasticloadbalancing:DescribeTargetHealth',
@@ -482,9 +481,6 @@ describe('primary-failover least privilege', () => {
         'states:DescribeExecution',
       ].sort(),
     );
-    expect(statementsOf(role).find((s) => s.Action === 'cloudwatch:PutMetricData')?.Condition).toEqual({
-      StringEquals: { 'cloudwatch:namespace': 'ArtifactoryHA' },
-    });
   });
 
   it('lets the lease Lambda read only the executions that hold locks, to take over a lock an ended one held', () => {

@@ -22,12 +22,17 @@ describe('an idle hour on the twin', () => {
       // (the idle world's nodes hold recorded certificates); no other series (no zeros, no cold starts).
       expect(idle.series.map((s) => `${s.name} ${s.dimensions.join(',')} ${s.via}`).sort()).toEqual([
         `CertificateDaysLeft Cluster=artifactory-prod,Region=${idle.region} PutMetricData`,
-        `PrimaryHealthy Cluster=artifactory-prod,Region=${idle.region} PutMetricData`,
+        // An EMF log line a minute (functions/watch/emf.ts): no PutMetricData call.
+        `PrimaryHealthy Cluster=artifactory-prod,Region=${idle.region} EMF`,
         // The readiness alarm's metric, once an evaluation.
         `RegionReady Cluster=artifactory-prod,Region=${idle.region} PutMetricData`,
       ]);
-      expect(idle.putMetricDataCalls).toBe(60 + 12 + 1);
-      expect(Object.values(idle.functions).every((f) => f.emfLines === 0)).toBe(true);
+      expect(idle.putMetricDataCalls).toBe(12 + 1);
+      expect(Object.fromEntries(Object.entries(idle.functions).map(([k, f]) => [k, f.emfLines]))).toEqual({
+        watch: 60,
+        reconciler: 0,
+        routing: 0,
+      });
       // One regional-readiness run (no replication repositories configured: the read is skipped).
       expect(idle.executions).toBe(1);
       expect(idle.stateTransitions).toBe(6);

@@ -14,6 +14,7 @@ import {
   total,
   unpricedTypes,
 } from '../../../bench/idle-cost-model';
+import { dashboardLines } from '../../../bench/idle-dashboard';
 import { emfSeries } from '../../../bench/idle-twin';
 
 const cents = (n: number) => Math.round(n * 1e6) / 1e6;
@@ -279,6 +280,26 @@ describe('idle cost model', () => {
       Resources: { S: { Type: 'AWS::Scheduler::Schedule' }, N: { Type: 'AWS::EC2::NatGateway' } },
     };
     expect(unpricedTypes([regional, more])).toEqual(['AWS::EC2::NatGateway', 'AWS::Scheduler::Schedule']);
+  });
+
+  it('prices each dashboard at $3 apart, naming it and the free tier; none when there is none', () => {
+    const withBoard: Template = {
+      Resources: {
+        ...regional.Resources,
+        D: { Type: 'AWS::CloudWatch::Dashboard', Properties: { DashboardName: 'c-eu-west-1' } },
+      },
+    };
+    expect(dashboardLines(withBoard)).toEqual([
+      {
+        category: 'CloudWatch dashboard',
+        item: "c-eu-west-1 (free within the account's first 3 dashboards of up to 50 metrics)",
+        quantity: 1,
+        unit: 'dashboard',
+        usdPerMonth: 3,
+      },
+    ]);
+    expect(dashboardLines(regional)).toEqual([]);
+    expect(unpricedTypes([withBoard])).toEqual(['AWS::CloudWatch::Dashboard']);
   });
 
   it('a rate schedule of n minutes fires 43,800 / n times a month', () => {

@@ -98,7 +98,39 @@ const targets = (...states: [string, TargetHealthStateEnum][]) =>
       TargetHealth: { State },
     })),
   });
-const published = () => cw.commandCalls(PutMetricDataCommand).map((c) => c.args[0].input);
+/**
+ * What the watch published: its embedded-metric-format lines on stdout, in PutMetricData's shape (what CloudWatch
+ * Logs makes of them), so each test reads as the datapoint it expects. PutMetricData itself is never called.
+ */
+const published = () => {
+  expect(cw).toHaveReceivedCommandTimes(PutMetricDataCommand, 0);
+  return (process.stdout.write as unknown as jest.Mock).mock.calls
+    .map((c) => String(c[0]))
+    .filter((line) => line.includes('"_aws"'))
+    .map((line) => {
+      const doc = JSON.parse(line) as Record<string, unknown> & {
+        _aws: {
+          Timestamp: number;
+          CloudWatchMetrics: {
+            Namespace: string;
+            Dimensions: string[][];
+            Metrics: { Name: string; Unit: string }[];
+          }[];
+        };
+      };
+      const [d] = doc._aws.CloudWatchMetrics;
+      return {
+        Namespace: d?.Namespace,
+        MetricData: (d?.Metrics ?? []).map((m) => ({
+          MetricName: m.Name,
+          Dimensions: (d?.Dimensions[0] ?? []).map((n) => ({ Name: n, Value: doc[n] })),
+          Timestamp: new Date(doc._aws.Timestamp),
+          Value: doc[m.Name],
+          Unit: m.Unit,
+        })),
+      };
+    });
+};
 
 const savedEnv = { ...process.env };
 
