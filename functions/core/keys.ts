@@ -5,7 +5,8 @@
  * was told about while automation is paused (`NOTICE#<finding>`), one rendezvous per SSM command node-command
  * waits on (`COMMAND#<command id>#<instance id>`), the cluster CA's state (`PKI`: which generation issues,
  * which are trusted, a CA rotation's phase), one item per CA generation (`CA#<generation>`: its KMS key and
- * certificate), what the primary watch remembers between minutes (`WATCH#<name>`) and the audit log (`AUDIT#<time>#<id>`).
+ * certificate), what the primary watch remembers between minutes (`WATCH#<name>`), the audit log
+ * (`AUDIT#<time>#<id>`) and, per execution, whether the run reported itself (`REPORTED#<execution ARN>`).
  *
  * {@link KEY_FORMATS} are the templates; the functions fill them. The workflows build the same keys with
  * `States.Format`, which takes these templates verbatim: a template never holds a character `States.Format`
@@ -25,6 +26,7 @@ export const KEY_FORMATS = {
   caSk: 'CA#{}',
   watchSk: 'WATCH#{}',
   auditSk: 'AUDIT#{}#{}',
+  reportedSk: 'REPORTED#{}',
   routingPk: 'ROUTING#{}',
   routingLeaseSk: 'LEASE',
   switchSk: 'SWITCH#{}',
@@ -141,10 +143,25 @@ export const watchKey = (cluster: string, name: string): TableKey => ({
   sk: fill(KEY_FORMATS.watchSk, name),
 });
 
+/** The prefix every audit entry's sort key starts with (`AUDIT#`): the trail is one Query from it. */
+export const AUDIT_SK_PREFIX = KEY_FORMATS.auditSk.split('{}')[0] as string;
+
 /** An audit entry's key (see {@link auditSk}). */
 export const auditKey = (cluster: string, at: string | number | Date, id: string): TableKey => ({
   pk: clusterPk(cluster),
   sk: auditSk(at, id),
+});
+
+/**
+ * `REPORTED#<execution ARN>`: one run's report marker (issue 15). The report Lambda's normal path sets
+ * `reportedAt` when the run told the operator what it had to; the run-status path claims `endedStatus` on the
+ * same item (conditional), so a run that ended FAILED, TIMED_OUT or ABORTED without reporting itself is
+ * notified once, and a duplicate status event changes nothing. Keyed by the whole ARN: execution names are
+ * unique per state machine only.
+ */
+export const reportedKey = (cluster: string, executionArn: string): TableKey => ({
+  pk: clusterPk(cluster),
+  sk: fill(KEY_FORMATS.reportedSk, executionArn),
 });
 
 /**

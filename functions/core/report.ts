@@ -68,7 +68,8 @@ export function redact(text: string): string {
     .replace(/[A-Za-z0-9+/]{40,}={0,2}/g, '[redacted]');
 }
 
-const clip = (s: string, n: number) => (s.length > n ? `${s.slice(0, n - 1)}…` : s);
+/** `s` cut to `n` characters, the last one an ellipsis when cut. */
+export const clip = (s: string, n: number) => (s.length > n ? `${s.slice(0, n - 1)}…` : s);
 
 type CaughtError = { readonly Error?: string | undefined; readonly Cause?: string | undefined };
 

@@ -5,6 +5,7 @@
 import { cloudWatch } from '../shared/clients/cloudwatch';
 import { dynamoDoc } from '../shared/clients/dynamodb';
 import { lambda } from '../shared/clients/lambda';
+import { sfn } from '../shared/clients/sfn';
 import { sns } from '../shared/clients/sns';
 import { sqs } from '../shared/clients/sqs';
 import { type HandlerContext, makeHandler } from '../shared/handler';
@@ -14,7 +15,7 @@ import { type OperationsInput, OperationsInputSchema } from './input';
 import { pause, pauseStatus, resume } from './pause';
 
 export type OperationsContext = Pick<
-  HandlerContext<'dynamoDoc' | 'sns' | 'sqs' | 'lambda' | 'cloudWatch'>,
+  HandlerContext<'dynamoDoc' | 'sns' | 'sqs' | 'lambda' | 'sfn' | 'cloudWatch'>,
   'clients' | 'logger' | 'metrics'
 >;
 
@@ -37,7 +38,7 @@ export async function operations(input: OperationsInput, ctx: OperationsContext,
 
 export const handler = makeHandler(
   OperationsInputSchema,
-  { dynamoDoc, sns, sqs, lambda, cloudWatch },
+  { dynamoDoc, sns, sqs, lambda, sfn, cloudWatch },
   (input, ctx) => operations(input, ctx),
   { inputName: 'operations request' },
 );

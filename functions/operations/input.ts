@@ -17,15 +17,21 @@ export const OperationsInputSchema = z.discriminatedUnion('op', [
   z.strictObject({ op: z.literal('resume'), actor, reason }),
   /** The pause as every routing table holds it, and the effective state. */
   z.strictObject({ op: z.literal('pause-status') }),
-  /** Peek at the dead-letter queue (messages stay; at most `max`, default 10). */
+  /**
+   * Peek at the dead-letter queue (messages stay; at most `max`, default 10). Audited like every op; `actor`
+   * and `reason` are optional here because a peek changes nothing.
+   */
   z.strictObject({
     op: z.literal('dead-letters-list'),
     max: z.optional(z.int().check(z.gte(1), z.lte(50))),
+    actor: z.optional(actor),
+    reason: z.optional(reason),
   }),
   /**
    * Replay dead letters to the function they were meant for (this stack's functions only) and delete each one
    * that was processed; `messageIds` absent: every visible message, at most `max`. `dryRun`: say what would be
-   * replayed, change nothing.
+   * replayed, change nothing. A past scheduled tick (`Scheduled Event`) is never replayed: it is reported as
+   * stale and deleted only with `discardStale: true`.
    */
   z.strictObject({
     op: z.literal('dead-letters-replay'),
@@ -34,6 +40,7 @@ export const OperationsInputSchema = z.discriminatedUnion('op', [
     messageIds: z.optional(z.array(z.string().check(z.minLength(1))).check(z.minLength(1), z.maxLength(50))),
     max: z.optional(z.int().check(z.gte(1), z.lte(50))),
     dryRun: z.optional(z.boolean()),
+    discardStale: z.optional(z.boolean()),
   }),
   /** The audit trail of the cluster between two times (default: the last 24 h), oldest first. */
   z.strictObject({

@@ -7,12 +7,13 @@
  * suspended, is reported instead (./paused.ts).
  */
 import type { AutoScalingGroup } from '@aws-sdk/client-auto-scaling';
+import { censusAuditPut } from '../core/audit-trail';
 import { primaryCensus } from '../core/election-census';
 import { type ClusterState, failoverExecutionName } from '../core/failover';
 import { stateKey } from '../core/keys';
 import { clusterGroups, decideLifecycle, sweptAction, WAITING_STATES } from '../core/lifecycle';
 import { findingOfCensus, type Suspension } from '../core/paused';
-import { writeAudit } from '../shared/audit';
+import { putAudit, writeAudit } from '../shared/audit';
 import { autoScaling, autoScalingSdk } from '../shared/clients/auto-scaling';
 import { cloudWatch } from '../shared/clients/cloudwatch';
 import { dynamoDoc, dynamoDocSdk } from '../shared/clients/dynamodb';
@@ -244,7 +245,7 @@ async function censusOfPrimaries(
     return { census: census.kind, paused: true, notified };
   }
   const name = failoverExecutionName('reconciler', `${event.region}-${Date.parse(event.time) / 1000}`);
-  await startNamedExecution(
+  const started = await startNamedExecution(
     requireEnv(ENV.failoverStateMachineArn, deps.env),
     name,
     {
@@ -253,6 +254,23 @@ async function censusOfPrimaries(
       trigger: 'reconciler',
       reason: `reconciler: ${census.kind} primaries (${census.why})`.slice(0, 500),
     },
+    deps,
+  );
+  // The start is a decision: audited like dispatch's (issue 15 §6).
+  await putAudit(
+    config.stateTable,
+    censusAuditPut(
+      {
+        cluster: config.cluster,
+        eventTime: event.time,
+        eventId: event.id,
+        census: census.kind,
+        why: census.why,
+        executionName: name,
+        outcome: started,
+      },
+      (deps.now ?? Date.now)(),
+    ),
     deps,
   );
   deps.metrics.addMetric(SweepMetrics.primaryCensus, MetricUnit.Count, 1);

@@ -12,16 +12,15 @@ import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import type { Context } from 'aws-lambda';
 import type { z } from 'zod/mini';
 import type { ClientName, Clients } from './clients/base';
+import { clusterDimensions, emitClusterMetric } from './cluster-metric';
 import { isRetryable, TransientError, ValidationError } from './errors';
-import {
-  logger as defaultLogger,
-  metrics as defaultMetrics,
-  MetricUnit,
-  type Powertools,
-} from './powertools';
+import { logger as defaultLogger, metrics as defaultMetrics, type Powertools } from './powertools';
 import { parseOrThrow } from './validation';
 
-/** Metric emitted (count 1) for every event that fails validation. */
+/**
+ * Metric emitted (count 1) for every event that fails validation, with dimensions exactly `{ Cluster, Region }`
+ * (no `service`), so the one `invalid-events` alarm of a region covers every function.
+ */
 export const INVALID_EVENT_METRIC = 'InvalidEvent';
 
 /**
@@ -75,7 +74,7 @@ export const loadMiddy = () => {
  * bundle holds only their SDK packages.
  *
  * A malformed event never reaches `fn`: the handler logs the failing field paths (not their values),
- * emits the {@link INVALID_EVENT_METRIC} metric and throws a {@link ValidationError} naming those paths.
+ * emits the {@link INVALID_EVENT_METRIC} metric (at once, `{ Cluster, Region }`) and throws a {@link ValidationError} naming those paths.
  */
 export function makeHandler<TEvent, TResult, C extends ClientName>(
   schema: z.core.$ZodType<TEvent>,
@@ -104,7 +103,7 @@ export function makeHandler<TEvent, TResult, C extends ClientName>(
           } catch (err) {
             if (err instanceof ValidationError) {
               logger.error(`Invalid ${inputName}`, { errorName: err.name, issues: err.issues });
-              metrics.addMetric(INVALID_EVENT_METRIC, MetricUnit.Count, 1);
+              emitClusterMetric(metrics, INVALID_EVENT_METRIC, clusterDimensions());
             }
             throw err;
           }

@@ -442,6 +442,21 @@ describe('reconciler sweep: census of primaries (legacy-primary)', () => {
       reason: expect.stringMatching(/^reconciler: zero primaries/),
     });
     expect(output.metrics()).toContainEqual({ PrimaryCensusFailover: 1 });
+    // The start is audited like dispatch's decisions (issue 15 §6), once per sweep.
+    expect(doc.commandCalls(PutCommand).map((c) => c.args[0].input)).toEqual([
+      expect.objectContaining({
+        ConditionExpression: 'attribute_not_exists(sk)',
+        Item: expect.objectContaining({
+          pk: 'CLUSTER#artifactory-prod',
+          sk: expect.stringMatching(/^AUDIT#.*#census$/),
+          trigger: 'sweep',
+          decision: 'census-zero',
+          workflow: 'primary-failover',
+          executionName: SWEEP_NAME,
+          outcome: 'started',
+        }),
+      }),
+    ]);
   });
 
   it('starts primary-failover on two primaries, and counts an existing execution as started', async () => {
@@ -451,6 +466,10 @@ describe('reconciler sweep: census of primaries (legacy-primary)', () => {
 
     await expect(handler(loadEventFixture(SCHEDULED), context)).resolves.toMatchObject({
       primaries: { census: 'two', execution: SWEEP_NAME },
+    });
+    expect(doc.commandCalls(PutCommand)[0]?.args[0].input.Item).toMatchObject({
+      decision: 'census-two',
+      outcome: 'duplicate',
     });
   });
 

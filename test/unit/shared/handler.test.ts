@@ -7,6 +7,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import type { Context } from 'aws-lambda';
 import { ec2 } from '../../../functions/shared/clients/ec2';
+import { ENV } from '../../../functions/shared/env';
 import { ConflictError, ErrorNames, TransientError, ValidationError } from '../../../functions/shared/errors';
 import {
   type LaunchLifecycleActionEvent,
@@ -67,7 +68,13 @@ function captureOutput() {
 }
 
 interface EmfLine {
-  _aws: { CloudWatchMetrics: { Namespace: string; Metrics: { Name: string; Unit: string }[] }[] };
+  _aws: {
+    CloudWatchMetrics: {
+      Namespace: string;
+      Dimensions: string[][];
+      Metrics: { Name: string; Unit: string }[];
+    }[];
+  };
   [key: string]: unknown;
 }
 
@@ -126,10 +133,16 @@ describe('makeHandler', () => {
   });
 
   it('logs the invalid fields (not their values) and emits the InvalidEvent metric', async () => {
+    const saved = { ...process.env };
+    Object.assign(process.env, { [ENV.clusterName]: 'artifactory-prod', [ENV.awsRegion]: 'eu-west-1' });
     const handler = makeHandler(LaunchLifecycleActionEventSchema, {}, async () => 'unused');
     const event = mutate(loadEventFixture(LAUNCH), ['detail', 'EC2InstanceId'], 'i-SECRETVALUE');
 
-    await expect(handler(event, context)).rejects.toThrow(ValidationError);
+    await expect(handler(event, context))
+      .rejects.toThrow(ValidationError)
+      .finally(() => {
+        process.env = saved;
+      });
 
     const records = output.json();
     const errorLog = records.find((r) => r.level === 'ERROR');
@@ -149,6 +162,10 @@ describe('makeHandler', () => {
       Unit: 'Count',
     });
     expect(invalid?.[INVALID_EVENT_METRIC]).toBe(1);
+    // Exactly { Cluster, Region } (no `service`): one alarm per region covers every function.
+    expect(invalid?._aws.CloudWatchMetrics[0]?.Dimensions).toEqual([['Cluster', 'Region']]);
+    expect(invalid).toMatchObject({ Cluster: 'artifactory-prod', Region: 'eu-west-1' });
+    expect(invalid).not.toHaveProperty('service');
 
     const everything = output.lines.join('\n');
     for (const value of [
