@@ -290,7 +290,11 @@ export function runsEnvironment(
   config: Config,
   arnOf: (workflow: WorkflowName) => string,
 ): Record<string, string> {
-  return { [ENV.runBounds]: JSON.stringify(runBounds(config, arnOf)) };
+  // The report Lambda's status path also names the cluster (RunsEnded's dimension, the REPORTED# marker).
+  return {
+    [ENV.runBounds]: JSON.stringify(runBounds(config, arnOf)),
+    [ENV.clusterName]: config.cluster.name,
+  };
 }
 
 /**

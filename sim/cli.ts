@@ -11,6 +11,7 @@
 import { styleText } from 'node:util';
 import { Command, InvalidArgumentError } from 'commander';
 import type { TimelineEntry } from './core/timeline';
+import { renderDashboard } from './dashboard';
 import { SCENARIOS, scenarioByName } from './scenarios';
 import type { Scenario } from './scenarios/types';
 import { runSceneSummary } from './scene-run';
@@ -99,11 +100,18 @@ async function main(): Promise<void> {
     chosen = [s];
   }
   const summaries: SceneSummary[] = [];
+  let dashboard: string[] = [];
   for (const [i, s] of chosen.entries()) {
     const { summary, result } = await runSceneSummary(
       s,
       opts.seed,
       opts.verbose ? printTimeline(s, opts.seed) : undefined,
+      // The last scene's world, as its first region's dashboard shows it when the scene ends.
+      i === chosen.length - 1 && s.controlPlane !== false
+        ? async (twin) => {
+            dashboard = await renderDashboard(twin, twin.world.regionNames[0] as string);
+          }
+        : undefined,
     );
     summaries.push(summary);
     if (opts.verbose) printDetails(summary, result);
@@ -122,6 +130,11 @@ async function main(): Promise<void> {
     `seed ${opts.seed}; key windows: docs/twin.md, "Windows and floors"; dollars: Step Functions + Lambda.`,
   );
   out(summaryTable(summaries));
+  if (dashboard.length > 0) {
+    out('');
+    out(paint('bold', `  the last scene's ${dashboard[0]}`));
+    for (const line of dashboard.slice(1)) out(line);
+  }
   if (summaries.some((s) => s.outcome === 'failed')) process.exitCode = 1;
 }
 

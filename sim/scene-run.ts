@@ -46,6 +46,8 @@ export async function runSceneSummary(
   scene: Scenario,
   seed: number,
   watch?: (twin: Twin) => void,
+  /** Reads the world once the scene has run, before it stops (e.g. `npm start`'s dashboard snapshot). */
+  atEnd?: (twin: Twin) => Promise<void>,
 ): Promise<SceneRun> {
   const twin = await startTwinFor(scene, seed);
   try {
@@ -58,6 +60,7 @@ export async function runSceneSummary(
       error = (err as Error).message;
     }
     twin.invariants.check();
+    await atEnd?.(twin);
     return { summary: summarizeScene(sceneRecordOf(twin, scene, seed, error)), result };
   } finally {
     await twin.stop();

@@ -11,6 +11,7 @@ import {
 } from '../core/cert-rotation';
 import { dynamoDocSdk } from '../shared/clients/dynamodb';
 import { ValidationError } from '../shared/errors';
+import { automationActive } from '../shared/pause';
 import { parseOrThrow } from '../shared/validation';
 import { knownInstances, readCluster, readPki, targetStates } from './cluster';
 import type { CertsConfig, CertsDeps } from './config';
@@ -55,7 +56,10 @@ export async function plan(
   return {
     input,
     plan: out,
-    paused: heldByPause(input.trigger, config.automationEnabled),
+    // Only an automatic trigger can be held, so only one reads the pause (an operator's run never waits on it).
+    paused:
+      heldByPause(input.trigger, false) &&
+      heldByPause(input.trigger, await automationActive(config.automationEnabled, deps)),
     summary: `${planSummary(out)}${censusNote(probe)}`,
   };
 }

@@ -71,7 +71,11 @@ export function certGateDecision(
   now: number,
 ): CertGateDecision {
   if (!settings.automationEnabled) {
-    return { allow: false, rule: 'paused', reason: 'automation is paused (automation.enabled is false)' };
+    return {
+      allow: false,
+      rule: 'paused',
+      reason: 'automation is paused (automation.enabled is false, or an operator paused it)',
+    };
   }
   if (record?.execution === execution) return { allow: true, repeat: true };
   const last = record?.lastStartAt;

@@ -57,7 +57,11 @@ export function gateDecision(
 ): GateDecision {
   const manual = run.trigger === 'manual';
   if (!manual && !settings.automationEnabled) {
-    return { allow: false, rule: 'paused', reason: 'automation is paused (automation.enabled is false)' };
+    return {
+      allow: false,
+      rule: 'paused',
+      reason: 'automation is paused (automation.enabled is false, or an operator paused it)',
+    };
   }
   if (run.safety === true)
     return { allow: true, note: 'split brain: demotion is never held back by the cooldown or the budget' };

@@ -190,7 +190,7 @@ export function describeSuspensions(
 /** What the operator can do about each finding while paused. */
 const ADVICE: Readonly<Record<PausedFinding, string>> = {
   'no-primary':
-    'Check the primary. To recover, start primary-failover by hand (a dry run first), or set automation.enabled back to true.',
+    'Check the primary. To recover, start primary-failover by hand (a dry run first), or resume automation.',
   'two-primaries':
     'Two nodes may act as the primary. Start primary-failover by hand (a dry run first): it demotes the extra one.',
   'too-few-task-nodes':
@@ -198,7 +198,7 @@ const ADVICE: Readonly<Record<PausedFinding, string>> = {
   'suspended-processes':
     'While they stay suspended Auto Scaling cannot replace the primary (Launch) or replace unhealthy members (HealthCheck). A manual primary-failover run resumes them first; or resume them by hand (aws autoscaling resume-processes).',
   'region-degraded':
-    'Route 53 still sends this region its share of clients. To evacuate it, start regional-failover by hand in another region (action evacuate, a dry run first: README, "Regional failover"), or set automation.enabled back to true.',
+    'Route 53 still sends this region its share of clients. To evacuate it, start regional-failover by hand in another region (action evacuate, a dry run first: README, "Regional failover"), or resume automation (automation.enabled true and no operator pause).',
 };
 
 /** The notice of a finding: SNS subject (under 100 characters) and body. */
@@ -214,7 +214,7 @@ export function pausedNotice(n: {
     subject: subject.length > 99 ? `${subject.slice(0, 98)}…` : subject,
     message: [
       `${n.detail}`,
-      'Automation is paused (automation.enabled is false): the control plane starts no failover and changes nothing on its own; lifecycle hooks are still answered and manual runs still act.',
+      'Automation is paused (automation.enabled is false, or an operator paused it: operations Lambda, op pause-status): the control plane starts no failover and changes nothing on its own; lifecycle hooks are still answered and manual runs still act.',
       ADVICE[n.finding],
       `You are told once per incident: later sightings are audited and counted, not e-mailed, until this finding has not been seen for ${PAUSED_INCIDENT_QUIET_MS / 60_000} minutes.`,
     ].join('\n'),

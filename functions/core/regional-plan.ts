@@ -87,7 +87,11 @@ export function gateCheck(
   action: RegionalAction = 'evacuate',
 ): Check {
   if (!s.automationEnabled)
-    return { name: 'gate', ok: false, detail: 'automation is paused (automation.enabled is false)' };
+    return {
+      name: 'gate',
+      ok: false,
+      detail: 'automation is paused (automation.enabled is false, or an operator paused it)',
+    };
   const last = record?.lastAt;
   if (action === 'evacuate' && last !== undefined && now - last < s.cooldownMinutes * 60_000)
     return {

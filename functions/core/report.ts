@@ -126,7 +126,8 @@ export function renderOutcome(o: WorkflowOutcome, now: number) {
     ttl: auditExpiry(now),
   };
   const notify = o.notify ?? !QUIET.includes(o.outcome);
-  const subject = clip(`[${o.cluster}/${o.region}] ${o.workflow} ${o.outcome}: ${o.subject}`, 100);
+  // SNS: a subject is "less than 100 characters long" (Publish; a 100-character one is InvalidParameter).
+  const subject = clip(`[${o.cluster}/${o.region}] ${o.workflow} ${o.outcome}: ${o.subject}`, 99);
   const message = [
     `${o.workflow} ${o.outcome} for ${o.subject} in ${o.region} (cluster ${o.cluster}) at ${at}.`,
     redact(o.summary),

@@ -254,7 +254,8 @@ export function runEndNotice(
   const minutes = Math.max(0, Math.round((stop - change.startDate) / 60_000));
   const subject = clip(
     `[${cluster}/${change.region}] ${end.workflow} run ${end.status}${error ? `: ${error}` : ''}`,
-    100,
+    // SNS: a subject is "less than 100 characters long".
+    99,
   );
   const message = [
     `${end.workflow} run ${change.name} ended ${end.status} in ${change.region} (cluster ${cluster}) at ${new Date(stop).toISOString()}, after ${minutes} min, without reporting its outcome.`,

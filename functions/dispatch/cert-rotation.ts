@@ -25,6 +25,7 @@ import type { AlarmStateChangeEvent } from '../shared/events';
 import { startNamedExecution } from '../shared/executions';
 import type { Deps } from '../shared/handler';
 import { type LifecycleConfig, loadLifecycleConfig } from '../shared/lifecycle-config';
+import { automationActive } from '../shared/pause';
 import { MetricUnit } from '../shared/powertools';
 import { DispatchMetrics, type DispatchResult, refuse } from './refuse';
 
@@ -110,7 +111,7 @@ async function startGated(
   const settings = {
     cooldownMs: requireWholeNumberEnv(ENV.certCooldownMinutes, deps.env) * 60_000,
     dailyBudget: requireWholeNumberEnv(ENV.dailyBudget, deps.env),
-    automationEnabled: config.automationEnabled,
+    automationEnabled: await automationActive(config.automationEnabled, deps),
   };
   const now = (deps.now ?? Date.now)();
   const executionName = certRotationExecutionName(trigger, event.time);

@@ -33,6 +33,7 @@ import { startNamedExecution, startNodeWorkflow } from '../shared/executions';
 import { type Deps, type LambdaHandler, makeHandler } from '../shared/handler';
 import { type LifecycleConfig, loadLifecycleConfig } from '../shared/lifecycle-config';
 import { notifyOnce } from '../shared/notice';
+import { automationActive } from '../shared/pause';
 import { MetricUnit } from '../shared/powertools';
 import { dispatchCensus, dispatchCertAlarm, isCertAlarm } from './cert-rotation';
 import { DispatchMetrics, type DispatchResult, refuse } from './refuse';
@@ -213,7 +214,8 @@ export async function dispatchAlarm(
     return refuse('alarm', `not ${expected} going into ALARM`, logKeys, deps);
   }
   const now = deps.now ?? Date.now;
-  if (!config.automationEnabled) return holdAlarm(event, region, config, deps);
+  if (!(await automationActive(config.automationEnabled, deps)))
+    return holdAlarm(event, region, config, deps);
   const executionName = failoverExecutionName('alarm', `${region}-${Date.parse(event.time) / 1000}`);
   const input = {
     cluster: config.cluster,
@@ -308,7 +310,7 @@ async function startReplacementFailover(
   config: LifecycleConfig,
   deps: Pick<DispatchDeps, 'clients' | 'env' | 'logger' | 'metrics' | 'now'>,
 ): Promise<void> {
-  if (!config.automationEnabled) {
+  if (!(await automationActive(config.automationEnabled, deps))) {
     // Paused: the replacement's own bootstrap still runs and takes its group's role if no live primary holds
     // it. Not notified: a missing primary is reported by the alarm or the sweep, once per incident.
     deps.metrics.addMetric(DispatchMetrics.paused, MetricUnit.Count, 1);

@@ -25,6 +25,7 @@ import { startNamedExecution } from '../shared/executions';
 import type { Deps } from '../shared/handler';
 import { loadLifecycleConfig } from '../shared/lifecycle-config';
 import { notifyOnce } from '../shared/notice';
+import { automationActive } from '../shared/pause';
 import { MetricUnit } from '../shared/powertools';
 import { DispatchMetrics, type DispatchResult, refuse } from './refuse';
 
@@ -120,7 +121,7 @@ export async function dispatchRegionalAlarm(
     );
     return { outcome: 'skipped' };
   }
-  if (!config.automationEnabled) {
+  if (!(await automationActive(config.automationEnabled, deps))) {
     // Paused: nothing starts. An evacuation the operator should know about is told once per incident; a
     // recovery while paused is only audited (the region was never evacuated by us).
     const notified =

@@ -11,6 +11,7 @@ import { ec2 } from '../shared/clients/ec2';
 import { elbv2 } from '../shared/clients/elbv2';
 import { sfn } from '../shared/clients/sfn';
 import { makeHandler } from '../shared/handler';
+import { automationActive } from '../shared/pause';
 import { type FailoverDeps, loadFailoverConfig, type OpContext } from './config';
 import { assert, claim, commit, escalate, fence } from './fencing';
 import {
@@ -30,14 +31,32 @@ type Op<K extends FailoverOp> = (request: OpRequest<K>, ctx: OpContext) => unkno
  * type refuses a schema branch without one).
  */
 const OPS: { readonly [K in FailoverOp]: Op<K> } = {
-  validate: (request, { config }) => {
+  validate: async (request, { config, deps }) => {
     const input = validate(request.input, config);
     // Decided once, before the lock: a held run observes and reports, and takes no lock (see primary-failover.md).
-    return { input, paused: heldByPause(input.trigger, config.automationEnabled) };
+    // A manual run is never held, so it reads no pause (a failed read must not stop the operator's run).
+    if (input.trigger === 'manual') return { input, paused: false };
+    return {
+      input,
+      paused: heldByPause(input.trigger, await automationActive(config.automationEnabled, deps)),
+    };
   },
   observe: snapshot,
   assess,
-  decide,
+  // The plan step, before any change: the gate reads the pause again (it may have been set since validate).
+  decide: async (request, ctx) =>
+    decide(
+      request,
+      request.input.trigger === 'manual'
+        ? ctx
+        : {
+            ...ctx,
+            config: {
+              ...ctx.config,
+              automationEnabled: await automationActive(ctx.config.automationEnabled, ctx.deps),
+            },
+          },
+    ),
   fence,
   assert,
   commit,

@@ -19,15 +19,18 @@ import { cloudWatch } from '../shared/clients/cloudwatch';
 import { dynamoDoc, dynamoDocSdk } from '../shared/clients/dynamodb';
 import { sfn } from '../shared/clients/sfn';
 import { sns } from '../shared/clients/sns';
-import { ENV, requireEnv } from '../shared/env';
+import { ENV, requireEnv, requireWholeNumberEnv } from '../shared/env';
 import type { ScheduledEvent } from '../shared/event-envelope';
 import { ScheduledEventSchema } from '../shared/event-envelope';
 import { executionStatus, startNamedExecution, startNodeWorkflow } from '../shared/executions';
 import { makeHandler } from '../shared/handler';
 import { type LifecycleConfig, loadLifecycleConfig } from '../shared/lifecycle-config';
+import { loadPauseHome } from '../shared/pause';
 import { MetricUnit } from '../shared/powertools';
 import { type CertificateCensus, publishCertificateDaysLeft } from './certificates';
+import { reminderHours, type SweepPause, sweepPause } from './pause';
 import { reportLeftovers, reportPausedFinding, type SweepDeps } from './paused';
+import { findOverdueRuns, loadRunBounds, logCensus, publishSweepMetrics } from './report';
 
 export const SweepMetrics = {
   primaryCensus: 'PrimaryCensusFailover',
@@ -70,6 +73,14 @@ export interface SweepResult {
   leftovers?: Suspension[];
   /** `CertificateDaysLeft` as published (./certificates.ts); absent when no node has a recorded certificate. */
   certificates?: CertificateCensus;
+  /** Remediation was held (the effective pause, or a pause that could not be read). */
+  paused?: boolean;
+  /** The version the sweep copied into this region's copy of the pause. */
+  pauseRepaired?: number;
+  /** The pause reminder was sent by this sweep. */
+  reminded?: boolean;
+  /** Runs past their workflow's bound (`RunsOverdue`). */
+  overdue?: number;
 }
 
 type Census = {
@@ -82,18 +93,41 @@ type Census = {
 /** One sweep over both groups. Failures are collected; the rest still run; then {@link SweepIncompleteError}. */
 export async function sweep(event: ScheduledEvent, deps: SweepDeps): Promise<SweepResult> {
   const { DescribeAutoScalingGroupsCommand } = autoScalingSdk();
-  const config = loadLifecycleConfig(deps.env);
+  const deployed = loadLifecycleConfig(deps.env);
   // Fail fast: the census needs it only when it finds a problem, the worst moment to learn it is missing.
-  if (config.mode === 'legacy-primary') requireEnv(ENV.failoverStateMachineArn, deps.env);
+  if (deployed.mode === 'legacy-primary') requireEnv(ENV.failoverStateMachineArn, deps.env);
+  // The same for the pause's copies, the reminder period, the runs' bounds and the gate settings of the census.
+  loadPauseHome(deps.env);
+  reminderHours(deps.env);
+  loadRunBounds(deps.env);
+  requireWholeNumberEnv(ENV.cooldownMinutes, deps.env);
+  requireWholeNumberEnv(ENV.dailyBudget, deps.env);
+  const result: SweepResult = { checked: 0, recovered: 0, alreadyHandled: 0 };
+  const failed: string[] = [];
+  const errors: unknown[] = [];
+  // The pause first: its repair makes this region's copy current before anything reads it. Unreadable: no
+  // remediation this sweep (lifecycle hooks are still answered, as while paused).
+  let pause: SweepPause | undefined;
+  try {
+    pause = await sweepPause(deployed, deps);
+    if (pause.repaired !== undefined) result.pauseRepaired = pause.repaired;
+    if (pause.reminded === true) result.reminded = true;
+    if (pause.reminderError !== undefined) {
+      failed.push('reminder');
+      errors.push(new Error(`pause reminder: ${pause.reminderError}`));
+    }
+  } catch (err) {
+    deps.logger.error('pause check failed: no remediation this sweep', { errorName: (err as Error).name });
+    failed.push('pause');
+    errors.push(err);
+  }
+  const config: LifecycleConfig = { ...deployed, automationEnabled: pause?.active ?? false };
+  if (!config.automationEnabled) result.paused = true;
   const groups = clusterGroups(config, event.region);
   const names = [config.primaryAsgName, config.memberAsgName];
   const described = await deps.clients
     .autoScaling()
     .send(new DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: names }));
-
-  const result: SweepResult = { checked: 0, recovered: 0, alreadyHandled: 0 };
-  const failed: string[] = [];
-  const errors: unknown[] = [];
 
   for (const name of names) {
     const group = described.AutoScalingGroups?.find((g) => g.AutoScalingGroupName === name);
@@ -184,12 +218,49 @@ export async function sweep(event: ScheduledEvent, deps: SweepDeps): Promise<Swe
     }
   }
 
+  const runs = await findOverdueRuns(deps).catch((err: unknown) => ({
+    overdue: [],
+    failed: ['runs'],
+    errors: [err],
+  }));
+  failed.push(...runs.failed);
+  errors.push(...runs.errors);
+  if (runs.overdue.length > 0) result.overdue = runs.overdue.length;
+  try {
+    await logCensus(
+      event,
+      config,
+      described.AutoScalingGroups ?? [],
+      { paused: !config.automationEnabled, reason: pause?.reason ?? 'the pause could not be read' },
+      deps,
+    );
+  } catch (err) {
+    deps.logger.error('sweep census failed', { errorName: (err as Error).name });
+    failed.push('census-line');
+    errors.push(err);
+  }
+
   // Only news is published: a custom metric costs $0.30 for every hour it has a datapoint, so a zero every
   // five minutes would cost $0.60 a region each month for two lines nobody reads (docs/performance.md, "Idle
   // cost"). An alarm on SweepErrors treats missing data as not breaching; a failed sweep also throws.
   if (result.recovered > 0)
     deps.metrics.addMetric(SweepMetrics.recovered, MetricUnit.Count, result.recovered);
-  if (failed.length > 0) deps.metrics.addMetric(SweepMetrics.errors, MetricUnit.Count, failed.length);
+  try {
+    await publishSweepMetrics(
+      event,
+      config,
+      {
+        ...(pause?.metric === undefined ? {} : { paused: pause.metric }),
+        ...(runs.overdue.length > 0 ? { overdue: runs.overdue.length } : {}),
+        ...(failed.length > 0 ? { errors: failed.length } : {}),
+      },
+      deps,
+    );
+  } catch (err) {
+    deps.logger.error('sweep metrics could not be published', { errorName: (err as Error).name });
+    failed.push('metrics');
+    errors.push(err);
+  }
   deps.logger.info('sweep done', { ...result, failed: failed.length });
   if (failed.length > 0) {
     throw new SweepIncompleteError(failed, { cause: new AggregateError(errors, 'sweep errors') });

@@ -15,6 +15,8 @@ import {
 } from '../core/regional-plan';
 import { type Check, capacityCheck, primaryCheck, recordedChecks } from '../core/regional-readiness';
 import { servingAfter, servingMap, switchOn } from '../core/regional-serving';
+import { dynamoDocIn } from '../shared/clients/dynamodb';
+import { readPause } from '../shared/pause';
 import type { OpInput } from './input';
 import {
   degradedAlarm,
@@ -44,6 +46,14 @@ export interface Plan {
   readonly waitUntil?: string;
   readonly expected: { exclusionSeconds: number; floorSeconds: number; explanation: string };
   readonly summary: string;
+}
+
+/** Whether automatic changes may act: `automation.enabled` and this region's copy of the global pause. */
+async function automationActive(s: RoutingSettings): Promise<boolean> {
+  if (!s.automationEnabled) return false;
+  const home = { cluster: s.cluster, region: s.region, voters: s.voters, tables: s.tables, quorum: s.quorum };
+  const item = await readPause(home, dynamoDocIn(s.region));
+  return item?.paused !== true;
 }
 
 /** The latest gate record among the reachable routing tables. */
@@ -136,7 +146,14 @@ export async function plan(input: OpInput<'plan'>, s: RoutingSettings, ctx: Rout
     if (w.until !== undefined) pending.set('flip-wait', w.until);
   }
   const automatic = input.trigger === 'automatic';
-  if (automatic) checks.push(gateCheck(await gateRecord(s), s, now, input.action));
+  // The global pause holds automatic runs at the gate and a drill's live canary flip; an operator's run, and a
+  // drill's dry run (it changes nothing), never read it.
+  const liveDrill = input.trigger === 'drill' && input.dryRun !== true;
+  const active = automatic || liveDrill ? await automationActive(s) : true;
+  if (automatic)
+    checks.push(gateCheck(await gateRecord(s), { ...s, automationEnabled: active }, now, input.action));
+  if (liveDrill && !active)
+    checks.push({ name: 'gate', ok: false, detail: 'automation is paused: the live drill flips nothing' });
   if (automatic) {
     const alarm = await degradedAlarm(regionOf(s, input.region));
     if (input.action === 'restore') {

@@ -57,12 +57,12 @@ const CHANGING = new Set([
 ]);
 
 /** Where the paused watch starts: its time, and how many API calls were made before it. */
-interface Mark {
+export interface Mark {
   readonly at: number;
   readonly calls: number;
   readonly timeline: number;
 }
-const mark = (twin: Twin): Mark => ({
+export const mark = (twin: Twin): Mark => ({
   at: twin.world.clock.now(),
   calls: twin.world.apiCalls.length,
   timeline: twin.world.timeline.entries.length,
@@ -153,7 +153,7 @@ const roleCommands = (twin: Twin, since: Mark) =>
     .map((e) => `${e.message} at +${minutes(e.at - since.at)}`);
 
 /** The paused hour's promises: no failover started, every automatic run observed only, nothing changed. */
-function expectNothingAutomatic(twin: Twin, since: Mark): ExecutionRecord[] {
+export function expectNothingAutomatic(twin: Twin, since: Mark): ExecutionRecord[] {
   const started = startedByAutomation(twin, since.at);
   expectThat(
     started.length === 0,
@@ -168,7 +168,7 @@ function expectNothingAutomatic(twin: Twin, since: Mark): ExecutionRecord[] {
 }
 
 /** Running, reachable, ready nodes that are not the primary. */
-const readyMembers = (twin: Twin) =>
+export const readyMembers = (twin: Twin) =>
   twin.world
     .region(regionOf(twin))
     .ec2.instances()

@@ -12,6 +12,8 @@ import { LEASE_SCENARIOS } from './lease-holders';
 import { NODE_COMMAND_SCENARIOS } from './node-commands';
 import { NODE_LIFECYCLE_SCENARIOS } from './node-lifecycle';
 import { NODE_RESTART_SCENARIOS } from './node-restarts';
+import { OPERATIONS_FAILURE_SCENARIOS } from './operations-failures';
+import { OPERATIONS_REPORT_SCENARIOS } from './operations-reports';
 import { PLANNED_RESTART_SCENARIOS } from './planned-restart';
 import { PRIMARY_FAILOVER_SCENARIOS, primaryCrashAsgOnly } from './primary-failover';
 import { PRIMARY_FAILOVER_FAULT_SCENARIOS } from './primary-failover-faults';
@@ -53,6 +55,14 @@ export const SCENARIOS: readonly Scenario[] = [
   ...REGIONAL_AUTOMATIC_SCENARIOS,
   ...REGIONAL_SAFETY_SCENARIOS,
   ...REGIONAL_MANUAL_SCENARIOS,
+  ...OPERATIONS_FAILURE_SCENARIOS,
+  ...OPERATIONS_REPORT_SCENARIOS,
+];
+
+/** The operations scenes (issue 15), in the order test/workflows/operations-*.test.ts run them. */
+export const OPERATIONS_SCENARIOS: readonly Scenario[] = [
+  ...OPERATIONS_FAILURE_SCENARIOS,
+  ...OPERATIONS_REPORT_SCENARIOS,
 ];
 
 /** The regional-failover scenes (issue 14), in the order test/workflows/regional-failover.test.ts runs them. */

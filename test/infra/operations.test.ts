@@ -231,6 +231,8 @@ describe('every run ends reported (contract §3, §4)', () => {
       const env = t.toJSON().Resources[id].Properties.Environment.Variables as Record<string, unknown>;
       const bounds = JSON.parse(flat(env.RUN_BOUNDS)) as { workflow: string; arn: string; root: boolean }[];
       expect(bounds.map((b) => b.workflow)).toEqual(WORKFLOW_NAMES);
+      // The report's status path names the cluster (RunsEnded's dimension, its REPORTED# marker).
+      expect(env.CLUSTER_NAME).toBe(config.cluster.name);
       for (const b of bounds) {
         expect(b.arn).toMatch(/^arn:\$\{AWS::Partition\}:states:/);
         expect(b.root).toBe(WORKFLOW_RUNS[b.workflow as keyof typeof WORKFLOW_RUNS].root);

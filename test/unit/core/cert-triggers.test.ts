@@ -55,7 +55,7 @@ describe('certGateDecision', () => {
     expect(certGateDecision(name, undefined, { ...SETTINGS, automationEnabled: false }, NOW)).toEqual({
       allow: false,
       rule: 'paused',
-      reason: 'automation is paused (automation.enabled is false)',
+      reason: 'automation is paused (automation.enabled is false, or an operator paused it)',
     });
     expect(certGateDecision(name, { lastStartAt: NOW - 1000 }, SETTINGS, NOW)).toMatchObject({
       reason: 'the previous run started 1 s ago, within the 60-minute cooldown',

@@ -14,7 +14,7 @@ describe('gateDecision tells the operator which rule held the run back, and why'
     expect(gateDecision(alarm, undefined, { ...settings, automationEnabled: false }, NOW)).toEqual({
       allow: false,
       rule: 'paused',
-      reason: 'automation is paused (automation.enabled is false)',
+      reason: 'automation is paused (automation.enabled is false, or an operator paused it)',
     });
   });
 

@@ -230,7 +230,7 @@ describe('regional-plan answers', () => {
     expect(gateCheck(undefined, { ...s, automationEnabled: false }, NOW)).toEqual({
       name: 'gate',
       ok: false,
-      detail: 'automation is paused (automation.enabled is false)',
+      detail: 'automation is paused (automation.enabled is false, or an operator paused it)',
     });
     expect(gateCheck({ lastAt: NOW - 90_500 }, s, NOW)).toEqual({
       name: 'gate',

@@ -111,13 +111,13 @@ describe('renderOutcome: the audit item and the notification', () => {
     expect(renderOutcome(base, NOW).message.split('\n')).toHaveLength(3);
   });
 
-  it('clips the subject to SNS’s 100 characters, and only past them', () => {
+  it('clips the subject under SNS’s 100 characters, and only past 99', () => {
     const prefix = '[prod/eu-west-1] primary-failover failed: '; // 42 characters
-    const exact = renderOutcome({ ...base, subject: 'x'.repeat(100 - prefix.length) }, NOW).subject;
-    expect(exact).toBe(`${prefix}${'x'.repeat(58)}`);
+    const exact = renderOutcome({ ...base, subject: 'x'.repeat(99 - prefix.length) }, NOW).subject;
+    expect(exact).toBe(`${prefix}${'x'.repeat(57)}`);
     const long = renderOutcome({ ...base, subject: 'y'.repeat(200) }, NOW).subject;
-    expect(long).toHaveLength(100);
-    expect(long).toBe(`${prefix}${'y'.repeat(57)}…`);
+    expect(long).toHaveLength(99);
+    expect(long).toBe(`${prefix}${'y'.repeat(56)}…`);
   });
 
   it('clips a long cause to 500 characters in the error line', () => {

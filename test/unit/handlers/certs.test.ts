@@ -13,6 +13,7 @@ import { handler } from '../../../functions/certs/handler';
 import { resetClients, setClientsForTest } from '../../../functions/shared/clients/base';
 import { ENV } from '../../../functions/shared/env';
 import { ConfigurationError, ValidationError } from '../../../functions/shared/errors';
+import { pausedItem, pauseTablesEnv, stubPause } from './pause-mocks';
 
 const TABLE = 'state';
 const TG = 'arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/art/0123456789abcdef';
@@ -147,6 +148,24 @@ describe('certs plan', () => {
     cluster();
     await expect(plan({ trigger: 'schedule', reason: 'census' })).resolves.toMatchObject({ paused: true });
     await expect(plan({ trigger: 'manual', reason: 'ops' })).resolves.toMatchObject({ paused: false });
+  });
+
+  it('holds an automatic run while an operator paused automation (the PAUSE item), never a manual one', async () => {
+    cluster();
+    process.env[ENV.automationEnabled] = 'true';
+    Object.assign(process.env, pauseTablesEnv('eu-west-1'));
+    stubPause(doc, ['eu-west-1'], pausedItem(), 'prod');
+    await expect(plan({ trigger: 'alarm', reason: 'expiry' })).resolves.toMatchObject({ paused: true });
+    await expect(plan({ trigger: 'manual', reason: 'ops' })).resolves.toMatchObject({ paused: false });
+    await expect(plan({ trigger: 'bootstrap', reason: 'new node' })).resolves.toMatchObject({
+      paused: false,
+    });
+    // Only the automatic run read the pause.
+    expect(
+      doc.commandCalls(GetCommand).filter((c) => c.args[0].input.TableName === 'routing-eu-west-1'),
+    ).toHaveLength(1);
+    stubPause(doc, ['eu-west-1'], undefined, 'prod');
+    await expect(plan({ trigger: 'schedule', reason: 'census' })).resolves.toMatchObject({ paused: false });
   });
 
   it('refuses unknown nodes and nodes outside the cluster by name, changing nothing', async () => {

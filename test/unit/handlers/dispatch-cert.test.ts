@@ -12,6 +12,7 @@ import { resetClients, setClientsForTest } from '../../../functions/shared/clien
 import { ENV } from '../../../functions/shared/env';
 import { ConfigurationError } from '../../../functions/shared/errors';
 import { loadEventFixture, mutate } from '../shared/fixtures';
+import { pausedItem, pauseTablesEnv, stubPause } from './pause-mocks';
 
 const CLUSTER = 'artifactory-prod';
 const REGION = 'us-west-2';
@@ -37,6 +38,7 @@ const ENVIRONMENT: Record<string, string> = {
   [ENV.dailyBudget]: '2',
   [ENV.stateTable]: TABLE,
   [ENV.awsRegion]: REGION,
+  ...pauseTablesEnv(REGION),
   [ENV.automationEnabled]: 'true',
   [ENV.topicArn]: `arn:aws:sns:${REGION}:123456789012:ops`,
 };
@@ -86,7 +88,8 @@ beforeEach(() => {
     m.onAnyCommand().rejects(new Error('unexpected command'));
   }
   doc.on(PutCommand).resolves({});
-  doc.on(GetCommand).resolves({});
+  stubPause(doc, [REGION]);
+  doc.on(GetCommand, { TableName: TABLE }).resolves({});
   doc.on(UpdateCommand).resolves({});
   resetClients();
   setClientsForTest({
@@ -169,7 +172,7 @@ describe('dispatch: cert-rotation triggers', () => {
 
   it('a redelivered event passes the gate it recorded and answers duplicate (ExecutionAlreadyExists)', async () => {
     doc
-      .on(GetCommand)
+      .on(GetCommand, { TableName: TABLE })
       .resolves({ Item: { lastStartAt: NOW - 1000, day: '2026-03-10', count: 1, execution: CENSUS_NAME } });
     sfn.on(StartExecutionCommand).rejects(new ExecutionAlreadyExists({ message: 'exists', $metadata: {} }));
     await expect(handler(census(), context)).resolves.toEqual({
@@ -195,7 +198,7 @@ describe('dispatch: cert-rotation triggers', () => {
       'reached the daily budget of 2',
     ],
   ])('is refused by the %s and starts nothing', async (rule, record, outcome, reason) => {
-    doc.on(GetCommand).resolves({ Item: record });
+    doc.on(GetCommand, { TableName: TABLE }).resolves({ Item: record });
     await expect(handler(census(), context)).resolves.toEqual({ outcome, executionName: CENSUS_NAME });
     expect(sfn).toHaveReceivedCommandTimes(StartExecutionCommand, 0);
     expect(doc).toHaveReceivedCommandTimes(UpdateCommand, 0);
@@ -208,7 +211,9 @@ describe('dispatch: cert-rotation triggers', () => {
   });
 
   it('yesterday’s count does not hold today’s run', async () => {
-    doc.on(GetCommand).resolves({ Item: { lastStartAt: NOW - 20 * 3_600_000, day: '2026-03-09', count: 9 } });
+    doc
+      .on(GetCommand, { TableName: TABLE })
+      .resolves({ Item: { lastStartAt: NOW - 20 * 3_600_000, day: '2026-03-09', count: 9 } });
     sfn.on(StartExecutionCommand).resolves({ executionArn: `${CERT_ARN}:z`, startDate: new Date(NOW) });
     await expect(handler(census(), context)).resolves.toMatchObject({ outcome: 'started' });
     const update = doc.commandCalls(UpdateCommand)[0]?.args[0].input;
@@ -231,9 +236,23 @@ describe('dispatch: cert-rotation triggers', () => {
     expect(writes.join('')).toContain('"DispatchPaused"');
   });
 
+  it.each([
+    ['the census', () => census(), CENSUS_NAME],
+    ['the expiry alarm', () => certAlarm(), ALARM_NAME],
+  ])(
+    '%s is held while an operator paused automation (the PAUSE item): nothing started or recorded',
+    async (_, event, name) => {
+      stubPause(doc, [REGION], pausedItem());
+      await expect(handler(event(), context)).resolves.toEqual({ outcome: 'paused', executionName: name });
+      expect(sfn).toHaveReceivedCommandTimes(StartExecutionCommand, 0);
+      expect(doc).toHaveReceivedCommandTimes(UpdateCommand, 0);
+      expect(audits()[0]?.Item).toMatchObject({ outcome: 'gated', rule: 'paused' });
+    },
+  );
+
   it('two triggers at once: the one whose gate write loses is refused by the cooldown', async () => {
     doc
-      .on(GetCommand)
+      .on(GetCommand, { TableName: TABLE })
       .resolvesOnce({})
       .resolves({ Item: { lastStartAt: NOW, day: '2026-03-10', count: 1, execution: ALARM_NAME } });
     doc.on(UpdateCommand).rejects(new ConditionalCheckFailedException({ message: 'failed', $metadata: {} }));
@@ -246,7 +265,7 @@ describe('dispatch: cert-rotation triggers', () => {
 
   it('the same event delivered twice at once: the loser finds its own name and answers duplicate', async () => {
     doc
-      .on(GetCommand)
+      .on(GetCommand, { TableName: TABLE })
       .resolvesOnce({})
       .resolves({ Item: { lastStartAt: NOW, day: '2026-03-10', count: 1, execution: CENSUS_NAME } });
     doc.on(UpdateCommand).rejects(new ConditionalCheckFailedException({ message: 'failed', $metadata: {} }));

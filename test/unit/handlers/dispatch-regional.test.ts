@@ -19,6 +19,7 @@ import {
 import { ENV } from '../../../functions/shared/env';
 import { ConfigurationError } from '../../../functions/shared/errors';
 import { loadEventFixture, mutate } from '../shared/fixtures';
+import { pausedItem, pauseTablesEnv, stubPause } from './pause-mocks';
 
 const CLUSTER = 'artifactory-prod';
 const REGION = 'us-west-2';
@@ -52,6 +53,7 @@ const ENVIRONMENT: Record<string, string> = {
   [ENV.failoverStateMachineArn]: `arn:aws:states:${REGION}:123456789012:stateMachine:primary-failover`,
   [ENV.stateTable]: TABLE,
   [ENV.awsRegion]: REGION,
+  ...pauseTablesEnv(REGION),
   [ENV.automationEnabled]: 'true',
   [ENV.topicArn]: TOPIC,
   [ENV.regionalDispatch]: settings(),
@@ -105,6 +107,7 @@ beforeEach(() => {
     m.onAnyCommand().rejects(new Error('unexpected command'));
   }
   doc.on(PutCommand).resolves({});
+  stubPause(doc, [REGION]);
   doc.on(UpdateCommand).resolves({});
   sns.on(PublishCommand).resolves({ MessageId: 'm-1' });
   resetClients();
@@ -248,6 +251,14 @@ describe('dispatch: the degraded alarm', () => {
     await expect(handler(alarm(), context)).resolves.toEqual({ outcome: 'paused' });
     expect(sns).toHaveReceivedCommandTimes(PublishCommand, 1);
     expect(audits()[0]?.Item).toMatchObject({ outcome: 'paused', notified: false });
+    for (const r of PEERS) expect(peer(r)).toHaveReceivedCommandTimes(StartExecutionCommand, 0);
+  });
+
+  it('while an operator paused automation (the PAUSE item): holds the evacuation and notifies once', async () => {
+    stubPause(doc, [REGION], pausedItem());
+    await expect(handler(alarm(), context)).resolves.toEqual({ outcome: 'paused' });
+    expect(sns).toHaveReceivedCommandTimes(PublishCommand, 1);
+    expect(audits()[0]?.Item).toMatchObject({ outcome: 'paused', notified: true, action: 'evacuate' });
     for (const r of PEERS) expect(peer(r)).toHaveReceivedCommandTimes(StartExecutionCommand, 0);
   });
 

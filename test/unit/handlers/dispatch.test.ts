@@ -2,7 +2,7 @@ import { AutoScalingClient, CompleteLifecycleActionCommand } from '@aws-sdk/clie
 import { ConditionalCheckFailedException, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ExecutionAlreadyExists, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
-import { DynamoDBDocumentClient, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { Context } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
@@ -15,6 +15,7 @@ import { ENV } from '../../../functions/shared/env';
 import { ConfigurationError } from '../../../functions/shared/errors';
 import { INVALID_EVENT_METRIC } from '../../../functions/shared/handler';
 import { DELETE, loadEventFixture, mutate } from '../shared/fixtures';
+import { pausedItem, pauseTablesEnv, stubPause } from './pause-mocks';
 
 const PRIMARY = 'prod-primary';
 const MEMBERS = 'prod-members';
@@ -37,6 +38,7 @@ const ENVIRONMENT: Record<string, string> = {
   [ENV.awsRegion]: 'us-west-2',
   [ENV.automationEnabled]: 'true',
   [ENV.topicArn]: TOPIC,
+  ...pauseTablesEnv('us-west-2'),
 };
 
 const context: Context = {
@@ -141,6 +143,7 @@ beforeEach(() => {
     m.onAnyCommand().rejects(new Error('unexpected command'));
   }
   doc.on(PutCommand).resolves({});
+  stubPause(doc, ['us-west-2']);
   resetClients();
   setClientsForTest({
     sfn: new SFNClient({ region: 'us-west-2' }),
@@ -611,6 +614,64 @@ describe('dispatch: the primary-unhealthy alarm', () => {
 
     await expect(handler(alarmEvent(), context)).rejects.toBe(throttled);
     expect(output.metrics()).not.toContainEqual({ DispatchStarted: 1 });
+  });
+});
+
+describe('dispatch: while an operator paused automation (the PAUSE item)', () => {
+  const alarmEvent = () =>
+    mutate(
+      mutate(loadEventFixture('cloudwatch-metric-alarm-state-change.json'), ['region'], 'us-west-2'),
+      ['detail', 'alarmName'],
+      'artifactory-prod-us-west-2-primary-unhealthy',
+    );
+  it('holds the alarm exactly as automation.enabled false does: no failover, one notice, audited paused', async () => {
+    stubPause(doc, ['us-west-2'], pausedItem());
+    doc.on(UpdateCommand).resolves({});
+    sns.on(PublishCommand).resolves({ MessageId: 'm-1' });
+
+    await expect(handler(alarmEvent(), context)).resolves.toEqual({ outcome: 'paused' });
+
+    expect(sfn).toHaveReceivedCommandTimes(StartExecutionCommand, 0);
+    expect(sns).toHaveReceivedCommandTimes(PublishCommand, 1);
+    expect(doc.commandCalls(GetCommand).map((c) => c.args[0].input)).toEqual([
+      {
+        TableName: 'routing-us-west-2',
+        Key: { pk: 'ROUTING#artifactory-prod', sk: 'PAUSE' },
+        ConsistentRead: true,
+      },
+    ]);
+  });
+
+  it('still bootstraps a primary-group launch but starts no replacement failover', async () => {
+    stubPause(doc, ['us-west-2'], pausedItem());
+    sfn.on(StartExecutionCommand).resolves({ executionArn: `${BOOTSTRAP_ARN}:x`, startDate: new Date() });
+
+    await handler(lifecycleEvent(LAUNCH, PRIMARY), context);
+
+    expect(sfn.commandCalls(StartExecutionCommand).map((c) => c.args[0].input.stateMachineArn)).toEqual([
+      BOOTSTRAP_ARN,
+    ]);
+  });
+
+  it('acts again once resumed (a newer item, paused false)', async () => {
+    stubPause(doc, ['us-west-2'], pausedItem({ paused: false, version: 2 }));
+    sfn.on(StartExecutionCommand).resolves({ executionArn: `${FAILOVER_ARN}:x`, startDate: new Date() });
+
+    await expect(handler(alarmEvent(), context)).resolves.toMatchObject({ outcome: 'started' });
+  });
+
+  it('does not act when the pause cannot be read: the event fails and is retried', async () => {
+    const down = Object.assign(new Error('DynamoDB is down'), { name: 'InternalServerError' });
+    doc.on(GetCommand, { TableName: 'routing-us-west-2' }).rejects(down);
+
+    await expect(handler(alarmEvent(), context)).rejects.toMatchObject({ name: 'InternalServerError' });
+    expect(sfn).toHaveReceivedCommandTimes(StartExecutionCommand, 0);
+  });
+
+  it('fails fast without PAUSE_TABLES, starting nothing', async () => {
+    delete process.env[ENV.pauseTables];
+    await expect(handler(alarmEvent(), context)).rejects.toMatchObject({ name: 'ConfigurationError' });
+    expect(sfn).toHaveReceivedCommandTimes(StartExecutionCommand, 0);
   });
 });
 

@@ -13,9 +13,16 @@ import {
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { DescribeExecutionCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { SSMClient } from '@aws-sdk/client-ssm';
-import { DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  DeleteCommand,
+  DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
+import type { MetadataBearer } from '@smithy/types';
 import type { Context } from 'aws-lambda';
-import { mockClient } from 'aws-sdk-client-mock';
+import { type AwsStub, mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
 import fc from 'fast-check';
 import { FAILOVER_GATE } from '../../../functions/core/failover-gate';
@@ -51,6 +58,8 @@ const ENVIRONMENT: Record<string, string> = {
   [ENV.cooldownMinutes]: '60',
   [ENV.dailyBudget]: '3',
   [ENV.automationEnabled]: 'true',
+  // The PAUSE item (ROUTING#<cluster>/PAUSE) shares the state table here: its key cannot meet the CLUSTER# items.
+  [ENV.pauseTables]: JSON.stringify({ [REGION]: TABLE }),
 };
 
 const exec = (name: string) => `arn:aws:states:eu-west-1:111122223333:execution:primary-failover:${name}`;
@@ -543,6 +552,7 @@ describe('validate (handler, strict SDK mocks)', () => {
   };
   const mocks = Object.values(instances).map((c) => mockClient(c as unknown as SFNClient));
   const sdkCalls = () => mocks.reduce((n, m) => n + m.calls().length, 0);
+  const docMock = () => mocks[6] as unknown as AwsStub<object, MetadataBearer, unknown>;
   const savedEnv = { ...process.env };
   const good = { cluster: CLUSTER, region: REGION, reason: 'the primary is slow, move it' };
 
@@ -592,10 +602,40 @@ describe('validate (handler, strict SDK mocks)', () => {
         trigger,
         ...(trigger === 'drain' ? { instanceId: 'i-0123456789abcdef0' } : {}),
       };
+      docMock().on(GetCommand).resolves({});
       await expect(handler({ op: 'validate', input }, context)).resolves.toMatchObject({ paused });
-      expect(sdkCalls()).toBe(0);
+      // With the deploy-time switch off nothing is read; an automatic run otherwise reads this region's copy.
+      expect(sdkCalls()).toBe(enabled === 'true' && (trigger as string) !== 'manual' ? 1 : 0);
     },
   );
+
+  const PAUSE_GET = {
+    TableName: TABLE,
+    Key: { pk: `ROUTING#${CLUSTER}`, sk: 'PAUSE' },
+    ConsistentRead: true,
+  };
+
+  it('holds an automatic run while an operator paused automation (the PAUSE item), never a manual one', async () => {
+    docMock()
+      .on(GetCommand, PAUSE_GET)
+      .resolves({ Item: { paused: true, reason: 'db upgrade', actor: 'alice', changedAt: 1, version: 3 } });
+    await expect(
+      handler({ op: 'validate', input: { ...good, trigger: 'alarm' } }, context),
+    ).resolves.toMatchObject({ paused: true });
+    await expect(
+      handler({ op: 'validate', input: { ...good, trigger: 'manual' } }, context),
+    ).resolves.toMatchObject({ paused: false });
+    expect(docMock().commandCalls(GetCommand)).toHaveLength(1);
+  });
+
+  it('fails an automatic run whose pause cannot be read (the workflow catches it; nothing is changed)', async () => {
+    docMock()
+      .on(GetCommand)
+      .rejects(Object.assign(new Error('down'), { name: 'InternalServerError' }));
+    await expect(
+      handler({ op: 'validate', input: { ...good, trigger: 'reconciler' } }, context),
+    ).rejects.toMatchObject({ name: 'InternalServerError' });
+  });
 
   it('refuses an automation switch that is neither true nor false, naming it, before anything runs', async () => {
     process.env[ENV.automationEnabled] = 'TRUE';
@@ -1045,6 +1085,30 @@ describe('decide', () => {
       plan: { action: 'promote', candidates: [M1, M2], failedPrimary: P, failedAz: 'eu-west-1a' },
       expectedEpoch: 7,
     });
+  });
+
+  it('re-reads the pause at the plan step: an automatic run paused since validate is refused, a manual one not', async () => {
+    const key = { pk: `ROUTING#${CLUSTER}`, sk: 'PAUSE' };
+    await doc.send(
+      new PutCommand({
+        TableName: TABLE,
+        Item: { ...key, paused: true, reason: 'incident', actor: 'alice', changedAt: NOW, version: 1 },
+      }),
+    );
+    try {
+      const decideAs = (trigger: 'alarm' | 'manual') =>
+        call({
+          op: 'decide',
+          input: { ...input, trigger },
+          snapshot,
+          probes,
+          verdict: { verdict: 'confirmed', primary: P },
+        });
+      await expect(decideAs('alarm')).resolves.toMatchObject({ gate: { allow: false, rule: 'paused' } });
+      await expect(decideAs('manual')).resolves.toMatchObject({ gate: { allow: true } });
+    } finally {
+      await doc.send(new DeleteCommand({ TableName: TABLE, Key: key }));
+    }
   });
 
   it('turns an ineligible requested candidate into a ValidationError on candidate', async () => {

@@ -7,7 +7,7 @@ import {
 } from '@aws-sdk/client-auto-scaling';
 import { CloudWatchClient, PutMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { Context } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
@@ -16,6 +16,7 @@ import { handler } from '../../../functions/reconciler/handler';
 import { resetClients, setClientsForTest } from '../../../functions/shared/clients/base';
 import { ENV } from '../../../functions/shared/env';
 import { loadEventFixture } from '../shared/fixtures';
+import { pauseTablesEnv, stubPause } from './pause-mocks';
 
 const CLUSTER = 'artifactory-prod';
 const DAY = 86_400_000;
@@ -40,6 +41,12 @@ const ENVIRONMENT: Record<string, string> = {
   [ENV.automationEnabled]: 'true',
   [ENV.topicArn]: 'arn:aws:sns:us-east-1:123456789012:ops',
   [ENV.metricNamespace]: 'ArtifactoryHA',
+  [ENV.awsRegion]: 'us-east-1',
+  ...pauseTablesEnv('us-east-1'),
+  [ENV.pauseReminderHours]: '4',
+  [ENV.runBounds]: '[]',
+  [ENV.cooldownMinutes]: '60',
+  [ENV.dailyBudget]: '3',
 };
 const context = {
   functionName: 'reconciler',
@@ -82,6 +89,9 @@ beforeEach(() => {
     AutoScalingGroups: [group('prod-primary', [A]), group('prod-members', [B, C])],
   });
   cw.on(PutMetricDataCommand).resolves({});
+  // The census line finds no state or gate item; nobody paused.
+  doc.on(GetCommand, { TableName: 'state' }).resolves({});
+  stubPause(doc, ['us-east-1']);
   resetClients();
   setClientsForTest({
     autoScaling: new AutoScalingClient({ region: 'us-east-1' }),
@@ -161,8 +171,9 @@ describe('reconciler: CertificateDaysLeft', () => {
   it('a failed publish fails the sweep after the rest ran (SweepIncomplete names it)', async () => {
     doc.on(QueryCommand).resolves({ Items: [node(A, 30)] });
     cw.on(PutMetricDataCommand).rejects(Object.assign(new Error('throttled'), { name: 'Throttling' }));
+    // SweepErrors goes out through the same CloudWatch API, so it fails too and is named.
     await expect(handler(loadEventFixture('eventbridge-scheduled-event.json'), context)).rejects.toThrow(
-      'Sweep incomplete: 1 not handled: certificates',
+      'Sweep incomplete: 2 not handled: certificates, metrics',
     );
   });
 });

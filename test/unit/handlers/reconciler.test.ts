@@ -4,10 +4,12 @@ import {
   DescribeAutoScalingGroupsCommand,
   type Instance,
 } from '@aws-sdk/client-auto-scaling';
+import { CloudWatchClient, PutMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import { ConditionalCheckFailedException, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
   DescribeExecutionCommand,
   ExecutionAlreadyExists,
+  ListExecutionsCommand,
   SFNClient,
   StartExecutionCommand,
 } from '@aws-sdk/client-sfn';
@@ -30,6 +32,7 @@ import { ENV } from '../../../functions/shared/env';
 import { ConfigurationError, ValidationError } from '../../../functions/shared/errors';
 import { INVALID_EVENT_METRIC } from '../../../functions/shared/handler';
 import { loadEventFixture, mutate } from '../shared/fixtures';
+import { pauseTablesEnv, stubPause } from './pause-mocks';
 
 const PRIMARY = 'prod-primary';
 const MEMBERS = 'prod-members';
@@ -51,6 +54,14 @@ const ENVIRONMENT: Record<string, string> = {
   [ENV.automationEnabled]: 'true',
   [ENV.topicArn]: TOPIC,
   [ENV.metricNamespace]: 'ArtifactoryHA',
+  [ENV.awsRegion]: 'us-east-1',
+  ...pauseTablesEnv('us-east-1'),
+  [ENV.pauseReminderHours]: '4',
+  [ENV.runBounds]: JSON.stringify([
+    { workflow: 'primary-failover', arn: FAILOVER_ARN, root: true, boundSeconds: 1800 },
+  ]),
+  [ENV.cooldownMinutes]: '60',
+  [ENV.dailyBudget]: '3',
 };
 
 const context: Context = {
@@ -140,6 +151,12 @@ const asg = mockClient(AutoScalingClient);
 const ddb = mockClient(DynamoDBClient);
 const doc = mockClient(DynamoDBDocumentClient);
 const sns = mockClient(SNSClient);
+const cw = mockClient(CloudWatchClient);
+/** The sweep's own metrics as published (PutMetricData, dimensions Cluster and Region). */
+const sweepMetrics = () =>
+  cw
+    .commandCalls(PutMetricDataCommand)
+    .flatMap((c) => (c.args[0].input.MetricData ?? []).map((d) => ({ [String(d.MetricName)]: d.Value })));
 /** What the tests need from each mock; the clients' stub types do not unify into one callable union. */
 interface StrictMock {
   reset(): unknown;
@@ -147,7 +164,7 @@ interface StrictMock {
   calls(): unknown[];
   onAnyCommand(): { rejects(error: Error): unknown };
 }
-const allMocks: StrictMock[] = [sfn, asg, ddb, doc, sns];
+const allMocks: StrictMock[] = [sfn, asg, ddb, doc, sns, cw];
 const sdkCalls = () => allMocks.reduce((n, m) => n + m.calls().length, 0);
 
 const describes = (...groups: AutoScalingGroup[]) =>
@@ -171,6 +188,11 @@ beforeEach(() => {
   doc.on(PutCommand).resolves({});
   // No node record holds a certificate: the sweep publishes no CertificateDaysLeft (reconciler-certificates.test.ts).
   doc.on(QueryCommand).resolves({ Items: [] });
+  // The census line's reads (state and gate items: none recorded), the pause (never paused), no running run.
+  doc.on(GetCommand, { TableName: TABLE }).resolves({});
+  stubPause(doc, ['us-east-1']);
+  sfn.on(ListExecutionsCommand).resolves({ executions: [] });
+  cw.on(PutMetricDataCommand).resolves({});
   resetClients();
   setClientsForTest({
     sfn: new SFNClient({ region: 'us-east-1' }),
@@ -178,6 +200,7 @@ beforeEach(() => {
     dynamoDB: new DynamoDBClient({ region: 'us-east-1' }),
     dynamoDoc: DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'us-east-1' })),
     sns: new SNSClient({ region: 'us-east-1' }),
+    cloudWatch: new CloudWatchClient({ region: 'us-east-1' }),
   });
   Object.assign(process.env, ENVIRONMENT);
   output = captureOutput();
@@ -252,7 +275,7 @@ describe('reconciler sweep', () => {
     });
     expect(output.metrics()).toContainEqual({ SweepRecovered: 1 });
     // No failure, no SweepErrors datapoint (an idle metric costs as much as a busy one).
-    expect(output.metrics().filter((m) => 'SweepErrors' in m)).toEqual([]);
+    expect(sweepMetrics()).toEqual([]);
   });
 
   it('acts only under the project’s own hook: an instance another team’s hook still holds gets nothing new', async () => {
@@ -349,7 +372,7 @@ describe('reconciler sweep', () => {
       M_TERMINATING,
     ]);
     expect(output.metrics()).toContainEqual({ SweepRecovered: 2 });
-    expect(output.metrics()).toContainEqual({ SweepErrors: 1 });
+    expect(sweepMetrics()).toEqual([{ SweepErrors: 1 }]);
     const errorLog = output.json().find((r) => r.message === 'sweep could not handle instance');
     expect(errorLog).toMatchObject({ instanceId: M_WAITING, errorName: 'ThrottlingException' });
   });
@@ -397,7 +420,9 @@ describe('reconciler sweep: census of primaries (legacy-primary)', () => {
   const R = 'i-0fffffffffffffff6';
   const SWEEP_NAME = `primary-failover-reconciler-us-east-1-${Date.parse('2015-10-08T16:53:06Z') / 1000}`;
   const recorded = (Item: Record<string, unknown> | undefined) =>
-    doc.on(GetCommand).resolves({ Item: Item && { ...stateKey('artifactory-prod'), ...Item } });
+    doc
+      .on(GetCommand, { TableName: TABLE, Key: stateKey('artifactory-prod') })
+      .resolves({ Item: Item && { ...stateKey('artifactory-prod'), ...Item } });
 
   beforeEach(() => {
     process.env[ENV.clusterMode] = 'legacy-primary';
@@ -517,13 +542,14 @@ describe('reconciler sweep: census of primaries (legacy-primary)', () => {
     const throttled = Object.assign(new Error('Rate exceeded'), {
       name: 'ProvisionedThroughputExceededException',
     });
-    doc.on(GetCommand).rejects(throttled);
+    doc.on(GetCommand, { TableName: TABLE }).rejects(throttled);
     sfn.on(StartExecutionCommand).resolves(started());
 
     const err: unknown = await handler(loadEventFixture(SCHEDULED), context).catch((e: unknown) => e);
 
     expect(err).toBeInstanceOf(SweepIncompleteError);
-    expect((err as SweepIncompleteError).failed).toEqual(['census']);
+    // The census line reads the same table: it fails too, and says so.
+    expect((err as SweepIncompleteError).failed).toEqual(['census', 'census-line']);
     expect(startedNames()).toEqual([`node-bootstrap-${P_WAITING}`]);
   });
 
@@ -547,7 +573,12 @@ describe('reconciler sweep: census of primaries (legacy-primary)', () => {
       recovered: 0,
       alreadyHandled: 0,
     });
-    expect(doc).toHaveReceivedCommandTimes(GetCommand, 0);
+    // Only the pause and the census line read: no census of primaries.
+    expect(doc.commandCalls(GetCommand).map((c) => c.args[0].input.Key?.sk)).toEqual([
+      'PAUSE',
+      'STATE',
+      'GATE#primary-failover',
+    ]);
   });
 });
 
@@ -695,6 +726,7 @@ describe('reconciler sweep while automation is paused', () => {
       recovered: 0,
       alreadyHandled: 0,
       leftovers: [{ group: 'member', process: 'HealthCheck' }],
+      paused: true,
     });
   });
 

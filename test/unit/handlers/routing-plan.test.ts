@@ -1,10 +1,10 @@
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { Context } from 'aws-lambda';
-import { readinessKey, routingGateKey, switchKey } from '../../../functions/core/keys';
+import { pauseKey, readinessKey, routingGateKey, switchKey } from '../../../functions/core/keys';
 import { handler } from '../../../functions/routing/handler';
 import type { Plan } from '../../../functions/routing/plan';
 import { ENV } from '../../../functions/shared/env';
-import { EU, exec, routingFixture, tableOf, US, VOTERS } from './routing-fixture';
+import { EU, exec, routingFixture, tableOf, US, VOTERS, WITNESS } from './routing-fixture';
 
 const f = routingFixture();
 const E = exec('plan');
@@ -186,6 +186,28 @@ describe('plan: evacuate', () => {
     });
     expect((await planEu({ trigger: 'automatic' })).reasons[0]).toContain('budget');
     // A manual run is not gated.
+    expect((await planEu()).verdict).toBe('go');
+  });
+
+  it('holds automatic runs and the live drill while an operator paused automation (the PAUSE item)', async () => {
+    f.stage({ healthy: HEALTHY, primary: PRIMARY });
+    await readiness(US);
+    const pause = { ...pauseKey('prod'), paused: true, reason: 'maintenance', actor: 'alice', changedAt: 1 };
+    // Only this region's copy is read: the witness's stale copy says otherwise and does not count.
+    await f.table(EU).send(new PutCommand({ TableName: tableOf(EU), Item: { ...pause, version: 2 } }));
+    await f
+      .table(WITNESS)
+      .send(new PutCommand({ TableName: tableOf(WITNESS), Item: { ...pause, paused: false, version: 1 } }));
+    const automatic = await planEu({ trigger: 'automatic' });
+    expect(automatic.verdict).toBe('refused');
+    expect(automatic.reasons[0]).toContain('automation is paused');
+    const drill = await planEu({ trigger: 'drill', canary: true });
+    expect(drill.verdict).toBe('refused');
+    expect(drill.reasons).toEqual([expect.stringContaining('the live drill flips nothing')]);
+    // The drill's dry run changes nothing and reads no pause; the operator's run is never held.
+    expect((await planEu({ trigger: 'drill', canary: true, dryRun: true })).reasons.join(' ')).not.toContain(
+      'paused',
+    );
     expect((await planEu()).verdict).toBe('go');
   });
 });
