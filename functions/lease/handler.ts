@@ -167,12 +167,15 @@ export async function lease(
   return busy(input, item.owner, item.expiresAt, now);
 }
 
+type LeaseQueueOf = NonNullable<Extract<LeaseInput, { op: 'acquire' }>['queue']>;
+
 /** With a `queue`, every answer says whether the queue has waited out its patience (never once acquired). */
 function queueAnswer<E extends boolean>(
   input: Extract<LeaseInput, { op: 'acquire' }>,
   expired: E,
-): { queueExpired?: E } {
-  return input.queue === undefined ? {} : { queueExpired: expired };
+): { queueExpired?: E; queue?: LeaseQueueOf } {
+  // The queue's round and start come back with the answer, so the workflow carries them into its next poll.
+  return input.queue === undefined ? {} : { queueExpired: expired, queue: input.queue };
 }
 
 /**

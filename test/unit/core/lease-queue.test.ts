@@ -95,6 +95,8 @@ describe('whenHeld: "fail" (a workflow that queues by retrying its acquire)', ()
       expiresAt: 61_000,
       checkedAt: new Date(31_999).toISOString(),
       queueExpired: false,
+      // The queue comes back with the answer: the workflow carries its round and start on.
+      queue: { since: new Date(2_000).toISOString(), seconds: 30, round: 1, rounds: 6 },
     });
     await expect(queued(32_000)).resolves.toMatchObject({ acquired: false, holder: a, queueExpired: true });
     // The counted bound ends it too, whatever the time: round 6 of 6 is the last.
