@@ -26,13 +26,21 @@ export interface LeaseItem {
 }
 
 export type AcquireResult =
-  | { readonly acquired: true; readonly owner: string; readonly expiresAt: number }
+  | {
+      readonly acquired: true;
+      readonly owner: string;
+      readonly expiresAt: number;
+      /** Present when the request named a queue: a queue that acquired has not expired. */
+      readonly queueExpired?: false;
+    }
   | {
       readonly acquired: false;
       readonly holder: string | undefined;
       readonly expiresAt: number | undefined;
       /** When the lease was found held (ISO 8601): where a queue for it begins. */
       readonly checkedAt: string;
+      /** Present when the request named a queue: it has waited out its patience or its rounds (give up). */
+      readonly queueExpired?: boolean;
     };
 
 /**

@@ -13,7 +13,7 @@ import {
 import { dynamoDoc, dynamoDocSdk } from '../shared/clients/dynamodb';
 import { sfn } from '../shared/clients/sfn';
 import { ENV, requireEnv } from '../shared/env';
-import { LeaseHeld, LeaseQueueExpired } from '../shared/errors';
+import { LeaseHeld } from '../shared/errors';
 import { IsoTimeSchema } from '../shared/event-envelope';
 import { executionStatus } from '../shared/executions';
 import { type HandlerContext, makeHandler } from '../shared/handler';
@@ -42,14 +42,16 @@ export const LeaseInputSchema = z.discriminatedUnion('op', [
       /** At least the holder workflow's TimeoutSeconds: the lease must not run out while its holder runs. */
       ttlSeconds: z.int().check(z.gte(30)).check(z.lte(MAX_LEASE_SECONDS)),
       /**
-       * What a held lease answers: `return` (the default) `{ acquired: false }`, `fail` a {@link LeaseHeld}
-       * error, for a workflow whose queue catches it (node-bootstrap's QueueForJoinLock).
+       * What a held lease answers: `return` (the default) `{ acquired: false }`, the answer a workflow's wait
+       * loop branches on with a Choice; `fail` a {@link LeaseHeld} error, for a caller to which a held lease
+       * means something went wrong (cert-rotation-node extending its parent's rotation lease). A held lease
+       * a workflow waits for is never an error: the function's error alarm means something failed.
        */
       whenHeld: z.optional(z.enum(['return', 'fail'])),
       /**
-       * A queue's start, patience and round count (only with `whenHeld: "fail"`): a lease still held
-       * `seconds` after `since`, or at its last round, fails with {@link LeaseQueueExpired} instead, which
-       * ends the queue.
+       * A queue's start, patience and round count (not with `whenHeld: "fail"`): the answer then says
+       * `queueExpired`, true when the lease is still held `seconds` after `since` or at the queue's last round
+       * (the workflow ends its queue on it), false otherwise (and false when acquired).
        */
       queue: z.optional(
         z.strictObject({
@@ -62,8 +64,8 @@ export const LeaseInputSchema = z.discriminatedUnion('op', [
       ),
     })
     .check(
-      z.refine((r) => r.queue === undefined || r.whenHeld === 'fail', {
-        message: 'queue needs whenHeld: "fail"',
+      z.refine((r) => r.queue === undefined || r.whenHeld !== 'fail', {
+        message: 'a queue is answered with queueExpired, not with whenHeld: "fail"',
         path: ['queue'],
       }),
     ),
@@ -111,6 +113,7 @@ export async function lease(
       acquired: true,
       owner: input.owner,
       expiresAt: update.ExpressionAttributeValues[':expiresAt'],
+      ...queueAnswer(input, false),
     } satisfies AcquireResult;
   } catch (err) {
     if (!isConditionFailure(err)) throw err;
@@ -143,6 +146,7 @@ export async function lease(
         owner: input.owner,
         expiresAt: update.ExpressionAttributeValues[':expiresAt'],
         tookOverFrom: item.owner,
+        ...queueAnswer(input, false),
       };
     } catch (e) {
       if (!isConditionFailure(e)) throw e;
@@ -163,9 +167,20 @@ export async function lease(
   return busy(input, item.owner, item.expiresAt, now);
 }
 
+type LeaseQueueOf = NonNullable<Extract<LeaseInput, { op: 'acquire' }>['queue']>;
+
+/** With a `queue`, every answer says whether the queue has waited out its patience (never once acquired). */
+function queueAnswer<E extends boolean>(
+  input: Extract<LeaseInput, { op: 'acquire' }>,
+  expired: E,
+): { queueExpired?: E; queue?: LeaseQueueOf } {
+  // The queue's round and start come back with the answer, so the workflow carries them into its next poll.
+  return input.queue === undefined ? {} : { queueExpired: expired, queue: input.queue };
+}
+
 /**
- * A held lease's answer: the result, or with `whenHeld: "fail"` a {@link LeaseHeld} error naming the holder
- * ({@link LeaseQueueExpired} once the request's queue has waited out its patience).
+ * A held lease's answer: the result (with a `queue`, whether it has waited out its patience), or with
+ * `whenHeld: "fail"` a {@link LeaseHeld} error naming the holder.
  */
 function busy(
   input: Extract<LeaseInput, { op: 'acquire' }>,
@@ -174,16 +189,15 @@ function busy(
   now: number,
 ): AcquireResult {
   const result = { acquired: false, holder, expiresAt, checkedAt: new Date(now).toISOString() } as const;
-  if (input.whenHeld === 'fail' && input.queue !== undefined && queueExpired(input.queue, now))
-    throw new LeaseQueueExpired(
-      `lease ${input.name} of ${input.cluster} is still held${result.holder === undefined ? '' : ` by ${result.holder}`} ${input.queue.seconds} s or ${input.queue.rounds} rounds after the queue for it began`,
-    );
   if (input.whenHeld === 'fail')
     throw new LeaseHeld(
       `lease ${input.name} of ${input.cluster} is held${result.holder === undefined ? '' : ` by ${result.holder}`}`,
       result.holder,
     );
-  return result;
+  return {
+    ...result,
+    ...queueAnswer(input, input.queue !== undefined && queueExpired(input.queue, now)),
+  };
 }
 
 export const handler = makeHandler(LeaseInputSchema, { dynamoDoc, sfn }, (input, ctx) => lease(input, ctx), {

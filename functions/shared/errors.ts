@@ -15,7 +15,6 @@ export const ErrorNames = {
   Transient: 'TransientError',
   SafetyViolation: 'SafetyViolationError',
   LeaseHeld: 'LeaseHeld',
-  LeaseQueueExpired: 'LeaseQueueExpired',
   CsrRefused: 'CsrRefused',
   CaPhaseRefused: 'CaPhaseRefused',
   RoutingLeaseBusy: 'RoutingLeaseBusy',
@@ -64,8 +63,9 @@ export class NotFoundError extends Error {
 }
 
 /**
- * A lease acquired with `whenHeld: "fail"` is held by a running execution. Not a fault: a workflow queueing
- * for the lease catches it into its next round (node-bootstrap's queue for the join lock).
+ * A lease acquired with `whenHeld: "fail"` is held by a running execution, where that means something went
+ * wrong (cert-rotation-node: its parent's rotation lease held by another). A workflow that waits for a lease
+ * acquires with the default `whenHeld: "return"` and branches on `acquired`: a wait is never a function error.
  */
 export class LeaseHeld extends Error {
   override readonly name = ErrorNames.LeaseHeld;
@@ -75,11 +75,6 @@ export class LeaseHeld extends Error {
     super(message, options);
     this.holder = holder;
   }
-}
-
-/** A lease is still held when its queue (`queue` of an acquire) has waited out its patience: give up. */
-export class LeaseQueueExpired extends Error {
-  override readonly name = ErrorNames.LeaseQueueExpired;
 }
 
 /**

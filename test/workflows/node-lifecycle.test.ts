@@ -1,7 +1,12 @@
 import { STANDARD_SCENE_NAMES } from '../../sim/scenarios/costs';
 import { NODE_LIFECYCLE_SCENARIOS } from '../../sim/scenarios/node-lifecycle';
 import { Twin } from '../../sim/twin';
-import { recordCosts, reportCosts, SEEDS as STANDARD_SEEDS } from './scene-runner';
+import {
+  expectNoFunctionErrorsIfHealthy,
+  recordCosts,
+  reportCosts,
+  SEEDS as STANDARD_SEEDS,
+} from './scene-runner';
 
 jest.setTimeout(180_000);
 
@@ -20,6 +25,7 @@ describe.each(NODE_LIFECYCLE_SCENARIOS.map((s) => [s.name, s] as const))('%s', (
         expect(twin.invariants.violations).toEqual([]);
         // No execution is left running, and none was started that the scenario did not account for.
         expect(twin.world.executions.filter((e) => e.status === 'RUNNING')).toEqual([]);
+        expectNoFunctionErrorsIfHealthy(scenario.name, twin);
         if (STANDARD_SCENE_NAMES.includes(scenario.name)) recordCosts(scenario.name, twin.world.executions);
       } finally {
         await twin.stop();

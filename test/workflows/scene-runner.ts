@@ -1,14 +1,17 @@
 import type { ExecutionRecord } from '../../sim/core/world';
 import { startTwinFor } from '../../sim/scenarios';
 import { expectTransitionBudgets, STANDARD_SCENE_NAMES } from '../../sim/scenarios/costs';
+import { functionErrors, HEALTHY_SCENE_NAMES } from '../../sim/scenarios/function-errors';
 import { type Scenario, type ScenarioResult, unexpectedViolations } from '../../sim/scenarios/types';
+import type { Twin } from '../../sim/twin';
 
 /** Seeds every primary-failover scene runs over (issue 5: at least 20). */
 export const SEEDS = Array.from({ length: 20 }, (_, i) => i + 1);
 
 /**
  * Runs one scene on a fresh twin and checks what every scene must leave behind: no call the twin does not
- * model, every invariant held (never two primaries among them) and no execution still running.
+ * model, every invariant held (never two primaries among them), no execution still running, and for a healthy
+ * scene (HEALTHY_SCENE_NAMES) no function error.
  */
 export async function runScene(scenario: Scenario, seed: number): Promise<ScenarioResult | undefined> {
   const twin = await startTwinFor(scenario, seed);
@@ -21,11 +24,22 @@ export async function runScene(scenario: Scenario, seed: number): Promise<Scenar
     // its bound; anything else is a violation.
     expect(unexpectedViolations(scenario, twin.invariants.violations)).toEqual([]);
     expect(twin.world.executions.filter((e) => e.status === 'RUNNING')).toEqual([]);
+    // Issue 15: a healthy scene ends with zero function errors (a wait is an answer, never an error).
+    if (HEALTHY_SCENE_NAMES.includes(scenario.name))
+      expect(functionErrors(twin.lambda.invocations)).toEqual({});
     if (STANDARD_SCENE_NAMES.includes(scenario.name)) recordCosts(scenario.name, twin.world.executions);
     return result;
   } finally {
     await twin.stop();
   }
+}
+
+/**
+ * Issue 15: a healthy scene (HEALTHY_SCENE_NAMES) ends with zero function errors: a wait is the function's
+ * answer, never an error, so the `<fn>-errors` alarms mean something failed.
+ */
+export function expectNoFunctionErrorsIfHealthy(scene: string, twin: Pick<Twin, 'lambda'>): void {
+  if (HEALTHY_SCENE_NAMES.includes(scene)) expect(functionErrors(twin.lambda.invocations)).toEqual({});
 }
 
 /** Windows without a ready primary, per scene, reported (not asserted) when the file ends. */

@@ -6,10 +6,10 @@ import fc from 'fast-check';
 import { lockKey } from '../../../functions/core/keys';
 import { queueExpired } from '../../../functions/core/lease';
 import { handler, LEASE_EXPIRED_UNDER_HOLDER_METRIC, lease } from '../../../functions/lease/handler';
-import { LeaseHeld, LeaseQueueExpired, ValidationError } from '../../../functions/shared/errors';
+import { LeaseHeld, ValidationError } from '../../../functions/shared/errors';
 import { executionArn, leaseFixture } from './lease-fixture';
 
-/** The lease function's queue options (`whenHeld: "fail"`, `queue`) on real conditional writes (dynalite). */
+/** The lease function's queue options (`queue`, `whenHeld: "fail"`) on real conditional writes (dynalite). */
 const TABLE = 'lease-queue-test';
 const OWNERS = ['a', 'b'].map(executionArn);
 
@@ -73,7 +73,7 @@ describe('whenHeld: "fail" (a workflow that queues by retrying its acquire)', ()
     expect(await holderOf('queue-expired')).toMatchObject({ owner: a });
   });
 
-  it('ends a queue with LeaseQueueExpired once the lease is still held its patience after the queue began', async () => {
+  it('answers a queue with queueExpired, never an error: false while it waits, true once its patience or rounds are out', async () => {
     await acquire('queue-patience', a, 1_000);
     sfnMock.on(DescribeExecutionCommand, { executionArn: a }).resolves({ status: 'RUNNING' });
     const queued = (now: number, round = 1) =>
@@ -84,21 +84,50 @@ describe('whenHeld: "fail" (a workflow that queues by retrying its acquire)', ()
           name: 'join',
           owner: b,
           ttlSeconds: 60,
-          whenHeld: 'fail',
           queue: { since: new Date(2_000).toISOString(), seconds: 30, round, rounds: 6 },
         },
         ctx,
         now,
       );
-    await expect(queued(31_999)).rejects.toThrow(LeaseHeld);
-    await expect(queued(32_000)).rejects.toThrow(LeaseQueueExpired);
+    await expect(queued(31_999)).resolves.toEqual({
+      acquired: false,
+      holder: a,
+      expiresAt: 61_000,
+      checkedAt: new Date(31_999).toISOString(),
+      queueExpired: false,
+      // The queue comes back with the answer: the workflow carries its round and start on.
+      queue: { since: new Date(2_000).toISOString(), seconds: 30, round: 1, rounds: 6 },
+    });
+    await expect(queued(32_000)).resolves.toMatchObject({ acquired: false, holder: a, queueExpired: true });
     // The counted bound ends it too, whatever the time: round 6 of 6 is the last.
-    await expect(queued(10_000, 5)).rejects.toThrow(LeaseHeld);
-    await expect(queued(10_000, 6)).rejects.toThrow(LeaseQueueExpired);
+    await expect(queued(10_000, 5)).resolves.toMatchObject({ acquired: false, queueExpired: false });
+    await expect(queued(10_000, 6)).resolves.toMatchObject({ acquired: false, queueExpired: true });
     expect(await holderOf('queue-patience')).toMatchObject({ owner: a, acquiredAt: 1_000 });
     // Free again: the expired queue's poll still takes it (patience ends waiting, not acquiring).
     await lease({ op: 'release', cluster: 'queue-patience', name: 'join', owner: a }, ctx, 40_000);
-    await expect(queued(41_000)).resolves.toMatchObject({ acquired: true, owner: b });
+    await expect(queued(41_000)).resolves.toMatchObject({ acquired: true, owner: b, queueExpired: false });
+    // Without a queue, the answer has no queueExpired.
+    await expect(
+      lease({ op: 'acquire', cluster: 'queue-none', name: 'join', owner: a, ttlSeconds: 60 }, ctx, 42_000),
+    ).resolves.not.toHaveProperty('queueExpired');
+  });
+
+  it('refuses a queue with whenHeld: "fail" (ValidationError, before any call)', async () => {
+    const context = { functionName: 'lease', awsRequestId: 'r' } as unknown as Context;
+    const bad = {
+      op: 'acquire',
+      cluster: 'queue-fail',
+      name: 'join',
+      owner: a,
+      ttlSeconds: 60,
+      whenHeld: 'fail',
+      queue: { since: new Date(2_000).toISOString(), seconds: 30, round: 1, rounds: 6 },
+    };
+    const err: unknown = await handler(bad, context).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ValidationError);
+    expect((err as ValidationError).issues.map((i) => i.path)).toEqual(['queue']);
+    expect(await holderOf('queue-fail')).toBeUndefined();
+    expect(sfnMock).toHaveReceivedCommandTimes(DescribeExecutionCommand, 0);
   });
 
   it('is refused by the handler with a ValidationError when it is neither, before any call', async () => {
