@@ -110,11 +110,11 @@ const EXPECTED: Record<string, { clients: string[]; sdk: string[] }> = {
       '@aws-sdk/lib-dynamodb',
     ],
   },
+  // The watch publishes PrimaryHealthy as an EMF log line (issue 15): no CloudWatch client.
   watch: {
-    clients: ['auto-scaling', 'cloudwatch', 'dynamodb', 'elbv2', 'sfn'],
+    clients: ['auto-scaling', 'dynamodb', 'elbv2', 'sfn'],
     sdk: [
       '@aws-sdk/client-auto-scaling',
-      '@aws-sdk/client-cloudwatch',
       '@aws-sdk/client-dynamodb',
       '@aws-sdk/client-elastic-load-balancing-v2',
       '@aws-sdk/client-sfn',
