@@ -9,7 +9,7 @@ import {
   type HistoryEvent,
   type SFNClient,
 } from '@aws-sdk/client-sfn';
-import { Listr, type ListrTask, ProcessOutput } from 'listr2';
+import { Listr, ListrLogger, type ListrTask, ProcessOutput } from 'listr2';
 import type { CliContext } from './context';
 import { EXIT, type ExitCode } from './exit-codes';
 import { formatElapsed } from './output';
@@ -90,16 +90,20 @@ export async function followRun(
     ctx.io.stdout as NodeJS.WriteStream,
     ctx.io.stderr as NodeJS.WriteStream,
   );
+  // The renderers write through their logger's process output: ours goes to the context's streams.
+  const logger = new ListrLogger({ useIcons: true, processOutput, toStderr: [] });
   const render = async (tasks: ListrTask[]): Promise<void> => {
     const listr = new Listr(tasks, {
       renderer,
       fallbackRenderer: 'simple',
-      rendererOptions: { processOutput },
-      fallbackRendererOptions: { processOutput },
+      rendererOptions: { logger },
+      fallbackRendererOptions: { logger },
       exitOnError: false,
       registerSignalListeners: false,
+      // listr2 checks process.stdout; the context's stdout decided already (a TTY: the live view).
+      forceTTY: renderer === 'default',
     } as ConstructorParameters<typeof Listr>[1]);
-    await listr.run().catch(() => undefined);
+    await listr.run();
   };
   let shown = 0;
   const stopped = () => ctx.backend.now() >= deadline;
