@@ -67,12 +67,18 @@ describe('hactl pause / resume', () => {
   });
 
   it('on a TTY the operator is asked: n declines (exit 2), y goes on', async () => {
-    const no = await run(['pause', '--reason', 'x'], opsAnswers(false, changed(true)), { tty: true, input: 'n\n' });
+    const no = await run(['pause', '--reason', 'x'], opsAnswers(false, changed(true)), {
+      tty: true,
+      input: 'n\n',
+    });
     expect(no.code).toBe(2);
     expect(no.err).toContain('pause automation in every region? [y/N] ');
     expect(no.err).toContain('hactl: refused: pause not confirmed');
     expect(opsRequests(no.calls).map((q) => q.op)).toEqual(['pause-status']);
-    const yes = await run(['pause', '--reason', 'x'], opsAnswers(false, changed(true)), { tty: true, input: 'y\n' });
+    const yes = await run(['pause', '--reason', 'x'], opsAnswers(false, changed(true)), {
+      tty: true,
+      input: 'y\n',
+    });
     expect(yes.code).toBe(0);
     expect(opsRequests(yes.calls).map((q) => q.op)).toEqual(['pause-status', 'pause']);
     expect(yes.out).toContain('\u001b[33mpaused\u001b[0m'); // colour on a TTY
@@ -85,14 +91,25 @@ describe('hactl pause / resume', () => {
     );
     expect(r.code).toBe(0);
     const doc = JSON.parse(r.out);
-    expect(doc).toMatchObject({ op: 'resume', paused: false, version: 4, region: 'eu-west-1', actor: CALLER, reason: 'over' });
+    expect(doc).toMatchObject({
+      op: 'resume',
+      paused: false,
+      version: 4,
+      region: 'eu-west-1',
+      actor: CALLER,
+      reason: 'over',
+    });
     expect(doc.copies[2]).toEqual({ region: 'eu-central-1', outcome: 'unreachable' });
   });
 
   it('the op failing (a function error) is exit 3 with its message', async () => {
     const r = await run(
       ['pause', '--reason', 'x', '--yes'],
-      opsAnswers(false, { errorType: 'QuorumError', errorMessage: 'only 1 of 3 copies written' }, 'Unhandled'),
+      opsAnswers(
+        false,
+        { errorType: 'QuorumError', errorMessage: 'only 1 of 3 copies written' },
+        'Unhandled',
+      ),
     );
     expect(r.code).toBe(3);
     expect(r.err).toBe(
