@@ -77,6 +77,12 @@ describe('hactl runs', () => {
     });
   });
 
+  it('an answer oldest first does not end the scan early (the newest run is still listed)', async () => {
+    const oldestFirst = { 'primary-failover': [...runs['primary-failover']].reverse() };
+    const r = await run(['--json', 'runs', '--since', '1h'], listAnswers(oldestFirst));
+    expect(JSON.parse(r.out).runs.map((x: { name: string }) => x.name)).toEqual(['alarm-2']);
+  });
+
   it('no runs: says so; bad --since or --workflow: usage error (exit 1)', async () => {
     const r = await run(['runs', '--region', 'us-east-1'], listAnswers({}));
     expect(r.code).toBe(0);
@@ -176,5 +182,73 @@ describe('hactl runs --follow on a TTY', () => {
     expect(r.out).toContain('\u001b[?25h'); // …and shows it again when it ends
     expect(r.out).toMatch(/Elect \(child run\) \[54s\]/);
     expect(r.out).toContain('run \u001b[32mSUCCEEDED\u001b[0m in 1m 02s');
+  });
+});
+
+describe('hactl runs --follow: a run waiting for an approval', () => {
+  const PARENT = `arn:aws:states:eu-west-1:${ACCOUNT}:execution:artifactory-prod-regional-failover:evacuate-us-east-1-1`;
+  const CHILD = `arn:aws:states:eu-west-1:${ACCOUNT}:execution:artifactory-prod-control-plane-eu-west-1-regional-failover-approval:a-1`;
+  const at = (s: number) => new Date(T0 + s * 1000);
+  const parent = [
+    { id: 1, timestamp: at(0), type: 'ExecutionStarted' },
+    { id: 2, timestamp: at(1), type: 'TaskStateEntered', stateEnteredEventDetails: { name: 'CheckRegions' } },
+    { id: 3, timestamp: at(3), type: 'TaskStateExited', stateExitedEventDetails: { name: 'CheckRegions' } },
+    {
+      id: 4,
+      timestamp: at(3),
+      type: 'TaskStateEntered',
+      stateEnteredEventDetails: { name: 'AwaitApproval' },
+    },
+    {
+      id: 5,
+      timestamp: at(3),
+      type: 'TaskScheduled',
+      taskScheduledEventDetails: { resourceType: 'states', resource: 'startExecution.sync:2' },
+    },
+    {
+      id: 6,
+      timestamp: at(3),
+      type: 'TaskSubmitted',
+      taskSubmittedEventDetails: {
+        resourceType: 'states',
+        resource: 'startExecution.sync:2',
+        output: JSON.stringify({ ExecutionArn: CHILD }),
+      },
+    },
+  ];
+  const child = [
+    { id: 1, timestamp: at(3), type: 'ExecutionStarted' },
+    {
+      id: 2,
+      timestamp: at(3),
+      type: 'TaskStateEntered',
+      stateEnteredEventDetails: { name: 'RequestApproval' },
+    },
+    {
+      id: 3,
+      timestamp: at(3),
+      type: 'TaskScheduled',
+      taskScheduledEventDetails: { resourceType: 'sns', resource: 'publish.waitForTaskToken' },
+    },
+  ];
+  const answers: Answers = {
+    'sfn.GetExecutionHistoryCommand': (input) => ({ events: input.executionArn === CHILD ? child : parent }),
+  };
+
+  it('stops with exit 5 and says how to approve or reject', async () => {
+    const r = await run(['runs', '--follow', PARENT], answers, { clock: fakeClock(T0 + 10_000) });
+    expect(r.code).toBe(5);
+    expect(r.out).toMatch(/CheckRegions \[2s\]/);
+    expect(r.out).toMatch(/AwaitApproval \(child run\) \[7s\]: waiting for approval \(RequestApproval\)/);
+    expect(r.out).toContain(
+      'run WAITING for an approval (RequestApproval): approve with `hactl approve evacuate-us-east-1-1`, or refuse with `hactl reject evacuate-us-east-1-1 --reason "…"`',
+    );
+    const j = await run(['--json', 'runs', '--follow', PARENT], answers, { clock: fakeClock(T0 + 10_000) });
+    expect(j.code).toBe(5);
+    expect(JSON.parse(j.out)).toMatchObject({
+      status: 'RUNNING',
+      exitCode: 5,
+      waiting: { executionArn: CHILD, state: 'RequestApproval' },
+    });
   });
 });
