@@ -80,6 +80,18 @@ export function fixedStateMachineName(config: Config, workflow: 'regional-failov
   return `${config.cluster.name}-${workflow}`;
 }
 
+/** CDK's name of the workflow `workflow` in the stack `stackName`: `${stackName}-${workflow}`, at most 80 characters. */
+export function workflowStateMachineName(stackName: string, workflow: string): string {
+  return `${stackName}-${workflow}`.slice(0, 80);
+}
+
+/** The deployed name of `workflow` in the control-plane stack `stackName` (fixed or CDK's; hactl derives ARNs so). */
+export function stateMachineNameIn(config: Config, stackName: string, workflow: string): string {
+  return workflow === 'regional-failover'
+    ? fixedStateMachineName(config, workflow)
+    : workflowStateMachineName(stackName, workflow);
+}
+
 export function witnessStackName(config: Config): string {
   return `${config.cluster.name}-routing-witness`;
 }

@@ -1,0 +1,165 @@
+/**
+ * `followRun`: the live view of a run's phases (listr2: a task per phase, the current one spinning with its
+ * elapsed time) until the run ends. Renderer: the default one on a TTY, plain lines (listr2's simple renderer)
+ * otherwise, nothing with --json. Every command that starts a run follows it with this.
+ */
+import {
+  DescribeExecutionCommand,
+  GetExecutionHistoryCommand,
+  type HistoryEvent,
+  type SFNClient,
+} from '@aws-sdk/client-sfn';
+import { Listr, type ListrTask, ProcessOutput } from 'listr2';
+import type { CliContext } from './context';
+import { EXIT, type ExitCode } from './exit-codes';
+import { formatElapsed } from './output';
+import { type Phase, phasesOf, type RunSnapshot, type RunStatus, runFailed } from './phases';
+
+export interface FollowOptions {
+  /** Poll interval (default 2 s; on the twin, virtual time). */
+  pollMs?: number;
+  /** Stop following after this long (the run goes on); default: until it ends. */
+  timeoutMs?: number;
+  /** Region of the run (default: the one in the execution ARN). */
+  region?: string;
+}
+
+export interface FollowOutcome {
+  executionArn: string;
+  status: RunStatus;
+  /** 0 succeeded, 3 failed/timed out/aborted, 5 still running when following stopped. */
+  exitCode: ExitCode;
+  phases: Phase[];
+  startedAt?: number;
+  endedAt?: number;
+  error?: string;
+  cause?: string;
+  output?: unknown;
+}
+
+/** The region in an execution ARN (arn:aws:states:<region>:<account>:execution:<machine>:<name>). */
+export function regionOfArn(arn: string): string | undefined {
+  const parts = arn.split(':');
+  return parts[2] === 'states' ? parts[3] : undefined;
+}
+
+/** Every event of the run's history, oldest first. */
+export async function readHistory(sfn: SFNClient, executionArn: string): Promise<HistoryEvent[]> {
+  const events: HistoryEvent[] = [];
+  let nextToken: string | undefined;
+  do {
+    const page = await sfn.send(
+      new GetExecutionHistoryCommand({ executionArn, maxResults: 1000, ...(nextToken ? { nextToken } : {}) }),
+    );
+    events.push(...(page.events ?? []));
+    nextToken = page.nextToken;
+  } while (nextToken);
+  return events;
+}
+
+function phaseTitle(p: Phase, now: number): string {
+  const elapsed = formatElapsed((p.endedAt ?? now) - p.startedAt);
+  const loops = p.entries > 1 ? ` ×${p.entries}` : '';
+  return `${p.name}${p.child ? ' (child run)' : ''}${loops} [${elapsed}]`;
+}
+
+function rendererOf(ctx: CliContext): 'default' | 'simple' | 'silent' {
+  if (ctx.json) return 'silent';
+  return ctx.interactive && ctx.colour ? 'default' : 'simple';
+}
+
+/** Follows `executionArn` until it ends (or `timeoutMs`), rendering its phases; returns the outcome. */
+export async function followRun(
+  ctx: CliContext,
+  executionArn: string,
+  opts: FollowOptions = {},
+): Promise<FollowOutcome> {
+  const region = opts.region ?? regionOfArn(executionArn) ?? ctx.region();
+  const sfn = ctx.backend.clients(region).sfn;
+  const pollMs = opts.pollMs ?? 2000;
+  const deadline =
+    opts.timeoutMs === undefined ? Number.POSITIVE_INFINITY : ctx.backend.now() + opts.timeoutMs;
+  let snap: RunSnapshot = phasesOf(await readHistory(sfn, executionArn));
+  const poll = async (): Promise<RunSnapshot> => {
+    await ctx.backend.sleep(pollMs);
+    snap = phasesOf(await readHistory(sfn, executionArn));
+    return snap;
+  };
+  const renderer = rendererOf(ctx);
+  const processOutput = new ProcessOutput(
+    ctx.io.stdout as NodeJS.WriteStream,
+    ctx.io.stderr as NodeJS.WriteStream,
+  );
+  const render = async (tasks: ListrTask[]): Promise<void> => {
+    const listr = new Listr(tasks, {
+      renderer,
+      fallbackRenderer: 'simple',
+      rendererOptions: { processOutput },
+      fallbackRendererOptions: { processOutput },
+      exitOnError: false,
+      registerSignalListeners: false,
+    } as ConstructorParameters<typeof Listr>[1]);
+    await listr.run().catch(() => undefined);
+  };
+  let shown = 0;
+  const stopped = () => ctx.backend.now() >= deadline;
+  for (;;) {
+    // Phases that ended already: one completed (or failed) task each.
+    const finished: ListrTask[] = [];
+    while (
+      shown < snap.phases.length &&
+      (snap.phases[shown]?.status !== 'running' || snap.status !== 'RUNNING')
+    ) {
+      const p = snap.phases[shown] as Phase;
+      const title = phaseTitle(p, ctx.backend.now());
+      finished.push({
+        title,
+        task: () => {
+          if (p.status === 'failed') throw new Error(`${title}: ${snap.error ?? 'failed'}`);
+        },
+      });
+      shown += 1;
+    }
+    if (finished.length > 0) await render(finished);
+    if (snap.status !== 'RUNNING' || stopped()) break;
+    const current = snap.phases[shown];
+    if (!current) {
+      await poll();
+      continue;
+    }
+    // The current phase: spinning, its elapsed time updated at each poll, until it ends or the run does.
+    await render([
+      {
+        title: phaseTitle(current, ctx.backend.now()),
+        task: async (_c, task) => {
+          for (;;) {
+            const s = await poll();
+            const p = s.phases.find((x) => x.name === current.name) ?? current;
+            task.title = phaseTitle(p, ctx.backend.now());
+            if (p.status === 'failed') throw new Error(`${task.title}: ${s.error ?? 'failed'}`);
+            if (p.status === 'done' || s.status !== 'RUNNING' || stopped()) return;
+          }
+        },
+      },
+    ]);
+    shown += 1;
+  }
+  let output: unknown;
+  if (snap.status === 'SUCCEEDED') {
+    const d = await sfn.send(new DescribeExecutionCommand({ executionArn }));
+    output = d.output === undefined ? undefined : JSON.parse(d.output);
+  }
+  const exitCode: ExitCode =
+    snap.status === 'SUCCEEDED' ? EXIT.OK : runFailed(snap.status) ? EXIT.FAILED : EXIT.PENDING;
+  return {
+    executionArn,
+    status: snap.status,
+    exitCode,
+    phases: snap.phases,
+    ...(snap.startedAt === undefined ? {} : { startedAt: snap.startedAt }),
+    ...(snap.endedAt === undefined ? {} : { endedAt: snap.endedAt }),
+    ...(snap.error === undefined ? {} : { error: snap.error }),
+    ...(snap.cause === undefined ? {} : { cause: snap.cause }),
+    ...(output === undefined ? {} : { output }),
+  };
+}
