@@ -12,7 +12,11 @@ export interface HistoryEventLike {
   readonly id?: number | undefined;
   readonly type?: string | undefined;
   readonly taskScheduledEventDetails?:
-    | { readonly resourceType?: string; readonly resource?: string; readonly parameters?: string }
+    | {
+        readonly resourceType?: string | undefined;
+        readonly resource?: string | undefined;
+        readonly parameters?: string | undefined;
+      }
     | undefined;
 }
 
