@@ -200,6 +200,7 @@ describe('the approval token', () => {
     expect(openApprovalToken(started)).toBe('TOK');
     expect(openApprovalToken([...started, { id: 5, type: 'TaskSucceeded' }])).toBeUndefined();
     expect(openApprovalToken([...started, { id: 5, type: 'TaskTimedOut' }])).toBeUndefined();
+    expect(openApprovalToken([...started, { id: 5, type: 'TaskStateExited' }])).toBeUndefined();
     expect(openApprovalToken([...started, { id: 5, type: 'ExecutionAborted' }])).toBeUndefined();
     expect(
       openApprovalToken([
