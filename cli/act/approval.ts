@@ -20,7 +20,9 @@ export interface HistoryEventLike {
     | undefined;
 }
 
+/** Any of these ends the waiting Task (TaskStateExited follows every Task's end, whatever the end events). */
 const TASK_ENDS = new Set([
+  'TaskStateExited',
   'TaskSucceeded',
   'TaskFailed',
   'TaskTimedOut',
