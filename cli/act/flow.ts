@@ -27,6 +27,8 @@ export interface ChangeSpec {
   readonly nameParts: readonly string[];
   readonly read: (output: Record<string, unknown>) => Verdict;
   readonly dryRunOnly: boolean;
+  /** Said after a refusal when `--force` was not given and the workflow's force can override it. */
+  readonly forceHint?: ((verdict: Verdict) => string | undefined) | undefined;
   readonly noWait: boolean;
   /** After the real run started, instead of following it (regional runs waiting on an approval). */
   readonly after?: ((executionArn: string) => Promise<ExitCode>) | undefined;
@@ -111,7 +113,8 @@ export async function runChange(ctx: CliContext, spec: ChangeSpec): Promise<Exit
   };
   if (verdict.kind === 'refused') {
     emitJson(ctx, { ...doc, result: 'refused' });
-    throw new CliError(EXIT.REFUSED, `refused by the dry run: ${verdict.summary}`);
+    const hint = spec.forceHint?.(verdict);
+    throw new CliError(EXIT.REFUSED, `refused by the dry run: ${verdict.summary}${hint ? ` (${hint})` : ''}`);
   }
   if (verdict.kind === 'nothing-to-do' || spec.dryRunOnly) {
     emitJson(ctx, { ...doc, result: verdict.kind === 'nothing-to-do' ? 'nothing-to-do' : 'dry-run' });

@@ -50,6 +50,10 @@ export async function failoverPrimary(ctx: CliContext, o: FailoverOptions): Prom
     input,
     nameParts: ['failover', region],
     read: failoverVerdict,
+    forceHint: (v) =>
+      o.force !== true && /Refused by the gate/.test(v.summary)
+        ? "--force overrides the gate's overridable rules"
+        : undefined,
     dryRunOnly: o.dryRun === true,
     noWait: o.wait === false,
   });

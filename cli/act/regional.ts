@@ -84,6 +84,10 @@ export async function regionalChange(
     input,
     nameParts: [action, target],
     read: regionalVerdict,
+    forceHint: (v) =>
+      o.force !== true && v.details.some((d) => /^FAIL (capacity|primary|certificates|replication)/.test(d))
+        ? '--force goes past failing readiness checks (break-glass), never the serving minimum or the wait'
+        : undefined,
     dryRunOnly: o.dryRun === true,
     noWait: o.wait === false,
     after: ctx.config.failover?.approvalRequired ? (arn) => awaitAsk(ctx, from, arn) : undefined,

@@ -202,7 +202,9 @@ describe('failover primary', () => {
         }),
       }),
     });
-    expect(await code(failoverPrimary(w.ctx, { region: 'eu-west-1', reason: 'r' }))).toBe(2);
+    await expect(failoverPrimary(w.ctx, { region: 'eu-west-1', reason: 'r' })).rejects.toThrow(
+      /--force overrides/,
+    );
     expect(starts(w.sent)).toHaveLength(1);
   });
   it('--force reaches the dry run and the run', async () => {
@@ -298,7 +300,14 @@ describe('evacuate / restore / approve / reject', () => {
       const w = world({ dry: () => regionalPlan(v) });
       expect(await code(regionalChange(w.ctx, 'restore', 'eu-west-1', { reason: 'r' }))).toBe(2);
       expect(w.text()).toMatch(/FAIL capacity: d/);
-      expect(starts(w.sent)).toHaveLength(1);
+      const message = (force: boolean) =>
+        regionalChange(w.ctx, 'restore', 'eu-west-1', { reason: 'r', force }).then(
+          () => '',
+          (e: Error) => e.message,
+        );
+      expect(await message(false)).toMatch(/--force goes past failing readiness checks/);
+      expect(await message(true)).not.toMatch(/--force/);
+      expect(starts(w.sent).every((s) => s.dryRun === true)).toBe(true);
     }
   });
   it('with approval required: exit 5 and the approve line; approve and reject answer the token', async () => {
