@@ -7,7 +7,7 @@ import { DescribeExecutionCommand, type SFNClient, StartExecutionCommand } from 
 import type { CliContext } from '../context';
 import { CliError } from '../errors';
 import { EXIT, type ExitCode } from '../exit-codes';
-import { followRun } from '../follow';
+import { type FollowOptions, followRun } from '../follow';
 import { printJson, say as sayLine } from '../output';
 import { confirm } from '../prompt';
 import { executionName } from './inputs';
@@ -30,8 +30,6 @@ export interface ChangeSpec {
   /** Said after a refusal when `--force` was not given and the workflow's force can override it. */
   readonly forceHint?: ((verdict: Verdict) => string | undefined) | undefined;
   readonly noWait: boolean;
-  /** After the real run started, instead of following it (regional runs waiting on an approval). */
-  readonly after?: ((executionArn: string) => Promise<ExitCode>) | undefined;
 }
 
 /** A human line on stdout (never with --json). */
@@ -135,17 +133,27 @@ export async function runChange(ctx: CliContext, spec: ChangeSpec): Promise<Exit
     say(ctx, `Follow it: hactl runs --follow ${arn}`);
     return EXIT.OK;
   }
-  if (spec.after) return spec.after(arn);
   return followToEnd(ctx, arn, doc);
 }
 
-/** CORE's live view of the run until it ends; then its ending (the report's summary) and the exit code. */
+/**
+ * CORE's live view of the run until it ends; then its ending (the report's summary) and the exit code. A run
+ * waiting for an approval stops the view (exit 5) with the commands that answer it.
+ */
 export async function followToEnd(
   ctx: CliContext,
   arn: string,
   doc: Record<string, unknown>,
+  opts: FollowOptions = {},
 ): Promise<ExitCode> {
-  const run = await followRun(ctx, arn);
+  const run = await followRun(ctx, arn, opts);
+  if (run.exitCode === EXIT.PENDING && run.waiting) {
+    const approve = `hactl approve ${arn} --reason "…"`;
+    const reject = `hactl reject ${arn} --reason "…"`;
+    emitJson(ctx, { ...doc, result: 'pending-approval', executionArn: arn, approve, reject });
+    say(ctx, `Waiting for approval (${run.waiting.state}). Answer with:\n  ${approve}\n  ${reject}`);
+    return run.exitCode;
+  }
   const output =
     run.output !== null && typeof run.output === 'object' ? (run.output as Record<string, unknown>) : {};
   const summary = typeof output.summary === 'string' ? output.summary : undefined;

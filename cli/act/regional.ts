@@ -20,8 +20,6 @@ import { regionalVerdict } from './verdicts';
 
 export const REGIONAL = 'regional-failover';
 export const APPROVAL = 'regional-failover-approval';
-/** How long `evacuate`/`restore` wait for the run to ask its approval (the plan comes first: minutes). */
-const ASK_LIMIT_MS = 15 * 60_000;
 
 export interface RegionalOptions {
   reason: string;
@@ -90,35 +88,7 @@ export async function regionalChange(
         : undefined,
     dryRunOnly: o.dryRun === true,
     noWait: o.wait === false,
-    after: ctx.config.failover?.approvalRequired ? (arn) => awaitAsk(ctx, from, arn) : undefined,
   });
-}
-
-/** A run that needs approval: wait until it asks (exit 5, printing how to answer) or ends first. */
-async function awaitAsk(ctx: CliContext, from: string, arn: string): Promise<ExitCode> {
-  const sfn = ctx.backend.clients(from).sfn;
-  const deadline = ctx.backend.now() + ASK_LIMIT_MS;
-  while (ctx.backend.now() < deadline) {
-    const d = await sfn.send(new DescribeExecutionCommand({ executionArn: arn }));
-    if (d.status !== 'RUNNING') return followToEnd(ctx, arn, { command: 'regional-failover', region: from });
-    if ((await findApproval(ctx, from, arn)) !== undefined) {
-      emitJson(ctx, {
-        executionArn: arn,
-        result: 'pending-approval',
-        approve: `hactl approve ${arn} --reason "…"`,
-        reject: `hactl reject ${arn} --reason "…"`,
-      });
-      say(ctx, `Waiting for approval (failover.approvalRequired). Answer with:`);
-      say(ctx, `  hactl approve ${arn} --reason "…"`);
-      say(ctx, `  hactl reject ${arn} --reason "…"`);
-      return EXIT.PENDING;
-    }
-    await ctx.backend.sleep(5_000);
-  }
-  throw new CliError(
-    EXIT.FAILED,
-    `${arn} asked no approval within ${ASK_LIMIT_MS / 60_000} min: hactl runs --follow ${arn}`,
-  );
 }
 
 /** The open approval token of `runArn` (its running approval child's waiting Task), if it asks one. */
@@ -194,5 +164,11 @@ export async function answer(
     emitJson(ctx, { executionArn: arn, result: approve ? 'approved' : 'rejected' });
     return EXIT.OK;
   }
-  return followToEnd(ctx, arn, { command: approve ? 'approve' : 'reject', region, actor });
+  // The answer ends the wait: follow through it (a first read may still see the Task waiting).
+  return followToEnd(
+    ctx,
+    arn,
+    { command: approve ? 'approve' : 'reject', region, actor },
+    { throughApproval: true },
+  );
 }

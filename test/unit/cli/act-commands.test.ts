@@ -12,14 +12,22 @@ const followed: string[] = [];
 let followCode = 0;
 jest.mock('../../../cli/follow', () => ({
   ...jest.requireActual('../../../cli/follow'),
-  followRun: jest.fn(async (_ctx: unknown, arn: string) => {
+  followRun: jest.fn(async (_ctx: unknown, arn: string, opts?: { throughApproval?: boolean }) => {
     followed.push(arn);
+    if (followCode === 5 && opts?.throughApproval !== true)
+      return {
+        executionArn: arn,
+        status: 'RUNNING',
+        exitCode: 5,
+        phases: [],
+        waiting: { executionArn: `${arn}-approval`, state: 'RequestApproval' },
+      };
     return {
       executionArn: arn,
-      status: followCode === 0 ? 'SUCCEEDED' : 'FAILED',
-      exitCode: followCode,
+      status: followCode === 0 || followCode === 5 ? 'SUCCEEDED' : 'FAILED',
+      exitCode: followCode === 5 ? 0 : followCode,
       phases: [],
-      ...(followCode === 0
+      ...(followCode !== 3
         ? { output: { outcome: 'succeeded', summary: 'the report' } }
         : { error: 'FailoverFailed' }),
     };
@@ -312,6 +320,7 @@ describe('evacuate / restore / approve / reject', () => {
   });
   it('with approval required: exit 5 and the approve line; approve and reject answer the token', async () => {
     const w = world({ dry: () => regionalPlan('go'), approvalRequired: true });
+    followCode = 5;
     expect(await regionalChange(w.ctx, 'evacuate', 'eu-west-1', { reason: 'r' })).toBe(5);
     const run = w.execs.find((e) => !e.arn.endsWith('-approval') && !JSON.parse(e.input).dryRun)
       ?.arn as string;
@@ -320,7 +329,7 @@ describe('evacuate / restore / approve / reject', () => {
     const ok = w.sent.find((s) => s.name === 'SendTaskSuccess');
     expect(ok?.input.taskToken).toBe(`TOKEN-${run}-approval`);
     expect(JSON.parse(String(ok?.input.output))).toMatchObject({ approved: true, reason: 'looks right' });
-    expect(followed).toEqual([run]);
+    expect(followed).toEqual([run, run]);
     const name = run.split(':').at(-1) as string;
     expect(await answer(w.ctx, name, false, { reason: 'not now', region: 'us-east-1' })).toBe(0);
     expect(w.sent.find((s) => s.name === 'SendTaskFailure')?.input).toMatchObject({
