@@ -1,7 +1,7 @@
 /** The AWS loader: the config file (--config or HA_CONFIG) and the AWS backend. */
 import { ConfigError, loadConfig } from '../infra/config/load';
 import type { Config } from '../infra/config/schema';
-import { AwsBackend, awsClients, type BackendClients } from './backend';
+import { AwsBackend, awsClients, type BackendClients, type Clock, REAL_CLOCK } from './backend';
 import type { BackendLoader } from './context';
 import { CliError } from './errors';
 import { EXIT } from './exit-codes';
@@ -28,9 +28,12 @@ export function readConfig(path: string | undefined, env: NodeJS.ProcessEnv): Co
 }
 
 /** The AWS loader; `makeClients` lets tests stub every client's `send`. */
-export function awsLoader(makeClients: (region: string) => BackendClients = awsClients): BackendLoader {
+export function awsLoader(
+  makeClients: (region: string) => BackendClients = awsClients,
+  clock: Clock = REAL_CLOCK,
+): BackendLoader {
   return async (opts, io) => {
     const config = readConfig(opts.config, io.env);
-    return { config, backend: new AwsBackend(config, makeClients) };
+    return { config, backend: new AwsBackend(config, makeClients, clock) };
   };
 }

@@ -129,7 +129,7 @@ export async function describeControlPlane(
   return stackRefsOf(config, region, stack);
 }
 
-/** Builds the clients of one region; `make` is replaceable so tests stub each client's `send`. */
+/** The SDK clients of one region (the default credential chain); tests replace each client's `send`. */
 export function awsClients(region: string): BackendClients {
   return {
     sfn: new SFNClient({ region }),
@@ -143,6 +143,17 @@ export function awsClients(region: string): BackendClients {
   };
 }
 
+/** Time as the backend sees it (tests replace it). */
+export interface Clock {
+  sleep(ms: number): Promise<void>;
+  now(): number;
+}
+
+export const REAL_CLOCK: Clock = {
+  sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+  now: () => Date.now(),
+};
+
 /** The AWS backend: the SDK's default credential chain, the config's regions, real time. */
 export class AwsBackend implements Backend {
   readonly kind = 'aws' as const;
@@ -153,6 +164,7 @@ export class AwsBackend implements Backend {
   constructor(
     private readonly config: Config,
     private readonly makeClients: (region: string) => BackendClients = awsClients,
+    private readonly clock: Clock = REAL_CLOCK,
   ) {}
 
   clients(region: string): BackendClients {
@@ -197,10 +209,10 @@ export class AwsBackend implements Backend {
   }
 
   sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => setTimeout(resolve, ms));
+    return this.clock.sleep(ms);
   }
 
   now(): number {
-    return Date.now();
+    return this.clock.now();
   }
 }

@@ -9,7 +9,7 @@ import {
   type HistoryEvent,
   type SFNClient,
 } from '@aws-sdk/client-sfn';
-import { Listr, type ListrTask, ProcessOutput } from 'listr2';
+import { Listr, ListrLogger, type ListrTask, ProcessOutput } from 'listr2';
 import type { CliContext } from './context';
 import { EXIT, type ExitCode } from './exit-codes';
 import { formatElapsed } from './output';
@@ -22,13 +22,17 @@ export interface FollowOptions {
   timeoutMs?: number;
   /** Region of the run (default: the one in the execution ARN). */
   region?: string;
+  /** Keep following while the run waits for an approval (default: stop, exit 5 with how to approve). */
+  throughApproval?: boolean;
 }
 
 export interface FollowOutcome {
   executionArn: string;
   status: RunStatus;
-  /** 0 succeeded, 3 failed/timed out/aborted, 5 still running when following stopped. */
+  /** 0 succeeded, 3 failed/timed out/aborted, 5 waiting for an approval or still running when following stopped. */
   exitCode: ExitCode;
+  /** The run (or its child) waits for a person's answer: the approval request's state and run. */
+  waiting?: { executionArn: string; state: string };
   phases: Phase[];
   startedAt?: number;
   endedAt?: number;
@@ -63,6 +67,10 @@ function phaseTitle(p: Phase, now: number): string {
   return `${p.name}${p.child ? ' (child run)' : ''}${loops} [${elapsed}]`;
 }
 
+function pendingText(waiting: FollowOutcome['waiting']): string {
+  return waiting ? `waiting for approval (${waiting.state})` : 'still running';
+}
+
 function rendererOf(ctx: CliContext): 'default' | 'simple' | 'silent' {
   if (ctx.json) return 'silent';
   return ctx.interactive && ctx.colour ? 'default' : 'simple';
@@ -79,10 +87,26 @@ export async function followRun(
   const pollMs = opts.pollMs ?? 2000;
   const deadline =
     opts.timeoutMs === undefined ? Number.POSITIVE_INFINITY : ctx.backend.now() + opts.timeoutMs;
-  let snap: RunSnapshot = phasesOf(await readHistory(sfn, executionArn));
+  let waiting: FollowOutcome['waiting'];
+  /** The run itself, or the child run of its current phase, waits for an approval. */
+  const read = async (): Promise<RunSnapshot> => {
+    const s = phasesOf(await readHistory(sfn, executionArn));
+    waiting = undefined;
+    if (opts.throughApproval || s.status !== 'RUNNING') return s;
+    if (s.waitingForApproval) waiting = { executionArn, state: s.waitingForApproval.state };
+    const child = s.phases.find((p) => p.status === 'running' && p.childArn !== undefined);
+    if (!waiting && child?.childArn) {
+      const c = phasesOf(await readHistory(sfn, child.childArn));
+      if (c.status === 'RUNNING' && c.waitingForApproval) {
+        waiting = { executionArn: child.childArn, state: c.waitingForApproval.state };
+      }
+    }
+    return s;
+  };
+  let snap: RunSnapshot = await read();
   const poll = async (): Promise<RunSnapshot> => {
     await ctx.backend.sleep(pollMs);
-    snap = phasesOf(await readHistory(sfn, executionArn));
+    snap = await read();
     return snap;
   };
   const renderer = rendererOf(ctx);
@@ -90,19 +114,23 @@ export async function followRun(
     ctx.io.stdout as NodeJS.WriteStream,
     ctx.io.stderr as NodeJS.WriteStream,
   );
+  // The renderers write through their logger's process output: ours goes to the context's streams.
+  const logger = new ListrLogger({ useIcons: true, processOutput, toStderr: [] });
   const render = async (tasks: ListrTask[]): Promise<void> => {
     const listr = new Listr(tasks, {
       renderer,
       fallbackRenderer: 'simple',
-      rendererOptions: { processOutput },
-      fallbackRendererOptions: { processOutput },
+      rendererOptions: { logger },
+      fallbackRendererOptions: { logger },
       exitOnError: false,
       registerSignalListeners: false,
+      // listr2 checks process.stdout; the context's stdout decided already (a TTY: the live view).
+      forceTTY: renderer === 'default',
     } as ConstructorParameters<typeof Listr>[1]);
-    await listr.run().catch(() => undefined);
+    await listr.run();
   };
   let shown = 0;
-  const stopped = () => ctx.backend.now() >= deadline;
+  const stopped = () => waiting !== undefined || ctx.backend.now() >= deadline;
   for (;;) {
     // Phases that ended already: one completed (or failed) task each.
     const finished: ListrTask[] = [];
@@ -121,8 +149,16 @@ export async function followRun(
       shown += 1;
     }
     if (finished.length > 0) await render(finished);
-    if (snap.status !== 'RUNNING' || stopped()) break;
+    if (snap.status !== 'RUNNING') break;
     const current = snap.phases[shown];
+    if (stopped()) {
+      // Waiting for a person (or out of time): the current phase is left open, marked so.
+      if (current) {
+        const title = phaseTitle(current, ctx.backend.now());
+        await render([{ title, task: (_c, task) => task.skip(`${title}: ${pendingText(waiting)}`) }]);
+      }
+      break;
+    }
     if (!current) {
       await poll();
       continue;
@@ -137,12 +173,17 @@ export async function followRun(
             const p = s.phases.find((x) => x.name === current.name) ?? current;
             task.title = phaseTitle(p, ctx.backend.now());
             if (p.status === 'failed') throw new Error(`${task.title}: ${s.error ?? 'failed'}`);
-            if (p.status === 'done' || s.status !== 'RUNNING' || stopped()) return;
+            if (p.status === 'done' || s.status !== 'RUNNING') return;
+            if (stopped()) {
+              task.skip(`${task.title}: ${pendingText(waiting)}`);
+              return;
+            }
           }
         },
       },
     ]);
     shown += 1;
+    if (stopped()) break;
   }
   let output: unknown;
   if (snap.status === 'SUCCEEDED') {
@@ -161,5 +202,6 @@ export async function followRun(
     ...(snap.error === undefined ? {} : { error: snap.error }),
     ...(snap.cause === undefined ? {} : { cause: snap.cause }),
     ...(output === undefined ? {} : { output }),
+    ...(waiting === undefined ? {} : { waiting }),
   };
 }

@@ -5,8 +5,11 @@
 import { Command, CommanderError, Option } from 'commander';
 import { awsLoader } from './aws-loader';
 import * as audit from './commands/audit';
+import * as certs from './commands/certs';
 import * as dlq from './commands/dlq';
+import * as failover from './commands/failover';
 import * as pause from './commands/pause';
+import * as regions from './commands/regions';
 import * as runs from './commands/runs';
 import * as status from './commands/status';
 import { contextFactory, type Io, type Loaders } from './context';
@@ -21,6 +24,9 @@ export const COMMAND_GROUPS: readonly { register: typeof status.register }[] = [
   audit,
   dlq,
   pause,
+  failover,
+  regions,
+  certs,
 ];
 
 const defaultTwin = twinLoader();

@@ -17,6 +17,8 @@ export interface Phase {
   endedAt?: number;
   /** how many times the state was entered */
   entries: number;
+  /** the child run's execution ARN (from the TaskSubmitted event of `startExecution.sync`) */
+  childArn?: string;
 }
 
 export interface RunSnapshot {
@@ -26,6 +28,11 @@ export interface RunSnapshot {
   phases: Phase[];
   error?: string;
   cause?: string;
+  /**
+   * The run waits for a person: a `sns:publish.waitForTaskToken` Task (the approval request) scheduled and not
+   * yet answered. Machine waits on a token (`lambda:invoke.waitForTaskToken`, an SSM command) are not this.
+   */
+  waitingForApproval?: { state: string };
 }
 
 const ROUTING = new Set(['ChoiceStateEntered', 'PassStateEntered', 'SucceedStateEntered']);
@@ -49,6 +56,7 @@ export function phasesOf(events: readonly HistoryEvent[]): RunSnapshot {
   let depth = 0;
   let current: Phase | undefined;
   const snap: RunSnapshot = { status: 'RUNNING', phases };
+  let asking: string | undefined;
   for (const e of events) {
     const type = e.type ?? '';
     const at = ms(e.timestamp);
@@ -98,16 +106,42 @@ export function phasesOf(events: readonly HistoryEvent[]): RunSnapshot {
       }
       continue;
     }
-    if (
-      type === 'TaskScheduled' &&
-      depth === 0 &&
-      current &&
-      e.taskScheduledEventDetails?.resourceType === 'states'
-    ) {
-      current.child = true;
+    if (type === 'TaskScheduled') {
+      const d = e.taskScheduledEventDetails;
+      if (depth === 0 && current && d?.resourceType === 'states') current.child = true;
+      if (d?.resourceType === 'sns' && /waitForTaskToken$/.test(d.resource ?? '')) {
+        asking = current?.name ?? '?';
+      }
+      continue;
     }
+    if (type === 'TaskSubmitted' && depth === 0 && current?.child) {
+      const arn = childArnOf(e.taskSubmittedEventDetails?.output);
+      if (arn) current.childArn = arn;
+      continue;
+    }
+    if (TASK_ENDED.has(type)) asking = undefined;
   }
+  if (asking !== undefined && snap.status === 'RUNNING') snap.waitingForApproval = { state: asking };
   return snap;
+}
+
+const TASK_ENDED = new Set([
+  'TaskSucceeded',
+  'TaskFailed',
+  'TaskTimedOut',
+  'TaskStartFailed',
+  'TaskSubmitFailed',
+]);
+
+/** The `ExecutionArn` in a `startExecution` Task's submitted output, if any. */
+function childArnOf(output: string | undefined): string | undefined {
+  if (!output) return undefined;
+  try {
+    const arn = (JSON.parse(output) as { ExecutionArn?: unknown }).ExecutionArn;
+    return typeof arn === 'string' ? arn : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** The exit code of a run's end: 0 succeeded, 3 otherwise. */

@@ -14,6 +14,7 @@ import {
   lockSk,
   NODE_SK_PREFIX,
   pauseKey,
+  routingGateKey,
   stateKey,
   switchKey,
 } from '../functions/core/keys';
@@ -54,7 +55,7 @@ export interface RegionStatus {
     action: string;
     cooldownUntil: string | null;
     budgetLeft: number | null;
-    lastElectionAt: string | null;
+    lastAt: string | null;
   }[];
   pause: {
     paused: boolean | null;
@@ -204,6 +205,28 @@ async function pauseOf(ctx: CliContext, region: string): Promise<RegionStatus['p
   }
 }
 
+/** The cooldown of each gated action (config `automation.cooldownMinutes`). */
+function cooldownMinutes(ctx: CliContext, action: string): number {
+  const m = ctx.config.automation.cooldownMinutes;
+  if (action === 'regional-failover') return m.regionalFailover;
+  if (action === 'cert-rotation') return m.certRotation;
+  return m.primaryFailover;
+}
+
+/** A gate item (GATE#<action>): its last automatic action (each writer names it its own way), cooldown, budget. */
+function gateStatus(ctx: CliContext, g: Item, now: number): RegionStatus['gates'][number] {
+  const action = String(g.sk).slice(gateSk('').length);
+  const last = num(g.lastElectionAt) ?? num(g.lastStartAt) ?? num(g.lastAt);
+  const until = last === undefined ? undefined : last + cooldownMinutes(ctx, action) * 60_000;
+  const used = g.day === new Date(now).toISOString().slice(0, 10) ? (num(g.count) ?? 0) : 0;
+  return {
+    action,
+    cooldownUntil: until !== undefined && until > now ? isoTime(until) : null,
+    budgetLeft: Math.max(0, ctx.config.automation.dailyBudget - used),
+    lastAt: last === undefined ? null : isoTime(last),
+  };
+}
+
 async function regionStatus(ctx: CliContext, region: string): Promise<RegionStatus> {
   const cluster = ctx.config.cluster.name;
   const c = ctx.backend.clients(region);
@@ -229,23 +252,13 @@ async function regionStatus(ctx: CliContext, region: string): Promise<RegionStat
       expired: expiresAt <= now,
     };
   });
-  const automation = ctx.config.automation;
-  const gates = (await queryPrefix(c, stack.stateTable, clusterPk(cluster), gateSk(''))).map((g) => {
-    const action = String(g.sk).slice(gateSk('').length);
-    const last = num(g.lastElectionAt);
-    const cooldownMs =
-      (action === 'primary-failover'
-        ? automation.cooldownMinutes.primaryFailover
-        : automation.cooldownMinutes.certRotation) * 60_000;
-    const today = new Date(now).toISOString().slice(0, 10);
-    const used = g.day === today ? (num(g.count) ?? 0) : 0;
-    return {
-      action,
-      cooldownUntil: last !== undefined && last + cooldownMs > now ? isoTime(last + cooldownMs) : null,
-      budgetLeft: Math.max(0, automation.dailyBudget - used),
-      lastElectionAt: last === undefined ? null : isoTime(last),
-    };
-  });
+  const gateItems = await queryPrefix(c, stack.stateTable, clusterPk(cluster), gateSk(''));
+  const routingGate = (
+    await c.dynamoDoc.send(
+      new GetCommand({ TableName: routingTableName(ctx.config), Key: routingGateKey(cluster) }),
+    )
+  ).Item as Item | undefined;
+  const gates = [...gateItems, ...(routingGate ? [routingGate] : [])].map((g) => gateStatus(ctx, g, now));
   return {
     region,
     stackName: stack.stackName,

@@ -58,7 +58,8 @@ async function change(ctx: CliContext, paused: boolean, opts: ChangeOptions): Pr
   }
   const actor = await ctx.backend.identity();
   const result = await callOperation<PauseResult>(ctx, region, { op, actor, reason });
-  const failed = result.copies.filter((c) => c.outcome !== 'written');
+  // 'newer': the copy held a later change already (not a failure); 'unreachable': not written.
+  const failed = result.copies.filter((c) => c.outcome === 'unreachable');
   if (ctx.json) {
     printJson(ctx, { ...result, region, actor, reason });
   } else {
@@ -74,7 +75,7 @@ async function change(ctx: CliContext, paused: boolean, opts: ChangeOptions): Pr
           c.region,
           c.outcome === 'written'
             ? paint(ctx, 'green', 'written')
-            : paint(ctx, 'red', c.outcome ?? c.error ?? '?'),
+            : paint(ctx, c.outcome === 'newer' ? 'yellow' : 'red', c.outcome ?? c.error ?? '?'),
         ]),
       ),
     );

@@ -85,7 +85,12 @@ export async function runsSince(
       if (isNotFound(err)) return out;
       throw err;
     }
-    for (const e of res.executions ?? []) {
+    // ListExecutions answers the most recent run first (Step Functions API reference, ListExecutions); each
+    // page is sorted so again, so an answer in another order cannot end the scan early.
+    const page = [...(res.executions ?? [])].sort(
+      (a, b) => (b.startDate?.getTime() ?? 0) - (a.startDate?.getTime() ?? 0),
+    );
+    for (const e of page) {
       if ((e.startDate?.getTime() ?? 0) < since) return out;
       out.push(e);
       if (out.length >= limit) return out;
@@ -105,7 +110,14 @@ function workflowsOf(flag: string | undefined): WorkflowName[] {
 }
 
 function statusColour(ctx: CliContext, status: string): string {
-  const c = status === 'SUCCEEDED' ? 'green' : status === 'RUNNING' ? 'blue' : 'red';
+  const c =
+    status === 'SUCCEEDED'
+      ? 'green'
+      : status === 'RUNNING'
+        ? 'blue'
+        : status === 'WAITING'
+          ? 'yellow'
+          : 'red';
   return paint(ctx, c, status);
 }
 
@@ -177,7 +189,14 @@ export function reportOutcome(ctx: CliContext, outcome: FollowOutcome): ExitCode
       ...(outcome.error === undefined ? {} : { error: outcome.error }),
       ...(outcome.cause === undefined ? {} : { cause: outcome.cause }),
       ...(outcome.output === undefined ? {} : { output: outcome.output }),
+      ...(outcome.waiting === undefined ? {} : { waiting: outcome.waiting }),
     });
+  } else if (outcome.waiting) {
+    const run = outcome.executionArn.split(':').at(-1);
+    say(
+      ctx,
+      `run ${statusColour(ctx, 'WAITING')} for an approval (${outcome.waiting.state}): approve with \`hactl approve ${run}\`, or refuse with \`hactl reject ${run} --reason "…"\``,
+    );
   } else {
     const took =
       outcome.startedAt === undefined
