@@ -5,13 +5,17 @@
 import { Command, CommanderError, Option } from 'commander';
 import { awsLoader } from './aws-loader';
 import * as audit from './commands/audit';
+import * as certs from './commands/certs';
 import * as dlq from './commands/dlq';
+import * as failover from './commands/failover';
 import * as pause from './commands/pause';
+import * as regions from './commands/regions';
 import * as runs from './commands/runs';
 import * as status from './commands/status';
 import { contextFactory, type Io, type Loaders } from './context';
 import { CliError, oneLine } from './errors';
 import { EXIT, EXIT_CODES_HELP, type ExitCode } from './exit-codes';
+import { twinLoader } from './twin-backend';
 
 /** The command groups; each registers its commands on the program. */
 export const COMMAND_GROUPS: readonly { register: typeof status.register }[] = [
@@ -20,9 +24,14 @@ export const COMMAND_GROUPS: readonly { register: typeof status.register }[] = [
   audit,
   dlq,
   pause,
+  failover,
+  regions,
+  certs,
 ];
 
-export const DEFAULT_LOADERS: Loaders = { aws: awsLoader() };
+const defaultTwin = twinLoader();
+/** AWS, and the twin (`--twin`): the bin's world is stopped when the command ends. */
+export const DEFAULT_LOADERS: Loaders = { aws: awsLoader(), twin: defaultTwin, finish: defaultTwin.stop };
 
 function seedOf(text: string): number {
   const n = Number(text);
@@ -81,5 +90,7 @@ export async function main(
     );
     if (argv.includes('--debug') && e?.stack) io.stderr.write(`${e.stack}\n`);
     return EXIT.FAILED;
+  } finally {
+    await loaders.finish?.();
   }
 }

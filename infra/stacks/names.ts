@@ -18,6 +18,17 @@ export function controlPlaneStackName(config: Config, region: string): string {
   return `${config.cluster.name}-control-plane-${region}`;
 }
 
+/**
+ * The control-plane stack's CloudFormation outputs (DescribeStacks), by what they name: what hactl reads to find
+ * the region's resources. The CDK stack declares them, the twin's CloudFormation answers the same keys.
+ */
+export const CONTROL_PLANE_OUTPUTS = {
+  stateTable: 'StateTableName',
+  operationsFunction: 'OperationsFunctionName',
+  topicArn: 'TopicArn',
+  routingTable: 'RoutingTableName',
+} as const;
+
 export function globalRoutingStackName(config: Config): string {
   return `${config.cluster.name}-global-routing`;
 }
