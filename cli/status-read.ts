@@ -125,7 +125,8 @@ async function nodesOf(ctx: CliContext, region: string, table: string): Promise<
     const n = node(id);
     n.role = str(r.role) ?? '-';
     n.group = str(r.group) ?? '-';
-    n.certExpiry = str((r.cert as Item | undefined)?.notAfter) ?? null;
+    const notAfter = str((r.cert as Item | undefined)?.notAfter);
+    n.certExpiry = notAfter === undefined ? null : isoTime(notAfter);
   }
   if (rc) {
     const groups = await c.autoScaling.send(
