@@ -2,9 +2,9 @@
 const swc = ['@swc/jest', { jsc: { target: 'es2023', parser: { syntax: 'typescript' } } }];
 const common = {
   transform: { '^.+\\.(t|j|mj)s$': swc },
-  // @middy/* is ESM-only: map each package to its entry file and let swc transform it.
+  // @middy/* is ESM-only: map each package to its entry file and let swc transform it. commander (hactl) too.
   moduleNameMapper: { '^@middy/(.*)$': '<rootDir>/node_modules/@middy/$1/index.js' },
-  transformIgnorePatterns: ['/node_modules/(?!@middy/)'],
+  transformIgnorePatterns: ['/node_modules/(?!@middy/|commander/)'],
   setupFiles: ['<rootDir>/test/setup.ts'],
   testEnvironment: 'node',
   // `npm run mutate` copies the repository into .stryker-tmp/ while it runs.

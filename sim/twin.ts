@@ -9,11 +9,14 @@ import { loadConfig } from '../infra/config/load';
 import type { Config } from '../infra/config/schema';
 import { Invariants } from './core/invariants';
 import { type ControlPlaneLayout, deployControlPlane } from './deploy';
+import { controlPlaneStack } from './deploy-stack';
 import type { TwinRuntime, WorldLayout } from './layout';
 import { DynamoSim } from './runner/dynamo';
 import { LambdaSim } from './runner/lambda';
 import { twinClients, twinRegionalClient } from './runner/sdk';
 import { StepFunctionsSim } from './runner/sfn';
+import { CloudFormationSim } from './services/cloudformation';
+import { StsSim } from './services/sts';
 import { buildWorld, createTables } from './setup';
 import { assembleWorld, type SimWorld } from './world-assembly';
 
@@ -97,6 +100,13 @@ export class Twin implements TwinRuntime {
         twin.world.region(region).services.sfn = sfn;
         // The Lambda API (Invoke) for handlers' SDK clients, e.g. the dead-letter replay.
         twin.world.region(region).services.lambda = twin.lambda.apiFor(region);
+        // CloudFormation (the deployed stacks' outputs) and STS (the caller), for hactl (cli/twin-backend.ts).
+        twin.world.region(region).services.cloudformation = new CloudFormationSim(
+          region,
+          twin.world.accountId,
+          () => twin.world.clock.now(),
+        );
+        twin.world.region(region).services.sts = new StsSim(twin.world.accountId);
       }
       setClientsForTest(twinClients(twin.world, twin.dynamo, twin.world.regionNames[0] ?? 'us-east-1'));
       setRegionalClientFactoryForTest((name, region) =>
@@ -108,8 +118,11 @@ export class Twin implements TwinRuntime {
         ...(options.members !== undefined ? { members: options.members } : {}),
       });
       if (controlPlane) {
-        for (const layout of twin.layout.regions.values())
-          twin.controlPlane.set(layout.region, deployControlPlane(twin, layout));
+        for (const layout of twin.layout.regions.values()) {
+          const deployed = deployControlPlane(twin, layout);
+          twin.controlPlane.set(layout.region, deployed);
+          twin.cloudFormation(layout.region).putStack(controlPlaneStack(twin.world.config, layout, deployed));
+        }
       }
       if (options.prepare) await options.prepare(twin);
       twin.invariants.start();
@@ -131,6 +144,11 @@ export class Twin implements TwinRuntime {
     const met = await this.run(maxMs, predicate);
     if (!met)
       throw new Error(`twin: ${what} did not happen within ${Math.round(maxMs / 1000)} s of virtual time`);
+  }
+
+  /** The region's CloudFormation (the stacks the twin deployed). */
+  cloudFormation(region: string): CloudFormationSim {
+    return this.world.region(region).services.cloudformation as CloudFormationSim;
   }
 
   sfnIn(region: string): StepFunctionsSim {

@@ -6,6 +6,7 @@ import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
+import { workflowStateMachineName } from '../stacks/names';
 import { acknowledge } from './acknowledge';
 import { ACTIONS_WITHOUT_RESOURCE_SCOPE, actionsForDefinition } from './asl-actions';
 import { REPO_ROOT } from './control-plane-function';
@@ -150,7 +151,7 @@ export class Workflow extends Construct {
 
   /** The name the workflow `name` gets in `scope`'s stack: `${stackName}-${name}`, at most 80 characters. */
   static stateMachineNameFor(scope: Construct, name: string): string {
-    return `${Stack.of(scope).stackName}-${name}`.slice(0, 80);
+    return workflowStateMachineName(Stack.of(scope).stackName, name);
   }
 
   /**

@@ -1,4 +1,4 @@
-import { RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as kms from 'aws-cdk-lib/aws-kms';
@@ -17,7 +17,7 @@ import { Operations } from '../constructs/operations';
 import { PrimaryFailover } from '../constructs/primary-failover';
 import { RegionalFailover } from '../constructs/regional-failover';
 import { copyKey, RegionalRouting } from '../constructs/regional-routing';
-import { routingTableName, routingVoters } from './names';
+import { CONTROL_PLANE_OUTPUTS, routingTableName, routingVoters } from './names';
 
 export interface ControlPlaneStackProps extends StackProps {
   readonly config: Config;
@@ -184,5 +184,24 @@ export class ControlPlaneStack extends Stack {
         routing: this.regionalFailover.routing,
       },
     });
+
+    // What hactl (cli/) reads with DescribeStacks to find this region's resources (names.ts CONTROL_PLANE_OUTPUTS).
+    const outputs: Record<keyof typeof CONTROL_PLANE_OUTPUTS, [string, string]> = {
+      stateTable: [this.stateTable.tableName, 'The state table (cluster state, locks, nodes, audit)'],
+      operationsFunction: [
+        this.operations.fn.fn.functionName,
+        'The operations Lambda (pause, dead letters, audit)',
+      ],
+      topicArn: [this.topic.topicArn, 'The notifications topic'],
+      routingTable: [
+        this.routing.table.tableName,
+        "The region's copy of the routing table (switches, pause)",
+      ],
+    };
+    for (const [key, [value, description]] of Object.entries(outputs) as [
+      keyof typeof CONTROL_PLANE_OUTPUTS,
+      [string, string],
+    ][])
+      new CfnOutput(this, CONTROL_PLANE_OUTPUTS[key], { value, description });
   }
 }

@@ -18,6 +18,17 @@ export function controlPlaneStackName(config: Config, region: string): string {
   return `${config.cluster.name}-control-plane-${region}`;
 }
 
+/**
+ * The control-plane stack's CloudFormation outputs (DescribeStacks), by what they name: what hactl reads to find
+ * the region's resources. The CDK stack declares them, the twin's CloudFormation answers the same keys.
+ */
+export const CONTROL_PLANE_OUTPUTS = {
+  stateTable: 'StateTableName',
+  operationsFunction: 'OperationsFunctionName',
+  topicArn: 'TopicArn',
+  routingTable: 'RoutingTableName',
+} as const;
+
 export function globalRoutingStackName(config: Config): string {
   return `${config.cluster.name}-global-routing`;
 }
@@ -78,6 +89,18 @@ export function routingQuorum(config: Config): number {
  */
 export function fixedStateMachineName(config: Config, workflow: 'regional-failover'): string {
   return `${config.cluster.name}-${workflow}`;
+}
+
+/** CDK's name of the workflow `workflow` in the stack `stackName`: `${stackName}-${workflow}`, at most 80 characters. */
+export function workflowStateMachineName(stackName: string, workflow: string): string {
+  return `${stackName}-${workflow}`.slice(0, 80);
+}
+
+/** The deployed name of `workflow` in the control-plane stack `stackName` (fixed or CDK's; hactl derives ARNs so). */
+export function stateMachineNameIn(config: Config, stackName: string, workflow: string): string {
+  return workflow === 'regional-failover'
+    ? fixedStateMachineName(config, workflow)
+    : workflowStateMachineName(stackName, workflow);
 }
 
 export function witnessStackName(config: Config): string {

@@ -24,7 +24,9 @@ export type ServiceName =
   | 'sfn'
   | 'dynamodb'
   | 'lambda'
-  | 'sqs';
+  | 'sqs'
+  | 'cloudformation'
+  | 'sts';
 
 /** An AWS API action handler: takes the request input as the SDK sends it, returns the SDK's output shape. */
 // biome-ignore lint/suspicious/noExplicitAny: each service types its own inputs; this map holds them all

@@ -1,4 +1,5 @@
 import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
+import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
@@ -10,6 +11,7 @@ import { SFNClient } from '@aws-sdk/client-sfn';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { SSMClient } from '@aws-sdk/client-ssm';
+import { STSClient } from '@aws-sdk/client-sts';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { ClientSet, RegionalClientName } from '../../functions/shared/clients/base';
 import type { ServiceName } from '../core/contracts';
@@ -123,4 +125,25 @@ export function twinRegionalClient<K extends RegionalClientName>(
     }
   };
   return make() as ClientSet[K];
+}
+
+/**
+ * The clients an operator's tool (hactl, cli/twin-backend.ts) uses against the twin, all pinned to `region`: the
+ * operator runs outside any Lambda invocation, so every call reaches that region's simulated service.
+ */
+export function twinOperatorClients(world: World, dynamo: DynamoSim, region: string) {
+  const pin = <C extends StackClient>(client: C, service: ServiceName) =>
+    routeToTwin(client, world, service, region, true);
+  return {
+    sfn: pin(new SFNClient(base(region)), 'sfn'),
+    dynamoDoc: DynamoDBDocumentClient.from(dynamo.client(region, { pinned: true }), {
+      marshallOptions: { removeUndefinedValues: true },
+    }),
+    lambda: pin(new LambdaClient(base(region)), 'lambda'),
+    cloudWatch: pin(new CloudWatchClient(base(region)), 'cloudwatch'),
+    autoScaling: pin(new AutoScalingClient(base(region)), 'autoscaling'),
+    elbv2: pin(new ElasticLoadBalancingV2Client(base(region)), 'elbv2'),
+    cloudFormation: pin(new CloudFormationClient(base(region)), 'cloudformation'),
+    sts: pin(new STSClient(base(region)), 'sts'),
+  };
 }

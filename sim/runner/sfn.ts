@@ -13,6 +13,7 @@ import { TaskTokens } from './callbacks';
 import type { DynamoSim } from './dynamo';
 import { invocationStore } from './invocation';
 import type { LambdaSim } from './lambda';
+import { historyEvents, historyPage } from './sfn-history';
 
 /** ASL files (before substitution) that asl-validator has already accepted in this process. */
 const VALIDATED = new Set<string>();
@@ -135,6 +136,19 @@ export class StepFunctionsSim implements SimService {
           })),
       }),
       StopExecution: (input: { executionArn: string; error?: string; cause?: string }) => this.stop(input),
+      GetExecutionHistory: (input: {
+        executionArn: string;
+        maxResults?: number;
+        nextToken?: string;
+        reverseOrder?: boolean;
+      }) => {
+        const record = this.record(input.executionArn);
+        const tasks = this.machines.get(this.machineArnOf(record))?.tasks;
+        return historyPage(
+          historyEvents(record, this.region, (state) => tasks?.get(state)?.resource),
+          input,
+        );
+      },
     };
   }
 

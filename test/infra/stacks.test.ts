@@ -1,5 +1,6 @@
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { buildApp } from '../../infra/build';
+import { CONTROL_PLANE_OUTPUTS } from '../../infra/stacks/names';
 import { exampleConfig, testApp } from './helpers';
 
 const config = exampleConfig();
@@ -150,5 +151,26 @@ describe('global routing stack', () => {
         },
       });
     }
+  });
+});
+
+describe('control-plane stack outputs (what hactl reads with DescribeStacks)', () => {
+  it('declares StateTableName, OperationsFunctionName and TopicArn, each referencing its resource', () => {
+    const outputs = regional.findOutputs('*');
+    expect(Object.keys(outputs).sort()).toEqual(Object.values(CONTROL_PLANE_OUTPUTS).sort());
+    const logicalIdOf = (type: string, match?: (props: Record<string, unknown>) => boolean): string => {
+      const found = Object.entries(regional.findResources(type)).filter(
+        ([, r]) => match === undefined || match((r as { Properties: Record<string, unknown> }).Properties),
+      );
+      if (found.length !== 1) throw new Error(`${found.length} resources of ${type}`);
+      return (found[0] as [string, unknown])[0];
+    };
+    const stateTable = logicalIdOf('AWS::DynamoDB::GlobalTable', (p) => p.TableName === undefined);
+    expect(outputs[CONTROL_PLANE_OUTPUTS.stateTable]?.Value).toEqual({ Ref: stateTable });
+    expect(outputs[CONTROL_PLANE_OUTPUTS.topicArn]?.Value).toEqual({ Ref: logicalIdOf('AWS::SNS::Topic') });
+    const fnRef =
+      (outputs[CONTROL_PLANE_OUTPUTS.operationsFunction]?.Value as { Ref?: string } | undefined)?.Ref ?? '';
+    expect(fnRef).toMatch(/^Operations/);
+    expect(regional.findResources('AWS::Lambda::Function')[fnRef]).toBeDefined();
   });
 });

@@ -73,6 +73,56 @@ describe('the twin runs ASL unmodified on the virtual clock', () => {
     );
   });
 
+  it('answers GetExecutionHistory in the API shape (typed state events, TaskScheduled, the end), paged', async () => {
+    const { executionArn } = start('history', { group: group(), fail: 'no', key: 'h' });
+    const api = twin.sfnIn(REGION).api;
+    type Page = { events: { id: number; type: string; [k: string]: unknown }[]; nextToken?: string };
+    await twin.run(60_000);
+    const running = api.GetExecutionHistory({ executionArn }) as Page;
+    expect(running.events.map((e) => e.type)).toEqual([
+      'ExecutionStarted',
+      'TaskStateEntered',
+      'TaskScheduled',
+      'TaskStateExited',
+      'WaitStateEntered',
+    ]);
+    await twin.run(2 * 3600_000, () => twin.world.executions.every((e) => e.status !== 'RUNNING'));
+    const all = api.GetExecutionHistory({ executionArn, maxResults: 1000 }) as Page;
+    const types = all.events.map((e) => e.type);
+    expect(types.at(-1)).toBe('ExecutionSucceeded');
+    expect(all.events.map((e) => e.id)).toEqual(all.events.map((_, i) => i + 1));
+    expect(all.events.find((e) => e.type === 'TaskScheduled')).toMatchObject({
+      taskScheduledEventDetails: { resourceType: 'lambda', resource: 'invoke', region: REGION },
+    });
+    expect(all.events.filter((e) => e.type === 'TaskScheduled')[1]).toMatchObject({
+      taskScheduledEventDetails: {
+        resourceType: 'aws-sdk:autoscaling',
+        resource: 'describeAutoScalingGroups',
+      },
+    });
+    expect(all.events.find((e) => e.type === 'PassStateEntered')).toMatchObject({
+      stateEnteredEventDetails: { name: 'Recorded' },
+    });
+    // Pages of 3 give the same events; newest first with reverseOrder.
+    const paged: Page['events'] = [];
+    let nextToken: string | undefined;
+    do {
+      const page = api.GetExecutionHistory({
+        executionArn,
+        maxResults: 3,
+        ...(nextToken ? { nextToken } : {}),
+      }) as Page;
+      paged.push(...page.events);
+      nextToken = page.nextToken;
+    } while (nextToken);
+    expect(paged).toEqual(all.events);
+    expect(
+      (api.GetExecutionHistory({ executionArn, reverseOrder: true, maxResults: 1 }) as Page).events[0]?.type,
+    ).toBe('ExecutionSucceeded');
+    expect(() => api.GetExecutionHistory({ executionArn, nextToken: 'x' })).toThrow(/Invalid Token/);
+    expect(() => api.GetExecutionHistory({ executionArn: `${executionArn}-nope` })).toThrow(/Does Not Exist/);
+  });
+
   it('retries throttled SDK calls and transient Lambda errors by their Step Functions error names', async () => {
     failNext = 1;
     twin.world.faults.throttle({
