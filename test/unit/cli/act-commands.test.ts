@@ -24,11 +24,11 @@ jest.mock('../../../cli/follow', () => ({
       };
     return {
       executionArn: arn,
-      status: followCode === 0 || followCode === 5 ? 'SUCCEEDED' : 'FAILED',
-      exitCode: followCode === 5 ? 0 : followCode,
+      status: followCode === 3 ? 'FAILED' : 'SUCCEEDED',
+      exitCode: followCode === 3 ? 3 : 0,
       phases: [],
       ...(followCode !== 3
-        ? { output: { outcome: 'succeeded', summary: 'the report' } }
+        ? { output: { outcome: followCode === 2 ? 'refused' : 'succeeded', summary: 'the report' } }
         : { error: 'FailoverFailed' }),
     };
   }),
@@ -197,7 +197,7 @@ describe('failover primary', () => {
       reason: 'maintenance',
     });
     expect(w.text()).toMatch(/Verdict: go\. Dry run, nothing changed/);
-    expect(w.text()).toMatch(/SUCCEEDED: .*\nthe report/);
+    expect(w.text()).toMatch(/SUCCEEDED \(succeeded\): .*\nthe report/);
     expect(followed).toHaveLength(1);
   });
   it('the gate refusing: exit 2 and no real run', async () => {
@@ -254,6 +254,8 @@ describe('failover primary', () => {
     ).toBe(2);
     followCode = 3;
     expect(await failoverPrimary(world({ dry: () => go }).ctx, { region: 'eu-west-1', reason: 'r' })).toBe(3);
+    followCode = 2; // the stub's run ends SUCCEEDED, reported refused (the gate changed between the runs)
+    expect(await failoverPrimary(world({ dry: () => go }).ctx, { region: 'eu-west-1', reason: 'r' })).toBe(2);
   });
   it('bad input: a region not in the config (4), a bad candidate (1), no --region (1), no reason (2)', async () => {
     const w = world({ dry: () => go });
