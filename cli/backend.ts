@@ -12,7 +12,7 @@ import { SFNClient } from '@aws-sdk/client-sfn';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Config } from '../infra/config/schema';
-import { controlPlaneStackName, stateMachineNameIn } from '../infra/stacks/names';
+import { CONTROL_PLANE_OUTPUTS, controlPlaneStackName, stateMachineNameIn } from '../infra/stacks/names';
 import { CliError } from './errors';
 import { EXIT } from './exit-codes';
 
@@ -32,6 +32,8 @@ export interface StackRefs {
   stateTable: string;
   operationsFunction: string;
   topicArn: string;
+  /** The region's routing table copy (switches, the pause): the stack's RoutingTableName output. */
+  routingTable: string;
   stateMachineArn(workflow: string): string;
 }
 
@@ -50,11 +52,7 @@ export interface Backend {
 }
 
 /** The stack outputs hactl reads (ControlPlaneStack's CfnOutputs; the twin's DescribeStacks answers the same). */
-export const STACK_OUTPUTS = {
-  stateTable: 'StateTableName',
-  operationsFunction: 'OperationsFunctionName',
-  topicArn: 'TopicArn',
-} as const;
+export const STACK_OUTPUTS = CONTROL_PLANE_OUTPUTS;
 
 const CREDENTIAL_ERRORS = new Set([
   'CredentialsProviderError',
@@ -97,6 +95,7 @@ export function stackRefsOf(config: Config, region: string, stack: Stack): Stack
     stateTable: get(STACK_OUTPUTS.stateTable),
     operationsFunction: get(STACK_OUTPUTS.operationsFunction),
     topicArn: get(STACK_OUTPUTS.topicArn),
+    routingTable: get(STACK_OUTPUTS.routingTable),
     stateMachineArn: (workflow) =>
       `arn:${partition}:states:${region}:${account}:stateMachine:${stateMachineNameIn(config, stackName, workflow)}`,
   };

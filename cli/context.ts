@@ -47,6 +47,8 @@ export type BackendLoader = (opts: GlobalOptions, io: Io) => Promise<{ config: C
 export interface Loaders {
   aws: BackendLoader;
   twin?: BackendLoader;
+  /** Runs when main ends (the bin's twin world is stopped so the process can exit). */
+  finish?: () => Promise<void>;
 }
 
 /** A command's body: gets the context, its options and arguments, returns the exit code. */

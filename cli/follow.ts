@@ -7,6 +7,7 @@ import {
   DescribeExecutionCommand,
   GetExecutionHistoryCommand,
   type HistoryEvent,
+  ListExecutionsCommand,
   type SFNClient,
 } from '@aws-sdk/client-sfn';
 import { Listr, ListrLogger, type ListrTask, ProcessOutput } from 'listr2';
@@ -67,6 +68,16 @@ function phaseTitle(p: Phase, now: number): string {
   return `${p.name}${p.child ? ' (child run)' : ''}${loops} [${elapsed}]`;
 }
 
+/** The child's input names the run that started it (Step Functions sets it for `startExecution` Tasks). */
+function startedBy(input: string | undefined, runArn: string): boolean {
+  try {
+    const p = JSON.parse(input ?? '') as { AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID?: unknown };
+    return p.AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID === runArn;
+  } catch {
+    return false;
+  }
+}
+
 function pendingText(waiting: FollowOutcome['waiting']): string {
   return waiting ? `waiting for approval (${waiting.state})` : 'still running';
 }
@@ -88,17 +99,43 @@ export async function followRun(
   const deadline =
     opts.timeoutMs === undefined ? Number.POSITIVE_INFINITY : ctx.backend.now() + opts.timeoutMs;
   let waiting: FollowOutcome['waiting'];
+  const children = new Map<string, string>();
+  /**
+   * The running child a phase started, when the history names no ARN (no TaskSubmitted): the child machine's
+   * running executions whose input says this run started it (`AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID`).
+   */
+  const runningChild = async (phase: Phase): Promise<string | undefined> => {
+    const known = children.get(phase.name);
+    if (known || !phase.childMachine) return known;
+    const list = await sfn.send(
+      new ListExecutionsCommand({
+        stateMachineArn: phase.childMachine,
+        statusFilter: 'RUNNING',
+        maxResults: 100,
+      }),
+    );
+    for (const e of list.executions ?? []) {
+      if (!e.executionArn) continue;
+      const d = await sfn.send(new DescribeExecutionCommand({ executionArn: e.executionArn }));
+      if (startedBy(d.input, executionArn)) {
+        children.set(phase.name, e.executionArn);
+        return e.executionArn;
+      }
+    }
+    return undefined;
+  };
   /** The run itself, or the child run of its current phase, waits for an approval. */
   const read = async (): Promise<RunSnapshot> => {
     const s = phasesOf(await readHistory(sfn, executionArn));
     waiting = undefined;
     if (opts.throughApproval || s.status !== 'RUNNING') return s;
     if (s.waitingForApproval) waiting = { executionArn, state: s.waitingForApproval.state };
-    const child = s.phases.find((p) => p.status === 'running' && p.childArn !== undefined);
-    if (!waiting && child?.childArn) {
-      const c = phasesOf(await readHistory(sfn, child.childArn));
+    const child = s.phases.find((p) => p.status === 'running' && p.child);
+    const childArn = child && (child.childArn ?? (await runningChild(child)));
+    if (!waiting && childArn) {
+      const c = phasesOf(await readHistory(sfn, childArn));
       if (c.status === 'RUNNING' && c.waitingForApproval) {
-        waiting = { executionArn: child.childArn, state: c.waitingForApproval.state };
+        waiting = { executionArn: childArn, state: c.waitingForApproval.state };
       }
     }
     return s;

@@ -15,6 +15,7 @@ import * as status from './commands/status';
 import { contextFactory, type Io, type Loaders } from './context';
 import { CliError, oneLine } from './errors';
 import { EXIT, EXIT_CODES_HELP, type ExitCode } from './exit-codes';
+import { twinLoader } from './twin-backend';
 
 /** The command groups; each registers its commands on the program. */
 export const COMMAND_GROUPS: readonly { register: typeof status.register }[] = [
@@ -28,7 +29,9 @@ export const COMMAND_GROUPS: readonly { register: typeof status.register }[] = [
   certs,
 ];
 
-export const DEFAULT_LOADERS: Loaders = { aws: awsLoader() };
+const defaultTwin = twinLoader();
+/** AWS, and the twin (`--twin`): the bin's world is stopped when the command ends. */
+export const DEFAULT_LOADERS: Loaders = { aws: awsLoader(), twin: defaultTwin, finish: defaultTwin.stop };
 
 function seedOf(text: string): number {
   const n = Number(text);
@@ -87,5 +90,7 @@ export async function main(
     );
     if (argv.includes('--debug') && e?.stack) io.stderr.write(`${e.stack}\n`);
     return EXIT.FAILED;
+  } finally {
+    await loaders.finish?.();
   }
 }

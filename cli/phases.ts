@@ -19,6 +19,8 @@ export interface Phase {
   entries: number;
   /** the child run's execution ARN (from the TaskSubmitted event of `startExecution.sync`) */
   childArn?: string;
+  /** the child's state machine (the TaskScheduled parameters' `StateMachineArn`) */
+  childMachine?: string;
 }
 
 export interface RunSnapshot {
@@ -100,6 +102,8 @@ export function phasesOf(events: readonly HistoryEvent[]): RunSnapshot {
     if (type.endsWith('StateExited')) {
       if (NESTING_EXIT.has(type)) depth = Math.max(0, depth - 1);
       const name = e.stateExitedEventDetails?.name ?? '?';
+      // A Task's end may show only as its Exited event (the twin's history has no TaskSucceeded).
+      if (name === asking) asking = undefined;
       if (depth === 0 && current && current.name === name) {
         current.status = 'done';
         current.endedAt = at;
@@ -108,14 +112,18 @@ export function phasesOf(events: readonly HistoryEvent[]): RunSnapshot {
     }
     if (type === 'TaskScheduled') {
       const d = e.taskScheduledEventDetails;
-      if (depth === 0 && current && d?.resourceType === 'states') current.child = true;
+      if (depth === 0 && current && d?.resourceType === 'states') {
+        current.child = true;
+        const machine = fieldOf(d.parameters, 'StateMachineArn');
+        if (machine) current.childMachine = machine;
+      }
       if (d?.resourceType === 'sns' && /waitForTaskToken$/.test(d.resource ?? '')) {
         asking = current?.name ?? '?';
       }
       continue;
     }
     if (type === 'TaskSubmitted' && depth === 0 && current?.child) {
-      const arn = childArnOf(e.taskSubmittedEventDetails?.output);
+      const arn = fieldOf(e.taskSubmittedEventDetails?.output, 'ExecutionArn');
       if (arn) current.childArn = arn;
       continue;
     }
@@ -133,12 +141,12 @@ const TASK_ENDED = new Set([
   'TaskSubmitFailed',
 ]);
 
-/** The `ExecutionArn` in a `startExecution` Task's submitted output, if any. */
-function childArnOf(output: string | undefined): string | undefined {
-  if (!output) return undefined;
+/** A string field of an event's JSON (`ExecutionArn` of a submitted child, `StateMachineArn` of its parameters). */
+function fieldOf(text: string | undefined, field: string): string | undefined {
+  if (!text) return undefined;
   try {
-    const arn = (JSON.parse(output) as { ExecutionArn?: unknown }).ExecutionArn;
-    return typeof arn === 'string' ? arn : undefined;
+    const v = (JSON.parse(text) as Record<string, unknown>)[field];
+    return typeof v === 'string' ? v : undefined;
   } catch {
     return undefined;
   }

@@ -19,7 +19,7 @@ import {
   switchKey,
 } from '../functions/core/keys';
 import { WORKFLOW_NAMES, WORKFLOW_RUNS } from '../infra/operations';
-import { routingTableName, switchAlarmName } from '../infra/stacks/names';
+import { switchAlarmName } from '../infra/stacks/names';
 import type { BackendClients } from './backend';
 import { runsSince } from './commands/runs';
 import type { CliContext } from './context';
@@ -125,7 +125,8 @@ async function nodesOf(ctx: CliContext, region: string, table: string): Promise<
     const n = node(id);
     n.role = str(r.role) ?? '-';
     n.group = str(r.group) ?? '-';
-    n.certExpiry = str((r.cert as Item | undefined)?.notAfter) ?? null;
+    const notAfter = str((r.cert as Item | undefined)?.notAfter);
+    n.certExpiry = notAfter === undefined ? null : isoTime(notAfter);
   }
   if (rc) {
     const groups = await c.autoScaling.send(
@@ -193,11 +194,12 @@ async function pauseOf(ctx: CliContext, region: string): Promise<RegionStatus['p
     };
   } catch {
     // The operations Lambda did not answer: the local routing table's PAUSE copy (what this region's paths read).
-    const out = await ctx.backend
-      .clients(region)
-      .dynamoDoc.send(
-        new GetCommand({ TableName: routingTableName(ctx.config), Key: pauseKey(ctx.config.cluster.name) }),
-      );
+    const out = await ctx.backend.clients(region).dynamoDoc.send(
+      new GetCommand({
+        TableName: (await ctx.backend.stack(region)).routingTable,
+        Key: pauseKey(ctx.config.cluster.name),
+      }),
+    );
     const item = out.Item as Item | undefined;
     const paused = item?.paused === true;
     return { paused, effective: paused || !ctx.config.automation.enabled, source: 'routing table copy' };
@@ -235,9 +237,7 @@ async function regionStatus(ctx: CliContext, region: string): Promise<RegionStat
   const alarms = await c.cloudWatch.send(new DescribeAlarmsCommand({ AlarmNames: [alarmName] }));
   const alarmState = alarms.MetricAlarms?.[0]?.StateValue;
   const sw = (
-    await c.dynamoDoc.send(
-      new GetCommand({ TableName: routingTableName(ctx.config), Key: switchKey(cluster, region) }),
-    )
+    await c.dynamoDoc.send(new GetCommand({ TableName: stack.routingTable, Key: switchKey(cluster, region) }))
   ).Item as Item | undefined;
   const state = (
     await c.dynamoDoc.send(
@@ -255,9 +255,7 @@ async function regionStatus(ctx: CliContext, region: string): Promise<RegionStat
   });
   const gateItems = await queryPrefix(c, stack.stateTable, clusterPk(cluster), gateSk(''));
   const routingGate = (
-    await c.dynamoDoc.send(
-      new GetCommand({ TableName: routingTableName(ctx.config), Key: routingGateKey(cluster) }),
-    )
+    await c.dynamoDoc.send(new GetCommand({ TableName: stack.routingTable, Key: routingGateKey(cluster) }))
   ).Item as Item | undefined;
   const gates = [...gateItems, ...(routingGate ? [routingGate] : [])].map((g) => gateStatus(ctx, g, now));
   return {

@@ -8,6 +8,7 @@ import { CONTROL_PLANE_OUTPUTS, controlPlaneStackName } from '../infra/stacks/na
 import type { ControlPlaneLayout } from './deploy';
 import type { RegionLayout } from './layout';
 import type { SimStack } from './services/cloudformation';
+import { routingTables } from './setup';
 
 /** The function name of a Lambda ARN `arn:aws:lambda:<region>:<account>:function:<name>[:qualifier]`. */
 function functionNameOf(arn: string): string {
@@ -27,6 +28,7 @@ export function controlPlaneStack(
       [CONTROL_PLANE_OUTPUTS.stateTable]: layout.stateTable,
       [CONTROL_PLANE_OUTPUTS.operationsFunction]: functionNameOf(deployed.operations.operationsArn),
       [CONTROL_PLANE_OUTPUTS.topicArn]: layout.topicArn,
+      [CONTROL_PLANE_OUTPUTS.routingTable]: routingTables(config)[layout.region] as string,
     },
   };
 }

@@ -193,6 +193,10 @@ export class ControlPlaneStack extends Stack {
         'The operations Lambda (pause, dead letters, audit)',
       ],
       topicArn: [this.topic.topicArn, 'The notifications topic'],
+      routingTable: [
+        this.routing.table.tableName,
+        "The region's copy of the routing table (switches, pause)",
+      ],
     };
     for (const [key, [value, description]] of Object.entries(outputs) as [
       keyof typeof CONTROL_PLANE_OUTPUTS,

@@ -26,6 +26,7 @@ export const CONTROL_PLANE_OUTPUTS = {
   stateTable: 'StateTableName',
   operationsFunction: 'OperationsFunctionName',
   topicArn: 'TopicArn',
+  routingTable: 'RoutingTableName',
 } as const;
 
 export function globalRoutingStackName(config: Config): string {

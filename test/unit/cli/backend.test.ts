@@ -21,6 +21,7 @@ describe('stackRefsOf', () => {
       { OutputKey: 'StateTableName', OutputValue: 'state' },
       { OutputKey: 'OperationsFunctionName', OutputValue: 'ops' },
       { OutputKey: 'TopicArn', OutputValue: 'arn:topic' },
+      { OutputKey: 'RoutingTableName', OutputValue: 'routing' },
     ],
   });
 

@@ -251,4 +251,77 @@ describe('hactl runs --follow: a run waiting for an approval', () => {
       waiting: { executionArn: CHILD, state: 'RequestApproval' },
     });
   });
+
+  it('without TaskSubmitted (the twin): the child is found by its machine and started-by input; an exited wait is no wait', async () => {
+    const MACHINE = CHILD.replace(':execution:', ':stateMachine:').replace(/:a-1$/, '');
+    const scheduled = {
+      id: 5,
+      timestamp: at(3),
+      type: 'TaskScheduled',
+      taskScheduledEventDetails: {
+        resourceType: 'states',
+        resource: 'startExecution.sync:2',
+        parameters: JSON.stringify({ StateMachineArn: MACHINE }),
+      },
+    };
+    const bare = [...parent.slice(0, 4), scheduled];
+    const twinLike = (childEvents: unknown[]): Answers => ({
+      'sfn.GetExecutionHistoryCommand': (input) => ({
+        events: input.executionArn === CHILD ? childEvents : bare,
+      }),
+      'sfn.ListExecutionsCommand': (input) => {
+        expect(input).toMatchObject({ stateMachineArn: MACHINE, statusFilter: 'RUNNING' });
+        return { executions: [{ executionArn: `${CHILD}-other` }, { executionArn: CHILD }] };
+      },
+      'sfn.DescribeExecutionCommand': (input) => ({
+        executionArn: input.executionArn,
+        input: JSON.stringify({
+          AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID: input.executionArn === CHILD ? PARENT : 'arn:other',
+        }),
+      }),
+    });
+    const r = await run(['--json', 'runs', '--follow', PARENT], twinLike(child), {
+      clock: fakeClock(T0 + 10_000),
+    });
+    expect(r.code).toBe(5);
+    expect(JSON.parse(r.out).waiting).toEqual({ executionArn: CHILD, state: 'RequestApproval' });
+    // the approval answered (its Task exited) and the run still going: following goes on until --follow ends it
+    const answered = [
+      ...child,
+      {
+        id: 4,
+        timestamp: at(5),
+        type: 'TaskStateExited',
+        stateExitedEventDetails: { name: 'RequestApproval' },
+      },
+    ];
+    const clock = fakeClock(T0 + 10_000);
+    const a = twinLike(answered);
+    let polls = 0;
+    const history = a['sfn.GetExecutionHistoryCommand'] as (
+      i: Record<string, unknown>,
+      r: string,
+    ) => { events: unknown[] };
+    a['sfn.GetExecutionHistoryCommand'] = (input, region) => {
+      if (input.executionArn !== CHILD) polls += 1;
+      const out = history(input, region);
+      return polls < 4
+        ? out
+        : {
+            events: [
+              ...out.events,
+              {
+                id: 99,
+                timestamp: at(20),
+                type: 'ExecutionAborted',
+                executionAbortedEventDetails: { error: 'Stopped' },
+              },
+            ],
+          };
+    };
+    const b = await run(['--json', 'runs', '--follow', PARENT], a, { clock });
+    expect(b.code).toBe(3);
+    expect(JSON.parse(b.out)).toMatchObject({ status: 'ABORTED' });
+    expect(JSON.parse(b.out).waiting).toBeUndefined();
+  });
 });
