@@ -154,17 +154,35 @@ export async function followToEnd(
     say(ctx, `Waiting for approval (${run.waiting.state}). Answer with:\n  ${approve}\n  ${reject}`);
     return run.exitCode;
   }
-  const output =
-    run.output !== null && typeof run.output === 'object' ? (run.output as Record<string, unknown>) : {};
-  const summary = typeof output.summary === 'string' ? output.summary : undefined;
+  const { outcome, summary } = endingOf(run.output);
+  // A run that ended refused or not approved changed nothing: refused (exit 2), not done.
+  const exitCode = run.exitCode === EXIT.OK && REFUSALS.has(outcome ?? '') ? EXIT.REFUSED : run.exitCode;
   emitJson(ctx, {
     ...doc,
     result: run.status,
     executionArn: arn,
+    ...(outcome ? { outcome } : {}),
     ...(summary ? { summary } : {}),
     ...(run.error ? { error: run.error, cause: run.cause } : {}),
   });
-  say(ctx, `${run.status}: ${arn}${summary ? `\n${summary}` : ''}`);
+  say(ctx, `${run.status}${outcome ? ` (${outcome})` : ''}: ${arn}${summary ? `\n${summary}` : ''}`);
   if (run.error) say(ctx, `${run.error}${run.cause ? `: ${run.cause}` : ''}`);
-  return run.exitCode;
+  return exitCode;
+}
+
+const REFUSALS = new Set(['refused', 'not-approved']);
+
+/**
+ * The ending a succeeded run's output states: primary-failover's is its report (`outcome`, `summary`);
+ * regional-failover's is its state (`reported.outcome`, refined by the report, else `outcome`; the plan's summary);
+ * cert-rotation's its state (`conclusion`).
+ */
+export function endingOf(raw: unknown): { outcome?: string; summary?: string } {
+  const o = (v: unknown): Record<string, unknown> =>
+    v !== null && typeof v === 'object' ? (v as Record<string, unknown>) : {};
+  const str = (v: unknown) => (typeof v === 'string' && v !== '' ? v : undefined);
+  const out = o(raw);
+  const outcome = str(o(out.reported).outcome) ?? str(out.outcome) ?? str(o(out.conclusion).outcome);
+  const summary = str(out.summary) ?? str(o(out.conclusion).summary) ?? str(o(o(out.planned).plan).summary);
+  return { ...(outcome ? { outcome } : {}), ...(summary ? { summary } : {}) };
 }

@@ -2,10 +2,8 @@
  * The ACT commands against stubbed clients: dry run first and its verdict, refusals (exit 2), the confirmation,
  * the real run followed (CORE's followRun, stubbed), failures (exit 3), the approval (exit 5, approve, reject).
  */
-import { PassThrough } from 'node:stream';
 import { failoverPrimary, rotateCerts } from '../../../cli/act/primary';
 import { answer, regionalChange } from '../../../cli/act/regional';
-import type { CliContext } from '../../../cli/context';
 import { CliError, requireReason } from '../../../cli/errors';
 
 const followed: string[] = [];
@@ -24,166 +22,22 @@ jest.mock('../../../cli/follow', () => ({
       };
     return {
       executionArn: arn,
-      status: followCode === 0 || followCode === 5 ? 'SUCCEEDED' : 'FAILED',
-      exitCode: followCode === 5 ? 0 : followCode,
+      status: followCode === 3 ? 'FAILED' : 'SUCCEEDED',
+      exitCode: followCode === 3 ? 3 : 0,
       phases: [],
       ...(followCode !== 3
-        ? { output: { outcome: 'succeeded', summary: 'the report' } }
+        ? { output: { outcome: followCode === 2 ? 'refused' : 'succeeded', summary: 'the report' } }
         : { error: 'FailoverFailed' }),
     };
   }),
 }));
 
-interface Exec {
-  arn: string;
-  machine: string;
-  input: string;
-  status: string;
-  output?: string;
-  error?: string;
-  cause?: string;
-}
-
-const ACCOUNT = '123456789012';
-const smArn = (region: string, wf: string) => `arn:aws:states:${region}:${ACCOUNT}:stateMachine:cp-${wf}`;
-
-function world(opts: {
-  dry?: (input: Record<string, unknown>) => Partial<Exec>;
-  real?: Partial<Exec>;
-  missingStacks?: string[];
-  approvalRequired?: boolean;
-}) {
-  const execs: Exec[] = [];
-  const sent: { name: string; input: Record<string, unknown> }[] = [];
-  const out = new PassThrough();
-  const err = new PassThrough();
-  let text = '';
-  let errText = '';
-  out.on('data', (b) => (text += String(b)));
-  err.on('data', (b) => (errText += String(b)));
-  let now = 1_700_000_000_000;
-  const sfn = {
-    send: async (cmd: { constructor: { name: string }; input: Record<string, unknown> }) => {
-      const name = cmd.constructor.name.replace(/Command$/, '');
-      sent.push({ name, input: cmd.input });
-      const i = cmd.input;
-      switch (name) {
-        case 'StartExecution': {
-          const machine = String(i.stateMachineArn);
-          const arn = `${machine.replace(':stateMachine:', ':execution:')}:${String(i.name)}`;
-          const input = JSON.parse(String(i.input)) as Record<string, unknown>;
-          const e: Exec = { arn, machine, input: String(i.input), status: 'RUNNING' };
-          Object.assign(e, input.dryRun ? (opts.dry?.(input) ?? {}) : (opts.real ?? {}));
-          execs.push(e);
-          if (!input.dryRun && opts.approvalRequired)
-            execs.push({
-              arn: `${arn}-approval`,
-              machine: machine.replace('regional-failover', 'regional-failover-approval'),
-              input: JSON.stringify({ AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID: arn }),
-              status: 'RUNNING',
-            });
-          return { executionArn: arn };
-        }
-        case 'DescribeExecution': {
-          const e = execs.find((x) => x.arn === i.executionArn);
-          if (!e) throw Object.assign(new Error('ExecutionDoesNotExist'), { name: 'ExecutionDoesNotExist' });
-          return { ...e, executionArn: e.arn };
-        }
-        case 'ListExecutions':
-          return {
-            executions: execs
-              .filter((e) => e.machine === i.stateMachineArn && e.status === i.statusFilter)
-              .map((e) => ({ executionArn: e.arn })),
-          };
-        case 'GetExecutionHistory':
-          return {
-            events: [
-              { id: 1, type: 'ExecutionStarted' },
-              {
-                id: 2,
-                type: 'TaskScheduled',
-                taskScheduledEventDetails: {
-                  resourceType: 'sns',
-                  resource: 'publish.waitForTaskToken',
-                  parameters: JSON.stringify({
-                    MessageAttributes: {
-                      TaskToken: { DataType: 'String', StringValue: `TOKEN-${String(i.executionArn)}` },
-                    },
-                  }),
-                },
-              },
-            ],
-          };
-        case 'SendTaskSuccess':
-        case 'SendTaskFailure':
-          return {};
-        default:
-          throw new Error(`unexpected ${name}`);
-      }
-    },
-  };
-  const regions = ['eu-west-1', 'us-east-1'];
-  const ctx = {
-    config: {
-      cluster: { name: 'cp' },
-      regions: regions.map((name) => ({ name })),
-      failover: { approvalRequired: opts.approvalRequired ?? false },
-    },
-    backend: {
-      kind: 'twin',
-      clients: () => ({ sfn }),
-      stack: async (region: string) => {
-        if (opts.missingStacks?.includes(region)) throw new CliError(4, `stack cp not found in ${region}`);
-        return {
-          stackName: 'cp',
-          stateTable: 't',
-          operationsFunction: 'f',
-          topicArn: 'a',
-          stateMachineArn: (wf: string) => smArn(region, wf),
-        };
-      },
-      identity: async () => 'arn:aws:sts::123456789012:assumed-role/ops/jane',
-      sleep: async (ms: number) => {
-        now += ms;
-      },
-      now: () => now,
-    },
-    io: { stdout: out, stderr: err, stdin: new PassThrough(), env: {} },
-    json: false,
-    yes: true,
-    colour: false,
-    interactive: false,
-    region: (flag?: string) => {
-      const r = flag ?? regions[0];
-      if (!regions.includes(r as string)) throw new CliError(4, `region ${r} is not in the config`);
-      return r as string;
-    },
-  } as unknown as CliContext;
-  return { ctx, execs, sent, text: () => text, errText: () => errText };
-}
-
-const go = {
-  status: 'SUCCEEDED',
-  output: JSON.stringify({
-    outcome: 'dry-run',
-    summary: 'Dry run, nothing changed. Verdict: planned. Decision: Promote i-0abc12345: x.',
-  }),
-};
-const starts = (sent: { name: string; input: Record<string, unknown> }[]) =>
-  sent
-    .filter((s) => s.name === 'StartExecution')
-    .map((s) => JSON.parse(String(s.input.input)) as Record<string, unknown>);
+import { code, go, regionalPlan, starts, world } from './act-world';
 
 beforeEach(() => {
   followed.length = 0;
   followCode = 0;
 });
-
-const code = async (p: Promise<number>) =>
-  p.then(
-    (c) => c,
-    (e: unknown) => (e instanceof CliError ? (e as unknown as { code: number }).code : -1),
-  );
 
 describe('failover primary', () => {
   it('dry run, verdict, then the real run followed', async () => {
@@ -197,7 +51,7 @@ describe('failover primary', () => {
       reason: 'maintenance',
     });
     expect(w.text()).toMatch(/Verdict: go\. Dry run, nothing changed/);
-    expect(w.text()).toMatch(/SUCCEEDED: .*\nthe report/);
+    expect(w.text()).toMatch(/SUCCEEDED \(succeeded\): .*\nthe report/);
     expect(followed).toHaveLength(1);
   });
   it('the gate refusing: exit 2 and no real run', async () => {
@@ -254,6 +108,8 @@ describe('failover primary', () => {
     ).toBe(2);
     followCode = 3;
     expect(await failoverPrimary(world({ dry: () => go }).ctx, { region: 'eu-west-1', reason: 'r' })).toBe(3);
+    followCode = 2; // the stub's run ends SUCCEEDED, reported refused (the gate changed between the runs)
+    expect(await failoverPrimary(world({ dry: () => go }).ctx, { region: 'eu-west-1', reason: 'r' })).toBe(2);
   });
   it('bad input: a region not in the config (4), a bad candidate (1), no --region (1), no reason (2)', async () => {
     const w = world({ dry: () => go });
@@ -266,19 +122,6 @@ describe('failover primary', () => {
     expect(() => requireReason('  ')).toThrow(/--reason/);
     expect(() => requireReason(undefined)).toThrow(CliError);
   });
-});
-
-const regionalPlan = (verdict: string) => ({
-  status: 'SUCCEEDED',
-  output: JSON.stringify({
-    planned: {
-      plan: {
-        verdict,
-        summary: `evacuate: ${verdict}`,
-        checks: [{ name: 'capacity', ok: verdict === 'go', detail: 'd' }],
-      },
-    },
-  }),
 });
 
 describe('evacuate / restore / approve / reject', () => {
@@ -366,22 +209,4 @@ describe('rotate-certs', () => {
     expect(await code(rotateCerts(w.ctx, { reason: 'r', nodes: 'web-1' }))).toBe(1);
     expect(starts(w.sent)).toHaveLength(1);
   });
-});
-
-describe('the confirmation on a TTY', () => {
-  for (const [typed, expected, runs] of [
-    ['y\n', 0, 2],
-    ['n\n', 2, 1],
-    ['\n', 2, 1],
-  ] as const) {
-    it(`${JSON.stringify(typed)}: exit ${expected}`, async () => {
-      const w = world({ dry: () => go });
-      Object.assign(w.ctx, { yes: false, interactive: true });
-      const stdin = w.ctx.io.stdin as PassThrough;
-      setTimeout(() => stdin.write(typed), 5);
-      expect(await code(failoverPrimary(w.ctx, { region: 'eu-west-1', reason: 'r' }))).toBe(expected);
-      expect(w.errText()).toContain('Run failover primary in eu-west-1? [y/N]');
-      expect(starts(w.sent)).toHaveLength(runs);
-    });
-  }
 });

@@ -6,6 +6,7 @@ import {
   regionOfArn,
   startedBy,
 } from '../../../cli/act/approval';
+import { endingOf } from '../../../cli/act/flow';
 import {
   executionName,
   failoverInput,
@@ -239,5 +240,26 @@ describe('the approval token', () => {
     expect(() => executionArnOf('a b', sm)).toThrow(/neither/);
     expect(regionOfArn('arn:aws:states:eu-west-1:1:execution:m:n')).toBe('eu-west-1');
     expect(() => regionOfArn('x')).toThrow(/not an execution ARN/);
+  });
+});
+
+describe('the ending of a run', () => {
+  it('reads each workflow’s output', () => {
+    expect(endingOf({ outcome: 'succeeded', summary: 'Recovered' })).toEqual({
+      outcome: 'succeeded',
+      summary: 'Recovered',
+    });
+    expect(
+      endingOf({
+        outcome: 'approved',
+        reported: { outcome: 'not-approved' },
+        planned: { plan: { summary: 'p' } },
+      }),
+    ).toEqual({ outcome: 'not-approved', summary: 'p' });
+    expect(endingOf({ conclusion: { outcome: 'rotated', summary: 'c' } })).toEqual({
+      outcome: 'rotated',
+      summary: 'c',
+    });
+    expect(endingOf(null)).toEqual({});
   });
 });
