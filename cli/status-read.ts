@@ -254,9 +254,7 @@ async function regionStatus(ctx: CliContext, region: string): Promise<RegionStat
   });
   const gateItems = await queryPrefix(c, stack.stateTable, clusterPk(cluster), gateSk(''));
   const routingGate = (
-    await c.dynamoDoc.send(
-      new GetCommand({ TableName: routingTableName(ctx.config), Key: routingGateKey(cluster) }),
-    )
+    await c.dynamoDoc.send(new GetCommand({ TableName: stack.routingTable, Key: routingGateKey(cluster) }))
   ).Item as Item | undefined;
   const gates = [...gateItems, ...(routingGate ? [routingGate] : [])].map((g) => gateStatus(ctx, g, now));
   return {

@@ -139,6 +139,7 @@ function world(opts: {
           stateTable: 't',
           operationsFunction: 'f',
           topicArn: 'a',
+          routingTable: 'r',
           stateMachineArn: (wf: string) => smArn(region, wf),
         };
       },

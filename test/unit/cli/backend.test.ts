@@ -21,6 +21,7 @@ describe('stackRefsOf', () => {
       { OutputKey: 'StateTableName', OutputValue: 'state' },
       { OutputKey: 'OperationsFunctionName', OutputValue: 'ops' },
       { OutputKey: 'TopicArn', OutputValue: 'arn:topic' },
+      { OutputKey: 'RoutingTableName', OutputValue: 'routing' },
     ],
   });
 
@@ -30,6 +31,7 @@ describe('stackRefsOf', () => {
       stateTable: 'state',
       operationsFunction: 'ops',
       topicArn: 'arn:topic',
+      routingTable: 'routing',
     });
   });
 

@@ -88,6 +88,7 @@ export function stackAnswer(input: Record<string, unknown>, region: string) {
           { OutputKey: 'StateTableName', OutputValue: `${name}-state` },
           { OutputKey: 'OperationsFunctionName', OutputValue: `${name}-operations` },
           { OutputKey: 'TopicArn', OutputValue: `arn:aws:sns:${region}:${ACCOUNT}:${name}-topic` },
+          { OutputKey: 'RoutingTableName', OutputValue: 'artifactory-prod-routing' },
         ],
       },
     ],
