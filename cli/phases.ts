@@ -48,7 +48,8 @@ const ENDED: Record<string, RunStatus> = {
 };
 
 function ms(t: Date | undefined): number {
-  return t instanceof Date ? t.getTime() : 0;
+  // Not `instanceof Date`: a Date from another realm (the twin's structuredClone under jest) is a Date too.
+  return Object.prototype.toString.call(t) === '[object Date]' ? (t as Date).getTime() : 0;
 }
 
 /** The snapshot of a run from its history events (oldest first). */

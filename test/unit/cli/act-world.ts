@@ -108,6 +108,7 @@ export function world(opts: {
           stateTable: 't',
           operationsFunction: 'f',
           topicArn: 'a',
+          routingTable: 'r',
           stateMachineArn: (wf: string) => smArn(region, wf),
         };
       },

@@ -31,6 +31,7 @@ describe('stackRefsOf', () => {
       stateTable: 'state',
       operationsFunction: 'ops',
       topicArn: 'arn:topic',
+      routingTable: 'routing',
     });
   });
 
