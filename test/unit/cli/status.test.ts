@@ -30,7 +30,7 @@ function answers(over: Answers = {}): Answers {
               sk: 'NODE#i-0aaa',
               role: 'primary',
               group: 'artifactory-prod-primary',
-              cert: { notAfter: '2027-03-01T00:00:00.000Z' },
+              cert: { notAfter: '2027-03-01T00:00:00Z' },
             },
             { pk: 'x', sk: 'NODE#i-0bbb', role: 'member', group: 'artifactory-prod-members' },
           ],
@@ -111,7 +111,7 @@ describe('hactl status', () => {
     expect(out).toContain('us-east-1  evacuated (switch alarm ALARM, record off)');
     expect(out).toContain('primary i-0aaa  epoch 7 (committed)');
     expect(out).toMatch(
-      /i-0aaa\s+artifactory-prod-primary\s+primary\s+InService\/Healthy\s+healthy\s+2027-03-01T00:00:00.000Z/,
+      /i-0aaa\s+artifactory-prod-primary\s+primary\s+InService\/Healthy\s+healthy\s+2027-03-01T00:00:00Z/,
     );
     expect(out).toMatch(/i-0bbb\s+artifactory-prod-members\s+member\s+InService\/Healthy\s+unhealthy\s+-/);
     expect(out).toMatch(/i-0ccc\s+artifactory-prod-members\s+-\s+Pending:Wait\/Healthy\s+-\s+-/);
