@@ -10,6 +10,7 @@
  */
 import { styleText } from 'node:util';
 import { Command, InvalidArgumentError } from 'commander';
+import { statusOf } from '../cli/twin-status';
 import type { TimelineEntry } from './core/timeline';
 import { renderDashboard } from './dashboard';
 import { SCENARIOS, scenarioByName } from './scenarios';
@@ -101,6 +102,7 @@ async function main(): Promise<void> {
   }
   const summaries: SceneSummary[] = [];
   let dashboard: string[] = [];
+  let status: { code: number; text: string } | undefined;
   for (const [i, s] of chosen.entries()) {
     const { summary, result } = await runSceneSummary(
       s,
@@ -110,6 +112,8 @@ async function main(): Promise<void> {
       i === chosen.length - 1 && s.controlPlane !== false
         ? async (twin) => {
             dashboard = await renderDashboard(twin, twin.world.regionNames[0] as string);
+            // The operator's view of the same world (issue 16): `hactl status`, as `hactl --twin` shows it.
+            status = await statusOf({ twin, scenario: s.name, seed: opts.seed });
           }
         : undefined,
     );
@@ -134,6 +138,12 @@ async function main(): Promise<void> {
     out('');
     out(paint('bold', `  the last scene's ${dashboard[0]}`));
     for (const line of dashboard.slice(1)) out(line);
+  }
+  if (status) {
+    out('');
+    out(paint('bold', `  $ npx hactl --twin --scenario ${chosen.at(-1)?.name} --seed ${opts.seed} status`));
+    for (const line of status.text.trimEnd().split('\n')) out(`  ${line}`);
+    if (status.code !== 0) out(paint('red', `  [hactl status exit ${status.code}]`));
   }
   if (summaries.some((s) => s.outcome === 'failed')) process.exitCode = 1;
 }
