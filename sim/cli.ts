@@ -11,6 +11,7 @@
  */
 import { styleText } from 'node:util';
 import { Command, InvalidArgumentError } from 'commander';
+import { statusOf } from '../cli/twin-status';
 import type { TimelineEntry } from './core/timeline';
 import { renderDashboard } from './dashboard';
 import { SCENARIOS, scenarioByName } from './scenarios';
@@ -109,15 +110,18 @@ async function main(): Promise<void> {
   }
   const summaries: SceneSummary[] = [];
   let dashboard: string[] = [];
+  let status: { code: number; text: string } | undefined;
   for (const [i, s] of chosen.entries()) {
     const { summary, result } = await runSceneSummary(
       s,
       opts.seed,
       opts.verbose ? printTimeline(s, opts.seed) : undefined,
       // The last scene's world, as its first region's dashboard shows it when the scene ends.
-      opts.dashboard && i === chosen.length - 1 && s.controlPlane !== false
+      i === chosen.length - 1 && s.controlPlane !== false
         ? async (twin) => {
-            dashboard = await renderDashboard(twin, twin.world.regionNames[0] as string);
+            if (opts.dashboard) dashboard = await renderDashboard(twin, twin.world.regionNames[0] as string);
+            // The operator's view of the same world (issue 16): `hactl status`, as `hactl --twin` shows it.
+            status = await statusOf({ twin, scenario: s.name, seed: opts.seed });
           }
         : undefined,
     );
@@ -133,17 +137,22 @@ async function main(): Promise<void> {
       for (const [k, v] of Object.entries(result ?? {}))
         if (/ floor /.test(String(v))) out(paint('dim', `      ${k}: ${v}`));
   }
-  // The dashboard first, the summary table last (what a reader of the last screen wants).
-  if (dashboard.length > 0) {
-    out('');
-    out(paint('bold', `  the last scene's ${dashboard[0]}`));
-    for (const line of dashboard.slice(1)) out(line);
-  }
   out('');
   out(
     `seed ${opts.seed}; key windows: docs/twin.md, "Windows and floors"; dollars: Step Functions + Lambda.`,
   );
   out(summaryTable(summaries));
+  if (dashboard.length > 0) {
+    out('');
+    out(paint('bold', `  the last scene's ${dashboard[0]}`));
+    for (const line of dashboard.slice(1)) out(line);
+  }
+  if (status) {
+    out('');
+    out(paint('bold', `  $ npx hactl --twin --scenario ${chosen.at(-1)?.name} --seed ${opts.seed} status`));
+    for (const line of status.text.trimEnd().split('\n')) out(`  ${line}`);
+    if (status.code !== 0) out(paint('red', `  [hactl status exit ${status.code}]`));
+  }
   if (summaries.some((s) => s.outcome === 'failed')) process.exitCode = 1;
 }
 

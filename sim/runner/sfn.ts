@@ -124,7 +124,8 @@ export class StepFunctionsSim implements SimService {
       DescribeExecution: (input: { executionArn: string }) => this.describe(this.record(input.executionArn)),
       ListExecutions: (input: { stateMachineArn: string; statusFilter?: string }) => ({
         executions: this.world.executions
-          .filter((e) => this.machineArnOf(e) === input.stateMachineArn)
+          // Only this region's executions: world.executions holds every region's.
+          .filter((e) => e.region === this.region && this.machineArnOf(e) === input.stateMachineArn)
           .filter((e) => !input.statusFilter || e.status === input.statusFilter)
           .map((e) => ({
             executionArn: e.executionArn,

@@ -59,15 +59,25 @@ describe('summaryTable', () => {
 describe('npm start', () => {
   jest.setTimeout(180_000);
 
-  it('runs one short scene quietly: a progress line, then the table last, exit 0', () => {
+  it('runs one short scene quietly: a progress line, the table, then hactl status of the final world, exit 0', () => {
     const r = cli('--scenario', 'primary-false-alarm');
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
-    const lines = r.stdout.trimEnd().split('\n');
-    expect(lines[0]).toMatch(/^\[1\/1\] primary-false-alarm +passed +—$/);
-    expect(lines.at(-4)).toMatch(
-      /^scene +outcome +key window \/ floor +executions +transitions +dollars +invariants$/,
+    const all = r.stdout.trimEnd().split('\n');
+    // The end: `hactl status` of the scene's world (issue 16), every region of the example config.
+    const hactlAt = all.indexOf('  $ npx hactl --twin --scenario primary-false-alarm --seed 1 status');
+    expect(hactlAt).toBeGreaterThan(0);
+    const status = all.slice(hactlAt + 1).join('\n');
+    expect(status).toMatch(/^ {2}eu-west-1 /m);
+    expect(status).toMatch(/^ {2}us-east-1 /m);
+    expect(status).not.toMatch(/hactl status exit/);
+    expect(all[0]).toMatch(/^\[1\/1\] primary-false-alarm +passed +—$/);
+    // The table (then the last scene's dashboard, when the config has one).
+    const header = all.findIndex((l) =>
+      /^scene +outcome +key window \/ floor +executions +transitions +dollars +invariants$/.test(l),
     );
+    expect(header).toBeGreaterThan(0);
+    const lines = all.slice(0, header + 4);
     expect(lines.at(-1)).toMatch(/^total \(1\) +1 passed +\d+ +\d+ +\$0\.\d{5} +1 held$/);
     const row = lines.at(-2) as string;
     expect(row).toMatch(/^primary-false-alarm +passed +— +[1-9]\d* +[1-9]\d* +\$0\.\d{5} +held$/);
@@ -83,7 +93,7 @@ describe('npm start', () => {
     expect(r.stdout).toMatch(
       /T\+00:0\d:\d\d +[a-z]+-[a-z]+-\d +sfn-step +primary-failover\/false-alarm-1: ValidateInput/,
     );
-    expect(r.stdout.trimEnd().split('\n').at(-1)).toMatch(/^total \(1\) +1 passed/);
+    expect(r.stdout).toMatch(/^total \(1\) +1 passed/m);
   });
 
   it('refuses a seed that is not a whole number, running nothing', () => {

@@ -33,6 +33,7 @@ describe('the twin CloudFormation and STS (what hactl reads)', () => {
         [CONTROL_PLANE_OUTPUTS.stateTable]: layout?.stateTable,
         [CONTROL_PLANE_OUTPUTS.operationsFunction]: expect.any(String),
         [CONTROL_PLANE_OUTPUTS.topicArn]: layout?.topicArn,
+        [CONTROL_PLANE_OUTPUTS.routingTable]: `artifactory-prod-routing-${region}`,
       });
       // The function the output names is the region's operations Lambda.
       const fn = twin.lambda.lookup(outputs[CONTROL_PLANE_OUTPUTS.operationsFunction] as string, region);
