@@ -9,7 +9,8 @@
  * has `id` (from 1), `previousEventId`, `timestamp` and `type`, with its details: ExecutionStarted (input),
  * `<StateType>StateEntered` (name, input), `<StateType>StateExited` (name, output), for a Task TaskScheduled
  * (resourceType, resource, region: `arn:aws:states:::states:startExecution.sync:2` is resourceType `states`,
- * resource `startExecution.sync:2`) and TaskFailed (error, cause), MapIterationStarted / Succeeded / Failed
+ * resource `startExecution.sync:2`; parameters: the data passed to the resource, Parameters applied and
+ * `$$.Task.Token` resolved — TaskScheduledEventDetails) and TaskFailed (error, cause), MapIterationStarted / Succeeded / Failed
  * (name, index), ExecutionSucceeded (output), ExecutionFailed / ExecutionTimedOut / ExecutionAborted (error,
  * cause). Not modelled: TaskStarted, TaskSubmitted, TaskSucceeded, the Parallel and Map state's own
  * Started/Succeeded events, and the retried attempts (a retry shows as another TaskScheduled).
@@ -38,8 +39,11 @@ export function historyEvents(
   record: ExecutionRecord,
   region: string,
   resourceOf: (state: string) => string | undefined,
+  /** The n-th (from 0) attempt's effective parameters of a Task state, when the twin recorded them. */
+  parametersOf: (state: string, n: number) => unknown = () => undefined,
 ): Event[] {
   const out: Event[] = [];
+  const scheduled = new Map<string, number>();
   const add = (at: number, type: string, details: Record<string, unknown> = {}) => {
     const id = out.length + 1;
     out.push({ id, previousEventId: id - 1, timestamp: new Date(at), type, ...details });
@@ -64,14 +68,19 @@ export function historyEvents(
         });
         if (state?.type === 'Task' && state.name) {
           const resource = resourceOf(state.name);
-          if (resource !== undefined)
+          if (resource !== undefined) {
+            const n = scheduled.get(state.name) ?? 0;
+            scheduled.set(state.name, n + 1);
+            // The data passed to the resource (Parameters applied, the task token in it), as AWS records it.
+            const parameters = parametersOf(state.name, n);
             add(h.at, 'TaskScheduled', {
               taskScheduledEventDetails: {
                 ...taskResourceOf(resource),
                 region,
-                parameters: json(state.input),
+                parameters: json(parameters === undefined ? state.input : parameters),
               },
             });
+          }
         }
         break;
       case 'StateExited':

@@ -106,6 +106,11 @@ export class StepFunctionsSim implements SimService {
   private readonly running = new Map<string, Running>();
   private readonly ddb: DynamoDBClient;
   private readonly tokens: TaskTokens;
+  /**
+   * Each Task attempt's effective parameters (after InputPath and Parameters, `$$.Task.Token` resolved), by
+   * execution and state, in order: what GetExecutionHistory's TaskScheduled `parameters` carries.
+   */
+  private readonly taskParameters = new Map<string, unknown[]>();
 
   constructor(
     private readonly world: World,
@@ -146,7 +151,12 @@ export class StepFunctionsSim implements SimService {
         const record = this.record(input.executionArn);
         const tasks = this.machines.get(this.machineArnOf(record))?.tasks;
         return historyPage(
-          historyEvents(record, this.region, (state) => tasks?.get(state)?.resource),
+          historyEvents(
+            record,
+            this.region,
+            (state) => tasks?.get(state)?.resource,
+            (state, n) => this.taskParameters.get(`${record.executionArn}\u0000${state}`)?.[n],
+          ),
           input,
         );
       },
@@ -412,6 +422,8 @@ export class StepFunctionsSim implements SimService {
   ): Promise<unknown> {
     const { resource } = spec;
     const params = (input ?? {}) as Record<string, unknown>;
+    const key = `${executionArn}\u0000${stateName}`;
+    this.taskParameters.set(key, [...(this.taskParameters.get(key) ?? []), params]);
     if (resource === 'arn:aws:states:::lambda:invoke') {
       const payload = await this.lambda.invoke(
         String(params.FunctionName),
