@@ -39,10 +39,26 @@ export interface NodeStatus {
   certExpiry: string | null;
 }
 
+/**
+ * Whether a region serves, as Route 53 sees its switch: ALARM evacuates, OK serves. INSUFFICIENT_DATA is a switch
+ * that never had data (the alarm ignores missing data, so it keeps its last state once it had one) and Route 53's
+ * copy check counts it healthy (LastKnownStatus; a new check is healthy): serving, unless the routing table
+ * records the region switched off. A missing alarm is unknown.
+ */
+export function servingOf(
+  alarmState: string | undefined,
+  recorded: unknown,
+): 'serving' | 'evacuated' | 'unknown' {
+  if (alarmState === 'OK') return 'serving';
+  if (alarmState === 'ALARM') return 'evacuated';
+  if (alarmState === 'INSUFFICIENT_DATA') return recorded === false ? 'evacuated' : 'serving';
+  return 'unknown';
+}
+
 export interface RegionStatus {
   region: string;
   stackName?: string;
-  /** the switch alarm: OK serves, ALARM evacuated */
+  /** the switch alarm: OK serves, ALARM evacuated, no data yet serves unless recorded off ({@link servingOf}) */
   serving: 'serving' | 'evacuated' | 'unknown';
   switchAlarm: string;
   switchRecord: { serving?: boolean; changedAt?: string } | null;
@@ -261,7 +277,7 @@ async function regionStatus(ctx: CliContext, region: string): Promise<RegionStat
   return {
     region,
     stackName: stack.stackName,
-    serving: alarmState === 'OK' ? 'serving' : alarmState === 'ALARM' ? 'evacuated' : 'unknown',
+    serving: servingOf(alarmState, sw?.serving),
     switchAlarm: alarmState ?? 'missing',
     switchRecord: sw
       ? {

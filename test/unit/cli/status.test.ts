@@ -1,4 +1,6 @@
 /** `hactl status`: every part of the screen from stubbed reads; one region down; the pause fallback. */
+
+import { servingOf } from '../../../cli/status-read';
 import { type Answers, awsError, lambdaAnswer, run, stackAnswer } from './helpers';
 
 const NOW = Date.parse('2026-12-02T04:00:00Z');
@@ -234,5 +236,20 @@ describe('hactl status', () => {
     expect(eu.pause).toEqual({ paused: true, effective: true, source: 'routing table copy' });
     expect(eu.primary).toBeNull();
     expect(eu.switchRecord).toBeNull();
+  });
+});
+
+describe('servingOf: a region serves as Route 53 sees its switch', () => {
+  it.each([
+    ['OK', undefined, 'serving'],
+    ['OK', false, 'serving'],
+    ['ALARM', undefined, 'evacuated'],
+    ['ALARM', true, 'evacuated'],
+    ['INSUFFICIENT_DATA', undefined, 'serving'],
+    ['INSUFFICIENT_DATA', true, 'serving'],
+    ['INSUFFICIENT_DATA', false, 'evacuated'],
+    [undefined, undefined, 'unknown'],
+  ] as const)('alarm %s, record %s: %s', (alarm, recorded, expected) => {
+    expect(servingOf(alarm, recorded)).toBe(expected);
   });
 });
