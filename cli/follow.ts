@@ -147,9 +147,13 @@ export async function followRun(
     return snap;
   };
   const renderer = rendererOf(ctx);
+  // While the live view renders, listr2 holds every other write to the process's streams and prints it after.
+  // On the twin those are the in-process Lambdas' log lines (the twin's capture is bypassed while held): they are
+  // not the operator's output, so they are dropped instead of printed.
   const processOutput = new ProcessOutput(
     ctx.io.stdout as NodeJS.WriteStream,
     ctx.io.stderr as NodeJS.WriteStream,
+    ctx.backend.kind === 'twin' ? { dump: [] } : undefined,
   );
   // The renderers write through their logger's process output: ours goes to the context's streams.
   const logger = new ListrLogger({ useIcons: true, processOutput, toStderr: [] });

@@ -59,9 +59,11 @@ describe('hactl in a terminal (tmux)', () => {
     // listr2's default renderer on a TTY: a tick per finished phase, the child runs marked, the end line.
     expect(last).toMatch(/✔ FenceEpoch/);
     expect(last).toMatch(/✔ TryCandidate \(child run\)/);
-    expect(last).toMatch(/SUCCEEDED: arn:aws:states:eu-west-1:/);
+    expect(last).toMatch(/SUCCEEDED \(succeeded\): arn:aws:states:eu-west-1:/);
     expect(last).toMatch(/Verdict: go\./);
     // The screen was captured while the run went on (before the end line), not only at the end.
-    expect(screens.some((s) => !/SUCCEEDED: arn/.test(s))).toBe(true);
+    expect(screens.some((s) => !/SUCCEEDED \(succeeded\): arn/.test(s))).toBe(true);
+    // Only hactl's output: none of the twin's in-process Lambda log lines (JSON, or EMF metrics) on the terminal.
+    expect(last).not.toMatch(/"level"|"_aws"/);
   });
 });
