@@ -29,4 +29,14 @@ describe('function errors of the healthy scenes', () => {
       ]),
     ).toEqual({ 'c-lease: LeaseHeld': 2, 'c-failover: StaleEpoch': 1 });
   });
+
+  it("leaves out only the command Lambda's TransientError (SSM not showing the invocation yet)", () => {
+    expect(
+      functionErrors([
+        call('c-command', 'TransientError'),
+        call('c-command', 'CommandFailed'),
+        call('c-lease', 'TransientError'),
+      ]),
+    ).toEqual({ 'c-command: CommandFailed': 1, 'c-lease: TransientError': 1 });
+  });
 });
