@@ -109,10 +109,17 @@ const startedByAutomation = (twin: Twin, since: number) =>
     .map((e) => e.name);
 
 /** What the operator was told about the primary since `since`: failover reports and pause notices. */
+/** A run's end told by its Step Functions status event (issue 15): a run that could not report itself. */
+export const isRunEndNotice = (m: SnsMessage): boolean =>
+  / run (FAILED|TIMED_OUT|ABORTED)\b/.test(m.subject ?? '');
+
 export const incidentNotices = (twin: Twin, since: number) =>
   twin.world
     .region(regionOf(twin))
-    .sns.messages.filter((m) => m.at >= since && /primary-failover|automation paused/.test(m.subject ?? ''));
+    .sns.messages.filter(
+      (m) =>
+        m.at >= since && /primary-failover|automation paused/.test(m.subject ?? '') && !isRunEndNotice(m),
+    );
 
 /**
  * The incident a notice is about: a pause notice names it in its subject, a run's report in the `incident`
@@ -263,6 +270,13 @@ export const pausedLeftovers: Scenario = {
       `Launch stays suspended while paused (resumed ${minutes((resumedAt ?? at) - at)} after the crash)`,
     );
     const runs = expectNothingAutomatic(twin, watch);
+    // The stopped run never reached its report: its status event (ABORTED) tells its end, once.
+    const ended = twin.world
+      .region(region)
+      .sns.messages.filter(
+        (m) => m.at >= at && isRunEndNotice(m) && m.message.includes('manual-interrupted'),
+      );
+    expectThat(ended.length === 1, `the dead run's end is told once by its status event (${ended.length})`);
     const incidents = expectOncePerIncident(twin, at);
     const told = incidentNotices(twin, at);
     const aboutLeftovers = told.filter(
