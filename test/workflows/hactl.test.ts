@@ -105,7 +105,7 @@ describe('hactl --twin (primary-crash, seed 1)', () => {
     expect(out).toMatch(/^Started arn:aws:states:eu-west-1:\d+:execution:primary-failover:/m);
     expect(out).toMatch(/✔ FenceEpoch/);
     expect(out).toMatch(/✔ TryCandidate \(child run\)/);
-    expect(out).toMatch(/^SUCCEEDED: /m);
+    expect(out).toMatch(/^SUCCEEDED \(succeeded\): arn:aws:states:/m);
     expect(code).toBe(0);
     const after = await hactl('--json', 'status', '--region', 'eu-west-1');
     expect(after.out).toMatch(/"epoch": ?2/);
